@@ -1,0 +1,63 @@
+/// A client-facing error: a stable machine-readable code, a human message, and
+/// where in the request the problem is (a field path such as `lines[2].qty`).
+///
+/// It is a struct, not an enum, so that new codes can be added without breaking
+/// clients that switch over the known ones (the habit of SwiftNIO's errors).
+public struct FulcrumError: Error, Hashable, Sendable, CustomStringConvertible {
+    /// A stable error code, spelled in `snake_case` on the wire.
+    public struct Code: RawRepresentable, Hashable, Sendable, CustomStringConvertible {
+        public let rawValue: String
+        public init(rawValue: String) { self.rawValue = rawValue }
+        public var description: String { rawValue }
+
+        /// A field is missing, malformed, out of range, or duplicated.
+        public static let invalidArgument = Code(rawValue: "invalid_argument")
+        /// A reservation or adjustment asks for more units than are available.
+        public static let insufficientStock = Code(rawValue: "insufficient_stock")
+        /// No reservation exists for the order id.
+        public static let reservationNotFound = Code(rawValue: "reservation_not_found")
+        /// A reservation exists for the order id and is still open.
+        public static let reservationExists = Code(rawValue: "reservation_exists")
+        /// No scheduled receipt exists for the receipt id.
+        public static let receiptNotFound = Code(rawValue: "receipt_not_found")
+        /// A scheduled receipt with that id already exists.
+        public static let receiptExists = Code(rawValue: "receipt_exists")
+        /// The reservation's state does not allow the requested transition.
+        public static let illegalTransition = Code(rawValue: "illegal_transition")
+        /// An idempotency key was reused with a different request.
+        public static let idempotencyConflict = Code(rawValue: "idempotency_conflict")
+        /// A bounded queue is full; retry later.
+        public static let overloaded = Code(rawValue: "overloaded")
+        /// The ledger is closed or closing.
+        public static let unavailable = Code(rawValue: "unavailable")
+        /// The data directory does not hold a Fulcrum ledger.
+        public static let notALedger = Code(rawValue: "not_a_ledger")
+        /// The storage engine failed (disk full, I/O error, ...).
+        public static let storage = Code(rawValue: "storage_error")
+        /// Stored data does not decode or breaks an invariant.
+        public static let corrupt = Code(rawValue: "corrupt")
+    }
+
+    public var code: Code
+    public var message: String
+    /// Where the problem is: a field path in the request, or a file path.
+    public var path: String
+
+    public init(_ code: Code, _ message: String, path: String = "") {
+        self.code = code
+        self.message = message
+        self.path = path
+    }
+
+    public var description: String {
+        path.isEmpty ? "\(code): \(message)" : "\(code) at \(path): \(message)"
+    }
+
+}
+
+extension FulcrumError.Code {
+    /// Pattern-match an error by code: `catch FulcrumError.Code.overloaded`.
+    public static func ~= (code: FulcrumError.Code, error: any Error) -> Bool {
+        (error as? FulcrumError)?.code == code
+    }
+}

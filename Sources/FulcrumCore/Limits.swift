@@ -1,0 +1,32 @@
+/// Every bound of the system in one place, units last in each name.
+/// `LimitsTests` checks how they relate.
+public enum Limits {
+    /// The longest node id, SKU id, order id or receipt id, in UTF-8 bytes.
+    public static let nameBytesMax = 64
+    /// The longest idempotency key, in UTF-8 bytes.
+    public static let idempotencyKeyBytesMax = 128
+    /// The longest free-text reason on an adjustment, in UTF-8 bytes.
+    public static let reasonBytesMax = 256
+    /// The most lines in one reservation.
+    public static let reservationLinesMax = 256
+    /// The largest quantity in any field (units), far below `Int64.max` so
+    /// that sums of a reservation's lines cannot overflow.
+    public static let quantityMax: Int64 = 1_000_000_000_000
+    /// The longest reservation time to live.
+    public static let reservationTTLSecondsMax: Int64 = 366 * 24 * 3600
+    /// Commands waiting for the ledger writer; a full queue answers `overloaded`.
+    public static let writerQueueDepthMax = 16_384
+    /// Commands in one group commit (one write transaction, one fsync).
+    public static let groupCommandsMax = 1_024
+    /// Reservations expired in one group, so a backlog of expiries cannot
+    /// starve client commands.
+    public static let expiriesPerGroupMax = 256
+    /// How often an idle writer looks for expired reservations.
+    public static let expirySweepIntervalMilliseconds: Int64 = 1_000
+    /// The first LMDB map size of a new ledger; it doubles when it fills.
+    public static let mapSizeBytesInitial = 256 << 20
+    /// The largest the map may grow to.
+    public static let mapSizeBytesMax = 1 << 40
+    /// The most distinct nodes and SKUs (ids are 32-bit).
+    public static let internedNamesMax = Int(UInt32.max) - 1
+}

@@ -1,0 +1,33 @@
+/// Validation of the identifiers clients send: node, SKU, order and receipt ids.
+public enum Names {
+    /// Checks that `name` is a usable identifier: 1 to `Limits.nameBytesMax`
+    /// UTF-8 bytes, no control characters. Throws `invalid_argument` at `path`.
+    public static func validate(_ name: String, path: String) throws(FulcrumError) {
+        try validateText(name, path: path, bytesMax: Limits.nameBytesMax, allowEmpty: false)
+    }
+
+    /// Checks free text (a reason, an idempotency key) against a byte bound.
+    public static func validateText(
+        _ text: String, path: String, bytesMax: Int, allowEmpty: Bool
+    ) throws(FulcrumError) {
+        let count = text.utf8.count
+        if count == 0 && !allowEmpty {
+            throw FulcrumError(.invalidArgument, "must not be empty", path: path)
+        }
+        if count > bytesMax {
+            throw FulcrumError(.invalidArgument, "is \(count) bytes; the limit is \(bytesMax)", path: path)
+        }
+        if text.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) {
+            throw FulcrumError(.invalidArgument, "must not contain control characters", path: path)
+        }
+    }
+
+    /// Checks that `quantity` is within 1...`Limits.quantityMax` (or 0... when zero is allowed).
+    public static func validateQuantity(_ quantity: Int64, path: String, allowZero: Bool = false) throws(FulcrumError) {
+        let lower: Int64 = allowZero ? 0 : 1
+        guard quantity >= lower, quantity <= Limits.quantityMax else {
+            throw FulcrumError(
+                .invalidArgument, "quantity \(quantity) is outside \(lower)...\(Limits.quantityMax)", path: path)
+        }
+    }
+}

@@ -1,0 +1,94 @@
+import FulcrumCore
+
+/// Sets or moves on-hand stock (a count, a correction, a return to stock).
+public struct AdjustRequest: Hashable, Sendable {
+    public enum Change: Hashable, Sendable {
+        /// On hand becomes exactly this many units.
+        case set(Int64)
+        /// On hand moves by this many units (negative for shrink).
+        case delta(Int64)
+    }
+    public var node: String
+    public var sku: String
+    public var change: Change
+    /// Why: "cycle count", "damaged", ... (free text, stored in the entry).
+    public var reason: String
+    public init(node: String, sku: String, change: Change, reason: String = "") {
+        self.node = node
+        self.sku = sku
+        self.change = change
+        self.reason = reason
+    }
+}
+
+/// Announces a future receipt (`receipt` is the client's id, e.g. a PO number).
+public struct ScheduleRequest: Hashable, Sendable {
+    public var receipt: ScheduledReceipt
+    public init(_ receipt: ScheduledReceipt) { self.receipt = receipt }
+}
+
+/// A scheduled receipt arrives: it is closed, and the units received (all that
+/// were scheduled unless `quantity` says otherwise) go on hand.
+public struct ReceiveRequest: Hashable, Sendable {
+    public var receipt: String
+    public var quantity: Int64?
+    public init(receipt: String, quantity: Int64? = nil) {
+        self.receipt = receipt
+        self.quantity = quantity
+    }
+}
+
+/// Sets the units of a (node, SKU) held back from promising.
+public struct SetSafetyStockRequest: Hashable, Sendable {
+    public var node: String
+    public var sku: String
+    public var quantity: Int64
+    public init(node: String, sku: String, quantity: Int64) {
+        self.node = node
+        self.sku = sku
+        self.quantity = quantity
+    }
+}
+
+/// Holds stock for an order: every line or none.
+public struct ReserveRequest: Hashable, Sendable {
+    public var order: String
+    public var lines: [ReservationLine]
+    public var ttlSeconds: Int64
+    public init(order: String, lines: [ReservationLine], ttlSeconds: Int64 = 900) {
+        self.order = order
+        self.lines = lines
+        self.ttlSeconds = ttlSeconds
+    }
+}
+
+/// Every change the ledger accepts. Each goes through the writer's queue and
+/// is applied in one write transaction with its log entry.
+public enum LedgerCommand: Hashable, Sendable {
+    case adjust(AdjustRequest)
+    case schedule(ScheduleRequest)
+    case receive(ReceiveRequest)
+    case setSafetyStock(SetSafetyStockRequest)
+    case reserve(ReserveRequest)
+    /// reserved → confirmed: the reserved units become committed.
+    case confirm(order: String)
+    /// confirmed → shipped: the committed units leave on hand.
+    case ship(order: String)
+    /// reserved or confirmed → released: the units are available again.
+    case release(order: String)
+    /// Expires every unconfirmed reservation whose time to live has passed
+    /// (up to `Limits.expiriesPerGroupMax` at a time).
+    case expireDue
+}
+
+/// What a command returns, by kind.
+public enum LedgerResult: Hashable, Sendable {
+    /// adjust, receive, setSafetyStock: the position after the change.
+    case position(PositionKey, Position)
+    /// schedule: the receipt as stored.
+    case receipt(ScheduledReceipt)
+    /// reserve, confirm, ship, release: the reservation after the change.
+    case reservation(Reservation)
+    /// expireDue: the orders whose reservations expired.
+    case expired([String])
+}

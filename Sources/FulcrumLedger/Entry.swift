@@ -1,0 +1,186 @@
+import FulcrumCore
+
+/// A change to one (node, SKU): signed deltas of each balance.
+struct Posting: Hashable, Sendable {
+    var sku: UInt32
+    var node: UInt32
+    var onHand: Int64 = 0
+    var reserved: Int64 = 0
+    var committed: Int64 = 0
+    var safetyStock: Int64 = 0
+    /// Units scheduled to arrive (the receipt named by the entry's reference).
+    var scheduled: Int64 = 0
+}
+
+/// One record of the append-only log. Balances, reservations and receipts are
+/// all a fold of these; `LedgerVerifier` refolds them from zero to prove it.
+/// Entries carry deltas (postings), not commands, so the refold does not
+/// depend on the command logic it checks.
+struct Entry: Hashable, Sendable {
+    enum Kind: UInt8, Sendable {
+        case adjust = 1, schedule, receive, setSafetyStock, reserve, confirm, ship, release, expire
+    }
+
+    var kind: Kind
+    var at: Timestamp
+    /// The order id (reservations), the receipt id (receipts), or empty.
+    var reference: String
+    /// The reason of an adjustment.
+    var note: String
+    /// A reservation's expiry, or a scheduled receipt's due date.
+    var deadline: Timestamp
+    var postings: [Posting]
+
+    func encoded() -> [UInt8] {
+        var writer = ByteWriter(capacity: 48 + postings.count * 48)
+        writer.write(kind.rawValue)
+        writer.write(at.millisecondsSinceEpoch)
+        writer.write(reference)
+        writer.write(note)
+        writer.write(deadline.millisecondsSinceEpoch)
+        writer.write(UInt16(postings.count))
+        for posting in postings {
+            writer.write(posting.sku)
+            writer.write(posting.node)
+            writer.write(posting.onHand)
+            writer.write(posting.reserved)
+            writer.write(posting.committed)
+            writer.write(posting.safetyStock)
+            writer.write(posting.scheduled)
+        }
+        return writer.bytes
+    }
+
+    static func decode(_ bytes: [UInt8]) throws(FulcrumError) -> Entry {
+        try bytes.decode("entry") { (reader) throws(FulcrumError) -> Entry in
+            guard let kind = Kind(rawValue: try reader.read(UInt8.self)) else {
+                throw FulcrumError(.corrupt, "unknown entry kind")
+            }
+            let at = Timestamp(millisecondsSinceEpoch: try reader.read())
+            let reference = try reader.readString()
+            let note = try reader.readString()
+            let deadline = Timestamp(millisecondsSinceEpoch: try reader.read())
+            let count = Int(try reader.read(UInt16.self))
+            var postings: [Posting] = []
+            for _ in 0..<count {
+                postings.append(
+                    Posting(
+                        sku: try reader.read(), node: try reader.read(), onHand: try reader.read(),
+                        reserved: try reader.read(), committed: try reader.read(),
+                        safetyStock: try reader.read(), scheduled: try reader.read()))
+            }
+            return Entry(kind: kind, at: at, reference: reference, note: note, deadline: deadline, postings: postings)
+        }
+    }
+}
+
+/// Encodings used by idempotency records: the request (compared byte for byte
+/// with a retry's) and the result (returned to the retry).
+enum IdempotencyCodec {
+    static func encode(_ command: LedgerCommand) -> [UInt8] {
+        var writer = ByteWriter()
+        switch command {
+        case .adjust(let request):
+            writer.write(UInt8(1))
+            writer.write(request.node)
+            writer.write(request.sku)
+            switch request.change {
+            case .set(let quantity): writer.write(UInt8(0)); writer.write(quantity)
+            case .delta(let quantity): writer.write(UInt8(1)); writer.write(quantity)
+            }
+            writer.write(request.reason)
+        case .schedule(let request):
+            writer.write(UInt8(2))
+            Records.encode(request.receipt, into: &writer)
+        case .receive(let request):
+            writer.write(UInt8(3))
+            writer.write(request.receipt)
+            writer.write(request.quantity ?? -1)
+        case .setSafetyStock(let request):
+            writer.write(UInt8(4))
+            writer.write(request.node)
+            writer.write(request.sku)
+            writer.write(request.quantity)
+        case .reserve(let request):
+            writer.write(UInt8(5))
+            writer.write(request.order)
+            writer.write(request.ttlSeconds)
+            writer.write(UInt16(request.lines.count))
+            for line in request.lines {
+                writer.write(line.node)
+                writer.write(line.sku)
+                writer.write(line.quantity)
+            }
+        case .confirm(let order): writer.write(UInt8(6)); writer.write(order)
+        case .ship(let order): writer.write(UInt8(7)); writer.write(order)
+        case .release(let order): writer.write(UInt8(8)); writer.write(order)
+        case .expireDue: writer.write(UInt8(9))
+        }
+        return writer.bytes
+    }
+
+    static func record(command: [UInt8], result: LedgerResult) -> [UInt8] {
+        var writer = ByteWriter(capacity: command.count + 64)
+        writer.write(UInt32(command.count))
+        var bytes = writer.bytes + command
+        writer = ByteWriter()
+        encode(result, into: &writer)
+        bytes += writer.bytes
+        return bytes
+    }
+
+    static func decodeRecord(_ bytes: [UInt8]) throws(FulcrumError) -> (command: [UInt8], result: LedgerResult) {
+        try bytes.decode("idempotency record") { (reader) throws(FulcrumError) in
+            let count = Int(try reader.read(UInt32.self))
+            var command: [UInt8] = []
+            command.reserveCapacity(count)
+            for _ in 0..<count { command.append(try reader.read(UInt8.self)) }
+            return (command, try decodeResult(&reader))
+        }
+    }
+
+    private static func encode(_ result: LedgerResult, into writer: inout ByteWriter) {
+        switch result {
+        case .position(let key, let position):
+            writer.write(UInt8(1))
+            writer.write(key.node)
+            writer.write(key.sku)
+            writer.write(position.onHand)
+            writer.write(position.reserved)
+            writer.write(position.committed)
+            writer.write(position.safetyStock)
+        case .receipt(let receipt):
+            writer.write(UInt8(2))
+            Records.encode(receipt, into: &writer)
+        case .reservation(let reservation):
+            writer.write(UInt8(3))
+            Records.encode(reservation, into: &writer)
+        case .expired(let orders):
+            writer.write(UInt8(4))
+            writer.write(UInt32(orders.count))
+            for order in orders { writer.write(order) }
+        }
+    }
+
+    private static func decodeResult(_ reader: inout ByteReader) throws(FulcrumError) -> LedgerResult {
+        switch try reader.read(UInt8.self) {
+        case 1:
+            let key = PositionKey(node: try reader.readString(), sku: try reader.readString())
+            let position = Position(
+                onHand: try reader.read(), reserved: try reader.read(), committed: try reader.read(),
+                safetyStock: try reader.read())
+            return .position(key, position)
+        case 2:
+            return .receipt(try Records.decodeReceipt(&reader))
+        case 3:
+            return .reservation(try Records.decodeReservation(&reader))
+        case 4:
+            let count = Int(try reader.read(UInt32.self))
+            var orders: [String] = []
+            for _ in 0..<count { orders.append(try reader.readString()) }
+            return .expired(orders)
+        default:
+            throw FulcrumError(.corrupt, "unknown result kind in idempotency record")
+        }
+    }
+}

@@ -1,0 +1,209 @@
+import Foundation
+import FulcrumCore
+import FulcrumStorage
+import Synchronization
+
+/// The ledger's only writer: one thread that drains a bounded queue and
+/// commits commands in groups, one write transaction and one fsync for up to
+/// `groupCommandsMax` commands. A command's completion runs only after its
+/// group is durable. A command that fails while planning fails alone; the rest
+/// of its group commits.
+///
+/// Write transactions never leave this thread and never cross an `await`.
+final class GroupCommitWriter: @unchecked Sendable {
+    typealias Completion = @Sendable (Result<LedgerResult, FulcrumError>) -> Void
+
+    struct Pending {
+        var command: LedgerCommand
+        var idempotencyKey: String?
+        var completion: Completion?
+    }
+
+    struct Configuration {
+        var queueDepthMax: Int
+        var groupCommandsMax: Int
+        var expirySweepIntervalMilliseconds: Int64?
+        var clock: any Clock
+    }
+
+    private let environment: Environment
+    private let gate: ReaderGate
+    private let configuration: Configuration
+    let statistics = WriterStatistics()
+
+    // Guarded by `condition`.
+    private let condition = NSCondition()
+    private var queue: [Pending] = []
+    private var stopping = false
+
+    // Confined to the writer thread.
+    private var machine: LedgerStateMachine
+    private var lastSweepUptimeNanoseconds: UInt64 = 0
+
+    private let finished = DispatchSemaphore(value: 0)
+
+    init(environment: Environment, schema: Schema, gate: ReaderGate, configuration: Configuration) throws {
+        precondition(configuration.groupCommandsMax >= 1 && configuration.queueDepthMax >= configuration.groupCommandsMax)
+        self.environment = environment
+        self.gate = gate
+        self.configuration = configuration
+        let transaction = try ReadTransaction(environment)
+        self.machine = try LedgerStateMachine(schema: schema, transaction: transaction)
+        queue.reserveCapacity(configuration.queueDepthMax)
+        let thread = Thread { [self] in run() }
+        thread.name = "fulcrum-ledger-writer"
+        thread.start()
+    }
+
+    /// Queues a command. Answers `overloaded` at once when the queue is full
+    /// and `unavailable` once the writer is stopping; never blocks.
+    func submit(_ command: LedgerCommand, idempotencyKey: String?, completion: @escaping Completion) {
+        condition.lock()
+        if stopping {
+            condition.unlock()
+            completion(.failure(FulcrumError(.unavailable, "the ledger is closed")))
+            return
+        }
+        if queue.count >= configuration.queueDepthMax {
+            condition.unlock()
+            statistics.rejected.add(1, ordering: .relaxed)
+            completion(
+                .failure(FulcrumError(.overloaded, "the writer queue holds \(configuration.queueDepthMax) commands")))
+            return
+        }
+        queue.append(Pending(command: command, idempotencyKey: idempotencyKey, completion: completion))
+        if queue.count == 1 { condition.signal() }
+        condition.unlock()
+    }
+
+    /// Stops taking commands, commits what is queued, and ends the thread.
+    func stop() {
+        condition.lock()
+        let alreadyStopping = stopping
+        stopping = true
+        condition.signal()
+        condition.unlock()
+        if !alreadyStopping { finished.wait() }
+    }
+
+    var queueDepth: Int {
+        condition.lock()
+        defer { condition.unlock() }
+        return queue.count
+    }
+
+    private func run() {
+        while let group = nextGroup() {
+            commit(group)
+        }
+        finished.signal()
+    }
+
+    /// Waits for work; returns nil when stopped and drained. Adds an expiry
+    /// sweep at the front of a group when the sweep interval has passed.
+    private func nextGroup() -> [Pending]? {
+        condition.lock()
+        while queue.isEmpty && !stopping && !sweepIsDue() {
+            if let interval = configuration.expirySweepIntervalMilliseconds {
+                _ = condition.wait(until: Date(timeIntervalSinceNow: Double(interval) / 1000))
+            } else {
+                condition.wait()
+            }
+        }
+        if queue.isEmpty && stopping {
+            condition.unlock()
+            return nil
+        }
+        var group: [Pending]
+        if queue.count <= configuration.groupCommandsMax {
+            group = queue
+            queue.removeAll(keepingCapacity: true)
+        } else {
+            group = Array(queue.prefix(configuration.groupCommandsMax))
+            queue.removeFirst(configuration.groupCommandsMax)
+        }
+        condition.unlock()
+        if sweepIsDue() {
+            lastSweepUptimeNanoseconds = DispatchTime.now().uptimeNanoseconds
+            group.insert(Pending(command: .expireDue, idempotencyKey: nil, completion: nil), at: 0)
+        }
+        return group
+    }
+
+    private func sweepIsDue() -> Bool {
+        guard let interval = configuration.expirySweepIntervalMilliseconds else { return false }
+        return DispatchTime.now().uptimeNanoseconds - lastSweepUptimeNanoseconds >= UInt64(interval) * 1_000_000
+    }
+
+    private func commit(_ group: [Pending]) {
+        while true {
+            let now = configuration.clock.now()
+            do {
+                let transaction = try WriteTransaction(environment)
+                var results: [Result<LedgerResult, FulcrumError>] = []
+                results.reserveCapacity(group.count)
+                for pending in group {
+                    results.append(
+                        try machine.execute(
+                            pending.command, idempotencyKey: pending.idempotencyKey, now: now, in: transaction))
+                }
+                let started = DispatchTime.now().uptimeNanoseconds
+                try transaction.commit()
+                statistics.recordGroup(
+                    commands: group.count, commitNanoseconds: DispatchTime.now().uptimeNanoseconds - started)
+                machine.groupCommitted()
+                for (pending, result) in zip(group, results) { pending.completion?(result) }
+                return
+            } catch LMDBError.mapFull {
+                machine.groupAborted()
+                if let failure = growMap() {
+                    fail(group, failure)
+                    return
+                }
+            } catch {
+                machine.groupAborted()
+                fail(group, error as? FulcrumError ?? FulcrumError(.storage, "\(error)"))
+                return
+            }
+        }
+    }
+
+    private func fail(_ group: [Pending], _ error: FulcrumError) {
+        statistics.failedGroups.add(1, ordering: .relaxed)
+        for pending in group { pending.completion?(.failure(error)) }
+    }
+
+    /// Doubles the map while no reader is inside it. Returns an error when the
+    /// map is already at its limit or cannot grow.
+    private func growMap() -> FulcrumError? {
+        let current = environment.mapSizeBytes
+        guard current < Limits.mapSizeBytesMax else {
+            return FulcrumError(.storage, "the ledger is full: its map is at the \(Limits.mapSizeBytesMax)-byte limit")
+        }
+        let grown = min(current * 2, Limits.mapSizeBytesMax)
+        do {
+            try gate.withExclusiveAccess { () throws(LMDBError) in try environment.setMapSize(bytes: grown) }
+            statistics.mapGrowths.add(1, ordering: .relaxed)
+            return nil
+        } catch {
+            return FulcrumError(.storage, "cannot grow the map to \(grown) bytes: \(error)")
+        }
+    }
+}
+
+/// Counters the writer keeps for `Stats`, metrics and benchmarks.
+public final class WriterStatistics: Sendable {
+    public let groups = Atomic<Int>(0)
+    public let commands = Atomic<Int>(0)
+    public let rejected = Atomic<Int>(0)
+    public let failedGroups = Atomic<Int>(0)
+    public let mapGrowths = Atomic<Int>(0)
+    /// Total time spent in `mdb_txn_commit` (the fsyncs).
+    public let commitNanoseconds = Atomic<UInt64>(0)
+
+    func recordGroup(commands count: Int, commitNanoseconds nanoseconds: UInt64) {
+        groups.add(1, ordering: .relaxed)
+        commands.add(count, ordering: .relaxed)
+        commitNanoseconds.add(nanoseconds, ordering: .relaxed)
+    }
+}

@@ -1,0 +1,212 @@
+import FulcrumCore
+import FulcrumStorage
+
+/// Answers availability questions from LMDB snapshots: no lock, no wait for
+/// the writer. Each read sees one committed state.
+///
+/// Owns one reusable read transaction (reset between reads, so it keeps its
+/// reader slot) and a cache of interned ids, which never change once assigned.
+/// Not thread-safe: one reader per thread (it may move between threads).
+public final class LedgerReader {
+    private let ledger: Ledger
+    private let slot: ReaderGate.Slot
+    private var transaction: ReadTransaction
+    private var nodeIDs: [String: UInt32] = [:]
+    private var skuIDs: [String: UInt32] = [:]
+    private var nodeNames: [UInt32: String] = [:]
+
+    init(ledger: Ledger) throws(FulcrumError) {
+        self.ledger = ledger
+        slot = ledger.gate.register()
+        do {
+            transaction = try ReadTransaction(ledger.environment)
+        } catch {
+            ledger.gate.unregister(slot)
+            throw FulcrumError(.storage, "\(error)")
+        }
+        transaction.reset()
+    }
+
+    deinit {
+        ledger.gate.unregister(slot)
+    }
+
+    /// Runs `body` on a fresh snapshot of the latest committed state.
+    private func snapshot<R>(_ body: (borrowing ReadTransaction) throws -> R) throws(FulcrumError) -> R {
+        do {
+            return try ledger.gate.withReadAccess(slot) { () throws -> R in
+                try transaction.renew()
+                defer { transaction.reset() }
+                return try body(transaction)
+            }
+        } catch let error as FulcrumError {
+            throw error
+        } catch {
+            throw FulcrumError(.storage, "\(error)")
+        }
+    }
+
+    /// The stock of `sku` at `node` (all zero when never stocked).
+    public func position(node: String, sku: String) throws(FulcrumError) -> Position {
+        try snapshot { transaction in try position(node: node, sku: sku, in: transaction) }
+    }
+
+    /// Positions of many pairs, all from one snapshot.
+    public func positions(_ keys: [PositionKey]) throws(FulcrumError) -> [Position] {
+        try snapshot { transaction in
+            try keys.map { key in try position(node: key.node, sku: key.sku, in: transaction) }
+        }
+    }
+
+    /// Available-to-promise of `sku` at `node`: available now, plus scheduled
+    /// receipts due on or before `date` when one is given.
+    public func availableToPromise(node: String, sku: String, on date: Timestamp? = nil) throws(FulcrumError) -> Int64 {
+        try snapshot { transaction in
+            let now = try position(node: node, sku: sku, in: transaction).available
+            guard let date, let nodeID = try id(.node, node, in: transaction),
+                let skuID = try id(.sku, sku, in: transaction)
+            else { return now }
+            return now + (try scheduled(sku: skuID, node: nodeID, by: date, in: transaction))
+        }
+    }
+
+    /// Available-to-promise of `sku` at every node that has stocked it (or
+    /// has receipts due by `date`), in node id order.
+    public func availableToPromise(sku: String, on date: Timestamp? = nil) throws(FulcrumError)
+        -> [(node: String, available: Int64)]
+    {
+        try snapshot { transaction in
+            guard let skuID = try id(.sku, sku, in: transaction) else { return [] }
+            var result: [UInt32: Int64] = [:]
+            let prefix = Keys.position(sku: skuID, node: 0)
+            let cursor = try transaction.cursor(ledger.schema.positions)
+            var record = try cursor.seek(atLeast: prefix)
+            while let (key, value) = record, let (recordSKU, node) = Keys.decodePosition(key), recordSKU == skuID {
+                let position = try value.withUnsafeBytes { raw in
+                    guard let position = Records.decodePosition(raw) else {
+                        throw FulcrumError(.corrupt, "position record has the wrong size", path: sku)
+                    }
+                    return position
+                }
+                result[node] = position.available
+                record = try cursor.next()
+            }
+            if let date {
+                for node in try nodesWithReceipts(sku: skuID, in: transaction) {
+                    result[node, default: 0] += try scheduled(sku: skuID, node: node, by: date, in: transaction)
+                }
+            }
+            return try result.keys.sorted().map { node in (try name(ofNode: node, in: transaction), result[node]!) }
+        }
+    }
+
+    /// The reservation held for `order`, in any state, or nil.
+    public func reservation(order: String) throws(FulcrumError) -> Reservation? {
+        try snapshot { transaction in
+            guard let bytes = try transaction.value(ledger.schema.reservations, key: Array(order.utf8)) else {
+                return nil
+            }
+            return try bytes.decode("reservation") { (reader) throws(FulcrumError) in
+                try Records.decodeReservation(&reader)
+            }
+        }
+    }
+
+    /// The scheduled (not yet received) receipt with this id, or nil.
+    public func receipt(_ receipt: String) throws(FulcrumError) -> ScheduledReceipt? {
+        try snapshot { transaction in
+            guard let bytes = try transaction.value(ledger.schema.receipts, key: Array(receipt.utf8)) else {
+                return nil
+            }
+            return try bytes.decode("receipt") { (reader) throws(FulcrumError) in try Records.decodeReceipt(&reader) }
+        }
+    }
+
+    /// The stored result of the command first sent with `idempotencyKey`, or
+    /// nil when no command with that key has been applied.
+    public func result(idempotencyKey: String) throws(FulcrumError) -> LedgerResult? {
+        try snapshot { transaction in
+            guard let bytes = try transaction.value(ledger.schema.idempotency, key: Array(idempotencyKey.utf8)) else {
+                return nil
+            }
+            return try IdempotencyCodec.decodeRecord(bytes).result
+        }
+    }
+
+    /// Counts for `Stats`: positions, reservations, entries, receipts.
+    public func counts() throws(FulcrumError) -> (positions: Int, reservations: Int, entries: Int, receipts: Int) {
+        try snapshot { transaction in
+            let schema = ledger.schema
+            return (
+                try transaction.count(schema.positions), try transaction.count(schema.reservations),
+                try transaction.count(schema.entries), try transaction.count(schema.receipts)
+            )
+        }
+    }
+
+    // MARK: Inside a snapshot
+
+    @inline(__always)
+    private func position(node: String, sku: String, in transaction: borrowing ReadTransaction) throws -> Position {
+        guard let nodeID = try id(.node, node, in: transaction), let skuID = try id(.sku, sku, in: transaction) else {
+            return .zero
+        }
+        let word = Keys.positionWord(sku: skuID, node: nodeID).bigEndian
+        let stored = try withUnsafeBytes(of: word) { key in
+            try transaction.withValue(ledger.schema.positions, key: key) { Records.decodePosition($0) }
+        }
+        switch stored {
+        case .none: return .zero
+        case .some(.none): throw FulcrumError(.corrupt, "position record has the wrong size", path: "\(node)/\(sku)")
+        case .some(.some(let position)): return position
+        }
+    }
+
+    private func id(_ kind: NameKind, _ name: String, in transaction: borrowing ReadTransaction) throws -> UInt32? {
+        if let cached = kind == .node ? nodeIDs[name] : skuIDs[name] { return cached }
+        guard let bytes = try transaction.value(ledger.schema.names, key: Keys.name(kind, name)), bytes.count == 4
+        else { return nil }
+        let id = bytes.withUnsafeBytes { UInt32(littleEndian: $0.loadUnaligned(as: UInt32.self)) }
+        switch kind {
+        case .node: nodeIDs[name] = id
+        case .sku: skuIDs[name] = id
+        }
+        return id
+    }
+
+    private func name(ofNode id: UInt32, in transaction: borrowing ReadTransaction) throws -> String {
+        if let cached = nodeNames[id] { return cached }
+        guard let bytes = try transaction.value(ledger.schema.ids, key: Keys.id(.node, id)) else {
+            throw FulcrumError(.corrupt, "node id \(id) has no name")
+        }
+        let name = String(decoding: bytes, as: UTF8.self)
+        nodeNames[id] = name
+        return name
+    }
+
+    private func scheduled(sku: UInt32, node: UInt32, by date: Timestamp, in transaction: borrowing ReadTransaction)
+        throws -> Int64
+    {
+        let prefix = Keys.position(sku: sku, node: node)
+        let cursor = try transaction.cursor(ledger.schema.receiptsByPosition)
+        var total: Int64 = 0
+        var record = try cursor.seek(atLeast: prefix)
+        while let (key, value) = record, key.starts(with: prefix), let due = Keys.decodeReceiptDue(key), due <= date {
+            total += try value.decode("receipt quantity") { (reader) throws(FulcrumError) in try reader.read(Int64.self) }
+            record = try cursor.next()
+        }
+        return total
+    }
+
+    private func nodesWithReceipts(sku: UInt32, in transaction: borrowing ReadTransaction) throws -> [UInt32] {
+        let prefix = Keys.position(sku: sku, node: 0).prefix(4)
+        let cursor = try transaction.cursor(ledger.schema.receiptsByPosition)
+        var nodes: [UInt32] = []
+        var record = try cursor.seek(atLeast: Array(prefix))
+        while let (key, _) = record, key.starts(with: prefix), let (_, node) = Keys.decodePosition(Array(key.prefix(8))) {
+            if nodes.last != node { nodes.append(node) }
+            record = try cursor.next()
+        }
+        return nodes
+    }
+}

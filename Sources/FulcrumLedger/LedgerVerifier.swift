@@ -1,0 +1,232 @@
+import FulcrumCore
+import FulcrumStorage
+
+/// The outcome of a refold: what was read, and every disagreement found.
+public struct VerificationReport: Sendable, Hashable {
+    public var entries = 0
+    public var positions = 0
+    public var reservations = 0
+    public var receipts = 0
+    /// One line per disagreement, naming the node, SKU, order or receipt.
+    public var mismatches: [String] = []
+
+    public var isConsistent: Bool { mismatches.isEmpty }
+}
+
+/// Refolds the entry log from zero and compares the result with the stored
+/// balances, reservations, expiry index and receipts. It shares no code with
+/// the command logic: entries carry deltas, and the fold only adds them up
+/// and follows reservation states.
+public enum LedgerVerifier {
+    /// Verifies the ledger in `directory` (which may be in use by another process).
+    public static func verify(directory: String) throws(FulcrumError) -> VerificationReport {
+        let (environment, schema) = try LedgerFiles.open(directory: directory, mode: .readOnly)
+        return try verify(environment: environment, schema: schema)
+    }
+
+    static func verify(environment: Environment, schema: Schema) throws(FulcrumError) -> VerificationReport {
+        do {
+            let transaction = try ReadTransaction(environment)
+            var fold = try Fold(names: NameTable(schema: schema, transaction: transaction))
+            try fold.replay(schema: schema, transaction: transaction)
+            try fold.compare(schema: schema, transaction: transaction)
+            return fold.report
+        } catch let error as FulcrumError {
+            throw error
+        } catch {
+            throw FulcrumError(.storage, "\(error)")
+        }
+    }
+}
+
+/// Interned ids back to names, checked both ways.
+private struct NameTable {
+    var names: [NameKind: [UInt32: String]] = [.node: [:], .sku: [:]]
+    var problems: [String] = []
+
+    init(schema: Schema, transaction: borrowing ReadTransaction) throws {
+        let cursor = try transaction.cursor(schema.ids)
+        var record = try cursor.first()
+        while let (key, value) = record {
+            if key.count == 5, let kind = NameKind(rawValue: key[0]) {
+                let id = Keys.readBigEndian(UInt32.self, key, at: 1)
+                let name = String(decoding: value, as: UTF8.self)
+                names[kind]![id] = name
+                let forward = try transaction.value(schema.names, key: Keys.name(kind, name))
+                var expected = ByteWriter(capacity: 4)
+                expected.write(id)
+                if forward != expected.bytes { problems.append("name \(name) does not map back to id \(id)") }
+            } else {
+                problems.append("malformed id record")
+            }
+            record = try cursor.next()
+        }
+        if try transaction.count(schema.names) != names[.node]!.count + names[.sku]!.count {
+            problems.append("the name and id tables differ in size")
+        }
+    }
+
+    func name(_ kind: NameKind, _ id: UInt32) -> String { names[kind]![id] ?? "#\(id)" }
+    func key(sku: UInt32, node: UInt32) -> PositionKey { PositionKey(node: name(.node, node), sku: name(.sku, sku)) }
+}
+
+private struct Fold {
+    let names: NameTable
+    var positions: [UInt64: Position] = [:]
+    var reservations: [String: Reservation] = [:]
+    var receipts: [String: ScheduledReceipt] = [:]
+    var report = VerificationReport()
+
+    init(names: NameTable) {
+        self.names = names
+        report.mismatches = names.problems
+    }
+
+    mutating func replay(schema: Schema, transaction: borrowing ReadTransaction) throws {
+        let cursor = try transaction.cursor(schema.entries)
+        var record = try cursor.first()
+        var expected: UInt64 = 1
+        while let (key, value) = record {
+            let sequence = Keys.readBigEndian(UInt64.self, key, at: 0)
+            if sequence != expected { report.mismatches.append("entry \(expected) is missing (next is \(sequence))") }
+            expected = sequence + 1
+            apply(try Entry.decode(value), sequence: sequence)
+            report.entries += 1
+            record = try cursor.next()
+        }
+    }
+
+    private mutating func apply(_ entry: Entry, sequence: UInt64) {
+        for posting in entry.postings {
+            let word = Keys.positionWord(sku: posting.sku, node: posting.node)
+            var position = positions[word] ?? .zero
+            position.onHand += posting.onHand
+            position.reserved += posting.reserved
+            position.committed += posting.committed
+            position.safetyStock += posting.safetyStock
+            positions[word] = position
+            if !position.isValid {
+                let key = names.key(sku: posting.sku, node: posting.node)
+                report.mismatches.append("entry \(sequence) leaves \(key) invalid: \(position)")
+            }
+        }
+        let states: [Entry.Kind: ReservationState] = [
+            .confirm: .confirmed, .ship: .shipped, .release: .released, .expire: .expired,
+        ]
+        switch entry.kind {
+        case .reserve:
+            let lines = entry.postings.map { posting in
+                ReservationLine(
+                    node: names.name(.node, posting.node), sku: names.name(.sku, posting.sku),
+                    quantity: posting.reserved)
+            }
+            reservations[entry.reference] = Reservation(
+                order: entry.reference, state: .reserved, lines: lines, createdAt: entry.at,
+                expiresAt: entry.deadline, updatedAt: entry.at)
+        case .confirm, .ship, .release, .expire:
+            guard var reservation = reservations[entry.reference] else {
+                report.mismatches.append("entry \(sequence) moves unknown reservation \(entry.reference)")
+                return
+            }
+            reservation.state = states[entry.kind]!
+            reservation.updatedAt = entry.at
+            reservations[entry.reference] = reservation
+        case .schedule:
+            guard let posting = entry.postings.first else { return }
+            receipts[entry.reference] = ScheduledReceipt(
+                receipt: entry.reference, node: names.name(.node, posting.node), sku: names.name(.sku, posting.sku),
+                quantity: posting.scheduled, due: entry.deadline)
+        case .receive:
+            receipts[entry.reference] = nil
+        case .adjust, .setSafetyStock:
+            break
+        }
+    }
+
+    mutating func compare(schema: Schema, transaction: borrowing ReadTransaction) throws {
+        try comparePositions(schema: schema, transaction: transaction)
+        try compareReservations(schema: schema, transaction: transaction)
+        try compareReceipts(schema: schema, transaction: transaction)
+    }
+
+    private mutating func comparePositions(schema: Schema, transaction: borrowing ReadTransaction) throws {
+        var unseen = positions
+        let cursor = try transaction.cursor(schema.positions)
+        var record = try cursor.first()
+        while let (key, value) = record {
+            record = try cursor.next()
+            report.positions += 1
+            guard let (sku, node) = Keys.decodePosition(key),
+                let stored = value.withUnsafeBytes({ Records.decodePosition($0) })
+            else {
+                report.mismatches.append("malformed position record")
+                continue
+            }
+            let word = Keys.positionWord(sku: sku, node: node)
+            let folded = unseen.removeValue(forKey: word) ?? .zero
+            if stored != folded {
+                report.mismatches.append(
+                    "position \(names.key(sku: sku, node: node)): stored \(stored), entries sum to \(folded)")
+            }
+        }
+        for (word, folded) in unseen where folded != .zero {
+            let key = names.key(sku: UInt32(word >> 32), node: UInt32(truncatingIfNeeded: word))
+            report.mismatches.append("position \(key): missing, entries sum to \(folded)")
+        }
+    }
+
+    private mutating func compareReservations(schema: Schema, transaction: borrowing ReadTransaction) throws {
+        var unseen = reservations
+        let cursor = try transaction.cursor(schema.reservations)
+        var record = try cursor.first()
+        while let (key, value) = record {
+            record = try cursor.next()
+            report.reservations += 1
+            let order = String(decoding: key, as: UTF8.self)
+            let stored = try value.decode("reservation") { (reader) throws(FulcrumError) in
+                try Records.decodeReservation(&reader)
+            }
+            let folded = unseen.removeValue(forKey: order)
+            if stored != folded {
+                report.mismatches.append(
+                    "reservation \(order): stored \(stored), entries give \(folded.map { "\($0)" } ?? "none")")
+            }
+        }
+        for order in unseen.keys.sorted() { report.mismatches.append("reservation \(order): missing") }
+
+        var expected = Set(reservations.values.filter { $0.state == .reserved }.map { Keys.expiry($0.expiresAt, order: $0.order) })
+        let expiries = try transaction.cursor(schema.expiries)
+        record = try expiries.first()
+        while let (key, _) = record {
+            record = try expiries.next()
+            if expected.remove(key) == nil {
+                let order = Keys.decodeExpiry(key).map(\.1) ?? "?"
+                report.mismatches.append("expiry index holds \(order), which is not an open reservation")
+            }
+        }
+        for key in expected {
+            report.mismatches.append("expiry index lacks \(Keys.decodeExpiry(key).map(\.1) ?? "?")")
+        }
+    }
+
+    private mutating func compareReceipts(schema: Schema, transaction: borrowing ReadTransaction) throws {
+        var unseen = receipts
+        let cursor = try transaction.cursor(schema.receipts)
+        var record = try cursor.first()
+        while let (key, value) = record {
+            record = try cursor.next()
+            report.receipts += 1
+            let id = String(decoding: key, as: UTF8.self)
+            let stored = try value.decode("receipt") { (reader) throws(FulcrumError) in
+                try Records.decodeReceipt(&reader)
+            }
+            if stored != unseen.removeValue(forKey: id) {
+                report.mismatches.append("receipt \(id): stored \(stored) differs from its entries")
+            }
+        }
+        for id in unseen.keys.sorted() { report.mismatches.append("receipt \(id): missing") }
+        if try transaction.count(schema.receiptsByPosition) != report.receipts {
+            report.mismatches.append("the receipt index and the receipts differ in size")
+        }
+    }
+}

@@ -1,0 +1,222 @@
+import FulcrumCore
+import FulcrumStorage
+
+/// The named LMDB databases of a ledger, and the layout of their keys.
+/// All multi-byte key fields are big-endian so that byte order is numeric order.
+struct Schema: Sendable {
+    static let formatKey: [UInt8] = Array("format".utf8)
+    static let formatMagic = "fulcrum-ledger"
+    static let formatVersion: UInt32 = 1
+
+    let meta: Database
+    /// kind byte + name → UInt32 id (little-endian).
+    let names: Database
+    /// kind byte + UInt32 id (big-endian) → name.
+    let ids: Database
+    /// sku id + node id → Position (four Int64). SKU first: ATP by SKU is a prefix scan.
+    let positions: Database
+    /// order id → reservation record.
+    let reservations: Database
+    /// expiry time + order id → empty: unconfirmed reservations by deadline.
+    let expiries: Database
+    /// receipt id → scheduled receipt record.
+    let receipts: Database
+    /// sku id + node id + due time + receipt id → quantity: receipts by position and date.
+    let receiptsByPosition: Database
+    /// sequence number → entry: the append-only log every balance is folded from.
+    let entries: Database
+    /// idempotency key → encoded command + encoded result.
+    let idempotency: Database
+
+    static let databaseNames = [
+        "meta", "names", "ids", "positions", "reservations", "expiries", "receipts",
+        "receipts_by_position", "entries", "idempotency",
+    ]
+
+    init(environment: Environment, create: Bool) throws(LMDBError) {
+        func open(_ name: String) throws(LMDBError) -> Database {
+            try environment.openDatabase(name, create: create)
+        }
+        meta = try open("meta")
+        names = try open("names")
+        ids = try open("ids")
+        positions = try open("positions")
+        reservations = try open("reservations")
+        expiries = try open("expiries")
+        receipts = try open("receipts")
+        receiptsByPosition = try open("receipts_by_position")
+        entries = try open("entries")
+        idempotency = try open("idempotency")
+    }
+
+    static func formatRecord() -> [UInt8] {
+        var writer = ByteWriter()
+        writer.write(formatMagic)
+        writer.write(formatVersion)
+        return writer.bytes
+    }
+}
+
+/// Whether an interned name is a node or a SKU.
+enum NameKind: UInt8, Sendable {
+    case node = 1
+    case sku = 2
+}
+
+/// Key encodings.
+enum Keys {
+    static func name(_ kind: NameKind, _ name: String) -> [UInt8] {
+        [kind.rawValue] + Array(name.utf8)
+    }
+
+    static func id(_ kind: NameKind, _ id: UInt32) -> [UInt8] {
+        var key: [UInt8] = [kind.rawValue]
+        appendBigEndian(id, to: &key)
+        return key
+    }
+
+    /// The 8-byte position key as one integer (sku high, node low), so hot
+    /// reads can build it on the stack.
+    static func positionWord(sku: UInt32, node: UInt32) -> UInt64 {
+        UInt64(sku) << 32 | UInt64(node)
+    }
+
+    static func position(sku: UInt32, node: UInt32) -> [UInt8] {
+        var key: [UInt8] = []
+        appendBigEndian(positionWord(sku: sku, node: node), to: &key)
+        return key
+    }
+
+    static func decodePosition(_ key: [UInt8]) -> (sku: UInt32, node: UInt32)? {
+        guard key.count == 8 else { return nil }
+        let word = readBigEndian(UInt64.self, key, at: 0)
+        return (UInt32(word >> 32), UInt32(truncatingIfNeeded: word))
+    }
+
+    static func expiry(_ at: Timestamp, order: String) -> [UInt8] {
+        var key: [UInt8] = []
+        appendBigEndian(orderable(at), to: &key)
+        return key + Array(order.utf8)
+    }
+
+    static func decodeExpiry(_ key: [UInt8]) -> (Timestamp, String)? {
+        guard key.count > 8 else { return nil }
+        let at = Timestamp(millisecondsSinceEpoch: Int64(bitPattern: readBigEndian(UInt64.self, key, at: 0) ^ (1 << 63)))
+        return (at, String(decoding: key[8...], as: UTF8.self))
+    }
+
+    static func receiptByPosition(sku: UInt32, node: UInt32, due: Timestamp, receipt: String) -> [UInt8] {
+        var key = position(sku: sku, node: node)
+        appendBigEndian(orderable(due), to: &key)
+        return key + Array(receipt.utf8)
+    }
+
+    static func decodeReceiptDue(_ key: [UInt8]) -> Timestamp? {
+        guard key.count > 16 else { return nil }
+        return Timestamp(millisecondsSinceEpoch: Int64(bitPattern: readBigEndian(UInt64.self, key, at: 8) ^ (1 << 63)))
+    }
+
+    static func entry(_ sequence: UInt64) -> [UInt8] {
+        var key: [UInt8] = []
+        appendBigEndian(sequence, to: &key)
+        return key
+    }
+
+    /// Flips the sign bit so that signed times sort as unsigned big-endian bytes.
+    private static func orderable(_ at: Timestamp) -> UInt64 {
+        UInt64(bitPattern: at.millisecondsSinceEpoch) ^ (1 << 63)
+    }
+
+    static func appendBigEndian<T: FixedWidthInteger>(_ value: T, to bytes: inout [UInt8]) {
+        withUnsafeBytes(of: value.bigEndian) { bytes.append(contentsOf: $0) }
+    }
+
+    static func readBigEndian<T: FixedWidthInteger>(_: T.Type, _ bytes: [UInt8], at offset: Int) -> T {
+        bytes.withUnsafeBytes { T(bigEndian: $0.loadUnaligned(fromByteOffset: offset, as: T.self)) }
+    }
+}
+
+/// Record encodings (values).
+enum Records {
+    static let positionBytes = 32
+
+    static func encode(_ position: Position) -> [UInt8] {
+        var writer = ByteWriter(capacity: positionBytes)
+        writer.write(position.onHand)
+        writer.write(position.reserved)
+        writer.write(position.committed)
+        writer.write(position.safetyStock)
+        return writer.bytes
+    }
+
+    /// Decodes a stored position without allocating (the ATP hot path).
+    @inline(__always)
+    static func decodePosition(_ raw: UnsafeRawBufferPointer) -> Position? {
+        guard raw.count == positionBytes else { return nil }
+        return Position(
+            onHand: Int64(littleEndian: raw.loadUnaligned(fromByteOffset: 0, as: Int64.self)),
+            reserved: Int64(littleEndian: raw.loadUnaligned(fromByteOffset: 8, as: Int64.self)),
+            committed: Int64(littleEndian: raw.loadUnaligned(fromByteOffset: 16, as: Int64.self)),
+            safetyStock: Int64(littleEndian: raw.loadUnaligned(fromByteOffset: 24, as: Int64.self)))
+    }
+
+    static func encode(_ reservation: Reservation, into writer: inout ByteWriter) {
+        writer.write(reservation.order)
+        writer.write(reservation.state.rawValue)
+        writer.write(reservation.createdAt.millisecondsSinceEpoch)
+        writer.write(reservation.expiresAt.millisecondsSinceEpoch)
+        writer.write(reservation.updatedAt.millisecondsSinceEpoch)
+        writer.write(UInt16(reservation.lines.count))
+        for line in reservation.lines {
+            writer.write(line.node)
+            writer.write(line.sku)
+            writer.write(line.quantity)
+        }
+    }
+
+    static func encode(_ reservation: Reservation) -> [UInt8] {
+        var writer = ByteWriter()
+        encode(reservation, into: &writer)
+        return writer.bytes
+    }
+
+    static func decodeReservation(_ reader: inout ByteReader) throws(FulcrumError) -> Reservation {
+        let order = try reader.readString()
+        guard let state = ReservationState(rawValue: try reader.read(UInt8.self)) else {
+            throw FulcrumError(.corrupt, "unknown reservation state", path: order)
+        }
+        let createdAt = Timestamp(millisecondsSinceEpoch: try reader.read())
+        let expiresAt = Timestamp(millisecondsSinceEpoch: try reader.read())
+        let updatedAt = Timestamp(millisecondsSinceEpoch: try reader.read())
+        let count = Int(try reader.read(UInt16.self))
+        var lines: [ReservationLine] = []
+        lines.reserveCapacity(count)
+        for _ in 0..<count {
+            let node = try reader.readString()
+            let sku = try reader.readString()
+            lines.append(ReservationLine(node: node, sku: sku, quantity: try reader.read()))
+        }
+        return Reservation(
+            order: order, state: state, lines: lines, createdAt: createdAt, expiresAt: expiresAt, updatedAt: updatedAt)
+    }
+
+    static func encode(_ receipt: ScheduledReceipt, into writer: inout ByteWriter) {
+        writer.write(receipt.receipt)
+        writer.write(receipt.node)
+        writer.write(receipt.sku)
+        writer.write(receipt.quantity)
+        writer.write(receipt.due.millisecondsSinceEpoch)
+    }
+
+    static func encode(_ receipt: ScheduledReceipt) -> [UInt8] {
+        var writer = ByteWriter()
+        encode(receipt, into: &writer)
+        return writer.bytes
+    }
+
+    static func decodeReceipt(_ reader: inout ByteReader) throws(FulcrumError) -> ScheduledReceipt {
+        ScheduledReceipt(
+            receipt: try reader.readString(), node: try reader.readString(), sku: try reader.readString(),
+            quantity: try reader.read(), due: Timestamp(millisecondsSinceEpoch: try reader.read()))
+    }
+}

@@ -1,0 +1,428 @@
+import FulcrumCore
+import FulcrumStorage
+
+/// What one command does, decided before anything is written: the plan of a
+/// command is computed from reads alone, so a command that fails changes nothing.
+struct Effect {
+    struct Change {
+        var key: PositionKey
+        var before: Position
+        var after: Position
+        var scheduled: Int64 = 0
+    }
+
+    var kind: Entry.Kind
+    var reference: String = ""
+    var note: String = ""
+    var deadline = Timestamp(millisecondsSinceEpoch: 0)
+    var changes: [Change] = []
+    var reservation: Reservation?
+    var expiryAdded: Timestamp?
+    var expiryRemoved: Timestamp?
+    var receiptAdded: ScheduledReceipt?
+    var receiptRemoved: ScheduledReceipt?
+    var result: LedgerResult
+}
+
+/// The ledger's deterministic state machine: plans each command from what is
+/// stored and writes its effect, balances and entry together, in the writer's
+/// transaction. Time comes in as an argument. Confined to the writer thread.
+struct LedgerStateMachine {
+    let schema: Schema
+    private(set) var interner: Interner
+    private(set) var nextSequence: UInt64
+    private var committedSequence: UInt64
+
+    init(schema: Schema, transaction: borrowing some TransactionReading & ~Copyable) throws {
+        self.schema = schema
+        self.interner = try Interner(schema: schema, transaction: transaction)
+        let cursor = try transaction.cursor(schema.entries)
+        if let (key, _) = try cursor.last() {
+            nextSequence = Keys.readBigEndian(UInt64.self, key, at: 0) + 1
+        } else {
+            nextSequence = 1
+        }
+        committedSequence = nextSequence
+    }
+
+    /// A group's transaction committed: keep what it interned and numbered.
+    mutating func groupCommitted() {
+        interner.commit()
+        committedSequence = nextSequence
+    }
+
+    /// A group's transaction was aborted: forget what it interned and numbered.
+    mutating func groupAborted() {
+        interner.rollback()
+        nextSequence = committedSequence
+    }
+
+    /// Runs one command. Client errors found while planning come back as a
+    /// failed `Result` with nothing written. Anything that fails once writing
+    /// has begun (storage errors, corrupt records) throws and dooms the group.
+    mutating func execute(
+        _ command: LedgerCommand, idempotencyKey: String?, now: Timestamp, in transaction: borrowing WriteTransaction
+    ) throws -> Result<LedgerResult, FulcrumError> {
+        var writing = false
+        do {
+            var fingerprint: [UInt8] = []
+            if let idempotencyKey {
+                try Names.validateText(
+                    idempotencyKey, path: "idempotency_key", bytesMax: Limits.idempotencyKeyBytesMax, allowEmpty: false)
+                fingerprint = IdempotencyCodec.encode(command)
+                if let stored = try transaction.value(schema.idempotency, key: Array(idempotencyKey.utf8)) {
+                    let record = try IdempotencyCodec.decodeRecord(stored)
+                    guard record.command == fingerprint else {
+                        throw FulcrumError(
+                            .idempotencyConflict, "the key was first used with a different request",
+                            path: "idempotency_key")
+                    }
+                    return .success(record.result)
+                }
+            }
+            let result: LedgerResult
+            if command == .expireDue {
+                writing = true
+                result = .expired(try expireDue(now: now, in: transaction))
+            } else {
+                let effect = try plan(command, now: now, in: transaction)
+                writing = true
+                try write(effect, now: now, in: transaction)
+                result = effect.result
+            }
+            if let idempotencyKey {
+                try transaction.put(
+                    schema.idempotency, key: Array(idempotencyKey.utf8),
+                    value: IdempotencyCodec.record(command: fingerprint, result: result))
+            }
+            return .success(result)
+        } catch let error as FulcrumError where !writing {
+            return .failure(error)
+        }
+    }
+
+    // MARK: Planning (reads only)
+
+    private func plan(_ command: LedgerCommand, now: Timestamp, in transaction: borrowing WriteTransaction)
+        throws -> Effect
+    {
+        switch command {
+        case .adjust(let request): try planAdjust(request, in: transaction)
+        case .schedule(let request): try planSchedule(request, in: transaction)
+        case .receive(let request): try planReceive(request, in: transaction)
+        case .setSafetyStock(let request): try planSafetyStock(request, in: transaction)
+        case .reserve(let request): try planReserve(request, now: now, in: transaction)
+        case .confirm(let order): try planTransition(order, to: .confirmed, now: now, in: transaction)
+        case .ship(let order): try planTransition(order, to: .shipped, now: now, in: transaction)
+        case .release(let order): try planTransition(order, to: .released, now: now, in: transaction)
+        case .expireDue: preconditionFailure("expireDue plans and writes each expiry in turn")
+        }
+    }
+
+    private func position(_ key: PositionKey, in transaction: borrowing WriteTransaction) throws -> Position {
+        guard let node = interner.lookup(.node, key.node), let sku = interner.lookup(.sku, key.sku) else {
+            return .zero
+        }
+        let word = Keys.positionWord(sku: sku, node: node).bigEndian
+        let stored = try withUnsafeBytes(of: word) { key in
+            try transaction.withValue(schema.positions, key: key) { Records.decodePosition($0) }
+        }
+        switch stored {
+        case .none: return .zero
+        case .some(.none): throw FulcrumError(.corrupt, "position record has the wrong size", path: key.description)
+        case .some(.some(let position)): return position
+        }
+    }
+
+    private func validateKey(node: String, sku: String, path: String) throws {
+        try Names.validate(node, path: path.isEmpty ? "node" : "\(path).node")
+        try Names.validate(sku, path: path.isEmpty ? "sku" : "\(path).sku")
+    }
+
+    private func planAdjust(_ request: AdjustRequest, in transaction: borrowing WriteTransaction) throws -> Effect {
+        try validateKey(node: request.node, sku: request.sku, path: "")
+        try Names.validateText(request.reason, path: "reason", bytesMax: Limits.reasonBytesMax, allowEmpty: true)
+        let key = PositionKey(node: request.node, sku: request.sku)
+        let before = try position(key, in: transaction)
+        var after = before
+        switch request.change {
+        case .set(let quantity):
+            try Names.validateQuantity(quantity, path: "set", allowZero: true)
+            after.onHand = quantity
+        case .delta(let quantity):
+            guard quantity != 0, quantity.magnitude <= Limits.quantityMax.magnitude else {
+                throw FulcrumError(
+                    .invalidArgument, "delta \(quantity) must be non-zero and within ±\(Limits.quantityMax)",
+                    path: "delta")
+            }
+            after.onHand = before.onHand + quantity
+        }
+        let held = after.reserved + after.committed
+        guard after.onHand >= held, after.onHand <= Limits.quantityMax else {
+            throw FulcrumError(
+                .insufficientStock,
+                "on hand would be \(after.onHand) at \(key), below the \(held) units held by reservations"
+                    + " (or above \(Limits.quantityMax))",
+                path: request.change.isSet ? "set" : "delta")
+        }
+        return Effect(
+            kind: .adjust, note: request.reason, changes: [.init(key: key, before: before, after: after)],
+            result: .position(key, after))
+    }
+
+    private func planSafetyStock(_ request: SetSafetyStockRequest, in transaction: borrowing WriteTransaction) throws
+        -> Effect
+    {
+        try validateKey(node: request.node, sku: request.sku, path: "")
+        try Names.validateQuantity(request.quantity, path: "quantity", allowZero: true)
+        let key = PositionKey(node: request.node, sku: request.sku)
+        let before = try position(key, in: transaction)
+        var after = before
+        after.safetyStock = request.quantity
+        return Effect(
+            kind: .setSafetyStock, changes: [.init(key: key, before: before, after: after)],
+            result: .position(key, after))
+    }
+
+    private func storedReceipt(_ receipt: String, in transaction: borrowing WriteTransaction) throws
+        -> ScheduledReceipt?
+    {
+        guard let bytes = try transaction.value(schema.receipts, key: Array(receipt.utf8)) else { return nil }
+        return try bytes.decode("receipt") { (reader) throws(FulcrumError) in try Records.decodeReceipt(&reader) }
+    }
+
+    private func planSchedule(_ request: ScheduleRequest, in transaction: borrowing WriteTransaction) throws -> Effect {
+        let receipt = request.receipt
+        try Names.validate(receipt.receipt, path: "receipt")
+        try validateKey(node: receipt.node, sku: receipt.sku, path: "")
+        try Names.validateQuantity(receipt.quantity, path: "quantity")
+        if try storedReceipt(receipt.receipt, in: transaction) != nil {
+            throw FulcrumError(.receiptExists, "receipt \(receipt.receipt) is already scheduled", path: "receipt")
+        }
+        let key = PositionKey(node: receipt.node, sku: receipt.sku)
+        let current = try position(key, in: transaction)
+        return Effect(
+            kind: .schedule, reference: receipt.receipt, deadline: receipt.due,
+            changes: [.init(key: key, before: current, after: current, scheduled: receipt.quantity)],
+            receiptAdded: receipt, result: .receipt(receipt))
+    }
+
+    private func planReceive(_ request: ReceiveRequest, in transaction: borrowing WriteTransaction) throws -> Effect {
+        try Names.validate(request.receipt, path: "receipt")
+        guard let receipt = try storedReceipt(request.receipt, in: transaction) else {
+            throw FulcrumError(.receiptNotFound, "no scheduled receipt \(request.receipt)", path: "receipt")
+        }
+        let quantity = request.quantity ?? receipt.quantity
+        try Names.validateQuantity(quantity, path: "quantity", allowZero: true)
+        let key = PositionKey(node: receipt.node, sku: receipt.sku)
+        let before = try position(key, in: transaction)
+        var after = before
+        after.onHand += quantity
+        guard after.onHand <= Limits.quantityMax else {
+            throw FulcrumError(.invalidArgument, "on hand would exceed \(Limits.quantityMax)", path: "quantity")
+        }
+        return Effect(
+            kind: .receive, reference: receipt.receipt,
+            changes: [.init(key: key, before: before, after: after, scheduled: -receipt.quantity)],
+            receiptRemoved: receipt, result: .position(key, after))
+    }
+
+    private func storedReservation(_ order: String, in transaction: borrowing WriteTransaction) throws -> Reservation? {
+        guard let bytes = try transaction.value(schema.reservations, key: Array(order.utf8)) else { return nil }
+        return try bytes.decode("reservation") { (reader) throws(FulcrumError) in
+            try Records.decodeReservation(&reader)
+        }
+    }
+
+    private func validate(_ request: ReserveRequest) throws {
+        try Names.validate(request.order, path: "order")
+        guard !request.lines.isEmpty else {
+            throw FulcrumError(.invalidArgument, "a reservation needs at least one line", path: "lines")
+        }
+        guard request.lines.count <= Limits.reservationLinesMax else {
+            throw FulcrumError(
+                .invalidArgument, "\(request.lines.count) lines; the limit is \(Limits.reservationLinesMax)",
+                path: "lines")
+        }
+        guard request.ttlSeconds >= 1, request.ttlSeconds <= Limits.reservationTTLSecondsMax else {
+            throw FulcrumError(
+                .invalidArgument, "ttl \(request.ttlSeconds)s is outside 1...\(Limits.reservationTTLSecondsMax)",
+                path: "ttl_seconds")
+        }
+        var seen = Set<PositionKey>()
+        for (index, line) in request.lines.enumerated() {
+            try validateKey(node: line.node, sku: line.sku, path: "lines[\(index)]")
+            try Names.validateQuantity(line.quantity, path: "lines[\(index)].quantity")
+            guard seen.insert(line.key).inserted else {
+                throw FulcrumError(
+                    .invalidArgument, "duplicate line for \(line.key); merge the quantities", path: "lines[\(index)]")
+            }
+        }
+    }
+
+    private func planReserve(_ request: ReserveRequest, now: Timestamp, in transaction: borrowing WriteTransaction)
+        throws -> Effect
+    {
+        try validate(request)
+        if let existing = try storedReservation(request.order, in: transaction), !existing.state.isTerminal {
+            throw FulcrumError(
+                .reservationExists, "order \(request.order) already holds a \(existing.state) reservation",
+                path: "order")
+        }
+        var changes: [Effect.Change] = []
+        for (index, line) in request.lines.enumerated() {
+            let before = try position(line.key, in: transaction)
+            guard before.available >= line.quantity else {
+                throw FulcrumError(
+                    .insufficientStock,
+                    "\(line.key): requested \(line.quantity), available \(before.available)",
+                    path: "lines[\(index)].quantity")
+            }
+            var after = before
+            after.reserved += line.quantity
+            changes.append(.init(key: line.key, before: before, after: after))
+        }
+        let expiresAt = now.adding(seconds: request.ttlSeconds)
+        let reservation = Reservation(
+            order: request.order, state: .reserved, lines: request.lines, createdAt: now, expiresAt: expiresAt,
+            updatedAt: now)
+        return Effect(
+            kind: .reserve, reference: request.order, deadline: expiresAt, changes: changes,
+            reservation: reservation, expiryAdded: expiresAt, result: .reservation(reservation))
+    }
+
+    private func planTransition(
+        _ order: String, to target: ReservationState, now: Timestamp, in transaction: borrowing WriteTransaction
+    ) throws -> Effect {
+        try Names.validate(order, path: "order")
+        guard let reservation = try storedReservation(order, in: transaction) else {
+            throw FulcrumError(.reservationNotFound, "no reservation for order \(order)", path: "order")
+        }
+        return try transition(reservation, to: target, now: now, in: transaction)
+    }
+
+    /// The balance moves of each allowed transition, per line quantity q.
+    private func transition(
+        _ reservation: Reservation, to target: ReservationState, now: Timestamp,
+        in transaction: borrowing WriteTransaction
+    ) throws -> Effect {
+        let from = reservation.state
+        let lapsed = from == .reserved && reservation.expiresAt <= now && target != .expired
+        let move: (inout Position, Int64) -> Void
+        let kind: Entry.Kind
+        switch (from, target) {
+        case (.reserved, .confirmed) where !lapsed:
+            (move, kind) = ({ $0.reserved -= $1; $0.committed += $1 }, .confirm)
+        case (.confirmed, .shipped): (move, kind) = ({ $0.committed -= $1; $0.onHand -= $1 }, .ship)
+        case (.reserved, .released): (move, kind) = ({ $0.reserved -= $1 }, .release)
+        case (.confirmed, .released): (move, kind) = ({ $0.committed -= $1 }, .release)
+        case (.reserved, .expired): (move, kind) = ({ $0.reserved -= $1 }, .expire)
+        default:
+            let why = lapsed ? "it lapsed at \(reservation.expiresAt)" : "it is \(from)"
+            throw FulcrumError(
+                .illegalTransition, "cannot move order \(reservation.order) to \(target): \(why)", path: "order")
+        }
+        var changes: [Effect.Change] = []
+        for line in reservation.lines {
+            let before = try position(line.key, in: transaction)
+            var after = before
+            move(&after, line.quantity)
+            precondition(after.isValid, "transition \(from)→\(target) broke \(line.key): \(after)")
+            changes.append(.init(key: line.key, before: before, after: after))
+        }
+        var updated = reservation
+        updated.state = target
+        updated.updatedAt = now
+        return Effect(
+            kind: kind, reference: reservation.order, changes: changes, reservation: updated,
+            expiryRemoved: from == .reserved ? reservation.expiresAt : nil, result: .reservation(updated))
+    }
+
+    /// Expires due reservations, oldest first, planning and writing each in
+    /// turn (they may share positions). Returns their orders.
+    private mutating func expireDue(now: Timestamp, in transaction: borrowing WriteTransaction) throws -> [String] {
+        var due: [String] = []
+        do {
+            let cursor = try transaction.cursor(schema.expiries)
+            var record = try cursor.first()
+            while let (key, _) = record, due.count < Limits.expiriesPerGroupMax {
+                guard let (at, order) = Keys.decodeExpiry(key) else {
+                    throw FulcrumError(.corrupt, "bad expiry key")
+                }
+                if at > now { break }
+                due.append(order)
+                record = try cursor.next()
+            }
+        }
+        for order in due {
+            guard let reservation = try storedReservation(order, in: transaction) else {
+                throw FulcrumError(.corrupt, "expiry names a missing reservation", path: order)
+            }
+            try write(try transition(reservation, to: .expired, now: now, in: transaction), now: now, in: transaction)
+        }
+        return due
+    }
+
+    // MARK: Writing
+
+    private mutating func write(_ effect: Effect, now: Timestamp, in transaction: borrowing WriteTransaction) throws {
+        var postings: [Posting] = []
+        postings.reserveCapacity(effect.changes.count)
+        for change in effect.changes {
+            precondition(change.after.isValid, "invariant broken at \(change.key): \(change.after)")
+            let node = try interner.intern(.node, change.key.node, in: transaction, schema: schema)
+            let sku = try interner.intern(.sku, change.key.sku, in: transaction, schema: schema)
+            if change.after != change.before {
+                try transaction.put(
+                    schema.positions, key: Keys.position(sku: sku, node: node), value: Records.encode(change.after))
+            }
+            postings.append(
+                Posting(
+                    sku: sku, node: node, onHand: change.after.onHand - change.before.onHand,
+                    reserved: change.after.reserved - change.before.reserved,
+                    committed: change.after.committed - change.before.committed,
+                    safetyStock: change.after.safetyStock - change.before.safetyStock, scheduled: change.scheduled))
+        }
+        if !postings.isEmpty {
+            let entry = Entry(
+                kind: effect.kind, at: now, reference: effect.reference, note: effect.note,
+                deadline: effect.deadline, postings: postings)
+            try transaction.append(schema.entries, key: Keys.entry(nextSequence), value: entry.encoded())
+            nextSequence += 1
+        }
+        try writeRecords(effect, postings: postings, in: transaction)
+    }
+
+    private func writeRecords(_ effect: Effect, postings: [Posting], in transaction: borrowing WriteTransaction) throws {
+        if let reservation = effect.reservation {
+            try transaction.put(
+                schema.reservations, key: Array(reservation.order.utf8), value: Records.encode(reservation))
+        }
+        if let at = effect.expiryRemoved {
+            try transaction.delete(schema.expiries, key: Keys.expiry(at, order: effect.reference))
+        }
+        if let at = effect.expiryAdded {
+            try transaction.put(schema.expiries, key: Keys.expiry(at, order: effect.reference), value: [])
+        }
+        if let receipt = effect.receiptAdded ?? effect.receiptRemoved, let posting = postings.first {
+            let indexKey = Keys.receiptByPosition(
+                sku: posting.sku, node: posting.node, due: receipt.due, receipt: receipt.receipt)
+            if effect.receiptAdded != nil {
+                try transaction.put(schema.receipts, key: Array(receipt.receipt.utf8), value: Records.encode(receipt))
+                var quantity = ByteWriter(capacity: 8)
+                quantity.write(receipt.quantity)
+                try transaction.put(schema.receiptsByPosition, key: indexKey, value: quantity.bytes)
+            } else {
+                try transaction.delete(schema.receipts, key: Array(receipt.receipt.utf8))
+                try transaction.delete(schema.receiptsByPosition, key: indexKey)
+            }
+        }
+    }
+}
+
+extension AdjustRequest.Change {
+    var isSet: Bool {
+        if case .set = self { return true }
+        return false
+    }
+}

@@ -1,0 +1,192 @@
+import CLMDB
+
+/// Read access shared by read and write transactions.
+public protocol TransactionReading: ~Copyable {
+    /// The live `MDB_txn`; valid only while the transaction value lives.
+    var handle: OpaquePointer { get }
+}
+
+extension TransactionReading where Self: ~Copyable {
+    /// Calls `body` with the value stored under `key`, or returns nil when there
+    /// is none. The buffer points into the map: it must not escape `body`.
+    @inline(__always)
+    public func withValue<R>(
+        _ database: Database, key: UnsafeRawBufferPointer, _ body: (UnsafeRawBufferPointer) -> R
+    ) throws(LMDBError) -> R? {
+        var keyValue = MDB_val(mv_size: key.count, mv_data: UnsafeMutableRawPointer(mutating: key.baseAddress))
+        var value = MDB_val()
+        let code = mdb_get(handle, database.dbi, &keyValue, &value)
+        if code == MDB_NOTFOUND { return nil }
+        try check(code, "mdb_get")
+        return body(UnsafeRawBufferPointer(start: value.mv_data, count: value.mv_size))
+    }
+
+    /// A copy of the value stored under `key`, or nil.
+    public func value(_ database: Database, key: [UInt8]) throws(LMDBError) -> [UInt8]? {
+        let result = key.withUnsafeBytes { key in
+            Result { () throws(LMDBError) -> [UInt8]? in try withValue(database, key: key) { Array($0) } }
+        }
+        return try result.get()
+    }
+
+    /// Opens a cursor over `database`; it is closed when the `Cursor` value ends,
+    /// which must be before this transaction ends.
+    public func cursor(_ database: Database) throws(LMDBError) -> Cursor {
+        var cursor: OpaquePointer?
+        try check(mdb_cursor_open(handle, database.dbi, &cursor), "mdb_cursor_open")
+        return Cursor(handle: cursor!)
+    }
+
+    /// The number of entries in `database`.
+    public func count(_ database: Database) throws(LMDBError) -> Int {
+        var stat = MDB_stat()
+        try check(mdb_stat(handle, database.dbi, &stat), "mdb_stat")
+        return stat.ms_entries
+    }
+}
+
+/// Owns one read-only `MDB_txn`: a consistent snapshot that never blocks the
+/// writer and takes no lock. `deinit` aborts it. Not thread-safe: use it from
+/// one thread at a time (any thread, thanks to `MDB_NOTLS`).
+///
+/// `reset()` and `renew()` keep the reader slot between snapshots, so a
+/// long-lived reader pays neither a slot search nor an allocation per read.
+public struct ReadTransaction: ~Copyable, TransactionReading {
+    public let handle: OpaquePointer
+    let environment: Environment
+    private var isActive = true
+
+    public init(_ environment: Environment) throws(LMDBError) {
+        var txn: OpaquePointer?
+        try check(mdb_txn_begin(environment.handle, nil, UInt32(MDB_RDONLY), &txn), "mdb_txn_begin(read)")
+        self.handle = txn!
+        self.environment = environment
+    }
+
+    /// Releases the snapshot but keeps the transaction object for `renew()`.
+    public mutating func reset() {
+        precondition(isActive, "reset of a reset read transaction")
+        mdb_txn_reset(handle)
+        isActive = false
+    }
+
+    /// Takes a fresh snapshot of the latest committed state.
+    public mutating func renew() throws(LMDBError) {
+        precondition(!isActive, "renew of an active read transaction")
+        try check(mdb_txn_renew(handle), "mdb_txn_renew")
+        isActive = true
+    }
+
+    deinit {
+        mdb_txn_abort(handle)
+    }
+}
+
+/// Owns one read-write `MDB_txn`. `commit()` and `abort()` consume it; if it is
+/// dropped, `deinit` aborts it. It must begin and end on the same thread and
+/// never cross an `await`: the ledger's single writer thread is its only user.
+public struct WriteTransaction: ~Copyable, TransactionReading {
+    private var liveHandle: OpaquePointer?
+    let environment: Environment
+
+    public var handle: OpaquePointer {
+        guard let liveHandle else { preconditionFailure("use of an ended write transaction") }
+        return liveHandle
+    }
+
+    public init(_ environment: Environment) throws(LMDBError) {
+        var txn: OpaquePointer?
+        try check(mdb_txn_begin(environment.handle, nil, 0, &txn), "mdb_txn_begin(write)")
+        self.liveHandle = txn
+        self.environment = environment
+    }
+
+    /// Stores `value` under `key`, replacing what was there.
+    public func put(_ database: Database, key: [UInt8], value: [UInt8]) throws(LMDBError) {
+        try put(database, key: key, value: value, flags: 0)
+    }
+
+    /// Stores `value` under a key greater than every key already there
+    /// (`MDB_APPEND`: no search, pages filled completely).
+    public func append(_ database: Database, key: [UInt8], value: [UInt8]) throws(LMDBError) {
+        try put(database, key: key, value: value, flags: UInt32(MDB_APPEND))
+    }
+
+    private func put(_ database: Database, key: [UInt8], value: [UInt8], flags: UInt32) throws(LMDBError) {
+        var key = key
+        var value = value
+        let code = key.withUnsafeMutableBytes { keyBytes in
+            value.withUnsafeMutableBytes { valueBytes in
+                var keyValue = MDB_val(mv_size: keyBytes.count, mv_data: keyBytes.baseAddress)
+                var dataValue = MDB_val(mv_size: valueBytes.count, mv_data: valueBytes.baseAddress)
+                return mdb_put(handle, database.dbi, &keyValue, &dataValue, flags)
+            }
+        }
+        try check(code, "mdb_put")
+    }
+
+    /// Removes `key`; returns false when it was not there.
+    @discardableResult
+    public func delete(_ database: Database, key: [UInt8]) throws(LMDBError) -> Bool {
+        var key = key
+        let code = key.withUnsafeMutableBytes { keyBytes in
+            var keyValue = MDB_val(mv_size: keyBytes.count, mv_data: keyBytes.baseAddress)
+            return mdb_del(handle, database.dbi, &keyValue, nil)
+        }
+        if code == MDB_NOTFOUND { return false }
+        try check(code, "mdb_del")
+        return true
+    }
+
+    /// Makes the changes durable (fsync, unless the environment is not durable).
+    /// LMDB frees the transaction whether or not the commit succeeds.
+    public consuming func commit() throws(LMDBError) {
+        let txn = handle
+        liveHandle = nil
+        try check(mdb_txn_commit(txn), "mdb_txn_commit")
+    }
+
+    /// Discards every change.
+    public consuming func abort() {
+        mdb_txn_abort(handle)
+        liveHandle = nil
+    }
+
+    deinit {
+        if let liveHandle { mdb_txn_abort(liveHandle) }
+    }
+}
+
+/// Owns one `MDB_cursor`; closes it in `deinit`. Keys and values are returned as
+/// copies, so nothing points into the map after the call.
+public struct Cursor: ~Copyable {
+    let handle: OpaquePointer
+
+    init(handle: OpaquePointer) { self.handle = handle }
+
+    deinit { mdb_cursor_close(handle) }
+
+    public typealias Record = (key: [UInt8], value: [UInt8])
+
+    public func first() throws(LMDBError) -> Record? { try move(MDB_FIRST, to: nil) }
+    public func next() throws(LMDBError) -> Record? { try move(MDB_NEXT, to: nil) }
+    public func last() throws(LMDBError) -> Record? { try move(MDB_LAST, to: nil) }
+    /// The first record whose key is greater than or equal to `key`.
+    public func seek(atLeast key: [UInt8]) throws(LMDBError) -> Record? { try move(MDB_SET_RANGE, to: key) }
+
+    private func move(_ operation: MDB_cursor_op, to target: [UInt8]?) throws(LMDBError) -> Record? {
+        var target = target ?? []
+        let (code, record) = target.withUnsafeMutableBytes { targetBytes in
+            var key = MDB_val(mv_size: targetBytes.count, mv_data: targetBytes.baseAddress)
+            var value = MDB_val()
+            let code = mdb_cursor_get(handle, &key, &value, operation)
+            guard code == MDB_SUCCESS else { return (code, Record?.none) }
+            let keyCopy = Array(UnsafeRawBufferPointer(start: key.mv_data, count: key.mv_size))
+            let valueCopy = Array(UnsafeRawBufferPointer(start: value.mv_data, count: value.mv_size))
+            return (code, Record?.some((keyCopy, valueCopy)))
+        }
+        if code == MDB_NOTFOUND { return nil }
+        try check(code, "mdb_cursor_get")
+        return record
+    }
+}

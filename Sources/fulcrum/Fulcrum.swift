@@ -1,0 +1,35 @@
+import ArgumentParser
+import FulcrumCore
+import FulcrumLedger
+
+/// The `fulcrum` command line: operator tools over a ledger's data directory.
+@main
+struct Fulcrum: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "fulcrum",
+        abstract: "Fulcrum: inventory ledger and fulfillment optimization.",
+        subcommands: [Demo.self, Verify.self, Backup.self, Stress.self, Version.self]
+    )
+}
+
+/// Options every command that opens a data directory shares.
+struct DataOptions: ParsableArguments {
+    @Option(name: .long, help: "The ledger's data directory.")
+    var data: String
+
+    func validate() throws {
+        guard !data.isEmpty else { throw ValidationError("--data must name a directory") }
+    }
+}
+
+/// Prints a client error as `{"error": {...}}` or a line, and exits non-zero.
+func fail(_ error: FulcrumError, json: Bool) -> ExitCode {
+    if json {
+        print(JSON.object(["error": JSON.object([
+            "code": .string(error.code.rawValue), "message": .string(error.message), "path": .string(error.path),
+        ])]).rendered)
+    } else {
+        printError("error: \(error)")
+    }
+    return ExitCode(2)
+}

@@ -1,0 +1,109 @@
+import ArgumentParser
+import Foundation
+import FulcrumCore
+import FulcrumLedger
+
+/// `fulcrum stress`: drives a ledger with random commands from many concurrent
+/// submitters, as fast as it takes them, then verifies it. With `--acks`, it
+/// prints `ack KEY` the moment each command is acknowledged (durable): the
+/// crash test kills it with SIGKILL and checks every acknowledged key survived.
+struct Stress: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Drive the ledger with random concurrent commands, then verify it.")
+
+    @OptionGroup var data: DataOptions
+    @Option(help: "Random seed; the same seed gives the same commands per submitter.") var seed: UInt64 = 1
+    @Option(help: "Commands in all.") var commands = 20_000
+    @Option(help: "Concurrent submitters.") var submitters = 64
+    @Option(help: "Distinct SKUs (fewer means hotter contention).") var skus = 8
+    @Option(help: "Distinct nodes.") var nodes = 4
+    @Flag(help: "Print `ack KEY` for each acknowledged command, flushed at once.") var acks = false
+
+    func validate() throws {
+        guard commands >= 1, submitters >= 1, skus >= 1, nodes >= 1 else {
+            throw ValidationError("--commands, --submitters, --skus and --nodes must be at least 1")
+        }
+    }
+
+    func run() async throws {
+        let ledger: Ledger
+        do {
+            ledger = try Ledger(directory: data.data)
+        } catch {
+            throw fail(error, json: false)
+        }
+        let started = DispatchTime.now().uptimeNanoseconds
+        let perSubmitter = (commands + submitters - 1) / submitters
+        let counts = await withTaskGroup(of: (acked: Int, refused: Int).self) { group in
+            for submitter in 0..<submitters {
+                group.addTask {
+                    await drive(ledger, submitter: submitter, commands: perSubmitter)
+                }
+            }
+            return await group.reduce((acked: 0, refused: 0)) { ($0.acked + $1.acked, $0.refused + $1.refused) }
+        }
+        let seconds = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
+        ledger.close()
+        let groups = ledger.statistics.groups.load(ordering: .relaxed)
+        let rate = Int(Double(counts.acked + counts.refused) / seconds)
+        printFlushed(
+            "stress: \(counts.acked) acknowledged, \(counts.refused) refused in \(String(format: "%.2f", seconds)) s "
+                + "(\(rate) commands/s, \(groups) group commits)")
+        let report = try ledger.verify()
+        printReport(report, json: false)
+        if !report.isConsistent { throw ExitCode(1) }
+    }
+
+    /// One submitter's deterministic stream: restocks, reservations of 1 to 3
+    /// lines, and confirm/ship/release of its own open orders.
+    private func drive(_ ledger: Ledger, submitter: Int, commands: Int) async -> (acked: Int, refused: Int) {
+        var random = SplitMix64(seed: seed &* 1_000_003 &+ UInt64(submitter))
+        var open: [String] = []
+        var acked = 0
+        var refused = 0
+        for index in 0..<commands {
+            let key = "s\(seed)-\(submitter)-\(index)"
+            let command = nextCommand(&random, order: key, open: &open)
+            do {
+                _ = try await ledger.execute(command, idempotencyKey: key)
+                acked += 1
+                if case .reserve(let request) = command { open.append(request.order) }
+                if acks { printFlushed("ack \(key)") }
+            } catch {
+                refused += 1
+            }
+        }
+        return (acked, refused)
+    }
+
+    private func nextCommand(_ random: inout SplitMix64, order: String, open: inout [String]) -> LedgerCommand {
+        func key() -> (node: String, sku: String) {
+            ("N\(Int.random(in: 0..<nodes, using: &random))", "SKU\(Int.random(in: 0..<skus, using: &random))")
+        }
+        let roll = Int.random(in: 0..<100, using: &random)
+        switch roll {
+        case 0..<20:
+            let (node, sku) = key()
+            return .adjust(.init(node: node, sku: sku, change: .delta(Int64.random(in: 1...20, using: &random)), reason: "restock"))
+        case 20..<60 where !open.isEmpty:
+            let order = open.remove(at: Int.random(in: 0..<open.count, using: &random))
+            switch Int.random(in: 0..<3, using: &random) {
+            case 0: return .confirm(order: order)
+            case 1: return .release(order: order)
+            default:
+                open.append(order)
+                return .ship(order: order)
+            }
+        default:
+            var lines: [ReservationLine] = []
+            var used = Set<String>()
+            for _ in 0..<Int.random(in: 1...3, using: &random) {
+                let (node, sku) = key()
+                if used.insert("\(node)/\(sku)").inserted {
+                    lines.append(ReservationLine(node: node, sku: sku, quantity: Int64.random(in: 1...3, using: &random)))
+                }
+            }
+            return .reserve(.init(order: order, lines: lines, ttlSeconds: 600))
+        }
+    }
+}

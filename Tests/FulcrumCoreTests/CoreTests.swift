@@ -1,0 +1,75 @@
+import FulcrumCore
+import Testing
+
+@Suite struct ByteCodecTests {
+    @Test func roundTripsIntegersAndStrings() throws {
+        var writer = ByteWriter()
+        writer.write(UInt8(7))
+        writer.write(Int64(-42))
+        writer.write(UInt32.max)
+        writer.write("nœud-é")
+        let decoded = try writer.bytes.decode("test") { (reader) throws(FulcrumError) in
+            (try reader.read(UInt8.self), try reader.read(Int64.self), try reader.read(UInt32.self),
+             try reader.readString())
+        }
+        #expect(decoded.0 == 7 && decoded.1 == -42 && decoded.2 == .max && decoded.3 == "nœud-é")
+    }
+
+    @Test func truncatedAndTrailingBytesAreCorrupt() {
+        var writer = ByteWriter()
+        writer.write("abc")
+        let truncated = Array(writer.bytes.dropLast())
+        #expect(throws: FulcrumError.self) {
+            try truncated.decode("x") { (reader) throws(FulcrumError) in try reader.readString() }
+        }
+        let trailing = writer.bytes + [0]
+        do {
+            _ = try trailing.decode("x") { (reader) throws(FulcrumError) in try reader.readString() }
+            Issue.record("trailing bytes were accepted")
+        } catch {
+            #expect(error.code == .corrupt)
+        }
+    }
+}
+
+@Suite struct NamesTests {
+    @Test func acceptsOrdinaryIds() throws {
+        try Names.validate("DC-EAST", path: "node")
+        try Names.validate(String(repeating: "x", count: Limits.nameBytesMax), path: "node")
+    }
+
+    @Test(arguments: ["", String(repeating: "x", count: Limits.nameBytesMax + 1), "tab\there", "nl\n"])
+    func rejectsBadIds(_ name: String) {
+        do {
+            try Names.validate(name, path: "lines[0].node")
+            Issue.record("accepted \(name.debugDescription)")
+        } catch {
+            #expect(error.code == .invalidArgument)
+            #expect(error.path == "lines[0].node")
+        }
+    }
+
+    @Test(arguments: [Int64(0), -1, Limits.quantityMax + 1])
+    func rejectsBadQuantities(_ quantity: Int64) {
+        #expect(throws: FulcrumError.self) { try Names.validateQuantity(quantity, path: "qty") }
+    }
+}
+
+@Suite struct LimitsTests {
+    @Test func limitsRelate() {
+        // A queue holds at least one whole group.
+        #expect(Limits.writerQueueDepthMax >= Limits.groupCommandsMax)
+        // A reservation's total cannot overflow Int64.
+        #expect(Limits.quantityMax.multipliedReportingOverflow(by: Int64(Limits.reservationLinesMax)).overflow == false)
+        // A name fits the 2-byte length prefix of the codec.
+        #expect(Limits.nameBytesMax <= Int(UInt16.max) && Limits.reasonBytesMax <= Int(UInt16.max))
+        #expect(Limits.reservationLinesMax <= Int(UInt16.max))
+        #expect(Limits.mapSizeBytesInitial <= Limits.mapSizeBytesMax)
+    }
+
+    @Test func splitMixIsDeterministic() {
+        var a = SplitMix64(seed: 9)
+        var b = SplitMix64(seed: 9)
+        #expect((0..<100).map { _ in a.next() } == (0..<100).map { _ in b.next() })
+    }
+}
