@@ -42,7 +42,9 @@ enum LedgerFiles {
             case .readWrite(let durable, let mapSizeBytes):
                 environment = try Environment(
                     path: directory, options: .init(mapSizeBytes: mapSizeBytes, durable: durable))
-                schema = try Schema(environment: environment, create: true)
+                // An existing file must already hold every database: a foreign
+                // LMDB file is refused, not extended.
+                schema = try Schema(environment: environment, create: !exists)
             }
         } catch LMDBError.invalid {
             throw notALedger(directory, "data.mdb is not an LMDB file")
