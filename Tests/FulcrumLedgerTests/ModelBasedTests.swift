@@ -1,0 +1,227 @@
+import FulcrumCore
+import Testing
+@testable import FulcrumLedger
+
+/// A command's outcome, compared by error code only.
+enum Outcome: Equatable {
+    case success(LedgerResult)
+    case failure(FulcrumError.Code)
+
+    init(_ result: Result<LedgerResult, FulcrumError>) {
+        switch result {
+        case .success(let value): self = .success(value)
+        case .failure(let error): self = .failure(error.code)
+        }
+    }
+}
+
+/// A plain in-memory ledger written from the rules alone, sharing no code with
+/// the real one: the oracle of the model-based test.
+struct ModelLedger {
+    var positions: [PositionKey: Position] = [:]
+    var reservations: [String: Reservation] = [:]
+    var receipts: [String: ScheduledReceipt] = [:]
+    var keys: [String: (LedgerCommand, LedgerResult)] = [:]
+
+    mutating func apply(_ command: LedgerCommand, key: String?, now: Timestamp) -> Outcome {
+        if let key {
+            if let (first, result) = keys[key] {
+                return first == command ? .success(result) : .failure(.idempotencyConflict)
+            }
+        }
+        let result = applyFresh(command, now: now)
+        if let key, case .success(let value) = result { keys[key] = (command, value) }
+        return result
+    }
+
+    private mutating func applyFresh(_ command: LedgerCommand, now: Timestamp) -> Outcome {
+        switch command {
+        case .adjust(let request):
+            let key = PositionKey(node: request.node, sku: request.sku)
+            var position = positions[key] ?? .zero
+            switch request.change {
+            case .set(let quantity):
+                if quantity < 0 { return .failure(.invalidArgument) }
+                position.onHand = quantity
+            case .delta(let quantity):
+                if quantity == 0 { return .failure(.invalidArgument) }
+                position.onHand += quantity
+            }
+            if position.onHand < position.reserved + position.committed { return .failure(.insufficientStock) }
+            positions[key] = position
+            return .success(.position(key, position))
+        case .setSafetyStock(let request):
+            if request.quantity < 0 { return .failure(.invalidArgument) }
+            let key = PositionKey(node: request.node, sku: request.sku)
+            positions[key, default: .zero].safetyStock = request.quantity
+            return .success(.position(key, positions[key]!))
+        case .schedule(let request):
+            if request.receipt.quantity < 1 { return .failure(.invalidArgument) }
+            if receipts[request.receipt.receipt] != nil { return .failure(.receiptExists) }
+            receipts[request.receipt.receipt] = request.receipt
+            return .success(.receipt(request.receipt))
+        case .receive(let request):
+            guard let receipt = receipts[request.receipt] else { return .failure(.receiptNotFound) }
+            let quantity = request.quantity ?? receipt.quantity
+            if quantity < 0 { return .failure(.invalidArgument) }
+            receipts[request.receipt] = nil
+            let key = PositionKey(node: receipt.node, sku: receipt.sku)
+            positions[key, default: .zero].onHand += quantity
+            return .success(.position(key, positions[key]!))
+        case .reserve(let request):
+            return reserve(request, now: now)
+        case .confirm(let order): return transition(order, to: .confirmed, now: now)
+        case .ship(let order): return transition(order, to: .shipped, now: now)
+        case .release(let order): return transition(order, to: .released, now: now)
+        case .expireDue:
+            let due = reservations.values.filter { $0.state == .reserved && $0.expiresAt <= now }
+                .sorted { ($0.expiresAt, $0.order) < ($1.expiresAt, $1.order) }.map(\.order)
+            for order in due { _ = transition(order, to: .expired, now: now) }
+            return .success(.expired(due))
+        }
+    }
+
+    private mutating func reserve(_ request: ReserveRequest, now: Timestamp) -> Outcome {
+        let keys = request.lines.map(\.key)
+        if request.lines.isEmpty || Set(keys).count != keys.count || request.lines.contains(where: { $0.quantity < 1 })
+            || request.ttlSeconds < 1
+        {
+            return .failure(.invalidArgument)
+        }
+        if let existing = reservations[request.order],
+            [ReservationState.reserved, .confirmed].contains(existing.state)
+        {
+            return .failure(.reservationExists)
+        }
+        for line in request.lines {
+            let position = positions[line.key] ?? .zero
+            let free = position.onHand - position.reserved - position.committed - position.safetyStock
+            if free < line.quantity { return .failure(.insufficientStock) }
+        }
+        for line in request.lines { positions[line.key, default: .zero].reserved += line.quantity }
+        let reservation = Reservation(
+            order: request.order, state: .reserved, lines: request.lines, createdAt: now,
+            expiresAt: now.adding(seconds: request.ttlSeconds), updatedAt: now)
+        reservations[request.order] = reservation
+        return .success(.reservation(reservation))
+    }
+
+    private mutating func transition(_ order: String, to target: ReservationState, now: Timestamp)
+        -> Outcome
+    {
+        guard var reservation = reservations[order] else { return .failure(.reservationNotFound) }
+        let lapsed = reservation.expiresAt <= now
+        for line in reservation.lines {
+            var position = positions[line.key]!
+            switch (reservation.state, target) {
+            case (.reserved, .confirmed) where !lapsed:
+                position.reserved -= line.quantity
+                position.committed += line.quantity
+            case (.confirmed, .shipped):
+                position.committed -= line.quantity
+                position.onHand -= line.quantity
+            case (.reserved, .released), (.reserved, .expired): position.reserved -= line.quantity
+            case (.confirmed, .released): position.committed -= line.quantity
+            default: return .failure(.illegalTransition)
+            }
+            positions[line.key] = position
+        }
+        reservation.state = target
+        reservation.updatedAt = now
+        reservations[order] = reservation
+        return .success(.reservation(reservation))
+    }
+}
+
+/// Generates small random command streams over few names, so that orders,
+/// receipts and idempotency keys collide often.
+struct CommandGenerator {
+    var random: SplitMix64
+    let clock: ManualClock
+
+    mutating func pick<T>(_ values: [T]) -> T { values[Int.random(in: 0..<values.count, using: &random)] }
+    mutating func quantity(_ range: ClosedRange<Int64>) -> Int64 { Int64.random(in: range, using: &random) }
+
+    mutating func next() -> (LedgerCommand, String?) {
+        let key: String? = Int.random(in: 0..<5, using: &random) == 0 ? pick(["k0", "k1", "k2", "k3"]) : nil
+        let node = pick(["N0", "N1", "N2"])
+        let sku = pick(["S0", "S1", "S2", "S3"])
+        switch Int.random(in: 0..<100, using: &random) {
+        case 0..<15:
+            let change: AdjustRequest.Change = Bool.random(using: &random) ? .set(quantity(-1...30)) : .delta(quantity(-10...15))
+            return (.adjust(.init(node: node, sku: sku, change: change, reason: pick(["", "count"]))), key)
+        case 15..<20:
+            return (.setSafetyStock(.init(node: node, sku: sku, quantity: quantity(-1...4))), key)
+        case 20..<27:
+            let due = clock.now().adding(seconds: quantity(-86_400...3 * 86_400))
+            let receipt = ScheduledReceipt(receipt: pick(["R0", "R1", "R2"]), node: node, sku: sku, quantity: quantity(0...20), due: due)
+            return (.schedule(.init(receipt)), key)
+        case 27..<32:
+            let received: Int64? = Bool.random(using: &random) ? nil : quantity(-1...25)
+            return (.receive(.init(receipt: pick(["R0", "R1", "R2"]), quantity: received)), key)
+        case 32..<62:
+            var lines: [ReservationLine] = []
+            for _ in 0..<Int.random(in: 0...3, using: &random) {
+                lines.append(line(pick(["N0", "N1", "N2"]), pick(["S0", "S1", "S2", "S3"]), quantity(0...8)))
+            }
+            let order = pick(["O0", "O1", "O2", "O3", "O4", "O5"])
+            return (.reserve(.init(order: order, lines: lines, ttlSeconds: quantity(0...120))), key)
+        case 62..<72: return (.confirm(order: pick(["O0", "O1", "O2", "O3", "O4", "O5", "O9"])), key)
+        case 72..<80: return (.ship(order: pick(["O0", "O1", "O2", "O3", "O4", "O5"])), key)
+        case 80..<90: return (.release(order: pick(["O0", "O1", "O2", "O3", "O4", "O5"])), key)
+        default: return (.expireDue, key)
+        }
+    }
+}
+
+@Suite struct ModelBasedTests {
+    static let sequencesPerBatch = 250
+    static let commandsPerSequence = 30
+
+    /// 8 batches × 250 seeded sequences × 30 commands: after every command the
+    /// results, every balance, ATP by date and every reservation must equal the model's.
+    @Test(arguments: 0..<8)
+    func ledgerMatchesTheModel(batch: Int) async throws {
+        for sequence in 0..<Self.sequencesPerBatch {
+            let seed = UInt64(batch * Self.sequencesPerBatch + sequence)
+            try await runSequence(seed: seed)
+        }
+    }
+
+    private func runSequence(seed: UInt64) async throws {
+        let clock = ManualClock()
+        let ledger = try makeLedger(clock: clock)
+        let reader = try ledger.makeReader()
+        var generator = CommandGenerator(random: SplitMix64(seed: seed), clock: clock)
+        var model = ModelLedger()
+        for step in 0..<Self.commandsPerSequence {
+            if Int.random(in: 0..<4, using: &generator.random) == 0 {
+                clock.advance(milliseconds: Int64.random(in: 0...90_000, using: &generator.random))
+            }
+            let (command, key) = generator.next()
+            let expected = model.apply(command, key: key, now: clock.now())
+            let actual = Outcome(await outcome(ledger, command, key: key))
+            try #require(actual == expected, "seed \(seed) step \(step): \(command) key \(key ?? "-")")
+            try compareState(model, reader, clock: clock, context: "seed \(seed) step \(step)")
+        }
+        let report = try ledger.verify()
+        try #require(report.isConsistent, "seed \(seed): \(report.mismatches)")
+    }
+
+    private func compareState(_ model: ModelLedger, _ reader: LedgerReader, clock: ManualClock, context: String) throws {
+        let keys = ["N0", "N1", "N2"].flatMap { node in ["S0", "S1", "S2", "S3"].map { PositionKey(node: node, sku: $0) } }
+        let actual = try reader.positions(keys)
+        for (key, position) in zip(keys, actual) {
+            try #require(position == model.positions[key] ?? .zero, "\(context): \(key)")
+        }
+        let horizon = clock.now().adding(seconds: 86_400)
+        for key in keys.prefix(4) {
+            let incoming = model.receipts.values.filter { $0.node == key.node && $0.sku == key.sku && $0.due <= horizon }
+            let expected = (model.positions[key] ?? .zero).available + incoming.reduce(0) { $0 + $1.quantity }
+            try #require(try reader.availableToPromise(node: key.node, sku: key.sku, on: horizon) == expected, "\(context): ATP \(key)")
+        }
+        for order in ["O0", "O1", "O2", "O3", "O4", "O5"] {
+            try #require(try reader.reservation(order: order) == model.reservations[order], "\(context): \(order)")
+        }
+    }
+}
