@@ -1,51 +1,59 @@
 /// Appends little-endian fixed-width integers and length-prefixed strings to a
 /// byte array: the one encoding of every stored record and log entry.
+@frozen
 public struct ByteWriter: Sendable {
-    public private(set) var bytes: [UInt8]
+    @usableFromInline var storage: [UInt8]
+    public var bytes: [UInt8] { storage }
 
+    @inlinable
     public init(capacity: Int = 64) {
-        bytes = []
-        bytes.reserveCapacity(capacity)
+        storage = []
+        storage.reserveCapacity(capacity)
     }
 
+    @inlinable
     public mutating func write<T: FixedWidthInteger>(_ value: T) {
-        withUnsafeBytes(of: value.littleEndian) { bytes.append(contentsOf: $0) }
+        withUnsafeBytes(of: value.littleEndian) { storage.append(contentsOf: $0) }
     }
 
     /// Writes a string as a UInt16 byte count and its UTF-8 bytes.
+    @inlinable
     public mutating func write(_ string: String) {
-        let utf8 = Array(string.utf8)
-        precondition(utf8.count <= Int(UInt16.max), "strings are bounded by Limits before encoding")
-        write(UInt16(utf8.count))
-        bytes.append(contentsOf: utf8)
+        let count = string.utf8.count
+        precondition(count <= Int(UInt16.max), "strings are bounded by Limits before encoding")
+        write(UInt16(count))
+        storage.append(contentsOf: string.utf8)
     }
 }
 
 /// Reads what `ByteWriter` wrote. Every read is bounds-checked and throws
 /// `corrupt` instead of trapping, because the bytes come from disk.
 public struct ByteReader: ~Copyable {
-    private let buffer: UnsafeRawBufferPointer
-    public private(set) var offset = 0
+    @usableFromInline let buffer: UnsafeRawBufferPointer
+    @usableFromInline var position = 0
+    public var offset: Int { position }
 
+    @inlinable
     public init(_ buffer: UnsafeRawBufferPointer) {
         self.buffer = buffer
     }
 
     public var isAtEnd: Bool { offset == buffer.count }
 
+    @inlinable
     public mutating func read<T: FixedWidthInteger>(_: T.Type = T.self) throws(FulcrumError) -> T {
         let size = MemoryLayout<T>.size
-        guard buffer.count - offset >= size else { throw truncated() }
-        let value = T(littleEndian: buffer.loadUnaligned(fromByteOffset: offset, as: T.self))
-        offset += size
+        guard buffer.count - position >= size else { throw truncated() }
+        let value = T(littleEndian: buffer.loadUnaligned(fromByteOffset: position, as: T.self))
+        position += size
         return value
     }
 
     public mutating func readString() throws(FulcrumError) -> String {
         let count = Int(try read(UInt16.self))
-        guard buffer.count - offset >= count else { throw truncated() }
-        let string = String(decoding: UnsafeRawBufferPointer(rebasing: buffer[offset..<offset + count]), as: UTF8.self)
-        offset += count
+        guard buffer.count - position >= count else { throw truncated() }
+        let string = String(decoding: UnsafeRawBufferPointer(rebasing: buffer[position..<position + count]), as: UTF8.self)
+        position += count
         return string
     }
 
@@ -55,7 +63,8 @@ public struct ByteReader: ~Copyable {
         }
     }
 
-    private func truncated() -> FulcrumError {
+    @usableFromInline
+    func truncated() -> FulcrumError {
         FulcrumError(.corrupt, "record truncated at byte \(offset) of \(buffer.count)")
     }
 }

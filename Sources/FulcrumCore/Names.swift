@@ -17,7 +17,12 @@ public enum Names {
         if count > bytesMax {
             throw FulcrumError(.invalidArgument, "is \(count) bytes; the limit is \(bytesMax)", path: path)
         }
-        if text.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) {
+        // Most ids are ASCII: check bytes first, Unicode properties only when needed.
+        let isASCII = text.utf8.allSatisfy { $0 < 0x80 }
+        let hasControl = isASCII
+            ? text.utf8.contains { $0 < 0x20 || $0 == 0x7F }
+            : text.unicodeScalars.contains { $0.properties.generalCategory == .control }
+        if hasControl {
             throw FulcrumError(.invalidArgument, "must not contain control characters", path: path)
         }
     }

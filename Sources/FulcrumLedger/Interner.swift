@@ -5,10 +5,23 @@ import FulcrumStorage
 /// writer thread. Ids are assigned once and never change, so readers may
 /// cache them. Names interned by a group that fails to commit are rolled back.
 struct Interner {
-    private var committed: [NameKind: [String: UInt32]] = [.node: [:], .sku: [:]]
-    private var pending: [NameKind: [String: UInt32]] = [.node: [:], .sku: [:]]
-    private var nextCommitted: [NameKind: UInt32] = [.node: 1, .sku: 1]
-    private var next: [NameKind: UInt32] = [.node: 1, .sku: 1]
+    /// The names of one kind: ids committed, ids assigned by the open group.
+    private struct Table {
+        var committed: [String: UInt32] = [:]
+        var pending: [String: UInt32] = [:]
+        var nextCommitted: UInt32 = 1
+        var next: UInt32 = 1
+    }
+
+    private var nodes = Table()
+    private var skus = Table()
+
+    private subscript(kind: NameKind) -> Table {
+        get { kind == .node ? nodes : skus }
+        _modify {
+            if kind == .node { yield &nodes } else { yield &skus }
+        }
+    }
 
     /// Loads every interned name.
     init(schema: Schema, transaction: borrowing some TransactionReading & ~Copyable) throws {
@@ -19,15 +32,17 @@ struct Interner {
                 throw FulcrumError(.corrupt, "bad interned name record")
             }
             let id = value.withUnsafeBytes { UInt32(littleEndian: $0.loadUnaligned(as: UInt32.self)) }
-            committed[kind]![String(decoding: key[1...], as: UTF8.self)] = id
-            nextCommitted[kind] = max(nextCommitted[kind]!, id + 1)
+            self[kind].committed[String(decoding: key[1...], as: UTF8.self)] = id
+            self[kind].nextCommitted = max(self[kind].nextCommitted, id + 1)
             record = try cursor.next()
         }
-        next = nextCommitted
+        nodes.next = nodes.nextCommitted
+        skus.next = skus.nextCommitted
     }
 
     func lookup(_ kind: NameKind, _ name: String) -> UInt32? {
-        committed[kind]![name] ?? pending[kind]![name]
+        let table = kind == .node ? nodes : skus
+        return table.committed[name] ?? (table.pending.isEmpty ? nil : table.pending[name])
     }
 
     /// The id of `name`, assigning and storing a new one when it has none.
@@ -35,7 +50,7 @@ struct Interner {
         throws -> UInt32
     {
         if let id = lookup(kind, name) { return id }
-        let id = next[kind]!
+        let id = self[kind].next
         guard Int(id) <= Limits.internedNamesMax else {
             throw FulcrumError(.invalidArgument, "too many distinct names", path: name)
         }
@@ -43,21 +58,24 @@ struct Interner {
         idBytes.write(id)
         try transaction.put(schema.names, key: Keys.name(kind, name), value: idBytes.bytes)
         try transaction.put(schema.ids, key: Keys.id(kind, id), value: Array(name.utf8))
-        pending[kind]![name] = id
-        next[kind] = id + 1
+        self[kind].pending[name] = id
+        self[kind].next = id + 1
         return id
     }
 
     mutating func commit() {
-        for kind in [NameKind.node, .sku] {
-            committed[kind]!.merge(pending[kind]!) { old, _ in old }
-            pending[kind]!.removeAll(keepingCapacity: true)
+        for kind in [NameKind.node, .sku] where !self[kind].pending.isEmpty {
+            self[kind].committed.merge(self[kind].pending) { old, _ in old }
+            self[kind].pending.removeAll()
         }
-        nextCommitted = next
+        nodes.nextCommitted = nodes.next
+        skus.nextCommitted = skus.next
     }
 
     mutating func rollback() {
-        for kind in [NameKind.node, .sku] { pending[kind]!.removeAll(keepingCapacity: true) }
-        next = nextCommitted
+        nodes.pending.removeAll()
+        skus.pending.removeAll()
+        nodes.next = nodes.nextCommitted
+        skus.next = skus.nextCommitted
     }
 }

@@ -14,6 +14,8 @@ public final class LedgerReader {
     private var nodeIDs: [String: UInt32] = [:]
     private var skuIDs: [String: UInt32] = [:]
     private var nodeNames: [UInt32: String] = [:]
+    /// Position keys already resolved: one hash per read on the hot path.
+    private var positionWords: [PositionKey: UInt64] = [:]
 
     init(ledger: Ledger) throws(FulcrumError) {
         self.ledger = ledger
@@ -148,11 +150,8 @@ public final class LedgerReader {
 
     @inline(__always)
     private func position(node: String, sku: String, in transaction: borrowing ReadTransaction) throws -> Position {
-        guard let nodeID = try id(.node, node, in: transaction), let skuID = try id(.sku, sku, in: transaction) else {
-            return .zero
-        }
-        let word = Keys.positionWord(sku: skuID, node: nodeID).bigEndian
-        let stored = try withUnsafeBytes(of: word) { key in
+        guard let word = try positionWord(PositionKey(node: node, sku: sku), in: transaction) else { return .zero }
+        let stored = try withUnsafeBytes(of: word.bigEndian) { key in
             try transaction.withValue(ledger.schema.positions, key: key) { Records.decodePosition($0) }
         }
         switch stored {
@@ -160,6 +159,15 @@ public final class LedgerReader {
         case .some(.none): throw FulcrumError(.corrupt, "position record has the wrong size", path: "\(node)/\(sku)")
         case .some(.some(let position)): return position
         }
+    }
+
+    private func positionWord(_ key: PositionKey, in transaction: borrowing ReadTransaction) throws -> UInt64? {
+        if let cached = positionWords[key] { return cached }
+        guard let nodeID = try id(.node, key.node, in: transaction), let skuID = try id(.sku, key.sku, in: transaction)
+        else { return nil }
+        let word = Keys.positionWord(sku: skuID, node: nodeID)
+        positionWords[key] = word
+        return word
     }
 
     private func id(_ kind: NameKind, _ name: String, in transaction: borrowing ReadTransaction) throws -> UInt32? {

@@ -113,12 +113,12 @@ public struct WriteTransaction: ~Copyable, TransactionReading {
     }
 
     private func put(_ database: Database, key: [UInt8], value: [UInt8], flags: UInt32) throws(LMDBError) {
-        var key = key
-        var value = value
-        let code = key.withUnsafeMutableBytes { keyBytes in
-            value.withUnsafeMutableBytes { valueBytes in
-                var keyValue = MDB_val(mv_size: keyBytes.count, mv_data: keyBytes.baseAddress)
-                var dataValue = MDB_val(mv_size: valueBytes.count, mv_data: valueBytes.baseAddress)
+        // LMDB copies both buffers and never writes through them, so no copy is made here.
+        let code = key.withUnsafeBytes { keyBytes in
+            value.withUnsafeBytes { valueBytes in
+                var keyValue = MDB_val(mv_size: keyBytes.count, mv_data: UnsafeMutableRawPointer(mutating: keyBytes.baseAddress))
+                var dataValue = MDB_val(
+                    mv_size: valueBytes.count, mv_data: UnsafeMutableRawPointer(mutating: valueBytes.baseAddress))
                 return mdb_put(handle, database.dbi, &keyValue, &dataValue, flags)
             }
         }
@@ -128,9 +128,8 @@ public struct WriteTransaction: ~Copyable, TransactionReading {
     /// Removes `key`; returns false when it was not there.
     @discardableResult
     public func delete(_ database: Database, key: [UInt8]) throws(LMDBError) -> Bool {
-        var key = key
-        let code = key.withUnsafeMutableBytes { keyBytes in
-            var keyValue = MDB_val(mv_size: keyBytes.count, mv_data: keyBytes.baseAddress)
+        let code = key.withUnsafeBytes { keyBytes in
+            var keyValue = MDB_val(mv_size: keyBytes.count, mv_data: UnsafeMutableRawPointer(mutating: keyBytes.baseAddress))
             return mdb_del(handle, database.dbi, &keyValue, nil)
         }
         if code == MDB_NOTFOUND { return false }

@@ -44,11 +44,14 @@ struct Stress: AsyncParsableCommand {
         }
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
         ledger.close()
-        let groups = ledger.statistics.groups.load(ordering: .relaxed)
+        let statistics = ledger.statistics
+        let groups = max(1, statistics.groups.load(ordering: .relaxed))
         let rate = Int(Double(counts.acked + counts.refused) / seconds)
+        let commitMicroseconds = statistics.commitNanoseconds.load(ordering: .relaxed) / UInt64(groups) / 1_000
         printFlushed(
             "stress: \(counts.acked) acknowledged, \(counts.refused) refused in \(String(format: "%.2f", seconds)) s "
-                + "(\(rate) commands/s, \(groups) group commits)")
+                + "(\(rate) commands/s; \(groups) group commits of \(statistics.commands.load(ordering: .relaxed) / groups) "
+                + "commands on average, \(commitMicroseconds) µs per commit)")
         let report = try ledger.verify()
         printReport(report, json: false)
         if !report.isConsistent { throw ExitCode(1) }
