@@ -34,17 +34,16 @@ public final class LedgerReader {
     }
 
     /// Runs `body` on a fresh snapshot of the latest committed state.
+    @inline(__always)
     private func snapshot<R>(_ body: (borrowing ReadTransaction) throws -> R) throws(FulcrumError) -> R {
+        ledger.gate.enter(slot)
+        defer { ledger.gate.exit(slot) }
         do {
-            return try ledger.gate.withReadAccess(slot) { () throws -> R in
-                try transaction.renew()
-                defer { transaction.reset() }
-                return try body(transaction)
-            }
-        } catch let error as FulcrumError {
-            throw error
+            try transaction.renew()
+            defer { transaction.reset() }
+            return try body(transaction)
         } catch {
-            throw FulcrumError(.storage, "\(error)")
+            throw error as? FulcrumError ?? FulcrumError(.storage, "\(error)")
         }
     }
 

@@ -28,20 +28,23 @@ final class ReaderGate: Sendable {
         _ = slots.withLock { $0.removeValue(forKey: ObjectIdentifier(slot)) }
     }
 
-    /// Runs `body` while the map cannot be resized under it.
+    /// Marks `slot` active; from here until `exit` the map cannot be resized.
     @inline(__always)
-    func withReadAccess<R, E: Error>(_ slot: Slot, _ body: () throws(E) -> R) throws(E) -> R {
+    func enter(_ slot: Slot) {
         while true {
             slot.active.store(true, ordering: .sequentiallyConsistent)
-            if !resizing.load(ordering: .sequentiallyConsistent) { break }
+            if !resizing.load(ordering: .sequentiallyConsistent) { return }
             slot.active.store(false, ordering: .sequentiallyConsistent)
             while resizing.load(ordering: .sequentiallyConsistent) { yieldProcessor() }
         }
-        defer { slot.active.store(false, ordering: .releasing) }
-        return try body()
     }
 
-    /// Runs `body` (the resize) once no reader is inside `withReadAccess`.
+    @inline(__always)
+    func exit(_ slot: Slot) {
+        slot.active.store(false, ordering: .releasing)
+    }
+
+    /// Runs `body` (the resize) once no reader is between `enter` and `exit`.
     func withExclusiveAccess<R, E: Error>(_ body: () throws(E) -> R) throws(E) -> R {
         resizing.store(true, ordering: .sequentiallyConsistent)
         defer { resizing.store(false, ordering: .sequentiallyConsistent) }
@@ -55,8 +58,12 @@ final class ReaderGate: Sendable {
     /// A transient reader: registers a slot for the length of `body`.
     func withTransientReadAccess<R, E: Error>(_ body: () throws(E) -> R) throws(E) -> R {
         let slot = register()
-        defer { unregister(slot) }
-        return try withReadAccess(slot, body)
+        enter(slot)
+        defer {
+            exit(slot)
+            unregister(slot)
+        }
+        return try body()
     }
 }
 

@@ -3,7 +3,7 @@ import CLMDB
 /// A named LMDB database inside an `Environment`. A plain handle: valid for as
 /// long as the environment that opened it.
 public struct Database: Sendable, Hashable {
-    let dbi: MDB_dbi
+    @usableFromInline let dbi: MDB_dbi
 }
 
 /// Owns one `MDB_env`: opens it, closes it in `deinit`, and nothing else does.

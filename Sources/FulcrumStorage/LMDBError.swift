@@ -42,7 +42,7 @@ public struct LMDBError: Error, Hashable, Sendable, CustomStringConvertible {
 }
 
 /// The one place LMDB return codes become Swift errors.
-@inline(__always)
+@inlinable
 func check(_ code: Int32, _ operation: @autoclosure () -> String) throws(LMDBError) {
     if code != MDB_SUCCESS {
         throw LMDBError(code: code, operation: operation())

@@ -9,7 +9,7 @@ public protocol TransactionReading: ~Copyable {
 extension TransactionReading where Self: ~Copyable {
     /// Calls `body` with the value stored under `key`, or returns nil when there
     /// is none. The buffer points into the map: it must not escape `body`.
-    @inline(__always)
+    @inlinable
     public func withValue<R>(
         _ database: Database, key: UnsafeRawBufferPointer, _ body: (UnsafeRawBufferPointer) -> R
     ) throws(LMDBError) -> R? {
