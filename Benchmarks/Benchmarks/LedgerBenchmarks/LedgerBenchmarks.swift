@@ -143,7 +143,8 @@ final class ReservationRun: Sendable {
     static let p99Metric = BenchmarkMetric.custom("reservation p99 (µs)", useScalingFactor: false)
     static let groupMetric = BenchmarkMetric.custom("commands per group commit", polarity: .prefersLarger, useScalingFactor: false)
     static let commitMetric = BenchmarkMetric.custom("commit incl. fsync (µs)", useScalingFactor: false)
-    static let metrics = [throughputMetric, p50Metric, p99Metric, groupMetric, commitMetric]
+    static let applyMetric = BenchmarkMetric.custom("apply per group (µs)", useScalingFactor: false)
+    static let metrics = [throughputMetric, p50Metric, p99Metric, groupMetric, commitMetric, applyMetric]
 
     let groupCommandsMax: Int
     let perSubmitter: Int
@@ -168,6 +169,7 @@ final class ReservationRun: Sendable {
         let groupsBefore = ledger.statistics.groups.load(ordering: .relaxed)
         let commandsBefore = ledger.statistics.commands.load(ordering: .relaxed)
         let commitBefore = ledger.statistics.commitNanoseconds.load(ordering: .relaxed)
+        let applyBefore = ledger.statistics.applyNanoseconds.load(ordering: .relaxed)
         benchmark.startMeasurement()
         let started = ContinuousClock.now
         let latencies = await withTaskGroup(of: [Duration].self) { group in
@@ -189,6 +191,8 @@ final class ReservationRun: Sendable {
         let commitNanoseconds = statistics.commitNanoseconds.load(ordering: .relaxed) - commitBefore
         benchmark.measurement(Self.groupMetric, commands / max(1, groups))
         benchmark.measurement(Self.commitMetric, Int(commitNanoseconds / 1_000) / max(1, groups))
+        let applyNanoseconds = statistics.applyNanoseconds.load(ordering: .relaxed) - applyBefore
+        benchmark.measurement(Self.applyMetric, Int(applyNanoseconds / 1_000) / max(1, groups))
         ledger.close()
         try? FileManager.default.removeItem(atPath: directory)
     }
