@@ -1,6 +1,7 @@
 // swift-tools-version:6.1
 // Fulcrum: fulfillment optimization and inventory server.
-// Arrows point one way: FulcrumCore <- FulcrumStorage <- FulcrumLedger <- executables.
+// Arrows point one way: FulcrumCore <- FulcrumStorage <- FulcrumLedger <- executables;
+// FulcrumCore <- FulcrumSolver <- executables.
 import PackageDescription
 
 let package = Package(
@@ -10,6 +11,7 @@ let package = Package(
         .library(name: "FulcrumCore", targets: ["FulcrumCore"]),
         .library(name: "FulcrumStorage", targets: ["FulcrumStorage"]),
         .library(name: "FulcrumLedger", targets: ["FulcrumLedger"]),
+        .library(name: "FulcrumSolver", targets: ["FulcrumSolver"]),
         .executable(name: "fulcrum", targets: ["fulcrum"]),
     ],
     dependencies: [
@@ -24,10 +26,13 @@ let package = Package(
         .target(name: "FulcrumCore"),
         .target(name: "FulcrumStorage", dependencies: ["CLMDB", "FulcrumCore"]),
         .target(name: "FulcrumLedger", dependencies: ["FulcrumCore", "FulcrumStorage"]),
+        // GLPK calls guarded by an error hook, so a GLPK error cannot abort the process.
+        .target(name: "CGLPKShim", linkerSettings: [.linkedLibrary("glpk")]),
+        .target(name: "FulcrumSolver", dependencies: ["CGLPK", "CGLPKShim", "FulcrumCore"]),
         .executableTarget(
             name: "fulcrum",
             dependencies: [
-                "CJemalloc", "FulcrumCore", "FulcrumLedger",
+                "CJemalloc", "FulcrumCore", "FulcrumLedger", "FulcrumSolver",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -35,5 +40,6 @@ let package = Package(
         .testTarget(name: "FulcrumCoreTests", dependencies: ["FulcrumCore"]),
         .testTarget(name: "FulcrumStorageTests", dependencies: ["FulcrumStorage"]),
         .testTarget(name: "FulcrumLedgerTests", dependencies: ["FulcrumLedger", "FulcrumStorage", "fulcrum"]),
+        .testTarget(name: "FulcrumSolverTests", dependencies: ["FulcrumSolver", "fulcrum"]),
     ]
 )

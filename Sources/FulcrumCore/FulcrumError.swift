@@ -12,6 +12,12 @@ public struct FulcrumError: Error, Hashable, Sendable, CustomStringConvertible {
 
         /// A field is missing, malformed, out of range, or duplicated.
         public static let invalidArgument = Code(rawValue: "invalid_argument")
+        /// The request is not well-formed JSON, or a field has the wrong type.
+        public static let invalidJSON = Code(rawValue: "invalid_json")
+        /// Two entities of one kind share an id.
+        public static let duplicateID = Code(rawValue: "duplicate_id")
+        /// A field names a node (or other entity) the request does not define.
+        public static let unknownReference = Code(rawValue: "unknown_reference")
         /// A reservation or adjustment asks for more units than are available.
         public static let insufficientStock = Code(rawValue: "insufficient_stock")
         /// No reservation exists for the order id.
@@ -36,6 +42,8 @@ public struct FulcrumError: Error, Hashable, Sendable, CustomStringConvertible {
         public static let storage = Code(rawValue: "storage_error")
         /// Stored data does not decode or breaks an invariant.
         public static let corrupt = Code(rawValue: "corrupt")
+        /// A solver library failed (an internal error of GLPK, say).
+        public static let solverFailure = Code(rawValue: "solver_failure")
     }
 
     public var code: Code

@@ -27,6 +27,14 @@ public enum Limits {
     public static let mapSizeBytesInitial = 256 << 20
     /// The largest the map may grow to.
     public static let mapSizeBytesMax = 1 << 40
+    /// The most orders in one optimize request (a batch).
+    public static let optimizeOrdersMax = 10_000
+    /// The most lines in one order.
+    public static let orderLinesMax = 1_000
+    /// The most nodes in one optimize request.
+    public static let optimizeNodesMax = 10_000
+    /// The default solve time limit; the response says `feasible` and the gap when it is reached.
+    public static let solveTimeLimitMilliseconds = 10_000
     /// The most distinct nodes and SKUs (ids are 32-bit).
     public static let internedNamesMax = Int(UInt32.max) - 1
 }

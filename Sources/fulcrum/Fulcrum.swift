@@ -8,7 +8,7 @@ struct Fulcrum: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "fulcrum",
         abstract: "Fulcrum: inventory ledger and fulfillment optimization.",
-        subcommands: [Demo.self, Verify.self, Backup.self, Stress.self, Version.self]
+        subcommands: [Demo.self, Optimize.self, Verify.self, Backup.self, Stress.self, Version.self]
     )
 }
 
@@ -25,11 +25,16 @@ struct DataOptions: ParsableArguments {
 /// Prints a client error as `{"error": {...}}` or a line, and exits non-zero.
 func fail(_ error: FulcrumError, json: Bool) -> ExitCode {
     if json {
-        print(JSON.object(["error": JSON.object([
-            "code": .string(error.code.rawValue), "message": .string(error.message), "path": .string(error.path),
-        ])]).rendered)
+        printErrorJSON(error)
     } else {
         printError("error: \(error)")
     }
     return ExitCode(2)
+}
+
+/// The spec's error object, on standard output.
+func printErrorJSON(_ error: FulcrumError) {
+    print(JSON.object(["error": JSON.object([
+        "code": .string(error.code.rawValue), "message": .string(error.message), "path": .string(error.path),
+    ])]).rendered)
 }

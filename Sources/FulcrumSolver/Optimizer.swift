@@ -1,0 +1,61 @@
+import Foundation
+import FulcrumCore
+
+/// How to choose the nodes that fill each order.
+public enum Strategy: String, Sendable, CaseIterable {
+    /// The MIP of optimize-v1, solved to proven optimality (or to the time limit).
+    case optimal
+    /// Fixed node priority: the request's node order, like Magento MSI.
+    case greedyPriority = "greedy-priority"
+    /// Nearest node with stock first, splitting as needed.
+    case greedyNearest = "greedy-nearest"
+}
+
+/// Solves optimize-v1 requests. Stateless and synchronous: a solve runs
+/// entirely on the calling thread (GLPK's environment is per thread), so any
+/// number of threads may solve at once.
+public enum Optimizer {
+    public struct Options: Sendable {
+        public var strategy: Strategy = .optimal
+        public var timeLimitMilliseconds = Limits.solveTimeLimitMilliseconds
+        public init(strategy: Strategy = .optimal, timeLimitMilliseconds: Int = Limits.solveTimeLimitMilliseconds) {
+            self.strategy = strategy
+            self.timeLimitMilliseconds = timeLimitMilliseconds
+        }
+    }
+
+    /// Solves a validated request. Stock comes from `request.inventory`, or
+    /// from `availability` when the request has none (the ledger's view).
+    /// Throws `invalid_argument` when neither gives stock, and
+    /// `solver_failure` if GLPK fails.
+    public static func solve(_ request: OptimizeRequest, availability: [Stock]? = nil, options: Options = Options())
+        throws(FulcrumError) -> OptimizeResponse
+    {
+        guard let stock = request.inventory ?? availability else {
+            throw FulcrumError(
+                .invalidArgument, "the request has no inventory and no ledger supplies availability", path: "inventory")
+        }
+        let started = DispatchTime.now().uptimeNanoseconds
+        let problem = PreparedProblem(request, availability: stock)
+        func elapsedMilliseconds() -> Double { Double(DispatchTime.now().uptimeNanoseconds - started) / 1e6 }
+        switch options.strategy {
+        case .greedyPriority, .greedyNearest:
+            let allocation = (options.strategy == .greedyPriority ? GreedyStrategy.priority : .nearest).allocate(problem)
+            let statistics = OptimizeResponse.Statistics(
+                solveMilliseconds: elapsedMilliseconds(), candidates: problem.candidates.count, variables: 0,
+                constraints: 0, gap: 0)
+            return problem.response(for: allocation, status: .feasible, statistics: statistics)
+        case .optimal:
+            let model = MIPModel(problem)
+            let incumbent = model.columnValues(for: GreedyStrategy.nearest.allocate(problem), problem)
+            var program = try GLPKProblem(model)
+            let outcome = try program.solve(incumbent: incumbent, timeLimitMilliseconds: options.timeLimitMilliseconds)
+            let statistics = OptimizeResponse.Statistics(
+                solveMilliseconds: elapsedMilliseconds(), candidates: problem.candidates.count,
+                variables: model.columns.count, constraints: model.rows.count, gap: outcome.gap)
+            return problem.response(
+                for: model.allocation(from: outcome.columnValues, problem), status: outcome.status,
+                statistics: statistics)
+        }
+    }
+}

@@ -1,0 +1,181 @@
+import FulcrumCore
+
+/// Why a node cannot fill a line: the answer `--explain` gives, and the
+/// filter that keeps the model to eligible candidates.
+public enum Ineligibility: Sendable, Hashable {
+    case disabled
+    case excluded(rule: Int)
+    case cannotShip
+    case tooFar(distanceKilometers: Double, limitKilometers: Double)
+    case notThePickupNode
+    case noUsableStock
+    case noCapacity
+    /// A no-split line needs more than the node can give in one piece.
+    case tooLittleForNoSplit(usable: Int)
+}
+
+/// A (line, node) pair that may carry units, with its bound and unit cost.
+struct Candidate: Sendable {
+    var line: Int
+    var node: Int
+    /// min(line quantity, usable stock, node capacity).
+    var upperBound: Int
+    var unitCost: Double
+}
+
+/// One line of the request, flattened across orders.
+struct FlatLine: Sendable {
+    var order: Int
+    var indexInOrder: Int
+    var sku: Int
+    var quantity: Int
+    var noSplit: Bool
+    /// Backorder cost per unit: penalty × the order's priority.
+    var backorderCost: Double
+}
+
+/// The request with what every strategy shares computed once: distances,
+/// usable stock, eligibility and the candidates with their costs.
+struct PreparedProblem: Sendable {
+    let request: OptimizeRequest
+    let lines: [FlatLine]
+    /// The lines of each order, as a range of `lines`.
+    let linesOfOrder: [Range<Int>]
+    let skuIDs: [String]
+    let nodeIndex: [String: Int]
+    /// `distances[order][node]`, kilometres.
+    let distances: [[Double]]
+    /// Usable units per `stockKey(node:sku:)`.
+    let usable: [Int: Int]
+    private(set) var candidates: [Candidate] = []
+    /// Candidate indices per line, in node order.
+    private(set) var candidatesOfLine: [[Int]] = []
+    private let weights: [Double]
+    private let categories: [String?]
+
+    /// Prepares `request` with stock from `availability` (the request's own
+    /// inventory, or the ledger's).
+    init(_ request: OptimizeRequest, availability: [Stock]) {
+        self.request = request
+        var skuIndex: [String: Int] = [:]
+        var skuIDs: [String] = []
+        func index(of sku: String) -> Int {
+            if let index = skuIndex[sku] { return index }
+            skuIndex[sku] = skuIDs.count
+            skuIDs.append(sku)
+            return skuIDs.count - 1
+        }
+        for sku in request.skus { _ = index(of: sku.id) }
+        var lines: [FlatLine] = []
+        var linesOfOrder: [Range<Int>] = []
+        for (orderIndex, order) in request.orders.enumerated() {
+            let start = lines.count
+            for (lineIndex, line) in order.lines.enumerated() {
+                lines.append(
+                    FlatLine(
+                        order: orderIndex, indexInOrder: lineIndex, sku: index(of: line.sku), quantity: line.quantity,
+                        noSplit: line.noSplit, backorderCost: request.rules.backorderPenalty * order.priority))
+            }
+            linesOfOrder.append(start..<lines.count)
+        }
+        let described = Dictionary(uniqueKeysWithValues: request.skus.map { ($0.id, $0) })
+        weights = skuIDs.map { described[$0]?.weightKilograms ?? 1 }
+        categories = skuIDs.map { described[$0]?.category }
+        nodeIndex = Dictionary(uniqueKeysWithValues: request.nodes.enumerated().map { ($1.id, $0) })
+        var usable: [Int: Int] = [:]
+        for row in availability {
+            guard let node = nodeIndex[row.node], let sku = skuIndex[row.sku] else { continue }
+            let rules = request.rules
+            let units = row.available < rules.minAvailable ? 0 : max(0, row.available - rules.safetyStock)
+            if units > 0 { usable[Self.stockKey(node: node, sku: sku, skuCount: skuIDs.count)] = units }
+        }
+        self.lines = lines
+        self.linesOfOrder = linesOfOrder
+        self.skuIDs = skuIDs
+        self.usable = usable
+        distances = request.orders.map { order in
+            request.nodes.map { Geography.distanceKilometers(order.shipTo, $0.location) }
+        }
+        for line in lines.indices {
+            var ofLine: [Int] = []
+            for node in request.nodes.indices {
+                if case .success(let candidate) = eligibility(line: line, node: node) {
+                    ofLine.append(candidates.count)
+                    candidates.append(candidate)
+                }
+            }
+            candidatesOfLine.append(ofLine)
+        }
+    }
+
+    static func stockKey(node: Int, sku: Int, skuCount: Int) -> Int { node * skuCount + sku }
+
+    func usableUnits(node: Int, sku: Int) -> Int {
+        usable[Self.stockKey(node: node, sku: sku, skuCount: skuIDs.count)] ?? 0
+    }
+
+    func isPickup(order: Int) -> Bool { request.orders[order].pickupNode != nil }
+
+    /// The shipment term of the objective for order `order` shipping from `node`.
+    func shipmentCost(order: Int, node: Int) -> Double {
+        let nodeCost = request.nodes[node].costPerShipment
+        if isPickup(order: order) { return nodeCost }
+        let rates = request.rates
+        return nodeCost + rates.perShipment + rates.perKilometer * distances[order][node]
+    }
+
+    /// The unit term of the objective for one unit of `line` from `node`.
+    func unitCost(line: Int, node: Int) -> Double {
+        let nodeCost = request.nodes[node].costPerUnit
+        let order = lines[line].order
+        if isPickup(order: order) { return nodeCost }
+        return nodeCost + request.rates.perKilogramKilometer * weights[lines[line].sku] * distances[order][node]
+    }
+
+    /// The shipment limit of an order: its own, else the rule's; nil: none.
+    func maxShipments(order: Int) -> Int? {
+        request.orders[order].maxShipments ?? request.rules.maxShipmentsPerOrder
+    }
+
+    /// Whether `node` may fill `line`, and with how many units at most.
+    func eligibility(line lineIndex: Int, node nodeIndex: Int) -> Result<Candidate, IneligibilityError> {
+        let line = lines[lineIndex]
+        let node = request.nodes[nodeIndex]
+        let order = request.orders[line.order]
+        guard node.enabled else { return .failure(.init(.disabled)) }
+        for (rule, exclusion) in request.rules.exclude.enumerated() where matches(exclusion, node: node, sku: line.sku) {
+            return .failure(.init(.excluded(rule: rule)))
+        }
+        if let pickup = order.pickupNode {
+            guard pickup == node.id else { return .failure(.init(.notThePickupNode)) }
+        } else {
+            guard node.canShip else { return .failure(.init(.cannotShip)) }
+            let distance = distances[line.order][nodeIndex]
+            if let limit = request.rules.maxDistanceKilometers, distance > limit {
+                return .failure(.init(.tooFar(distanceKilometers: distance, limitKilometers: limit)))
+            }
+        }
+        let stock = usableUnits(node: nodeIndex, sku: line.sku)
+        guard stock > 0 else { return .failure(.init(.noUsableStock)) }
+        let capacity = node.capacityUnits ?? Int.max
+        guard capacity > 0 else { return .failure(.init(.noCapacity)) }
+        let bound = min(line.quantity, stock, capacity)
+        if line.noSplit && bound < line.quantity { return .failure(.init(.tooLittleForNoSplit(usable: bound))) }
+        return .success(
+            Candidate(line: lineIndex, node: nodeIndex, upperBound: bound, unitCost: unitCost(line: lineIndex, node: nodeIndex)))
+    }
+
+    private func matches(_ exclusion: Exclusion, node: Node, sku: Int) -> Bool {
+        if let id = exclusion.node, id != node.id { return false }
+        if let kind = exclusion.kind, kind != node.kind { return false }
+        if let region = exclusion.region, region != node.location.region { return false }
+        if let category = exclusion.skuCategory, category != categories[sku] { return false }
+        return true
+    }
+}
+
+/// `Ineligibility` as an `Error`, for `Result`.
+struct IneligibilityError: Error {
+    let reason: Ineligibility
+    init(_ reason: Ineligibility) { self.reason = reason }
+}

@@ -1,0 +1,192 @@
+import Foundation
+import FulcrumCore
+
+extension OptimizeRequest {
+    /// Decodes and validates a request. Malformed JSON and wrong types are
+    /// `invalid_json`; values out of range `invalid_argument`; repeated ids
+    /// `duplicate_id`; names of undefined nodes `unknown_reference`; each with
+    /// the field path (`orders[0].lines[1].qty`).
+    public static func decode(json: Data) throws(FulcrumError) -> OptimizeRequest {
+        let request: OptimizeRequest
+        do {
+            request = try JSONDecoder().decode(OptimizeRequest.self, from: json)
+        } catch let error as DecodingError {
+            throw FulcrumError(decoding: error)
+        } catch {
+            throw FulcrumError(.invalidJSON, "\(error)")
+        }
+        try request.validate()
+        return request
+    }
+}
+
+extension FulcrumError {
+    init(decoding error: DecodingError) {
+        func path(_ keys: [any CodingKey]) -> String {
+            keys.reduce("") { path, key in
+                if let index = key.intValue { return path + "[\(index)]" }
+                return path.isEmpty ? key.stringValue : path + "." + key.stringValue
+            }
+        }
+        switch error {
+        case .typeMismatch(let type, let context):
+            self.init(.invalidJSON, "expected \(Self.jsonName(of: type))", path: path(context.codingPath))
+        case .valueNotFound(let type, let context):
+            self.init(.invalidJSON, "expected \(Self.jsonName(of: type)), found null", path: path(context.codingPath))
+        case .keyNotFound(let key, let context):
+            self.init(.invalidJSON, "required field is missing", path: path(context.codingPath + [key]))
+        case .dataCorrupted(let context):
+            let detail = context.underlyingError.map { "\($0)" } ?? context.debugDescription
+            let message = context.codingPath.isEmpty ? "not valid JSON: \(detail)" : context.debugDescription
+            self.init(.invalidJSON, message, path: path(context.codingPath))
+        @unknown default:
+            self.init(.invalidJSON, "\(error)")
+        }
+    }
+
+    private static func jsonName(of type: Any.Type) -> String {
+        switch type {
+        case is String.Type: "a string"
+        case is Int.Type: "an integer"
+        case is Double.Type: "a number"
+        case is Bool.Type: "true or false"
+        default: "\(type)"
+        }
+    }
+}
+
+private enum Keys: String, CodingKey {
+    case orders, nodes, skus, inventory, rates, rules
+    case id, priority, shipTo = "ship_to", shipComplete = "ship_complete", maxShipments = "max_shipments"
+    case pickupNode = "pickup_node", lines, sku, qty, noSplit = "no_split"
+    case lat, lon, region, kind, enabled, canShip = "can_ship", costPerShipment = "cost_per_shipment"
+    case costPerUnit = "cost_per_unit", capacityUnits = "capacity_units", weightKg = "weight_kg", category
+    case node, available, perShipment = "per_shipment", perKm = "per_km", perKgKm = "per_kg_km"
+    case maxShipmentsPerOrder = "max_shipments_per_order", maxDistanceKm = "max_distance_km"
+    case backorderPenalty = "backorder_penalty", minAvailable = "min_available", safetyStock = "safety_stock"
+    case exclude, skuCategory = "sku_category"
+}
+
+extension OptimizeRequest: Decodable {
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: Keys.self)
+        orders = try c.decode([Order].self, forKey: .orders)
+        nodes = try c.decode([Node].self, forKey: .nodes)
+        skus = try c.decodeIfPresent([SKU].self, forKey: .skus) ?? []
+        inventory = try c.decodeIfPresent([Stock].self, forKey: .inventory)
+        rates = try c.decodeIfPresent(Rates.self, forKey: .rates) ?? Rates()
+        rules = try c.decodeIfPresent(Rules.self, forKey: .rules) ?? Rules()
+    }
+}
+
+extension Location: Decodable {
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: Keys.self)
+        self.init(
+            latitude: try c.decode(Double.self, forKey: .lat), longitude: try c.decode(Double.self, forKey: .lon),
+            region: try c.decodeIfPresent(String.self, forKey: .region))
+    }
+}
+
+extension Order: Decodable {
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: Keys.self)
+        self.init(
+            id: try c.decode(String.self, forKey: .id),
+            priority: try c.decodeIfPresent(Double.self, forKey: .priority) ?? 1,
+            shipTo: try c.decode(Location.self, forKey: .shipTo),
+            shipComplete: try c.decodeIfPresent(Bool.self, forKey: .shipComplete) ?? false,
+            maxShipments: try c.decodeIfPresent(Int.self, forKey: .maxShipments),
+            pickupNode: try c.decodeIfPresent(String.self, forKey: .pickupNode),
+            lines: try c.decode([Line].self, forKey: .lines))
+    }
+}
+
+extension Line: Decodable {
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: Keys.self)
+        self.init(
+            id: try c.decode(String.self, forKey: .id), sku: try c.decode(String.self, forKey: .sku),
+            quantity: try c.decode(Int.self, forKey: .qty),
+            noSplit: try c.decodeIfPresent(Bool.self, forKey: .noSplit) ?? false)
+    }
+}
+
+extension NodeKind: Decodable {
+    public init(from decoder: any Decoder) throws {
+        let raw = try decoder.singleValueContainer().decode(String.self)
+        guard let kind = NodeKind(rawValue: raw) else {
+            throw DecodingError.dataCorrupted(
+                .init(codingPath: decoder.codingPath, debugDescription: "kind must be warehouse, store, 3pl or vendor"))
+        }
+        self = kind
+    }
+}
+
+extension Node: Decodable {
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: Keys.self)
+        self.init(
+            id: try c.decode(String.self, forKey: .id),
+            kind: try c.decodeIfPresent(NodeKind.self, forKey: .kind) ?? .warehouse,
+            location: try Location(from: decoder),
+            enabled: try c.decodeIfPresent(Bool.self, forKey: .enabled) ?? true,
+            canShip: try c.decodeIfPresent(Bool.self, forKey: .canShip) ?? true,
+            costPerShipment: try c.decodeIfPresent(Double.self, forKey: .costPerShipment) ?? 0,
+            costPerUnit: try c.decodeIfPresent(Double.self, forKey: .costPerUnit) ?? 0,
+            capacityUnits: try c.decodeIfPresent(Int.self, forKey: .capacityUnits))
+    }
+}
+
+extension SKU: Decodable {
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: Keys.self)
+        self.init(
+            id: try c.decode(String.self, forKey: .id),
+            weightKilograms: try c.decodeIfPresent(Double.self, forKey: .weightKg) ?? 1,
+            category: try c.decodeIfPresent(String.self, forKey: .category))
+    }
+}
+
+extension Stock: Decodable {
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: Keys.self)
+        self.init(
+            node: try c.decode(String.self, forKey: .node), sku: try c.decode(String.self, forKey: .sku),
+            available: try c.decode(Int.self, forKey: .available))
+    }
+}
+
+extension Rates: Decodable {
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: Keys.self)
+        self.init(
+            perShipment: try c.decodeIfPresent(Double.self, forKey: .perShipment) ?? 5.0,
+            perKilometer: try c.decodeIfPresent(Double.self, forKey: .perKm) ?? 0,
+            perKilogramKilometer: try c.decodeIfPresent(Double.self, forKey: .perKgKm) ?? 0.0005)
+    }
+}
+
+extension Exclusion: Decodable {
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: Keys.self)
+        self.init(
+            node: try c.decodeIfPresent(String.self, forKey: .node),
+            kind: try c.decodeIfPresent(NodeKind.self, forKey: .kind),
+            region: try c.decodeIfPresent(String.self, forKey: .region),
+            skuCategory: try c.decodeIfPresent(String.self, forKey: .skuCategory))
+    }
+}
+
+extension Rules: Decodable {
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: Keys.self)
+        self.init(
+            maxShipmentsPerOrder: try c.decodeIfPresent(Int.self, forKey: .maxShipmentsPerOrder),
+            maxDistanceKilometers: try c.decodeIfPresent(Double.self, forKey: .maxDistanceKm),
+            backorderPenalty: try c.decodeIfPresent(Double.self, forKey: .backorderPenalty) ?? 1000,
+            minAvailable: try c.decodeIfPresent(Int.self, forKey: .minAvailable) ?? 0,
+            safetyStock: try c.decodeIfPresent(Int.self, forKey: .safetyStock) ?? 0,
+            exclude: try c.decodeIfPresent([Exclusion].self, forKey: .exclude) ?? [])
+    }
+}

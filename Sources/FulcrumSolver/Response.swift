@@ -1,0 +1,179 @@
+import Foundation
+import FulcrumCore
+
+/// An optimize-v1 response: one plan per order, in request order, with the
+/// cost breakdown and solve statistics.
+public struct OptimizeResponse: Sendable, Hashable {
+    public enum Status: String, Sendable, Hashable {
+        /// Proven minimal.
+        case optimal
+        /// A limit stopped the search (or a greedy strategy answered); `stats.gap` says how far.
+        case feasible
+    }
+
+    public struct LineQuantity: Sendable, Hashable {
+        public var line: String
+        public var quantity: Int
+    }
+
+    public struct Shipment: Sendable, Hashable {
+        public var node: String
+        public var distanceKilometers: Double
+        public var cost: Double
+        public var lines: [LineQuantity]
+    }
+
+    public struct Plan: Sendable, Hashable {
+        public var order: String
+        public var shipments: [Shipment]
+        public var backorders: [LineQuantity]
+        public var cost: Double
+    }
+
+    public struct Statistics: Sendable, Hashable {
+        public var solveMilliseconds: Double
+        public var candidates: Int
+        public var variables: Int
+        public var constraints: Int
+        /// Relative distance of the objective from the best bound: 0 when optimal.
+        public var gap: Double
+    }
+
+    public var status: Status
+    public var objective: Double
+    public var plans: [Plan]
+    public var statistics: Statistics
+}
+
+/// Units per candidate: a complete answer of any strategy.
+struct Allocation: Sendable, Hashable {
+    var units: [Int]
+
+    init(candidateCount: Int) {
+        units = Array(repeating: 0, count: candidateCount)
+    }
+}
+
+extension PreparedProblem {
+    /// Turns an allocation into plans with their costs. Costs come from the
+    /// plan itself, never from a solver's objective value.
+    func response(for allocation: Allocation, status: OptimizeResponse.Status, statistics: OptimizeResponse.Statistics)
+        -> OptimizeResponse
+    {
+        var plans: [OptimizeResponse.Plan] = []
+        for (orderIndex, order) in request.orders.enumerated() {
+            var byNode: [Int: [OptimizeResponse.LineQuantity]] = [:]
+            var backorders: [OptimizeResponse.LineQuantity] = []
+            var cost = 0.0
+            var unitCosts: [Int: Double] = [:]
+            for lineIndex in linesOfOrder[orderIndex] {
+                var filled = 0
+                for candidateIndex in candidatesOfLine[lineIndex] where allocation.units[candidateIndex] > 0 {
+                    let candidate = candidates[candidateIndex]
+                    let units = allocation.units[candidateIndex]
+                    filled += units
+                    byNode[candidate.node, default: []].append(.init(line: order.lines[lines[lineIndex].indexInOrder].id, quantity: units))
+                    unitCosts[candidate.node, default: 0] += Double(units) * candidate.unitCost
+                }
+                let short = lines[lineIndex].quantity - filled
+                precondition(short >= 0, "an allocation overfills line \(lineIndex)")
+                if short > 0 {
+                    backorders.append(.init(line: order.lines[lines[lineIndex].indexInOrder].id, quantity: short))
+                    cost += Double(short) * lines[lineIndex].backorderCost
+                }
+            }
+            let shipments = byNode.keys.sorted().map { node in
+                let shipmentCost = shipmentCost(order: orderIndex, node: node) + unitCosts[node]!
+                cost += shipmentCost
+                return OptimizeResponse.Shipment(
+                    node: request.nodes[node].id, distanceKilometers: distances[orderIndex][node], cost: shipmentCost,
+                    lines: byNode[node]!)
+            }
+            plans.append(.init(order: order.id, shipments: shipments, backorders: backorders, cost: cost))
+        }
+        return OptimizeResponse(
+            status: status, objective: plans.reduce(0) { $0 + $1.cost }, plans: plans, statistics: statistics)
+    }
+
+    /// The objective of an allocation (what `response` would report).
+    func objective(of allocation: Allocation) -> Double {
+        var total = 0.0
+        for (orderIndex, range) in linesOfOrder.enumerated() {
+            var nodes = Set<Int>()
+            for lineIndex in range {
+                var filled = 0
+                for candidateIndex in candidatesOfLine[lineIndex] where allocation.units[candidateIndex] > 0 {
+                    let candidate = candidates[candidateIndex]
+                    filled += allocation.units[candidateIndex]
+                    total += Double(allocation.units[candidateIndex]) * candidate.unitCost
+                    nodes.insert(candidate.node)
+                }
+                total += Double(lines[lineIndex].quantity - filled) * lines[lineIndex].backorderCost
+            }
+            total += nodes.reduce(0) { $0 + shipmentCost(order: orderIndex, node: $1) }
+        }
+        return total
+    }
+}
+
+extension OptimizeResponse: Encodable {
+    private enum Keys: String, CodingKey { case status, objective, plans, stats }
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: Keys.self)
+        try c.encode(status.rawValue, forKey: .status)
+        try c.encode(objective, forKey: .objective)
+        try c.encode(plans, forKey: .plans)
+        try c.encode(statistics, forKey: .stats)
+    }
+
+    /// The response as the spec's JSON, keys sorted for stable output.
+    public func json() -> Data {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        return try! encoder.encode(self)
+    }
+}
+
+extension OptimizeResponse.Plan: Encodable {
+    private enum Keys: String, CodingKey { case order, shipments, backorders, cost }
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: Keys.self)
+        try c.encode(order, forKey: .order)
+        try c.encode(shipments, forKey: .shipments)
+        try c.encode(backorders, forKey: .backorders)
+        try c.encode(cost, forKey: .cost)
+    }
+}
+
+extension OptimizeResponse.Shipment: Encodable {
+    private enum Keys: String, CodingKey { case node, distanceKm = "distance_km", cost, lines }
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: Keys.self)
+        try c.encode(node, forKey: .node)
+        try c.encode(distanceKilometers, forKey: .distanceKm)
+        try c.encode(cost, forKey: .cost)
+        try c.encode(lines, forKey: .lines)
+    }
+}
+
+extension OptimizeResponse.LineQuantity: Encodable {
+    private enum Keys: String, CodingKey { case line, qty }
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: Keys.self)
+        try c.encode(line, forKey: .line)
+        try c.encode(quantity, forKey: .qty)
+    }
+}
+
+extension OptimizeResponse.Statistics: Encodable {
+    private enum Keys: String, CodingKey { case solveMs = "solve_ms", candidates, variables, constraints, gap }
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: Keys.self)
+        try c.encode(solveMilliseconds, forKey: .solveMs)
+        try c.encode(candidates, forKey: .candidates)
+        try c.encode(variables, forKey: .variables)
+        try c.encode(constraints, forKey: .constraints)
+        try c.encode(gap, forKey: .gap)
+    }
+}

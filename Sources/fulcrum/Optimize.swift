@@ -1,0 +1,55 @@
+import ArgumentParser
+import Foundation
+import FulcrumCore
+import FulcrumSolver
+
+/// `fulcrum optimize`: solve optimize-v1 requests (spec: shared/spec/optimize-v1.md).
+struct Optimize: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Choose the nodes that ship each order: optimize-v1 JSON in, plans out.")
+
+    @Option(help: "The request file (JSON); standard input when absent.") var request: String?
+    @Flag(help: "Read one request per line and write one response per line.") var jsonl = false
+    @Option(help: "optimal, greedy-priority or greedy-nearest.") var strategy: String = Strategy.optimal.rawValue
+    @Option(name: .customLong("time-limit-ms"), help: "Stop the search after this long; the answer is then `feasible` with its gap.")
+    var timeLimitMilliseconds = Limits.solveTimeLimitMilliseconds
+    @Flag(help: "Write the request as a MathProg data section for models/dom.mod (glpsol) instead of solving.")
+    var emitDat = false
+
+    func validate() throws {
+        guard Strategy(rawValue: strategy) != nil else {
+            throw ValidationError("--strategy must be one of: \(Strategy.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        guard timeLimitMilliseconds >= 1 else { throw ValidationError("--time-limit-ms must be at least 1") }
+    }
+
+    func run() throws {
+        let input: Data
+        if let request {
+            guard let data = FileManager.default.contents(atPath: request) else {
+                throw fail(FulcrumError(.invalidArgument, "cannot read \(request)", path: request), json: true)
+            }
+            input = data
+        } else {
+            input = FileHandle.standardInput.readDataToEndOfFile()
+        }
+        let documents = jsonl ? input.split(separator: UInt8(ascii: "\n")).map { Data($0) } : [input]
+        var failures = 0
+        for document in documents where !jsonl || !document.allSatisfy({ $0 == 32 || $0 == 9 || $0 == 13 }) {
+            do {
+                print(try answer(document))
+            } catch {
+                failures += 1
+                printErrorJSON(error)
+            }
+        }
+        if failures > 0 { throw ExitCode(2) }
+    }
+
+    private func answer(_ document: Data) throws(FulcrumError) -> String {
+        let parsed = try OptimizeRequest.decode(json: document)
+        if emitDat { return MathProgData.render(parsed) }
+        let options = Optimizer.Options(strategy: Strategy(rawValue: strategy)!, timeLimitMilliseconds: timeLimitMilliseconds)
+        return String(decoding: try Optimizer.solve(parsed, options: options).json(), as: UTF8.self)
+    }
+}
