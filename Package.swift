@@ -37,9 +37,10 @@ let package = Package(
             ]
         ),
 
+        .target(name: "FulcrumTestSupport", path: "Tests/FulcrumTestSupport"),
         .testTarget(name: "FulcrumCoreTests", dependencies: ["FulcrumCore"]),
         .testTarget(name: "FulcrumStorageTests", dependencies: ["FulcrumStorage"]),
-        .testTarget(name: "FulcrumLedgerTests", dependencies: ["FulcrumLedger", "FulcrumStorage", "fulcrum"]),
-        .testTarget(name: "FulcrumSolverTests", dependencies: ["FulcrumSolver", "fulcrum"]),
+        .testTarget(name: "FulcrumLedgerTests", dependencies: ["FulcrumLedger", "FulcrumStorage", "FulcrumTestSupport", "fulcrum"]),
+        .testTarget(name: "FulcrumSolverTests", dependencies: ["FulcrumSolver", "FulcrumTestSupport", "fulcrum"]),
     ]
 )

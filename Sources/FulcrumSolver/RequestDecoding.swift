@@ -55,6 +55,22 @@ extension FulcrumError {
     }
 }
 
+extension KeyedDecodingContainer {
+    /// An integer field. Decoded as a number and checked, so that `1.5` is
+    /// reported at its own path (Foundation's Int decoding loses the path).
+    func decodeWholeNumber(forKey key: Key) throws -> Int {
+        let value = try decode(Double.self, forKey: key)
+        guard value.rounded() == value, value.magnitude <= 9_007_199_254_740_992 else {
+            throw DecodingError.dataCorruptedError(forKey: key, in: self, debugDescription: "expected a whole number")
+        }
+        return Int(value)
+    }
+
+    func decodeWholeNumberIfPresent(forKey key: Key) throws -> Int? {
+        try contains(key) && !decodeNil(forKey: key) ? decodeWholeNumber(forKey: key) : nil
+    }
+}
+
 private enum Keys: String, CodingKey {
     case orders, nodes, skus, inventory, rates, rules
     case id, priority, shipTo = "ship_to", shipComplete = "ship_complete", maxShipments = "max_shipments"
@@ -96,7 +112,7 @@ extension Order: Decodable {
             priority: try c.decodeIfPresent(Double.self, forKey: .priority) ?? 1,
             shipTo: try c.decode(Location.self, forKey: .shipTo),
             shipComplete: try c.decodeIfPresent(Bool.self, forKey: .shipComplete) ?? false,
-            maxShipments: try c.decodeIfPresent(Int.self, forKey: .maxShipments),
+            maxShipments: try c.decodeWholeNumberIfPresent(forKey: .maxShipments),
             pickupNode: try c.decodeIfPresent(String.self, forKey: .pickupNode),
             lines: try c.decode([Line].self, forKey: .lines))
     }
@@ -107,7 +123,7 @@ extension Line: Decodable {
         let c = try decoder.container(keyedBy: Keys.self)
         self.init(
             id: try c.decode(String.self, forKey: .id), sku: try c.decode(String.self, forKey: .sku),
-            quantity: try c.decode(Int.self, forKey: .qty),
+            quantity: try c.decodeWholeNumber(forKey: .qty),
             noSplit: try c.decodeIfPresent(Bool.self, forKey: .noSplit) ?? false)
     }
 }
@@ -134,7 +150,7 @@ extension Node: Decodable {
             canShip: try c.decodeIfPresent(Bool.self, forKey: .canShip) ?? true,
             costPerShipment: try c.decodeIfPresent(Double.self, forKey: .costPerShipment) ?? 0,
             costPerUnit: try c.decodeIfPresent(Double.self, forKey: .costPerUnit) ?? 0,
-            capacityUnits: try c.decodeIfPresent(Int.self, forKey: .capacityUnits))
+            capacityUnits: try c.decodeWholeNumberIfPresent(forKey: .capacityUnits))
     }
 }
 
@@ -153,7 +169,7 @@ extension Stock: Decodable {
         let c = try decoder.container(keyedBy: Keys.self)
         self.init(
             node: try c.decode(String.self, forKey: .node), sku: try c.decode(String.self, forKey: .sku),
-            available: try c.decode(Int.self, forKey: .available))
+            available: try c.decodeWholeNumber(forKey: .available))
     }
 }
 
@@ -182,11 +198,11 @@ extension Rules: Decodable {
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: Keys.self)
         self.init(
-            maxShipmentsPerOrder: try c.decodeIfPresent(Int.self, forKey: .maxShipmentsPerOrder),
+            maxShipmentsPerOrder: try c.decodeWholeNumberIfPresent(forKey: .maxShipmentsPerOrder),
             maxDistanceKilometers: try c.decodeIfPresent(Double.self, forKey: .maxDistanceKm),
             backorderPenalty: try c.decodeIfPresent(Double.self, forKey: .backorderPenalty) ?? 1000,
-            minAvailable: try c.decodeIfPresent(Int.self, forKey: .minAvailable) ?? 0,
-            safetyStock: try c.decodeIfPresent(Int.self, forKey: .safetyStock) ?? 0,
+            minAvailable: try c.decodeWholeNumberIfPresent(forKey: .minAvailable) ?? 0,
+            safetyStock: try c.decodeWholeNumberIfPresent(forKey: .safetyStock) ?? 0,
             exclude: try c.decodeIfPresent([Exclusion].self, forKey: .exclude) ?? [])
     }
 }

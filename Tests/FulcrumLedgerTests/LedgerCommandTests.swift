@@ -1,4 +1,5 @@
 import Foundation
+import FulcrumTestSupport
 import FulcrumCore
 import Testing
 @testable import FulcrumLedger

@@ -1,0 +1,62 @@
+import Foundation
+import FulcrumCore
+import FulcrumSolver
+import Testing
+
+/// `glpsol` on `models/dom.mod`: the independent solver.
+enum GLPSol {
+    static let model = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent().appendingPathComponent("models/dom.mod").path
+
+    /// The optimal objective of `request` by glpsol.
+    static func objective(_ request: OptimizeRequest) throws -> Double {
+        let data = NSTemporaryDirectory() + "fulcrum-\(UUID().uuidString).dat"
+        try MathProgData.render(request).write(toFile: data, atomically: false, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(atPath: data) }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/glpsol")
+        process.arguments = ["--math", model, "--data", data]
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        try process.run()
+        let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        guard let line = output.split(separator: "\n").first(where: { $0.hasPrefix("OBJECTIVE ") }),
+            let value = Double(line.dropFirst("OBJECTIVE ".count))
+        else { throw GLPSolFailure(output: output) }
+        return value
+    }
+
+    struct GLPSolFailure: Error, CustomStringConvertible {
+        let output: String
+        var description: String { "glpsol gave no objective:\n\(output)" }
+    }
+}
+
+@Suite struct OracleTests {
+    static let instancesPerBatch = 60
+
+    /// 6 × 60 seeded instances: Fulcrum's optimum equals glpsol's within 1e-6
+    /// relative; every plan passes the independent checker; the greedy
+    /// strategies are feasible and never beat the optimum.
+    @Test(arguments: 0..<6)
+    func optimumMatchesGLPSol(batch: Int) throws {
+        for seed in (batch * Self.instancesPerBatch)..<((batch + 1) * Self.instancesPerBatch) {
+            var generator = InstanceGenerator(seed: UInt64(seed))
+            let json = InstanceGenerator.json(generator.request())
+            let request = try OptimizeRequest.decode(json: json)
+            let context = "seed \(seed): \(String(decoding: json, as: UTF8.self))"
+            let optimal = try Optimizer.solve(request)
+            #expect(optimal.status == .optimal, "\(context)")
+            let problems = PlanChecker.check(optimal, for: request)
+            #expect(problems.isEmpty, "\(problems) \(context)")
+            let oracle = try GLPSol.objective(request)
+            #expect(PlanChecker.close(optimal.objective, oracle), "ours \(optimal.objective), glpsol \(oracle); \(context)")
+            for strategy in [Strategy.greedyNearest, .greedyPriority] {
+                let greedy = try Optimizer.solve(request, options: .init(strategy: strategy))
+                #expect(PlanChecker.check(greedy, for: request).isEmpty, "\(strategy): \(context)")
+                #expect(greedy.objective >= optimal.objective - 1e-6 * max(1, optimal.objective), "\(strategy) beat the optimum; \(context)")
+            }
+        }
+    }
+}
