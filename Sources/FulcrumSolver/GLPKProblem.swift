@@ -84,6 +84,9 @@ struct GLPKProblem: ~Copyable {
         glp_init_smcp(&simplex)
         simplex.msg_lev = GLP_MSG_OFF  // no terminal output
         simplex.presolve = GLP_OFF  // the basis must stay for glp_intopt
+        // Costs are >= 0, so the starting basis (structurals at zero) is dual
+        // feasible: the dual simplex starts there; primal only if it fails.
+        simplex.meth = GLP_DUALP
         simplex.tm_lim = Int32(clamping: timeLimitMilliseconds)
         let lp = withUnsafePointer(to: &simplex) { fulcrum_glpk_simplex(UnsafeMutableRawPointer(problem), $0) }
         try check(lp, "glp_simplex")

@@ -96,15 +96,63 @@ struct PreparedProblem: Sendable {
         distances = request.orders.map { order in
             request.nodes.map { Geography.distanceKilometers(order.shipTo, $0.location) }
         }
-        for line in lines.indices {
-            var ofLine: [Int] = []
-            for node in request.nodes.indices {
-                if case .success(let candidate) = eligibility(line: line, node: node) {
-                    ofLine.append(candidates.count)
-                    candidates.append(candidate)
+        var eligible: [[Candidate]] = lines.indices.map { line in
+            request.nodes.indices.compactMap { node in try? eligibility(line: line, node: node).get() }
+        }
+        dropDominatedNodes(&eligible)
+        for ofLine in eligible {
+            candidatesOfLine.append(Array(candidates.count..<candidates.count + ofLine.count))
+            candidates += ofLine
+        }
+    }
+
+    /// Drops, per order, the candidates of a node that another node dominates:
+    /// node m dominates node n for order o when m can fill every line n can,
+    /// at a unit cost and a shipment cost no higher, with stock and capacity
+    /// for the whole request's demand (so no other use can crowd it out).
+    /// Moving n's units to m then never costs more and breaks no rule, so an
+    /// optimum without n exists. Ties go to the lower node index.
+    private func dropDominatedNodes(_ eligible: inout [[Candidate]]) {
+        var demandOfSKU: [Int: Int] = [:]
+        for line in lines { demandOfSKU[line.sku, default: 0] += line.quantity }
+        let demand = lines.reduce(0) { $0 + $1.quantity }
+        let roomy = request.nodes.map { ($0.capacityUnits ?? Int.max) >= demand }
+        for (order, range) in linesOfOrder.enumerated() where !isPickup(order: order) {
+            // Per node: its unit cost per line of the order (nil: not a candidate).
+            var costs: [Int: [Double?]] = [:]
+            for line in range {
+                for candidate in eligible[line] {
+                    costs[candidate.node, default: Array(repeating: nil, count: range.count)][line - range.lowerBound] =
+                        candidate.unitCost
                 }
             }
-            candidatesOfLine.append(ofLine)
+            let nodes = costs.keys.sorted()
+            let shipping = Dictionary(uniqueKeysWithValues: nodes.map { ($0, shipmentCost(order: order, node: $0)) })
+            // m may stand in for a line only if its stock covers the request's whole demand of that SKU.
+            func covers(_ m: Int, _ offset: Int) -> Bool {
+                let sku = lines[range.lowerBound + offset].sku
+                return usableUnits(node: m, sku: sku) >= demandOfSKU[sku]!
+            }
+            var dominated = Set<Int>()
+            for n in nodes {
+                for m in nodes where m != n && roomy[m] && !dominated.contains(m) {
+                    guard shipping[m]! <= shipping[n]! else { continue }
+                    let costsN = costs[n]!
+                    let costsM = costs[m]!
+                    var strictlyBetter = shipping[m]! < shipping[n]!
+                    let dominates = costsN.indices.allSatisfy { offset in
+                        guard let costN = costsN[offset] else { return true }
+                        guard let costM = costsM[offset], costM <= costN, covers(m, offset) else { return false }
+                        if costM < costN { strictlyBetter = true }
+                        return true
+                    }
+                    if dominates && (strictlyBetter || m < n) {
+                        dominated.insert(n)
+                        break
+                    }
+                }
+            }
+            for line in range { eligible[line].removeAll { dominated.contains($0.node) } }
         }
     }
 

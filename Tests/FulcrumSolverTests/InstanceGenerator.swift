@@ -34,9 +34,11 @@ struct InstanceGenerator {
             }
         }
         var inventory: [[String: Any]] = []
+        // Some networks are rich in stock, so that dominated nodes get pruned.
+        let most = chance(35) ? 40 : 9
         for node in nodeIDs {
             for sku in skuIDs where chance(75) {
-                inventory.append(["node": node, "sku": sku, "available": int(0...9)])
+                inventory.append(["node": node, "sku": sku, "available": int(0...most)])
             }
         }
         request["inventory"] = inventory

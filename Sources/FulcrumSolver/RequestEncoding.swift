@@ -1,0 +1,134 @@
+import Foundation
+
+/// Requests as the spec's JSON: for generated workloads (`fulcrum generate`)
+/// and for clients. Optional fields are written only when set.
+extension OptimizeRequest: Encodable {
+    private enum Keys: String, CodingKey {
+        case orders, nodes, skus, inventory, rates, rules
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: Keys.self)
+        try c.encode(orders, forKey: .orders)
+        try c.encode(nodes, forKey: .nodes)
+        if !skus.isEmpty { try c.encode(skus, forKey: .skus) }
+        try c.encodeIfPresent(inventory, forKey: .inventory)
+        try c.encode(rates, forKey: .rates)
+        try c.encode(rules, forKey: .rules)
+    }
+
+    /// One line of JSON, keys sorted.
+    public func json() -> Data {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        return try! encoder.encode(self)
+    }
+}
+
+private enum Field: String, CodingKey {
+    case id, priority, shipTo = "ship_to", shipComplete = "ship_complete", maxShipments = "max_shipments"
+    case pickupNode = "pickup_node", lines, sku, qty, noSplit = "no_split", lat, lon, region, kind, enabled
+    case canShip = "can_ship", costPerShipment = "cost_per_shipment", costPerUnit = "cost_per_unit"
+    case capacityUnits = "capacity_units", weightKg = "weight_kg", category, node, available
+    case perShipment = "per_shipment", perKm = "per_km", perKgKm = "per_kg_km"
+    case maxShipmentsPerOrder = "max_shipments_per_order", maxDistanceKm = "max_distance_km"
+    case backorderPenalty = "backorder_penalty", minAvailable = "min_available", safetyStock = "safety_stock"
+    case exclude, skuCategory = "sku_category"
+}
+
+extension Location: Encodable {
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: Field.self)
+        try c.encode(latitude, forKey: .lat)
+        try c.encode(longitude, forKey: .lon)
+        try c.encodeIfPresent(region, forKey: .region)
+    }
+}
+
+extension Order: Encodable {
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: Field.self)
+        try c.encode(id, forKey: .id)
+        if priority != 1 { try c.encode(priority, forKey: .priority) }
+        try c.encode(shipTo, forKey: .shipTo)
+        if shipComplete { try c.encode(true, forKey: .shipComplete) }
+        try c.encodeIfPresent(maxShipments, forKey: .maxShipments)
+        try c.encodeIfPresent(pickupNode, forKey: .pickupNode)
+        try c.encode(lines, forKey: .lines)
+    }
+}
+
+extension Line: Encodable {
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: Field.self)
+        try c.encode(id, forKey: .id)
+        try c.encode(sku, forKey: .sku)
+        try c.encode(quantity, forKey: .qty)
+        if noSplit { try c.encode(true, forKey: .noSplit) }
+    }
+}
+
+extension Node: Encodable {
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: Field.self)
+        try c.encode(id, forKey: .id)
+        try c.encode(kind.rawValue, forKey: .kind)
+        try c.encode(location.latitude, forKey: .lat)
+        try c.encode(location.longitude, forKey: .lon)
+        try c.encodeIfPresent(location.region, forKey: .region)
+        if !enabled { try c.encode(false, forKey: .enabled) }
+        if !canShip { try c.encode(false, forKey: .canShip) }
+        if costPerShipment != 0 { try c.encode(costPerShipment, forKey: .costPerShipment) }
+        if costPerUnit != 0 { try c.encode(costPerUnit, forKey: .costPerUnit) }
+        try c.encodeIfPresent(capacityUnits, forKey: .capacityUnits)
+    }
+}
+
+extension SKU: Encodable {
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: Field.self)
+        try c.encode(id, forKey: .id)
+        try c.encode(weightKilograms, forKey: .weightKg)
+        try c.encodeIfPresent(category, forKey: .category)
+    }
+}
+
+extension Stock: Encodable {
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: Field.self)
+        try c.encode(node, forKey: .node)
+        try c.encode(sku, forKey: .sku)
+        try c.encode(available, forKey: .available)
+    }
+}
+
+extension Rates: Encodable {
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: Field.self)
+        try c.encode(perShipment, forKey: .perShipment)
+        try c.encode(perKilometer, forKey: .perKm)
+        try c.encode(perKilogramKilometer, forKey: .perKgKm)
+    }
+}
+
+extension Exclusion: Encodable {
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: Field.self)
+        try c.encodeIfPresent(node, forKey: .node)
+        try c.encodeIfPresent(kind?.rawValue, forKey: .kind)
+        try c.encodeIfPresent(region, forKey: .region)
+        try c.encodeIfPresent(skuCategory, forKey: .skuCategory)
+    }
+}
+
+extension Rules: Encodable {
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: Field.self)
+        try c.encodeIfPresent(maxShipmentsPerOrder, forKey: .maxShipmentsPerOrder)
+        try c.encodeIfPresent(maxDistanceKilometers, forKey: .maxDistanceKm)
+        try c.encode(backorderPenalty, forKey: .backorderPenalty)
+        try c.encode(minAvailable, forKey: .minAvailable)
+        try c.encode(safetyStock, forKey: .safetyStock)
+        if !exclude.isEmpty { try c.encode(exclude, forKey: .exclude) }
+    }
+}
