@@ -14,15 +14,17 @@ struct GLPKProblem: ~Copyable {
     struct Outcome {
         var status: OptimizeResponse.Status
         var columnValues: [Double]
+        /// The model's objective at the solution.
+        var objective: Double
         var gap: Double
     }
 
     /// The state the search callback reads and writes.
     private final class Search {
-        let incumbent: [Double]
+        let incumbent: [Double]?
         var offered = false
         var gap = Double.infinity
-        init(incumbent: [Double]) { self.incumbent = incumbent }
+        init(incumbent: [Double]?) { self.incumbent = incumbent }
     }
 
     init(_ model: MIPModel) throws(FulcrumError) {
@@ -48,7 +50,9 @@ struct GLPKProblem: ~Copyable {
         for index in 0..<columnCount {
             let column = Int32(index + 1)
             switch model.kinds[index] {
-            case .binary: glp_set_col_kind(problem, column, GLP_BV)
+            case .binary:
+                glp_set_col_kind(problem, column, GLP_BV)
+                if model.forcedColumns.contains(index) { glp_set_col_bnds(problem, column, GLP_FX, 1, 1) }
             case .integer:
                 glp_set_col_kind(problem, column, GLP_IV)
                 glp_set_col_bnds(problem, column, GLP_DB, 0, model.upperBounds[index])
@@ -78,8 +82,8 @@ struct GLPKProblem: ~Copyable {
     }
 
     /// Solves the LP relaxation, then branches and bounds from `incumbent`
-    /// (column values, index 0 unused) within the time limit.
-    mutating func solve(incumbent: [Double], timeLimitMilliseconds: Int) throws(FulcrumError) -> Outcome {
+    /// (column values, index 0 unused; nil: none) within the time limit.
+    mutating func solve(incumbent: [Double]?, timeLimitMilliseconds: Int) throws(FulcrumError) -> Outcome {
         var simplex = glp_smcp()
         glp_init_smcp(&simplex)
         simplex.msg_lev = GLP_MSG_OFF  // no terminal output
@@ -114,7 +118,9 @@ struct GLPKProblem: ~Copyable {
         var values = [0.0]
         for column in 1...max(1, columnCount) where columnCount > 0 { values.append(glp_mip_col_val(problem, Int32(column))) }
         let optimal = status == GLP_OPT && code == 0
-        return Outcome(status: optimal ? .optimal : .feasible, columnValues: values, gap: optimal ? 0 : search.gap)
+        return Outcome(
+            status: optimal ? .optimal : .feasible, columnValues: values, objective: glp_mip_obj_val(problem),
+            gap: optimal ? 0 : search.gap)
     }
 
     private mutating func check(_ code: Int32, _ call: String) throws(FulcrumError) {
@@ -136,9 +142,10 @@ private let onSearchEvent: @convention(c) (OpaquePointer?, UnsafeMutableRawPoint
 extension GLPKProblem {
     fileprivate static func handle(tree: OpaquePointer, search object: AnyObject) {
         let search = object as! Search
-        if glp_ios_reason(tree) == GLP_IHEUR && !search.offered {
+        if glp_ios_reason(tree) == GLP_IHEUR && !search.offered, let incumbent = search.incumbent {
             search.offered = true
-            _ = search.incumbent.withUnsafeBufferPointer { glp_ios_heur_sol(tree, $0.baseAddress) }
+            precondition(incumbent.count == Int(glp_get_num_cols(glp_ios_get_prob(tree))) + 1, "incumbent size")
+            _ = incumbent.withUnsafeBufferPointer { glp_ios_heur_sol(tree, $0.baseAddress) }
         }
         if glp_ios_best_node(tree) != 0 { search.gap = glp_ios_mip_gap(tree) }
     }

@@ -32,6 +32,8 @@ struct MIPModel: Sendable {
     private(set) var upperBounds: [Double] = []
     private(set) var costs: [Double] = []
     private(set) var rows: [Row] = []
+    /// Binary columns fixed at 1.
+    private(set) var forcedColumns = Set<Int>()
     private var columnOfCandidate: [Int] = []
     private var shipmentColumn: [Int: Int] = [:]
     private var backorderColumn: [Int: Int] = [:]
@@ -92,6 +94,19 @@ struct MIPModel: Sendable {
 
     private func shipment(order: Int, node: Int, _ problem: PreparedProblem) -> Int {
         shipmentColumn[order * problem.request.nodes.count + node]!
+    }
+
+    /// The shipment column of (order, node), if that pair has candidates.
+    func shipmentColumn(order: Int, node: Int, nodeCount: Int) -> Int? {
+        shipmentColumn[order * nodeCount + node]
+    }
+
+    /// The same model with one column's lower bound raised to 1: "this order
+    /// must ship from this node", for pricing the alternatives.
+    func forcing(column: Int) -> MIPModel {
+        var forced = self
+        forced.forcedColumns.insert(column)
+        return forced
     }
 
     private mutating func addDemandAndLinkRows(_ problem: PreparedProblem) {

@@ -18,9 +18,15 @@ public enum Optimizer {
     public struct Options: Sendable {
         public var strategy: Strategy = .optimal
         public var timeLimitMilliseconds = Limits.solveTimeLimitMilliseconds
-        public init(strategy: Strategy = .optimal, timeLimitMilliseconds: Int = Limits.solveTimeLimitMilliseconds) {
+        /// Add, per order, why each unused node was not chosen.
+        public var explain = false
+        public init(
+            strategy: Strategy = .optimal, timeLimitMilliseconds: Int = Limits.solveTimeLimitMilliseconds,
+            explain: Bool = false
+        ) {
             self.strategy = strategy
             self.timeLimitMilliseconds = timeLimitMilliseconds
+            self.explain = explain
         }
     }
 
@@ -35,6 +41,17 @@ public enum Optimizer {
             throw FulcrumError(
                 .invalidArgument, "the request has no inventory and no ledger supplies availability", path: "inventory")
         }
+        var response = try plan(request, stock: stock, options: options)
+        if options.explain {
+            response.explanations = try explain(
+                response, request: request, stock: stock, timeLimitMilliseconds: options.timeLimitMilliseconds)
+        }
+        return response
+    }
+
+    private static func plan(_ request: OptimizeRequest, stock: [Stock], options: Options) throws(FulcrumError)
+        -> OptimizeResponse
+    {
         let started = DispatchTime.now().uptimeNanoseconds
         let problem = PreparedProblem(request, availability: stock)
         func elapsedMilliseconds() -> Double { Double(DispatchTime.now().uptimeNanoseconds - started) / 1e6 }

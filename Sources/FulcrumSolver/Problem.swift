@@ -54,8 +54,9 @@ struct PreparedProblem: Sendable {
     private let categories: [String?]
 
     /// Prepares `request` with stock from `availability` (the request's own
-    /// inventory, or the ledger's).
-    init(_ request: OptimizeRequest, availability: [Stock]) {
+    /// inventory, or the ledger's). `pruning` drops dominated nodes; explain
+    /// keeps them, to price every node.
+    init(_ request: OptimizeRequest, availability: [Stock], pruning: Bool = true) {
         self.request = request
         var skuIndex: [String: Int] = [:]
         var skuIDs: [String] = []
@@ -99,7 +100,7 @@ struct PreparedProblem: Sendable {
         var eligible: [[Candidate]] = lines.indices.map { line in
             request.nodes.indices.compactMap { node in try? eligibility(line: line, node: node).get() }
         }
-        dropDominatedNodes(&eligible)
+        if pruning { dropDominatedNodes(&eligible) }
         for ofLine in eligible {
             candidatesOfLine.append(Array(candidates.count..<candidates.count + ofLine.count))
             candidates += ofLine

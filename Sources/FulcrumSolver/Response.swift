@@ -43,6 +43,8 @@ public struct OptimizeResponse: Sendable, Hashable {
     public var objective: Double
     public var plans: [Plan]
     public var statistics: Statistics
+    /// With `explain`: why each order does not use each other node.
+    public var explanations: [OrderExplanation]?
 }
 
 /// Units per candidate: a complete answer of any strategy.
@@ -92,7 +94,8 @@ extension PreparedProblem {
             plans.append(.init(order: order.id, shipments: shipments, backorders: backorders, cost: cost))
         }
         return OptimizeResponse(
-            status: status, objective: plans.reduce(0) { $0 + $1.cost }, plans: plans, statistics: statistics)
+            status: status, objective: plans.reduce(0) { $0 + $1.cost }, plans: plans, statistics: statistics,
+            explanations: nil)
     }
 
     /// The objective of an allocation (what `response` would report).
@@ -117,7 +120,7 @@ extension PreparedProblem {
 }
 
 extension OptimizeResponse: Encodable {
-    private enum Keys: String, CodingKey { case status, objective, plans, stats }
+    private enum Keys: String, CodingKey { case status, objective, plans, stats, explain }
 
     public func encode(to encoder: any Encoder) throws {
         var c = encoder.container(keyedBy: Keys.self)
@@ -125,6 +128,7 @@ extension OptimizeResponse: Encodable {
         try c.encode(objective, forKey: .objective)
         try c.encode(plans, forKey: .plans)
         try c.encode(statistics, forKey: .stats)
+        try c.encodeIfPresent(explanations, forKey: .explain)
     }
 
     /// The response as the spec's JSON, keys sorted for stable output.
@@ -175,5 +179,62 @@ extension OptimizeResponse.Statistics: Encodable {
         try c.encode(variables, forKey: .variables)
         try c.encode(constraints, forKey: .constraints)
         try c.encode(gap, forKey: .gap)
+    }
+}
+
+extension OrderExplanation: Encodable {
+    private enum Keys: String, CodingKey { case order, nodes }
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: Keys.self)
+        try c.encode(order, forKey: .order)
+        try c.encode(nodes, forKey: .nodes)
+    }
+}
+
+extension NodeExplanation: Encodable {
+    private enum Keys: String, CodingKey {
+        case node, reasons, line, reason, extraCost = "extra_cost", rule, distanceKm = "distance_km"
+        case limitKm = "limit_km", usable
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: Keys.self)
+        try c.encode(node, forKey: .node)
+        var list = c.nestedUnkeyedContainer(forKey: .reasons)
+        for reason in reasons {
+            var item = list.nestedContainer(keyedBy: Keys.self)
+            switch reason {
+            case .moreExpensive(let extra):
+                try item.encode("more_expensive", forKey: .reason)
+                try item.encode(extra, forKey: .extraCost)
+            case .ineligible(let line, let why):
+                try item.encodeIfPresent(line, forKey: .line)
+                try item.encode(why.code, forKey: .reason)
+                switch why {
+                case .excluded(let rule): try item.encode(rule, forKey: .rule)
+                case .tooFar(let distance, let limit):
+                    try item.encode(distance, forKey: .distanceKm)
+                    try item.encode(limit, forKey: .limitKm)
+                case .tooLittleForNoSplit(let usable): try item.encode(usable, forKey: .usable)
+                default: break
+                }
+            }
+        }
+    }
+}
+
+extension Ineligibility {
+    /// The stable code of the reason, as `--explain` prints it.
+    public var code: String {
+        switch self {
+        case .disabled: "disabled"
+        case .excluded: "excluded"
+        case .cannotShip: "cannot_ship"
+        case .tooFar: "too_far"
+        case .notThePickupNode: "not_the_pickup_node"
+        case .noUsableStock: "no_stock"
+        case .noCapacity: "no_capacity"
+        case .tooLittleForNoSplit: "too_little_for_no_split"
+        }
     }
 }

@@ -13,6 +13,8 @@ struct Optimize: ParsableCommand {
     @Option(help: "optimal, greedy-priority or greedy-nearest.") var strategy: String = Strategy.optimal.rawValue
     @Option(name: .customLong("time-limit-ms"), help: "Stop the search after this long; the answer is then `feasible` with its gap.")
     var timeLimitMilliseconds = Limits.solveTimeLimitMilliseconds
+    @Flag(help: "Add, per order, why each unused node was not chosen (ineligible by which rule, or how much dearer).")
+    var explain = false
     @Flag(help: "Write the request as a MathProg data section for models/dom.mod (glpsol) instead of solving.")
     var emitDat = false
 
@@ -49,7 +51,8 @@ struct Optimize: ParsableCommand {
     private func answer(_ document: Data) throws(FulcrumError) -> String {
         let parsed = try OptimizeRequest.decode(json: document)
         if emitDat { return MathProgData.render(parsed) }
-        let options = Optimizer.Options(strategy: Strategy(rawValue: strategy)!, timeLimitMilliseconds: timeLimitMilliseconds)
+        let options = Optimizer.Options(
+            strategy: Strategy(rawValue: strategy)!, timeLimitMilliseconds: timeLimitMilliseconds, explain: explain)
         return String(decoding: try Optimizer.solve(parsed, options: options).json(), as: UTF8.self)
     }
 }
