@@ -9,6 +9,8 @@ public struct NodeExplanation: Sendable, Hashable {
         case moreExpensive(extraCost: Double)
         /// The node cannot fill these lines (nil line: none of the order's lines), for this reason.
         case ineligible(line: String?, Ineligibility)
+        /// The node may not receive the return, for this reason.
+        case returnIneligible(ReturnIneligibility)
     }
 
     public var node: String

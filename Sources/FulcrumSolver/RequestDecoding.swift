@@ -81,6 +81,8 @@ private enum Keys: String, CodingKey {
     case maxShipmentsPerOrder = "max_shipments_per_order", maxDistanceKm = "max_distance_km"
     case backorderPenalty = "backorder_penalty", minAvailable = "min_available", safetyStock = "safety_stock"
     case exclude, skuCategory = "sku_category"
+    case `return`, from, order, acceptsReturns = "accepts_returns"
+    case returnCostPerShipment = "return_cost_per_shipment", returnCostPerUnit = "return_cost_per_unit"
 }
 
 extension OptimizeRequest: Decodable {
@@ -204,5 +206,33 @@ extension Rules: Decodable {
             minAvailable: try c.decodeWholeNumberIfPresent(forKey: .minAvailable) ?? 0,
             safetyStock: try c.decodeWholeNumberIfPresent(forKey: .safetyStock) ?? 0,
             exclude: try c.decodeIfPresent([Exclusion].self, forKey: .exclude) ?? [])
+    }
+}
+
+extension ReturnRequest: Decodable {
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: Keys.self)
+        let parcel = try c.nestedContainer(keyedBy: Keys.self, forKey: .return)
+        id = try parcel.decode(String.self, forKey: .id)
+        order = try parcel.decodeIfPresent(String.self, forKey: .order)
+        from = try parcel.decode(Location.self, forKey: .from)
+        lines = try parcel.decode([Line].self, forKey: .lines)
+        nodes = try c.decode([Node].self, forKey: .nodes)
+        skus = try c.decodeIfPresent([SKU].self, forKey: .skus) ?? []
+        rates = try c.decodeIfPresent(Rates.self, forKey: .rates) ?? Rates()
+        rules = try c.decodeIfPresent(Rules.self, forKey: .rules) ?? Rules()
+    }
+}
+
+extension ReturnRequest.Node: Decodable {
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: Keys.self)
+        id = try c.decode(String.self, forKey: .id)
+        kind = try c.decodeIfPresent(NodeKind.self, forKey: .kind) ?? .warehouse
+        location = try Location(from: decoder)
+        enabled = try c.decodeIfPresent(Bool.self, forKey: .enabled) ?? true
+        acceptsReturns = try c.decodeIfPresent(Bool.self, forKey: .acceptsReturns) ?? true
+        returnCostPerShipment = try c.decodeIfPresent(Double.self, forKey: .returnCostPerShipment) ?? 0
+        returnCostPerUnit = try c.decodeIfPresent(Double.self, forKey: .returnCostPerUnit) ?? 0
     }
 }

@@ -218,6 +218,18 @@ extension NodeExplanation: Encodable {
                 case .tooLittleForNoSplit(let usable): try item.encode(usable, forKey: .usable)
                 default: break
                 }
+            case .returnIneligible(let why):
+                switch why {
+                case .disabled: try item.encode("disabled", forKey: .reason)
+                case .doesNotAcceptReturns: try item.encode("does_not_accept_returns", forKey: .reason)
+                case .excluded(let rule):
+                    try item.encode("excluded", forKey: .reason)
+                    try item.encode(rule, forKey: .rule)
+                case .tooFar(let distance, let limit):
+                    try item.encode("too_far", forKey: .reason)
+                    try item.encode(distance, forKey: .distanceKm)
+                    try item.encode(limit, forKey: .limitKm)
+                }
             }
         }
     }

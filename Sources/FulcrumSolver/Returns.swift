@@ -1,0 +1,183 @@
+import Foundation
+import FulcrumCore
+
+/// A customer return: which location should receive it. Shape documented in
+/// `models/returns.md`. The whole return travels as one parcel to one node.
+public struct ReturnRequest: Sendable, Hashable {
+    public struct Node: Sendable, Hashable {
+        public var id: String
+        public var kind: NodeKind = .warehouse
+        public var location: Location
+        public var enabled = true
+        public var acceptsReturns = true
+        /// Handling cost per returned parcel at this node.
+        public var returnCostPerShipment: Double = 0
+        /// Handling cost per returned unit (inspection, restocking).
+        public var returnCostPerUnit: Double = 0
+    }
+
+    /// The return's id.
+    public var id: String
+    /// The original order, for the record.
+    public var order: String?
+    /// Where the customer sends it from.
+    public var from: Location
+    public var lines: [Line]
+    public var nodes: [Node]
+    public var skus: [SKU]
+    public var rates: Rates
+    /// Only `max_distance_km` and `exclude` apply to returns.
+    public var rules: Rules
+}
+
+/// The chosen location and the cost breakdown, or none when no node may take
+/// the return (the explanations say why).
+public struct ReturnResponse: Sendable, Hashable {
+    public struct Choice: Sendable, Hashable {
+        public var node: String
+        public var distanceKilometers: Double
+        /// Carrier cost: per parcel, per kilometre, per kg·km.
+        public var shippingCost: Double
+        /// The node's handling cost.
+        public var handlingCost: Double
+        public var cost: Double { shippingCost + handlingCost }
+    }
+
+    public var returnID: String
+    public var choice: Choice?
+    public var explanations: [NodeExplanation]?
+}
+
+/// Why a node may not receive a return.
+public enum ReturnIneligibility: Sendable, Hashable {
+    case disabled
+    case doesNotAcceptReturns
+    case excluded(rule: Int)
+    case tooFar(distanceKilometers: Double, limitKilometers: Double)
+}
+
+extension ReturnRequest {
+    /// Decodes and validates a return request; errors as for optimize requests.
+    public static func decode(json: Data) throws(FulcrumError) -> ReturnRequest {
+        let request: ReturnRequest
+        do {
+            request = try JSONDecoder().decode(ReturnRequest.self, from: json)
+        } catch let error as DecodingError {
+            throw FulcrumError(decoding: error)
+        } catch {
+            throw FulcrumError(.invalidJSON, "\(error)")
+        }
+        try request.validate()
+        return request
+    }
+
+    public func validate() throws(FulcrumError) {
+        try Names.validate(id, path: "return.id")
+        try from.validate(path: "return.from")
+        guard !lines.isEmpty else { throw FulcrumError(.invalidArgument, "a return needs at least one line", path: "return.lines") }
+        _ = try uniqueIDs(lines.map(\.id), path: "return.lines")
+        for (index, line) in lines.enumerated() {
+            try Names.validate(line.sku, path: "return.lines[\(index)].sku")
+            guard line.quantity >= 1, line.quantity <= Limits.quantityMax else {
+                throw FulcrumError(.invalidArgument, "qty must be 1...\(Limits.quantityMax)", path: "return.lines[\(index)].qty")
+            }
+        }
+        let nodeIDs = try uniqueIDs(nodes.map(\.id), path: "nodes")
+        for (index, node) in nodes.enumerated() {
+            try node.location.validate(path: "nodes[\(index)]")
+            try check(node.returnCostPerShipment, path: "nodes[\(index)].return_cost_per_shipment")
+            try check(node.returnCostPerUnit, path: "nodes[\(index)].return_cost_per_unit")
+        }
+        _ = try uniqueIDs(skus.map(\.id), path: "skus")
+        for (index, sku) in skus.enumerated() { try check(sku.weightKilograms, path: "skus[\(index)].weight_kg", positive: true) }
+        try rates.validate()
+        try rules.validate(nodeIDs: nodeIDs)
+    }
+}
+
+/// Chooses return locations: every eligible node is priced exactly (one
+/// parcel from the customer, handling at the node) and the cheapest wins;
+/// ties go to the earlier node.
+public enum ReturnOptimizer {
+    public static func choose(_ request: ReturnRequest, explain: Bool = false) -> ReturnResponse {
+        let priced = request.nodes.map { price(request, node: $0) }
+        let best = priced.indices.filter { priced[$0].success != nil }
+            .min { (priced[$0].success!.cost, $0) < (priced[$1].success!.cost, $1) }
+        let choice = best.flatMap { priced[$0].success }
+        var explanations: [NodeExplanation]?
+        if explain {
+            explanations = zip(request.nodes, priced).compactMap { node, outcome in
+                switch outcome {
+                case .failure(let why): return NodeExplanation(node: node.id, reasons: [.returnIneligible(why.reason)])
+                case .success(let priced) where priced.node != choice?.node:
+                    return NodeExplanation(node: node.id, reasons: [.moreExpensive(extraCost: priced.cost - choice!.cost)])
+                case .success: return nil
+                }
+            }
+        }
+        return ReturnResponse(returnID: request.id, choice: choice, explanations: explanations)
+    }
+
+    struct IneligibleForReturn: Error { let reason: ReturnIneligibility }
+
+    private static func price(_ request: ReturnRequest, node: ReturnRequest.Node) -> Result<ReturnResponse.Choice, IneligibleForReturn> {
+        guard node.enabled else { return .failure(.init(reason: .disabled)) }
+        guard node.acceptsReturns else { return .failure(.init(reason: .doesNotAcceptReturns)) }
+        let categories = Dictionary(uniqueKeysWithValues: request.skus.map { ($0.id, $0.category) })
+        for (rule, exclusion) in request.rules.exclude.enumerated() {
+            let matches = (exclusion.node.map { $0 == node.id } ?? true) && (exclusion.kind.map { $0 == node.kind } ?? true)
+                && (exclusion.region.map { $0 == node.location.region } ?? true)
+                && request.lines.contains { line in exclusion.skuCategory.map { $0 == categories[line.sku] ?? nil } ?? true }
+            if matches { return .failure(.init(reason: .excluded(rule: rule))) }
+        }
+        let distance = Geography.distanceKilometers(request.from, node.location)
+        if let limit = request.rules.maxDistanceKilometers, distance > limit {
+            return .failure(.init(reason: .tooFar(distanceKilometers: distance, limitKilometers: limit)))
+        }
+        let weights = Dictionary(uniqueKeysWithValues: request.skus.map { ($0.id, $0.weightKilograms) })
+        let units = request.lines.reduce(0) { $0 + $1.quantity }
+        let kilogramKilometres = request.lines.reduce(0.0) { $0 + Double($1.quantity) * (weights[$1.sku] ?? 1) * distance }
+        let rates = request.rates
+        return .success(
+            .init(
+                node: node.id, distanceKilometers: distance,
+                shippingCost: rates.perShipment + rates.perKilometer * distance + rates.perKilogramKilometer * kilogramKilometres,
+                handlingCost: node.returnCostPerShipment + node.returnCostPerUnit * Double(units)))
+    }
+}
+
+extension Result {
+    fileprivate var success: Success? {
+        if case .success(let value) = self { return value }
+        return nil
+    }
+}
+
+extension ReturnResponse: Encodable {
+    private enum Keys: String, CodingKey {
+        case `return`, node, distanceKm = "distance_km", shippingCost = "shipping_cost"
+        case handlingCost = "handling_cost", cost, explain
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: Keys.self)
+        try c.encode(returnID, forKey: .return)
+        if let choice {
+            try c.encode(choice.node, forKey: .node)
+            try c.encode(choice.distanceKilometers, forKey: .distanceKm)
+            try c.encode(choice.shippingCost, forKey: .shippingCost)
+            try c.encode(choice.handlingCost, forKey: .handlingCost)
+            try c.encode(choice.cost, forKey: .cost)
+        } else {
+            try c.encodeNil(forKey: .node)
+        }
+        try c.encodeIfPresent(explanations, forKey: .explain)
+    }
+
+    /// The response as JSON, keys sorted.
+    public func json() -> Data {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        return try! encoder.encode(self)
+    }
+}
