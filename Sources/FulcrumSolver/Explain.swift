@@ -42,7 +42,10 @@ extension Optimizer {
                     // The best plan that ships this order from this node (the
                     // shipment is paid even if it carries nothing).
                     var forced = try GLPKProblem(model.forcing(column: column))
-                    let outcome = try forced.solve(incumbent: nil, timeLimitMilliseconds: timeLimitMilliseconds)
+                    guard let outcome = try forced.solve(incumbent: nil, timeLimitMilliseconds: timeLimitMilliseconds) else {
+                        throw FulcrumError(
+                            .solverFailure, "explaining \(node.id) for \(order.id) ran out of time", path: "time_limit_ms")
+                    }
                     let extra = max(0, outcome.objective - response.objective)
                     nodes.append(.init(node: node.id, reasons: [.moreExpensive(extraCost: extra)]))
                 } else {

@@ -1,5 +1,6 @@
 import CGLPK
 import CGLPKShim
+import Foundation
 import FulcrumCore
 
 /// Owns one `glp_prob`. Created, solved and freed on one thread: a solve is
@@ -83,7 +84,8 @@ struct GLPKProblem: ~Copyable {
 
     /// Solves the LP relaxation, then branches and bounds from `incumbent`
     /// (column values, index 0 unused; nil: none) within the time limit.
-    mutating func solve(incumbent: [Double]?, timeLimitMilliseconds: Int) throws(FulcrumError) -> Outcome {
+    /// Returns nil when the limit passes before any integer solution is known.
+    mutating func solve(incumbent: [Double]?, timeLimitMilliseconds: Int) throws(FulcrumError) -> Outcome? {
         var simplex = glp_smcp()
         glp_init_smcp(&simplex)
         simplex.msg_lev = GLP_MSG_OFF  // no terminal output
@@ -92,8 +94,11 @@ struct GLPKProblem: ~Copyable {
         // feasible: the dual simplex starts there; primal only if it fails.
         simplex.meth = GLP_DUALP
         simplex.tm_lim = Int32(clamping: timeLimitMilliseconds)
+        let started = DispatchTime.now().uptimeNanoseconds
         let lp = withUnsafePointer(to: &simplex) { fulcrum_glpk_simplex(UnsafeMutableRawPointer(problem), $0) }
+        let spentMilliseconds = Int((DispatchTime.now().uptimeNanoseconds - started) / 1_000_000)
         try check(lp, "glp_simplex")
+        if lp == GLP_ETMLIM { return nil }
         guard lp == 0, glp_get_status(problem) == GLP_OPT else {
             throw FulcrumError(.solverFailure, "the LP relaxation ended with code \(lp), status \(glp_get_status(problem))")
         }
@@ -102,7 +107,8 @@ struct GLPKProblem: ~Copyable {
         glp_init_iocp(&parameters)
         parameters.msg_lev = GLP_MSG_OFF  // no terminal output
         parameters.presolve = GLP_OFF  // keep column numbers, so the incumbent can be offered
-        parameters.tm_lim = Int32(clamping: timeLimitMilliseconds)  // then answer "feasible" with the gap
+        // The search gets what the LP left of the limit; then "feasible" with the gap.
+        parameters.tm_lim = Int32(clamping: max(1, timeLimitMilliseconds - spentMilliseconds))
         parameters.mip_gap = 0  // prove optimality
         parameters.cb_func = onSearchEvent
         parameters.cb_info = Unmanaged.passUnretained(search).toOpaque()
@@ -112,6 +118,7 @@ struct GLPKProblem: ~Copyable {
         try check(code, "glp_intopt")
         let status = glp_mip_status(problem)
         guard status == GLP_OPT || status == GLP_FEAS else {
+            if code == GLP_ETMLIM { return nil }
             throw FulcrumError(.solverFailure, "branch and bound ended with code \(code) and no integer solution")
         }
         let columnCount = Int(glp_get_num_cols(problem))

@@ -64,15 +64,17 @@ public enum Optimizer {
             return problem.response(for: allocation, status: .feasible, statistics: statistics)
         case .optimal:
             let model = MIPModel(problem)
-            let incumbent = model.columnValues(for: GreedyStrategy.nearest.allocate(problem), problem)
+            let greedy = GreedyStrategy.nearest.allocate(problem)
             var program = try GLPKProblem(model)
-            let outcome = try program.solve(incumbent: incumbent, timeLimitMilliseconds: options.timeLimitMilliseconds)
+            let outcome = try program.solve(
+                incumbent: model.columnValues(for: greedy, problem), timeLimitMilliseconds: options.timeLimitMilliseconds)
+            // Out of time before any integer solution: the greedy plan, with its gap to a simple bound.
+            let allocation = outcome.map { model.allocation(from: $0.columnValues, problem) } ?? greedy
+            let gap = outcome?.gap ?? problem.gapToSimpleBound(of: greedy)
             let statistics = OptimizeResponse.Statistics(
                 solveMilliseconds: elapsedMilliseconds(), candidates: problem.candidates.count,
-                variables: model.columns.count, constraints: model.rows.count, gap: outcome.gap)
-            return problem.response(
-                for: model.allocation(from: outcome.columnValues, problem), status: outcome.status,
-                statistics: statistics)
+                variables: model.columns.count, constraints: model.rows.count, gap: gap)
+            return problem.response(for: allocation, status: outcome?.status ?? .feasible, statistics: statistics)
         }
     }
 }

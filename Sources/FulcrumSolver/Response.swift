@@ -98,6 +98,18 @@ extension PreparedProblem {
             explanations: nil)
     }
 
+    /// The relative gap of an allocation to a bound no plan can beat: every
+    /// unit costs at least the cheaper of its cheapest candidate and backordering.
+    func gapToSimpleBound(of allocation: Allocation) -> Double {
+        var bound = 0.0
+        for (line, flat) in lines.enumerated() {
+            let cheapest = candidatesOfLine[line].map { candidates[$0].unitCost }.min() ?? .infinity
+            bound += Double(flat.quantity) * min(cheapest, flat.backorderCost)
+        }
+        let objective = objective(of: allocation)
+        return objective > 0 ? (objective - bound) / objective : 0
+    }
+
     /// The objective of an allocation (what `response` would report).
     func objective(of allocation: Allocation) -> Double {
         var total = 0.0
