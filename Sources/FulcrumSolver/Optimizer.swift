@@ -53,7 +53,8 @@ public enum Optimizer {
         -> OptimizeResponse
     {
         let started = DispatchTime.now().uptimeNanoseconds
-        let problem = PreparedProblem(request, availability: stock)
+        // The greedy baselines see every eligible node, as a greedy shop does.
+        let problem = PreparedProblem(request, availability: stock, pruning: options.strategy == .optimal)
         func elapsedMilliseconds() -> Double { Double(DispatchTime.now().uptimeNanoseconds - started) / 1e6 }
         switch options.strategy {
         case .greedyPriority, .greedyNearest:

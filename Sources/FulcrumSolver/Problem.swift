@@ -119,41 +119,53 @@ struct PreparedProblem: Sendable {
         let demand = lines.reduce(0) { $0 + $1.quantity }
         let roomy = request.nodes.map { ($0.capacityUnits ?? Int.max) >= demand }
         for (order, range) in linesOfOrder.enumerated() where !isPickup(order: order) {
-            // Per node: its unit cost per line of the order (nil: not a candidate).
-            var costs: [Int: [Double?]] = [:]
+            // The order's nodes, cheapest shipment first; per node and line its
+            // unit cost (infinity: not a candidate) and whether it covers the demand.
+            let width = range.count
+            var slot: [Int: Int] = [:]
+            var nodes: [Int] = []
+            for line in range { for candidate in eligible[line] where slot[candidate.node] == nil {
+                slot[candidate.node] = nodes.count
+                nodes.append(candidate.node)
+            } }
+            var unitCosts = Array(repeating: Double.infinity, count: nodes.count * width)
+            var covers = Array(repeating: false, count: nodes.count * width)
             for line in range {
+                let offset = line - range.lowerBound
+                let sku = lines[line].sku
                 for candidate in eligible[line] {
-                    costs[candidate.node, default: Array(repeating: nil, count: range.count)][line - range.lowerBound] =
-                        candidate.unitCost
+                    let index = slot[candidate.node]! * width + offset
+                    unitCosts[index] = candidate.unitCost
+                    covers[index] = usableUnits(node: candidate.node, sku: sku) >= demandOfSKU[sku]!
                 }
             }
-            let nodes = costs.keys.sorted()
-            let shipping = Dictionary(uniqueKeysWithValues: nodes.map { ($0, shipmentCost(order: order, node: $0)) })
-            // m may stand in for a line only if its stock covers the request's whole demand of that SKU.
-            func covers(_ m: Int, _ offset: Int) -> Bool {
-                let sku = lines[range.lowerBound + offset].sku
-                return usableUnits(node: m, sku: sku) >= demandOfSKU[sku]!
-            }
+            let shipping = nodes.map { shipmentCost(order: order, node: $0) }
+            let byShipping = nodes.indices.sorted { (shipping[$0], nodes[$0]) < (shipping[$1], nodes[$1]) }
             var dominated = Set<Int>()
-            for n in nodes {
-                for m in nodes where m != n && roomy[m] && !dominated.contains(m) {
-                    guard shipping[m]! <= shipping[n]! else { continue }
-                    let costsN = costs[n]!
-                    let costsM = costs[m]!
-                    var strictlyBetter = shipping[m]! < shipping[n]!
-                    let dominates = costsN.indices.allSatisfy { offset in
-                        guard let costN = costsN[offset] else { return true }
-                        guard let costM = costsM[offset], costM <= costN, covers(m, offset) else { return false }
+            for n in byShipping {
+                for m in byShipping {
+                    if shipping[m] > shipping[n] { break }
+                    guard m != n, roomy[nodes[m]], !dominated.contains(nodes[m]) else { continue }
+                    var strictlyBetter = shipping[m] < shipping[n]
+                    var dominates = true
+                    for offset in 0..<width where unitCosts[n * width + offset] < .infinity {
+                        let costM = unitCosts[m * width + offset]
+                        let costN = unitCosts[n * width + offset]
+                        guard costM <= costN, covers[m * width + offset] else {
+                            dominates = false
+                            break
+                        }
                         if costM < costN { strictlyBetter = true }
-                        return true
                     }
-                    if dominates && (strictlyBetter || m < n) {
-                        dominated.insert(n)
+                    if dominates && (strictlyBetter || nodes[m] < nodes[n]) {
+                        dominated.insert(nodes[n])
                         break
                     }
                 }
             }
-            for line in range { eligible[line].removeAll { dominated.contains($0.node) } }
+            if !dominated.isEmpty {
+                for line in range { eligible[line].removeAll { dominated.contains($0.node) } }
+            }
         }
     }
 
