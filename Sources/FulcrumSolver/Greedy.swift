@@ -16,16 +16,19 @@ enum GreedyStrategy: Sendable {
         var stockLeft = problem.usable
         var capacityLeft = problem.request.nodes.map { $0.capacityUnits ?? Int.max }
         for order in problem.request.orders.indices {
-            let savedStock = stockLeft
-            let savedCapacity = capacityLeft
             let complete = fill(
                 order: order, problem, &allocation, stockLeft: &stockLeft, capacityLeft: &capacityLeft)
             if problem.request.orders[order].shipComplete && !complete {
                 // The whole order waits: give back what it took.
-                stockLeft = savedStock
-                capacityLeft = savedCapacity
                 for line in problem.linesOfOrder[order] {
-                    for candidate in problem.candidatesOfLine[line] { allocation.units[candidate] = 0 }
+                    let sku = problem.lines[line].sku
+                    for candidate in problem.candidatesOfLine[line] where allocation.units[candidate] > 0 {
+                        let node = problem.candidates[candidate].node
+                        stockLeft[PreparedProblem.stockKey(node: node, sku: sku, skuCount: problem.skuIDs.count)] +=
+                            allocation.units[candidate]
+                        capacityLeft[node] += allocation.units[candidate]
+                        allocation.units[candidate] = 0
+                    }
                 }
             }
         }
@@ -34,7 +37,7 @@ enum GreedyStrategy: Sendable {
 
     /// Fills one order's lines; returns whether every line was filled.
     private func fill(
-        order: Int, _ problem: PreparedProblem, _ allocation: inout Allocation, stockLeft: inout [Int: Int],
+        order: Int, _ problem: PreparedProblem, _ allocation: inout Allocation, stockLeft: inout [Int],
         capacityLeft: inout [Int]
     ) -> Bool {
         var used = Set<Int>()
@@ -47,11 +50,11 @@ enum GreedyStrategy: Sendable {
                 let node = problem.candidates[candidate].node
                 if !used.contains(node) && used.count >= limit { continue }
                 let key = PreparedProblem.stockKey(node: node, sku: flat.sku, skuCount: problem.skuIDs.count)
-                let free = min(stockLeft[key] ?? 0, capacityLeft[node])
+                let free = min(stockLeft[key], capacityLeft[node])
                 let take = flat.noSplit ? (free >= flat.quantity ? flat.quantity : 0) : min(need, free)
                 guard take > 0 else { continue }
                 allocation.units[candidate] += take
-                stockLeft[key, default: 0] -= take
+                stockLeft[key] -= take
                 capacityLeft[node] -= take
                 used.insert(node)
                 need -= take

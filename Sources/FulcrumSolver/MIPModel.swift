@@ -138,7 +138,7 @@ struct MIPModel: Sendable {
             byNode[candidate.node, default: []].append(index)
         }
         for key in byStock.keys.sorted() {
-            addLimitRow(byStock[key]!, limit: problem.usable[key] ?? 0, problem)
+            addLimitRow(byStock[key]!, limit: problem.usable[key], problem)
         }
         for node in byNode.keys.sorted() {
             guard let capacity = problem.request.nodes[node].capacityUnits else { continue }

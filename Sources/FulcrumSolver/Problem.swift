@@ -45,8 +45,8 @@ struct PreparedProblem: Sendable {
     let nodeIndex: [String: Int]
     /// `distances[order][node]`, kilometres.
     let distances: [[Double]]
-    /// Usable units per `stockKey(node:sku:)`.
-    let usable: [Int: Int]
+    /// Usable units, indexed by `stockKey(node:sku:)`.
+    let usable: [Int]
     private(set) var candidates: [Candidate] = []
     /// Candidate indices per line, in node order.
     private(set) var candidatesOfLine: [[Int]] = []
@@ -83,12 +83,12 @@ struct PreparedProblem: Sendable {
         weights = skuIDs.map { described[$0]?.weightKilograms ?? 1 }
         categories = skuIDs.map { described[$0]?.category }
         nodeIndex = Dictionary(uniqueKeysWithValues: request.nodes.enumerated().map { ($1.id, $0) })
-        var usable: [Int: Int] = [:]
+        var usable = Array(repeating: 0, count: request.nodes.count * skuIDs.count)
         for row in availability {
             guard let node = nodeIndex[row.node], let sku = skuIndex[row.sku] else { continue }
             let rules = request.rules
             let units = row.available < rules.minAvailable ? 0 : max(0, row.available - rules.safetyStock)
-            if units > 0 { usable[Self.stockKey(node: node, sku: sku, skuCount: skuIDs.count)] = units }
+            usable[Self.stockKey(node: node, sku: sku, skuCount: skuIDs.count)] = units
         }
         self.lines = lines
         self.linesOfOrder = linesOfOrder
@@ -172,7 +172,7 @@ struct PreparedProblem: Sendable {
     static func stockKey(node: Int, sku: Int, skuCount: Int) -> Int { node * skuCount + sku }
 
     func usableUnits(node: Int, sku: Int) -> Int {
-        usable[Self.stockKey(node: node, sku: sku, skuCount: skuIDs.count)] ?? 0
+        usable[Self.stockKey(node: node, sku: sku, skuCount: skuIDs.count)]
     }
 
     func isPickup(order: Int) -> Bool { request.orders[order].pickupNode != nil }
@@ -202,12 +202,11 @@ struct PreparedProblem: Sendable {
     func eligibility(line lineIndex: Int, node nodeIndex: Int) -> Result<Candidate, IneligibilityError> {
         let line = lines[lineIndex]
         let node = request.nodes[nodeIndex]
-        let order = request.orders[line.order]
         guard node.enabled else { return .failure(.init(.disabled)) }
         for (rule, exclusion) in request.rules.exclude.enumerated() where matches(exclusion, node: node, sku: line.sku) {
             return .failure(.init(.excluded(rule: rule)))
         }
-        if let pickup = order.pickupNode {
+        if let pickup = request.orders[line.order].pickupNode {
             guard pickup == node.id else { return .failure(.init(.notThePickupNode)) }
         } else {
             guard node.canShip else { return .failure(.init(.cannotShip)) }
