@@ -63,6 +63,8 @@ public enum Optimizer {
                 solveMilliseconds: elapsedMilliseconds(), candidates: problem.candidates.count, variables: 0,
                 constraints: 0, gap: 0)
             return problem.response(for: allocation, status: .feasible, statistics: statistics)
+        case .optimal where request.orders.count > 1:
+            return try planBatch(request, stock: stock, options: options)
         case .optimal:
             let model = MIPModel(problem)
             let greedy = GreedyStrategy.nearest.allocate(problem)
@@ -77,5 +79,104 @@ public enum Optimizer {
                 variables: model.columns.count, constraints: model.rows.count, gap: gap)
             return problem.response(for: allocation, status: outcome?.status ?? .feasible, statistics: statistics)
         }
+    }
+
+    /// A batch: first each order on its own, which bounds the batch from both
+    /// sides (see `BatchBounds`); the joint model only when a gap remains.
+    private static func planBatch(_ request: OptimizeRequest, stock: [Stock], options: Options) throws(FulcrumError)
+        -> OptimizeResponse
+    {
+        let started = DispatchTime.now().uptimeNanoseconds
+        func remainingMilliseconds() -> Int {
+            options.timeLimitMilliseconds - Int((DispatchTime.now().uptimeNanoseconds - started) / 1_000_000)
+        }
+        let everyCandidate = PreparedProblem(request, availability: stock, pruning: false)
+        let bounds = try BatchBounds(request, stock: stock, problem: everyCandidate, deadline: remainingMilliseconds)
+        var best = bounds.sequential ?? GreedyStrategy.nearest.allocate(everyCandidate)
+        var bestObjective = everyCandidate.objective(of: best)
+        let lowerBound = bounds.lowerBound ?? 0
+        var proven = bestObjective - lowerBound <= 1e-9 * max(1, bestObjective)
+        var variables = 0
+        var constraints = 0
+        if !proven && remainingMilliseconds() > 0 {
+            let pruned = PreparedProblem(request, availability: stock)
+            let model = MIPModel(pruned)
+            variables = model.columns.count
+            constraints = model.rows.count
+            var program = try GLPKProblem(model)
+            let seed = pruned.allocation(mapping: best, from: everyCandidate).map { model.columnValues(for: $0, pruned) }
+            if let outcome = try program.solve(incumbent: seed, timeLimitMilliseconds: max(1, remainingMilliseconds())) {
+                let found = everyCandidate.allocation(mapping: model.allocation(from: outcome.columnValues, pruned), from: pruned)!
+                let objective = everyCandidate.objective(of: found)
+                if outcome.status == .optimal || objective < bestObjective {
+                    best = found
+                    bestObjective = objective
+                    proven = outcome.status == .optimal
+                }
+            }
+        }
+        let gap = proven ? 0 : bounds.lowerBound.map { (bestObjective - $0) / max(bestObjective, 1e-12) }
+            ?? everyCandidate.gapToSimpleBound(of: best)
+        let statistics = OptimizeResponse.Statistics(
+            solveMilliseconds: Double(DispatchTime.now().uptimeNanoseconds - started) / 1e6,
+            candidates: everyCandidate.candidates.count, variables: variables, constraints: constraints, gap: gap)
+        return everyCandidate.response(for: best, status: proven ? .optimal : .feasible, statistics: statistics)
+    }
+}
+
+/// Bounds on a batch from its orders solved one at a time, each to proven
+/// optimality: the sum of each order's optimum with all the stock and
+/// capacity to itself is a lower bound (the batch only adds sharing), and the
+/// orders solved in request order, each against what the earlier ones left,
+/// form a plan of the batch. When both agree, that plan is optimal.
+struct BatchBounds {
+    /// nil when some order could not be solved to optimality in time.
+    private(set) var lowerBound: Double?
+    /// The orders in turn, as an allocation of the batch; nil when out of time.
+    private(set) var sequential: Allocation?
+
+    init(_ request: OptimizeRequest, stock: [Stock], problem: PreparedProblem, deadline: () -> Int) throws(FulcrumError) {
+        let rowsOfSKU = Dictionary(grouping: stock, by: \.sku)
+        var taken: [String: Int] = [:]
+        var capacityTaken: [String: Int] = [:]
+        var lowerBound = 0.0
+        var allocation = Allocation(candidateCount: problem.candidates.count)
+        var complete = true
+        for (index, order) in request.orders.enumerated() {
+            let skus = Set(order.lines.map(\.sku))
+            let rows = skus.flatMap { rowsOfSKU[$0] ?? [] }
+            let alone = OptimizeRequest(
+                orders: [order], nodes: request.nodes, skus: request.skus, inventory: rows, rates: request.rates,
+                rules: request.rules)
+            guard deadline() > 0, let best = try Self.solve(alone, deadline: deadline) else { return }
+            lowerBound += best.objective
+            var left = alone
+            left.inventory = rows.map { Stock(node: $0.node, sku: $0.sku, available: max(0, $0.available - taken[$0.node + "\u{0}" + $0.sku, default: 0])) }
+            left.nodes = request.nodes.map { node in
+                var node = node
+                node.capacityUnits = node.capacityUnits.map { max(0, $0 - capacityTaken[node.id, default: 0]) }
+                return node
+            }
+            guard deadline() > 0, let turn = try Self.solve(left, deadline: deadline) else {
+                complete = false
+                break
+            }
+            for shipment in turn.plans[0].shipments {
+                for item in shipment.lines {
+                    let line = order.lines.firstIndex { $0.id == item.line }!
+                    taken[shipment.node + "\u{0}" + order.lines[line].sku, default: 0] += item.quantity
+                    capacityTaken[shipment.node, default: 0] += item.quantity
+                    problem.add(units: item.quantity, order: index, lineInOrder: line, node: shipment.node, to: &allocation)
+                }
+            }
+        }
+        self.lowerBound = lowerBound
+        sequential = complete ? allocation : nil
+    }
+
+    /// The order's optimum, or nil when it is not proven within the deadline.
+    private static func solve(_ request: OptimizeRequest, deadline: () -> Int) throws(FulcrumError) -> OptimizeResponse? {
+        let response = try Optimizer.solve(request, options: .init(timeLimitMilliseconds: max(1, deadline())))
+        return response.status == .optimal ? response : nil
     }
 }

@@ -98,6 +98,29 @@ extension PreparedProblem {
             explanations: nil)
     }
 
+    /// The same units as `other` (an allocation of `otherProblem`, the same
+    /// request prepared otherwise) in this problem's candidates; nil when a
+    /// unit sits on a pair this problem does not consider.
+    func allocation(mapping other: Allocation, from otherProblem: PreparedProblem) -> Allocation? {
+        var allocation = Allocation(candidateCount: candidates.count)
+        for (index, units) in other.units.enumerated() where units > 0 {
+            let pair = otherProblem.candidates[index]
+            guard let mine = candidatesOfLine[pair.line].first(where: { candidates[$0].node == pair.node }) else { return nil }
+            allocation.units[mine] += units
+        }
+        return allocation
+    }
+
+    /// Adds units of an order's line from a node (by id) to an allocation.
+    func add(units: Int, order: Int, lineInOrder: Int, node: String, to allocation: inout Allocation) {
+        let line = linesOfOrder[order].lowerBound + lineInOrder
+        let nodeIndex = nodeIndex[node]!
+        guard let candidate = candidatesOfLine[line].first(where: { candidates[$0].node == nodeIndex }) else {
+            preconditionFailure("a plan of the order alone uses a pair the batch does not consider")
+        }
+        allocation.units[candidate] += units
+    }
+
     /// The relative gap of an allocation to a bound no plan can beat: every
     /// unit costs at least the cheaper of its cheapest candidate and backordering.
     func gapToSimpleBound(of allocation: Allocation) -> Double {
