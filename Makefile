@@ -2,7 +2,7 @@
 SWIFT ?= swift
 DATA ?= ./data
 
-.PHONY: setup build run test stress benchmarks clean
+.PHONY: setup build run test stress benchmarks compare clean
 
 setup:
 	@bash scripts/setup.sh
@@ -26,6 +26,10 @@ stress: build
 # In-process benchmarks (ordo-one/benchmark), a package of its own.
 benchmarks: setup
 	cd Benchmarks && $(SWIFT) package --allow-writing-to-package-directory benchmark
+
+# Strategies side by side, and Fulcrum beside glpsol, on one generated stream.
+compare: build
+	python3 scripts/compare-solvers.py --count 300
 
 clean:
 	rm -rf .build Benchmarks/.build
