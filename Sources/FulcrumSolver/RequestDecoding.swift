@@ -7,16 +7,20 @@ extension OptimizeRequest {
     /// `duplicate_id`; names of undefined nodes `unknown_reference`; each with
     /// the field path (`orders[0].lines[1].qty`).
     public static func decode(json: Data) throws(FulcrumError) -> OptimizeRequest {
-        let request: OptimizeRequest
-        do {
-            request = try JSONDecoder().decode(OptimizeRequest.self, from: json)
-        } catch let error as DecodingError {
-            throw FulcrumError(decoding: error)
-        } catch {
-            throw FulcrumError(.invalidJSON, "\(error)")
-        }
+        let request = try decodeJSON(OptimizeRequest.self, from: json)
         try request.validate()
         return request
+    }
+}
+
+/// JSON decoding with Foundation's errors turned into `invalid_json` at the field's path.
+func decodeJSON<T: Decodable>(_ type: T.Type, from json: Data) throws(FulcrumError) -> T {
+    do {
+        return try JSONDecoder().decode(type, from: json)
+    } catch let error as DecodingError {
+        throw FulcrumError(decoding: error)
+    } catch {
+        throw FulcrumError(.invalidJSON, "\(error)")
     }
 }
 

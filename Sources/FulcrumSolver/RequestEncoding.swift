@@ -18,11 +18,15 @@ extension OptimizeRequest: Encodable {
     }
 
     /// One line of JSON, keys sorted.
-    public func json() -> Data {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        return try! encoder.encode(self)
-    }
+    public func json() -> Data { sortedJSON(self) }
+}
+
+/// One line of JSON with sorted keys: stable, diffable output. Encoding these
+/// value types cannot fail (no non-finite numbers reach them: requests are validated).
+func sortedJSON(_ value: some Encodable) -> Data {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.sortedKeys]
+    return try! encoder.encode(value)
 }
 
 private enum Field: String, CodingKey {

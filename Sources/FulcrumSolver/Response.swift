@@ -167,11 +167,7 @@ extension OptimizeResponse: Encodable {
     }
 
     /// The response as the spec's JSON, keys sorted for stable output.
-    public func json() -> Data {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        return try! encoder.encode(self)
-    }
+    public func json() -> Data { sortedJSON(self) }
 }
 
 extension OptimizeResponse.Plan: Encodable {

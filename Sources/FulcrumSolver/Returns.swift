@@ -59,14 +59,7 @@ public enum ReturnIneligibility: Sendable, Hashable {
 extension ReturnRequest {
     /// Decodes and validates a return request; errors as for optimize requests.
     public static func decode(json: Data) throws(FulcrumError) -> ReturnRequest {
-        let request: ReturnRequest
-        do {
-            request = try JSONDecoder().decode(ReturnRequest.self, from: json)
-        } catch let error as DecodingError {
-            throw FulcrumError(decoding: error)
-        } catch {
-            throw FulcrumError(.invalidJSON, "\(error)")
-        }
+        let request = try decodeJSON(ReturnRequest.self, from: json)
         try request.validate()
         return request
     }
@@ -175,9 +168,5 @@ extension ReturnResponse: Encodable {
     }
 
     /// The response as JSON, keys sorted.
-    public func json() -> Data {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        return try! encoder.encode(self)
-    }
+    public func json() -> Data { sortedJSON(self) }
 }

@@ -26,15 +26,7 @@ struct Optimize: ParsableCommand {
     }
 
     func run() throws {
-        let input: Data
-        if let request {
-            guard let data = FileManager.default.contents(atPath: request) else {
-                throw fail(FulcrumError(.invalidArgument, "cannot read \(request)", path: request), json: true)
-            }
-            input = data
-        } else {
-            input = FileHandle.standardInput.readDataToEndOfFile()
-        }
+        let input = try readRequest(request)
         let documents = jsonl ? input.split(separator: UInt8(ascii: "\n")).map { Data($0) } : [input]
         var failures = 0
         for document in documents where !jsonl || !document.allSatisfy({ $0 == 32 || $0 == 9 || $0 == 13 }) {

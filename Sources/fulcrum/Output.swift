@@ -1,4 +1,5 @@
 import Foundation
+import FulcrumCore
 
 /// A minimal JSON value for the CLI's `--json` output, rendered with keys in
 /// the order given (stable, diffable output).
@@ -52,4 +53,14 @@ func printError(_ line: String) {
 func printFlushed(_ line: String) {
     print(line)
     fflush(nil)
+}
+
+/// The bytes of a request file, or of standard input when no path is given.
+/// An unreadable file is the spec's error object and a non-zero exit.
+func readRequest(_ path: String?) throws -> Data {
+    guard let path else { return FileHandle.standardInput.readDataToEndOfFile() }
+    guard let data = FileManager.default.contents(atPath: path) else {
+        throw fail(FulcrumError(.invalidArgument, "cannot read \(path)", path: path), json: true)
+    }
+    return data
 }

@@ -12,15 +12,7 @@ struct Return: ParsableCommand {
     @Flag(help: "Add why each other node was not chosen.") var explain = false
 
     func run() throws {
-        let input: Data
-        if let request {
-            guard let data = FileManager.default.contents(atPath: request) else {
-                throw fail(FulcrumError(.invalidArgument, "cannot read \(request)", path: request), json: true)
-            }
-            input = data
-        } else {
-            input = FileHandle.standardInput.readDataToEndOfFile()
-        }
+        let input = try readRequest(request)
         do {
             let parsed = try ReturnRequest.decode(json: input)
             print(String(decoding: ReturnOptimizer.choose(parsed, explain: explain).json(), as: UTF8.self))
