@@ -61,13 +61,22 @@ public enum Optimizer {
             let allocation = (options.strategy == .greedyPriority ? GreedyStrategy.priority : .nearest).allocate(problem)
             let statistics = OptimizeResponse.Statistics(
                 solveMilliseconds: elapsedMilliseconds(), candidates: problem.candidates.count, variables: 0,
-                constraints: 0, gap: 0)
+                constraints: 0, gap: problem.gapToSimpleBound(of: allocation))
             return problem.response(for: allocation, status: .feasible, statistics: statistics)
         case .optimal where request.orders.count > 1:
             return try planBatch(request, stock: stock, options: options)
         case .optimal:
-            let model = MIPModel(problem)
             let greedy = GreedyStrategy.nearest.allocate(problem)
+            // Fast path: a plan that meets the lower bound is optimal without branch and bound.
+            let bound = problem.singleOrderLowerBound()
+            let easy = ([greedy] + problem.wholeOrderPlans()).map { ($0, problem.objective(of: $0)) }.min { $0.1 < $1.1 }!
+            if easy.1 <= bound + 1e-9 * max(1, bound) {
+                let statistics = OptimizeResponse.Statistics(
+                    solveMilliseconds: elapsedMilliseconds(), candidates: problem.candidates.count, variables: 0,
+                    constraints: 0, gap: 0)
+                return problem.response(for: easy.0, status: .optimal, statistics: statistics)
+            }
+            let model = MIPModel(problem)
             var program = try GLPKProblem(model)
             let outcome = try program.solve(
                 incumbent: model.columnValues(for: greedy, problem), timeLimitMilliseconds: options.timeLimitMilliseconds)

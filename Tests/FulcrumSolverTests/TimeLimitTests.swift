@@ -21,3 +21,41 @@ import Testing
         #expect(first.request(orderCount: 3, linesPerOrder: 2) == second.request(orderCount: 3, linesPerOrder: 2))
     }
 }
+
+@Suite struct FastPathTests {
+    /// A node that is nearest, cheapest and stocks everything: the lower bound
+    /// proves its plan optimal, with no model built; glpsol agrees.
+    @Test func aPlanMeetingTheBoundNeedsNoBranchAndBound() throws {
+        let request = OptimizeRequest(
+            orders: [Order(id: "o", shipTo: Location(latitude: 40, longitude: -74), lines: [
+                Line(id: "a", sku: "X", quantity: 2), Line(id: "b", sku: "Y", quantity: 1),
+            ])],
+            nodes: [
+                Node(id: "near", location: Location(latitude: 40.1, longitude: -74)),
+                Node(id: "far", location: Location(latitude: 34, longitude: -118), costPerShipment: 1),
+            ],
+            inventory: [
+                Stock(node: "near", sku: "X", available: 5), Stock(node: "near", sku: "Y", available: 5),
+                Stock(node: "far", sku: "X", available: 5), Stock(node: "far", sku: "Y", available: 5),
+            ])
+        let response = try Optimizer.solve(request)
+        #expect(response.status == .optimal && response.statistics.variables == 0)
+        #expect(response.plans[0].shipments.map(\.node) == ["near"])
+        #expect(PlanChecker.check(response, for: request).isEmpty)
+        #expect(PlanChecker.close(response.objective, try GLPSol.objective(request)))
+    }
+
+    /// When the bound is not met, the model decides (and may split).
+    @Test func otherwiseTheModelDecides() throws {
+        var workload = SyntheticWorkload(seed: 3, nodeCount: 40, skuCount: 50)
+        var modelled = 0
+        for index in 0..<20 {
+            let request = workload.request(orderCount: 1, linesPerOrder: 5, firstOrder: index)
+            let response = try Optimizer.solve(request)
+            if response.statistics.variables > 0 { modelled += 1 }
+            #expect(response.status == .optimal)
+            #expect(PlanChecker.close(response.objective, try GLPSol.objective(request)))
+        }
+        #expect(modelled > 0)
+    }
+}
