@@ -140,12 +140,28 @@ struct PreparedProblem: Sendable {
                 }
             }
             let shipping = nodes.map { shipmentCost(order: order, node: $0) }
-            let byShipping = nodes.indices.sorted { (shipping[$0], nodes[$0]) < (shipping[$1], nodes[$1]) }
+            // Bit masks (orders of up to 64 lines): the lines a node is a candidate
+            // for, and those it could take over whole. m can dominate n only if
+            // m's cover mask contains n's candidate mask.
+            let masked = width <= 64
+            var candidateMask = Array(repeating: UInt64(0), count: nodes.count)
+            var coverMask = Array(repeating: UInt64(0), count: nodes.count)
+            if masked {
+                for slot in nodes.indices {
+                    for offset in 0..<width where unitCosts[slot * width + offset] < .infinity {
+                        candidateMask[slot] |= 1 << offset
+                        if covers[slot * width + offset] && roomy[nodes[slot]] { coverMask[slot] |= 1 << offset }
+                    }
+                }
+            }
+            let byShipping = nodes.indices.sorted { shipping[$0] != shipping[$1] ? shipping[$0] < shipping[$1] : nodes[$0] < nodes[$1] }
+            var isDominated = Array(repeating: false, count: nodes.count)
             var dominated = Set<Int>()
             for n in byShipping {
                 for m in byShipping {
                     if shipping[m] > shipping[n] { break }
-                    guard m != n, roomy[nodes[m]], !dominated.contains(nodes[m]) else { continue }
+                    guard m != n, roomy[nodes[m]], !isDominated[m] else { continue }
+                    if masked && candidateMask[n] & ~coverMask[m] != 0 { continue }
                     var strictlyBetter = shipping[m] < shipping[n]
                     var dominates = true
                     for offset in 0..<width where unitCosts[n * width + offset] < .infinity {
@@ -158,6 +174,7 @@ struct PreparedProblem: Sendable {
                         if costM < costN { strictlyBetter = true }
                     }
                     if dominates && (strictlyBetter || nodes[m] < nodes[n]) {
+                        isDominated[n] = true
                         dominated.insert(nodes[n])
                         break
                     }
