@@ -107,9 +107,4 @@ public final class Environment: @unchecked Sendable {
     public func copy(to path: String) throws(LMDBError) {
         try check(mdb_env_copy2(handle, path, UInt32(MDB_CP_COMPACT)), "mdb_env_copy2(\(path))")
     }
-
-    /// Flushes buffers to disk (meaningful for non-durable environments).
-    public func sync() throws(LMDBError) {
-        try check(mdb_env_sync(handle, 1), "mdb_env_sync")
-    }
 }
