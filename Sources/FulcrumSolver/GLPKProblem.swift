@@ -102,6 +102,12 @@ struct GLPKProblem: ~Copyable {
         guard lp == 0, glp_get_status(problem) == GLP_OPT else {
             throw FulcrumError(.solverFailure, "the LP relaxation ended with code \(lp), status \(glp_get_status(problem))")
         }
+        // An integral LP optimum is the MIP optimum: no search needed.
+        let columnCount = Int(glp_get_num_cols(problem))
+        let relaxed = [0.0] + (0..<columnCount).map { glp_get_col_prim(problem, Int32($0 + 1)) }
+        if relaxed.allSatisfy({ abs($0 - $0.rounded()) <= 1e-9 }) {
+            return Outcome(status: .optimal, columnValues: relaxed.map { $0.rounded() }, objective: glp_get_obj_val(problem), gap: 0)
+        }
         let search = Search(incumbent: incumbent)
         var parameters = glp_iocp()
         glp_init_iocp(&parameters)
@@ -121,7 +127,6 @@ struct GLPKProblem: ~Copyable {
             if code == GLP_ETMLIM { return nil }
             throw FulcrumError(.solverFailure, "branch and bound ended with code \(code) and no integer solution")
         }
-        let columnCount = Int(glp_get_num_cols(problem))
         var values = [0.0]
         for column in 1...max(1, columnCount) where columnCount > 0 { values.append(glp_mip_col_val(problem, Int32(column))) }
         let optimal = status == GLP_OPT && code == 0
