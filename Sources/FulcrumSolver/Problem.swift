@@ -98,7 +98,10 @@ struct PreparedProblem: Sendable {
             request.nodes.map { Geography.distanceKilometers(order.shipTo, $0.location) }
         }
         var eligible: [[Candidate]] = lines.indices.map { line in
-            request.nodes.indices.compactMap { node in try? eligibility(line: line, node: node).get() }
+            request.nodes.indices.compactMap { node in
+                // Matched, not thrown: most pairs are ineligible, and a thrown error is boxed.
+                if case .success(let candidate) = eligibility(line: line, node: node) { candidate } else { nil }
+            }
         }
         if pruning { dropDominatedNodes(&eligible) }
         for ofLine in eligible {
