@@ -41,6 +41,9 @@ enum GLPSol {
     /// strategies are feasible and never beat the optimum.
     @Test(arguments: 0..<6)
     func optimumMatchesGLPSol(batch: Int) throws {
+        // Batches whose orders competed, so that the joint model had to decide.
+        var jointlySolved = 0
+        defer { #expect(jointlySolved > 0, "no batch of these seeds exercised the joint model") }
         for seed in (batch * Self.instancesPerBatch)..<((batch + 1) * Self.instancesPerBatch) {
             var generator = InstanceGenerator(seed: UInt64(seed))
             let json = InstanceGenerator.json(generator.request())
@@ -48,6 +51,7 @@ enum GLPSol {
             let context = "seed \(seed): \(String(decoding: json, as: UTF8.self))"
             let optimal = try Optimizer.solve(request)
             #expect(optimal.status == .optimal, "\(context)")
+            if request.orders.count > 1 && optimal.statistics.variables > 0 { jointlySolved += 1 }
             let problems = PlanChecker.check(optimal, for: request)
             #expect(problems.isEmpty, "\(problems) \(context)")
             let oracle = try GLPSol.objective(request)
