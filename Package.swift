@@ -41,6 +41,6 @@ let package = Package(
         .testTarget(name: "FulcrumCoreTests", dependencies: ["FulcrumCore"]),
         .testTarget(name: "FulcrumStorageTests", dependencies: ["FulcrumStorage"]),
         .testTarget(name: "FulcrumLedgerTests", dependencies: ["FulcrumLedger", "FulcrumStorage", "FulcrumTestSupport", "fulcrum"]),
-        .testTarget(name: "FulcrumSolverTests", dependencies: ["FulcrumSolver", "FulcrumTestSupport", "fulcrum"]),
+        .testTarget(name: "FulcrumSolverTests", dependencies: ["CGLPK", "CGLPKShim", "FulcrumSolver", "FulcrumTestSupport", "fulcrum"]),
     ]
 )

@@ -106,7 +106,8 @@ struct GLPKProblem: ~Copyable {
         let columnCount = Int(glp_get_num_cols(problem))
         let relaxed = [0.0] + (0..<columnCount).map { glp_get_col_prim(problem, Int32($0 + 1)) }
         if relaxed.allSatisfy({ abs($0 - $0.rounded()) <= 1e-9 }) {
-            return Outcome(status: .optimal, columnValues: relaxed.map { $0.rounded() }, objective: glp_get_obj_val(problem), gap: 0)
+            return Outcome(
+                status: .optimal, columnValues: relaxed.map { $0.rounded() }, objective: glp_get_obj_val(problem), gap: 0)
         }
         let search = Search(incumbent: incumbent)
         var parameters = glp_iocp()
@@ -127,8 +128,7 @@ struct GLPKProblem: ~Copyable {
             if code == GLP_ETMLIM { return nil }
             throw FulcrumError(.solverFailure, "branch and bound ended with code \(code) and no integer solution")
         }
-        var values = [0.0]
-        for column in 1...max(1, columnCount) where columnCount > 0 { values.append(glp_mip_col_val(problem, Int32(column))) }
+        let values = [0.0] + (0..<columnCount).map { glp_mip_col_val(problem, Int32($0 + 1)) }
         let optimal = status == GLP_OPT && code == 0
         return Outcome(
             status: optimal ? .optimal : .feasible, columnValues: values, objective: glp_mip_obj_val(problem),
