@@ -41,6 +41,7 @@ final class GroupCommitWriter: @unchecked Sendable {
     private var lastSweepUptimeNanoseconds: UInt64 = 0
 
     private let finished = DispatchSemaphore(value: 0)
+    private var writerThread: Thread?
 
     init(environment: Environment, schema: Schema, gate: ReaderGate, configuration: Configuration) throws {
         precondition(configuration.groupCommandsMax >= 1 && configuration.queueDepthMax >= configuration.groupCommandsMax)
@@ -52,6 +53,7 @@ final class GroupCommitWriter: @unchecked Sendable {
         queue.reserveCapacity(configuration.queueDepthMax)
         let thread = Thread { [self] in run() }
         thread.name = "fulcrum-ledger-writer"
+        writerThread = thread
         thread.start()
     }
 
@@ -77,13 +79,15 @@ final class GroupCommitWriter: @unchecked Sendable {
     }
 
     /// Stops taking commands, commits what is queued, and ends the thread.
+    /// Called from the writer thread itself (a completion that drops the last
+    /// reference to the ledger), it does not wait for itself.
     func stop() {
         condition.lock()
         let alreadyStopping = stopping
         stopping = true
         condition.signal()
         condition.unlock()
-        if !alreadyStopping { finished.wait() }
+        if !alreadyStopping && Thread.current !== writerThread { finished.wait() }
     }
 
     var queueDepth: Int {

@@ -308,3 +308,39 @@ final class Flag: @unchecked Sendable {
     var isSet: Bool { lock.withLock { value } }
     func set() { lock.withLock { value = true } }
 }
+
+@Suite struct LedgerLifetimeTests {
+    @Test func aClosedLedgerAnswersUnavailableAndKeepsWhatItCommitted() async throws {
+        let ledger = try makeLedger()
+        _ = try await ledger.adjust(.init(node: "A", sku: "X", change: .set(3)))
+        ledger.close()
+        ledger.close()  // idempotent
+        guard case .failure(let error) = await outcome(ledger, .adjust(.init(node: "A", sku: "X", change: .delta(1)))) else {
+            Issue.record("a closed ledger took a command")
+            return
+        }
+        #expect(error.code == .unavailable)
+        #expect(try ledger.makeReader().position(node: "A", sku: "X").onHand == 3)
+    }
+
+    /// The last reference dropped inside a completion, on the writer thread,
+    /// must not deadlock the writer waiting for itself.
+    @Test func droppingTheLastReferenceInACompletionDoesNotDeadlock() async throws {
+        let done = Flag()
+        do {
+            let ledger = try makeLedger()
+            let box = LedgerBox(ledger)
+            ledger.submit(.adjust(.init(node: "A", sku: "X", change: .set(1)))) { _ in
+                box.ledger = nil  // the last reference goes here, on the writer thread
+                done.set()
+            }
+        }
+        for _ in 0..<500 where !done.isSet { try await Task.sleep(for: .milliseconds(10)) }
+        #expect(done.isSet)
+    }
+}
+
+final class LedgerBox: @unchecked Sendable {
+    var ledger: Ledger?
+    init(_ ledger: Ledger) { self.ledger = ledger }
+}
