@@ -36,9 +36,9 @@ final class GroupCommitWriter: @unchecked Sendable {
     private var queue: [Pending] = []
     private var stopping = false
 
-    // Confined to the writer thread.
-    private var machine: LedgerStateMachine
-    private var lastSweepUptimeNanoseconds: UInt64 = 0
+    // Confined to the writer thread: the runtime's exclusivity checks only cost time.
+    @exclusivity(unchecked) private var machine: LedgerStateMachine
+    @exclusivity(unchecked) private var lastSweepUptimeNanoseconds: UInt64 = 0
 
     private let finished = DispatchSemaphore(value: 0)
     private var writerThread: Thread?

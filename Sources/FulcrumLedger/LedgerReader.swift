@@ -10,12 +10,14 @@ import FulcrumStorage
 public final class LedgerReader {
     private let ledger: Ledger
     private let slot: ReaderGate.Slot
-    private var transaction: ReadTransaction
-    private var nodeIDs: [String: UInt32] = [:]
-    private var skuIDs: [String: UInt32] = [:]
-    private var nodeNames: [UInt32: String] = [:]
+    // A reader is confined to one thread at a time (it is not Sendable), so
+    // the runtime's exclusivity checks on these fields only cost time.
+    @exclusivity(unchecked) private var transaction: ReadTransaction
+    @exclusivity(unchecked) private var nodeIDs: [String: UInt32] = [:]
+    @exclusivity(unchecked) private var skuIDs: [String: UInt32] = [:]
+    @exclusivity(unchecked) private var nodeNames: [UInt32: String] = [:]
     /// Position keys already resolved: one hash per read on the hot path.
-    private var positionWords: [PositionKey: UInt64] = [:]
+    @exclusivity(unchecked) private var positionWords: [PositionKey: UInt64] = [:]
 
     init(ledger: Ledger) throws(FulcrumError) {
         self.ledger = ledger
