@@ -223,7 +223,8 @@ struct PreparedProblem: Sendable {
         let line = lines[lineIndex]
         let node = request.nodes[nodeIndex]
         guard node.enabled else { return .failure(.init(.disabled)) }
-        for (rule, exclusion) in request.rules.exclude.enumerated() where matches(exclusion, node: node, sku: line.sku) {
+        for (rule, exclusion) in request.rules.exclude.enumerated()
+        where exclusion.matches(node: node.id, kind: node.kind, region: node.location.region, categories: [categories[line.sku]]) {
             return .failure(.init(.excluded(rule: rule)))
         }
         if let pickup = request.orders[line.order].pickupNode {
@@ -245,11 +246,16 @@ struct PreparedProblem: Sendable {
             Candidate(line: lineIndex, node: nodeIndex, upperBound: bound, unitCost: unitCost(line: lineIndex, node: nodeIndex)))
     }
 
-    private func matches(_ exclusion: Exclusion, node: Node, sku: Int) -> Bool {
-        if let id = exclusion.node, id != node.id { return false }
-        if let kind = exclusion.kind, kind != node.kind { return false }
-        if let region = exclusion.region, region != node.location.region { return false }
-        if let category = exclusion.skuCategory, category != categories[sku] { return false }
+}
+
+extension Exclusion {
+    /// Whether this entry forbids a node for goods of these categories: every
+    /// field it gives matches (`sku_category`: any of the categories).
+    func matches(node id: String, kind: NodeKind, region: String?, categories: [String?]) -> Bool {
+        if let node, node != id { return false }
+        if let required = self.kind, required != kind { return false }
+        if let required = self.region, required != region { return false }
+        if let skuCategory, !categories.contains(skuCategory) { return false }
         return true
     }
 }

@@ -116,12 +116,11 @@ public enum ReturnOptimizer {
     private static func price(_ request: ReturnRequest, node: ReturnRequest.Node) -> Result<ReturnResponse.Choice, IneligibleForReturn> {
         guard node.enabled else { return .failure(.init(reason: .disabled)) }
         guard node.acceptsReturns else { return .failure(.init(reason: .doesNotAcceptReturns)) }
-        let categories = Dictionary(uniqueKeysWithValues: request.skus.map { ($0.id, $0.category) })
-        for (rule, exclusion) in request.rules.exclude.enumerated() {
-            let matches = (exclusion.node.map { $0 == node.id } ?? true) && (exclusion.kind.map { $0 == node.kind } ?? true)
-                && (exclusion.region.map { $0 == node.location.region } ?? true)
-                && request.lines.contains { line in exclusion.skuCategory.map { $0 == categories[line.sku] ?? nil } ?? true }
-            if matches { return .failure(.init(reason: .excluded(rule: rule))) }
+        let categoryOfSKU = Dictionary(uniqueKeysWithValues: request.skus.map { ($0.id, $0.category) })
+        let categories = request.lines.map { categoryOfSKU[$0.sku] ?? nil }
+        for (rule, exclusion) in request.rules.exclude.enumerated()
+        where exclusion.matches(node: node.id, kind: node.kind, region: node.location.region, categories: categories) {
+            return .failure(.init(reason: .excluded(rule: rule)))
         }
         let distance = Geography.distanceKilometers(request.from, node.location)
         if let limit = request.rules.maxDistanceKilometers, distance > limit {
