@@ -1,3 +1,4 @@
+import Foundation
 import FulcrumCore
 import Testing
 @testable import FulcrumLedger
@@ -191,6 +192,8 @@ struct CommandGenerator {
     private func runSequence(seed: UInt64) async throws {
         let clock = ManualClock()
         let ledger = try makeLedger(clock: clock)
+        // 2,000 ledgers a run: leave no directories behind.
+        defer { try? FileManager.default.removeItem(atPath: ledger.directory) }
         let reader = try ledger.makeReader()
         var generator = CommandGenerator(random: SplitMix64(seed: seed), clock: clock)
         var model = ModelLedger()
