@@ -2,7 +2,7 @@
 SWIFT ?= swift
 DATA ?= ./data
 
-.PHONY: setup build run test stress benchmarks compare clean
+.PHONY: setup build run test stress benchmarks compare clean proto
 
 setup:
 	@bash scripts/setup.sh
@@ -33,3 +33,11 @@ compare: build
 
 clean:
 	rm -rf .build Benchmarks/.build
+
+# Regenerates the committed protobuf code from Sources/FulcrumWire/fulcrum.proto.
+# Needs protoc (Debian: protobuf-compiler) and protoc-gen-swift built from
+# swift-protobuf 1.39.0 (PROTOC_GEN_SWIFT=path/to/protoc-gen-swift).
+PROTOC_GEN_SWIFT ?= $(shell command -v protoc-gen-swift)
+proto:
+	protoc --plugin=protoc-gen-swift=$(PROTOC_GEN_SWIFT) --swift_opt=Visibility=Public \
+		--swift_out=Sources/FulcrumWire/Generated -I Sources/FulcrumWire Sources/FulcrumWire/fulcrum.proto

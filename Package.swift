@@ -1,7 +1,8 @@
 // swift-tools-version:6.1
 // Fulcrum: fulfillment optimization and inventory server.
-// Arrows point one way: FulcrumCore <- FulcrumStorage <- FulcrumLedger <- executables;
-// FulcrumCore <- FulcrumSolver <- executables.
+// Arrows point one way: FulcrumCore <- FulcrumStorage <- FulcrumLedger <- FulcrumService;
+// FulcrumCore <- FulcrumSolver <- FulcrumService <- FulcrumServer <- fulcrumd;
+// FulcrumCore <- FulcrumWire (frames + protobuf) <- FulcrumServer, FulcrumClient <- fulcrum.
 import PackageDescription
 
 let package = Package(
@@ -12,10 +13,18 @@ let package = Package(
         .library(name: "FulcrumStorage", targets: ["FulcrumStorage"]),
         .library(name: "FulcrumLedger", targets: ["FulcrumLedger"]),
         .library(name: "FulcrumSolver", targets: ["FulcrumSolver"]),
+        .library(name: "FulcrumService", targets: ["FulcrumService"]),
+        .library(name: "FulcrumWire", targets: ["FulcrumWire"]),
+        .library(name: "FulcrumServer", targets: ["FulcrumServer"]),
+        .library(name: "FulcrumClient", targets: ["FulcrumClient"]),
         .executable(name: "fulcrum", targets: ["fulcrum"]),
+        .executable(name: "fulcrumd", targets: ["fulcrumd"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-protobuf", from: "1.39.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
     ],
     targets: [
         // C libraries from Debian packages, wrapped as system-library targets.
@@ -29,11 +38,47 @@ let package = Package(
         // GLPK calls guarded by an error hook, so a GLPK error cannot abort the process.
         .target(name: "CGLPKShim", linkerSettings: [.linkedLibrary("glpk")]),
         .target(name: "FulcrumSolver", dependencies: ["CGLPK", "CGLPKShim", "FulcrumCore"]),
+        // jemalloc, linked by the executables only.
+        .target(name: "FulcrumAllocator", dependencies: ["CJemalloc"]),
+        .target(name: "FulcrumService", dependencies: ["FulcrumCore", "FulcrumLedger", "FulcrumSolver"]),
+        // The RPC protocol: frames, their codec, and the protobuf payloads
+        // (generated from fulcrum.proto by `make proto`, committed).
+        .target(
+            name: "FulcrumWire",
+            dependencies: [
+                "FulcrumCore", .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+            ],
+            exclude: ["fulcrum.proto"]
+        ),
+        .target(
+            name: "FulcrumServer",
+            dependencies: [
+                "FulcrumCore", "FulcrumLedger", "FulcrumService", "FulcrumSolver", "FulcrumWire",
+                .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .target(
+            name: "FulcrumClient",
+            dependencies: [
+                "FulcrumCore", "FulcrumWire", .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ]
+        ),
         .executableTarget(
             name: "fulcrum",
             dependencies: [
-                "CJemalloc", "FulcrumCore", "FulcrumLedger", "FulcrumSolver",
+                "FulcrumAllocator", "FulcrumClient", "FulcrumCore", "FulcrumLedger", "FulcrumService", "FulcrumSolver",
+                "FulcrumWire", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .executableTarget(
+            name: "fulcrumd",
+            dependencies: [
+                "FulcrumAllocator", "FulcrumCore", "FulcrumLedger", "FulcrumServer", "FulcrumService", "FulcrumWire",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
             ]
         ),
 

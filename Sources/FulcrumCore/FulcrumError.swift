@@ -44,6 +44,13 @@ public struct FulcrumError: Error, Hashable, Sendable, CustomStringConvertible {
         public static let corrupt = Code(rawValue: "corrupt")
         /// A solver library failed (an internal error of GLPK, say).
         public static let solverFailure = Code(rawValue: "solver_failure")
+        /// An optimize-and-reserve plan went stale (a concurrent change took
+        /// its stock) on every attempt.
+        public static let planConflict = Code(rawValue: "plan_conflict")
+        /// The connection must first present the server's token in a Hello frame.
+        public static let unauthenticated = Code(rawValue: "unauthenticated")
+        /// The request's operation (opcode) is not one the server knows.
+        public static let unknownOperation = Code(rawValue: "unknown_operation")
     }
 
     public var code: Code

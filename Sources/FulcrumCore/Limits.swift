@@ -35,6 +35,19 @@ public enum Limits {
     public static let optimizeNodesMax = 10_000
     /// The default solve time limit; the response says `feasible` and the gap when it is reached.
     public static let solveTimeLimitMilliseconds = 10_000
+    /// Solves one optimize-and-reserve makes when concurrent changes keep
+    /// taking its planned stock, before it answers `plan_conflict`.
+    public static let optimizeReserveAttemptsMax = 3
+    /// The largest frame payload the RPC protocol accepts, in bytes.
+    public static let framePayloadBytesMax = 16 << 20
+    /// Requests one connection may have in flight; more are answered `overloaded`.
+    public static let connectionRequestsInFlightMax = 4_096
+    /// Open RPC connections; more are refused with `overloaded`.
+    public static let connectionsMax = 1_024
+    /// How long a draining server waits for requests in flight.
+    public static let drainTimeoutMilliseconds: Int64 = 10_000
+    /// The most items in one bulk adjust or bulk ATP request.
+    public static let batchItemsMax = 10_000
     /// The most distinct nodes and SKUs (ids are 32-bit).
     public static let internedNamesMax = Int(UInt32.max) - 1
 }

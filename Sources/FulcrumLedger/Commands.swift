@@ -55,7 +55,9 @@ public struct ReserveRequest: Hashable, Sendable {
     public var order: String
     public var lines: [ReservationLine]
     public var ttlSeconds: Int64
-    public init(order: String, lines: [ReservationLine], ttlSeconds: Int64 = 900) {
+    /// How long an unconfirmed reservation holds its stock when the request does not say.
+    public static let defaultTTLSeconds: Int64 = 900
+    public init(order: String, lines: [ReservationLine], ttlSeconds: Int64 = defaultTTLSeconds) {
         self.order = order
         self.lines = lines
         self.ttlSeconds = ttlSeconds

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import FulcrumCore
 import FulcrumLedger
+import FulcrumService
 import FulcrumSolver
 
 /// `fulcrum demo --data DIR`: a tour of the ledger on a small retail network.
@@ -11,18 +12,6 @@ struct Demo: AsyncParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Load demo stock and show the ledger at work.")
 
     @OptionGroup var data: DataOptions
-
-    static let nodes = ["DC-EAST", "DC-WEST", "DC-CENTRAL", "STORE-NYC", "STORE-SF", "STORE-CHI"]
-    /// Where the demo nodes are, and what they cost to ship from.
-    static let network = [
-        Node(id: "DC-EAST", location: Location(latitude: 40.52, longitude: -74.41), costPerShipment: 1, costPerUnit: 0.4),
-        Node(id: "DC-WEST", location: Location(latitude: 39.53, longitude: -119.81), costPerShipment: 1, costPerUnit: 0.4),
-        Node(id: "DC-CENTRAL", location: Location(latitude: 32.78, longitude: -96.80), costPerShipment: 1, costPerUnit: 0.4),
-        Node(id: "STORE-NYC", kind: .store, location: Location(latitude: 40.75, longitude: -73.99), costPerShipment: 4, costPerUnit: 1.5),
-        Node(id: "STORE-SF", kind: .store, location: Location(latitude: 37.77, longitude: -122.42), costPerShipment: 4, costPerUnit: 1.5),
-        Node(id: "STORE-CHI", kind: .store, location: Location(latitude: 41.88, longitude: -87.63), costPerShipment: 4, costPerUnit: 1.5),
-    ]
-    static let skus = ["TEE-BLK-M", "TEE-WHT-L", "HOODIE-GRY-M", "JEANS-32", "CAP-RED", "SOCKS-3PK"]
 
     func run() async throws {
         do {
@@ -36,11 +25,12 @@ struct Demo: AsyncParsableCommand {
     private func tour(_ ledger: Ledger) async throws(FulcrumError) {
         let reader = try ledger.makeReader()
         if try reader.counts().entries == 0 {
-            try await loadStock(ledger)
+            try await DemoData.load(into: ledger)
+            print("Loaded demo stock: \(DemoData.network.nodes.count) nodes × \(DemoData.skus.count) SKUs, one purchase order per node.")
         }
         print("== Available to promise now, and by tomorrow (with scheduled receipts)")
         let tomorrow = SystemClock().now().adding(seconds: 86_400)
-        for sku in Self.skus.prefix(3) {
+        for sku in DemoData.skus.prefix(3) {
             let now = try reader.availableToPromise(sku: sku)
             let later = try reader.availableToPromise(sku: sku, on: tomorrow)
             let cells = zip(now, later).map { "\($0.node) \($0.available)→\($1.available)" }
@@ -59,22 +49,6 @@ struct Demo: AsyncParsableCommand {
         print("Data directory: \(data.data)  (inspect with: fulcrum verify --data \(data.data))")
     }
 
-    private func loadStock(_ ledger: Ledger) async throws(FulcrumError) {
-        var random = SplitMix64(seed: 42)
-        let tomorrow = SystemClock().now().adding(seconds: 43_200)
-        for node in Self.nodes {
-            for sku in Self.skus {
-                let quantity = Int64.random(in: 0...(node.hasPrefix("DC") ? 500 : 40), using: &random)
-                _ = try await ledger.adjust(.init(node: node, sku: sku, change: .set(quantity), reason: "demo stock"))
-            }
-            _ = try await ledger.setSafetyStock(.init(node: node, sku: "TEE-BLK-M", quantity: 5))
-            let receipt = ScheduledReceipt(
-                receipt: "PO-\(node)", node: node, sku: "TEE-BLK-M", quantity: 100, due: tomorrow)
-            _ = try await ledger.schedule(.init(receipt))
-        }
-        print("Loaded demo stock: \(Self.nodes.count) nodes × \(Self.skus.count) SKUs, one purchase order per node.")
-    }
-
     /// Sources a Boston order from the ledger's availability, optimally and
     /// nearest-first, to show what optimality buys.
     private func sourceAnOrder(_ reader: LedgerReader) throws(FulcrumError) {
@@ -90,7 +64,7 @@ struct Demo: AsyncParsableCommand {
         }
         let request = OptimizeRequest(
             orders: [Order(id: "BOS-1", shipTo: Location(latitude: 42.36, longitude: -71.06), lines: lines)],
-            nodes: Self.network, rules: Rules(maxShipmentsPerOrder: 2))
+            nodes: DemoData.network.nodes, rules: Rules(maxShipmentsPerOrder: 2))
         print("== Sourcing order BOS-1 (30 hoodies, 20 jeans, 10 caps to Boston; at most 2 shipments) from the ledger's ATP")
         for strategy in [Strategy.optimal, .greedyNearest] {
             let response = try Optimizer.solve(request, availability: stock, options: .init(strategy: strategy))

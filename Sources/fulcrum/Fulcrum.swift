@@ -8,7 +8,11 @@ struct Fulcrum: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "fulcrum",
         abstract: "Fulcrum: inventory ledger and fulfillment optimization.",
-        subcommands: [Demo.self, Optimize.self, Return.self, Generate.self, Verify.self, Backup.self, Stress.self, Version.self]
+        subcommands: [
+            Demo.self, Optimize.self, Return.self, Generate.self, Verify.self, Backup.self, Stress.self,
+            Adjust.self, Reserve.self, ReservationCommand.self, Confirm.self, Ship.self, Release.self, ATP.self,
+            Version.self,
+        ]
     )
 }
 

@@ -1,10 +1,12 @@
 import ArgumentParser
 import Foundation
+import FulcrumClient
 import FulcrumCore
 import FulcrumSolver
+import FulcrumWire
 
 /// `fulcrum optimize`: solve optimize-v1 requests (spec: shared/spec/optimize-v1.md).
-struct Optimize: ParsableCommand {
+struct Optimize: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Choose the nodes that ship each order: optimize-v1 JSON in, plans out.")
 
@@ -17,27 +19,69 @@ struct Optimize: ParsableCommand {
     var explain = false
     @Flag(help: "Write the request as a MathProg data section for models/dom.mod (glpsol) instead of solving.")
     var emitDat = false
+    @Option(help: "Solve on this fulcrumd (HOST:PORT), against its ledger when the request has no inventory.")
+    var server: String?
+    @Option(help: "The server's token (default: $FULCRUM_TOKEN).") var token: String?
+    @Flag(help: "With --server: reserve the plan atomically (optimize-and-reserve; one order per request).")
+    var reserve = false
 
     func validate() throws {
         guard Strategy(rawValue: strategy) != nil else {
             throw ValidationError("--strategy must be one of: \(Strategy.allCases.map(\.rawValue).joined(separator: ", "))")
         }
         guard timeLimitMilliseconds >= 1 else { throw ValidationError("--time-limit-ms must be at least 1") }
+        guard !reserve || server != nil else { throw ValidationError("--reserve needs --server") }
+        guard server == nil || !(emitDat || explain && reserve) else {
+            throw ValidationError("--emit-dat is local; --explain does not combine with --reserve")
+        }
     }
 
-    func run() throws {
+    func run() async throws {
         let input = try readRequest(request)
         let documents = jsonl ? input.split(separator: UInt8(ascii: "\n")).map { Data($0) } : [input]
+        var client: FulcrumClient?
+        if let server {
+            do {
+                client = try await FulcrumClient.connect(server, token: token ?? ProcessInfo.processInfo.environment["FULCRUM_TOKEN"])
+            } catch {
+                throw fail(error, json: true)
+            }
+        }
         var failures = 0
         for document in documents where !jsonl || !document.allSatisfy({ $0 == 32 || $0 == 9 || $0 == 13 }) {
             do {
-                print(try answer(document))
+                if let client {
+                    print(try await remote(document, client))
+                } else {
+                    print(try answer(document))
+                }
             } catch {
                 failures += 1
                 printErrorJSON(error)
             }
         }
+        await client?.close()
         if failures > 0 { throw ExitCode(2) }
+    }
+
+    private func remote(_ document: Data, _ client: FulcrumClient) async throws(FulcrumError) -> String {
+        guard reserve else {
+            let response = try await client.optimize(.with {
+                $0.requestJson = document
+                $0.strategy = strategy
+                $0.timeLimitMilliseconds = UInt32(clamping: timeLimitMilliseconds)
+                $0.explain = explain
+            })
+            return String(decoding: response.responseJson, as: UTF8.self)
+        }
+        let response = try await client.optimizeAndReserve(.with {
+            $0.requestJson = document
+            $0.strategy = strategy
+            $0.timeLimitMilliseconds = UInt32(clamping: timeLimitMilliseconds)
+        })
+        let reservation = response.reservations.first.map(\.json).map(\.rendered) ?? "null"
+        return "{\"attempts\":\(response.attempts),\"reservation\":\(reservation),\"response\":"
+            + String(decoding: response.responseJson, as: UTF8.self) + "}"
     }
 
     private func answer(_ document: Data) throws(FulcrumError) -> String {

@@ -1,0 +1,68 @@
+import FulcrumCore
+import FulcrumWire
+import NIOCore
+
+/// A request on its way out, with the promise its answer completes.
+struct PendingCall {
+    var opcode: Opcode
+    var payload: ByteBuffer
+    var promise: EventLoopPromise<ByteBuffer>
+}
+
+/// Numbers outgoing requests and matches answers to them by request id, so
+/// many requests can be in flight and answered in any order.
+final class ClientHandler: ChannelDuplexHandler {
+    typealias InboundIn = Frame
+    typealias OutboundIn = PendingCall
+    typealias OutboundOut = Frame
+
+    private var nextRequestID: UInt32 = 1
+    private var pending: [UInt32: EventLoopPromise<ByteBuffer>] = [:]
+
+    func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
+        let call = unwrapOutboundIn(data)
+        let requestID = nextRequestID
+        nextRequestID &+= 1
+        if nextRequestID == 0 { nextRequestID = 1 }
+        precondition(pending[requestID] == nil, "request ids wrap only after 4 billion requests")
+        pending[requestID] = call.promise
+        context.write(wrapOutboundOut(Frame(opcode: call.opcode, requestID: requestID, payload: call.payload)), promise: promise)
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        let frame = unwrapInboundIn(data)
+        guard let promise = pending.removeValue(forKey: frame.requestID) else {
+            if frame.requestID == 0, frame.flags.contains(.error) {
+                // The server refused the connection itself (too many connections).
+                failAll(error(of: frame))
+            }
+            return
+        }
+        if frame.flags.contains(.error) {
+            promise.fail(error(of: frame))
+        } else {
+            promise.succeed(frame.payload)
+        }
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        failAll(FulcrumError(.unavailable, "the connection to the server closed"))
+        context.fireChannelInactive()
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        failAll(FulcrumError(.unavailable, "connection error: \(error)"))
+        context.close(promise: nil)
+    }
+
+    private func error(of frame: Frame) -> FulcrumError {
+        (try? Fulcrum_V1_Error(payload: frame.payload)).map(FulcrumError.init(wire:))
+            ?? FulcrumError(.corrupt, "the server's error frame does not decode")
+    }
+
+    private func failAll(_ error: FulcrumError) {
+        let waiting = pending
+        pending.removeAll()
+        for promise in waiting.values { promise.fail(error) }
+    }
+}

@@ -1,0 +1,176 @@
+import FulcrumCore
+import FulcrumWire
+import Logging
+import NIOCore
+
+/// One client connection: checks the token and the in-flight limit, routes
+/// each frame, and writes the answers. Answers made while frames are being
+/// read are flushed once at the end of the read, so pipelined requests cost
+/// one write system call per batch.
+final class ConnectionHandler: ChannelInboundHandler {
+    typealias InboundIn = Frame
+    typealias OutboundOut = Frame
+
+    private let router: Router
+    private let configuration: RPCServer.Configuration
+    private let state: ServerState
+    private let logger: Logger
+    private var context: ChannelHandlerContext?
+    private var authenticated: Bool
+    private var requestsInFlight = 0
+    private var reading = false
+    private var flushPending = false
+    private var counted = false
+    /// Set once the connection is being closed for cause: later frames are ignored.
+    private var refused = false
+
+    init(router: Router, configuration: RPCServer.Configuration, state: ServerState, logger: Logger) {
+        self.router = router
+        self.configuration = configuration
+        self.state = state
+        self.logger = logger
+        authenticated = configuration.token == nil
+    }
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        self.context = context
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        self.context = nil
+    }
+
+    func channelActive(context: ChannelHandlerContext) {
+        let open = state.connections.wrappingAdd(1, ordering: .relaxed).newValue
+        counted = true
+        state.register(context.channel)
+        if open > configuration.connectionsMax {
+            logger.warning("refusing a connection: \(open - 1) open, the limit is \(configuration.connectionsMax)")
+            refuse(context, FulcrumError(.overloaded, "the server has \(configuration.connectionsMax) connections open"))
+        }
+        context.fireChannelActive()
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        if counted {
+            state.connections.wrappingSubtract(1, ordering: .relaxed)
+            counted = false
+        }
+        state.unregister(context.channel)
+        context.fireChannelInactive()
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        let frame = unwrapInboundIn(data)
+        guard !refused else { return }
+        state.requests.wrappingAdd(1, ordering: .relaxed)
+        reading = true
+        if !frame.flags.isEmpty {
+            answer(frame, FulcrumError(.invalidArgument, "requests carry no flags", path: "flags"))
+        } else if frame.opcode == .hello {
+            hello(context, frame)
+        } else if !authenticated {
+            refuse(context, FulcrumError(.unauthenticated, "send Hello with the server's token first"), frame: frame)
+        } else if state.draining.load(ordering: .relaxed) {
+            answer(frame, FulcrumError(.unavailable, "the server is shutting down"))
+        } else if requestsInFlight >= configuration.requestsInFlightMax {
+            answer(frame, FulcrumError(.overloaded, "\(requestsInFlight) requests in flight on this connection"))
+        } else {
+            requestsInFlight += 1
+            state.requestsInFlight.wrappingAdd(1, ordering: .relaxed)
+            let connection = NIOLoopBound(self, eventLoop: context.eventLoop)
+            router.route(frame, Responder(connection: connection, requestID: frame.requestID, opcode: frame.opcode))
+        }
+    }
+
+    func channelReadComplete(context: ChannelHandlerContext) {
+        reading = false
+        if flushPending {
+            flushPending = false
+            context.flush()
+        }
+        context.fireChannelReadComplete()
+    }
+
+    /// A malformed stream (bad magic, oversized length, truncated frame)
+    /// closes this connection only.
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        let remote = context.remoteAddress.map { "\($0)" } ?? "unknown peer"
+        if let error = error as? FrameError {
+            logger.warning("closing the connection of \(remote): \(error)")
+        } else {
+            logger.info("closing the connection of \(remote): \(error)")
+        }
+        context.close(promise: nil)
+    }
+
+    /// Answers a routed request; called on the event loop by its `Responder`.
+    func finish(requestID: UInt32, opcode: Opcode, result: Result<ByteBuffer, FulcrumError>) {
+        requestsInFlight -= 1
+        state.requestsInFlight.wrappingSubtract(1, ordering: .relaxed)
+        precondition(requestsInFlight >= 0, "each request is answered once")
+        write(requestID: requestID, opcode: opcode, result: result)
+    }
+
+    private func answer(_ frame: Frame, _ error: FulcrumError) {
+        write(requestID: frame.requestID, opcode: frame.opcode, result: .failure(error))
+    }
+
+    private func write(requestID: UInt32, opcode: Opcode, result: Result<ByteBuffer, FulcrumError>) {
+        guard let context else { return }  // the connection closed before the answer
+        let frame: Frame
+        switch result {
+        case .success(let payload):
+            frame = Frame(opcode: opcode, requestID: requestID, flags: .response, payload: payload)
+        case .failure(let error):
+            state.requestsFailed.wrappingAdd(1, ordering: .relaxed)
+            frame = Frame(opcode: opcode, requestID: requestID, flags: [.response, .error], payload: error.wire.payload())
+        }
+        context.write(wrapOutboundOut(frame), promise: nil)
+        if reading {
+            flushPending = true
+        } else {
+            context.flush()
+        }
+    }
+
+    private func hello(_ context: ChannelHandlerContext, _ frame: Frame) {
+        let request: Fulcrum_V1_HelloRequest
+        do {
+            request = try Fulcrum_V1_HelloRequest(payload: frame.payload)
+        } catch {
+            return refuse(context, error, frame: frame)
+        }
+        if let token = configuration.token, !Self.equalInConstantTime(request.token, token) {
+            logger.warning("refusing \(context.remoteAddress.map { "\($0)" } ?? "a client"): wrong token")
+            return refuse(context, FulcrumError(.unauthenticated, "wrong token", path: "token"), frame: frame)
+        }
+        authenticated = true
+        let response = Fulcrum_V1_HelloResponse.with {
+            $0.protocolVersion = UInt32(Frame.version)
+            $0.server = "fulcrumd \(FulcrumVersion.string)"
+        }
+        write(requestID: frame.requestID, opcode: .hello, result: .success(response.payload()))
+    }
+
+    /// Answers with `error` and closes the connection once it is written.
+    private func refuse(_ context: ChannelHandlerContext, _ error: FulcrumError, frame: Frame? = nil) {
+        refused = true
+        let answer = Frame(
+            opcode: frame?.opcode ?? .hello, requestID: frame?.requestID ?? 0, flags: [.response, .error],
+            payload: error.wire.payload())
+        let channel = context.channel
+        context.writeAndFlush(wrapOutboundOut(answer)).whenComplete { _ in channel.close(promise: nil) }
+    }
+
+    /// Compares tokens without an early exit that would leak a prefix's length by timing.
+    static func equalInConstantTime(_ a: String, _ b: String) -> Bool {
+        let left = Array(a.utf8)
+        let right = Array(b.utf8)
+        var difference = UInt8(truncatingIfNeeded: left.count ^ right.count)
+        for index in 0..<max(left.count, right.count) {
+            difference |= (index < left.count ? left[index] : 0) ^ (index < right.count ? right[index] : 0)
+        }
+        return difference == 0 && left.count == right.count
+    }
+}

@@ -1,0 +1,257 @@
+import Foundation
+import FulcrumCore
+import FulcrumLedger
+import FulcrumService
+import FulcrumSolver
+import FulcrumWire
+import NIOCore
+import SwiftProtobuf
+import Synchronization
+
+/// Decodes a request's payload, runs it on the service, and answers through
+/// its `Responder`. Reads answer at once on the event loop; writes answer
+/// when the ledger's group commit is durable; solves run off the event loop.
+struct Router: Sendable {
+    let service: Service
+    let state: ServerState
+
+    func route(_ frame: Frame, _ responder: Responder) {
+        do throws(FulcrumError) {
+            switch frame.opcode {
+            case .health: responder.succeed(health())
+            case .stats: responder.succeed(try stats())
+            case .atp:
+                let request = try Fulcrum_V1_AtpRequest(payload: frame.payload)
+                responder.succeed(Fulcrum_V1_AtpResponse(try service.availableToPromise(AvailabilityQuery(request))))
+            case .atpBatch: responder.succeed(try atpBatch(try Fulcrum_V1_AtpBatchRequest(payload: frame.payload)))
+            case .adjust:
+                let request = try Fulcrum_V1_AdjustRequest(payload: frame.payload)
+                submit(try LedgerCommand(request, path: ""), key: request.idempotencyKey, responder)
+            case .adjustBatch: try adjustBatch(try Fulcrum_V1_AdjustBatchRequest(payload: frame.payload), responder)
+            case .schedule:
+                let request = try Fulcrum_V1_ScheduleRequest(payload: frame.payload)
+                let receipt = ScheduledReceipt(
+                    receipt: request.receipt, node: request.node, sku: request.sku, quantity: request.quantity,
+                    due: Timestamp(millisecondsSinceEpoch: request.dueMilliseconds))
+                submit(.schedule(ScheduleRequest(receipt)), key: request.idempotencyKey, responder)
+            case .receive:
+                let request = try Fulcrum_V1_ReceiveRequest(payload: frame.payload)
+                let command = LedgerCommand.receive(
+                    ReceiveRequest(receipt: request.receipt, quantity: request.quantity == 0 ? nil : request.quantity))
+                submit(command, key: request.idempotencyKey, responder)
+            case .setSafetyStock:
+                let request = try Fulcrum_V1_SetSafetyStockRequest(payload: frame.payload)
+                let command = LedgerCommand.setSafetyStock(
+                    SetSafetyStockRequest(node: request.node, sku: request.sku, quantity: request.quantity))
+                submit(command, key: request.idempotencyKey, responder)
+            case .reserve:
+                let request = try Fulcrum_V1_ReserveRequest(payload: frame.payload)
+                submit(LedgerCommand(request), key: request.idempotencyKey, responder)
+            case .getReservation:
+                let request = try Fulcrum_V1_OrderRequest(payload: frame.payload)
+                guard let reservation = try service.reservation(order: request.order) else {
+                    throw FulcrumError(.reservationNotFound, "no reservation for order \(request.order)", path: "order")
+                }
+                responder.succeed(Fulcrum_V1_ReservationResponse.with { $0.reservation = .init(reservation) })
+            case .confirm, .ship, .release:
+                let request = try Fulcrum_V1_OrderRequest(payload: frame.payload)
+                let command: LedgerCommand =
+                    switch frame.opcode {
+                    case .confirm: .confirm(order: request.order)
+                    case .ship: .ship(order: request.order)
+                    default: .release(order: request.order)
+                    }
+                submit(command, key: request.idempotencyKey, responder)
+            case .optimize: optimize(try Fulcrum_V1_OptimizeRequest(payload: frame.payload), responder)
+            case .optimizeAndReserve:
+                optimizeAndReserve(try Fulcrum_V1_OptimizeAndReserveRequest(payload: frame.payload), responder)
+            default:
+                throw FulcrumError(.unknownOperation, "opcode \(frame.opcode.rawValue) is not an operation", path: "opcode")
+            }
+        } catch {
+            responder.fail(error)
+        }
+    }
+
+    private func health() -> Fulcrum_V1_HealthResponse {
+        .with {
+            $0.ready = !state.draining.load(ordering: .relaxed)
+            $0.version = FulcrumVersion.string
+            $0.uptimeMilliseconds = (NIODeadline.now() - state.started).nanoseconds.magnitude / 1_000_000
+        }
+    }
+
+    private func stats() throws(FulcrumError) -> Fulcrum_V1_StatsResponse {
+        let counts = try service.counts()
+        let writer = service.ledger.statistics
+        return .with {
+            $0.positions = UInt64(counts.positions)
+            $0.reservations = UInt64(counts.reservations)
+            $0.entries = UInt64(counts.entries)
+            $0.receipts = UInt64(counts.receipts)
+            $0.writerGroups = UInt64(writer.groups.load(ordering: .relaxed))
+            $0.writerCommands = UInt64(writer.commands.load(ordering: .relaxed))
+            $0.writerRejected = UInt64(writer.rejected.load(ordering: .relaxed))
+            $0.writerQueueDepth = UInt64(service.ledger.queueDepth)
+            $0.connections = UInt64(state.connections.load(ordering: .relaxed))
+            $0.requests = state.requests.load(ordering: .relaxed)
+            $0.requestsFailed = state.requestsFailed.load(ordering: .relaxed)
+            $0.optimizeRetries = service.optimizeRetries
+        }
+    }
+
+    private func atpBatch(_ request: Fulcrum_V1_AtpBatchRequest) throws(FulcrumError) -> Fulcrum_V1_AtpBatchResponse {
+        try Self.checkBatch(request.queries.count, path: "queries")
+        var response = Fulcrum_V1_AtpBatchResponse()
+        response.answers.reserveCapacity(request.queries.count)
+        for (index, query) in request.queries.enumerated() {
+            do {
+                response.answers.append(.init(try service.availableToPromise(AvailabilityQuery(query))))
+            } catch {
+                throw FulcrumError(error.code, error.message, path: "queries[\(index)].\(error.path)")
+            }
+        }
+        return response
+    }
+
+    /// Each item is its own ledger command; the answer lists every item's
+    /// position or error, in order, once the last is durable.
+    private func adjustBatch(_ request: Fulcrum_V1_AdjustBatchRequest, _ responder: Responder) throws(FulcrumError) {
+        try Self.checkBatch(request.items.count, path: "items")
+        let results = BatchResults(count: request.items.count)
+        for (index, item) in request.items.enumerated() {
+            let path = "items[\(index)]"
+            let command: LedgerCommand
+            do {
+                command = try LedgerCommand(item, path: path)
+            } catch {
+                results.set(index, .failure(error), then: responder)
+                continue
+            }
+            service.ledger.submit(command, idempotencyKey: idempotencyKey(item.idempotencyKey)) { result in
+                let item = result.mapError { FulcrumError($0.code, $0.message, path: "\(path).\($0.path)") }
+                results.set(index, item, then: responder)
+            }
+        }
+    }
+
+    private static func checkBatch(_ count: Int, path: String) throws(FulcrumError) {
+        guard count >= 1, count <= Limits.batchItemsMax else {
+            throw FulcrumError(.invalidArgument, "\(count) items; a batch holds 1 to \(Limits.batchItemsMax)", path: path)
+        }
+    }
+
+    /// Queues a ledger command; the answer is written once it is durable.
+    private func submit(_ command: LedgerCommand, key: String, _ responder: Responder) {
+        service.ledger.submit(command, idempotencyKey: idempotencyKey(key)) { result in
+            responder.complete { () throws(FulcrumError) in Self.payload(of: try result.get()) }
+        }
+    }
+
+    static func payload(of result: LedgerResult) -> ByteBuffer {
+        switch result {
+        case .position(let key, let position):
+            Fulcrum_V1_PositionResponse.with { $0.position = .init(key, position) }.payload()
+        case .reservation(let reservation):
+            Fulcrum_V1_ReservationResponse.with { $0.reservation = .init(reservation) }.payload()
+        case .receipt(let receipt):
+            Fulcrum_V1_ScheduleResponse.with {
+                $0.receipt = receipt.receipt
+                $0.node = receipt.node
+                $0.sku = receipt.sku
+                $0.quantity = receipt.quantity
+                $0.dueMilliseconds = receipt.due.millisecondsSinceEpoch
+            }.payload()
+        case .expired:
+            preconditionFailure("no opcode runs expireDue")
+        }
+    }
+
+    private func optimize(_ request: Fulcrum_V1_OptimizeRequest, _ responder: Responder) {
+        let service = self.service
+        Task {
+            do throws(FulcrumError) {
+                let options = try Self.options(
+                    strategy: request.strategy, timeLimitMilliseconds: request.timeLimitMilliseconds,
+                    explain: request.explain)
+                let problem = try OptimizeRequest.decode(json: request.requestJson)
+                let response = try service.optimize(problem, options: options)
+                responder.succeed(Fulcrum_V1_OptimizeResponse.with { $0.responseJson = response.json() })
+            } catch {
+                responder.fail(error)
+            }
+        }
+    }
+
+    private func optimizeAndReserve(_ request: Fulcrum_V1_OptimizeAndReserveRequest, _ responder: Responder) {
+        let service = self.service
+        Task {
+            do throws(FulcrumError) {
+                let options = try Self.options(
+                    strategy: request.strategy, timeLimitMilliseconds: request.timeLimitMilliseconds, explain: false)
+                let problem = try OptimizeRequest.decode(json: request.requestJson)
+                let ttlSeconds = request.ttlSeconds == 0 ? ReserveRequest.defaultTTLSeconds : request.ttlSeconds
+                let result = try await service.optimizeAndReserve(problem, options: options, ttlSeconds: ttlSeconds)
+                responder.succeed(Fulcrum_V1_OptimizeAndReserveResponse.with {
+                    $0.responseJson = result.response.json()
+                    if let reservation = result.reservation { $0.reservations = [.init(reservation)] }
+                    $0.attempts = UInt32(result.attempts)
+                })
+            } catch {
+                responder.fail(error)
+            }
+        }
+    }
+
+    private static func options(strategy: String, timeLimitMilliseconds: UInt32, explain: Bool) throws(FulcrumError)
+        -> Optimizer.Options
+    {
+        var options = Optimizer.Options()
+        if !strategy.isEmpty {
+            guard let parsed = Strategy(rawValue: strategy) else {
+                let known = Strategy.allCases.map(\.rawValue).joined(separator: ", ")
+                throw FulcrumError(.invalidArgument, "unknown strategy \(strategy); one of \(known)", path: "strategy")
+            }
+            options.strategy = parsed
+        }
+        if timeLimitMilliseconds != 0 {
+            guard timeLimitMilliseconds <= Limits.solveTimeLimitMilliseconds else {
+                throw FulcrumError(
+                    .invalidArgument, "at most \(Limits.solveTimeLimitMilliseconds) ms", path: "time_limit_milliseconds")
+            }
+            options.timeLimitMilliseconds = Int(timeLimitMilliseconds)
+        }
+        options.explain = explain
+        return options
+    }
+}
+
+/// Collects a bulk request's per-item results from the writer thread.
+private final class BatchResults: Sendable {
+    private let results: Mutex<(items: [Result<LedgerResult, FulcrumError>?], missing: Int)>
+
+    init(count: Int) {
+        results = Mutex((Array(repeating: nil, count: count), count))
+    }
+
+    func set(_ index: Int, _ result: Result<LedgerResult, FulcrumError>, then responder: Responder) {
+        let complete: [Result<LedgerResult, FulcrumError>?]? = results.withLock { state in
+            precondition(state.items[index] == nil, "each item completes once")
+            state.items[index] = result
+            state.missing -= 1
+            return state.missing == 0 ? state.items : nil
+        }
+        guard let complete else { return }
+        responder.succeed(Fulcrum_V1_AdjustBatchResponse.with { response in
+            response.items = complete.map { result in
+                .with {
+                    switch result! {
+                    case .success(.position(let key, let position)): $0.position = .init(key, position)
+                    case .success(let other): preconditionFailure("adjust returns a position, not \(other)")
+                    case .failure(let error): $0.error = error.wire
+                    }
+                }
+            }
+        })
+    }
+}

@@ -1,0 +1,79 @@
+import FulcrumCore
+import FulcrumLedger
+import FulcrumService
+import FulcrumWire
+
+// Ledger and service values as wire messages, and wire requests as ledger
+// commands. Empty strings and zero numbers are proto3's "absent".
+
+extension Fulcrum_V1_Position {
+    init(_ key: PositionKey, _ position: Position) {
+        self.init()
+        node = key.node
+        sku = key.sku
+        onHand = position.onHand
+        reserved = position.reserved
+        committed = position.committed
+        safetyStock = position.safetyStock
+        available = position.available
+    }
+}
+
+extension Fulcrum_V1_Reservation {
+    init(_ reservation: Reservation) {
+        self.init()
+        order = reservation.order
+        state = reservation.state.description
+        lines = reservation.lines.map { line in .with { $0.node = line.node; $0.sku = line.sku; $0.quantity = line.quantity } }
+        createdMilliseconds = reservation.createdAt.millisecondsSinceEpoch
+        expiresMilliseconds = reservation.expiresAt.millisecondsSinceEpoch
+        updatedMilliseconds = reservation.updatedAt.millisecondsSinceEpoch
+    }
+}
+
+extension Fulcrum_V1_AtpResponse {
+    init(_ availability: Availability) {
+        self.init()
+        sku = availability.sku
+        available = availability.available
+        nodes = availability.nodes.map { entry in
+            .with {
+                $0.node = entry.node
+                $0.available = entry.available
+                $0.distanceKilometers = entry.distanceKilometers ?? 0
+            }
+        }
+    }
+}
+
+extension AvailabilityQuery {
+    init(_ request: Fulcrum_V1_AtpRequest) {
+        self.init(
+            sku: request.sku, node: request.node.isEmpty ? nil : request.node,
+            on: request.onMilliseconds == 0 ? nil : Timestamp(millisecondsSinceEpoch: request.onMilliseconds),
+            near: request.hasNear_p
+                ? .init(latitude: request.nearLatitude, longitude: request.nearLongitude) : nil)
+    }
+}
+
+/// An empty idempotency key means none.
+func idempotencyKey(_ key: String) -> String? { key.isEmpty ? nil : key }
+
+extension LedgerCommand {
+    init(_ request: Fulcrum_V1_AdjustRequest, path: String) throws(FulcrumError) {
+        let change: AdjustRequest.Change
+        switch request.change {
+        case .set(let quantity): change = .set(quantity)
+        case .delta(let quantity): change = .delta(quantity)
+        case nil: throw FulcrumError(.invalidArgument, "one of set or delta is required", path: path.isEmpty ? "change" : "\(path).change")
+        }
+        self = .adjust(AdjustRequest(node: request.node, sku: request.sku, change: change, reason: request.reason))
+    }
+
+    init(_ request: Fulcrum_V1_ReserveRequest) {
+        self = .reserve(ReserveRequest(
+            order: request.order,
+            lines: request.lines.map { ReservationLine(node: $0.node, sku: $0.sku, quantity: $0.quantity) },
+            ttlSeconds: request.ttlSeconds == 0 ? ReserveRequest.defaultTTLSeconds : request.ttlSeconds))
+    }
+}

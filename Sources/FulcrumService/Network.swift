@@ -1,0 +1,37 @@
+import Foundation
+import FulcrumCore
+import FulcrumSolver
+
+/// The nodes a server knows the location of: what ATP `near` a point sorts by.
+public struct Network: Sendable, Hashable {
+    public var nodes: [Node]
+
+    public init(nodes: [Node]) {
+        self.nodes = nodes
+    }
+
+    private struct File: Decodable {
+        var nodes: [Node]
+    }
+
+    /// A network file: `{"nodes": [...]}` with optimize-v1 node objects, e.g.
+    /// the file given to `fulcrumd serve --network`.
+    public static func decode(json: Data, path: String) throws(FulcrumError) -> Network {
+        let file: File
+        do {
+            file = try JSONDecoder().decode(File.self, from: json)
+        } catch {
+            throw FulcrumError(.invalidJSON, "not a network file ({\"nodes\": [...]}): \(error)", path: path)
+        }
+        var seen = Set<String>()
+        for (index, node) in file.nodes.enumerated() where !seen.insert(node.id).inserted {
+            throw FulcrumError(.duplicateID, "node \(node.id) appears twice", path: "\(path): nodes[\(index)].id")
+        }
+        return Network(nodes: file.nodes)
+    }
+
+    /// Each node's distance from `point`.
+    func distancesKilometers(from point: Location) -> [String: Double] {
+        Dictionary(uniqueKeysWithValues: nodes.map { ($0.id, Geography.distanceKilometers(point, $0.location)) })
+    }
+}

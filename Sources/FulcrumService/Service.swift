@@ -1,0 +1,211 @@
+import FulcrumCore
+import FulcrumLedger
+import FulcrumSolver
+import Synchronization
+
+/// The operations fulcrumd serves, in domain types: reads from pooled ledger
+/// readers, writes through the ledger's group-commit writer, and solves
+/// against the ledger's availability. Transport-free (no NIO, no protobuf),
+/// so the RPC server, the HTTP gateway and the replayer share it.
+public final class Service: Sendable {
+    public struct Options: Sendable {
+        /// Idle ledger readers kept (each holds an LMDB reader slot).
+        public var readersIdleMax = 64
+        /// Solves an optimize-and-reserve makes before answering `plan_conflict`.
+        public var optimizeReserveAttemptsMax = Limits.optimizeReserveAttemptsMax
+        public init() {}
+    }
+
+    public let ledger: Ledger
+    public let network: Network
+    private let readers: ReaderPool
+    private let options: Options
+    private let optimizeRetryCount = Atomic<UInt64>(0)
+
+    public init(ledger: Ledger, network: Network, options: Options = Options()) {
+        precondition(options.optimizeReserveAttemptsMax >= 1)
+        self.ledger = ledger
+        self.network = network
+        self.options = options
+        readers = ReaderPool(ledger: ledger, capacity: options.readersIdleMax)
+    }
+
+    /// Solves that an optimize-and-reserve repeated because its plan went stale.
+    public var optimizeRetries: UInt64 { optimizeRetryCount.load(ordering: .relaxed) }
+
+    // MARK: Reads
+
+    public func position(node: String, sku: String) throws(FulcrumError) -> Position {
+        try Names.validate(node, path: "node")
+        try Names.validate(sku, path: "sku")
+        return try readers.withReader { reader throws(FulcrumError) in try reader.position(node: node, sku: sku) }
+    }
+
+    public func reservation(order: String) throws(FulcrumError) -> Reservation? {
+        try Names.validate(order, path: "order")
+        return try readers.withReader { reader throws(FulcrumError) in try reader.reservation(order: order) }
+    }
+
+    public func counts() throws(FulcrumError) -> (positions: Int, reservations: Int, entries: Int, receipts: Int) {
+        try readers.withReader { reader throws(FulcrumError) in try reader.counts() }
+    }
+
+    /// Available-to-promise of one SKU: at one node, at every node, or at
+    /// the network's nodes nearest a point first.
+    public func availableToPromise(_ query: AvailabilityQuery) throws(FulcrumError) -> Availability {
+        try Names.validate(query.sku, path: "sku")
+        if let node = query.node { try Names.validate(node, path: "node") }
+        if let near = query.near {
+            guard (-90...90).contains(near.latitude), (-180...180).contains(near.longitude) else {
+                throw FulcrumError(.invalidArgument, "latitude must be in [-90, 90] and longitude in [-180, 180]", path: "near")
+            }
+            guard !network.nodes.isEmpty else {
+                throw FulcrumError(
+                    .invalidArgument, "near needs node locations: start fulcrumd with --network FILE or --demo",
+                    path: "near")
+            }
+        }
+        var nodes: [Availability.NodeAvailability]
+        if let node = query.node {
+            let available = try readers.withReader { reader throws(FulcrumError) in
+                try reader.availableToPromise(node: node, sku: query.sku, on: query.on)
+            }
+            nodes = [.init(node: node, available: available)]
+        } else {
+            nodes = try readers.withReader { reader throws(FulcrumError) in
+                try reader.availableToPromise(sku: query.sku, on: query.on).map { .init(node: $0.node, available: $0.available) }
+            }
+        }
+        if let near = query.near {
+            let distances = network.distancesKilometers(from: near)
+            nodes = nodes.compactMap { entry in
+                distances[entry.node].map { .init(node: entry.node, available: entry.available, distanceKilometers: $0) }
+            }
+            nodes.sort { ($0.distanceKilometers!, $0.node) < ($1.distanceKilometers!, $1.node) }
+        }
+        return Availability(sku: query.sku, nodes: nodes)
+    }
+
+    // MARK: Solving
+
+    /// Solves an optimize-v1 request; without `inventory`, against the
+    /// ledger's available-to-promise at the request's nodes.
+    public func optimize(_ request: OptimizeRequest, options: Optimizer.Options) throws(FulcrumError)
+        -> OptimizeResponse
+    {
+        if request.inventory != nil { return try Optimizer.solve(request, options: options) }
+        return try Optimizer.solve(request, availability: try ledgerStock(for: request), options: options)
+    }
+
+    /// Solves one order against the ledger and reserves its plan's shipments
+    /// in one reservation. When a concurrent change took the stock between
+    /// the solve and the reservation (`insufficient_stock`), solves again,
+    /// up to `optimizeReserveAttemptsMax` times, then answers `plan_conflict`.
+    public func optimizeAndReserve(_ request: OptimizeRequest, options: Optimizer.Options, ttlSeconds: Int64)
+        async throws(FulcrumError) -> OptimizedReservation
+    {
+        guard request.inventory == nil else {
+            throw FulcrumError(.invalidArgument, "optimize-and-reserve uses the ledger's stock; omit inventory", path: "inventory")
+        }
+        guard request.orders.count == 1 else {
+            throw FulcrumError(
+                .invalidArgument, "optimize-and-reserve takes one order (each order is one atomic reservation)",
+                path: "orders")
+        }
+        for attempt in 1...self.options.optimizeReserveAttemptsMax {
+            let response = try optimize(request, options: options)
+            let plan = response.plans[0]
+            let lines = Self.reservationLines(plan, order: request.orders[0])
+            guard !lines.isEmpty else {
+                return OptimizedReservation(response: response, reservation: nil, attempts: attempt)
+            }
+            do {
+                let reservation = try await ledger.reserve(
+                    ReserveRequest(order: plan.order, lines: lines, ttlSeconds: ttlSeconds))
+                return OptimizedReservation(response: response, reservation: reservation, attempts: attempt)
+            } catch FulcrumError.Code.insufficientStock {
+                optimizeRetryCount.add(1, ordering: .relaxed)
+            }
+        }
+        throw FulcrumError(
+            .planConflict,
+            "concurrent changes took the planned stock on all \(self.options.optimizeReserveAttemptsMax) attempts",
+            path: "orders[0]")
+    }
+
+    /// Every (node, SKU) of the request's nodes and lines, at its ATP now.
+    private func ledgerStock(for request: OptimizeRequest) throws(FulcrumError) -> [Stock] {
+        let nodeIDs = Set(request.nodes.map(\.id))
+        var skus = Set<String>()
+        for order in request.orders { for line in order.lines { skus.insert(line.sku) } }
+        return try readers.withReader { reader throws(FulcrumError) in
+            var stock: [Stock] = []
+            for sku in skus.sorted() {
+                for (node, available) in try reader.availableToPromise(sku: sku) where nodeIDs.contains(node) {
+                    stock.append(Stock(node: node, sku: sku, available: Int(clamping: max(0, available))))
+                }
+            }
+            return stock
+        }
+    }
+
+    /// A plan's shipped units as reservation lines, one per (node, SKU).
+    static func reservationLines(_ plan: OptimizeResponse.Plan, order: Order) -> [ReservationLine] {
+        let skuOfLine = Dictionary(uniqueKeysWithValues: order.lines.map { ($0.id, $0.sku) })
+        var units: [PositionKey: Int64] = [:]
+        for shipment in plan.shipments {
+            for line in shipment.lines where line.quantity > 0 {
+                let sku = skuOfLine[line.line]!
+                units[PositionKey(node: shipment.node, sku: sku), default: 0] += Int64(line.quantity)
+            }
+        }
+        return units.sorted { ($0.key.node, $0.key.sku) < ($1.key.node, $1.key.sku) }.map {
+            ReservationLine(node: $0.key.node, sku: $0.key.sku, quantity: $0.value)
+        }
+    }
+}
+
+/// What `Service.availableToPromise` asks.
+public struct AvailabilityQuery: Sendable, Hashable {
+    public var sku: String
+    /// One node, or every node holding the SKU.
+    public var node: String?
+    /// Count scheduled receipts due by this time; nil: available now.
+    public var on: Timestamp?
+    /// List the network's nodes by distance from this point.
+    public var near: Location?
+    public init(sku: String, node: String? = nil, on: Timestamp? = nil, near: Location? = nil) {
+        self.sku = sku
+        self.node = node
+        self.on = on
+        self.near = near
+    }
+}
+
+/// Available-to-promise per node and in total.
+public struct Availability: Sendable, Hashable {
+    public struct NodeAvailability: Sendable, Hashable {
+        public var node: String
+        public var available: Int64
+        /// From the query's `near` point.
+        public var distanceKilometers: Double?
+        public init(node: String, available: Int64, distanceKilometers: Double? = nil) {
+            self.node = node
+            self.available = available
+            self.distanceKilometers = distanceKilometers
+        }
+    }
+    public var sku: String
+    public var nodes: [NodeAvailability]
+    /// Units available over the nodes listed (a node below zero counts as zero).
+    public var available: Int64 { nodes.reduce(0) { $0 + max(0, $1.available) } }
+}
+
+/// An optimize-and-reserve's answer: the plan and the reservation made for it.
+public struct OptimizedReservation: Sendable, Hashable {
+    public var response: OptimizeResponse
+    /// Nil when the plan ships nothing (every unit backordered).
+    public var reservation: Reservation?
+    /// Solves made: 1 unless concurrent changes made a plan stale.
+    public var attempts: Int
+}

@@ -1,0 +1,237 @@
+import ArgumentParser
+import Foundation
+import FulcrumClient
+import FulcrumCore
+import FulcrumWire
+
+/// Options every command that talks to a running fulcrumd shares.
+struct ServerOptions: ParsableArguments {
+    @Option(help: "fulcrumd's address, HOST:PORT.") var server: String
+    @Option(help: "The server's token (default: $FULCRUM_TOKEN).") var token: String?
+    @Flag(help: "Print machine-readable JSON.") var json = false
+
+    func connect() async throws(FulcrumError) -> FulcrumClient {
+        try await FulcrumClient.connect(server, token: token ?? ProcessInfo.processInfo.environment["FULCRUM_TOKEN"])
+    }
+
+    /// Connects, runs `body`, prints its answer (JSON or text) and closes;
+    /// an error is printed the same way and exits non-zero.
+    func run(_ body: (FulcrumClient) async throws(FulcrumError) -> (json: JSON, text: String)) async throws {
+        let result: Result<(json: JSON, text: String), FulcrumError>
+        do {
+            let client = try await connect()
+            do {
+                result = .success(try await body(client))
+            } catch {
+                result = .failure(error)
+            }
+            await client.close()
+        } catch {
+            result = .failure(error)
+        }
+        switch result {
+        case .success(let answer): print(json ? answer.json.rendered : answer.text)
+        case .failure(let error): throw fail(error, json: json)
+        }
+    }
+}
+
+// Wire messages as the CLI's JSON and text.
+extension Fulcrum_V1_Position {
+    var json: JSON {
+        .orderedObject([
+            ("node", .string(node)), ("sku", .string(sku)), ("on_hand", .integer(onHand)), ("reserved", .integer(reserved)),
+            ("committed", .integer(committed)), ("safety_stock", .integer(safetyStock)), ("available", .integer(available)),
+        ])
+    }
+    var text: String {
+        "\(node)/\(sku): on hand \(onHand), reserved \(reserved), committed \(committed), safety stock \(safetyStock), available \(available)"
+    }
+}
+
+extension Fulcrum_V1_Reservation {
+    var json: JSON {
+        .orderedObject([
+            ("order", .string(order)), ("state", .string(state)),
+            ("lines", .array(lines.map { .orderedObject([("node", .string($0.node)), ("sku", .string($0.sku)), ("quantity", .integer($0.quantity))]) })),
+            ("created_ms", .integer(createdMilliseconds)), ("expires_ms", .integer(expiresMilliseconds)),
+            ("updated_ms", .integer(updatedMilliseconds)),
+        ])
+    }
+    var text: String {
+        "order \(order): \(state); " + lines.map { "\($0.node):\($0.sku):\($0.quantity)" }.joined(separator: " ")
+    }
+}
+
+/// `fulcrum adjust --server H:P --node N --sku S (--set Q | --delta Q)`.
+struct Adjust: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Set or move on-hand stock at a node.")
+    @OptionGroup var server: ServerOptions
+    @Option var node: String
+    @Option var sku: String
+    @Option(help: "On hand becomes this many units.") var set: Int64?
+    @Option(help: "On hand moves by this many units (negative for shrink).") var delta: Int64?
+    @Option(help: "Why (free text, kept in the ledger's entry).") var reason = ""
+    @Option(help: "An idempotency key: a retry with the same key is applied once.") var key = ""
+
+    func validate() throws {
+        guard (set == nil) != (delta == nil) else { throw ValidationError("give exactly one of --set and --delta") }
+    }
+
+    func run() async throws {
+        let request = Fulcrum_V1_AdjustRequest.with {
+            $0.node = node
+            $0.sku = sku
+            if let set { $0.set = set }
+            if let delta { $0.delta = delta }
+            $0.reason = reason
+            $0.idempotencyKey = key
+        }
+        try await server.run { client throws(FulcrumError) in
+            let position = try await client.adjust(request).position
+            return (position.json, position.text)
+        }
+    }
+}
+
+/// `fulcrum reserve --server H:P --order ID --line NODE:SKU:QTY ...`: exits 0
+/// only when the reservation is made and durable.
+struct Reserve: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Reserve stock for an order: every line or none.")
+    @OptionGroup var server: ServerOptions
+    @Option var order: String
+    @Option(name: .customLong("line"), help: "NODE:SKU:QUANTITY (repeat for more lines).") var lines: [String] = []
+    @Option(help: "An idempotency key: a retry with the same key is applied once.") var key = ""
+    @Option(help: "Seconds the reservation holds unless confirmed (default 900).") var ttl: Int64 = 0
+
+    func run() async throws {
+        let parsed: [Fulcrum_V1_ReservationLine]
+        do {
+            parsed = try lines.enumerated().map { index, line throws(FulcrumError) in try Self.parse(line, index: index) }
+        } catch {
+            throw fail(error, json: server.json)
+        }
+        let request = Fulcrum_V1_ReserveRequest.with {
+            $0.order = order
+            $0.lines = parsed
+            $0.idempotencyKey = key
+            $0.ttlSeconds = ttl
+        }
+        try await server.run { client throws(FulcrumError) in
+            let reservation = try await client.reserve(request)
+            return (reservation.json, "reserved " + reservation.text)
+        }
+    }
+
+    static func parse(_ line: String, index: Int) throws(FulcrumError) -> Fulcrum_V1_ReservationLine {
+        let parts = line.split(separator: ":", omittingEmptySubsequences: false)
+        guard parts.count == 3, let quantity = Int64(parts[2]) else {
+            throw FulcrumError(.invalidArgument, "expected NODE:SKU:QUANTITY, got \(line)", path: "lines[\(index)]")
+        }
+        return .with {
+            $0.node = String(parts[0])
+            $0.sku = String(parts[1])
+            $0.quantity = quantity
+        }
+    }
+}
+
+/// `fulcrum reservation|confirm|ship|release --server H:P --order ID`.
+struct OrderCommand: AsyncParsableCommand {
+    enum Action: String { case reservation, confirm, ship, release }
+
+    @OptionGroup var server: ServerOptions
+    @Option var order: String
+    @Option(help: "An idempotency key (confirm, ship, release).") var key = ""
+
+    func run(_ action: Action) async throws {
+        try await server.run { client throws(FulcrumError) in
+            let reservation: Fulcrum_V1_Reservation =
+                switch action {
+                case .reservation: try await client.reservation(order: order)
+                case .confirm: try await client.confirm(order: order, idempotencyKey: key)
+                case .ship: try await client.ship(order: order, idempotencyKey: key)
+                case .release: try await client.release(order: order, idempotencyKey: key)
+                }
+            return (reservation.json, reservation.text)
+        }
+    }
+}
+
+struct ReservationCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "reservation", abstract: "Show an order's reservation; exits non-zero when there is none.")
+    @OptionGroup var command: OrderCommand
+    func run() async throws { try await command.run(.reservation) }
+}
+
+struct Confirm: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Confirm an order's reservation (reserved → confirmed).")
+    @OptionGroup var command: OrderCommand
+    func run() async throws { try await command.run(.confirm) }
+}
+
+struct Ship: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Ship a confirmed order (its units leave on hand).")
+    @OptionGroup var command: OrderCommand
+    func run() async throws { try await command.run(.ship) }
+}
+
+struct Release: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Release an order's reservation (its units are available again).")
+    @OptionGroup var command: OrderCommand
+    func run() async throws { try await command.run(.release) }
+}
+
+/// `fulcrum atp --server H:P --sku S [--node N] [--on DATE] [--near LAT,LON]`.
+struct ATP: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "atp", abstract: "Available to promise of a SKU: at a node, everywhere, or nearest a point first.")
+    @OptionGroup var server: ServerOptions
+    @Option var sku: String
+    @Option var node: String?
+    @Option(help: "Count receipts due by then: YYYY-MM-DD (end of that day, UTC) or an ISO 8601 time.") var on: String?
+    @Option(help: "LAT,LON: list the network's nodes nearest first, with distances.") var near: String?
+
+    func run() async throws {
+        var request = Fulcrum_V1_AtpRequest.with {
+            $0.sku = sku
+            $0.node = node ?? ""
+        }
+        do throws(FulcrumError) {
+            if let on { request.onMilliseconds = try Self.parseDate(on) }
+            if let near {
+                let parts = near.split(separator: ",")
+                guard parts.count == 2, let latitude = Double(parts[0]), let longitude = Double(parts[1]) else {
+                    throw FulcrumError(.invalidArgument, "expected LAT,LON, got \(near)", path: "near")
+                }
+                request.hasNear_p = true
+                request.nearLatitude = latitude
+                request.nearLongitude = longitude
+            }
+        } catch {
+            throw fail(error, json: server.json)
+        }
+        try await server.run { client throws(FulcrumError) in
+            let answer = try await client.atp(request)
+            let nodes = answer.nodes.map { entry in
+                var fields: [(String, JSON)] = [("node", .string(entry.node)), ("available", .integer(entry.available))]
+                if request.hasNear_p { fields.append(("distance_km", .number(entry.distanceKilometers))) }
+                return JSON.orderedObject(fields)
+            }
+            let json = JSON.orderedObject([("sku", .string(answer.sku)), ("available", .integer(answer.available)), ("nodes", .array(nodes))])
+            let cells = answer.nodes.map { entry in
+                "\(entry.node) \(entry.available)" + (request.hasNear_p ? String(format: " (%.0f km)", entry.distanceKilometers) : "")
+            }
+            return (json, "\(answer.sku): \(answer.available) available" + (cells.isEmpty ? "" : " — " + cells.joined(separator: ", ")))
+        }
+    }
+
+    static func parseDate(_ text: String) throws(FulcrumError) -> Int64 {
+        if text.count == 10, let day = try? Date.ISO8601FormatStyle().year().month().day().parse(text) {
+            return Int64(day.timeIntervalSince1970 * 1000) + 86_400_000 - 1
+        }
+        if let time = try? Date.ISO8601FormatStyle().parse(text) { return Int64(time.timeIntervalSince1970 * 1000) }
+        throw FulcrumError(.invalidArgument, "expected YYYY-MM-DD or an ISO 8601 time, got \(text)", path: "on")
+    }
+}

@@ -1,0 +1,131 @@
+import ArgumentParser
+import Dispatch
+import Foundation
+import FulcrumAllocator
+import FulcrumCore
+import FulcrumLedger
+import FulcrumServer
+import FulcrumService
+import FulcrumWire
+import Logging
+
+/// `fulcrumd`: the Fulcrum server process.
+@main
+struct Fulcrumd: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "fulcrumd", abstract: "The Fulcrum server: the ledger and the solver behind a binary RPC protocol.",
+        subcommands: [Serve.self])
+}
+
+/// `fulcrumd serve --data DIR --listen HOST:PORT [--token T] [--demo]`.
+struct Serve: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Serve a ledger until SIGTERM or SIGINT, which drain requests in flight and close it cleanly.")
+
+    @Option(help: "The ledger's data directory (created when absent).")
+    var data: String
+
+    @Option(help: "Where to listen, HOST:PORT (port 0 picks a free one).")
+    var listen = "127.0.0.1:7400"
+
+    @Option(help: "A shared secret every connection must present in its Hello frame.")
+    var token: String?
+
+    @Flag(help: "Load the demo network and stock when the data directory is empty.")
+    var demo = false
+
+    @Option(help: "A network file ({\"nodes\": [...]}, optimize-v1 nodes) for ATP near a point.")
+    var network: String?
+
+    @Flag(help: "Print machine-readable lines (JSON) on standard output.")
+    var json = false
+
+    func run() async throws {
+        LoggingSystem.bootstrap(StreamLogHandler.standardError)
+        var logger = Logger(label: "fulcrumd")
+        logger.logLevel = .info
+        do {
+            try await serve(logger: logger)
+        } catch let error as FulcrumError {
+            report(["error": ["code": error.code.rawValue, "message": error.message, "path": error.path]],
+                   text: "error: \(error)")
+            throw ExitCode(2)
+        }
+    }
+
+    private func serve(logger: Logger) async throws {
+        let (host, port) = try ServerAddress.parse(listen)
+        if let token, token.isEmpty { throw FulcrumError(.invalidArgument, "the token must not be empty", path: "token") }
+        let networkNodes = try loadNetwork()
+        let ledger = try Ledger(directory: data)
+        if demo, try ledger.makeReader().counts().entries == 0 {
+            let commands = try await DemoData.load(into: ledger)
+            logger.info("loaded the demo network and stock (\(commands) commands)")
+        }
+        let service = Service(ledger: ledger, network: networkNodes)
+        var configuration = RPCServer.Configuration()
+        configuration.host = host
+        configuration.port = port
+        configuration.token = token
+        let signals = SignalStream([SIGTERM, SIGINT])
+        let server: RPCServer
+        do {
+            server = try await RPCServer.start(service: service, configuration: configuration, logger: logger)
+        } catch {
+            ledger.close()
+            throw FulcrumError(.unavailable, "cannot listen on \(listen): \(error)", path: "listen")
+        }
+        let address = "\(host):\(server.localAddress.port ?? port)"
+        logger.info("serving \(data) on \(address) (allocator: jemalloc \(Allocator.jemallocVersion() ?? "unknown"))")
+        report(["listening": address, "data": data], text: "fulcrumd listening on \(address)")
+        let signal = await signals.next()
+        logger.info("signal \(signal): draining \(server.requestsInFlight) requests in flight")
+        await server.shutdown()
+        ledger.close()
+        logger.info("stopped; the ledger is closed")
+        report(["stopped": address], text: "fulcrumd stopped")
+    }
+
+    private func loadNetwork() throws -> Network {
+        if let network {
+            guard let bytes = FileManager.default.contents(atPath: network) else {
+                throw FulcrumError(.invalidArgument, "cannot read \(network)", path: "network")
+            }
+            return try Network.decode(json: bytes, path: network)
+        }
+        return demo ? DemoData.network : Network(nodes: [])
+    }
+
+    private func report(_ object: [String: Any], text: String) {
+        if json, let line = try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]) {
+            print(String(decoding: line, as: UTF8.self))
+        } else {
+            print(text)
+        }
+        fflush(nil)
+    }
+}
+
+/// The next of the given signals, delivered through Dispatch so the process
+/// can drain instead of dying.
+final class SignalStream {
+    private let stream: AsyncStream<Int32>
+    private let sources: [any DispatchSourceSignal]
+
+    init(_ signals: [Int32]) {
+        let (stream, continuation) = AsyncStream<Int32>.makeStream()
+        self.stream = stream
+        sources = signals.map { number in
+            signal(number, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
+            source.setEventHandler { continuation.yield(number) }
+            source.resume()
+            return source
+        }
+    }
+
+    func next() async -> Int32 {
+        var iterator = stream.makeAsyncIterator()
+        return await iterator.next() ?? SIGTERM
+    }
+}
