@@ -71,6 +71,7 @@ let package = Package(
             dependencies: [
                 "FulcrumAllocator", "FulcrumClient", "FulcrumCore", "FulcrumLedger", "FulcrumService", "FulcrumSolver",
                 "FulcrumWire", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "NIOCore", package: "swift-nio"),
             ]
         ),
         .executableTarget(
@@ -86,6 +87,15 @@ let package = Package(
         .testTarget(name: "FulcrumCoreTests", dependencies: ["FulcrumCore"]),
         .testTarget(name: "FulcrumStorageTests", dependencies: ["FulcrumStorage"]),
         .testTarget(name: "FulcrumLedgerTests", dependencies: ["FulcrumLedger", "FulcrumStorage", "FulcrumTestSupport", "fulcrum"]),
+        .testTarget(
+            name: "FulcrumServerTests",
+            dependencies: [
+                "FulcrumClient", "FulcrumCore", "FulcrumLedger", "FulcrumServer", "FulcrumService", "FulcrumSolver",
+                "FulcrumTestSupport", "FulcrumWire", "fulcrum", "fulcrumd",
+                .product(name: "Logging", package: "swift-log"), .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+            ]
+        ),
         .testTarget(name: "FulcrumSolverTests", dependencies: ["CGLPK", "CGLPKShim", "FulcrumSolver", "FulcrumTestSupport", "fulcrum"]),
     ]
 )

@@ -63,19 +63,15 @@ public final class FulcrumClient: Sendable {
 
     /// Sends one request and waits for its answer's payload.
     public func call(_ opcode: Opcode, payload: ByteBuffer) async throws(FulcrumError) -> ByteBuffer {
-        let promise = channel.eventLoop.makePromise(of: ByteBuffer.self)
-        channel.writeAndFlush(PendingCall(opcode: opcode, payload: payload, promise: promise), promise: nil)
-        return try await Self.answer(promise.futureResult)
+        let answer = send(opcode, payload)
+        channel.flush()
+        return try await Self.answer(answer)
     }
 
     /// Sends many requests with one flush and waits for all their answers,
     /// in the order sent (the server may answer them in any order).
     public func pipeline(_ requests: [(opcode: Opcode, payload: ByteBuffer)]) async -> [Result<ByteBuffer, FulcrumError>] {
-        let futures = requests.map { request in
-            let promise = channel.eventLoop.makePromise(of: ByteBuffer.self)
-            channel.write(PendingCall(opcode: request.opcode, payload: request.payload, promise: promise), promise: nil)
-            return promise.futureResult
-        }
+        let futures = requests.map { send($0.opcode, $0.payload) }
         channel.flush()
         var results: [Result<ByteBuffer, FulcrumError>] = []
         results.reserveCapacity(futures.count)
@@ -94,6 +90,19 @@ public final class FulcrumClient: Sendable {
         _ opcode: Opcode, _ request: some SwiftProtobuf.Message, as: Response.Type = Response.self
     ) async throws(FulcrumError) -> Response {
         try Response(payload: try await call(opcode, payload: request.payload()))
+    }
+
+    /// Writes one request (without flushing); the future is its answer. A
+    /// write that fails (the connection closed) fails the answer too, so
+    /// nobody waits for a request that never left.
+    private func send(_ opcode: Opcode, _ payload: ByteBuffer) -> EventLoopFuture<ByteBuffer> {
+        let answer = channel.eventLoop.makePromise(of: ByteBuffer.self)
+        let written = channel.eventLoop.makePromise(of: Void.self)
+        written.futureResult.whenFailure { error in
+            answer.fail(FulcrumError(.unavailable, "the request was not sent: \(error)"))
+        }
+        channel.write(PendingCall(opcode: opcode, payload: payload, promise: answer), promise: written)
+        return answer.futureResult
     }
 
     private static func answer(_ future: EventLoopFuture<ByteBuffer>) async throws(FulcrumError) -> ByteBuffer {

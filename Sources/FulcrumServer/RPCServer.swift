@@ -76,9 +76,10 @@ public final class RPCServer: Sendable {
     /// Stops accepting connections, answers new requests `unavailable`, waits
     /// (up to `timeoutMilliseconds`) for the requests in flight to be
     /// answered, then closes every connection and the event loops. The
-    /// ledger stays open: its owner closes it after this returns.
+    /// ledger stays open: its owner closes it after this returns. Calls
+    /// after the first return at once.
     public func shutdown(timeoutMilliseconds: Int64 = Limits.drainTimeoutMilliseconds) async {
-        state.draining.store(true, ordering: .relaxed)
+        guard !state.draining.exchange(true, ordering: .relaxed) else { return }
         try? await listener.close()
         let deadline = NIODeadline.now() + .milliseconds(timeoutMilliseconds)
         while state.requestsInFlight.load(ordering: .relaxed) > 0, NIODeadline.now() < deadline {

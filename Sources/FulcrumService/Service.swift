@@ -150,7 +150,7 @@ public final class Service: Sendable {
     }
 
     /// A plan's shipped units as reservation lines, one per (node, SKU).
-    static func reservationLines(_ plan: OptimizeResponse.Plan, order: Order) -> [ReservationLine] {
+    public static func reservationLines(_ plan: OptimizeResponse.Plan, order: Order) -> [ReservationLine] {
         let skuOfLine = Dictionary(uniqueKeysWithValues: order.lines.map { ($0.id, $0.sku) })
         var units: [PositionKey: Int64] = [:]
         for shipment in plan.shipments {

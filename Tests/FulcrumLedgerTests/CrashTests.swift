@@ -4,35 +4,6 @@ import FulcrumCore
 import Testing
 @testable import FulcrumLedger
 
-/// Collects a child's standard output on a thread of its own.
-private final class OutputCollector: @unchecked Sendable {
-    private let lock = NSLock()
-    private var data = Data()
-    private let finished = DispatchSemaphore(value: 0)
-
-    init(_ handle: FileHandle) {
-        Thread { [self] in
-            while true {
-                let chunk = handle.availableData
-                if chunk.isEmpty { break }
-                lock.withLock { data.append(chunk) }
-            }
-            finished.signal()
-        }.start()
-    }
-
-    var lineCount: Int { lock.withLock { data.reduce(0) { $0 + ($1 == 10 ? 1 : 0) } } }
-
-    /// Complete lines only: a line cut by the kill has no newline and is dropped.
-    func completeLines() -> [String] {
-        finished.wait()
-        let text = lock.withLock { String(decoding: data, as: UTF8.self) }
-        var lines = text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
-        lines.removeLast()
-        return lines
-    }
-}
-
 @Suite struct CrashTests {
     /// A child applies commands as fast as it can and prints each acknowledged
     /// one; SIGKILL at a seeded random moment; on reopen every acknowledged

@@ -36,3 +36,80 @@ public func run(_ executable: String, _ arguments: [String], input: Data? = nil)
     process.waitUntilExit()
     return (process.terminationStatus, text)
 }
+
+/// Collects a child's standard output on a thread of its own.
+public final class OutputCollector: @unchecked Sendable {
+    private let lock = NSLock()
+    private var data = Data()
+    private let finished = DispatchSemaphore(value: 0)
+
+    public init(_ handle: FileHandle) {
+        Thread { [self] in
+            while true {
+                let chunk = handle.availableData
+                if chunk.isEmpty { break }
+                lock.withLock { data.append(chunk) }
+            }
+            finished.signal()
+        }.start()
+    }
+
+    public var lineCount: Int { lock.withLock { data.reduce(0) { $0 + ($1 == 10 ? 1 : 0) } } }
+
+    /// Complete lines only: a line cut by the kill has no newline and is dropped.
+    public func completeLines() -> [String] {
+        finished.wait()
+        let text = lock.withLock { String(decoding: data, as: UTF8.self) }
+        var lines = text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        lines.removeLast()
+        return lines
+    }
+}
+
+/// A fulcrumd child process on a free loopback port.
+public final class ServerProcess {
+    public let process = Process()
+    public let address: String
+    public let output: OutputCollector
+
+    /// Starts `fulcrumd serve --data DIRECTORY --listen 127.0.0.1:0 --json`
+    /// plus `arguments`, and waits for its "listening" line.
+    public init(data: String, arguments: [String] = []) throws {
+        process.executableURL = URL(fileURLWithPath: builtExecutable("fulcrumd"))
+        process.arguments = ["serve", "--data", data, "--listen", "127.0.0.1:0", "--json"] + arguments
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        // The first line is read directly; the collector takes the rest.
+        var line = Data()
+        while true {
+            let byte = try pipe.fileHandleForReading.read(upToCount: 1) ?? Data()
+            guard let first = byte.first else { throw ServerProcessError.exitedEarly }
+            if first == 10 { break }
+            line.append(first)
+        }
+        guard let object = try JSONSerialization.jsonObject(with: line) as? [String: Any],
+            let address = object["listening"] as? String
+        else { throw ServerProcessError.noAddress(String(decoding: line, as: UTF8.self)) }
+        self.address = address
+        output = OutputCollector(pipe.fileHandleForReading)
+    }
+
+    public var port: Int { Int(address.split(separator: ":").last!)! }
+
+    /// Sends `signal` and waits for the process to end.
+    public func stop(_ signal: Int32 = SIGTERM) {
+        kill(process.processIdentifier, signal)
+        process.waitUntilExit()
+    }
+
+    deinit {
+        if process.isRunning { stop(SIGKILL) }
+    }
+}
+
+public enum ServerProcessError: Error {
+    case exitedEarly
+    case noAddress(String)
+}
