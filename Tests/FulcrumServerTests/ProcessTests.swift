@@ -1,0 +1,187 @@
+import Foundation
+import FulcrumClient
+import FulcrumCore
+import FulcrumTestSupport
+import FulcrumWire
+import Synchronization
+import Testing
+
+/// fulcrumd and fulcrum as real processes: races between CLI processes,
+/// kill -9, SIGTERM, and a client in another language.
+@Suite struct ProcessTests {
+    /// Standard output parsed as one JSON object.
+    func object(_ output: String) -> [String: Any] {
+        (try? JSONSerialization.jsonObject(with: Data(output.utf8))) as? [String: Any] ?? [:]
+    }
+
+    func verify(_ data: String) throws {
+        let (status, output) = try run(builtExecutable("fulcrum"), ["verify", "--data", data, "--json"])
+        #expect(status == 0, "verify: \(output)")
+    }
+
+    /// 200 `fulcrum reserve` processes at once for 10 units: exactly 10 win,
+    /// the rest get `insufficient_stock`, ATP is 0 and the ledger refolds.
+    @Test func twoHundredProcessesRaceForTenUnits() async throws {
+        let data = temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: data) }
+        let server = try ServerProcess(data: data)
+        let client = try await FulcrumClient.connect(server.address)
+        _ = try await client.adjust(.with { $0.node = "DC-1"; $0.sku = "HOT"; $0.set = 10 })
+
+        var shoppers: [(Process, Pipe)] = []
+        for index in 0..<200 {
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: builtExecutable("fulcrum"))
+            process.arguments = [
+                "reserve", "--server", server.address, "--order", "SHOPPER-\(index)", "--line", "DC-1:HOT:1", "--json",
+            ]
+            let output = Pipe()
+            process.standardOutput = output
+            process.standardError = FileHandle.nullDevice
+            try process.run()
+            shoppers.append((process, output))
+        }
+        var winners: [String] = []
+        var refusals: [String: Int] = [:]
+        for (index, (process, output)) in shoppers.enumerated() {
+            let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            process.waitUntilExit()
+            if process.terminationStatus == 0 {
+                #expect(object(text)["state"] as? String == "reserved", "\(text)")
+                winners.append("SHOPPER-\(index)")
+            } else {
+                let code = (object(text)["error"] as? [String: Any])?["code"] as? String ?? text
+                refusals[code, default: 0] += 1
+            }
+        }
+        #expect(winners.count == 10)
+        #expect(refusals == ["insufficient_stock": 190])
+        #expect(try await client.atp(.with { $0.sku = "HOT"; $0.node = "DC-1" }).available == 0)
+        for order in winners { #expect(try await client.reservation(order: order).lines.first?.quantity == 1) }
+        await client.close()
+        server.stop()
+        #expect(server.process.terminationStatus == 0)
+        try verify(data)
+    }
+
+    /// Reservations acknowledged before a kill -9 of fulcrumd are all there
+    /// after a restart on the same directory, and the ledger refolds.
+    @Test func acknowledgedReservationsSurviveKill9() async throws {
+        let data = temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: data) }
+        for round in 0..<2 {
+            let server = try ServerProcess(data: data)
+            let setup = try await FulcrumClient.connect(server.address)
+            _ = try await setup.adjust(.with { $0.node = "DC-1"; $0.sku = "S"; $0.delta = 1_000_000 })
+            let acknowledged = Acknowledged()
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for worker in 0..<8 {
+                    let client = try await FulcrumClient.connect(server.address)
+                    group.addTask {
+                        var sequence = 0
+                        while true {
+                            let order = "R\(round)-W\(worker)-\(sequence)"
+                            sequence += 1
+                            do {
+                                _ = try await client.reserve(.with {
+                                    $0.order = order
+                                    $0.lines = [.with { $0.node = "DC-1"; $0.sku = "S"; $0.quantity = 1 }]
+                                })
+                            } catch {
+                                break  // the server died: this reservation was not acknowledged
+                            }
+                            acknowledged.append(order)
+                        }
+                        await client.close()
+                    }
+                }
+                while acknowledged.orders.count < 400 { try await Task.sleep(for: .milliseconds(5)) }
+                server.stop(SIGKILL)
+                try await group.waitForAll()
+            }
+            await setup.close()
+
+            let restarted = try ServerProcess(data: data)
+            let client = try await FulcrumClient.connect(restarted.address)
+            let orders = acknowledged.orders
+            for order in orders { #expect(try await client.reservation(order: order).state == "reserved", "\(order)") }
+            let position = try await client.atp(.with { $0.sku = "S"; $0.node = "DC-1" })
+            #expect(position.available <= Int64(1_000_000 * (round + 1)) - Int64(orders.count))
+            await client.close()
+            restarted.stop()
+            #expect(restarted.process.terminationStatus == 0)
+            try verify(data)
+        }
+    }
+
+    /// SIGTERM: requests in flight are answered (or `unavailable`), the
+    /// process says "stopped" and exits 0, and every acknowledged
+    /// reservation is on disk.
+    @Test func sigtermDrainsAndClosesCleanly() async throws {
+        let data = temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: data) }
+        let server = try ServerProcess(data: data)
+        let client = try await FulcrumClient.connect(server.address)
+        _ = try await client.adjust(.with { $0.node = "DC-1"; $0.sku = "S"; $0.set = 100_000 })
+        let requests = (0..<5_000).map { index in
+            (opcode: Opcode.reserve, payload: Fulcrum_V1_ReserveRequest.with {
+                $0.order = "T\(index)"
+                $0.lines = [.with { $0.node = "DC-1"; $0.sku = "S"; $0.quantity = 1 }]
+            }.payload())
+        }
+        async let answers = client.pipeline(requests)
+        try await Task.sleep(for: .milliseconds(20))
+        kill(server.process.processIdentifier, SIGTERM)
+        let acknowledged = await answers.enumerated().compactMap { index, answer -> String? in
+            if case .success = answer { return "T\(index)" }
+            return nil
+        }
+        server.process.waitUntilExit()
+        #expect(server.process.terminationStatus == 0)
+        #expect(server.output.completeLines().contains { object($0)["stopped"] != nil })
+        await client.close()
+
+        let restarted = try ServerProcess(data: data)
+        let check = try await FulcrumClient.connect(restarted.address)
+        for order in acknowledged { #expect(try await check.reservation(order: order).state == "reserved", "\(order)") }
+        await check.close()
+        restarted.stop()
+        try verify(data)
+    }
+
+    /// The Python client written from docs/protocol.md alone performs ATP
+    /// and Reserve (and gets a typed error) against a running fulcrumd.
+    @Test func pythonClientFromTheProtocolDocument() async throws {
+        let data = temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: data) }
+        let server = try ServerProcess(data: data)
+        let client = try await FulcrumClient.connect(server.address)
+        _ = try await client.adjust(.with { $0.node = "DC-EAST"; $0.sku = "TEE-M"; $0.set = 3 })
+        let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("python/minimal_client.py").path
+        func python(_ arguments: String...) throws -> (status: Int32, object: [String: Any]) {
+            let (status, output) = try run("/usr/bin/env", ["python3", script, server.address] + arguments)
+            return (status, object(output))
+        }
+
+        let before = try python("atp", "TEE-M")
+        #expect(before.status == 0 && before.object["available"] as? Int == 3, "\(before)")
+        let reserved = try python("reserve", "PY-1", "DC-EAST", "TEE-M", "2")
+        #expect(reserved.status == 0 && reserved.object["state"] as? String == "reserved", "\(reserved)")
+        let short = try python("reserve", "PY-2", "DC-EAST", "TEE-M", "2")
+        let error = short.object["error"] as? [String: Any]
+        #expect(short.status == 1 && error?["code"] as? String == "insufficient_stock", "\(short)")
+        #expect(error?["path"] as? String == "lines[0].quantity")
+        let after = try python("atp", "TEE-M")
+        #expect(after.object["available"] as? Int == 1, "\(after)")
+        #expect(try await client.reservation(order: "PY-1").lines.map(\.quantity) == [2])
+        await client.close()
+        server.stop()
+    }
+}
+
+/// Orders whose reservation the server acknowledged, appended from many tasks.
+final class Acknowledged: Sendable {
+    private let list = Mutex<[String]>([])
+    func append(_ order: String) { list.withLock { $0.append(order) } }
+    var orders: [String] { list.withLock { $0 } }
+}
