@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
-# Installs the Debian packages Fulcrum builds and tests against, only when missing.
+# Installs the Debian packages Fulcrum builds and tests against, only when missing,
+# plus any packages named as arguments (e.g. `scripts/setup.sh redis-server`).
 # Idempotent: a second run installs nothing and never calls `apt-get update`.
 set -euo pipefail
 
-packages=(libglpk-dev glpk-utils liblmdb-dev libjemalloc-dev pkg-config python3)
+packages=(libglpk-dev glpk-utils liblmdb-dev libjemalloc-dev pkg-config python3 "$@")
 missing=()
 for package in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q 'install ok installed' || missing+=("$package")
