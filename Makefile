@@ -2,18 +2,26 @@
 SWIFT ?= swift
 DATA ?= ./data
 
-.PHONY: setup build run test stress benchmarks compare clean proto
+.PHONY: setup build run demo test stress benchmarks compare bench-server compare-servers clean proto
 
 setup:
 	@bash scripts/setup.sh
 
 build: setup
+	$(SWIFT) build -c release --product fulcrumd
 	$(SWIFT) build -c release --product fulcrum
 
-# Sets up, builds, and runs the main job: the ledger demo on an embedded data directory.
+LISTEN ?= 127.0.0.1:7400
+
+# Sets up, builds, and runs the main job: fulcrumd on an embedded LMDB data
+# directory, with demo network and stock the first time. Ctrl-C drains and stops it.
 run: build
-	.build/release/fulcrum demo --data $(DATA)
-	.build/release/fulcrum verify --data $(DATA)
+	.build/release/fulcrumd serve --data $(DATA) --listen $(LISTEN) --demo
+
+# The ledger's guided tour (no server): stock, ATP, a race, a life cycle, a refold.
+demo: build
+	.build/release/fulcrum demo --data ./demo-data
+	.build/release/fulcrum verify --data ./demo-data
 
 # Sets up and runs the whole test suite.
 test: setup
@@ -30,6 +38,14 @@ benchmarks: setup
 # Strategies side by side, and Fulcrum beside glpsol, on one generated stream.
 compare: build
 	python3 scripts/compare-solvers.py --count 300
+
+# fulcrumd under load: ATP, reserve, optimize-and-reserve (fulcrum bench).
+bench-server: setup
+	bash scripts/bench-server.sh
+
+# Durable 2-line reservations: Fulcrum beside PostgreSQL 15 and Redis 7 (installs both).
+compare-servers: setup
+	bash scripts/compare-reservations.sh
 
 clean:
 	rm -rf .build Benchmarks/.build

@@ -18,9 +18,18 @@ final class ClientHandler: ChannelDuplexHandler {
 
     private var nextRequestID: UInt32 = 1
     private var pending: [UInt32: EventLoopPromise<ByteBuffer>] = [:]
+    /// Why the server refused the connection (an error frame with request id
+    /// 0), which may arrive before the first request is even written: later
+    /// requests fail with it rather than with a bare "connection closed".
+    private var refusal: FulcrumError?
 
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
         let call = unwrapOutboundIn(data)
+        if let refusal {
+            call.promise.fail(refusal)
+            promise?.succeed()
+            return
+        }
         let requestID = nextRequestID
         nextRequestID &+= 1
         if nextRequestID == 0 { nextRequestID = 1 }
@@ -34,7 +43,9 @@ final class ClientHandler: ChannelDuplexHandler {
         guard let promise = pending.removeValue(forKey: frame.requestID) else {
             if frame.requestID == 0, frame.flags.contains(.error) {
                 // The server refused the connection itself (too many connections).
-                failAll(error(of: frame))
+                let refusal = error(of: frame)
+                self.refusal = refusal
+                failAll(refusal)
             }
             return
         }
@@ -46,7 +57,7 @@ final class ClientHandler: ChannelDuplexHandler {
     }
 
     func channelInactive(context: ChannelHandlerContext) {
-        failAll(FulcrumError(.unavailable, "the connection to the server closed"))
+        failAll(refusal ?? FulcrumError(.unavailable, "the connection to the server closed"))
         context.fireChannelInactive()
     }
 

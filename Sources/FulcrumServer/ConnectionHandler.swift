@@ -160,8 +160,20 @@ final class ConnectionHandler: ChannelInboundHandler {
             opcode: frame?.opcode ?? .hello, requestID: frame?.requestID ?? 0, flags: [.response, .error],
             payload: error.wire.payload())
         let channel = context.channel
-        context.writeAndFlush(wrapOutboundOut(answer)).whenComplete { _ in channel.close(promise: nil) }
+        context.writeAndFlush(wrapOutboundOut(answer)).whenComplete { _ in
+            // Half-close first: closing with the client's frames unread would
+            // reset the connection, and a reset can discard this answer before
+            // the client reads it. The client closes on reading it; a client
+            // that does not is closed after a grace period.
+            let closed = channel.eventLoop.makePromise(of: Void.self)
+            closed.futureResult.whenFailure { _ in channel.close(promise: nil) }
+            channel.close(mode: .output, promise: closed)
+            channel.eventLoop.scheduleTask(in: .milliseconds(Self.refusalGraceMilliseconds)) { channel.close(promise: nil) }
+        }
     }
+
+    /// How long a refused connection may stay half-open for its client to read why.
+    static let refusalGraceMilliseconds: Int64 = 2_000
 
     /// Compares tokens without an early exit that would leak a prefix's length by timing.
     static func equalInConstantTime(_ a: String, _ b: String) -> Bool {

@@ -174,7 +174,7 @@ struct Router: Sendable {
                 let options = try Self.options(
                     strategy: request.strategy, timeLimitMilliseconds: request.timeLimitMilliseconds,
                     explain: request.explain)
-                let problem = try OptimizeRequest.decode(json: request.requestJson)
+                let problem = try service.decodeOptimizeRequest(json: request.requestJson)
                 let response = try service.optimize(problem, options: options)
                 responder.succeed(Fulcrum_V1_OptimizeResponse.with { $0.responseJson = response.json() })
             } catch {
@@ -189,7 +189,7 @@ struct Router: Sendable {
             do throws(FulcrumError) {
                 let options = try Self.options(
                     strategy: request.strategy, timeLimitMilliseconds: request.timeLimitMilliseconds, explain: false)
-                let problem = try OptimizeRequest.decode(json: request.requestJson)
+                let problem = try service.decodeOptimizeRequest(json: request.requestJson)
                 let ttlSeconds = request.ttlSeconds == 0 ? ReserveRequest.defaultTTLSeconds : request.ttlSeconds
                 let result = try await service.optimizeAndReserve(problem, options: options, ttlSeconds: ttlSeconds)
                 responder.succeed(Fulcrum_V1_OptimizeAndReserveResponse.with {

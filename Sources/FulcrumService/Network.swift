@@ -10,8 +10,16 @@ public struct Network: Sendable, Hashable {
         self.nodes = nodes
     }
 
-    private struct File: Decodable {
+    private struct File: Codable {
         var nodes: [Node]
+    }
+
+    /// The network file's JSON, one line with sorted keys.
+    public func json() -> Data {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        // Nodes are validated values (finite coordinates): encoding cannot fail.
+        return try! encoder.encode(File(nodes: nodes))
     }
 
     /// A network file: `{"nodes": [...]}` with optimize-v1 node objects, e.g.

@@ -1,3 +1,4 @@
+import Foundation
 import FulcrumCore
 import FulcrumLedger
 import FulcrumSolver
@@ -87,6 +88,12 @@ public final class Service: Sendable {
     }
 
     // MARK: Solving
+
+    /// An optimize-v1 request; one without `nodes` ships from the server's
+    /// network (`--network` or `--demo`).
+    public func decodeOptimizeRequest(json: Data) throws(FulcrumError) -> OptimizeRequest {
+        try OptimizeRequest.decode(json: json, defaultNodes: network.nodes.isEmpty ? nil : network.nodes)
+    }
 
     /// Solves an optimize-v1 request; without `inventory`, against the
     /// ledger's available-to-promise at the request's nodes.

@@ -6,17 +6,29 @@ extension OptimizeRequest {
     /// `invalid_json`; values out of range `invalid_argument`; repeated ids
     /// `duplicate_id`; names of undefined nodes `unknown_reference`; each with
     /// the field path (`orders[0].lines[1].qty`).
-    public static func decode(json: Data) throws(FulcrumError) -> OptimizeRequest {
-        let request = try decodeJSON(OptimizeRequest.self, from: json)
+    ///
+    /// `defaultNodes`: the nodes of a request that has no `nodes` field (a
+    /// server that knows its network spares clients sending it, and itself
+    /// decoding it, on every request).
+    public static func decode(json: Data, defaultNodes: [Node]? = nil) throws(FulcrumError) -> OptimizeRequest {
+        var userInfo: [CodingUserInfoKey: any Sendable] = [:]
+        if let defaultNodes { userInfo[Self.defaultNodesKey] = defaultNodes }
+        let request = try decodeJSON(OptimizeRequest.self, from: json, userInfo: userInfo)
         try request.validate()
         return request
     }
+
+    static let defaultNodesKey = CodingUserInfoKey(rawValue: "fulcrum.defaultNodes")!
 }
 
 /// JSON decoding with Foundation's errors turned into `invalid_json` at the field's path.
-func decodeJSON<T: Decodable>(_ type: T.Type, from json: Data) throws(FulcrumError) -> T {
+func decodeJSON<T: Decodable>(
+    _ type: T.Type, from json: Data, userInfo: [CodingUserInfoKey: any Sendable] = [:]
+) throws(FulcrumError) -> T {
     do {
-        return try JSONDecoder().decode(type, from: json)
+        let decoder = JSONDecoder()
+        decoder.userInfo = userInfo
+        return try decoder.decode(type, from: json)
     } catch let error as DecodingError {
         throw FulcrumError(decoding: error)
     } catch {
@@ -93,7 +105,11 @@ extension OptimizeRequest: Decodable {
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: Keys.self)
         orders = try c.decode([Order].self, forKey: .orders)
-        nodes = try c.decode([Node].self, forKey: .nodes)
+        if !c.contains(.nodes), let defaults = decoder.userInfo[Self.defaultNodesKey] as? [Node] {
+            nodes = defaults
+        } else {
+            nodes = try c.decode([Node].self, forKey: .nodes)
+        }
         skus = try c.decodeIfPresent([SKU].self, forKey: .skus) ?? []
         inventory = try c.decodeIfPresent([Stock].self, forKey: .inventory)
         rates = try c.decodeIfPresent(Rates.self, forKey: .rates) ?? Rates()

@@ -10,7 +10,8 @@ extension OptimizeRequest: Encodable {
     public func encode(to encoder: any Encoder) throws {
         var c = encoder.container(keyedBy: Keys.self)
         try c.encode(orders, forKey: .orders)
-        try c.encode(nodes, forKey: .nodes)
+        // Without nodes, the field is left out: a server with a network fills it in.
+        if !nodes.isEmpty { try c.encode(nodes, forKey: .nodes) }
         if !skus.isEmpty { try c.encode(skus, forKey: .skus) }
         try c.encodeIfPresent(inventory, forKey: .inventory)
         try c.encode(rates, forKey: .rates)

@@ -5,6 +5,7 @@ import FulcrumCore
 import FulcrumSolver
 import FulcrumWire
 import NIOCore
+import Synchronization
 
 /// `fulcrum bench --server H:P --op atp|reserve|optimize-and-reserve --clients N --duration S`:
 /// a closed-loop load generator. Each client is one connection; with
@@ -24,6 +25,11 @@ struct Bench: AsyncParsableCommand {
     @Option(help: "Seconds to run.") var duration = 10.0
     @Option(help: "Requests each client keeps in flight.") var pipeline = 1
     @Option(help: "Seed of the generated stock and orders.") var seed: UInt64 = 7
+    @Flag(help: """
+        optimize-and-reserve: send orders without nodes; the server ships from its own network, \
+        started with --network from `fulcrum generate --network --seed S` (the same seed).
+        """)
+    var serverNetwork = false
 
     /// The bench's own stock: large enough that nothing runs out.
     static let benchNodes = (0..<10).map { "BENCH-N\($0)" }
@@ -42,13 +48,15 @@ struct Bench: AsyncParsableCommand {
             let workload = try await prepare(setup)
             await setup.close()
             let run = "\(UInt64(Date().timeIntervalSince1970 * 1000))"
+            let orders = OrderNumbers()
             let started = ContinuousClock.now
             let deadline = started + .milliseconds(Int64(duration * 1000))
             let tallies = try await withThrowingTaskGroup(of: Tally.self) { group in
                 for index in 0..<clients {
                     let client = try await server.connect()
                     group.addTask {
-                        let tally = await drive(client, workload: workload, client: index, run: run, until: deadline)
+                        let tally = await drive(
+                            client, workload: workload, client: index, orders: orders, run: run, until: deadline)
                         await client.close()
                         return tally
                     }
@@ -94,6 +102,7 @@ struct Bench: AsyncParsableCommand {
             let orders = (0..<64).map { index in
                 var request = synthetic.request(orderCount: 1, linesPerOrder: 5, firstOrder: index)
                 request.inventory = nil
+                if serverNetwork { request.nodes = [] }
                 return request
             }
             return Workload(optimize: orders)
@@ -110,16 +119,15 @@ struct Bench: AsyncParsableCommand {
         }
     }
 
-    private func drive(_ client: FulcrumClient, workload: Workload, client index: Int, run: String, until deadline: ContinuousClock.Instant)
-        async -> Tally
-    {
+    private func drive(
+        _ client: FulcrumClient, workload: Workload, client index: Int, orders: OrderNumbers, run: String,
+        until deadline: ContinuousClock.Instant
+    ) async -> Tally {
         var random = SplitMix64(seed: seed &+ UInt64(index) &* 0x9E37_79B9)
         var tally = Tally()
-        var sequence = 0
         while ContinuousClock.now < deadline {
             let requests = (0..<pipeline).map { _ -> (opcode: Opcode, payload: ByteBuffer) in
-                sequence += 1
-                return request(workload, &random, order: "bench-\(run)-\(index)-\(sequence)")
+                request(workload, &random, order: "bench-\(run)-\(orders.next())")
             }
             let sent = ContinuousClock.now
             let results = await client.pipeline(requests)
@@ -186,6 +194,16 @@ struct Bench: AsyncParsableCommand {
                 percentileMilliseconds(0.5), percentileMilliseconds(0.9), percentileMilliseconds(0.99), percentileMilliseconds(1)))
             if let error = tally.firstError { print("first error: \(error)") }
         }
+    }
+}
+
+/// Order numbers shared by all clients, increasing like a shop's: zero-padded
+/// so that byte order is numeric order.
+private final class OrderNumbers: Sendable {
+    private let last = Atomic<Int>(0)
+    func next() -> String {
+        let number = String(last.wrappingAdd(1, ordering: .relaxed).newValue)
+        return String(repeating: "0", count: max(0, 12 - number.count)) + number
     }
 }
 

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import FulcrumService
 import FulcrumSolver
 
 /// `fulcrum generate`: seeded optimize-v1 requests on a synthetic US network,
@@ -13,6 +14,7 @@ struct Generate: ParsableCommand {
     @Option(help: "Lines per order.") var lines = 5
     @Option(help: "Nodes in the network.") var nodes = 100
     @Option(help: "SKUs in the catalogue.") var skus = 200
+    @Flag(help: "Write the network instead ({\"nodes\": [...]}, for fulcrumd serve --network).") var network = false
 
     func validate() throws {
         guard count >= 1, orders >= 1, lines >= 1, nodes >= 1, skus >= lines else {
@@ -22,6 +24,10 @@ struct Generate: ParsableCommand {
 
     func run() {
         var workload = SyntheticWorkload(seed: seed, nodeCount: nodes, skuCount: skus)
+        if network {
+            print(String(decoding: Network(nodes: workload.nodes).json(), as: UTF8.self))
+            return
+        }
         for index in 0..<count {
             let request = workload.request(orderCount: orders, linesPerOrder: lines, firstOrder: index * orders)
             print(String(decoding: request.json(), as: UTF8.self))

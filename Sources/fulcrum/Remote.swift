@@ -235,3 +235,31 @@ struct ATP: AsyncParsableCommand {
         throw FulcrumError(.invalidArgument, "expected YYYY-MM-DD or an ISO 8601 time, got \(text)", path: "on")
     }
 }
+
+/// `fulcrum stats --server H:P`: health and the server's counters.
+struct Stats: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Show a running server's health and counters.")
+    @OptionGroup var server: ServerOptions
+
+    func run() async throws {
+        try await server.run { client throws(FulcrumError) in
+            let health = try await client.health()
+            let stats = try await client.stats()
+            let counters: [(String, UInt64)] = [
+                ("positions", stats.positions), ("reservations", stats.reservations), ("entries", stats.entries),
+                ("receipts", stats.receipts), ("writer_groups", stats.writerGroups),
+                ("writer_commands", stats.writerCommands), ("writer_rejected", stats.writerRejected),
+                ("writer_queue_depth", stats.writerQueueDepth), ("connections", stats.connections),
+                ("requests", stats.requests), ("requests_failed", stats.requestsFailed),
+                ("optimize_retries", stats.optimizeRetries),
+            ]
+            let json = JSON.orderedObject(
+                [("ready", .bool(health.ready)), ("version", .string(health.version)),
+                 ("uptime_ms", .integer(Int64(health.uptimeMilliseconds)))]
+                    + counters.map { ($0.0, JSON.integer(Int64($0.1))) })
+            let text = "fulcrumd \(health.version), \(health.ready ? "ready" : "draining"), up \(health.uptimeMilliseconds / 1000) s\n"
+                + counters.map { "\($0.0): \($0.1)" }.joined(separator: "\n")
+            return (json, text)
+        }
+    }
+}

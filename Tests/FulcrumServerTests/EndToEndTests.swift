@@ -180,6 +180,39 @@ import Testing
         await server.stop()
     }
 
+    /// A request without nodes ships from the server's network (`--network`):
+    /// the same plan as with the nodes spelled out. Without a network, the
+    /// missing field is a typed error.
+    @Test func requestsWithoutNodesUseTheServersNetwork() async throws {
+        var workload = SyntheticWorkload(seed: 12, nodeCount: 25, skuCount: 30)
+        let server = try await TestServer(network: Network(nodes: workload.nodes))
+        let client = try await server.client()
+        _ = try await client.adjustBatch(.with {
+            $0.items = workload.inventory.map { stock in .with { $0.node = stock.node; $0.sku = stock.sku; $0.set = Int64(stock.available) } }
+        })
+        var request = workload.request(orderCount: 1, linesPerOrder: 4)
+        let local = try Optimizer.solve(request)
+        request.inventory = nil
+        request.nodes = []
+        #expect(!String(decoding: request.json(), as: UTF8.self).contains("\"nodes\""))
+        let remote = try await client.optimize(.with { $0.requestJson = request.json() })
+        let decoded = try JSONSerialization.jsonObject(with: remote.responseJson) as! [String: Any]
+        #expect(abs((decoded["objective"] as! Double) - local.objective) < 1e-6)
+        let reserved = try await client.optimizeAndReserve(.with { $0.requestJson = request.json() })
+        #expect(reserved.reservations.first?.lines.map(\.quantity).reduce(0, +)
+            == Service.reservationLines(local.plans[0], order: request.orders[0]).map(\.quantity).reduce(0, +))
+        await client.close()
+        await server.stop()
+
+        let bare = try await TestServer(network: Network(nodes: []))
+        let bareClient = try await bare.client()
+        await expectError(.invalidJSON, path: "nodes") {
+            _ = try await bareClient.optimize(.with { $0.requestJson = request.json() })
+        }
+        await bareClient.close()
+        await bare.stop()
+    }
+
     /// Many requests in flight on one connection, answered by id: durable
     /// writes and instant reads interleave, and reads overtake writes.
     @Test func pipeliningAnswersOutOfOrder() async throws {
