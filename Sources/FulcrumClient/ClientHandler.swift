@@ -1,12 +1,24 @@
 import FulcrumCore
 import FulcrumWire
 import NIOCore
+import Synchronization
 
 /// A request on its way out, with the promise its answer completes.
 struct PendingCall {
     var opcode: Opcode
     var payload: ByteBuffer
     var promise: EventLoopPromise<ByteBuffer>
+}
+
+/// Why the server refused a connection (an error frame with request id 0).
+/// It may arrive, and the connection close, before the first request is
+/// written: requests fail with it rather than with a bare "connection closed".
+final class ConnectionRefusal: Sendable {
+    private let stored = Mutex<FulcrumError?>(nil)
+    var error: FulcrumError? {
+        get { stored.withLock { $0 } }
+        set { stored.withLock { $0 = newValue } }
+    }
 }
 
 /// Numbers outgoing requests and matches answers to them by request id, so
@@ -18,14 +30,15 @@ final class ClientHandler: ChannelDuplexHandler {
 
     private var nextRequestID: UInt32 = 1
     private var pending: [UInt32: EventLoopPromise<ByteBuffer>] = [:]
-    /// Why the server refused the connection (an error frame with request id
-    /// 0), which may arrive before the first request is even written: later
-    /// requests fail with it rather than with a bare "connection closed".
-    private var refusal: FulcrumError?
+    private let refusal: ConnectionRefusal
+
+    init(refusal: ConnectionRefusal) {
+        self.refusal = refusal
+    }
 
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
         let call = unwrapOutboundIn(data)
-        if let refusal {
+        if let refusal = refusal.error {
             call.promise.fail(refusal)
             promise?.succeed()
             return
@@ -44,7 +57,7 @@ final class ClientHandler: ChannelDuplexHandler {
             if frame.requestID == 0, frame.flags.contains(.error) {
                 // The server refused the connection itself (too many connections).
                 let refusal = error(of: frame)
-                self.refusal = refusal
+                self.refusal.error = refusal
                 failAll(refusal)
             }
             return
@@ -57,7 +70,7 @@ final class ClientHandler: ChannelDuplexHandler {
     }
 
     func channelInactive(context: ChannelHandlerContext) {
-        failAll(refusal ?? FulcrumError(.unavailable, "the connection to the server closed"))
+        failAll(refusal.error ?? FulcrumError(.unavailable, "the connection to the server closed"))
         context.fireChannelInactive()
     }
 

@@ -11,9 +11,11 @@ import SwiftProtobuf
 /// the server's typed errors as sent, connection failures as `unavailable`.
 public final class FulcrumClient: Sendable {
     private let channel: any Channel
+    private let refusal: ConnectionRefusal
 
-    private init(channel: any Channel) {
+    private init(channel: any Channel, refusal: ConnectionRefusal) {
         self.channel = channel
+        self.refusal = refusal
     }
 
     /// Connects to `host:port` and says Hello (with `token` when the server needs one).
@@ -21,6 +23,7 @@ public final class FulcrumClient: Sendable {
         host: String, port: Int, token: String? = nil, client: String = "fulcrum-swift",
         payloadBytesMax: Int = Limits.framePayloadBytesMax
     ) async throws(FulcrumError) -> FulcrumClient {
+        let refusal = ConnectionRefusal()
         let bootstrap = ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .channelOption(.socketOption(.tcp_nodelay), value: 1)
             .connectTimeout(.seconds(5))
@@ -29,7 +32,7 @@ public final class FulcrumClient: Sendable {
                     let pipeline = channel.pipeline.syncOperations
                     try pipeline.addHandler(ByteToMessageHandler(FrameDecoder(payloadBytesMax: payloadBytesMax)))
                     try pipeline.addHandler(MessageToByteHandler(FrameEncoder()))
-                    try pipeline.addHandler(ClientHandler())
+                    try pipeline.addHandler(ClientHandler(refusal: refusal))
                 }
             }
         let channel: any Channel
@@ -38,7 +41,7 @@ public final class FulcrumClient: Sendable {
         } catch {
             throw FulcrumError(.unavailable, "cannot connect to \(host):\(port): \(error)", path: "server")
         }
-        let connection = FulcrumClient(channel: channel)
+        let connection = FulcrumClient(channel: channel, refusal: refusal)
         do {
             _ = try await connection.hello(.with {
                 $0.token = token ?? ""
@@ -98,8 +101,8 @@ public final class FulcrumClient: Sendable {
     private func send(_ opcode: Opcode, _ payload: ByteBuffer) -> EventLoopFuture<ByteBuffer> {
         let answer = channel.eventLoop.makePromise(of: ByteBuffer.self)
         let written = channel.eventLoop.makePromise(of: Void.self)
-        written.futureResult.whenFailure { error in
-            answer.fail(FulcrumError(.unavailable, "the request was not sent: \(error)"))
+        written.futureResult.whenFailure { [refusal] error in
+            answer.fail(refusal.error ?? FulcrumError(.unavailable, "the request was not sent: \(error)"))
         }
         channel.write(PendingCall(opcode: opcode, payload: payload, promise: answer), promise: written)
         return answer.futureResult
