@@ -95,7 +95,11 @@ import Testing
                         await client.close()
                     }
                 }
-                while acknowledged.orders.count < 400 { try await Task.sleep(for: .milliseconds(5)) }
+                let deadline = ContinuousClock.now + .seconds(30)
+                while acknowledged.orders.count < 400, ContinuousClock.now < deadline {
+                    try await Task.sleep(for: .milliseconds(5))
+                }
+                #expect(acknowledged.orders.count >= 400)
                 server.stop(SIGKILL)
                 try await group.waitForAll()
             }
