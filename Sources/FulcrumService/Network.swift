@@ -23,7 +23,9 @@ public struct Network: Sendable, Hashable {
     }
 
     /// A network file: `{"nodes": [...]}` with optimize-v1 node objects, e.g.
-    /// the file given to `fulcrumd serve --network`.
+    /// the file given to `fulcrumd serve --network`. Each node is checked as
+    /// in a request, so a bad file stops the server at start, not every
+    /// request later.
     public static func decode(json: Data, path: String) throws(FulcrumError) -> Network {
         let file: File
         do {
@@ -31,10 +33,7 @@ public struct Network: Sendable, Hashable {
         } catch {
             throw FulcrumError(.invalidJSON, "not a network file ({\"nodes\": [...]}): \(error)", path: path)
         }
-        var seen = Set<String>()
-        for (index, node) in file.nodes.enumerated() where !seen.insert(node.id).inserted {
-            throw FulcrumError(.duplicateID, "node \(node.id) appears twice", path: "\(path): nodes[\(index)].id")
-        }
+        _ = try OptimizeRequest.validate(nodes: file.nodes, path: "\(path): nodes")
         return Network(nodes: file.nodes)
     }
 

@@ -8,11 +8,7 @@ extension OptimizeRequest {
         guard orders.count <= Limits.optimizeOrdersMax else {
             throw FulcrumError(.invalidArgument, "\(orders.count) orders; the limit is \(Limits.optimizeOrdersMax)", path: "orders")
         }
-        guard nodes.count <= Limits.optimizeNodesMax else {
-            throw FulcrumError(.invalidArgument, "\(nodes.count) nodes; the limit is \(Limits.optimizeNodesMax)", path: "nodes")
-        }
-        let nodeIDs = try uniqueIDs(nodes.map(\.id), path: "nodes")
-        for (index, node) in nodes.enumerated() { try node.validate(path: "nodes[\(index)]") }
+        let nodeIDs = try Self.validate(nodes: nodes, path: "nodes")
         _ = try uniqueIDs(skus.map(\.id), path: "skus")
         for (index, sku) in skus.enumerated() {
             try check(sku.weightKilograms, path: "skus[\(index)].weight_kg", positive: true)
@@ -24,6 +20,17 @@ extension OptimizeRequest {
         try validateInventory(nodeIDs: nodeIDs)
         try rates.validate()
         try rules.validate(nodeIDs: nodeIDs)
+    }
+
+    /// Checks a list of nodes (count, unique ids, each node's fields) and
+    /// returns their ids; `path` names the list, e.g. "nodes".
+    public static func validate(nodes: [Node], path: String) throws(FulcrumError) -> Set<String> {
+        guard nodes.count <= Limits.optimizeNodesMax else {
+            throw FulcrumError(.invalidArgument, "\(nodes.count) nodes; the limit is \(Limits.optimizeNodesMax)", path: path)
+        }
+        let nodeIDs = try uniqueIDs(nodes.map(\.id), path: path)
+        for (index, node) in nodes.enumerated() { try node.validate(path: "\(path)[\(index)]") }
+        return nodeIDs
     }
 
     private func validateInventory(nodeIDs: Set<String>) throws(FulcrumError) {

@@ -19,6 +19,21 @@ import Testing
         #expect(status == 0, "verify: \(output)")
     }
 
+    /// Starts fulcrumd again on `data`, expects every order reserved (and
+    /// whatever `more` checks), stops it cleanly and refolds the ledger.
+    func restartAndExpectReserved(
+        _ data: String, _ orders: [String], more: (FulcrumClient) async throws -> Void = { _ in }
+    ) async throws {
+        let restarted = try ServerProcess(data: data)
+        let client = try await FulcrumClient.connect(restarted.address)
+        for order in orders { #expect(try await client.reservation(order: order).state == "reserved", "\(order)") }
+        try await more(client)
+        await client.close()
+        restarted.stop()
+        #expect(restarted.process.terminationStatus == 0)
+        try verify(data)
+    }
+
     /// 200 `fulcrum reserve` processes at once for 10 units: exactly 10 win,
     /// the rest get `insufficient_stock`, ATP is 0 and the ledger refolds.
     @Test func twoHundredProcessesRaceForTenUnits() async throws {
@@ -105,16 +120,11 @@ import Testing
             }
             await setup.close()
 
-            let restarted = try ServerProcess(data: data)
-            let client = try await FulcrumClient.connect(restarted.address)
             let orders = acknowledged.orders
-            for order in orders { #expect(try await client.reservation(order: order).state == "reserved", "\(order)") }
-            let position = try await client.atp(.with { $0.sku = "S"; $0.node = "DC-1" })
-            #expect(position.available <= Int64(1_000_000 * (round + 1)) - Int64(orders.count))
-            await client.close()
-            restarted.stop()
-            #expect(restarted.process.terminationStatus == 0)
-            try verify(data)
+            try await restartAndExpectReserved(data, orders) { client in
+                let position = try await client.atp(.with { $0.sku = "S"; $0.node = "DC-1" })
+                #expect(position.available <= Int64(1_000_000 * (round + 1)) - Int64(orders.count))
+            }
         }
     }
 
@@ -145,12 +155,46 @@ import Testing
         #expect(server.output.completeLines().contains { object($0)["stopped"] != nil })
         await client.close()
 
-        let restarted = try ServerProcess(data: data)
-        let check = try await FulcrumClient.connect(restarted.address)
-        for order in acknowledged { #expect(try await check.reservation(order: order).state == "reserved", "\(order)") }
-        await check.close()
-        restarted.stop()
-        try verify(data)
+        try await restartAndExpectReserved(data, acknowledged)
+    }
+
+    /// `fulcrum generate --network` feeds `fulcrumd --network`; the CLI
+    /// optimizes and reserves an order that names no nodes, and `fulcrum
+    /// stats` counts it. A network file with a bad node stops fulcrumd at
+    /// start with a typed error naming the file and the field.
+    @Test func networkFileOptimizeAndStatsFromTheCLI() async throws {
+        let data = temporaryDirectory()
+        let networkFile = data + "-network.json"
+        defer {
+            for path in [data, networkFile, data + "-bad", data + "-bad.json"] { try? FileManager.default.removeItem(atPath: path) }
+        }
+        let fulcrum = builtExecutable("fulcrum")
+        let generated = try run(fulcrum, ["generate", "--network", "--seed", "3", "--nodes", "12", "--skus", "10"])
+        #expect(generated.status == 0)
+        try generated.output.write(toFile: networkFile, atomically: true, encoding: .utf8)
+        let nodes = (object(generated.output)["nodes"] as? [[String: Any]] ?? []).compactMap { $0["id"] as? String }
+        #expect(nodes.count == 12)
+
+        let server = try ServerProcess(data: data, arguments: ["--network", networkFile])
+        let adjusted = try run(fulcrum, ["adjust", "--server", server.address, "--node", nodes[0], "--sku", "SKU-X", "--set", "5", "--json"])
+        #expect(adjusted.status == 0 && object(adjusted.output)["available"] as? Int == 5, "\(adjusted)")
+        let order = #"{"orders":[{"id":"CLI-1","ship_to":{"lat":40,"lon":-75},"lines":[{"id":"1","sku":"SKU-X","qty":2}]}]}"#
+        let reserved = try run(fulcrum, ["optimize", "--server", server.address, "--reserve"], input: Data(order.utf8))
+        let lines = (object(reserved.output)["reservation"] as? [String: Any])?["lines"] as? [[String: Any]]
+        #expect(reserved.status == 0 && lines?.first?["node"] as? String == nodes[0] && lines?.first?["quantity"] as? Int == 2,
+                "\(reserved)")
+        let stats = try run(fulcrum, ["stats", "--server", server.address, "--json"])
+        #expect(stats.status == 0 && object(stats.output)["reservations"] as? Int == 1 && object(stats.output)["ready"] as? Bool == true,
+                "\(stats)")
+        server.stop()
+
+        try #"{"nodes":[{"id":"BAD","lat":123,"lon":0}]}"#.write(toFile: data + "-bad.json", atomically: true, encoding: .utf8)
+        let refused = try run(builtExecutable("fulcrumd"), [
+            "serve", "--data", data + "-bad", "--listen", "127.0.0.1:0", "--network", data + "-bad.json", "--json",
+        ], timeoutSeconds: 30)
+        let error = object(refused.output)["error"] as? [String: Any]
+        #expect(refused.status != 0 && error?["code"] as? String == "invalid_argument", "\(refused)")
+        #expect(error?["path"] as? String == data + "-bad.json: nodes[0].lat")
     }
 
     /// The Python client written from docs/protocol.md alone performs ATP

@@ -19,8 +19,12 @@ public func builtExecutable(_ name: String) -> String {
     return Bundle.main.bundleURL.deletingLastPathComponent().appendingPathComponent(name).path
 }
 
-/// Runs an executable to completion; returns its exit status and standard output.
-public func run(_ executable: String, _ arguments: [String], input: Data? = nil) throws -> (status: Int32, output: String) {
+/// Runs an executable to completion; returns its exit status and standard
+/// output. With `timeoutSeconds`, a process still running then is killed
+/// (SIGKILL), so a test that expects it to exit fails instead of hanging.
+public func run(
+    _ executable: String, _ arguments: [String], input: Data? = nil, timeoutSeconds: Double? = nil
+) throws -> (status: Int32, output: String) {
     let process = Process()
     process.executableURL = URL(fileURLWithPath: executable)
     process.arguments = arguments
@@ -30,6 +34,12 @@ public func run(_ executable: String, _ arguments: [String], input: Data? = nil)
     let stdin = Pipe()
     process.standardInput = stdin
     try process.run()
+    if let timeoutSeconds {
+        let pid = process.processIdentifier
+        DispatchQueue.global().asyncAfter(deadline: .now() + timeoutSeconds) { [process] in
+            if process.isRunning { kill(pid, SIGKILL) }
+        }
+    }
     if let input { stdin.fileHandleForWriting.write(input) }
     try stdin.fileHandleForWriting.close()
     let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
