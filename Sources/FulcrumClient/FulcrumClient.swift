@@ -66,26 +66,20 @@ public final class FulcrumClient: Sendable {
 
     /// Sends one request and waits for its answer's payload.
     public func call(_ opcode: Opcode, payload: ByteBuffer) async throws(FulcrumError) -> ByteBuffer {
-        let answer = send(opcode, payload)
-        channel.flush()
-        return try await Self.answer(answer)
+        do {
+            return try await send([(opcode, payload)])[0].get()
+        } catch {
+            throw Self.fulcrumError(error)
+        }
     }
 
     /// Sends many requests with one flush and waits for all their answers,
     /// in the order sent (the server may answer them in any order).
     public func pipeline(_ requests: [(opcode: Opcode, payload: ByteBuffer)]) async -> [Result<ByteBuffer, FulcrumError>] {
-        let futures = requests.map { send($0.opcode, $0.payload) }
-        channel.flush()
-        var results: [Result<ByteBuffer, FulcrumError>] = []
-        results.reserveCapacity(futures.count)
-        for future in futures {
-            do {
-                results.append(.success(try await Self.answer(future)))
-            } catch {
-                results.append(.failure(error))
-            }
-        }
-        return results
+        let futures = send(requests)
+        // One wait for the whole window instead of one suspension per answer.
+        let results = try! await EventLoopFuture.whenAllComplete(futures, on: channel.eventLoop).get()  // never fails
+        return results.map { $0.mapError(Self.fulcrumError) }
     }
 
     /// Sends a message and decodes the answer as `Response`.
@@ -95,27 +89,32 @@ public final class FulcrumClient: Sendable {
         try Response(payload: try await call(opcode, payload: request.payload()))
     }
 
-    /// Writes one request (without flushing); the future is its answer. A
-    /// write that fails (the connection closed) fails the answer too, so
-    /// nobody waits for a request that never left.
-    private func send(_ opcode: Opcode, _ payload: ByteBuffer) -> EventLoopFuture<ByteBuffer> {
-        let answer = channel.eventLoop.makePromise(of: ByteBuffer.self)
-        let written = channel.eventLoop.makePromise(of: Void.self)
+    /// Writes `requests` and flushes, in one hop to the channel's event
+    /// loop; the futures are their answers. When the writes fail (the
+    /// connection closed), the answers fail too, so nobody waits for a
+    /// request that never left; an answer already given stays as it was.
+    private func send(_ requests: [(opcode: Opcode, payload: ByteBuffer)]) -> [EventLoopFuture<ByteBuffer>] {
+        guard !requests.isEmpty else { return [] }
+        let loop = channel.eventLoop
+        let answers = requests.map { _ in loop.makePromise(of: ByteBuffer.self) }
+        let written = loop.makePromise(of: Void.self)
         written.futureResult.whenFailure { [refusal] error in
-            answer.fail(refusal.error ?? FulcrumError(.unavailable, "the request was not sent: \(error)"))
+            let failure = refusal.error ?? FulcrumError(.unavailable, "the request was not sent: \(error)")
+            for answer in answers { answer.fail(failure) }
         }
-        channel.write(PendingCall(opcode: opcode, payload: payload, promise: answer), promise: written)
-        return answer.futureResult
+        loop.execute { [channel] in
+            for (index, request) in requests.enumerated() {
+                let call = PendingCall(opcode: request.opcode, payload: request.payload, promise: answers[index])
+                // A closed channel fails every write: the last one's promise speaks for the batch.
+                channel.write(call, promise: index == requests.count - 1 ? written : nil)
+            }
+            channel.flush()
+        }
+        return answers.map(\.futureResult)
     }
 
-    private static func answer(_ future: EventLoopFuture<ByteBuffer>) async throws(FulcrumError) -> ByteBuffer {
-        do {
-            return try await future.get()
-        } catch let error as FulcrumError {
-            throw error
-        } catch {
-            throw FulcrumError(.unavailable, "\(error)")
-        }
+    private static func fulcrumError(_ error: any Error) -> FulcrumError {
+        error as? FulcrumError ?? FulcrumError(.unavailable, "\(error)")
     }
 }
 

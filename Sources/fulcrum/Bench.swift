@@ -127,7 +127,7 @@ struct Bench: AsyncParsableCommand {
         var tally = Tally()
         while ContinuousClock.now < deadline {
             let requests = (0..<pipeline).map { _ -> (opcode: Opcode, payload: ByteBuffer) in
-                request(workload, &random, order: "bench-\(run)-\(orders.next())")
+                request(workload, &random, order: { "bench-\(run)-\(orders.next())" })
             }
             let sent = ContinuousClock.now
             let results = await client.pipeline(requests)
@@ -145,7 +145,10 @@ struct Bench: AsyncParsableCommand {
         return tally
     }
 
-    private func request(_ workload: Workload, _ random: inout SplitMix64, order: String) -> (opcode: Opcode, payload: ByteBuffer) {
+    /// One request; `order` numbers an order only for the operations that make one.
+    private func request(_ workload: Workload, _ random: inout SplitMix64, order: () -> String)
+        -> (opcode: Opcode, payload: ByteBuffer)
+    {
         let node = Self.benchNodes[Int(random.next() % UInt64(Self.benchNodes.count))]
         let first = Int(random.next() % UInt64(Self.benchSKUs.count))
         switch op {
@@ -154,7 +157,7 @@ struct Bench: AsyncParsableCommand {
         case .reserve:
             let second = (first + 1 + Int(random.next() % UInt64(Self.benchSKUs.count - 1))) % Self.benchSKUs.count
             let request = Fulcrum_V1_ReserveRequest.with {
-                $0.order = order
+                $0.order = order()
                 $0.ttlSeconds = 60
                 $0.lines = [first, second].map { sku in
                     .with { $0.node = node; $0.sku = Self.benchSKUs[sku]; $0.quantity = 1 }
@@ -163,7 +166,7 @@ struct Bench: AsyncParsableCommand {
             return (.reserve, request.payload())
         case .optimizeAndReserve:
             var template = workload.optimize![Int(random.next() % UInt64(workload.optimize!.count))]
-            template.orders[0].id = order
+            template.orders[0].id = order()
             return (.optimizeAndReserve, Fulcrum_V1_OptimizeAndReserveRequest.with {
                 $0.requestJson = template.json()
                 $0.ttlSeconds = 60

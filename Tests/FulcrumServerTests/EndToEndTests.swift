@@ -219,6 +219,7 @@ import Testing
         let server = try await TestServer()
         let client = try await server.client()
         _ = try await client.adjust(.with { $0.node = "N"; $0.sku = "S"; $0.set = 1_000 })
+        #expect(await client.pipeline([]).isEmpty)
         var requests: [(opcode: Opcode, payload: ByteBuffer)] = []
         for index in 0..<200 {
             if index % 2 == 0 {
