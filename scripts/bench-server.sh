@@ -24,7 +24,7 @@ for _ in $(seq 100); do grep -q listening "$WORK/fulcrumd.out" && break; sleep 0
 ADDRESS=$(python3 -c 'import json,sys; print(json.loads(open(sys.argv[1]).readline())["listening"])' "$WORK/fulcrumd.out")
 
 bench() { "$BIN/fulcrum" bench --server "$ADDRESS" --duration "$SECONDS_EACH" --json "$@"; }
-bench --op atp --clients 4 --pipeline 64
+bench --op atp --clients 4 --pipeline 128
 bench --op reserve --clients 64
 bench --op optimize-and-reserve --clients 16 --server-network --seed 7
 bench --op optimize-and-reserve --clients 16 --seed 7
