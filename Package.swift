@@ -17,6 +17,7 @@ let package = Package(
         .library(name: "FulcrumWire", targets: ["FulcrumWire"]),
         .library(name: "FulcrumServer", targets: ["FulcrumServer"]),
         .library(name: "FulcrumClient", targets: ["FulcrumClient"]),
+        .library(name: "FulcrumReplay", targets: ["FulcrumReplay"]),
         .executable(name: "fulcrum", targets: ["fulcrum"]),
         .executable(name: "fulcrumd", targets: ["fulcrumd"]),
     ],
@@ -25,6 +26,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-protobuf", from: "1.39.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
     ],
     targets: [
         // C libraries from Debian packages, wrapped as system-library targets.
@@ -51,6 +53,13 @@ let package = Package(
             ],
             exclude: ["fulcrum.proto"]
         ),
+        // Scenario replays: scenario files, simulated time, KPI reports.
+        .target(
+            name: "FulcrumReplay",
+            dependencies: [
+                "FulcrumCore", "FulcrumLedger", "FulcrumService", "FulcrumSolver", .product(name: "Yams", package: "Yams"),
+            ]
+        ),
         .target(
             name: "FulcrumServer",
             dependencies: [
@@ -69,8 +78,8 @@ let package = Package(
         .executableTarget(
             name: "fulcrum",
             dependencies: [
-                "FulcrumAllocator", "FulcrumClient", "FulcrumCore", "FulcrumLedger", "FulcrumService", "FulcrumSolver",
-                "FulcrumWire", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                "FulcrumAllocator", "FulcrumClient", "FulcrumCore", "FulcrumLedger", "FulcrumReplay", "FulcrumService",
+                "FulcrumSolver", "FulcrumWire", .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "NIOCore", package: "swift-nio"),
             ]
         ),

@@ -51,6 +51,8 @@ public struct FulcrumError: Error, Hashable, Sendable, CustomStringConvertible {
         public static let unauthenticated = Code(rawValue: "unauthenticated")
         /// The request's operation (opcode) is not one the server knows.
         public static let unknownOperation = Code(rawValue: "unknown_operation")
+        /// A scenario file is not valid (its path says file:line:column and field).
+        public static let invalidScenario = Code(rawValue: "invalid_scenario")
     }
 
     public var code: Code

@@ -1,0 +1,117 @@
+import Foundation
+import FulcrumClient
+import FulcrumCore
+import FulcrumLedger
+import FulcrumReplay
+import FulcrumSolver
+import FulcrumWire
+
+/// Drives a replay through a running fulcrumd over the binary RPC. The
+/// server's clock is the wall clock, so a reservation's simulated expiry is
+/// a release sent at its simulated time.
+final class RemoteReplayEngine: ReplayEngine {
+    private let client: FulcrumClient
+
+    init(client: FulcrumClient) {
+        self.client = client
+    }
+
+    func advance(to time: Timestamp) async throws(FulcrumError) {}
+
+    func setStock(_ positions: [StockPlan.Position]) async throws(FulcrumError) {
+        for window in stride(from: 0, to: positions.count, by: Limits.batchItemsMax) {
+            var batch = Fulcrum_V1_AdjustBatchRequest()
+            batch.items = positions[window..<min(window + Limits.batchItemsMax, positions.count)].map { position in
+                var item = Fulcrum_V1_AdjustRequest()
+                item.node = position.node
+                item.sku = position.sku
+                item.set = Int64(position.onHand)
+                item.reason = "scenario start"
+                return item
+            }
+            for item in try await client.adjustBatch(batch).items {
+                if case .error(let error)? = item.result { throw FulcrumError(wire: error) }
+            }
+        }
+        for position in positions {
+            var request = Fulcrum_V1_SetSafetyStockRequest()
+            request.node = position.node
+            request.sku = position.sku
+            request.quantity = Int64(position.safetyStock)
+            _ = try await client.setSafetyStock(request)
+        }
+    }
+
+    func available(node: String, sku: String) async throws(FulcrumError) -> Int64 {
+        var request = Fulcrum_V1_AtpRequest()
+        request.sku = sku
+        request.node = node
+        return try await client.atp(request).available
+    }
+
+    func adjust(node: String, sku: String, delta: Int64, reason: String) async throws(FulcrumError) {
+        var request = Fulcrum_V1_AdjustRequest()
+        request.node = node
+        request.sku = sku
+        request.delta = delta
+        request.reason = reason
+        _ = try await client.adjust(request)
+    }
+
+    func schedule(_ receipt: ScheduledReceipt) async throws(FulcrumError) {
+        var request = Fulcrum_V1_ScheduleRequest()
+        request.receipt = receipt.receipt
+        request.node = receipt.node
+        request.sku = receipt.sku
+        request.quantity = receipt.quantity
+        request.dueMilliseconds = receipt.due.millisecondsSinceEpoch
+        _ = try await client.schedule(request)
+    }
+
+    func receive(receipt: String) async throws(FulcrumError) {
+        var request = Fulcrum_V1_ReceiveRequest()
+        request.receipt = receipt
+        _ = try await client.receive(request)
+    }
+
+    private struct PlansJSON: Decodable {
+        var plans: [OptimizeResponse.Plan]
+    }
+
+    func optimize(_ request: OptimizeRequest, options: Optimizer.Options) async throws(FulcrumError)
+        -> [OptimizeResponse.Plan]
+    {
+        var message = Fulcrum_V1_OptimizeRequest()
+        message.requestJson = request.json()
+        message.strategy = options.strategy.rawValue
+        message.timeLimitMilliseconds = UInt32(options.timeLimitMilliseconds)
+        let response = try await client.optimize(message)
+        do {
+            return try JSONDecoder().decode(PlansJSON.self, from: response.responseJson).plans
+        } catch {
+            throw FulcrumError(.invalidJSON, "the server's optimize response does not decode: \(error)", path: "response_json")
+        }
+    }
+
+    func reserve(_ request: ReserveRequest) async throws(FulcrumError) {
+        var message = Fulcrum_V1_ReserveRequest()
+        message.order = request.order
+        message.ttlSeconds = request.ttlSeconds
+        message.lines = request.lines.map { line in
+            var wire = Fulcrum_V1_ReservationLine()
+            wire.node = line.node
+            wire.sku = line.sku
+            wire.quantity = line.quantity
+            return wire
+        }
+        _ = try await client.reserve(message)
+    }
+
+    func confirm(order: String) async throws(FulcrumError) { _ = try await client.confirm(order: order) }
+
+    func ship(order: String) async throws(FulcrumError) { _ = try await client.ship(order: order) }
+
+    func expire(orders: [String]) async throws(FulcrumError) {
+        for order in orders { _ = try await client.release(order: order) }
+    }
+}
