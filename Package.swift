@@ -106,6 +106,10 @@ let package = Package(
             ],
             exclude: ["python"]
         ),
+        .testTarget(
+            name: "FulcrumReplayTests",
+            dependencies: ["FulcrumCore", "FulcrumReplay", "FulcrumSolver", "FulcrumTestSupport", "fulcrum", "fulcrumd"]
+        ),
         .testTarget(name: "FulcrumSolverTests", dependencies: ["CGLPK", "CGLPKShim", "FulcrumSolver", "FulcrumTestSupport", "fulcrum"]),
     ]
 )
