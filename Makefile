@@ -2,7 +2,7 @@
 SWIFT ?= swift
 DATA ?= ./data
 
-.PHONY: setup build run demo test stress benchmarks compare bench-server compare-servers clean proto
+.PHONY: setup build run demo test stress benchmarks compare bench-server compare-servers replay replay-peak clean proto
 
 setup:
 	@bash scripts/setup.sh
@@ -23,8 +23,9 @@ demo: build
 	.build/release/fulcrum demo --data ./demo-data
 	.build/release/fulcrum verify --data ./demo-data
 
-# Sets up and runs the whole test suite.
-test: setup
+# Sets up and runs the whole test suite (Chromium checks the replay report's charts).
+test:
+	@bash scripts/setup.sh chromium
 	$(SWIFT) test --parallel --num-workers 2
 
 # A soak of the ledger: 64 concurrent submitters, then a refold.
@@ -46,6 +47,14 @@ bench-server: setup
 # Durable 2-line reservations: Fulcrum beside PostgreSQL 15 and Redis 7 (installs both).
 compare-servers: setup
 	bash scripts/compare-reservations.sh
+
+# The demo scenario with every strategy side by side; reports in replay-reports/demo.
+replay: build
+	.build/release/fulcrum replay scenarios/demo --compare optimal,greedy-nearest,greedy-priority
+
+# The 100,000-order peak week, optimal against nearest-first; reports in replay-reports/peak-week.
+replay-peak: build
+	.build/release/fulcrum replay scenarios/peak-week --compare optimal,greedy-nearest
 
 clean:
 	rm -rf .build Benchmarks/.build

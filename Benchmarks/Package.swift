@@ -3,6 +3,17 @@
 // root never builds the benchmark harness. Run with `make benchmarks`.
 import PackageDescription
 
+/// One benchmark executable over some of Fulcrum's libraries.
+func benchmarkTarget(_ name: String, _ products: [String]) -> Target {
+    .executableTarget(
+        name: name,
+        dependencies: [.product(name: "Benchmark", package: "benchmark")]
+            + products.map { .product(name: $0, package: "Fulcrum") },
+        path: "Benchmarks/\(name)",
+        plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
+    )
+}
+
 let package = Package(
     name: "FulcrumBenchmarks",
     platforms: [.macOS(.v15)],
@@ -11,24 +22,8 @@ let package = Package(
         .package(url: "https://github.com/ordo-one/benchmark", from: "1.38.1", traits: ["MallocInterposer"]),
     ],
     targets: [
-        .executableTarget(
-            name: "LedgerBenchmarks",
-            dependencies: [
-                .product(name: "Benchmark", package: "benchmark"),
-                .product(name: "FulcrumLedger", package: "Fulcrum"),
-                .product(name: "FulcrumStorage", package: "Fulcrum"),
-            ],
-            path: "Benchmarks/LedgerBenchmarks",
-            plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
-        ),
-        .executableTarget(
-            name: "SolverBenchmarks",
-            dependencies: [
-                .product(name: "Benchmark", package: "benchmark"),
-                .product(name: "FulcrumSolver", package: "Fulcrum"),
-            ],
-            path: "Benchmarks/SolverBenchmarks",
-            plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
-        ),
+        benchmarkTarget("LedgerBenchmarks", ["FulcrumLedger", "FulcrumStorage"]),
+        benchmarkTarget("SolverBenchmarks", ["FulcrumSolver"]),
+        benchmarkTarget("ReplayBenchmarks", ["FulcrumReplay", "FulcrumSolver"]),
     ]
 )
