@@ -71,6 +71,19 @@ public struct ExpandedScenario: Sendable {
             }
         }
         for position in scenario.stock.positions { put(position) }
+        // Positions that only supply events touch start at zero, explicitly:
+        // a replay on a server's ledger that held them before starts clean.
+        for event in scenario.supply {
+            let touched: [(String, String)] =
+                switch event.kind {
+                case .receipt(let node, let sku, _): [(node, sku)]
+                case .transfer(let from, let to, let sku, _, _): [(from, sku), (to, sku)]
+                case .nodeEnabled: []
+                }
+            for (node, sku) in touched where positions[PositionKey(node: node, sku: sku)] == nil {
+                put(.init(node: node, sku: sku, onHand: 0, safetyStock: 0))
+            }
+        }
         return order.map { positions[$0]! }
     }
 

@@ -14,9 +14,9 @@ import Testing
         try JSONSerialization.jsonObject(with: Data(text.utf8)) as! [String: Any]
     }
 
-    @Test func writesTheReportsAndTheirChartsShowInABrowser() throws {
+    @Test func writesTheReportsAndTheirChartsShowInABrowser() async throws {
         let out = temporaryDirectory()
-        let (status, output) = try run(
+        let (status, output) = try await runDetached(
             Self.fulcrum, ["replay", Self.demo, "--compare", "optimal,greedy-nearest", "--out", out, "--json", "--quiet"],
             timeoutSeconds: 300)
         #expect(status == 0)
@@ -32,7 +32,7 @@ import Testing
 
         // Headless Chromium renders the page; the screenshot must show every chart.
         let checker = Self.repository + "/scripts/check-report.py"
-        let (checked, summary) = try run("/usr/bin/env", ["python3", checker, out], timeoutSeconds: 180)
+        let (checked, summary) = try await runDetached("/usr/bin/env", ["python3", checker, out], timeoutSeconds: 180)
         #expect(checked == 0, "\(summary)")
         #expect(try json(summary)["ok"] as? Bool == true)
 
@@ -41,17 +41,17 @@ import Testing
         let stripped = html.replacingOccurrences(of: "<svg[^§]*?</svg>", with: "", options: .regularExpression)
         #expect(stripped != html)
         try stripped.write(toFile: out + "/report.html", atomically: true, encoding: .utf8)
-        let (failed, _) = try run("/usr/bin/env", ["python3", checker, out], timeoutSeconds: 180)
+        let (failed, _) = try await runDetached("/usr/bin/env", ["python3", checker, out], timeoutSeconds: 180)
         #expect(failed == 1)
     }
 
     /// Replaying through fulcrumd gives the KPIs of the embedded replay.
-    @Test func aServerReplayMatchesTheEmbeddedOne() throws {
+    @Test func aServerReplayMatchesTheEmbeddedOne() async throws {
         let server = try ServerProcess(data: temporaryDirectory())
         defer { server.stop() }
-        let embedded = try run(
+        let embedded = try await runDetached(
             Self.fulcrum, ["replay", Self.demo, "--out", temporaryDirectory(), "--json", "--quiet"], timeoutSeconds: 300)
-        let remote = try run(
+        let remote = try await runDetached(
             Self.fulcrum, ["replay", Self.demo, "--server", server.address, "--out", temporaryDirectory(), "--json", "--quiet"],
             timeoutSeconds: 600)
         #expect(embedded.status == 0 && remote.status == 0)
@@ -63,12 +63,12 @@ import Testing
         #expect(local["ledger_verified"] as? Bool == true)
     }
 
-    @Test func aBadScenarioIsAnErrorNamingTheFileAndLine() throws {
+    @Test func aBadScenarioIsAnErrorNamingTheFileAndLine() async throws {
         let directory = temporaryDirectory()
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         try "version: 1\nname: x\nstart: \"2026-01-01\"\ndays: 0\n".write(
             toFile: directory + "/scenario.yaml", atomically: true, encoding: .utf8)
-        let (status, output) = try run(Self.fulcrum, ["replay", directory, "--json", "--quiet"], timeoutSeconds: 60)
+        let (status, output) = try await runDetached(Self.fulcrum, ["replay", directory, "--json", "--quiet"], timeoutSeconds: 60)
         #expect(status != 0)
         let error = try json(output)["error"] as! [String: Any]
         #expect(error["code"] as? String == "invalid_scenario")

@@ -156,6 +156,17 @@ import Testing
         }
     }
 
+    /// A server's ledger may hold a position from an earlier run: every
+    /// position a supply event touches is set, at zero when not stocked.
+    @Test func positionsTouchedOnlyBySupplyStartAtZero() throws {
+        let yaml = Scenarios.tiny(
+            stock: "    - {node: A, sku: X, on_hand: 2}",
+            supply: "\n  - {type: receipt, day: 0, node: B, sku: X, quantity: 5}",
+            orders: Scenarios.order("O1", day: 0, time: "04:00", quantity: 1))
+        let expanded = ExpandedScenario(try Scenario.parse(yaml: yaml, file: "t.yaml"))
+        #expect(expanded.positions.map { "\($0.node)/\($0.sku)=\($0.onHand)" } == ["A/X=2", "B/X=0"])
+    }
+
     @Test func explicitOrdersAreCheckedAgainstTheScenario() {
         let yaml = Scenarios.tiny(
             stock: "    - {node: A, sku: X, on_hand: 1}",
