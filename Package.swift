@@ -2,7 +2,8 @@
 // Fulcrum: fulfillment optimization and inventory server.
 // Arrows point one way: FulcrumCore <- FulcrumStorage <- FulcrumLedger <- FulcrumService;
 // FulcrumCore <- FulcrumSolver <- FulcrumService <- FulcrumServer <- fulcrumd;
-// FulcrumCore <- FulcrumWire (frames + protobuf) <- FulcrumServer, FulcrumClient <- fulcrum.
+// FulcrumCore <- FulcrumWire (frames + protobuf) <- FulcrumServer, FulcrumClient <- fulcrum;
+// FulcrumService <- FulcrumReplay (scenarios, simulated time, reports) <- fulcrum.
 import PackageDescription
 
 let package = Package(

@@ -123,6 +123,8 @@ extension ReplayReport {
         for (index, result) in strategies.enumerated() {
             body += "<h2>Node utilisation: \(HTML.escape(result.strategy))</h2>"
             body += Chart.heatMap(id: "utilisation-\(index)", columns: dates, rows: result.nodes)
+            body += "<p class=\"meta\">Units sent per day against the node's daily capacity: white idle, dark red full "
+                + "(a node without a capacity: against the busiest node-day). Hover a cell for its value.</p>"
         }
         body += "<h2>Optimize latency (µs, wall clock)</h2>"
         body += Chart.histogram(id: "latency", strategies: strategies, colors: series.map(\.color))
