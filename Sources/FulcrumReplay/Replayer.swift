@@ -308,17 +308,14 @@ private struct Run {
 }
 
 extension ReplayKPIs {
+    /// The counts summed (the ratios are set again by `finish()`).
+    private static let counts: [WritableKeyPath<ReplayKPIs, Int> & Sendable] = [
+        \.orders, \.ordersShipped, \.ordersNotShippable, \.ordersSplit, \.ordersAbandoned, \.unitsOrdered,
+        \.unitsPromised, \.unitsBackordered, \.unitsShipped, \.shipments,
+    ]
+
     mutating func add(_ other: ReplayKPIs) {
-        orders += other.orders
-        ordersShipped += other.ordersShipped
-        ordersNotShippable += other.ordersNotShippable
-        ordersSplit += other.ordersSplit
-        ordersAbandoned += other.ordersAbandoned
-        unitsOrdered += other.unitsOrdered
-        unitsPromised += other.unitsPromised
-        unitsBackordered += other.unitsBackordered
-        unitsShipped += other.unitsShipped
-        shipments += other.shipments
+        for count in Self.counts { self[keyPath: count] += other[keyPath: count] }
         cost += other.cost
         unitKilometers += other.unitKilometers
     }
