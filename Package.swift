@@ -19,6 +19,7 @@ let package = Package(
         .library(name: "FulcrumServer", targets: ["FulcrumServer"]),
         .library(name: "FulcrumClient", targets: ["FulcrumClient"]),
         .library(name: "FulcrumReplay", targets: ["FulcrumReplay"]),
+        .library(name: "FulcrumGateway", targets: ["FulcrumGateway"]),
         .executable(name: "fulcrum", targets: ["fulcrum"]),
         .executable(name: "fulcrumd", targets: ["fulcrumd"]),
     ],
@@ -28,6 +29,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-protobuf", from: "1.39.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
     ],
     targets: [
         // C libraries from Debian packages, wrapped as system-library targets.
@@ -53,6 +56,16 @@ let package = Package(
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),
             ],
             exclude: ["fulcrum.proto"]
+        ),
+        // The HTTP/JSON gateway (Hummingbird) over the service.
+        .target(
+            name: "FulcrumGateway",
+            dependencies: [
+                "FulcrumCore", "FulcrumLedger", "FulcrumService", "FulcrumSolver",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
         ),
         // Scenario replays: scenario files, simulated time, KPI reports.
         .target(
@@ -87,7 +100,8 @@ let package = Package(
         .executableTarget(
             name: "fulcrumd",
             dependencies: [
-                "FulcrumAllocator", "FulcrumCore", "FulcrumLedger", "FulcrumServer", "FulcrumService", "FulcrumWire",
+                "FulcrumAllocator", "FulcrumCore", "FulcrumGateway", "FulcrumLedger", "FulcrumServer", "FulcrumService",
+                "FulcrumWire",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -106,6 +120,13 @@ let package = Package(
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),
             ],
             exclude: ["python"]
+        ),
+        .testTarget(
+            name: "FulcrumGatewayTests",
+            dependencies: [
+                "FulcrumCore", "FulcrumGateway", "FulcrumLedger", "FulcrumService", "FulcrumTestSupport", "fulcrumd",
+                .product(name: "Logging", package: "swift-log"),
+            ]
         ),
         .testTarget(
             name: "FulcrumReplayTests",

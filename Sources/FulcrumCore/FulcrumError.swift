@@ -51,6 +51,10 @@ public struct FulcrumError: Error, Hashable, Sendable, CustomStringConvertible {
         public static let unauthenticated = Code(rawValue: "unauthenticated")
         /// The request's operation (opcode) is not one the server knows.
         public static let unknownOperation = Code(rawValue: "unknown_operation")
+        /// No such route (the HTTP gateway).
+        public static let notFound = Code(rawValue: "not_found")
+        /// A request body is larger than the gateway accepts.
+        public static let payloadTooLarge = Code(rawValue: "payload_too_large")
         /// A scenario file is not valid (its path says file:line:column and field).
         public static let invalidScenario = Code(rawValue: "invalid_scenario")
     }

@@ -21,8 +21,10 @@ extension OptimizeRequest {
     static let defaultNodesKey = CodingUserInfoKey(rawValue: "fulcrum.defaultNodes")!
 }
 
-/// JSON decoding with Foundation's errors turned into `invalid_json` at the field's path.
-func decodeJSON<T: Decodable>(
+/// JSON decoding with Foundation's errors turned into `invalid_json` at the
+/// field's path (`orders[2].lines[0].qty`): for every JSON input (requests,
+/// the HTTP gateway's bodies).
+public func decodeJSON<T: Decodable>(
     _ type: T.Type, from json: Data, userInfo: [CodingUserInfoKey: any Sendable] = [:]
 ) throws(FulcrumError) -> T {
     do {

@@ -3,6 +3,7 @@ import Dispatch
 import Foundation
 import FulcrumAllocator
 import FulcrumCore
+import FulcrumGateway
 import FulcrumLedger
 import FulcrumServer
 import FulcrumService
@@ -36,6 +37,9 @@ struct Serve: AsyncParsableCommand {
 
     @Option(help: "A network file ({\"nodes\": [...]}, optimize-v1 nodes) for ATP near a point.")
     var network: String?
+
+    @Option(help: "Also serve the HTTP/JSON gateway here, HOST:PORT (port 0 picks a free one).")
+    var http: String?
 
     @Flag(help: "Print machine-readable lines (JSON) on standard output.")
     var json = false
@@ -76,10 +80,31 @@ struct Serve: AsyncParsableCommand {
             throw FulcrumError(.unavailable, "cannot listen on \(listen): \(error)", path: "listen")
         }
         let address = "\(host):\(server.localAddress.port ?? port)"
+        var gateway: HTTPGateway?
+        var httpAddress: String?
+        if let http {
+            let (httpHost, httpPort) = try ServerAddress.parse(http)
+            var gatewayConfiguration = GatewayConfiguration()
+            gatewayConfiguration.host = httpHost
+            gatewayConfiguration.port = httpPort
+            gatewayConfiguration.token = token
+            do {
+                let started = try await HTTPGateway.start(service: service, configuration: gatewayConfiguration, logger: logger)
+                gateway = started
+                httpAddress = "\(httpHost):\(started.port)"
+            } catch {
+                await server.shutdown()
+                ledger.close()
+                throw error
+            }
+        }
         logger.info("serving \(data) on \(address) (allocator: jemalloc \(Allocator.jemallocVersion() ?? "unknown"))")
-        report(["listening": address, "data": data], text: "fulcrumd listening on \(address)")
+        var listening: [String: Any] = ["listening": address, "data": data]
+        if let httpAddress { listening["http"] = httpAddress }
+        report(listening, text: "fulcrumd listening on \(address)" + (httpAddress.map { ", HTTP on \($0)" } ?? ""))
         let signal = await signals.next()
         logger.info("signal \(signal): draining \(server.requestsInFlight) requests in flight")
+        await gateway?.shutdown()
         await server.shutdown()
         ledger.close()
         logger.info("stopped; the ledger is closed")

@@ -93,6 +93,8 @@ public final class OutputCollector: @unchecked Sendable {
 public final class ServerProcess {
     public let process = Process()
     public let address: String
+    /// The HTTP gateway's address, when started with `--http`.
+    public let httpAddress: String?
     public let output: OutputCollector
 
     /// Starts `fulcrumd serve --data DIRECTORY --listen 127.0.0.1:0 --json`
@@ -116,6 +118,7 @@ public final class ServerProcess {
             let address = object["listening"] as? String
         else { throw ServerProcessError.noAddress(String(decoding: line, as: UTF8.self)) }
         self.address = address
+        httpAddress = object["http"] as? String
         output = OutputCollector(pipe.fileHandleForReading)
     }
 

@@ -1,0 +1,243 @@
+import Foundation
+import FulcrumCore
+import FulcrumLedger
+import FulcrumService
+import FulcrumSolver
+import Hummingbird
+
+/// The gateway's routes, each a thin translation between JSON and the service.
+struct GatewayRoutes: Sendable {
+    let service: FulcrumService.Service
+    let configuration: GatewayConfiguration
+
+    func router() -> Router<BasicRequestContext> {
+        let router = Router(context: BasicRequestContext.self)
+        router.add(middleware: GatewayMiddleware(token: configuration.token))
+        router.get("/health") { _, _ in Self.json(["status": "ok"]) }
+        router.get("/ready") { _, _ in
+            _ = try service.counts()
+            return Self.json(["status": "ready"])
+        }
+        router.get("/v1/atp") { request, _ in try availability(request) }
+        router.post("/v1/atp/batch") { request, _ in try await availabilityBatch(request) }
+        router.post("/v1/adjust") { request, _ in try await adjust(request) }
+        router.post("/v1/reservations") { request, _ in try await reserve(request) }
+        router.get("/v1/reservations/:order") { _, context in
+            let order = try context.parameters.require("order")
+            guard let reservation = try service.reservation(order: order) else {
+                throw FulcrumError(.reservationNotFound, "no reservation for order \(order)", path: "order")
+            }
+            return Self.json(GatewayJSON.ReservationBody(reservation))
+        }
+        for (action, command) in [
+            ("confirm", LedgerCommand.confirm), ("ship", LedgerCommand.ship), ("release", LedgerCommand.release),
+        ] {
+            router.post("/v1/reservations/:order/\(action)") { request, context in
+                let order = try context.parameters.require("order")
+                let body = try await decodeOptional(GatewayJSON.TransitionBody.self, request)
+                return try await execute(command(order), key: body?.idempotencyKey)
+            }
+        }
+        router.post("/v1/optimize") { request, _ in try await optimize(request) }
+        router.post("/v1/optimize-and-reserve") { request, _ in try await optimizeAndReserve(request) }
+        return router
+    }
+
+    // MARK: Bodies
+
+    static func json(_ value: some Encodable, status: HTTPResponse.Status = .ok) -> Response {
+        raw(GatewayJSON.encode(value), status: status)
+    }
+
+    static func raw(_ json: Data, status: HTTPResponse.Status = .ok) -> Response {
+        Response(status: status, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: json)))
+    }
+
+    private func body(_ request: Request) async throws -> Data {
+        let buffer = try await request.body.collect(upTo: configuration.bodyBytesMax)
+        return Data(buffer.readableBytesView)
+    }
+
+    private func decode<Body: Decodable>(_ type: Body.Type, _ request: Request) async throws -> Body {
+        try decodeJSON(type, from: try await body(request))
+    }
+
+    /// A body that may be empty (a transition's optional idempotency key).
+    private func decodeOptional<Body: Decodable>(_ type: Body.Type, _ request: Request) async throws -> Body? {
+        let data = try await body(request)
+        return data.isEmpty ? nil : try decodeJSON(type, from: data)
+    }
+
+    // MARK: Reads
+
+    private func availability(_ request: Request) throws -> Response {
+        let parameters = request.uri.queryParameters
+        guard let sku = parameters["sku"].map(String.init) else {
+            throw FulcrumError(.invalidArgument, "the query needs sku", path: "sku")
+        }
+        var query = AvailabilityQuery(sku: sku, node: parameters["node"].map(String.init))
+        if let on = parameters["on_ms"] {
+            guard let milliseconds = Int64(on) else { throw FulcrumError(.invalidArgument, "'\(on)' is not epoch milliseconds", path: "on_ms") }
+            query.on = Timestamp(millisecondsSinceEpoch: milliseconds)
+        }
+        if let near = parameters["near"] {
+            let parts = near.split(separator: ",")
+            guard parts.count == 2, let latitude = Double(parts[0]), let longitude = Double(parts[1]) else {
+                throw FulcrumError(.invalidArgument, "'\(near)' is not LAT,LON", path: "near")
+            }
+            query.near = Location(latitude: latitude, longitude: longitude)
+        }
+        return Self.json(GatewayJSON.AvailabilityBody(try service.availableToPromise(query)))
+    }
+
+    private func availabilityBatch(_ request: Request) async throws -> Response {
+        let batch = try await decode(GatewayJSON.AvailabilityBatchBody.self, request)
+        guard batch.queries.count <= Limits.batchItemsMax else {
+            throw FulcrumError(.invalidArgument, "at most \(Limits.batchItemsMax) queries", path: "queries")
+        }
+        var answers: [GatewayJSON.AvailabilityBody] = []
+        for (index, query) in batch.queries.enumerated() {
+            do {
+                answers.append(.init(try service.availableToPromise(query.query)))
+            } catch {
+                throw FulcrumError(error.code, error.message, path: "queries[\(index)].\(error.path)")
+            }
+        }
+        return Self.json(["answers": answers])
+    }
+
+    // MARK: Writes
+
+    private func adjust(_ request: Request) async throws -> Response {
+        let body = try await decode(GatewayJSON.AdjustBody.self, request)
+        let change: AdjustRequest.Change
+        switch (body.set, body.delta) {
+        case (let set?, nil): change = .set(set)
+        case (nil, let delta?): change = .delta(delta)
+        default: throw FulcrumError(.invalidArgument, "give exactly one of set and delta", path: "set")
+        }
+        let command = LedgerCommand.adjust(AdjustRequest(node: body.node, sku: body.sku, change: change, reason: body.reason ?? ""))
+        return try await execute(command, key: body.idempotencyKey)
+    }
+
+    private func reserve(_ request: Request) async throws -> Response {
+        let body = try await decode(GatewayJSON.ReserveBody.self, request)
+        let command = LedgerCommand.reserve(
+            ReserveRequest(
+                order: body.order, lines: body.lines.map { ReservationLine(node: $0.node, sku: $0.sku, quantity: $0.quantity) },
+                ttlSeconds: body.ttlSeconds ?? ReserveRequest.defaultTTLSeconds))
+        return try await execute(command, key: body.idempotencyKey, status: .created)
+    }
+
+    /// Runs a ledger command and answers its result once durable.
+    private func execute(_ command: LedgerCommand, key: String?, status: HTTPResponse.Status = .ok) async throws -> Response {
+        switch try await service.ledger.execute(command, idempotencyKey: key) {
+        case .position(let key, let position): return Self.json(GatewayJSON.PositionBody(key, position), status: status)
+        case .reservation(let reservation): return Self.json(GatewayJSON.ReservationBody(reservation), status: status)
+        case .receipt, .expired: preconditionFailure("the gateway sends no schedule or expiry commands")
+        }
+    }
+
+    // MARK: Solving
+
+    private func optimizerOptions(_ request: Request) throws -> Optimizer.Options {
+        let parameters = request.uri.queryParameters
+        var options = Optimizer.Options()
+        if let strategy = parameters["strategy"] {
+            guard let parsed = Strategy(rawValue: String(strategy)) else {
+                throw FulcrumError(.invalidArgument, "'\(strategy)' is not optimal, greedy-nearest or greedy-priority", path: "strategy")
+            }
+            options.strategy = parsed
+        }
+        if let limit = parameters["time_limit_ms"] {
+            guard let milliseconds = Int(limit), (1...Limits.solveTimeLimitMilliseconds * 6).contains(milliseconds) else {
+                throw FulcrumError(.invalidArgument, "'\(limit)' is not a time limit in milliseconds", path: "time_limit_ms")
+            }
+            options.timeLimitMilliseconds = milliseconds
+        }
+        options.explain = parameters["explain"] == "true"
+        return options
+    }
+
+    private func optimize(_ request: Request) async throws -> Response {
+        let options = try optimizerOptions(request)
+        let problem = try service.decodeOptimizeRequest(json: try await body(request))
+        return Self.raw(try service.optimize(problem, options: options).json())
+    }
+
+    private func optimizeAndReserve(_ request: Request) async throws -> Response {
+        let options = try optimizerOptions(request)
+        var ttlSeconds = ReserveRequest.defaultTTLSeconds
+        if let ttl = request.uri.queryParameters["ttl_seconds"] {
+            guard let seconds = Int64(ttl) else { throw FulcrumError(.invalidArgument, "'\(ttl)' is not seconds", path: "ttl_seconds") }
+            ttlSeconds = seconds
+        }
+        let problem = try service.decodeOptimizeRequest(json: try await body(request))
+        let result = try await service.optimizeAndReserve(problem, options: options, ttlSeconds: ttlSeconds)
+        // The spec's response as it is, beside the reservation made for it.
+        let response = try JSONSerialization.jsonObject(with: result.response.json())
+        let reservation = result.reservation.map { try! JSONSerialization.jsonObject(with: GatewayJSON.encode(GatewayJSON.ReservationBody($0))) }
+        let object: [String: Any] = ["response": response, "reservation": reservation ?? NSNull(), "attempts": result.attempts]
+        return Self.raw(try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]))
+    }
+}
+
+/// Bearer-token check and typed JSON errors for every route (and for
+/// requests that match none).
+struct GatewayMiddleware: RouterMiddleware {
+    typealias Context = BasicRequestContext
+    let token: String?
+
+    /// Probes of load balancers and orchestrators need no token.
+    static let openPaths: Set<String> = ["/health", "/ready"]
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws
+        -> Response
+    {
+        do {
+            if let token, !Self.openPaths.contains(request.uri.path) {
+                guard Self.authorized(request.headers[.authorization], token: token) else {
+                    throw FulcrumError(.unauthenticated, "send Authorization: Bearer TOKEN (fulcrumd's --token)", path: "Authorization")
+                }
+            }
+            return try await next(request, context)
+        } catch let error as FulcrumError {
+            return Self.response(error)
+        } catch let error as any HTTPResponseError {
+            let code: FulcrumError.Code =
+                switch error.status {
+                case .notFound: .notFound
+                case .contentTooLarge: .payloadTooLarge
+                default: .invalidArgument
+                }
+            return Self.response(FulcrumError(code, "\(error.status.reasonPhrase): \(request.method) \(request.uri.path)", path: request.uri.path))
+        }
+    }
+
+    /// Constant-time comparison: the time taken does not tell how much of a guess was right.
+    static func authorized(_ header: String?, token: String) -> Bool {
+        guard let header, header.hasPrefix("Bearer ") else { return false }
+        let given = Array(header.utf8.dropFirst(7))
+        let expected = Array(token.utf8)
+        var difference = given.count ^ expected.count
+        for index in 0..<expected.count { difference |= Int(expected[index] ^ (index < given.count ? given[index] : 0)) }
+        return difference == 0
+    }
+
+    static func response(_ error: FulcrumError) -> Response {
+        GatewayRoutes.json(GatewayJSON.ErrorBody(error), status: status(of: error.code))
+    }
+
+    static func status(of code: FulcrumError.Code) -> HTTPResponse.Status {
+        switch code {
+        case .unauthenticated: .unauthorized
+        case .notFound, .reservationNotFound, .receiptNotFound: .notFound
+        case .insufficientStock, .reservationExists, .receiptExists, .illegalTransition, .idempotencyConflict, .planConflict:
+            .conflict
+        case .payloadTooLarge: .contentTooLarge
+        case .overloaded, .unavailable: .serviceUnavailable
+        case .storage, .corrupt, .solverFailure, .notALedger: .internalServerError
+        default: .badRequest
+        }
+    }
+}

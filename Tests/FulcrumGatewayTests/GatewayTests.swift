@@ -1,0 +1,170 @@
+import Foundation
+import FulcrumCore
+import FulcrumGateway
+import FulcrumLedger
+import FulcrumService
+import FulcrumTestSupport
+import Logging
+import Testing
+
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+
+/// A gateway on a free loopback port over a fresh ledger with the demo network.
+final class TestGateway {
+    let directory = temporaryDirectory()
+    let ledger: Ledger
+    let service: Service
+    let gateway: HTTPGateway
+    let token: String?
+
+    init(token: String? = nil, bodyBytesMax: Int = 1 << 20) async throws {
+        ledger = try Ledger(directory: directory)
+        service = Service(ledger: ledger, network: DemoData.network)
+        var configuration = GatewayConfiguration()
+        configuration.port = 0
+        configuration.token = token
+        configuration.bodyBytesMax = bodyBytesMax
+        var logger = Logger(label: "test-gateway")
+        logger.logLevel = .critical
+        gateway = try await HTTPGateway.start(service: service, configuration: configuration, logger: logger)
+        self.token = token
+    }
+
+    /// A request; the answer's status and JSON object.
+    func call(_ method: String, _ path: String, _ body: String? = nil, token: String?? = nil) async throws
+        -> (status: Int, json: [String: Any])
+    {
+        var request = URLRequest(url: URL(string: "http://127.0.0.1:\(gateway.port)\(path)")!)
+        request.httpMethod = method
+        if let body { request.httpBody = Data(body.utf8) }
+        if let bearer = token ?? self.token { request.setValue("Bearer \(bearer)", forHTTPHeaderField: "Authorization") }
+        let (data, response) = try await URLSession.shared.data(for: request)
+        let object = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] ?? [:]
+        return ((response as! HTTPURLResponse).statusCode, object)
+    }
+
+    /// Runs `body` against a fresh gateway, stopping it afterwards.
+    static func with(
+        token: String? = nil, bodyBytesMax: Int = 1 << 20, _ body: (TestGateway) async throws -> Void
+    ) async throws {
+        let gateway = try await TestGateway(token: token, bodyBytesMax: bodyBytesMax)
+        do {
+            try await body(gateway)
+        } catch {
+            await gateway.stop()
+            throw error
+        }
+        await gateway.stop()
+    }
+
+    func stop() async {
+        await gateway.shutdown()
+        ledger.close()
+        try? FileManager.default.removeItem(atPath: directory)
+    }
+}
+
+/// The error object's code and path.
+private func error(_ json: [String: Any]) -> (code: String?, path: String?) {
+    let error = json["error"] as? [String: Any]
+    return (error?["code"] as? String, error?["path"] as? String)
+}
+
+@Suite struct GatewayTests {
+    @Test func everyOperationOverHTTP() async throws {
+        try await TestGateway.with { gateway in
+        #expect(try await gateway.call("GET", "/health").status == 200)
+        #expect(try await gateway.call("GET", "/ready").json["status"] as? String == "ready")
+
+        let adjusted = try await gateway.call("POST", "/v1/adjust", #"{"node": "DC-EAST", "sku": "TEE", "set": 10, "reason": "count"}"#)
+        #expect(adjusted.status == 200 && adjusted.json["on_hand"] as? Int == 10 && adjusted.json["available"] as? Int == 10)
+        _ = try await gateway.call("POST", "/v1/adjust", #"{"node": "STORE-NYC", "sku": "TEE", "delta": 3}"#)
+
+        let atp = try await gateway.call("GET", "/v1/atp?sku=TEE&near=40.7,-74.0")
+        #expect(atp.status == 200 && atp.json["available"] as? Int == 13)
+        let nodes = atp.json["nodes"] as! [[String: Any]]
+        #expect(nodes.map { $0["node"] as! String } == ["STORE-NYC", "DC-EAST"])
+        #expect((nodes[0]["distance_km"] as! Double) < 10)
+
+        let batch = try await gateway.call(
+            "POST", "/v1/atp/batch", #"{"queries": [{"sku": "TEE", "node": "DC-EAST"}, {"sku": "NONE"}]}"#)
+        let answers = batch.json["answers"] as! [[String: Any]]
+        #expect(answers.map { $0["available"] as! Int } == [10, 0])
+
+        let reserved = try await gateway.call(
+            "POST", "/v1/reservations", #"{"order": "W1", "lines": [{"node": "DC-EAST", "sku": "TEE", "quantity": 4}], "idempotency_key": "k1"}"#)
+        #expect(reserved.status == 201 && reserved.json["state"] as? String == "reserved")
+        #expect(try await gateway.call("GET", "/v1/reservations/W1").json["order"] as? String == "W1")
+        #expect(try await gateway.call("POST", "/v1/reservations/W1/confirm").json["state"] as? String == "confirmed")
+        #expect(try await gateway.call("POST", "/v1/reservations/W1/ship", #"{"idempotency_key": "s1"}"#).json["state"] as? String == "shipped")
+        #expect(try await gateway.call("GET", "/v1/atp?sku=TEE&node=DC-EAST").json["available"] as? Int == 6)
+
+        let order = #"{"orders": [{"id": "W2", "ship_to": {"lat": 40.7, "lon": -74.0}, "lines": [{"id": "1", "sku": "TEE", "qty": 2}]}]}"#
+        let optimized = try await gateway.call("POST", "/v1/optimize?strategy=optimal", order)
+        #expect(optimized.status == 200 && optimized.json["status"] as? String == "optimal")
+        let both = try await gateway.call("POST", "/v1/optimize-and-reserve?ttl_seconds=60", order)
+        #expect(both.status == 200 && both.json["attempts"] as? Int == 1)
+        let reservation = both.json["reservation"] as! [String: Any]
+        #expect(reservation["order"] as? String == "W2" && reservation["state"] as? String == "reserved")
+        #expect(try await gateway.call("POST", "/v1/reservations/W2/release").json["state"] as? String == "released")
+        }
+    }
+
+    /// Each bad request: its status, its code and its path; nothing changes.
+    @Test func errorsAreTypedJSONWithTheirStatus() async throws {
+        try await TestGateway.with(bodyBytesMax: 4096) { gateway in
+        _ = try await gateway.call("POST", "/v1/adjust", #"{"node": "DC-EAST", "sku": "TEE", "set": 1}"#)
+        let cases: [(String, String, String?, Int, String, String)] = [
+            ("GET", "/v1/atp", nil, 400, "invalid_argument", "sku"),
+            ("GET", "/v1/atp?sku=TEE&near=north", nil, 400, "invalid_argument", "near"),
+            ("POST", "/v1/adjust", "{", 400, "invalid_json", ""),
+            ("POST", "/v1/adjust", #"{"node": "DC-EAST", "sku": "TEE"}"#, 400, "invalid_argument", "set"),
+            ("POST", "/v1/adjust", #"{"node": "DC-EAST", "sku": 7, "set": 1}"#, 400, "invalid_json", "sku"),
+            ("POST", "/v1/reservations", #"{"order": "X", "lines": [{"node": "DC-EAST", "sku": "TEE", "quantity": 5}]}"#, 409, "insufficient_stock", "lines[0].quantity"),
+            ("POST", "/v1/reservations", #"{"order": "X", "lines": [{"node": "DC-EAST", "sku": "TEE", "quantity": 0}]}"#, 400, "invalid_argument", "lines[0].quantity"),
+            ("GET", "/v1/reservations/NOPE", nil, 404, "reservation_not_found", "order"),
+            ("POST", "/v1/reservations/NOPE/ship", nil, 404, "reservation_not_found", "order"),
+            ("POST", "/v1/optimize?strategy=fastest", "{}", 400, "invalid_argument", "strategy"),
+            ("POST", "/v1/optimize", #"{"orders": []}"#, 400, "invalid_argument", "orders"),
+            ("POST", "/v1/atp/batch", #"{"queries": [{"sku": ""}]}"#, 400, "invalid_argument", "queries[0].sku"),
+            ("GET", "/v1/nothing", nil, 404, "not_found", "/v1/nothing"),
+            ("POST", "/v1/adjust", String(repeating: " ", count: 5000), 413, "payload_too_large", "/v1/adjust"),
+        ]
+        for (method, path, body, status, code, field) in cases {
+            let answer = try await gateway.call(method, path, body)
+            #expect(answer.status == status, "\(method) \(path)")
+            #expect(error(answer.json).code == code, "\(method) \(path): \(answer.json)")
+            #expect(error(answer.json).path == field, "\(method) \(path): \(answer.json)")
+        }
+        let position = try gateway.service.position(node: "DC-EAST", sku: "TEE")
+        #expect(position == Position(onHand: 1, reserved: 0, committed: 0, safetyStock: 0))
+        #expect(try gateway.service.reservation(order: "X") == nil)
+        }
+    }
+
+    @Test func aTokenGuardsEverythingButTheProbes() async throws {
+        try await TestGateway.with(token: "s3cret") { gateway in
+        #expect(try await gateway.call("GET", "/health", token: .some(nil)).status == 200)
+        #expect(try await gateway.call("GET", "/ready", token: .some(nil)).status == 200)
+        let missing = try await gateway.call("GET", "/v1/atp?sku=TEE", token: .some(nil))
+        #expect(missing.status == 401 && error(missing.json).code == "unauthenticated")
+        #expect(try await gateway.call("GET", "/v1/atp?sku=TEE", token: "s3cre").status == 401)
+        #expect(try await gateway.call("GET", "/v1/atp?sku=TEE", token: "s3cret!").status == 401)
+        #expect(try await gateway.call("GET", "/v1/atp?sku=TEE").status == 200)
+        }
+    }
+
+    /// `fulcrumd serve --http` serves both protocols on one ledger, and SIGTERM stops both.
+    @Test func fulcrumdServesTheGatewayBesideTheRPCServer() async throws {
+        let server = try ServerProcess(data: temporaryDirectory(), arguments: ["--demo", "--http", "127.0.0.1:0"])
+        let http = try #require(server.httpAddress)
+        let (data, response) = try await URLSession.shared.data(from: URL(string: "http://\(http)/v1/atp?sku=TEE-BLK-M")!)
+        #expect((response as! HTTPURLResponse).statusCode == 200)
+        let answer = try JSONSerialization.jsonObject(with: data) as! [String: Any]
+        #expect((answer["nodes"] as! [Any]).count == 6)
+        server.stop()
+        #expect(server.process.terminationStatus == 0)
+    }
+}
