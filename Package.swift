@@ -31,6 +31,8 @@ let package = Package(
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
     ],
     targets: [
         // C libraries from Debian packages, wrapped as system-library targets.
@@ -40,13 +42,21 @@ let package = Package(
 
         .target(name: "FulcrumCore"),
         .target(name: "FulcrumStorage", dependencies: ["CLMDB", "FulcrumCore"]),
-        .target(name: "FulcrumLedger", dependencies: ["FulcrumCore", "FulcrumStorage"]),
+        .target(
+            name: "FulcrumLedger",
+            dependencies: ["FulcrumCore", "FulcrumStorage", .product(name: "Metrics", package: "swift-metrics")]
+        ),
         // GLPK calls guarded by an error hook, so a GLPK error cannot abort the process.
         .target(name: "CGLPKShim", linkerSettings: [.linkedLibrary("glpk")]),
         .target(name: "FulcrumSolver", dependencies: ["CGLPK", "CGLPKShim", "FulcrumCore"]),
         // jemalloc, linked by the executables only.
         .target(name: "FulcrumAllocator", dependencies: ["CJemalloc"]),
-        .target(name: "FulcrumService", dependencies: ["FulcrumCore", "FulcrumLedger", "FulcrumSolver"]),
+        .target(
+            name: "FulcrumService",
+            dependencies: [
+                "FulcrumCore", "FulcrumLedger", "FulcrumSolver", .product(name: "Metrics", package: "swift-metrics"),
+            ]
+        ),
         // The RPC protocol: frames, their codec, and the protobuf payloads
         // (generated from fulcrum.proto by `make proto`, committed).
         .target(
@@ -64,6 +74,8 @@ let package = Package(
                 "FulcrumCore", "FulcrumLedger", "FulcrumService", "FulcrumSolver",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
@@ -101,8 +113,8 @@ let package = Package(
             name: "fulcrumd",
             dependencies: [
                 "FulcrumAllocator", "FulcrumCore", "FulcrumGateway", "FulcrumLedger", "FulcrumServer", "FulcrumService",
-                "FulcrumWire",
-                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                "FulcrumWire", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Metrics", package: "swift-metrics"), .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
@@ -124,7 +136,7 @@ let package = Package(
         .testTarget(
             name: "FulcrumGatewayTests",
             dependencies: [
-                "FulcrumCore", "FulcrumGateway", "FulcrumLedger", "FulcrumService", "FulcrumTestSupport", "fulcrumd",
+                "FulcrumCore", "FulcrumGateway", "FulcrumLedger", "FulcrumService", "FulcrumTestSupport", "fulcrum", "fulcrumd",
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),

@@ -53,6 +53,8 @@ public struct FulcrumError: Error, Hashable, Sendable, CustomStringConvertible {
         public static let unknownOperation = Code(rawValue: "unknown_operation")
         /// No such route (the HTTP gateway).
         public static let notFound = Code(rawValue: "not_found")
+        /// The route exists, but not with this method (the HTTP gateway).
+        public static let methodNotAllowed = Code(rawValue: "method_not_allowed")
         /// A request body is larger than the gateway accepts.
         public static let payloadTooLarge = Code(rawValue: "payload_too_large")
         /// A scenario file is not valid (its path says file:line:column and field).

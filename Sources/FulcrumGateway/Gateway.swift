@@ -5,6 +5,7 @@ import FulcrumService
 import FulcrumSolver
 import Hummingbird
 import Logging
+import Prometheus
 import ServiceLifecycle
 import Synchronization
 
@@ -17,6 +18,9 @@ public struct GatewayConfiguration: Sendable {
     public var token: String?
     /// Larger request bodies are refused with 413 `payload_too_large`.
     public var bodyBytesMax = 1 << 20
+    /// Served at `/metrics` in Prometheus's text format when set (the
+    /// registry behind the process's `MetricsSystem`).
+    public var metrics: PrometheusCollectorRegistry?
     public init() {}
 }
 

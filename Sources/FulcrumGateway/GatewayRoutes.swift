@@ -4,6 +4,8 @@ import FulcrumLedger
 import FulcrumService
 import FulcrumSolver
 import Hummingbird
+import Metrics
+import Prometheus
 
 /// The gateway's routes, each a thin translation between JSON and the service.
 struct GatewayRoutes: Sendable {
@@ -14,6 +16,9 @@ struct GatewayRoutes: Sendable {
         let router = Router(context: BasicRequestContext.self)
         router.add(middleware: GatewayMiddleware(token: configuration.token))
         router.get("/health") { _, _ in Self.json(["status": "ok"]) }
+        if let registry = configuration.metrics {
+            router.get("/metrics") { _, _ in try metrics(registry) }
+        }
         router.get("/ready") { _, _ in
             _ = try service.counts()
             return Self.json(["status": "ready"])
@@ -69,6 +74,18 @@ struct GatewayRoutes: Sendable {
     }
 
     // MARK: Reads
+
+    /// Gauges read at scrape time, then every metric in Prometheus's text format.
+    private func metrics(_ registry: PrometheusCollectorRegistry) throws -> Response {
+        Gauge(label: "fulcrum_ledger_queue_depth").record(service.ledger.queueDepth)
+        let counts = try service.reservationCounts()
+        for state in ReservationState.allCases {
+            Gauge(label: "fulcrum_reservations", dimensions: [("state", state.description)]).record(counts[state] ?? 0)
+        }
+        return Response(
+            status: .ok, headers: [.contentType: "text/plain; version=0.0.4"],
+            body: .init(byteBuffer: ByteBuffer(bytes: registry.emitToBuffer())))
+    }
 
     private func availability(_ request: Request) throws -> Response {
         let parameters = request.uri.queryParameters
@@ -187,11 +204,32 @@ struct GatewayRoutes: Sendable {
 struct GatewayMiddleware: RouterMiddleware {
     typealias Context = BasicRequestContext
     let token: String?
+    let metrics = OperationMetrics(protocol: "http", operations: Array(Self.operations.values))
+
+    /// Each route's operation, named as the RPC's are (so the two protocols' series line up).
+    static let operations: [String: String] = [
+        "/health": "health", "/ready": "ready", "/metrics": "metrics", "/v1/atp": "atp", "/v1/atp/batch": "atp_batch",
+        "/v1/adjust": "adjust", "/v1/reservations": "reserve", "/v1/reservations/{order}": "get_reservation",
+        "/v1/reservations/{order}/confirm": "confirm", "/v1/reservations/{order}/ship": "ship",
+        "/v1/reservations/{order}/release": "release", "/v1/optimize": "optimize",
+        "/v1/optimize-and-reserve": "optimize_and_reserve",
+    ]
 
     /// Probes of load balancers and orchestrators need no token.
     static let openPaths: Set<String> = ["/health", "/ready"]
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws
+        -> Response
+    {
+        let arrived = DispatchTime.now().uptimeNanoseconds
+        let response = await respond(request, context: context, next: next)
+        let operation = context.endpointPath.flatMap { Self.operations[$0] } ?? "unknown"
+        metrics.record(
+            operation, failed: response.status.code >= 400, nanoseconds: DispatchTime.now().uptimeNanoseconds - arrived)
+        return response
+    }
+
+    private func respond(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async
         -> Response
     {
         do {
@@ -206,11 +244,25 @@ struct GatewayMiddleware: RouterMiddleware {
         } catch let error as any HTTPResponseError {
             let code: FulcrumError.Code =
                 switch error.status {
+                case .notFound where Self.isRoute(request.uri.path): .methodNotAllowed
                 case .notFound: .notFound
                 case .contentTooLarge: .payloadTooLarge
                 default: .invalidArgument
                 }
-            return Self.response(FulcrumError(code, "\(error.status.reasonPhrase): \(request.method) \(request.uri.path)", path: request.uri.path))
+            return Self.response(FulcrumError(code, "\(request.method) \(request.uri.path): \(code)", path: request.uri.path))
+        } catch {
+            return Self.response(FulcrumError(.storage, "\(error)", path: request.uri.path))
+        }
+    }
+
+    /// Whether `path` is one of the routes (with any value in a `{parameter}`):
+    /// a request to it with another method is 405, not 404.
+    static func isRoute(_ path: String) -> Bool {
+        let segments = path.split(separator: "/", omittingEmptySubsequences: false)
+        return operations.keys.contains { template in
+            let parts = template.split(separator: "/", omittingEmptySubsequences: false)
+            return parts.count == segments.count
+                && zip(parts, segments).allSatisfy { $0.hasPrefix("{") || $0 == $1 }
         }
     }
 
@@ -235,6 +287,7 @@ struct GatewayMiddleware: RouterMiddleware {
         case .insufficientStock, .reservationExists, .receiptExists, .illegalTransition, .idempotencyConflict, .planConflict:
             .conflict
         case .payloadTooLarge: .contentTooLarge
+        case .methodNotAllowed: .methodNotAllowed
         case .overloaded, .unavailable: .serviceUnavailable
         case .storage, .corrupt, .solverFailure, .notALedger: .internalServerError
         default: .badRequest

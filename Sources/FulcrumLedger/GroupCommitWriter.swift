@@ -1,6 +1,7 @@
 import Foundation
 import FulcrumCore
 import FulcrumStorage
+import Metrics
 import Synchronization
 
 /// The ledger's only writer: one thread that drains a bounded queue and
@@ -154,9 +155,11 @@ final class GroupCommitWriter: @unchecked Sendable {
                 }
                 let started = DispatchTime.now().uptimeNanoseconds
                 try transaction.commit()
+                var expiries = 0
+                for case .success(.expired(let orders)) in results { expiries += orders.count }
                 statistics.recordGroup(
                     commands: group.count, applyNanoseconds: started - applyStarted,
-                    commitNanoseconds: DispatchTime.now().uptimeNanoseconds - started)
+                    commitNanoseconds: DispatchTime.now().uptimeNanoseconds - started, expiries: expiries)
                 machine.groupCommitted()
                 for (pending, result) in zip(group, results) { pending.completion?(result) }
                 return
@@ -208,11 +211,24 @@ public final class WriterStatistics: Sendable {
     public let applyNanoseconds = Atomic<UInt64>(0)
     /// Total time spent in `mdb_txn_commit` (page writes and fsyncs).
     public let commitNanoseconds = Atomic<UInt64>(0)
+    /// Reservations ended by their time to live.
+    public let expiries = Atomic<Int>(0)
 
-    func recordGroup(commands count: Int, applyNanoseconds apply: UInt64, commitNanoseconds commit: UInt64) {
+    // The same, as metrics (swift-metrics: the process chooses the backend, e.g. Prometheus).
+    private let groupCommandsMetric = Recorder(label: "fulcrum_ledger_group_commands")
+    private let commitMetric = Metrics.Timer(label: "fulcrum_ledger_commit_seconds")
+    private let expiriesMetric = Counter(label: "fulcrum_ledger_expiries_total")
+
+    func recordGroup(commands count: Int, applyNanoseconds apply: UInt64, commitNanoseconds commit: UInt64, expiries expired: Int) {
         groups.add(1, ordering: .relaxed)
         commands.add(count, ordering: .relaxed)
         applyNanoseconds.add(apply, ordering: .relaxed)
         commitNanoseconds.add(commit, ordering: .relaxed)
+        groupCommandsMetric.record(count)
+        commitMetric.recordNanoseconds(Int64(commit))
+        if expired > 0 {
+            expiries.add(expired, ordering: .relaxed)
+            expiriesMetric.increment(by: expired)
+        }
     }
 }

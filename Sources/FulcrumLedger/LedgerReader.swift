@@ -147,6 +147,48 @@ public final class LedgerReader {
         }
     }
 
+    /// Reservations in order-id order after `after` (exclusive), at most
+    /// `limit`, only those in `state` when given.
+    public func reservations(state: ReservationState? = nil, after: String? = nil, limit: Int) throws(FulcrumError)
+        -> [Reservation]
+    {
+        precondition(limit >= 0)
+        var listed: [Reservation] = []
+        try scanReservations(after: after) { reservation in
+            if state == nil || reservation.state == state { listed.append(reservation) }
+            return listed.count < limit
+        }
+        return listed
+    }
+
+    /// How many reservations are in each state (a scan of them all).
+    public func reservationCounts() throws(FulcrumError) -> [ReservationState: Int] {
+        var counts: [ReservationState: Int] = [:]
+        try scanReservations(after: nil) { reservation in
+            counts[reservation.state, default: 0] += 1
+            return true
+        }
+        return counts
+    }
+
+    /// Calls `body` with each reservation after `after` in order-id order, on
+    /// one snapshot, until it returns false.
+    private func scanReservations(after: String?, _ body: (Reservation) -> Bool) throws(FulcrumError) {
+        try snapshot { transaction in
+            let cursor = try transaction.cursor(ledger.schema.reservations)
+            let start = after.map { Array($0.utf8) }
+            var record = try start.map { try cursor.seek(atLeast: $0) } ?? cursor.first()
+            while let (key, value) = record {
+                record = try cursor.next()
+                if key == start { continue }
+                let reservation = try value.decode("reservation") { (reader) throws(FulcrumError) in
+                    try Records.decodeReservation(&reader)
+                }
+                if !body(reservation) { return }
+            }
+        }
+    }
+
     // MARK: Inside a snapshot
 
     @inline(__always)

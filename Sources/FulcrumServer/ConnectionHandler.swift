@@ -1,3 +1,4 @@
+import Dispatch
 import FulcrumCore
 import FulcrumWire
 import Logging
@@ -79,7 +80,11 @@ final class ConnectionHandler: ChannelInboundHandler {
             requestsInFlight += 1
             state.requestsInFlight.wrappingAdd(1, ordering: .relaxed)
             let connection = NIOLoopBound(self, eventLoop: context.eventLoop)
-            router.route(frame, Responder(connection: connection, requestID: frame.requestID, opcode: frame.opcode))
+            router.route(
+                frame,
+                Responder(
+                    connection: connection, requestID: frame.requestID, opcode: frame.opcode,
+                    arrivedNanoseconds: DispatchTime.now().uptimeNanoseconds))
         }
     }
 
@@ -105,14 +110,19 @@ final class ConnectionHandler: ChannelInboundHandler {
     }
 
     /// Answers a routed request; called on the event loop by its `Responder`.
-    func finish(requestID: UInt32, opcode: Opcode, result: Result<ByteBuffer, FulcrumError>) {
+    func finish(requestID: UInt32, opcode: Opcode, arrivedNanoseconds: UInt64, result: Result<ByteBuffer, FulcrumError>) {
         requestsInFlight -= 1
         state.requestsInFlight.wrappingSubtract(1, ordering: .relaxed)
         precondition(requestsInFlight >= 0, "each request is answered once")
+        var failed = false
+        if case .failure = result { failed = true }
+        state.metrics.record(
+            opcode.description, failed: failed, nanoseconds: DispatchTime.now().uptimeNanoseconds - arrivedNanoseconds)
         write(requestID: requestID, opcode: opcode, result: result)
     }
 
     private func answer(_ frame: Frame, _ error: FulcrumError) {
+        state.metrics.record(frame.opcode.description, failed: true, nanoseconds: nil)
         write(requestID: frame.requestID, opcode: frame.opcode, result: .failure(error))
     }
 

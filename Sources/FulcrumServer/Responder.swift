@@ -9,17 +9,21 @@ struct Responder: Sendable {
     let connection: NIOLoopBound<ConnectionHandler>
     let requestID: UInt32
     let opcode: Opcode
+    /// When the request arrived (uptime), for its latency.
+    let arrivedNanoseconds: UInt64
 
     /// Runs `body` on the event loop and answers with its payload or its error.
     func complete(_ body: @escaping @Sendable () throws(FulcrumError) -> ByteBuffer) {
         let connection = self.connection
         let requestID = self.requestID
         let opcode = self.opcode
+        let arrived = arrivedNanoseconds
         if connection.eventLoop.inEventLoop {
-            connection.value.finish(requestID: requestID, opcode: opcode, result: Result(catching: body))
+            connection.value.finish(requestID: requestID, opcode: opcode, arrivedNanoseconds: arrived, result: Result(catching: body))
         } else {
             connection.eventLoop.execute {
-                connection.value.finish(requestID: requestID, opcode: opcode, result: Result(catching: body))
+                connection.value.finish(
+                    requestID: requestID, opcode: opcode, arrivedNanoseconds: arrived, result: Result(catching: body))
             }
         }
     }

@@ -1,3 +1,5 @@
+import FulcrumService
+import FulcrumWire
 import NIOCore
 import Synchronization
 
@@ -10,6 +12,7 @@ final class ServerState: Sendable {
     let requestsFailed = Atomic<UInt64>(0)
     let draining = Atomic<Bool>(false)
     let started = NIODeadline.now()
+    let metrics = OperationMetrics(protocol: "rpc", operations: Array(Opcode.names.values))
     private let channels = Mutex<[ObjectIdentifier: any Channel]>([:])
 
     func register(_ channel: any Channel) {

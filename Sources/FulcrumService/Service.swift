@@ -2,6 +2,7 @@ import Foundation
 import FulcrumCore
 import FulcrumLedger
 import FulcrumSolver
+import Metrics
 import Synchronization
 
 /// The operations fulcrumd serves, in domain types: reads from pooled ledger
@@ -49,6 +50,18 @@ public final class Service: Sendable {
 
     public func counts() throws(FulcrumError) -> (positions: Int, reservations: Int, entries: Int, receipts: Int) {
         try readers.withReader { reader throws(FulcrumError) in try reader.counts() }
+    }
+
+    /// Reservations in order-id order after `after`, at most `limit`, in `state` when given.
+    public func reservations(state: ReservationState? = nil, after: String? = nil, limit: Int) throws(FulcrumError)
+        -> [Reservation]
+    {
+        try readers.withReader { reader throws(FulcrumError) in try reader.reservations(state: state, after: after, limit: limit) }
+    }
+
+    /// How many reservations are in each state.
+    public func reservationCounts() throws(FulcrumError) -> [ReservationState: Int] {
+        try readers.withReader { reader throws(FulcrumError) in try reader.reservationCounts() }
     }
 
     /// Available-to-promise of one SKU: at one node, at every node, or at
@@ -100,8 +113,19 @@ public final class Service: Sendable {
     public func optimize(_ request: OptimizeRequest, options: Optimizer.Options) throws(FulcrumError)
         -> OptimizeResponse
     {
-        if request.inventory != nil { return try Optimizer.solve(request, options: options) }
-        return try Optimizer.solve(request, availability: try ledgerStock(for: request), options: options)
+        let started = DispatchTime.now().uptimeNanoseconds
+        let response =
+            if request.inventory != nil {
+                try Optimizer.solve(request, options: options)
+            } else {
+                try Optimizer.solve(request, availability: try ledgerStock(for: request), options: options)
+            }
+        let strategy = options.strategy.rawValue
+        Metrics.Timer(label: "fulcrum_solver_solve_seconds", dimensions: [("strategy", strategy)])
+            .recordNanoseconds(Int64(DispatchTime.now().uptimeNanoseconds - started))
+        Counter(label: "fulcrum_solver_solves_total", dimensions: [("strategy", strategy), ("status", response.status.rawValue)])
+            .increment()
+        return response
     }
 
     /// Solves one order against the ledger and reserves its plan's shipments

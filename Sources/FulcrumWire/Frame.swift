@@ -25,7 +25,8 @@ public struct Opcode: RawRepresentable, Hashable, Sendable, CustomStringConverti
     public static let optimize = Opcode(rawValue: 40)
     public static let optimizeAndReserve = Opcode(rawValue: 41)
 
-    static let names: [UInt8: String] = [
+    /// Every operation's name, as metrics label it.
+    public static let names: [UInt8: String] = [
         1: "hello", 2: "health", 3: "stats", 10: "adjust", 11: "adjust_batch", 12: "schedule", 13: "receive",
         14: "set_safety_stock", 20: "atp", 21: "atp_batch", 30: "reserve", 31: "get_reservation", 32: "confirm",
         33: "ship", 34: "release", 40: "optimize", 41: "optimize_and_reserve",

@@ -9,6 +9,8 @@ import FulcrumServer
 import FulcrumService
 import FulcrumWire
 import Logging
+import Metrics
+import Prometheus
 
 /// `fulcrumd`: the Fulcrum server process.
 @main
@@ -58,6 +60,16 @@ struct Serve: AsyncParsableCommand {
     }
 
     private func serve(logger: Logger) async throws {
+        // Before the ledger and the servers make their metric handles.
+        let registry = PrometheusCollectorRegistry()
+        var factory = PrometheusMetricsFactory(registry: registry)
+        // Buckets for what these measure: commits and requests take microseconds to milliseconds.
+        let fast: [Duration] = [50, 100, 250, 500, 1_000, 2_500, 5_000, 10_000, 25_000, 100_000, 1_000_000].map { .microseconds($0) }
+        factory.durationHistogramBuckets = [
+            "fulcrum_ledger_commit_seconds": fast, "fulcrum_request_seconds": fast, "fulcrum_solver_solve_seconds": fast,
+        ]
+        factory.valueHistogramBuckets = ["fulcrum_ledger_group_commands": [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024]]
+        MetricsSystem.bootstrap(factory)
         let (host, port) = try ServerAddress.parse(listen)
         if let token, token.isEmpty { throw FulcrumError(.invalidArgument, "the token must not be empty", path: "token") }
         let networkNodes = try loadNetwork()
@@ -88,6 +100,7 @@ struct Serve: AsyncParsableCommand {
             gatewayConfiguration.host = httpHost
             gatewayConfiguration.port = httpPort
             gatewayConfiguration.token = token
+            gatewayConfiguration.metrics = registry
             do {
                 let started = try await HTTPGateway.start(service: service, configuration: gatewayConfiguration, logger: logger)
                 gateway = started

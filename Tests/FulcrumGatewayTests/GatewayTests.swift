@@ -167,4 +167,33 @@ private func error(_ json: [String: Any]) -> (code: String?, path: String?) {
         server.stop()
         #expect(server.process.terminationStatus == 0)
     }
+
+    /// `/metrics` counts requests of both protocols by operation and outcome,
+    /// and shows the ledger's and the solver's own metrics.
+    @Test func metricsCountBothProtocolsInPrometheusFormat() async throws {
+        let server = try ServerProcess(data: temporaryDirectory(), arguments: ["--demo", "--http", "127.0.0.1:0"])
+        defer { server.stop() }
+        let http = try #require(server.httpAddress)
+        let fulcrum = builtExecutable("fulcrum")
+        _ = try await runDetached(fulcrum, ["atp", "--server", server.address, "--sku", "TEE-BLK-M"], timeoutSeconds: 60)
+        _ = try await runDetached(fulcrum, ["reserve", "--server", server.address, "--order", "M1", "--line", "DC-EAST:TEE-BLK-M:1"], timeoutSeconds: 60)
+        _ = try await URLSession.shared.data(from: URL(string: "http://\(http)/v1/reservations/NOPE")!)
+        _ = try await URLSession.shared.data(from: URL(string: "http://\(http)/v1/reservations/M1")!)
+        let (data, response) = try await URLSession.shared.data(from: URL(string: "http://\(http)/metrics")!)
+        #expect((response as! HTTPURLResponse).value(forHTTPHeaderField: "Content-Type")?.hasPrefix("text/plain") == true)
+        let lines = Set(String(decoding: data, as: UTF8.self).split(separator: "\n").map(String.init))
+        for expected in [
+            #"fulcrum_requests_total{protocol="rpc",operation="atp",outcome="ok"} 1"#,
+            #"fulcrum_requests_total{protocol="rpc",operation="reserve",outcome="ok"} 1"#,
+            #"fulcrum_requests_total{protocol="http",operation="get_reservation",outcome="error"} 1"#,
+            #"fulcrum_requests_total{protocol="http",operation="get_reservation",outcome="ok"} 1"#,
+            #"fulcrum_request_seconds_count{protocol="rpc",operation="reserve"} 1"#,
+            #"fulcrum_reservations{state="reserved"} 1.0"#,
+            #"fulcrum_ledger_queue_depth 0.0"#,
+        ] {
+            #expect(lines.contains(expected), "\(expected)")
+        }
+        #expect(lines.contains { $0.hasPrefix("fulcrum_ledger_commit_seconds_count ") && !$0.hasSuffix(" 0") })
+        #expect(lines.contains { $0.hasPrefix("fulcrum_ledger_group_commands_bucket{le=\"1.0\"}") })
+    }
 }
