@@ -23,9 +23,11 @@ demo: build
 	.build/release/fulcrum demo --data ./demo-data
 	.build/release/fulcrum verify --data ./demo-data
 
-# Sets up and runs the whole test suite (Chromium checks the replay report's charts).
+# Sets up and runs the whole test suite (Chromium checks the replay report's charts,
+# schemathesis the HTTP gateway against docs/openapi.yaml).
 test:
 	@bash scripts/setup.sh chromium
+	@bash scripts/setup-python.sh
 	$(SWIFT) test --parallel --num-workers 2
 
 # A soak of the ledger: 64 concurrent submitters, then a refold.

@@ -204,15 +204,17 @@ struct GatewayRoutes: Sendable {
 struct GatewayMiddleware: RouterMiddleware {
     typealias Context = BasicRequestContext
     let token: String?
-    let metrics = OperationMetrics(protocol: "http", operations: Array(Self.operations.values))
+    let metrics = OperationMetrics(protocol: "http", operations: Self.routes.values.map(\.operation))
 
-    /// Each route's operation, named as the RPC's are (so the two protocols' series line up).
-    static let operations: [String: String] = [
-        "/health": "health", "/ready": "ready", "/metrics": "metrics", "/v1/atp": "atp", "/v1/atp/batch": "atp_batch",
-        "/v1/adjust": "adjust", "/v1/reservations": "reserve", "/v1/reservations/{order}": "get_reservation",
-        "/v1/reservations/{order}/confirm": "confirm", "/v1/reservations/{order}/ship": "ship",
-        "/v1/reservations/{order}/release": "release", "/v1/optimize": "optimize",
-        "/v1/optimize-and-reserve": "optimize_and_reserve",
+    /// Each route's one method and its operation, named as the RPC's are
+    /// (so the two protocols' series line up).
+    static let routes: [String: (method: String, operation: String)] = [
+        "/health": ("GET", "health"), "/ready": ("GET", "ready"), "/metrics": ("GET", "metrics"),
+        "/v1/atp": ("GET", "atp"), "/v1/atp/batch": ("POST", "atp_batch"), "/v1/adjust": ("POST", "adjust"),
+        "/v1/reservations": ("POST", "reserve"), "/v1/reservations/{order}": ("GET", "get_reservation"),
+        "/v1/reservations/{order}/confirm": ("POST", "confirm"), "/v1/reservations/{order}/ship": ("POST", "ship"),
+        "/v1/reservations/{order}/release": ("POST", "release"), "/v1/optimize": ("POST", "optimize"),
+        "/v1/optimize-and-reserve": ("POST", "optimize_and_reserve"),
     ]
 
     /// Probes of load balancers and orchestrators need no token.
@@ -223,7 +225,7 @@ struct GatewayMiddleware: RouterMiddleware {
     {
         let arrived = DispatchTime.now().uptimeNanoseconds
         let response = await respond(request, context: context, next: next)
-        let operation = context.endpointPath.flatMap { Self.operations[$0] } ?? "unknown"
+        let operation = context.endpointPath.flatMap { Self.routes[$0]?.operation } ?? "unknown"
         metrics.record(
             operation, failed: response.status.code >= 400, nanoseconds: DispatchTime.now().uptimeNanoseconds - arrived)
         return response
@@ -242,28 +244,30 @@ struct GatewayMiddleware: RouterMiddleware {
         } catch let error as FulcrumError {
             return Self.response(error)
         } catch let error as any HTTPResponseError {
+            let allowed = Self.method(of: request.uri.path)
             let code: FulcrumError.Code =
                 switch error.status {
-                case .notFound where Self.isRoute(request.uri.path): .methodNotAllowed
+                case .notFound where allowed != nil: .methodNotAllowed
                 case .notFound: .notFound
                 case .contentTooLarge: .payloadTooLarge
                 default: .invalidArgument
                 }
-            return Self.response(FulcrumError(code, "\(request.method) \(request.uri.path): \(code)", path: request.uri.path))
+            var response = Self.response(FulcrumError(code, "\(request.method) \(request.uri.path): \(code)", path: request.uri.path))
+            if code == .methodNotAllowed, let allowed { response.headers[.allow] = allowed }
+            return response
         } catch {
             return Self.response(FulcrumError(.storage, "\(error)", path: request.uri.path))
         }
     }
 
-    /// Whether `path` is one of the routes (with any value in a `{parameter}`):
-    /// a request to it with another method is 405, not 404.
-    static func isRoute(_ path: String) -> Bool {
+    /// The method of the route `path` matches (any value in a `{parameter}`),
+    /// or nil: a request to a route with another method is 405, not 404.
+    static func method(of path: String) -> String? {
         let segments = path.split(separator: "/", omittingEmptySubsequences: false)
-        return operations.keys.contains { template in
+        return routes.first { template, _ in
             let parts = template.split(separator: "/", omittingEmptySubsequences: false)
-            return parts.count == segments.count
-                && zip(parts, segments).allSatisfy { $0.hasPrefix("{") || $0 == $1 }
-        }
+            return parts.count == segments.count && zip(parts, segments).allSatisfy { $0.hasPrefix("{") || $0 == $1 }
+        }?.value.method
     }
 
     /// Constant-time comparison: the time taken does not tell how much of a guess was right.

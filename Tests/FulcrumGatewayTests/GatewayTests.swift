@@ -1,6 +1,6 @@
 import Foundation
 import FulcrumCore
-import FulcrumGateway
+@testable import FulcrumGateway
 import FulcrumLedger
 import FulcrumService
 import FulcrumTestSupport
@@ -195,5 +195,43 @@ private func error(_ json: [String: Any]) -> (code: String?, path: String?) {
         }
         #expect(lines.contains { $0.hasPrefix("fulcrum_ledger_commit_seconds_count ") && !$0.hasSuffix(" 0") })
         #expect(lines.contains { $0.hasPrefix("fulcrum_ledger_group_commands_bucket{le=\"1.0\"}") })
+    }
+
+    static let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent().path
+
+    /// Every route the gateway serves is in docs/openapi.yaml, with its method.
+    @Test func everyRouteIsDocumented() throws {
+        let document = try String(contentsOfFile: Self.repository + "/docs/openapi.yaml", encoding: .utf8)
+        let lines = document.split(separator: "\n").map(String.init)
+        for (path, route) in GatewayMiddleware.routes {
+            guard let start = lines.firstIndex(of: "  \(path):") else {
+                Issue.record("\(path) is not in docs/openapi.yaml")
+                continue
+            }
+            let block = lines[(start + 1)...].prefix { $0.hasPrefix("    ") }
+            #expect(block.contains("    \(route.method.lowercased()):"), "\(route.method) \(path)")
+        }
+    }
+
+    /// schemathesis against a live fulcrumd: no 5xx, every response as
+    /// documented (status, type, schema, headers), the token enforced. The same
+    /// run fails against a document that promises a field the gateway does not send.
+    @Test func theGatewayKeepsToItsOpenAPIDocument() async throws {
+        let script = Self.repository + "/scripts/schemathesis.sh"
+        let fulcrumd = builtExecutable("fulcrumd")
+        let (status, output) = try await runDetached("/bin/bash", [script, fulcrumd, "30"], timeoutSeconds: 300)
+        #expect(status == 0, "\(output.suffix(3000))")
+
+        let broken = temporaryDirectory() + ".yaml"
+        let document = try String(contentsOfFile: Self.repository + "/docs/openapi.yaml", encoding: .utf8)
+        // Health's body promises a field it does not have.
+        let promised = document.replacingOccurrences(
+            of: "      required: [status]\n      properties: {status: {type: string}}",
+            with: "      required: [status, uptime_ms]\n      properties: {status: {type: string}}")
+        #expect(promised != document)
+        try promised.write(toFile: broken, atomically: true, encoding: .utf8)
+        let (failed, _) = try await runDetached("/bin/bash", [script, fulcrumd, "20", broken], timeoutSeconds: 300)
+        #expect(failed != 0)
     }
 }
