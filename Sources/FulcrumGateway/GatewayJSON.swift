@@ -2,6 +2,7 @@ import Foundation
 import FulcrumCore
 import FulcrumLedger
 import FulcrumService
+import FulcrumSolver
 
 /// The gateway's JSON bodies: snake_case field names, the same shapes the
 /// CLI prints with `--json`. Requests decode with `invalid_json` errors at
@@ -134,5 +135,49 @@ enum GatewayJSON {
     struct TransitionBody: Decodable {
         var idempotencyKey: String?
         enum CodingKeys: String, CodingKey { case idempotencyKey = "idempotency_key" }
+    }
+
+    /// A solve as the operations page lists it.
+    struct DecisionBody: Encodable {
+        struct ShipmentBody: Encodable {
+            var node: String
+            var units: Int
+            var distanceKm: Double
+            var cost: Double
+        }
+        struct PlanBody: Encodable {
+            var order: String
+            var cost: Double
+            var shipments: [ShipmentBody]
+            var unitsBackordered: Int
+        }
+        var id: UInt64
+        var atMs: Int64
+        var strategy: String
+        var status: String
+        var objective: Double
+        var solveMs: Double
+        var nodes: Int
+        var plans: [PlanBody]
+
+        init(_ decision: SolverDecision) {
+            id = decision.id
+            atMs = decision.at.millisecondsSinceEpoch
+            strategy = decision.strategy.rawValue
+            status = decision.response.status.rawValue
+            objective = decision.response.objective
+            solveMs = decision.response.statistics.solveMilliseconds
+            nodes = decision.request.nodes.count
+            plans = decision.response.plans.map { plan in
+                PlanBody(
+                    order: plan.order, cost: plan.cost,
+                    shipments: plan.shipments.map {
+                        ShipmentBody(
+                            node: $0.node, units: $0.lines.reduce(0) { $0 + $1.quantity }, distanceKm: $0.distanceKilometers,
+                            cost: $0.cost)
+                    },
+                    unitsBackordered: plan.backorders.reduce(0) { $0 + $1.quantity })
+            }
+        }
     }
 }

@@ -43,6 +43,26 @@ struct GatewayRoutes: Sendable {
                 return try await execute(command(order), key: body?.idempotencyKey)
             }
         }
+        router.get("/v1/positions") { request, _ in try positions(request) }
+        router.get("/v1/reservations") { request, _ in try reservations(request) }
+        router.get("/v1/decisions") { request, _ in
+            let limit = try Self.limit(request, default: 50, maximum: 1_000)
+            return Self.json(["decisions": service.recentDecisions.suffix(limit).reversed().map(GatewayJSON.DecisionBody.init)])
+        }
+        router.get("/v1/decisions/:id") { _, context in
+            let text = try context.parameters.require("id")
+            guard let id = UInt64(text), let decision = service.recentDecisions.first(where: { $0.id == id }) else {
+                throw FulcrumError(.notFound, "no recent decision \(text) (the server keeps the latest only)", path: "id")
+            }
+            let explanation = try JSONSerialization.jsonObject(with: GatewayJSON.encode(try decision.explained()))
+            let summary = try JSONSerialization.jsonObject(with: GatewayJSON.encode(GatewayJSON.DecisionBody(decision)))
+            return Self.raw(try JSONSerialization.data(withJSONObject: ["decision": summary, "explain": explanation], options: [.sortedKeys]))
+        }
+        router.get("/") { _, _ in
+            Response(
+                status: .ok, headers: [.contentType: "text/html; charset=utf-8"],
+                body: .init(byteBuffer: ByteBuffer(string: OperationsPage.html)))
+        }
         router.post("/v1/optimize") { request, _ in try await optimize(request) }
         router.post("/v1/optimize-and-reserve") { request, _ in try await optimizeAndReserve(request) }
         return router
@@ -105,6 +125,38 @@ struct GatewayRoutes: Sendable {
             query.near = Location(latitude: latitude, longitude: longitude)
         }
         return Self.json(GatewayJSON.AvailabilityBody(try service.availableToPromise(query)))
+    }
+
+    /// `limit` from the query: 1...maximum, `default` when absent.
+    static func limit(_ request: Request, default fallback: Int, maximum: Int) throws -> Int {
+        guard let text = request.uri.queryParameters["limit"] else { return fallback }
+        guard let limit = Int(text), (1...maximum).contains(limit) else {
+            throw FulcrumError(.invalidArgument, "'\(text)' is not a limit in 1...\(maximum)", path: "limit")
+        }
+        return limit
+    }
+
+    private func positions(_ request: Request) throws -> Response {
+        let parameters = request.uri.queryParameters
+        let listed = try service.positions(
+            node: parameters["node"].map(String.init), skuContaining: parameters["sku"].map(String.init),
+            limit: try Self.limit(request, default: 1_000, maximum: Limits.batchItemsMax))
+        return Self.json(["positions": listed.map { GatewayJSON.PositionBody($0.key, $0.position) }])
+    }
+
+    private func reservations(_ request: Request) throws -> Response {
+        let parameters = request.uri.queryParameters
+        var state: ReservationState?
+        if let text = parameters["state"] {
+            guard let parsed = ReservationState.allCases.first(where: { $0.description == text }) else {
+                throw FulcrumError(.invalidArgument, "'\(text)' is not a reservation state", path: "state")
+            }
+            state = parsed
+        }
+        let listed = try service.reservations(
+            state: state, after: parameters["after"].map(String.init),
+            limit: try Self.limit(request, default: 100, maximum: Limits.batchItemsMax))
+        return Self.json(["reservations": listed.map(GatewayJSON.ReservationBody.init)])
     }
 
     private func availabilityBatch(_ request: Request) async throws -> Response {
@@ -204,28 +256,31 @@ struct GatewayRoutes: Sendable {
 struct GatewayMiddleware: RouterMiddleware {
     typealias Context = BasicRequestContext
     let token: String?
-    let metrics = OperationMetrics(protocol: "http", operations: Self.routes.values.map(\.operation))
+    let metrics = OperationMetrics(protocol: "http", operations: Self.routes.values.flatMap(\.values))
 
-    /// Each route's one method and its operation, named as the RPC's are
+    /// Probes of load balancers and orchestrators, and the operations page
+    /// itself (static; its data comes from the guarded routes), need no token.
+    static let openPaths: Set<String> = ["/health", "/ready", "/"]
+
+    /// Each route's methods and their operations, named as the RPC's are
     /// (so the two protocols' series line up).
-    static let routes: [String: (method: String, operation: String)] = [
-        "/health": ("GET", "health"), "/ready": ("GET", "ready"), "/metrics": ("GET", "metrics"),
-        "/v1/atp": ("GET", "atp"), "/v1/atp/batch": ("POST", "atp_batch"), "/v1/adjust": ("POST", "adjust"),
-        "/v1/reservations": ("POST", "reserve"), "/v1/reservations/{order}": ("GET", "get_reservation"),
-        "/v1/reservations/{order}/confirm": ("POST", "confirm"), "/v1/reservations/{order}/ship": ("POST", "ship"),
-        "/v1/reservations/{order}/release": ("POST", "release"), "/v1/optimize": ("POST", "optimize"),
-        "/v1/optimize-and-reserve": ("POST", "optimize_and_reserve"),
+    static let routes: [String: [String: String]] = [
+        "/": ["GET": "operations_page"], "/health": ["GET": "health"], "/ready": ["GET": "ready"],
+        "/metrics": ["GET": "metrics"], "/v1/atp": ["GET": "atp"], "/v1/atp/batch": ["POST": "atp_batch"],
+        "/v1/adjust": ["POST": "adjust"], "/v1/positions": ["GET": "positions"],
+        "/v1/reservations": ["POST": "reserve", "GET": "reservations"],
+        "/v1/reservations/{order}": ["GET": "get_reservation"], "/v1/reservations/{order}/confirm": ["POST": "confirm"],
+        "/v1/reservations/{order}/ship": ["POST": "ship"], "/v1/reservations/{order}/release": ["POST": "release"],
+        "/v1/optimize": ["POST": "optimize"], "/v1/optimize-and-reserve": ["POST": "optimize_and_reserve"],
+        "/v1/decisions": ["GET": "decisions"], "/v1/decisions/{id}": ["GET": "decision"],
     ]
-
-    /// Probes of load balancers and orchestrators need no token.
-    static let openPaths: Set<String> = ["/health", "/ready"]
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws
         -> Response
     {
         let arrived = DispatchTime.now().uptimeNanoseconds
         let response = await respond(request, context: context, next: next)
-        let operation = context.endpointPath.flatMap { Self.routes[$0]?.operation } ?? "unknown"
+        let operation = context.endpointPath.flatMap { Self.routes[$0]?[request.method.rawValue] } ?? "unknown"
         metrics.record(
             operation, failed: response.status.code >= 400, nanoseconds: DispatchTime.now().uptimeNanoseconds - arrived)
         return response
@@ -244,7 +299,7 @@ struct GatewayMiddleware: RouterMiddleware {
         } catch let error as FulcrumError {
             return Self.response(error)
         } catch let error as any HTTPResponseError {
-            let allowed = Self.method(of: request.uri.path)
+            let allowed = Self.methods(of: request.uri.path)
             let code: FulcrumError.Code =
                 switch error.status {
                 case .notFound where allowed != nil: .methodNotAllowed
@@ -260,14 +315,15 @@ struct GatewayMiddleware: RouterMiddleware {
         }
     }
 
-    /// The method of the route `path` matches (any value in a `{parameter}`),
-    /// or nil: a request to a route with another method is 405, not 404.
-    static func method(of path: String) -> String? {
+    /// The methods of the route `path` matches (any value in a `{parameter}`),
+    /// as an Allow header, or nil: a request to a route with another method
+    /// is 405, not 404.
+    static func methods(of path: String) -> String? {
         let segments = path.split(separator: "/", omittingEmptySubsequences: false)
         return routes.first { template, _ in
             let parts = template.split(separator: "/", omittingEmptySubsequences: false)
             return parts.count == segments.count && zip(parts, segments).allSatisfy { $0.hasPrefix("{") || $0 == $1 }
-        }?.value.method
+        }.map { $0.value.keys.sorted().joined(separator: ", ") }
     }
 
     /// Constant-time comparison: the time taken does not tell how much of a guess was right.

@@ -16,6 +16,7 @@ public final class LedgerReader {
     @exclusivity(unchecked) private var nodeIDs: [String: UInt32] = [:]
     @exclusivity(unchecked) private var skuIDs: [String: UInt32] = [:]
     @exclusivity(unchecked) private var nodeNames: [UInt32: String] = [:]
+    @exclusivity(unchecked) private var skuNames: [UInt32: String] = [:]
     /// Position keys already resolved: one hash per read on the hot path.
     @exclusivity(unchecked) private var positionWords: [PositionKey: UInt64] = [:]
 
@@ -147,18 +148,47 @@ public final class LedgerReader {
         }
     }
 
-    /// Reservations in order-id order after `after` (exclusive), at most
-    /// `limit`, only those in `state` when given.
+    /// Reservations in order-id order after `after` (exclusive; a valid
+    /// name, see `Names`), at most `limit`, only those in `state` when given.
     public func reservations(state: ReservationState? = nil, after: String? = nil, limit: Int) throws(FulcrumError)
         -> [Reservation]
     {
         precondition(limit >= 0)
+        if let after { try Names.validate(after, path: "after") }
         var listed: [Reservation] = []
         try scanReservations(after: after) { reservation in
             if state == nil || reservation.state == state { listed.append(reservation) }
             return listed.count < limit
         }
         return listed
+    }
+
+    /// Positions in storage order (by SKU, then node), those at `node` and
+    /// of SKUs containing `skuContaining` when given, at most `limit`.
+    public func positions(node: String? = nil, skuContaining: String? = nil, limit: Int) throws(FulcrumError)
+        -> [(key: PositionKey, position: Position)]
+    {
+        precondition(limit >= 0)
+        if let node { try Names.validate(node, path: "node") }
+        return try snapshot { transaction in
+            let nodeID = try node.map { try id(.node, $0, in: transaction) }
+            if node != nil, nodeID == nil { return [] }
+            var listed: [(key: PositionKey, position: Position)] = []
+            let cursor = try transaction.cursor(ledger.schema.positions)
+            var record = try cursor.first()
+            while let (key, value) = record, listed.count < limit {
+                record = try cursor.next()
+                guard let (skuID, recordNode) = Keys.decodePosition(key) else { continue }
+                if let nodeID, recordNode != nodeID { continue }
+                let sku = try name(.sku, skuID, in: transaction)
+                if let skuContaining, !sku.contains(skuContaining) { continue }
+                guard let position = value.withUnsafeBytes({ Records.decodePosition($0) }) else {
+                    throw FulcrumError(.corrupt, "position record has the wrong size", path: sku)
+                }
+                listed.append((PositionKey(node: try name(.node, recordNode, in: transaction), sku: sku), position))
+            }
+            return listed
+        }
     }
 
     /// How many reservations are in each state (a scan of them all).
@@ -226,12 +256,19 @@ public final class LedgerReader {
     }
 
     private func name(ofNode id: UInt32, in transaction: borrowing ReadTransaction) throws -> String {
-        if let cached = nodeNames[id] { return cached }
-        guard let bytes = try transaction.value(ledger.schema.ids, key: Keys.id(.node, id)) else {
-            throw FulcrumError(.corrupt, "node id \(id) has no name")
+        try name(.node, id, in: transaction)
+    }
+
+    private func name(_ kind: NameKind, _ id: UInt32, in transaction: borrowing ReadTransaction) throws -> String {
+        if let cached = kind == .node ? nodeNames[id] : skuNames[id] { return cached }
+        guard let bytes = try transaction.value(ledger.schema.ids, key: Keys.id(kind, id)) else {
+            throw FulcrumError(.corrupt, "\(kind) id \(id) has no name")
         }
         let name = String(decoding: bytes, as: UTF8.self)
-        nodeNames[id] = name
+        switch kind {
+        case .node: nodeNames[id] = name
+        case .sku: skuNames[id] = name
+        }
         return name
     }
 

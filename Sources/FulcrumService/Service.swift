@@ -15,6 +15,10 @@ public final class Service: Sendable {
         public var readersIdleMax = 64
         /// Solves an optimize-and-reserve makes before answering `plan_conflict`.
         public var optimizeReserveAttemptsMax = Limits.optimizeReserveAttemptsMax
+        /// Recent solves kept for operators (`recentDecisions`).
+        public var decisionsKept = 64
+        /// Stamps the decisions.
+        public var clock: any Clock = SystemClock()
         public init() {}
     }
 
@@ -23,6 +27,7 @@ public final class Service: Sendable {
     private let readers: ReaderPool
     private let options: Options
     private let optimizeRetryCount = Atomic<UInt64>(0)
+    private let decisions: DecisionLog
 
     public init(ledger: Ledger, network: Network, options: Options = Options()) {
         precondition(options.optimizeReserveAttemptsMax >= 1)
@@ -30,7 +35,11 @@ public final class Service: Sendable {
         self.network = network
         self.options = options
         readers = ReaderPool(ledger: ledger, capacity: options.readersIdleMax)
+        decisions = DecisionLog(capacity: options.decisionsKept)
     }
+
+    /// The most recent solves, newest last.
+    public var recentDecisions: [SolverDecision] { decisions.recent }
 
     /// Solves that an optimize-and-reserve repeated because its plan went stale.
     public var optimizeRetries: UInt64 { optimizeRetryCount.load(ordering: .relaxed) }
@@ -56,7 +65,18 @@ public final class Service: Sendable {
     public func reservations(state: ReservationState? = nil, after: String? = nil, limit: Int) throws(FulcrumError)
         -> [Reservation]
     {
-        try readers.withReader { reader throws(FulcrumError) in try reader.reservations(state: state, after: after, limit: limit) }
+        try readers.withReader { reader throws(FulcrumError) in
+            try reader.reservations(state: state, after: after, limit: limit)
+        }
+    }
+
+    /// Positions at `node` and of SKUs containing `skuContaining` (when given), at most `limit`.
+    public func positions(node: String?, skuContaining: String?, limit: Int) throws(FulcrumError)
+        -> [(key: PositionKey, position: Position)]
+    {
+        try readers.withReader { reader throws(FulcrumError) in
+            try reader.positions(node: node, skuContaining: skuContaining, limit: limit)
+        }
     }
 
     /// How many reservations are in each state.
@@ -114,12 +134,11 @@ public final class Service: Sendable {
         -> OptimizeResponse
     {
         let started = DispatchTime.now().uptimeNanoseconds
-        let response =
-            if request.inventory != nil {
-                try Optimizer.solve(request, options: options)
-            } else {
-                try Optimizer.solve(request, availability: try ledgerStock(for: request), options: options)
-            }
+        let stock: [Stock]
+        if let inventory = request.inventory { stock = inventory } else { stock = try ledgerStock(for: request) }
+        let response = try Optimizer.solve(request, availability: stock, options: options)
+        decisions.record(
+            at: self.options.clock.now(), strategy: options.strategy, request: request, stock: stock, response: response)
         let strategy = options.strategy.rawValue
         Metrics.Timer(label: "fulcrum_solver_solve_seconds", dimensions: [("strategy", strategy)])
             .recordNanoseconds(Int64(DispatchTime.now().uptimeNanoseconds - started))

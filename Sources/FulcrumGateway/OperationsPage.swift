@@ -1,0 +1,144 @@
+/// The operations page the gateway serves at `/`: static HTML and script,
+/// no build step and no network beyond this server. It reads the JSON routes
+/// (positions, reservations, solver decisions and their explanations) and
+/// refreshes every five seconds. A token, when the server has one, is taken
+/// from the page's `#token=...` fragment (or typed in) and kept in the tab.
+enum OperationsPage {
+    static let html = #"""
+        <!DOCTYPE html>
+        <html lang="en"><head><meta charset="utf-8"><title>Fulcrum operations</title>
+        <style>
+        body { font: 14px/1.4 system-ui, sans-serif; margin: 20px; color: #222; }
+        h1 { margin: 0 0 4px; } h2 { margin: 22px 0 6px; font-size: 17px; }
+        .bar { display: flex; gap: 10px; align-items: center; flex-wrap: wrap; color: #555; }
+        input, select { font: inherit; padding: 2px 6px; }
+        table { border-collapse: collapse; margin: 6px 0; min-width: 480px; }
+        th, td { border: 1px solid #ccc; padding: 3px 8px; text-align: right; white-space: nowrap; }
+        th:first-child, td:first-child, td.text { text-align: left; }
+        thead th { background: #f3f3f3; }
+        tr.zero td { color: #b00; } tr.pick { cursor: pointer; } tr.pick:hover { background: #eef4ff; }
+        .grid { display: grid; grid-template-columns: repeat(auto-fit, minmax(560px, 1fr)); gap: 0 28px; align-items: start; }
+        #error { color: #b00; } .note { color: #666; }
+        </style></head><body>
+        <h1>Fulcrum operations</h1>
+        <div class="bar"><span id="status">loading…</span><span id="error"></span>
+        <label>Token <input id="token" type="password" size="14"></label></div>
+        <div class="grid">
+        <section><h2>Recent solver decisions</h2>
+        <table id="decisions"><thead><tr><th>#</th><th>At</th><th>Strategy</th><th>Orders</th><th>Shipments</th>
+        <th>Backordered</th><th>Cost</th><th>Solve ms</th></tr></thead><tbody></tbody></table>
+        <p class="note">Click a decision to see why each order does not use each other node.</p></section>
+        <section><h2>Why: decision <span id="explained-id">—</span></h2><div id="explanation" class="note">No decision yet.</div></section>
+        <section><h2>Reservations</h2>
+        <div class="bar"><label>State <select id="state-filter"><option value="">any</option><option>reserved</option>
+        <option>confirmed</option><option>shipped</option><option>released</option><option>expired</option></select></label></div>
+        <table id="reservations"><thead><tr><th>Order</th><th>State</th><th>Lines</th><th>Units</th><th>Expires</th></tr></thead>
+        <tbody></tbody></table></section>
+        <section><h2>Orders</h2><p class="note">Orders and their timelines appear here once orchestration (journeys) is part of this server.</p></section>
+        <section><h2>Inventory positions</h2>
+        <div class="bar"><label>Node <input id="node-filter" size="12"></label>
+        <label>SKU contains <input id="sku-filter" size="12"></label></div>
+        <table id="positions"><thead><tr><th>Node</th><th>SKU</th><th>On hand</th><th>Reserved</th><th>Committed</th>
+        <th>Safety</th><th>Available</th></tr></thead><tbody></tbody></table></section>
+        </div>
+        <script>
+        "use strict";
+        const tokenInput = document.getElementById("token");
+        const fromHash = new URLSearchParams(location.hash.slice(1)).get("token");
+        tokenInput.value = fromHash || sessionStorage.getItem("fulcrum-token") || "";
+        tokenInput.addEventListener("change", () => { sessionStorage.setItem("fulcrum-token", tokenInput.value); refresh(); });
+        let explainedID = null;
+
+        async function get(path) {
+          const headers = tokenInput.value ? { Authorization: "Bearer " + tokenInput.value } : {};
+          const response = await fetch(path, { headers });
+          const body = await response.json();
+          if (!response.ok) throw new Error(body.error ? body.error.code + ": " + body.error.message : response.status);
+          return body;
+        }
+        function cell(text, cls) { const td = document.createElement("td"); td.textContent = text; if (cls) td.className = cls; return td; }
+        function fill(id, rows, build) {
+          const body = document.querySelector("#" + id + " tbody");
+          body.replaceChildren(...rows.map(build));
+        }
+        function time(ms) { return new Date(ms).toISOString().replace("T", " ").slice(0, 19); }
+
+        async function positions() {
+          const query = new URLSearchParams({ limit: "500" });
+          const node = document.getElementById("node-filter").value.trim();
+          const sku = document.getElementById("sku-filter").value.trim();
+          if (node) query.set("node", node);
+          if (sku) query.set("sku", sku);
+          const { positions } = await get("/v1/positions?" + query);
+          fill("positions", positions, p => {
+            const tr = document.createElement("tr");
+            if (p.available === 0) tr.className = "zero";
+            tr.append(cell(p.node, "text"), cell(p.sku, "text"), cell(p.on_hand), cell(p.reserved), cell(p.committed),
+              cell(p.safety_stock), cell(p.available));
+            return tr;
+          });
+        }
+        async function reservations() {
+          const state = document.getElementById("state-filter").value;
+          const { reservations } = await get("/v1/reservations?limit=200" + (state ? "&state=" + state : ""));
+          fill("reservations", reservations, r => {
+            const tr = document.createElement("tr");
+            const lines = r.lines.map(l => l.node + ":" + l.sku + "×" + l.quantity).join(", ");
+            tr.append(cell(r.order, "text"), cell(r.state, "text"), cell(lines, "text"),
+              cell(r.lines.reduce((n, l) => n + l.quantity, 0)), cell(r.state === "reserved" ? time(r.expires_ms) : "—"));
+            return tr;
+          });
+        }
+        async function decisions() {
+          const { decisions } = await get("/v1/decisions?limit=50");
+          fill("decisions", decisions, d => {
+            const tr = document.createElement("tr");
+            tr.className = "pick";
+            tr.dataset.id = d.id;
+            const shipments = d.plans.flatMap(p => p.shipments);
+            tr.append(cell(d.id, "text"), cell(time(d.at_ms)), cell(d.strategy, "text"), cell(d.plans.map(p => p.order).join(", "), "text"),
+              cell(shipments.map(s => s.node + " (" + s.units + ")").join(", "), "text"),
+              cell(d.plans.reduce((n, p) => n + p.units_backordered, 0)), cell(d.objective.toFixed(2)), cell(d.solve_ms.toFixed(2)));
+            tr.addEventListener("click", () => explain(d.id));
+            return tr;
+          });
+          if (explainedID === null && decisions.length > 0) await explain(decisions[0].id);
+        }
+        async function explain(id) {
+          explainedID = id;
+          document.getElementById("explained-id").textContent = id;
+          const { explain } = await get("/v1/decisions/" + id);
+          const box = document.getElementById("explanation");
+          box.replaceChildren();
+          for (const [index, order] of explain.entries()) {
+            const table = document.createElement("table");
+            table.id = "explanation-" + index;
+            table.innerHTML = "<thead><tr><th>Order " + order.order.replace(/[<&]/g, "") + ": node</th><th>Why not</th></tr></thead>";
+            const body = document.createElement("tbody");
+            for (const node of order.nodes) {
+              const tr = document.createElement("tr");
+              const why = node.reasons.map(r => r.reason + (r.extra_cost !== undefined ? " (+" + r.extra_cost.toFixed(2) + ")" : "")
+                + (r.line ? " [line " + r.line + "]" : "")).join("; ");
+              tr.append(cell(node.node, "text"), cell(why, "text"));
+              body.append(tr);
+            }
+            table.append(body);
+            box.append(table);
+          }
+          if (explain.length === 0) box.textContent = "Every node was used.";
+        }
+        async function refresh() {
+          try {
+            await Promise.all([positions(), reservations(), decisions()]);
+            document.getElementById("status").textContent = "updated " + new Date().toLocaleTimeString();
+            document.getElementById("error").textContent = "";
+          } catch (error) {
+            document.getElementById("error").textContent = String(error.message || error);
+          }
+        }
+        for (const id of ["node-filter", "sku-filter", "state-filter"]) document.getElementById(id).addEventListener("change", refresh);
+        refresh();
+        setInterval(refresh, 5000);
+        </script></body></html>
+        """#
+}
