@@ -35,7 +35,7 @@ def latency(p):
     value, unit = float(match.group(1)), match.group(2)
     return value / 1000 if unit == "us" else value * 1000 if unit == "s" else value
 errors = re.search(r"Non-2xx or 3xx responses: (\d+)", text)
-rpc_rate = rpc.get("requests_per_second") or rpc.get("operations_per_second")
+rpc_rate = rpc["per_second"]
 print(json.dumps({
     "rpc_atp_per_second": rpc_rate, "rpc": rpc,
     "http_atp_per_second": http, "http_connections": int(sys.argv[3]),

@@ -16,24 +16,13 @@ enum GatewayJSON {
         return try! encoder.encode(value)
     }
 
-    struct PositionBody: Encodable {
-        var node: String
-        var sku: String
-        var onHand: Int64
-        var reserved: Int64
-        var committed: Int64
-        var safetyStock: Int64
-        var available: Int64
-
-        init(_ key: PositionKey, _ position: Position) {
-            node = key.node
-            sku = key.sku
-            onHand = position.onHand
-            reserved = position.reserved
-            committed = position.committed
-            safetyStock = position.safetyStock
-            available = position.available
-        }
+    /// A position as JSON (hand-rendered: the hot paths' answers skip Foundation's encoder).
+    static func position(_ key: PositionKey, _ position: Position) -> JSON {
+        .orderedObject([
+            ("node", .string(key.node)), ("sku", .string(key.sku)), ("on_hand", .integer(position.onHand)),
+            ("reserved", .integer(position.reserved)), ("committed", .integer(position.committed)),
+            ("safety_stock", .integer(position.safetyStock)), ("available", .integer(position.available)),
+        ])
     }
 
     struct LineBody: Codable {
@@ -42,49 +31,43 @@ enum GatewayJSON {
         var quantity: Int64
     }
 
-    struct ReservationBody: Encodable {
-        var order: String
-        var state: String
-        var lines: [LineBody]
-        var createdMs: Int64
-        var expiresMs: Int64
-        var updatedMs: Int64
-
-        init(_ reservation: Reservation) {
-            order = reservation.order
-            state = reservation.state.description
-            lines = reservation.lines.map { LineBody(node: $0.node, sku: $0.sku, quantity: $0.quantity) }
-            createdMs = reservation.createdAt.millisecondsSinceEpoch
-            expiresMs = reservation.expiresAt.millisecondsSinceEpoch
-            updatedMs = reservation.updatedAt.millisecondsSinceEpoch
-        }
+    static func reservation(_ reservation: Reservation) -> JSON {
+        .orderedObject([
+            ("order", .string(reservation.order)), ("state", .string(reservation.state.description)),
+            (
+                "lines",
+                .array(
+                    reservation.lines.map {
+                        .orderedObject([("node", .string($0.node)), ("sku", .string($0.sku)), ("quantity", .integer($0.quantity))])
+                    })
+            ),
+            ("created_ms", .integer(reservation.createdAt.millisecondsSinceEpoch)),
+            ("expires_ms", .integer(reservation.expiresAt.millisecondsSinceEpoch)),
+            ("updated_ms", .integer(reservation.updatedAt.millisecondsSinceEpoch)),
+        ])
     }
 
-    struct AvailabilityBody: Encodable {
-        struct NodeBody: Encodable {
-            var node: String
-            var available: Int64
-            var distanceKm: Double?
-        }
-        var sku: String
-        var available: Int64
-        var nodes: [NodeBody]
-
-        init(_ availability: Availability) {
-            sku = availability.sku
-            available = availability.available
-            nodes = availability.nodes.map { NodeBody(node: $0.node, available: $0.available, distanceKm: $0.distanceKilometers) }
-        }
+    static func availability(_ availability: Availability) -> JSON {
+        .orderedObject([
+            ("sku", .string(availability.sku)), ("available", .integer(availability.available)),
+            (
+                "nodes",
+                .array(
+                    availability.nodes.map { node in
+                        var fields: [(String, JSON)] = [("node", .string(node.node)), ("available", .integer(node.available))]
+                        if let distance = node.distanceKilometers { fields.append(("distance_km", .number(distance))) }
+                        return .orderedObject(fields)
+                    })
+            ),
+        ])
     }
 
-    struct ErrorBody: Encodable {
-        struct Detail: Encodable {
-            var code: String
-            var message: String
-            var path: String
-        }
-        var error: Detail
-        init(_ error: FulcrumError) { self.error = Detail(code: error.code.rawValue, message: error.message, path: error.path) }
+    static func error(_ error: FulcrumError) -> JSON {
+        .object([
+            "error": .orderedObject([
+                ("code", .string(error.code.rawValue)), ("message", .string(error.message)), ("path", .string(error.path)),
+            ])
+        ])
     }
 
     // MARK: Requests
@@ -130,6 +113,12 @@ enum GatewayJSON {
         var ttlSeconds: Int64?
         var idempotencyKey: String?
         enum CodingKeys: String, CodingKey { case order, lines, ttlSeconds = "ttl_seconds", idempotencyKey = "idempotency_key" }
+
+        var request: ReserveRequest {
+            ReserveRequest(
+                order: order, lines: lines.map { ReservationLine(node: $0.node, sku: $0.sku, quantity: $0.quantity) },
+                ttlSeconds: ttlSeconds ?? ReserveRequest.defaultTTLSeconds)
+        }
     }
 
     struct TransitionBody: Decodable {

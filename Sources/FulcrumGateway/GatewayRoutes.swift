@@ -15,13 +15,13 @@ struct GatewayRoutes: Sendable {
     func router() -> Router<BasicRequestContext> {
         let router = Router(context: BasicRequestContext.self)
         router.add(middleware: GatewayMiddleware(token: configuration.token))
-        router.get("/health") { _, _ in Self.json(["status": "ok"]) }
+        router.get("/health") { _, _ in Self.json(.object(["status": .string("ok")])) }
         if let registry = configuration.metrics {
             router.get("/metrics") { _, _ in try metrics(registry) }
         }
         router.get("/ready") { _, _ in
             _ = try service.counts()
-            return Self.json(["status": "ready"])
+            return Self.json(.object(["status": .string("ready")]))
         }
         router.get("/v1/atp") { request, _ in try availability(request) }
         router.post("/v1/atp/batch") { request, _ in try await availabilityBatch(request) }
@@ -32,7 +32,7 @@ struct GatewayRoutes: Sendable {
             guard let reservation = try service.reservation(order: order) else {
                 throw FulcrumError(.reservationNotFound, "no reservation for order \(order)", path: "order")
             }
-            return Self.json(GatewayJSON.ReservationBody(reservation))
+            return Self.json(GatewayJSON.reservation(reservation))
         }
         for (action, command) in [
             ("confirm", LedgerCommand.confirm), ("ship", LedgerCommand.ship), ("release", LedgerCommand.release),
@@ -47,7 +47,7 @@ struct GatewayRoutes: Sendable {
         router.get("/v1/reservations") { request, _ in try reservations(request) }
         router.get("/v1/decisions") { request, _ in
             let limit = try Self.limit(request, default: 50, maximum: 1_000)
-            return Self.json(["decisions": service.recentDecisions.suffix(limit).reversed().map(GatewayJSON.DecisionBody.init)])
+            return Self.raw(GatewayJSON.encode(["decisions": service.recentDecisions.suffix(limit).reversed().map(GatewayJSON.DecisionBody.init)]))
         }
         router.get("/v1/decisions/:id") { _, context in
             let text = try context.parameters.require("id")
@@ -70,8 +70,10 @@ struct GatewayRoutes: Sendable {
 
     // MARK: Bodies
 
-    static func json(_ value: some Encodable, status: HTTPResponse.Status = .ok) -> Response {
-        raw(GatewayJSON.encode(value), status: status)
+    static func json(_ value: JSON, status: HTTPResponse.Status = .ok) -> Response {
+        Response(
+            status: status, headers: [.contentType: "application/json"],
+            body: .init(byteBuffer: ByteBuffer(string: value.rendered)))
     }
 
     static func raw(_ json: Data, status: HTTPResponse.Status = .ok) -> Response {
@@ -83,6 +85,9 @@ struct GatewayRoutes: Sendable {
         return Data(buffer.readableBytesView)
     }
 
+    /// Not inlined: Swift 6.3.1 crashed (signal 11, splitting the coroutine
+    /// of `reserve`) inlining this into the routes in release builds.
+    @inline(never)
     private func decode<Body: Decodable>(_ type: Body.Type, _ request: Request) async throws -> Body {
         try decodeJSON(type, from: try await body(request))
     }
@@ -124,7 +129,7 @@ struct GatewayRoutes: Sendable {
             }
             query.near = Location(latitude: latitude, longitude: longitude)
         }
-        return Self.json(GatewayJSON.AvailabilityBody(try service.availableToPromise(query)))
+        return Self.json(GatewayJSON.availability(try service.availableToPromise(query)))
     }
 
     /// `limit` from the query: 1...maximum, `default` when absent.
@@ -141,7 +146,7 @@ struct GatewayRoutes: Sendable {
         let listed = try service.positions(
             node: parameters["node"].map(String.init), skuContaining: parameters["sku"].map(String.init),
             limit: try Self.limit(request, default: 1_000, maximum: Limits.batchItemsMax))
-        return Self.json(["positions": listed.map { GatewayJSON.PositionBody($0.key, $0.position) }])
+        return Self.json(.object(["positions": .array(listed.map { GatewayJSON.position($0.key, $0.position) })]))
     }
 
     private func reservations(_ request: Request) throws -> Response {
@@ -156,7 +161,7 @@ struct GatewayRoutes: Sendable {
         let listed = try service.reservations(
             state: state, after: parameters["after"].map(String.init),
             limit: try Self.limit(request, default: 100, maximum: Limits.batchItemsMax))
-        return Self.json(["reservations": listed.map(GatewayJSON.ReservationBody.init)])
+        return Self.json(.object(["reservations": .array(listed.map(GatewayJSON.reservation))]))
     }
 
     private func availabilityBatch(_ request: Request) async throws -> Response {
@@ -164,15 +169,15 @@ struct GatewayRoutes: Sendable {
         guard batch.queries.count <= Limits.batchItemsMax else {
             throw FulcrumError(.invalidArgument, "at most \(Limits.batchItemsMax) queries", path: "queries")
         }
-        var answers: [GatewayJSON.AvailabilityBody] = []
+        var answers: [JSON] = []
         for (index, query) in batch.queries.enumerated() {
             do {
-                answers.append(.init(try service.availableToPromise(query.query)))
+                answers.append(GatewayJSON.availability(try service.availableToPromise(query.query)))
             } catch {
                 throw FulcrumError(error.code, error.message, path: "queries[\(index)].\(error.path)")
             }
         }
-        return Self.json(["answers": answers])
+        return Self.json(.object(["answers": .array(answers)]))
     }
 
     // MARK: Writes
@@ -191,18 +196,14 @@ struct GatewayRoutes: Sendable {
 
     private func reserve(_ request: Request) async throws -> Response {
         let body = try await decode(GatewayJSON.ReserveBody.self, request)
-        let command = LedgerCommand.reserve(
-            ReserveRequest(
-                order: body.order, lines: body.lines.map { ReservationLine(node: $0.node, sku: $0.sku, quantity: $0.quantity) },
-                ttlSeconds: body.ttlSeconds ?? ReserveRequest.defaultTTLSeconds))
-        return try await execute(command, key: body.idempotencyKey, status: .created)
+        return try await execute(.reserve(body.request), key: body.idempotencyKey, status: .created)
     }
 
     /// Runs a ledger command and answers its result once durable.
     private func execute(_ command: LedgerCommand, key: String?, status: HTTPResponse.Status = .ok) async throws -> Response {
         switch try await service.ledger.execute(command, idempotencyKey: key) {
-        case .position(let key, let position): return Self.json(GatewayJSON.PositionBody(key, position), status: status)
-        case .reservation(let reservation): return Self.json(GatewayJSON.ReservationBody(reservation), status: status)
+        case .position(let key, let position): return Self.json(GatewayJSON.position(key, position), status: status)
+        case .reservation(let reservation): return Self.json(GatewayJSON.reservation(reservation), status: status)
         case .receipt, .expired: preconditionFailure("the gateway sends no schedule or expiry commands")
         }
     }
@@ -245,7 +246,7 @@ struct GatewayRoutes: Sendable {
         let result = try await service.optimizeAndReserve(problem, options: options, ttlSeconds: ttlSeconds)
         // The spec's response as it is, beside the reservation made for it.
         let response = try JSONSerialization.jsonObject(with: result.response.json())
-        let reservation = result.reservation.map { try! JSONSerialization.jsonObject(with: GatewayJSON.encode(GatewayJSON.ReservationBody($0))) }
+        let reservation = try result.reservation.map { try JSONSerialization.jsonObject(with: Data(GatewayJSON.reservation($0).rendered.utf8)) }
         let object: [String: Any] = ["response": response, "reservation": reservation ?? NSNull(), "attempts": result.attempts]
         return Self.raw(try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]))
     }
@@ -337,7 +338,7 @@ struct GatewayMiddleware: RouterMiddleware {
     }
 
     static func response(_ error: FulcrumError) -> Response {
-        GatewayRoutes.json(GatewayJSON.ErrorBody(error), status: status(of: error.code))
+        GatewayRoutes.json(GatewayJSON.error(error), status: status(of: error.code))
     }
 
     static func status(of code: FulcrumError.Code) -> HTTPResponse.Status {

@@ -17,7 +17,8 @@ enum OperationsPage {
         th:first-child, td:first-child, td.text { text-align: left; }
         thead th { background: #f3f3f3; }
         tr.zero td { color: #b00; } tr.pick { cursor: pointer; } tr.pick:hover { background: #eef4ff; }
-        .grid { display: grid; grid-template-columns: repeat(auto-fit, minmax(560px, 1fr)); gap: 0 28px; align-items: start; }
+        .grid { display: grid; grid-template-columns: repeat(auto-fit, minmax(min(100%, 760px), 1fr)); gap: 0 28px; align-items: start; }
+        section { min-width: 0; overflow-x: auto; }
         #error { color: #b00; } .note { color: #666; }
         </style></head><body>
         <h1>Fulcrum operations</h1>
@@ -61,7 +62,7 @@ enum OperationsPage {
           const body = document.querySelector("#" + id + " tbody");
           body.replaceChildren(...rows.map(build));
         }
-        function time(ms) { return new Date(ms).toISOString().replace("T", " ").slice(0, 19); }
+        function time(ms) { return new Date(ms).toISOString().slice(11, 19); }
 
         async function positions() {
           const query = new URLSearchParams({ limit: "500" });
