@@ -2,7 +2,7 @@
 SWIFT ?= swift
 DATA ?= ./data
 
-.PHONY: setup build run demo test stress benchmarks compare bench-server compare-servers replay replay-peak clean proto
+.PHONY: setup build run demo test stress benchmarks compare bench-server bench-http compare-servers replay replay-peak clean proto
 
 setup:
 	@bash scripts/setup.sh
@@ -12,11 +12,13 @@ build: setup
 	$(SWIFT) build -c release --product fulcrum
 
 LISTEN ?= 127.0.0.1:7400
+HTTP ?= 127.0.0.1:8080
 
 # Sets up, builds, and runs the main job: fulcrumd on an embedded LMDB data
-# directory, with demo network and stock the first time. Ctrl-C drains and stops it.
+# directory, with demo network and stock the first time, the binary RPC on
+# LISTEN and the HTTP gateway and operations page on HTTP. Ctrl-C drains and stops it.
 run: build
-	.build/release/fulcrumd serve --data $(DATA) --listen $(LISTEN) --demo
+	.build/release/fulcrumd serve --data $(DATA) --listen $(LISTEN) --http $(HTTP) --demo
 
 # The ledger's guided tour (no server): stock, ATP, a race, a life cycle, a refold.
 demo: build
@@ -45,6 +47,10 @@ compare: build
 # fulcrumd under load: ATP, reserve, optimize-and-reserve (fulcrum bench).
 bench-server: setup
 	bash scripts/bench-server.sh
+
+# ATP over HTTP (wrk against the gateway) beside ATP over the binary RPC, one server.
+bench-http: setup
+	bash scripts/bench-http.sh
 
 # Durable 2-line reservations: Fulcrum beside PostgreSQL 15 and Redis 7 (installs both).
 compare-servers: setup
