@@ -4,7 +4,8 @@
 # positions), then wrk against the gateway's GET /v1/atp on the same
 # positions. Prints both rates and their ratio as one JSON line.
 #
-# Usage: scripts/bench-http.sh [SECONDS] [WRK_CONNECTIONS]   (default 10 s, 64 connections)
+# Usage: scripts/bench-http.sh [SECONDS] [WRK_CONNECTIONS]   (default 10 s, 64 connections;
+# one wrk thread: the load generator shares the two cores with the server)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -24,7 +25,7 @@ for _ in $(seq 100); do grep -q listening "$WORK/fulcrumd.out" && break; sleep 0
 read -r ADDRESS HTTP < <(python3 -c 'import json,sys; o=json.loads(open(sys.argv[1]).readline()); print(o["listening"], o["http"])' "$WORK/fulcrumd.out")
 
 "$BIN/fulcrum" bench --server "$ADDRESS" --op atp --clients 4 --pipeline 128 --duration "$SECONDS_EACH" --json >"$WORK/rpc.json"
-wrk -t2 -c"$CONNECTIONS" -d"${SECONDS_EACH}s" --latency -s scripts/wrk-atp.lua "http://$HTTP" >"$WORK/wrk.txt"
+wrk -t1 -c"$CONNECTIONS" -d"${SECONDS_EACH}s" --latency -s scripts/wrk-atp.lua "http://$HTTP" >"$WORK/wrk.txt"
 python3 - "$WORK/rpc.json" "$WORK/wrk.txt" "$CONNECTIONS" <<'PY'
 import json, re, sys
 rpc = json.loads(open(sys.argv[1]).read().strip().splitlines()[-1])
