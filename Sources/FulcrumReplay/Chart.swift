@@ -51,7 +51,7 @@ enum Chart {
         max(series.flatMap(\.values).max() ?? 0, 1e-9) * 1.1
     }
 
-    static func lines(id: String, labels: [String], series: [Series], unit: String) -> String {
+    static func lines(id: String, labels: [String], series: [Series]) -> String {
         let maximum = top(series)
         let plotHeight = height - margin.top - margin.bottom
         let slot = (width - margin.left - margin.right) / Double(max(1, labels.count))

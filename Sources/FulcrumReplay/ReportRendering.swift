@@ -117,7 +117,7 @@ extension ReplayReport {
             zip(series, strategies).map { Chart.Series(name: $0.name, color: $0.color, values: values($1)) }
         }
         body += "<h2>Shipping cost per day</h2>"
-        body += Chart.lines(id: "cost-per-day", labels: dates, series: withValues { $0.days.map(\.kpis.cost) }, unit: "")
+        body += Chart.lines(id: "cost-per-day", labels: dates, series: withValues { $0.days.map(\.kpis.cost) })
         body += "<h2>Shipments per order, per day</h2>"
         body += Chart.bars(id: "split-rate", labels: dates, series: withValues { $0.days.map(\.kpis.shipmentsPerOrder) })
         for (index, result) in strategies.enumerated() {

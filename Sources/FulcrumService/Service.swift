@@ -28,6 +28,7 @@ public final class Service: Sendable {
     private let options: Options
     private let optimizeRetryCount = Atomic<UInt64>(0)
     private let decisions: DecisionLog
+    private let solveMetrics = SolveMetrics()
 
     public init(ledger: Ledger, network: Network, options: Options = Options()) {
         precondition(options.optimizeReserveAttemptsMax >= 1)
@@ -139,11 +140,8 @@ public final class Service: Sendable {
         let response = try Optimizer.solve(request, availability: stock, options: options)
         decisions.record(
             at: self.options.clock.now(), strategy: options.strategy, request: request, stock: stock, response: response)
-        let strategy = options.strategy.rawValue
-        Metrics.Timer(label: "fulcrum_solver_solve_seconds", dimensions: [("strategy", strategy)])
-            .recordNanoseconds(Int64(DispatchTime.now().uptimeNanoseconds - started))
-        Counter(label: "fulcrum_solver_solves_total", dimensions: [("strategy", strategy), ("status", response.status.rawValue)])
-            .increment()
+        solveMetrics.record(
+            options.strategy, response.status, nanoseconds: DispatchTime.now().uptimeNanoseconds - started)
         return response
     }
 
@@ -258,4 +256,34 @@ public struct OptimizedReservation: Sendable, Hashable {
     public var reservation: Reservation?
     /// Solves made: 1 unless concurrent changes made a plan stale.
     public var attempts: Int
+}
+
+/// Solve time by strategy and solves by strategy and status, through
+/// swift-metrics. The handles are made once, so a solve records without a lookup.
+private final class SolveMetrics: Sendable {
+    private let timers: [Strategy: Metrics.Timer]
+    private let counters: [String: Counter]
+
+    init() {
+        var timers: [Strategy: Metrics.Timer] = [:]
+        var counters: [String: Counter] = [:]
+        for strategy in Strategy.allCases {
+            timers[strategy] = Metrics.Timer(label: "fulcrum_solver_solve_seconds", dimensions: [("strategy", strategy.rawValue)])
+            for status in [OptimizeResponse.Status.optimal, .feasible] {
+                counters[Self.key(strategy, status)] = Counter(
+                    label: "fulcrum_solver_solves_total", dimensions: [("strategy", strategy.rawValue), ("status", status.rawValue)])
+            }
+        }
+        self.timers = timers
+        self.counters = counters
+    }
+
+    private static func key(_ strategy: Strategy, _ status: OptimizeResponse.Status) -> String {
+        strategy.rawValue + "/" + status.rawValue
+    }
+
+    func record(_ strategy: Strategy, _ status: OptimizeResponse.Status, nanoseconds: UInt64) {
+        timers[strategy]!.recordNanoseconds(Int64(clamping: nanoseconds))
+        counters[Self.key(strategy, status)]!.increment()
+    }
 }

@@ -183,6 +183,8 @@ private func error(_ json: [String: Any]) -> (code: String?, path: String?) {
         let fulcrum = builtExecutable("fulcrum")
         _ = try await runDetached(fulcrum, ["atp", "--server", server.address, "--sku", "TEE-BLK-M"], timeoutSeconds: 60)
         _ = try await runDetached(fulcrum, ["reserve", "--server", server.address, "--order", "M1", "--line", "DC-EAST:TEE-BLK-M:1"], timeoutSeconds: 60)
+        let order = #"{"orders": [{"id": "M2", "ship_to": {"lat": 40.7, "lon": -74.0}, "lines": [{"id": "1", "sku": "JEANS-32", "qty": 1}]}]}"#
+        _ = try await runDetached(fulcrum, ["optimize", "--server", server.address], input: Data(order.utf8), timeoutSeconds: 60)
         _ = try await URLSession.shared.data(from: URL(string: "http://\(http)/v1/reservations/NOPE")!)
         _ = try await URLSession.shared.data(from: URL(string: "http://\(http)/v1/reservations/M1")!)
         let (data, response) = try await URLSession.shared.data(from: URL(string: "http://\(http)/metrics")!)
@@ -196,6 +198,8 @@ private func error(_ json: [String: Any]) -> (code: String?, path: String?) {
             #"fulcrum_request_seconds_count{protocol="rpc",operation="reserve"} 1"#,
             #"fulcrum_reservations{state="reserved"} 1.0"#,
             #"fulcrum_ledger_queue_depth 0.0"#,
+            #"fulcrum_solver_solves_total{strategy="optimal",status="optimal"} 1"#,
+            #"fulcrum_solver_solve_seconds_count{strategy="optimal"} 1"#,
         ] {
             #expect(lines.contains(expected), "\(expected)")
         }
