@@ -59,6 +59,8 @@ public struct FulcrumError: Error, Hashable, Sendable, CustomStringConvertible {
         public static let payloadTooLarge = Code(rawValue: "payload_too_large")
         /// A scenario file is not valid (its path says file:line:column and field).
         public static let invalidScenario = Code(rawValue: "invalid_scenario")
+        /// A conditional write found a record changed: another write got there first.
+        public static let recordConflict = Code(rawValue: "record_conflict")
     }
 
     public var code: Code

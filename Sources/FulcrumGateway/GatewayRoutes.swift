@@ -204,7 +204,7 @@ struct GatewayRoutes: Sendable {
         switch try await service.ledger.execute(command, idempotencyKey: key) {
         case .position(let key, let position): return Self.json(GatewayJSON.position(key, position), status: status)
         case .reservation(let reservation): return Self.json(GatewayJSON.reservation(reservation), status: status)
-        case .receipt, .expired: preconditionFailure("the gateway sends no schedule or expiry commands")
+        case .receipt, .expired, .recorded: preconditionFailure("the gateway sends no schedule, expiry or record commands")
         }
     }
 

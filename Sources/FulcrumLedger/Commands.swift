@@ -93,4 +93,6 @@ public enum LedgerResult: Hashable, Sendable {
     case reservation(Reservation)
     /// expireDue: the orders whose reservations expired.
     case expired([String])
+    /// A `RecordBatch` alone was written.
+    case recorded
 }

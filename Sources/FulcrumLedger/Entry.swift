@@ -159,6 +159,8 @@ enum IdempotencyCodec {
             writer.write(UInt8(4))
             writer.write(UInt32(orders.count))
             for order in orders { writer.write(order) }
+        case .recorded:
+            preconditionFailure("record batches alone carry no idempotency key")
         }
     }
 

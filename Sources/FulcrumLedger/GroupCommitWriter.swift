@@ -15,8 +15,10 @@ final class GroupCommitWriter: @unchecked Sendable {
     typealias Completion = @Sendable (Result<LedgerResult, FulcrumError>) -> Void
 
     struct Pending {
-        var command: LedgerCommand
+        /// Nil for a batch of records alone.
+        var command: LedgerCommand?
         var idempotencyKey: String?
+        var records: RecordBatch?
         var completion: Completion?
     }
 
@@ -60,7 +62,10 @@ final class GroupCommitWriter: @unchecked Sendable {
 
     /// Queues a command. Answers `overloaded` at once when the queue is full
     /// and `unavailable` once the writer is stopping; never blocks.
-    func submit(_ command: LedgerCommand, idempotencyKey: String?, completion: @escaping Completion) {
+    func submit(
+        _ command: LedgerCommand?, idempotencyKey: String?, records: RecordBatch?, completion: @escaping Completion
+    ) {
+        precondition(command != nil || records != nil, "a command or records")
         condition.lock()
         if stopping {
             condition.unlock()
@@ -74,7 +79,7 @@ final class GroupCommitWriter: @unchecked Sendable {
                 .failure(FulcrumError(.overloaded, "the writer queue holds \(configuration.queueDepthMax) commands")))
             return
         }
-        queue.append(Pending(command: command, idempotencyKey: idempotencyKey, completion: completion))
+        queue.append(Pending(command: command, idempotencyKey: idempotencyKey, records: records, completion: completion))
         if queue.count == 1 { condition.signal() }
         condition.unlock()
     }
@@ -130,7 +135,7 @@ final class GroupCommitWriter: @unchecked Sendable {
         condition.unlock()
         if sweepIsDue() {
             lastSweepUptimeNanoseconds = DispatchTime.now().uptimeNanoseconds
-            group.insert(Pending(command: .expireDue, idempotencyKey: nil, completion: nil), at: 0)
+            group.insert(Pending(command: .expireDue, idempotencyKey: nil, records: nil, completion: nil), at: 0)
         }
         return group
     }
@@ -151,7 +156,8 @@ final class GroupCommitWriter: @unchecked Sendable {
                 for pending in group {
                     results.append(
                         try machine.execute(
-                            pending.command, idempotencyKey: pending.idempotencyKey, now: now, in: transaction))
+                            pending.command, idempotencyKey: pending.idempotencyKey, records: pending.records, now: now,
+                            in: transaction))
                 }
                 let started = DispatchTime.now().uptimeNanoseconds
                 try transaction.commit()

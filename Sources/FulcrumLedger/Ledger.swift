@@ -62,15 +62,35 @@ public final class Ledger: Sendable {
         _ command: LedgerCommand, idempotencyKey: String? = nil,
         completion: @escaping @Sendable (Result<LedgerResult, FulcrumError>) -> Void
     ) {
-        writer.submit(command, idempotencyKey: idempotencyKey, completion: completion)
+        writer.submit(command, idempotencyKey: idempotencyKey, records: nil, completion: completion)
     }
 
     /// Runs a command and returns its result once it is durable.
     public func execute(_ command: LedgerCommand, idempotencyKey: String? = nil) async throws(FulcrumError)
         -> LedgerResult
     {
+        try await run(command, idempotencyKey: idempotencyKey, records: nil)
+    }
+
+    /// Runs a command and writes `records` in the same transaction, once the
+    /// command succeeds: both are durable when this returns, or neither is
+    /// written (a failed guard fails the command with `record_conflict`).
+    public func execute(_ command: LedgerCommand, idempotencyKey: String? = nil, attaching records: RecordBatch)
+        async throws(FulcrumError) -> LedgerResult
+    {
+        try await run(command, idempotencyKey: idempotencyKey, records: records)
+    }
+
+    /// Writes a batch of records alone; durable when this returns.
+    public func write(_ records: RecordBatch) async throws(FulcrumError) {
+        _ = try await run(nil, idempotencyKey: nil, records: records)
+    }
+
+    private func run(_ command: LedgerCommand?, idempotencyKey: String?, records: RecordBatch?)
+        async throws(FulcrumError) -> LedgerResult
+    {
         let result = await withCheckedContinuation { continuation in
-            writer.submit(command, idempotencyKey: idempotencyKey) { continuation.resume(returning: $0) }
+            writer.submit(command, idempotencyKey: idempotencyKey, records: records) { continuation.resume(returning: $0) }
         }
         return try result.get()
     }

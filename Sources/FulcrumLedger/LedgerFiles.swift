@@ -38,13 +38,13 @@ enum LedgerFiles {
             case .readOnly:
                 // Map size 0: LMDB uses the size recorded in the file.
                 environment = try Environment(path: directory, options: .init(mapSizeBytes: 0, readOnly: true))
-                schema = try Schema(environment: environment, create: false)
+                schema = try Schema(environment: environment, create: false, writable: false)
             case .readWrite(let durable, let mapSizeBytes):
                 environment = try Environment(
                     path: directory, options: .init(mapSizeBytes: mapSizeBytes, durable: durable))
                 // An existing file must already hold every database: a foreign
                 // LMDB file is refused, not extended.
-                schema = try Schema(environment: environment, create: !exists)
+                schema = try Schema(environment: environment, create: !exists, writable: true)
             }
         } catch LMDBError.invalid {
             throw notALedger(directory, "data.mdb is not an LMDB file")

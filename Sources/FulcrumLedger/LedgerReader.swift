@@ -137,6 +137,50 @@ public final class LedgerReader {
         }
     }
 
+    /// The record stored under `key` by a `RecordBatch`, or nil.
+    public func record(_ key: [UInt8]) throws(FulcrumError) -> [UInt8]? {
+        try snapshot { transaction in
+            guard let records = ledger.schema.records else { return nil }
+            return try transaction.value(records, key: key)
+        }
+    }
+
+    /// Records whose keys start with `prefix`, in key order, after `after`
+    /// (exclusive) when given, at most `limit`; `reverse` lists from the last.
+    public func records(prefix: [UInt8], after: [UInt8]? = nil, limit: Int, reverse: Bool = false)
+        throws(FulcrumError) -> [(key: [UInt8], value: [UInt8])]
+    {
+        precondition(limit >= 0)
+        return try snapshot { transaction in
+            guard let database = ledger.schema.records else { return [] }
+            let cursor = try transaction.cursor(database)
+            var listed: [(key: [UInt8], value: [UInt8])] = []
+            var record: Cursor.Record?
+            if reverse {
+                // The first key past every key with this prefix, then one back.
+                record = try Self.successor(of: prefix).map { try cursor.seek(atLeast: $0) } ?? nil
+                record = record == nil ? try cursor.last() : try cursor.previous()
+            } else {
+                record = try cursor.seek(atLeast: after ?? prefix)
+                if let after, let found = record, found.key == after { record = try cursor.next() }
+            }
+            while let found = record, found.key.starts(with: prefix), listed.count < limit {
+                listed.append(found)
+                record = try reverse ? cursor.previous() : cursor.next()
+            }
+            return listed
+        }
+    }
+
+    /// The smallest byte string greater than every string starting with `prefix`; nil when none is.
+    private static func successor(of prefix: [UInt8]) -> [UInt8]? {
+        var bytes = prefix
+        while let last = bytes.popLast() {
+            if last < 0xFF { return bytes + [last + 1] }
+        }
+        return nil
+    }
+
     /// Counts for `Stats`: positions, reservations, entries, receipts.
     public func counts() throws(FulcrumError) -> (positions: Int, reservations: Int, entries: Int, receipts: Int) {
         try snapshot { transaction in

@@ -27,13 +27,12 @@ struct Schema: Sendable {
     let entries: Database
     /// idempotency key → encoded command + encoded result.
     let idempotency: Database
+    /// Records of the modules above the ledger (`RecordBatch`), keyed by them.
+    /// Created on first open for writing, so ledgers made before it gain it.
+    let records: Database?
 
-    static let databaseNames = [
-        "meta", "names", "ids", "positions", "reservations", "expiries", "receipts",
-        "receipts_by_position", "entries", "idempotency",
-    ]
 
-    init(environment: Environment, create: Bool) throws(LMDBError) {
+    init(environment: Environment, create: Bool, writable: Bool) throws(LMDBError) {
         func open(_ name: String) throws(LMDBError) -> Database {
             try environment.openDatabase(name, create: create)
         }
@@ -47,6 +46,11 @@ struct Schema: Sendable {
         receiptsByPosition = try open("receipts_by_position")
         entries = try open("entries")
         idempotency = try open("idempotency")
+        do {
+            records = try environment.openDatabase("records", create: writable)
+        } catch LMDBError.notFound {
+            records = nil
+        }
     }
 
     static func formatRecord() -> [UInt8] {

@@ -60,11 +60,20 @@ struct LedgerStateMachine {
     /// Runs one command. Client errors found while planning come back as a
     /// failed `Result` with nothing written. Anything that fails once writing
     /// has begun (storage errors, corrupt records) throws and dooms the group.
+    /// `records` are written after the command's effect, only when the
+    /// command succeeds (and alone when `command` is nil): both or neither.
     mutating func execute(
-        _ command: LedgerCommand, idempotencyKey: String?, now: Timestamp, in transaction: borrowing WriteTransaction
+        _ command: LedgerCommand?, idempotencyKey: String?, records: RecordBatch?, now: Timestamp,
+        in transaction: borrowing WriteTransaction
     ) throws -> Result<LedgerResult, FulcrumError> {
         var writing = false
         do {
+            if let records { try check(records, in: transaction) }
+            guard let command else {
+                writing = true
+                try write(records!, in: transaction)
+                return .success(.recorded)
+            }
             var fingerprint: [UInt8] = []
             if let idempotencyKey {
                 try Names.validateText(
@@ -95,9 +104,45 @@ struct LedgerStateMachine {
                     schema.idempotency, key: Array(idempotencyKey.utf8),
                     value: IdempotencyCodec.record(command: fingerprint, result: result))
             }
+            if let records { try write(records, in: transaction) }
             return .success(result)
         } catch let error as FulcrumError where !writing {
             return .failure(error)
+        }
+    }
+
+    // MARK: Attached records
+
+    private func recordsDatabase() throws(FulcrumError) -> Database {
+        guard let records = schema.records else {
+            preconditionFailure("a writable ledger always has its records database")
+        }
+        return records
+    }
+
+    /// Validates a batch and checks its guards (reads only).
+    private func check(_ records: RecordBatch, in transaction: borrowing WriteTransaction) throws {
+        try records.validate()
+        let database = try recordsDatabase()
+        for (index, expected) in records.guards.enumerated() {
+            let stored = try transaction.value(database, key: expected.key)
+            guard stored == expected.value else {
+                throw FulcrumError(
+                    .recordConflict,
+                    expected.value == nil ? "the record already exists" : "the record changed or is gone",
+                    path: "guards[\(index)]")
+            }
+        }
+    }
+
+    private func write(_ records: RecordBatch, in transaction: borrowing WriteTransaction) throws {
+        let database = try recordsDatabase()
+        for write in records.writes {
+            if let value = write.value {
+                try transaction.put(database, key: write.key, value: value)
+            } else {
+                _ = try transaction.delete(database, key: write.key)
+            }
         }
     }
 

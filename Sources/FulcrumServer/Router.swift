@@ -162,8 +162,8 @@ struct Router: Sendable {
                 $0.quantity = receipt.quantity
                 $0.dueMilliseconds = receipt.due.millisecondsSinceEpoch
             }.payload()
-        case .expired:
-            preconditionFailure("no opcode runs expireDue")
+        case .expired, .recorded:
+            preconditionFailure("no opcode runs expireDue or writes records alone")
         }
     }
 

@@ -170,6 +170,7 @@ public struct Cursor: ~Copyable {
     public func first() throws(LMDBError) -> Record? { try move(MDB_FIRST, to: nil) }
     public func next() throws(LMDBError) -> Record? { try move(MDB_NEXT, to: nil) }
     public func last() throws(LMDBError) -> Record? { try move(MDB_LAST, to: nil) }
+    public func previous() throws(LMDBError) -> Record? { try move(MDB_PREV, to: nil) }
     /// The first record whose key is greater than or equal to `key`.
     public func seek(atLeast key: [UInt8]) throws(LMDBError) -> Record? { try move(MDB_SET_RANGE, to: key) }
 
