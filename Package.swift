@@ -18,6 +18,7 @@ let package = Package(
         .library(name: "FulcrumWire", targets: ["FulcrumWire"]),
         .library(name: "FulcrumServer", targets: ["FulcrumServer"]),
         .library(name: "FulcrumClient", targets: ["FulcrumClient"]),
+        .library(name: "FulcrumConfig", targets: ["FulcrumConfig"]),
         .library(name: "FulcrumReplay", targets: ["FulcrumReplay"]),
         .library(name: "FulcrumGateway", targets: ["FulcrumGateway"]),
         .executable(name: "fulcrum", targets: ["fulcrum"]),
@@ -79,11 +80,13 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // YAML configuration files read field by field, errors at file:line:column.
+        .target(name: "FulcrumConfig", dependencies: ["FulcrumCore", .product(name: "Yams", package: "Yams")]),
         // Scenario replays: scenario files, simulated time, KPI reports.
         .target(
             name: "FulcrumReplay",
             dependencies: [
-                "FulcrumCore", "FulcrumLedger", "FulcrumService", "FulcrumSolver", .product(name: "Yams", package: "Yams"),
+                "FulcrumConfig", "FulcrumCore", "FulcrumLedger", "FulcrumService", "FulcrumSolver", .product(name: "Yams", package: "Yams"),
             ]
         ),
         .target(

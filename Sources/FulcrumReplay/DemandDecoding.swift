@@ -1,3 +1,4 @@
+import FulcrumConfig
 import FulcrumCore
 import FulcrumSolver
 

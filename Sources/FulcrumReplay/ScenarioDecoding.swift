@@ -1,4 +1,5 @@
 import Foundation
+import FulcrumConfig
 import FulcrumCore
 import FulcrumSolver
 
@@ -35,8 +36,8 @@ extension Scenario {
     }
 
     private static func document(yaml: String, file: String, depth: Int) throws(FulcrumError) -> Document {
-        let document = try Document.parse(yaml: yaml, file: file)
-        let reader = try FieldReader(document, path: "")
+        let document = try Document.parse(yaml: yaml, file: file, code: .invalidScenario)
+        let reader = try FieldReader(document, path: "", code: .invalidScenario)
         guard let base = try reader.string("extends") else { return document }
         guard depth < extendsDepthMax else {
             throw reader.error("extends", "extends goes more than \(extendsDepthMax) files deep (a cycle?)")
@@ -49,7 +50,7 @@ extension Scenario {
     // MARK: Decoding
 
     static func decode(_ document: Document) throws(FulcrumError) -> Scenario {
-        let top = try FieldReader(document, path: "")
+        let top = try FieldReader(document, path: "", code: .invalidScenario)
         let version = try top.requiredInt("version", in: Int.min...Int.max)
         guard version == formatVersion else {
             throw top.error("version", "format version \(version) is not supported (this build reads \(formatVersion))")
@@ -159,7 +160,7 @@ extension Scenario {
             var nodes: [String] = []
             for item in try rule.list("nodes") {
                 guard case .scalar(let id) = item.document.value, nodeIDs.contains(id) else {
-                    throw FieldReader.error(item.document.location, item.path, "is not a node of the network")
+                    throw FieldReader.error(.invalidScenario, item.document.location, item.path, "is not a node of the network")
                 }
                 nodes.append(id)
             }

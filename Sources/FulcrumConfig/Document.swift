@@ -1,7 +1,7 @@
 import FulcrumCore
 import Yams
 
-/// Where a value of a scenario file is: the file, and its 1-based line and column.
+/// Where a value of a configuration file is: the file, and its 1-based line and column.
 public struct SourceLocation: Sendable, Hashable, CustomStringConvertible {
     public var file: String
     public var line: Int
@@ -10,42 +10,42 @@ public struct SourceLocation: Sendable, Hashable, CustomStringConvertible {
 }
 
 /// A YAML document as plain values, each knowing where it was written: what
-/// `extends:` merges, and what the scenario decoder reads with errors that
-/// name the file, line and field.
-struct Document: Sendable {
-    indirect enum Value: Sendable {
+/// `extends:` merges, and what the decoders of configuration files (scenarios,
+/// journeys) read with errors that name the file, line and field.
+public struct Document: Sendable {
+    public indirect enum Value: Sendable {
         case scalar(String)
         /// Keys in file order, each with where the key was written.
         case mapping([(key: String, keyLocation: SourceLocation, value: Document)])
         case sequence([Document])
     }
 
-    var value: Value
-    var location: SourceLocation
+    public var value: Value
+    public var location: SourceLocation
 
-    init(value: Value, location: SourceLocation) {
+    public init(value: Value, location: SourceLocation) {
         self.value = value
         self.location = location
     }
 
     /// Parses YAML text. Anchors and aliases are resolved by the parser;
-    /// duplicate keys are an error.
-    static func parse(yaml: String, file: String) throws(FulcrumError) -> Document {
+    /// duplicate keys are an error. Errors carry `code` (the file kind's, e.g. `invalid_scenario`).
+    public static func parse(yaml: String, file: String, code: FulcrumError.Code) throws(FulcrumError) -> Document {
         let node: Node?
         do {
             node = try Yams.compose(yaml: yaml)
         } catch let error as YamlError {
-            throw Self.error(error, file: file)
+            throw Self.error(error, file: file, code: code)
         } catch {
-            throw FulcrumError(.invalidScenario, "not YAML: \(error)", path: "\(file):1:1")
+            throw FulcrumError(code, "not YAML: \(error)", path: "\(file):1:1")
         }
         guard let node else {
-            throw FulcrumError(.invalidScenario, "the file is empty", path: "\(file):1:1")
+            throw FulcrumError(code, "the file is empty", path: "\(file):1:1")
         }
-        return try Document(node, file: file)
+        return try Document(node, file: file, code: code)
     }
 
-    private init(_ node: Node, file: String) throws(FulcrumError) {
+    private init(_ node: Node, file: String, code: FulcrumError.Code) throws(FulcrumError) {
         let location = SourceLocation(file: file, line: node.mark?.line ?? 1, column: node.mark?.column ?? 1)
         self.location = location
         switch node {
@@ -53,7 +53,7 @@ struct Document: Sendable {
             value = .scalar(scalar.string)
         case .sequence(let sequence):
             var items: [Document] = []
-            for item in sequence { items.append(try Document(item, file: file)) }
+            for item in sequence { items.append(try Document(item, file: file, code: code)) }
             value = .sequence(items)
         case .mapping(let mapping):
             var entries: [(key: String, keyLocation: SourceLocation, value: Document)] = []
@@ -61,26 +61,26 @@ struct Document: Sendable {
             for (key, item) in mapping {
                 let keyLocation = SourceLocation(file: file, line: key.mark?.line ?? location.line, column: key.mark?.column ?? 1)
                 guard case .scalar(let scalar) = key else {
-                    throw FulcrumError(.invalidScenario, "keys must be plain names", path: "\(keyLocation)")
+                    throw FulcrumError(code, "keys must be plain names", path: "\(keyLocation)")
                 }
                 guard seen.insert(scalar.string).inserted else {
-                    throw FulcrumError(.invalidScenario, "'\(scalar.string)' is given twice", path: "\(keyLocation)")
+                    throw FulcrumError(code, "'\(scalar.string)' is given twice", path: "\(keyLocation)")
                 }
-                entries.append((scalar.string, keyLocation, try Document(item, file: file)))
+                entries.append((scalar.string, keyLocation, try Document(item, file: file, code: code)))
             }
             value = .mapping(entries)
         case .alias:
-            throw FulcrumError(.invalidScenario, "unresolved alias", path: "\(location)")
+            throw FulcrumError(code, "unresolved alias", path: "\(location)")
         }
     }
 
-    private static func error(_ error: YamlError, file: String) -> FulcrumError {
+    private static func error(_ error: YamlError, file: String, code: FulcrumError.Code) -> FulcrumError {
         switch error {
         case .scanner(_, let problem, let mark, _), .parser(_, let problem, let mark, _),
             .composer(_, let problem, let mark, _):
-            return FulcrumError(.invalidScenario, "not valid YAML: \(problem)", path: "\(file):\(mark.line):\(mark.column)")
+            return FulcrumError(code, "not valid YAML: \(problem)", path: "\(file):\(mark.line):\(mark.column)")
         default:
-            return FulcrumError(.invalidScenario, "not valid YAML: \(error)", path: "\(file):1:1")
+            return FulcrumError(code, "not valid YAML: \(error)", path: "\(file):1:1")
         }
     }
 }
@@ -91,7 +91,7 @@ extension Document {
     /// This document laid over `base`: mappings merge key by key; a list whose
     /// items all have an `id` merges item by item (an item with `remove: true`
     /// drops the base's item); any other value replaces the base's.
-    func merged(over base: Document) -> Document {
+    public func merged(over base: Document) -> Document {
         switch (base.value, value) {
         case (.mapping(let baseEntries), .mapping(let entries)):
             var result = baseEntries
@@ -142,13 +142,13 @@ extension Document {
         return false
     }
 
-    func entry(_ key: String) -> Document? {
+    public func entry(_ key: String) -> Document? {
         guard case .mapping(let entries) = value else { return nil }
         return entries.first { $0.key == key }?.value
     }
 
     /// The document without `key` (a mapping's).
-    func removing(_ key: String) -> Document {
+    public func removing(_ key: String) -> Document {
         guard case .mapping(let entries) = value else { return self }
         return Document(value: .mapping(entries.filter { $0.key != key }), location: location)
     }
