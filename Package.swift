@@ -20,6 +20,7 @@ let package = Package(
         .library(name: "FulcrumClient", targets: ["FulcrumClient"]),
         .library(name: "FulcrumConfig", targets: ["FulcrumConfig"]),
         .library(name: "FulcrumReplay", targets: ["FulcrumReplay"]),
+        .library(name: "FulcrumOrchestration", targets: ["FulcrumOrchestration"]),
         .library(name: "FulcrumGateway", targets: ["FulcrumGateway"]),
         .executable(name: "fulcrum", targets: ["fulcrum"]),
         .executable(name: "fulcrumd", targets: ["fulcrumd"]),
@@ -55,7 +56,7 @@ let package = Package(
         .target(
             name: "FulcrumService",
             dependencies: [
-                "FulcrumCore", "FulcrumLedger", "FulcrumSolver", .product(name: "Metrics", package: "swift-metrics"),
+                "FulcrumCore", "FulcrumLedger", "FulcrumOrchestration", "FulcrumSolver", .product(name: "Metrics", package: "swift-metrics"),
             ]
         ),
         // The RPC protocol: frames, their codec, and the protobuf payloads
@@ -82,6 +83,11 @@ let package = Package(
         ),
         // YAML configuration files read field by field, errors at file:line:column.
         .target(name: "FulcrumConfig", dependencies: ["FulcrumCore", .product(name: "Yams", package: "Yams")]),
+        // Journeys: state framework, business events, policies, provider outboxes, timelines.
+        .target(
+            name: "FulcrumOrchestration",
+            dependencies: ["FulcrumConfig", "FulcrumCore", "FulcrumLedger", "FulcrumSolver"]
+        ),
         // Scenario replays: scenario files, simulated time, KPI reports.
         .target(
             name: "FulcrumReplay",
@@ -146,6 +152,10 @@ let package = Package(
         .testTarget(
             name: "FulcrumReplayTests",
             dependencies: ["FulcrumCore", "FulcrumReplay", "FulcrumSolver", "FulcrumTestSupport", "fulcrum", "fulcrumd"]
+        ),
+        .testTarget(
+            name: "FulcrumOrchestrationTests",
+            dependencies: ["FulcrumCore", "FulcrumLedger", "FulcrumOrchestration", "FulcrumService", "FulcrumSolver", "FulcrumTestSupport"]
         ),
         .testTarget(name: "FulcrumSolverTests", dependencies: ["CGLPK", "CGLPKShim", "FulcrumSolver", "FulcrumTestSupport", "fulcrum"]),
     ]

@@ -61,6 +61,20 @@ public struct FulcrumError: Error, Hashable, Sendable, CustomStringConvertible {
         public static let invalidScenario = Code(rawValue: "invalid_scenario")
         /// A conditional write found a record changed: another write got there first.
         public static let recordConflict = Code(rawValue: "record_conflict")
+        /// A journey file is not valid (its path says file:line:column and field).
+        public static let invalidJourney = Code(rawValue: "invalid_journey")
+        /// A policy condition does not parse (its path says where, with the column).
+        public static let invalidPolicy = Code(rawValue: "invalid_policy")
+        /// A business event asks for a state transition the state framework does not allow.
+        public static let transitionNotAllowed = Code(rawValue: "transition_not_allowed")
+        /// An execution policy failed the step (its path names the policy).
+        public static let policyFailed = Code(rawValue: "policy_failed")
+        /// A provider could not deliver a message after its retries (dead-lettered).
+        public static let deliveryFailed = Code(rawValue: "delivery_failed")
+        /// A value from a provider has no entry in its mapping group.
+        public static let unmappedValue = Code(rawValue: "unmapped_value")
+        /// A webhook's signature does not verify, or it was already received.
+        public static let badSignature = Code(rawValue: "bad_signature")
     }
 
     public var code: Code

@@ -1,6 +1,7 @@
 import Foundation
 import FulcrumCore
 import FulcrumLedger
+import FulcrumOrchestration
 import FulcrumSolver
 import Metrics
 import Synchronization
@@ -210,6 +211,15 @@ public final class Service: Sendable {
         return units.sorted { ($0.key.node, $0.key.sku) < ($1.key.node, $1.key.sku) }.map {
             ReservationLine(node: $0.key.node, sku: $0.key.sku, quantity: $0.value)
         }
+    }
+}
+
+/// The orchestrator's journeys solve and reserve through the service.
+extension Service: FulfilmentBackend {
+    public var networkNodes: [Node] { network.nodes }
+
+    public func reservationLines(_ plan: OptimizeResponse.Plan, order: Order) -> [ReservationLine] {
+        Self.reservationLines(plan, order: order)
     }
 }
 

@@ -14,6 +14,19 @@ public struct ReturnRequest: Sendable, Hashable {
         public var returnCostPerShipment: Double = 0
         /// Handling cost per returned unit (inspection, restocking).
         public var returnCostPerUnit: Double = 0
+
+        public init(
+            id: String, kind: NodeKind = .warehouse, location: Location, enabled: Bool = true,
+            acceptsReturns: Bool = true, returnCostPerShipment: Double = 0, returnCostPerUnit: Double = 0
+        ) {
+            self.id = id
+            self.kind = kind
+            self.location = location
+            self.enabled = enabled
+            self.acceptsReturns = acceptsReturns
+            self.returnCostPerShipment = returnCostPerShipment
+            self.returnCostPerUnit = returnCostPerUnit
+        }
     }
 
     /// The return's id.
@@ -28,6 +41,20 @@ public struct ReturnRequest: Sendable, Hashable {
     public var rates: Rates
     /// Only `max_distance_km` and `exclude` apply to returns.
     public var rules: Rules
+
+    public init(
+        id: String, order: String? = nil, from: Location, lines: [Line], nodes: [Node], skus: [SKU] = [],
+        rates: Rates = Rates(), rules: Rules = Rules()
+    ) {
+        self.id = id
+        self.order = order
+        self.from = from
+        self.lines = lines
+        self.nodes = nodes
+        self.skus = skus
+        self.rates = rates
+        self.rules = rules
+    }
 }
 
 /// The chosen location and the cost breakdown, or none when no node may take

@@ -1,0 +1,241 @@
+import FulcrumCore
+import FulcrumLedger
+import FulcrumSolver
+
+extension Orchestrator {
+    /// Runs a built-in action on the outcome being built. Returns true when
+    /// the step now waits for a provider (its events are raised on acknowledgement).
+    func perform(
+        _ action: StepAction, step: Step, slot: UInt16, queued: QueuedEvent, outcome: inout StepOutcome,
+        log: inout TimelineLog, attempt: Int
+    ) async throws(FulcrumError) -> Bool {
+        let id = outcome.order.id
+        switch action {
+        case .optimizeAndReserve(let strategy):
+            try move(.order, id, &outcome.order.state, to: OrderStates.reserved, log: &log)
+            let (order, nodes) = try solverInput(outcome.order)
+            let plan: OptimizeResponse.Plan
+            if let window = step.batch, attempt == 1 {
+                plan = try await batcher.plan(order, nodes: nodes, step: step.id, window: window) { orders, nodes throws(FulcrumError) in
+                    try self.backend.optimize(OptimizeRequest(orders: orders, nodes: nodes), options: .init(strategy: strategy))
+                }
+            } else {
+                let response = try backend.optimize(OptimizeRequest(orders: [order], nodes: nodes), options: .init(strategy: strategy))
+                plan = response.plans[0]
+            }
+            let backordered = plan.backorders.filter { $0.quantity > 0 }
+            guard backordered.isEmpty else {
+                throw FulcrumError(
+                    .insufficientStock,
+                    "not enough stock: " + backordered.map { "line \($0.line) short \($0.quantity)" }.joined(separator: ", "),
+                    path: "order:\(id)")
+            }
+            try reserve(backend.reservationLines(plan, order: order), outcome: &outcome, log: &log)
+            log.add(.action, "order:\(id)", "\(strategy.rawValue) plan: \(plan.shipments.count) shipments from \(plan.shipments.map(\.node).joined(separator: ", ")), cost \(plan.cost)")
+        case .assignSource:
+            try move(.order, id, &outcome.order.state, to: OrderStates.reserved, log: &log)
+            guard let node = outcome.order.sourceNode else {
+                throw FulcrumError(.invalidArgument, "assign_source needs source_node, set by a policy", path: "order:\(id)")
+            }
+            let lines = Dictionary(outcome.order.lines.map { ($0.sku, $0.quantity) }, uniquingKeysWith: +)
+            try reserve(
+                lines.sorted { $0.key < $1.key }.map { ReservationLine(node: node, sku: $0.key, quantity: $0.value) },
+                outcome: &outcome, log: &log)
+        case .createFulfilmentOrders:
+            try move(.order, id, &outcome.order.state, to: OrderStates.released, log: &log)
+            try createFulfilmentOrders(&outcome, log: &log)
+            outcome.command = .confirm(order: id)
+        case .sendToProvider(let provider, let kind):
+            return try send(to: provider, kind: kind, step: step, slot: slot, queued: queued, outcome: &outcome, log: &log)
+        case .confirmShipment:
+            try confirmShipment(queued.event, outcome: &outcome, log: &log)
+        case .cancelAndRelease:
+            let holdsStock = [OrderStates.reserved, OrderStates.released].contains(outcome.order.state)
+            try move(.order, id, &outcome.order.state, to: OrderStates.cancelled, log: &log)
+            for index in outcome.order.lines.indices {
+                try move(.orderLine, "\(id)/\(outcome.order.lines[index].id)", &outcome.order.lines[index].state, to: LineStates.cancelled, log: &log)
+            }
+            for index in outcome.order.fulfilmentOrders.indices {
+                try move(.fulfilmentOrder, outcome.order.fulfilmentOrders[index].id, &outcome.order.fulfilmentOrders[index].state, to: FulfilmentOrderStates.cancelled, log: &log)
+            }
+            if holdsStock { outcome.command = .release(order: id) }
+        case .optimizeReturnLocation:
+            try locateReturn(queued.event, outcome: &outcome, log: &log)
+        }
+        return false
+    }
+
+    /// The order as the solver sees it, and the nodes its policies allow.
+    private func solverInput(_ record: OrderRecord) throws(FulcrumError) -> (Order, [Node]) {
+        guard let latitude = record.shipTo.latitude, let longitude = record.shipTo.longitude else {
+            throw FulcrumError(.invalidArgument, "the order's ship-to address has no coordinates", path: "order:\(record.id).ship_to")
+        }
+        var nodes = backend.networkNodes
+        if let source = record.sourceNode { nodes = nodes.filter { $0.id == source } }
+        if let kind = record.sourceKind { nodes = nodes.filter { $0.kind.rawValue == kind } }
+        guard !nodes.isEmpty else {
+            throw FulcrumError(
+                .unknownReference,
+                backend.networkNodes.isEmpty
+                    ? "the server has no network (start fulcrumd with --network FILE or --demo)"
+                    : "no node of the network matches source_node \(record.sourceNode ?? "-") and source_kind \(record.sourceKind ?? "-")",
+                path: "order:\(record.id)")
+        }
+        let order = Order(
+            id: record.id, priority: record.priority ?? 1,
+            shipTo: Location(latitude: latitude, longitude: longitude, region: record.shipTo.region),
+            shipComplete: record.shipComplete ?? false, maxShipments: record.maxShipments,
+            lines: record.lines.map { Line(id: $0.id, sku: $0.sku, quantity: Int(clamping: $0.quantity)) })
+        return (order, nodes)
+    }
+
+    /// Holds the lines in the ledger (the step's command) and marks the order lines reserved.
+    private func reserve(_ lines: [ReservationLine], outcome: inout StepOutcome, log: inout TimelineLog) throws(FulcrumError) {
+        let id = outcome.order.id
+        var bySKU: [String: [ReservationLine]] = Dictionary(grouping: lines, by: \.sku)
+        for index in outcome.order.lines.indices {
+            var line = outcome.order.lines[index]
+            try move(.orderLine, "\(id)/\(line.id)", &line.state, to: LineStates.reserved, log: &log)
+            // Lines of one SKU take the SKU's reserved units in turn.
+            var needed = line.quantity
+            line.allocations = [:]
+            while needed > 0, var first = bySKU[line.sku]?.first {
+                let taken = min(needed, first.quantity)
+                line.allocations[first.node, default: 0] += taken
+                needed -= taken
+                first.quantity -= taken
+                if first.quantity == 0 { bySKU[line.sku]!.removeFirst() } else { bySKU[line.sku]![0] = first }
+            }
+            precondition(needed == 0, "a reservation covers every unit of the order")
+            outcome.order.lines[index] = line
+        }
+        outcome.command = .reserve(ReserveRequest(order: id, lines: lines, ttlSeconds: options.reservationTTLSeconds))
+        log.add(.action, "order:\(id)", "reserved " + lines.map { "\($0.quantity) \($0.sku) at \($0.node)" }.joined(separator: ", "))
+    }
+
+    private func createFulfilmentOrders(_ outcome: inout StepOutcome, log: inout TimelineLog) throws(FulcrumError) {
+        let id = outcome.order.id
+        var byNode: [String: [OrderRecord.FulfilmentOrder.Line]] = [:]
+        for index in outcome.order.lines.indices {
+            let line = outcome.order.lines[index]
+            for (node, quantity) in line.allocations {
+                byNode[node, default: []].append(.init(line: line.id, sku: line.sku, quantity: quantity))
+            }
+            try move(.orderLine, "\(id)/\(line.id)", &outcome.order.lines[index].state, to: LineStates.released, log: &log)
+        }
+        let first = outcome.order.fulfilmentOrders.count + 1
+        for (offset, node) in byNode.keys.sorted().enumerated() {
+            let fulfilmentOrder = OrderRecord.FulfilmentOrder(
+                id: "\(id)/FO-\(first + offset)", node: node, lines: byNode[node]!, state: FulfilmentOrderStates.created)
+            outcome.order.fulfilmentOrders.append(fulfilmentOrder)
+            log.add(.transition, "fulfilment_order:\(fulfilmentOrder.id)", "created at \(node): \(fulfilmentOrder.lines.map { "\($0.quantity) \($0.sku)" }.joined(separator: ", "))")
+        }
+    }
+
+    private func send(
+        to provider: String, kind: ProviderMessageKind, step: Step, slot: UInt16, queued: QueuedEvent,
+        outcome: inout StepOutcome, log: inout TimelineLog
+    ) throws(FulcrumError) -> Bool {
+        let order = outcome.order
+        var messages: [OutboxMessage] = []
+        func message(topic: String, fulfilmentOrder: String?, body: String) -> OutboxMessage {
+            OutboxMessage(
+                id: RecordKeys.messageID(sequence: queued.sequence, slot: slot, index: messages.count), provider: provider,
+                topic: topic, order: order.id, step: step.id, fulfilmentOrder: fulfilmentOrder, body: body,
+                createdAtMilliseconds: log.atMilliseconds)
+        }
+        switch kind {
+        case .fulfilmentOrders:
+            for fulfilmentOrder in order.fulfilmentOrders where fulfilmentOrder.state == FulfilmentOrderStates.created {
+                let body = FulfilmentOrderMessage(
+                    order: order.id, fulfilmentOrder: fulfilmentOrder, shipTo: order.shipTo,
+                    shippingMethod: order.shippingMethod)
+                messages.append(message(topic: "fulfilment_order.created", fulfilmentOrder: fulfilmentOrder.id, body: RecordCoding.text(body)))
+            }
+        case .order:
+            messages.append(message(topic: "order.\(order.state)", fulfilmentOrder: nil, body: RecordCoding.text(order)))
+        }
+        guard !messages.isEmpty else {
+            log.add(.provider, "order:\(order.id)", "nothing to send to \(provider)")
+            return false
+        }
+        outcome.outbox = messages
+        outcome.order.waiting = OrderRecord.Waiting(step: step.id, messages: messages.map(\.id), fields: queued.event.fields)
+        for message in messages {
+            log.add(.provider, message.fulfilmentOrder.map { "fulfilment_order:\($0)" } ?? "order:\(order.id)", "\(message.topic) queued for \(provider) (message \(message.id))")
+        }
+        return true
+    }
+
+    private func confirmShipment(_ event: BusinessEvent, outcome: inout StepOutcome, log: inout TimelineLog) throws(FulcrumError) {
+        let id = outcome.order.id
+        guard let reference = event.fields["fulfilment_order"] else {
+            throw FulcrumError(.invalidArgument, "the event names no fulfilment_order", path: "fields.fulfilment_order")
+        }
+        guard let index = outcome.order.fulfilmentOrders.firstIndex(where: { $0.id == reference }) else {
+            throw FulcrumError(.notFound, "order \(id) has no fulfilment order \(reference)", path: "fields.fulfilment_order")
+        }
+        // Checked even when already shipped: a second confirmation is an error, not a no-op.
+        try book.states.check(.fulfilmentOrder, reference, from: outcome.order.fulfilmentOrders[index].state, to: FulfilmentOrderStates.shipped)
+        try move(.fulfilmentOrder, reference, &outcome.order.fulfilmentOrders[index].state, to: FulfilmentOrderStates.shipped, log: &log)
+        outcome.order.fulfilmentOrders[index].tracking = event.fields["tracking"]
+        let open = outcome.order.fulfilmentOrders.filter {
+            $0.state != FulfilmentOrderStates.shipped && $0.state != FulfilmentOrderStates.cancelled
+        }
+        guard open.isEmpty else {
+            try move(.order, id, &outcome.order.state, to: OrderStates.partiallyShipped, log: &log)
+            return
+        }
+        try move(.order, id, &outcome.order.state, to: OrderStates.shipped, log: &log)
+        for index in outcome.order.lines.indices {
+            try move(.orderLine, "\(id)/\(outcome.order.lines[index].id)", &outcome.order.lines[index].state, to: LineStates.shipped, log: &log)
+        }
+        outcome.command = .ship(order: id)
+    }
+
+    private func locateReturn(_ event: BusinessEvent, outcome: inout StepOutcome, log: inout TimelineLog) throws(FulcrumError) {
+        let id = outcome.order.id
+        guard let returnID = event.fields["return"], let lines = event.returnLines else {
+            throw FulcrumError(.invalidArgument, "a return names its id (fields.return) and its lines", path: "fields.return")
+        }
+        let reference = "\(id)/\(returnID)"
+        guard !outcome.order.returns.contains(where: { $0.id == reference }) else {
+            throw FulcrumError(.duplicateID, "return \(reference) exists", path: "fields.return")
+        }
+        for (index, line) in lines.enumerated() {
+            let shipped = outcome.order.lines.filter { $0.sku == line.sku && $0.state == LineStates.shipped }.reduce(0) { $0 + $1.quantity }
+            let returned = outcome.order.returns.flatMap(\.lines).filter { $0.sku == line.sku }.reduce(0) { $0 + $1.quantity }
+            guard line.quantity <= shipped - returned else {
+                throw FulcrumError(
+                    .invalidArgument, "\(line.quantity) \(line.sku) cannot come back: \(shipped) shipped, \(returned) returned",
+                    path: "return_lines[\(index)]")
+            }
+        }
+        var state = ReturnStates.requested
+        let from = Location(
+            latitude: Double(event.fields["latitude"] ?? "") ?? outcome.order.shipTo.latitude ?? 0,
+            longitude: Double(event.fields["longitude"] ?? "") ?? outcome.order.shipTo.longitude ?? 0)
+        let request = ReturnRequest(
+            id: returnID, order: id, from: from,
+            lines: lines.enumerated().map { Line(id: "\($0.offset + 1)", sku: $0.element.sku, quantity: Int(clamping: $0.element.quantity)) },
+            nodes: backend.networkNodes.map {
+                ReturnRequest.Node(id: $0.id, kind: $0.kind, location: $0.location, enabled: $0.enabled)
+            })
+        try request.validate()
+        guard let choice = ReturnOptimizer.choose(request).choice else {
+            throw FulcrumError(.unknownReference, "no node of the network takes this return", path: "fields.return")
+        }
+        log.add(.transition, "return:\(reference)", "requested: " + lines.map { "\($0.quantity) \($0.sku)" }.joined(separator: ", "))
+        try move(.returnOrder, reference, &state, to: ReturnStates.located, log: &log)
+        log.add(.action, "return:\(reference)", "goes back to \(choice.node), \(Int(choice.distanceKilometers)) km, cost \(choice.cost)")
+        outcome.order.returns.append(.init(id: reference, lines: lines, state: state, node: choice.node))
+    }
+}
+
+/// The body of a `fulfilment_order.created` message.
+struct FulfilmentOrderMessage: Codable {
+    var order: String
+    var fulfilmentOrder: OrderRecord.FulfilmentOrder
+    var shipTo: Address
+    var shippingMethod: String?
+}

@@ -1,0 +1,114 @@
+import FulcrumCore
+import FulcrumSolver
+
+/// What a step does once its policies passed.
+public enum StepAction: Sendable, Hashable {
+    /// Solves the order against the ledger (the network's nodes, narrowed by
+    /// `source_node`/`source_kind`) and reserves the whole plan.
+    case optimizeAndReserve(Strategy)
+    /// Reserves every line at the order's `source_node` (set by a policy).
+    case assignSource
+    /// Confirms the reservation (stock committed) and makes one fulfilment order per shipping node.
+    case createFulfilmentOrders
+    /// Sends messages to a provider through its outbox: one per fulfilment
+    /// order still `created` (marked `sent` once acknowledged), or one about the order.
+    case sendToProvider(provider: String, message: ProviderMessageKind)
+    /// A fulfilment order shipped (event field `fulfilment_order`); the order
+    /// ships in the ledger once all of them did.
+    case confirmShipment
+    /// Cancels the order and releases its stock.
+    case cancelAndRelease
+    /// Picks the node a return (event field `return`, the event's return lines) goes back to.
+    case optimizeReturnLocation
+
+    public var name: String {
+        switch self {
+        case .optimizeAndReserve: "optimize_and_reserve"
+        case .assignSource: "assign_source"
+        case .createFulfilmentOrders: "create_fulfilment_orders"
+        case .sendToProvider: "send_to_provider"
+        case .confirmShipment: "confirm_shipment"
+        case .cancelAndRelease: "cancel_and_release"
+        case .optimizeReturnLocation: "optimize_return_location"
+        }
+    }
+
+    /// The business events raised when a step with this action succeeds or
+    /// fails, unless the step names its own.
+    var defaultEvents: (success: [String], failure: [String]) {
+        switch self {
+        case .optimizeAndReserve, .assignSource: (["order.reserved"], ["order.sourcing_failed"])
+        case .createFulfilmentOrders: (["order.released"], ["order.release_failed"])
+        case .sendToProvider(_, .fulfilmentOrders): (["fulfilment_orders.sent"], ["fulfilment_orders.send_failed"])
+        case .sendToProvider(_, .order): (["order.notified"], ["order.notify_failed"])
+        case .confirmShipment: (["order.shipment_recorded"], ["order.shipment_failed"])
+        case .cancelAndRelease: (["order.cancelled"], ["order.cancel_failed"])
+        case .optimizeReturnLocation: (["return.located"], ["return.locate_failed"])
+        }
+    }
+}
+
+/// What a provider message is about.
+public enum ProviderMessageKind: String, Sendable, Hashable {
+    /// One message per fulfilment order to send (topic `fulfilment_order.created`).
+    case fulfilmentOrders = "fulfilment_orders"
+    /// One message with the order (topic `order.STATE`).
+    case order
+}
+
+/// An execution policy: a rule that fails the step or sets fields when its condition holds.
+public struct ExecutionPolicy: Sendable, Hashable {
+    public enum Effect: Sendable, Hashable {
+        case fail(message: String)
+        case set([String: ConditionValue])
+    }
+    public var id: String
+    public var when: Condition
+    public var effect: Effect
+}
+
+/// Solve the orders that reach a step within a window together.
+public struct BatchWindow: Sendable, Hashable {
+    public var windowMilliseconds: Int
+    public var ordersMax: Int
+}
+
+/// One step of a journey: which events start it, which orders it applies
+/// to, its policies and action, and what it raises.
+public struct Step: Sendable, Hashable {
+    public var id: String
+    public var journey: String
+    public var inputEvents: [String]
+    public var filter: Condition?
+    public var policies: [ExecutionPolicy]
+    public var action: StepAction?
+    /// An order state the step moves the order to when it succeeds (custom states).
+    public var transition: String?
+    public var successEvents: [String]
+    public var failureEvents: [String]
+    /// Where `reprocess` resumes when this step failed.
+    public var resumeOnError: String?
+    public var batch: BatchWindow?
+}
+
+/// Every journey of a file, with its state framework and policies.
+public struct JourneyBook: Sendable, Hashable {
+    public var states: StateFramework
+    public var policies: [String: ExecutionPolicy]
+    /// All steps of all journeys, in file order: an event runs every step listening to it, in this order.
+    public var steps: [Step]
+    /// The file it came from (or `built-in`).
+    public var file: String
+
+    public func step(_ id: String) -> Step? { steps.first { $0.id == id } }
+
+    /// The steps that listen to `event`, with their index in `steps`.
+    func steps(listeningTo event: String) -> [(index: Int, step: Step)] {
+        steps.enumerated().filter { $0.element.inputEvents.contains(event) }.map { ($0.offset, $0.element) }
+    }
+
+    /// Providers the steps send to.
+    public var providers: Set<String> {
+        Set(steps.compactMap { if case .sendToProvider(let provider, _) = $0.action { provider } else { nil } })
+    }
+}

@@ -1,0 +1,110 @@
+import FulcrumCore
+
+/// The kinds of entity the state framework governs.
+public enum EntityKind: String, Sendable, Hashable, CaseIterable, Codable {
+    case order
+    case orderLine = "order_line"
+    case fulfilmentOrder = "fulfilment_order"
+    case returnOrder = "return"
+}
+
+/// The built-in states of orders (what the built-in actions move them through).
+public enum OrderStates {
+    public static let created = "created"
+    public static let reserved = "reserved"
+    /// Fulfilment orders made and the stock committed.
+    public static let released = "released"
+    public static let partiallyShipped = "partially_shipped"
+    public static let shipped = "shipped"
+    public static let cancelled = "cancelled"
+}
+
+public enum LineStates {
+    public static let open = "open"
+    public static let reserved = "reserved"
+    public static let released = "released"
+    public static let shipped = "shipped"
+    public static let cancelled = "cancelled"
+}
+
+public enum FulfilmentOrderStates {
+    public static let created = "created"
+    public static let sent = "sent"
+    public static let shipped = "shipped"
+    public static let cancelled = "cancelled"
+}
+
+public enum ReturnStates {
+    public static let requested = "requested"
+    /// A node to receive it was chosen.
+    public static let located = "located"
+}
+
+/// States and allowed transitions per entity kind: the built-in ones, plus
+/// those a journey file adds. A transition not listed is never applied; the
+/// step that asked for it fails with `transition_not_allowed`, recorded.
+public struct StateFramework: Sendable, Hashable {
+    public struct Transition: Sendable, Hashable {
+        public var from: String
+        public var to: String
+        public init(from: String, to: String) {
+            self.from = from
+            self.to = to
+        }
+    }
+
+    public private(set) var states: [EntityKind: Set<String>]
+    public private(set) var transitions: [EntityKind: Set<Transition>]
+
+    /// The built-in framework.
+    public static let builtIn: StateFramework = {
+        typealias O = OrderStates
+        typealias L = LineStates
+        typealias F = FulfilmentOrderStates
+        typealias R = ReturnStates
+        func pairs(_ list: [(String, String)]) -> Set<Transition> { Set(list.map { Transition(from: $0.0, to: $0.1) }) }
+        return StateFramework(
+            states: [
+                .order: [O.created, O.reserved, O.released, O.partiallyShipped, O.shipped, O.cancelled],
+                .orderLine: [L.open, L.reserved, L.released, L.shipped, L.cancelled],
+                .fulfilmentOrder: [F.created, F.sent, F.shipped, F.cancelled],
+                .returnOrder: [R.requested, R.located],
+            ],
+            transitions: [
+                .order: pairs([
+                    (O.created, O.reserved), (O.created, O.cancelled), (O.reserved, O.released),
+                    (O.reserved, O.cancelled), (O.released, O.partiallyShipped), (O.released, O.shipped),
+                    (O.partiallyShipped, O.shipped), (O.released, O.cancelled),
+                ]),
+                .orderLine: pairs([
+                    (L.open, L.reserved), (L.reserved, L.released), (L.released, L.shipped), (L.open, L.cancelled),
+                    (L.reserved, L.cancelled), (L.released, L.cancelled),
+                ]),
+                .fulfilmentOrder: pairs([
+                    (F.created, F.sent), (F.sent, F.shipped), (F.created, F.cancelled), (F.sent, F.cancelled),
+                ]),
+                .returnOrder: pairs([(R.requested, R.located)]),
+            ])
+    }()
+
+    /// Adds custom states and transitions (between any known states).
+    mutating func add(states added: [String], transitions addedTransitions: [Transition], to kind: EntityKind) {
+        states[kind, default: []].formUnion(added)
+        transitions[kind, default: []].formUnion(addedTransitions)
+    }
+
+    public func isState(_ state: String, of kind: EntityKind) -> Bool { states[kind]?.contains(state) ?? false }
+
+    public func allows(_ kind: EntityKind, from: String, to: String) -> Bool {
+        transitions[kind]?.contains(Transition(from: from, to: to)) ?? false
+    }
+
+    /// Throws `transition_not_allowed` naming the entity unless `from → to` is allowed.
+    public func check(_ kind: EntityKind, _ entity: String, from: String, to: String) throws(FulcrumError) {
+        guard allows(kind, from: from, to: to) else {
+            throw FulcrumError(
+                .transitionNotAllowed, "\(kind.rawValue) \(entity) cannot go from \(from) to \(to)",
+                path: "\(kind.rawValue):\(entity)")
+        }
+    }
+}

@@ -1,0 +1,140 @@
+import FulcrumCore
+import FulcrumLedger
+import FulcrumOrchestration
+import FulcrumService
+import FulcrumTestSupport
+import Testing
+
+@Suite struct JourneyTests {
+    @Test func theStandardJourneyTakesAnOrderFromCreatedToShipped() async throws {
+        let harness = try await Harness.make()
+        try await harness.submit(Harness.intake("ORD-1", [("TEE-BLK-M", 2), ("CAP-RED", 1)]))
+        var order = try harness.order("ORD-1")
+        #expect(order.state == OrderStates.released)
+        #expect(order.failure == nil)
+        #expect(!order.fulfilmentOrders.isEmpty)
+        #expect(order.waiting?.step == "send-to-warehouse")
+        #expect(try harness.service.reservation(order: "ORD-1")?.state == .confirmed)
+        let reserved = order.lines.map { $0.allocations.values.reduce(0, +) }
+        #expect(reserved == [2, 1])
+
+        let messages = try await harness.deliverAll()
+        #expect(messages.count == order.fulfilmentOrders.count)
+        #expect(messages.allSatisfy { $0.topic == "fulfilment_order.created" && $0.body.contains("\"order\":\"ORD-1\"") })
+        order = try harness.order("ORD-1")
+        #expect(order.waiting == nil)
+        #expect(order.fulfilmentOrders.allSatisfy { $0.state == FulfilmentOrderStates.sent })
+        #expect(try harness.orchestrator.outbox(provider: "fulfilment", limit: 10).isEmpty)
+
+        for (index, fulfilmentOrder) in order.fulfilmentOrders.enumerated() {
+            try await harness.submit(BusinessEvent(
+                name: "fulfilment_order.shipped", order: "ORD-1",
+                fields: ["fulfilment_order": fulfilmentOrder.id, "tracking": "1Z\(index)"], source: "wms"))
+        }
+        order = try harness.order("ORD-1")
+        #expect(order.state == OrderStates.shipped)
+        #expect(order.lines.allSatisfy { $0.state == LineStates.shipped })
+        #expect(order.fulfilmentOrders.allSatisfy { $0.tracking != nil })
+        #expect(try harness.service.reservation(order: "ORD-1")?.state == .shipped)
+        #expect(try harness.service.ledger.verify().isConsistent)
+
+        let timeline = try harness.orchestrator.timeline("ORD-1")
+        let transitions = timeline.filter { $0.kind == .transition && $0.entity == "order:ORD-1" }.map(\.text)
+        #expect(transitions == ["created → reserved", "reserved → released", "released → shipped"])
+        #expect(timeline.first?.text.hasPrefix("order.created from test") == true)
+        #expect(timeline.contains { $0.kind == .event && $0.text.hasPrefix("order.reserved from step:source") })
+        #expect(zip(timeline, timeline.dropFirst()).allSatisfy { $0.atMilliseconds <= $1.atMilliseconds })
+    }
+
+    @Test func aDeadLetterFailsTheStepAndItsReplayCompletesWithoutReservingTwice() async throws {
+        let harness = try await Harness.make()
+        try await harness.submit(Harness.intake("ORD-2", [("JEANS-32", 1)]))
+        let failed = try await harness.deliverAll(delivered: false)
+        #expect(failed.count == 1)
+        var order = try harness.order("ORD-2")
+        #expect(order.failure?.code == "delivery_failed")
+        #expect(order.failure?.resumeStep == "send-to-warehouse")
+        let letters = try harness.orchestrator.deadLetters(provider: "fulfilment", limit: 10)
+        #expect(letters.map(\.message.id) == failed.map(\.id))
+        #expect(letters.first?.reason == "HTTP 500")
+
+        _ = try await harness.orchestrator.replayDeadLetter(provider: "fulfilment", message: failed[0].id, source: "test")
+        try await harness.idle()
+        #expect(try harness.orchestrator.deadLetters(provider: "fulfilment", limit: 10).isEmpty)
+        let resent = try await harness.deliverAll()
+        #expect(resent.count == 1)
+        #expect(resent[0].id != failed[0].id)
+        order = try harness.order("ORD-2")
+        #expect(order.failure == nil)
+        #expect(order.fulfilmentOrders.map(\.state) == [FulfilmentOrderStates.sent])
+        let reserves = try harness.orchestrator.timeline("ORD-2").filter { $0.kind == .action && $0.text.hasPrefix("reserved") }
+        #expect(reserves.count == 1)
+        #expect(try harness.orchestrator.timeline("ORD-2").contains { $0.kind == .reprocess })
+        #expect(try harness.service.ledger.verify().isConsistent)
+    }
+
+    @Test func aDisallowedTransitionIsRecordedAndNothingChanges() async throws {
+        let harness = try await Harness.make()
+        try await harness.submit(Harness.intake("ORD-3", [("CAP-RED", 1)]))
+        _ = try await harness.deliverAll()
+        let fulfilmentOrder = try harness.order("ORD-3").fulfilmentOrders[0].id
+        try await harness.submit(BusinessEvent(name: "fulfilment_order.shipped", order: "ORD-3", fields: ["fulfilment_order": fulfilmentOrder], source: "wms"))
+        let position = try harness.service.position(node: try harness.order("ORD-3").fulfilmentOrders[0].node, sku: "CAP-RED")
+        try await harness.submit(BusinessEvent(name: "order.cancel_requested", order: "ORD-3", source: "storefront"))
+        let order = try harness.order("ORD-3")
+        #expect(order.state == OrderStates.shipped)
+        #expect(order.failure?.code == "transition_not_allowed")
+        #expect(order.failure?.message == "order ORD-3 cannot go from shipped to cancelled")
+        #expect(try harness.service.position(node: order.fulfilmentOrders[0].node, sku: "CAP-RED") == position)
+        #expect(try harness.orchestrator.timeline("ORD-3").last { $0.kind == .error }?.code == "transition_not_allowed")
+
+        // A second shipment of the same fulfilment order is refused the same way.
+        try await harness.submit(BusinessEvent(name: "fulfilment_order.shipped", order: "ORD-3", fields: ["fulfilment_order": fulfilmentOrder], source: "wms"))
+        #expect(try harness.order("ORD-3").failure?.message == "fulfilment_order \(fulfilmentOrder) cannot go from shipped to shipped")
+        #expect(try harness.service.reservation(order: "ORD-3")?.state == .shipped)
+        #expect(try harness.service.ledger.verify().isConsistent)
+    }
+
+    @Test func cancellingAReservedOrderReleasesItsStock() async throws {
+        let harness = try await Harness.make()
+        let before = try harness.service.availableToPromise(.init(sku: "HOODIE-GRY-M")).available
+        try await harness.submit(Harness.intake("ORD-4", [("HOODIE-GRY-M", 3)]))
+        #expect(try harness.service.availableToPromise(.init(sku: "HOODIE-GRY-M")).available == before - 3)
+        try await harness.submit(BusinessEvent(name: "order.cancel_requested", order: "ORD-4", source: "storefront"))
+        let order = try harness.order("ORD-4")
+        #expect(order.state == OrderStates.cancelled)
+        #expect(order.fulfilmentOrders.allSatisfy { $0.state == FulfilmentOrderStates.cancelled })
+        #expect(try harness.service.reservation(order: "ORD-4")?.state == .released)
+        #expect(try harness.service.availableToPromise(.init(sku: "HOODIE-GRY-M")).available == before)
+    }
+
+    @Test func eventsAreAcceptedOnceAndCheckedAtTheDoor() async throws {
+        let harness = try await Harness.make()
+        let first = try await harness.submit(Harness.intake("ORD-5", [("CAP-RED", 1)]), key: "webhook-1")
+        let again = try await harness.submit(Harness.intake("ORD-5", [("CAP-RED", 1)]), key: "webhook-1")
+        #expect(!first.duplicate && again.duplicate && again.sequence == first.sequence)
+        await #expect(throws: FulcrumError(.duplicateID, "order ORD-5 already exists", path: "order.id")) {
+            try await harness.orchestrator.submit(Harness.intake("ORD-5", [("CAP-RED", 1)]), idempotencyKey: "webhook-2")
+        }
+        await #expect(throws: FulcrumError(.notFound, "no order ORD-404", path: "order")) {
+            try await harness.orchestrator.submit(BusinessEvent(name: "order.cancel_requested", order: "ORD-404", source: "t"))
+        }
+        await #expect(throws: FulcrumError.self) {
+            try await harness.orchestrator.submit(BusinessEvent(name: "Order Created!", order: "ORD-5", source: "t"))
+        }
+        await #expect(throws: FulcrumError(.invalidArgument, "provider.acknowledged is raised by fulcrumd itself", path: "event")) {
+            try await harness.orchestrator.submit(BusinessEvent(name: "provider.acknowledged", order: "ORD-5", source: "t"))
+        }
+        await #expect(throws: FulcrumError(.invalidArgument, "quantity 0 is outside 1...1000000000000", path: "order.lines[0].quantity")) {
+            try await harness.orchestrator.submit(Harness.intake("ORD-6", [("CAP-RED", 0)]))
+        }
+        #expect(try harness.orchestrator.load("ORD-6") == nil)
+        // An unknown SKU is accepted, then fails sourcing with the reason recorded.
+        try await harness.submit(Harness.intake("ORD-7", [("NO-SUCH-SKU", 1)]))
+        #expect(try harness.order("ORD-7").failure?.code == "insufficient_stock")
+        #expect(try harness.service.reservation(order: "ORD-7") == nil)
+        // An event no step listens to is noted on the timeline.
+        try await harness.submit(BusinessEvent(name: "order.note_added", order: "ORD-5", source: "t"))
+        #expect(try harness.orchestrator.timeline("ORD-5").contains { $0.text == "no step listens to order.note_added" })
+    }
+}

@@ -1,0 +1,56 @@
+import FulcrumCore
+import FulcrumLedger
+import FulcrumOrchestration
+import FulcrumService
+import FulcrumTestSupport
+import Testing
+
+/// A demo-stocked service and an orchestrator over it, in a temporary directory.
+struct Harness {
+    let service: Service
+    let orchestrator: Orchestrator
+
+    static func make(journeys: String? = nil, directory: String = temporaryDirectory()) async throws -> Harness {
+        var options = Ledger.Options()
+        options.durable = false
+        let ledger = try Ledger(directory: directory, options: options)
+        let service = Service(ledger: ledger, network: DemoData.network)
+        if try service.counts().positions == 0 { try await DemoData.load(into: ledger) }
+        let book = try journeys.map { try JourneyBook.decode(yaml: $0, file: "test.yaml") } ?? JourneyBook.standard()
+        return Harness(service: service, orchestrator: try await Orchestrator(backend: service, book: book))
+    }
+
+    /// An order to New York of `lines` (SKU, units).
+    static func intake(_ id: String, _ lines: [(String, Int64)], region: String = "NY") -> BusinessEvent {
+        let intake = OrderIntake(
+            id: id, source: "test", shipTo: Address(latitude: 40.71, longitude: -74.0, region: region),
+            lines: lines.enumerated().map { .init(id: "L\($0.offset + 1)", sku: $0.element.0, quantity: $0.element.1) })
+        return BusinessEvent(name: BusinessEvent.orderCreated, order: id, intake: intake, source: "test")
+    }
+
+    @discardableResult
+    func submit(_ event: BusinessEvent, key: String? = nil) async throws -> Orchestrator.Submission {
+        let submission = try await orchestrator.submit(event, idempotencyKey: key)
+        try await idle()
+        return submission
+    }
+
+    func idle() async throws {
+        let idle = await orchestrator.waitUntilIdle(timeoutMilliseconds: 20_000)
+        #expect(idle, "the orchestrator finished its events")
+    }
+
+    func order(_ id: String) throws -> OrderRecord {
+        try #require(try orchestrator.load(id))
+    }
+
+    /// Acknowledges every message waiting for `provider`.
+    func deliverAll(_ provider: String = "fulfilment", delivered: Bool = true) async throws -> [OutboxMessage] {
+        let messages = try orchestrator.outbox(provider: provider, limit: 100)
+        for message in messages {
+            #expect(try await orchestrator.acknowledge(provider: provider, message: message.id, delivered: delivered, reason: delivered ? "" : "HTTP 500"))
+        }
+        try await idle()
+        return messages
+    }
+}
