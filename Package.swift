@@ -98,7 +98,7 @@ let package = Package(
         .target(
             name: "FulcrumServer",
             dependencies: [
-                "FulcrumCore", "FulcrumLedger", "FulcrumService", "FulcrumSolver", "FulcrumWire",
+                "FulcrumCore", "FulcrumLedger", "FulcrumOrchestration", "FulcrumService", "FulcrumSolver", "FulcrumWire",
                 .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -113,7 +113,8 @@ let package = Package(
         .executableTarget(
             name: "fulcrum",
             dependencies: [
-                "FulcrumAllocator", "FulcrumClient", "FulcrumCore", "FulcrumLedger", "FulcrumReplay", "FulcrumService",
+                "FulcrumAllocator", "FulcrumClient", "FulcrumCore", "FulcrumLedger", "FulcrumOrchestration", "FulcrumReplay",
+                "FulcrumService",
                 "FulcrumSolver", "FulcrumWire", .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "NIOCore", package: "swift-nio"),
             ]
@@ -121,7 +122,8 @@ let package = Package(
         .executableTarget(
             name: "fulcrumd",
             dependencies: [
-                "FulcrumAllocator", "FulcrumCore", "FulcrumGateway", "FulcrumLedger", "FulcrumServer", "FulcrumService",
+                "FulcrumAllocator", "FulcrumCore", "FulcrumGateway", "FulcrumLedger", "FulcrumOrchestration", "FulcrumServer",
+                "FulcrumService",
                 "FulcrumWire", .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Metrics", package: "swift-metrics"), .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "Logging", package: "swift-log"),

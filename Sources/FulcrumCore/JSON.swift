@@ -10,6 +10,8 @@ public indirect enum JSON: Sendable {
     case object(KeyValuePairs<String, JSON>)
     case orderedObject([(String, JSON)])
     case null
+    /// JSON text made elsewhere (a stored document), inserted as it is.
+    case text(String)
 
     public var rendered: String {
         switch self {
@@ -21,6 +23,7 @@ public indirect enum JSON: Sendable {
         case .object(let pairs): return JSON.render(pairs.map { ($0.key, $0.value) })
         case .orderedObject(let pairs): return JSON.render(pairs)
         case .null: return "null"
+        case .text(let text): return text
         }
     }
 

@@ -116,6 +116,10 @@ public struct OrderRecord: Codable, Sendable, Hashable {
         public struct Line: Codable, Sendable, Hashable {
             public var sku: String
             public var quantity: Int64
+            public init(sku: String, quantity: Int64) {
+                self.sku = sku
+                self.quantity = quantity
+            }
         }
         public var id: String
         public var lines: [Line]

@@ -124,9 +124,10 @@ enum RecordKeys {
     }
 }
 
-/// JSON for stored records: compact, keys sorted, so equal values store equal bytes.
-enum RecordCoding {
-    static func encode(_ value: some Encodable) -> [UInt8] {
+/// JSON for stored records: compact, keys sorted, snake_case, so equal values
+/// store equal bytes. The same documents go over the wire (GetOrder) and the gateway.
+public enum RecordCoding {
+    public static func encode(_ value: some Encodable) -> [UInt8] {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         encoder.keyEncodingStrategy = .convertToSnakeCase
@@ -134,7 +135,7 @@ enum RecordCoding {
         return Array(try! encoder.encode(value))
     }
 
-    static func decode<T: Decodable>(_ type: T.Type, _ bytes: [UInt8], what: String) throws(FulcrumError) -> T {
+    public static func decode<T: Decodable>(_ type: T.Type, _ bytes: [UInt8], what: String) throws(FulcrumError) -> T {
         let decoder = JSONDecoder()
         decoder.keyDecodingStrategy = .convertFromSnakeCase
         do {
@@ -145,7 +146,7 @@ enum RecordCoding {
     }
 
     /// The same value as JSON text for people and webhooks.
-    static func text(_ value: some Encodable) -> String {
+    public static func text(_ value: some Encodable) -> String {
         String(decoding: encode(value), as: UTF8.self)
     }
 }

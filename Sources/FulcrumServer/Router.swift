@@ -1,6 +1,7 @@
 import Foundation
 import FulcrumCore
 import FulcrumLedger
+import FulcrumOrchestration
 import FulcrumService
 import FulcrumSolver
 import FulcrumWire
@@ -13,6 +14,7 @@ import Synchronization
 /// when the ledger's group commit is durable; solves run off the event loop.
 struct Router: Sendable {
     let service: Service
+    let orchestrator: Orchestrator?
     let state: ServerState
 
     func route(_ frame: Frame, _ responder: Responder) {
@@ -65,6 +67,11 @@ struct Router: Sendable {
             case .optimize: optimize(try Fulcrum_V1_OptimizeRequest(payload: frame.payload), responder)
             case .optimizeAndReserve:
                 optimizeAndReserve(try Fulcrum_V1_OptimizeAndReserveRequest(payload: frame.payload), responder)
+            case .submitEvent, .getOrder, .reprocess, .pullOutbox, .acknowledge, .deadLetters, .replayDeadLetter:
+                guard let orchestrator else {
+                    throw FulcrumError(.unavailable, "this server runs no orchestrator", path: "opcode")
+                }
+                try OrchestrationRoutes(orchestrator: orchestrator).route(frame, responder)
             default:
                 throw FulcrumError(.unknownOperation, "opcode \(frame.opcode.rawValue) is not an operation", path: "opcode")
             }

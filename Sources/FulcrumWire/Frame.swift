@@ -24,12 +24,20 @@ public struct Opcode: RawRepresentable, Hashable, Sendable, CustomStringConverti
     public static let release = Opcode(rawValue: 34)
     public static let optimize = Opcode(rawValue: 40)
     public static let optimizeAndReserve = Opcode(rawValue: 41)
+    public static let submitEvent = Opcode(rawValue: 50)
+    public static let getOrder = Opcode(rawValue: 51)
+    public static let reprocess = Opcode(rawValue: 52)
+    public static let pullOutbox = Opcode(rawValue: 53)
+    public static let acknowledge = Opcode(rawValue: 54)
+    public static let deadLetters = Opcode(rawValue: 55)
+    public static let replayDeadLetter = Opcode(rawValue: 56)
 
     /// Every operation's name, as metrics label it.
     public static let names: [UInt8: String] = [
         1: "hello", 2: "health", 3: "stats", 10: "adjust", 11: "adjust_batch", 12: "schedule", 13: "receive",
         14: "set_safety_stock", 20: "atp", 21: "atp_batch", 30: "reserve", 31: "get_reservation", 32: "confirm",
-        33: "ship", 34: "release", 40: "optimize", 41: "optimize_and_reserve",
+        33: "ship", 34: "release", 40: "optimize", 41: "optimize_and_reserve", 50: "submit_event", 51: "get_order",
+        52: "reprocess", 53: "pull_outbox", 54: "acknowledge", 55: "dead_letters", 56: "replay_dead_letter",
     ]
     public var description: String { Self.names[rawValue] ?? "opcode_\(rawValue)" }
 }

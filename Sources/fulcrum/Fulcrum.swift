@@ -11,7 +11,8 @@ struct Fulcrum: AsyncParsableCommand {
         subcommands: [
             Demo.self, Optimize.self, Return.self, Generate.self, Verify.self, Backup.self, Stress.self,
             Adjust.self, Reserve.self, ReservationCommand.self, Confirm.self, Ship.self, Release.self, ATP.self,
-            Stats.self, Bench.self, Replay.self, Version.self,
+            Stats.self, Bench.self, Replay.self, OrderState.self, EventCommand.self, Reprocess.self, DeadLetters.self,
+            Version.self,
         ]
     )
 }

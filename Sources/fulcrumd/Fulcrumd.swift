@@ -5,6 +5,7 @@ import FulcrumAllocator
 import FulcrumCore
 import FulcrumGateway
 import FulcrumLedger
+import FulcrumOrchestration
 import FulcrumServer
 import FulcrumService
 import FulcrumWire
@@ -40,6 +41,9 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "A network file ({\"nodes\": [...]}, optimize-v1 nodes) for ATP near a point.")
     var network: String?
 
+    @Option(help: "A journey file (docs/orchestration.md); without it the standard journeys run.")
+    var journeys: String?
+
     @Option(help: "Also serve the HTTP/JSON gateway here, HOST:PORT (port 0 picks a free one).")
     var http: String?
 
@@ -73,12 +77,15 @@ struct Serve: AsyncParsableCommand {
         let (host, port) = try ServerAddress.parse(listen)
         if let token, token.isEmpty { throw FulcrumError(.invalidArgument, "the token must not be empty", path: "token") }
         let networkNodes = try loadNetwork()
+        let book = try journeys.map { path throws(FulcrumError) in try JourneyBook.load(path: path) } ?? JourneyBook.standard()
         let ledger = try Ledger(directory: data)
         if demo, try ledger.makeReader().counts().entries == 0 {
             let commands = try await DemoData.load(into: ledger)
             logger.info("loaded the demo network and stock (\(commands) commands)")
         }
         let service = Service(ledger: ledger, network: networkNodes)
+        // Resumes the events accepted but not finished before the last stop.
+        let orchestrator = try await Orchestrator(backend: service, book: book)
         var configuration = RPCServer.Configuration()
         configuration.host = host
         configuration.port = port
@@ -86,7 +93,8 @@ struct Serve: AsyncParsableCommand {
         let signals = SignalStream([SIGTERM, SIGINT])
         let server: RPCServer
         do {
-            server = try await RPCServer.start(service: service, configuration: configuration, logger: logger)
+            server = try await RPCServer.start(
+                service: service, orchestrator: orchestrator, configuration: configuration, logger: logger)
         } catch {
             ledger.close()
             throw FulcrumError(.unavailable, "cannot listen on \(listen): \(error)", path: "listen")

@@ -1,0 +1,134 @@
+import Foundation
+import FulcrumCore
+import FulcrumOrchestration
+import FulcrumWire
+import NIOCore
+import SwiftProtobuf
+
+/// The orchestrator's operations (opcodes 50–56). Reads answer on the event
+/// loop; writes answer once durable, from a task.
+struct OrchestrationRoutes: Sendable {
+    let orchestrator: Orchestrator
+
+    func route(_ frame: Frame, _ responder: Responder) throws(FulcrumError) {
+        let orchestrator = self.orchestrator
+        switch frame.opcode {
+        case .submitEvent:
+            let request = try Fulcrum_V1_SubmitEventRequest(payload: frame.payload)
+            let event = BusinessEvent(request)
+            let key = request.idempotencyKey.isEmpty ? nil : request.idempotencyKey
+            answer(responder) { () throws(FulcrumError) in
+                let submission = try await orchestrator.submit(event, idempotencyKey: key)
+                return Fulcrum_V1_SubmitEventResponse.with {
+                    $0.sequence = submission.sequence
+                    $0.duplicate = submission.duplicate
+                }
+            }
+        case .getOrder:
+            let request = try Fulcrum_V1_GetOrderRequest(payload: frame.payload)
+            guard let order = try orchestrator.load(request.order) else {
+                throw FulcrumError(.notFound, "no order \(request.order)", path: "order")
+            }
+            let limit = request.timelineLimit == 0 ? 1_000 : Int(min(request.timelineLimit, 100_000))
+            let timeline = try orchestrator.timeline(request.order, limit: limit)
+            responder.succeed(Fulcrum_V1_GetOrderResponse.with {
+                $0.orderJson = Data(RecordCoding.encode(order))
+                $0.timelineJson = Data(RecordCoding.encode(timeline))
+            })
+        case .reprocess:
+            let request = try Fulcrum_V1_ReprocessRequest(payload: frame.payload)
+            let source = request.source.isEmpty ? "rpc" : request.source
+            answer(responder) { () throws(FulcrumError) in
+                let sequence = try await orchestrator.reprocess(order: request.order, source: source)
+                return Fulcrum_V1_ReprocessResponse.with { $0.sequence = sequence }
+            }
+        case .pullOutbox:
+            let request = try Fulcrum_V1_PullOutboxRequest(payload: frame.payload)
+            let limit = request.limit == 0 ? 100 : Int(min(request.limit, 10_000))
+            let messages = try orchestrator.outbox(
+                provider: request.provider, after: request.after.isEmpty ? nil : request.after, limit: limit)
+            responder.succeed(Fulcrum_V1_PullOutboxResponse.with { $0.messages = messages.map(Fulcrum_V1_OutboxMessage.init) })
+        case .acknowledge:
+            let request = try Fulcrum_V1_AcknowledgeRequest(payload: frame.payload)
+            answer(responder) { () throws(FulcrumError) in
+                let applied = try await orchestrator.acknowledge(
+                    provider: request.provider, message: request.message, delivered: request.delivered, reason: request.reason)
+                return Fulcrum_V1_AcknowledgeResponse.with { $0.applied = applied }
+            }
+        case .deadLetters:
+            let request = try Fulcrum_V1_DeadLettersRequest(payload: frame.payload)
+            let limit = request.limit == 0 ? 100 : Int(min(request.limit, 10_000))
+            let letters = try orchestrator.deadLetters(provider: request.provider, limit: limit)
+            responder.succeed(Fulcrum_V1_DeadLettersResponse.with {
+                $0.letters = letters.map { letter in
+                    .with {
+                        $0.message = .init(letter.message)
+                        $0.reason = letter.reason
+                        $0.atMilliseconds = letter.atMilliseconds
+                    }
+                }
+            })
+        case .replayDeadLetter:
+            let request = try Fulcrum_V1_ReplayDeadLetterRequest(payload: frame.payload)
+            let source = request.source.isEmpty ? "rpc" : request.source
+            answer(responder) { () throws(FulcrumError) in
+                let sequence = try await orchestrator.replayDeadLetter(provider: request.provider, message: request.message, source: source)
+                return Fulcrum_V1_ReprocessResponse.with { $0.sequence = sequence }
+            }
+        default:
+            preconditionFailure("the router sends only orchestration opcodes here")
+        }
+    }
+
+    /// Runs a write off the event loop and answers when it is durable.
+    private func answer<Response: SwiftProtobuf.Message & Sendable>(
+        _ responder: Responder, _ body: @escaping @Sendable () async throws(FulcrumError) -> Response
+    ) {
+        Task {
+            do throws(FulcrumError) {
+                responder.succeed(try await body())
+            } catch {
+                responder.fail(error)
+            }
+        }
+    }
+}
+
+extension BusinessEvent {
+    init(_ request: Fulcrum_V1_SubmitEventRequest) {
+        let intake: OrderIntake? = request.hasIntake ? OrderIntake(request.intake) : nil
+        self.init(
+            name: request.event, order: request.order, fields: request.fields, intake: intake,
+            returnLines: request.returnLines.isEmpty ? nil : request.returnLines.map { .init(sku: $0.sku, quantity: $0.quantity) },
+            source: request.source.isEmpty ? "rpc" : request.source)
+    }
+}
+
+extension OrderIntake {
+    init(_ intake: Fulcrum_V1_OrderIntake) {
+        func text(_ value: String) -> String? { value.isEmpty ? nil : value }
+        let address = intake.shipTo
+        self.init(
+            id: intake.id, source: intake.source.isEmpty ? "rpc" : intake.source,
+            shipTo: Address(
+                latitude: address.located ? address.latitude : nil,
+                longitude: address.located ? address.longitude : nil, region: text(address.region),
+                country: text(address.country), postalCode: text(address.postalCode), city: text(address.city)),
+            shippingMethod: text(intake.shippingMethod),
+            lines: intake.lines.map { .init(id: $0.id, sku: $0.sku, quantity: $0.quantity) }, attributes: intake.attributes)
+    }
+}
+
+extension Fulcrum_V1_OutboxMessage {
+    init(_ message: OutboxMessage) {
+        self.init()
+        id = message.id
+        provider = message.provider
+        topic = message.topic
+        order = message.order
+        step = message.step
+        fulfilmentOrder = message.fulfilmentOrder ?? ""
+        body = message.body
+        createdMilliseconds = message.createdAtMilliseconds
+    }
+}

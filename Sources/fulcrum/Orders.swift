@@ -1,0 +1,156 @@
+import ArgumentParser
+import Foundation
+import FulcrumClient
+import FulcrumCore
+import FulcrumOrchestration
+import FulcrumWire
+
+/// `fulcrum order ORDER-ID --server H:P`: an order's state, entities and timeline.
+struct OrderState: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "order", abstract: "Print an order's state, its lines, fulfilment orders and returns, and its timeline.")
+    @OptionGroup var server: ServerOptions
+    @Argument(help: "The order id.") var order: String
+    @Option(help: "At most this many timeline entries.") var limit: UInt32 = 1_000
+
+    func run() async throws {
+        try await server.run { client throws(FulcrumError) in
+            let answer = try await client.call(
+                .getOrder, Fulcrum_V1_GetOrderRequest.with {
+                    $0.order = order
+                    $0.timelineLimit = limit
+                }, as: Fulcrum_V1_GetOrderResponse.self)
+            let record = try RecordCoding.decode(OrderRecord.self, Array(answer.orderJson), what: "order")
+            let timeline = try RecordCoding.decode([TimelineEntry].self, Array(answer.timelineJson), what: "timeline")
+            let json = JSON.orderedObject([
+                ("order", .text(String(decoding: answer.orderJson, as: UTF8.self))),
+                ("timeline", .text(String(decoding: answer.timelineJson, as: UTF8.self))),
+            ])
+            return (json, Self.text(record, timeline))
+        }
+    }
+
+    static func text(_ order: OrderRecord, _ timeline: [TimelineEntry]) -> String {
+        var lines = ["order \(order.id) (\(order.source)): \(order.state)"]
+        if let failure = order.failure {
+            lines.append("  failed at step \(failure.step): \(failure.code): \(failure.message)"
+                + (failure.resumeStep.map { " (reprocess resumes at \($0))" } ?? ""))
+        }
+        if let waiting = order.waiting {
+            lines.append("  step \(waiting.step) waits for \(waiting.messages.count) provider message(s)")
+        }
+        for line in order.lines {
+            let allocations = line.allocations.sorted { $0.key < $1.key }.map { "\($0.value) at \($0.key)" }
+            lines.append("  line \(line.id): \(line.quantity) \(line.sku), \(line.state)"
+                + (allocations.isEmpty ? "" : " (" + allocations.joined(separator: ", ") + ")"))
+        }
+        for fulfilmentOrder in order.fulfilmentOrders {
+            lines.append("  fulfilment order \(fulfilmentOrder.id) at \(fulfilmentOrder.node): \(fulfilmentOrder.state)"
+                + (fulfilmentOrder.tracking.map { ", tracking \($0)" } ?? ""))
+        }
+        for item in order.returns {
+            lines.append("  return \(item.id): \(item.state)" + (item.node.map { " to \($0)" } ?? ""))
+        }
+        lines.append("timeline:")
+        for entry in timeline {
+            let at = Date(timeIntervalSince1970: Double(entry.atMilliseconds) / 1000).ISO8601Format(.iso8601.time(includingFractionalSeconds: true))
+            lines.append("  \(at)  \(entry.kind.rawValue.padding(toLength: 10, withPad: " ", startingAt: 0)) \(entry.entity)  "
+                + (entry.step.map { "[\($0)] " } ?? "") + entry.text + (entry.code.map { " (\($0))" } ?? ""))
+        }
+        return lines.joined(separator: "\n")
+    }
+}
+
+/// `fulcrum event NAME --order ID [--field K=V ...] --server H:P`: raises a business event.
+struct EventCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "event", abstract: "Send a business event about an order (order.cancel_requested, fulfilment_order.shipped, ...).")
+    @OptionGroup var server: ServerOptions
+    @Argument(help: "The event's name.") var name: String
+    @Option(help: "The order it is about.") var order: String
+    @Option(name: .customLong("field"), help: "A field of the event, KEY=VALUE (repeatable).") var fields: [String] = []
+    @Option(name: .customLong("return-line"), help: "For return.requested: SKU=QUANTITY (repeatable).") var returnLines: [String] = []
+    @Option(help: "An idempotency key: the event is accepted once.") var key = ""
+
+    func run() async throws {
+        var request = Fulcrum_V1_SubmitEventRequest()
+        request.event = name
+        request.order = order
+        request.source = "cli"
+        request.idempotencyKey = key
+        for field in fields {
+            guard let equals = field.firstIndex(of: "=") else { throw ValidationError("--field takes KEY=VALUE, not \(field)") }
+            request.fields[String(field[..<equals])] = String(field[field.index(after: equals)...])
+        }
+        for line in returnLines {
+            let parts = line.split(separator: "=")
+            guard parts.count == 2, let quantity = Int64(parts[1]) else {
+                throw ValidationError("--return-line takes SKU=QUANTITY, not \(line)")
+            }
+            request.returnLines.append(.with {
+                $0.sku = String(parts[0])
+                $0.quantity = quantity
+            })
+        }
+        try await server.run { client throws(FulcrumError) in
+            let answer = try await client.call(.submitEvent, request, as: Fulcrum_V1_SubmitEventResponse.self)
+            return (
+                .orderedObject([("sequence", .integer(Int64(answer.sequence))), ("duplicate", .bool(answer.duplicate))]),
+                "accepted \(name) for \(order) as event \(answer.sequence)" + (answer.duplicate ? " (already accepted)" : ""))
+        }
+    }
+}
+
+/// `fulcrum reprocess ORDER-ID --server H:P`: resumes a failed journey.
+struct Reprocess: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Resume an order's failed journey at its resume-on-error step.")
+    @OptionGroup var server: ServerOptions
+    @Argument(help: "The order id.") var order: String
+
+    func run() async throws {
+        try await server.run { client throws(FulcrumError) in
+            let answer = try await client.call(
+                .reprocess, Fulcrum_V1_ReprocessRequest.with {
+                    $0.order = order
+                    $0.source = "cli"
+                }, as: Fulcrum_V1_ReprocessResponse.self)
+            return (.orderedObject([("sequence", .integer(Int64(answer.sequence)))]), "reprocessing \(order) (event \(answer.sequence))")
+        }
+    }
+}
+
+/// `fulcrum dead-letters --provider P --server H:P [--replay MESSAGE]`.
+struct DeadLetters: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "dead-letters", abstract: "List the messages a provider gave up on, or replay one (its order is reprocessed).")
+    @OptionGroup var server: ServerOptions
+    @Option(help: "The provider (as the journey names it).") var provider: String
+    @Option(help: "Replay this message.") var replay: String?
+
+    func run() async throws {
+        try await server.run { client throws(FulcrumError) in
+            if let replay {
+                let answer = try await client.call(
+                    .replayDeadLetter, Fulcrum_V1_ReplayDeadLetterRequest.with {
+                        $0.provider = provider
+                        $0.message = replay
+                        $0.source = "cli"
+                    }, as: Fulcrum_V1_ReprocessResponse.self)
+                return (.orderedObject([("sequence", .integer(Int64(answer.sequence)))]), "replaying \(replay) (event \(answer.sequence))")
+            }
+            let answer = try await client.call(
+                .deadLetters, Fulcrum_V1_DeadLettersRequest.with { $0.provider = provider }, as: Fulcrum_V1_DeadLettersResponse.self)
+            let json = JSON.array(answer.letters.map { letter in
+                .orderedObject([
+                    ("message", .string(letter.message.id)), ("order", .string(letter.message.order)),
+                    ("topic", .string(letter.message.topic)), ("reason", .string(letter.reason)),
+                    ("at_ms", .integer(letter.atMilliseconds)),
+                ])
+            })
+            let text = answer.letters.isEmpty
+                ? "no dead letters for \(provider)"
+                : answer.letters.map { "\($0.message.id)  \($0.message.order)  \($0.message.topic)  \($0.reason)" }.joined(separator: "\n")
+            return (json, text)
+        }
+    }
+}
