@@ -22,6 +22,7 @@ let package = Package(
         .library(name: "FulcrumReplay", targets: ["FulcrumReplay"]),
         .library(name: "FulcrumOrchestration", targets: ["FulcrumOrchestration"]),
         .library(name: "FulcrumGateway", targets: ["FulcrumGateway"]),
+        .library(name: "FulcrumShims", targets: ["FulcrumShims"]),
         .executable(name: "fulcrum", targets: ["fulcrum"]),
         .executable(name: "fulcrumd", targets: ["fulcrumd"]),
     ],
@@ -35,6 +36,9 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
         .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
+        .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
     ],
     targets: [
         // C libraries from Debian packages, wrapped as system-library targets.
@@ -69,13 +73,21 @@ let package = Package(
             ],
             exclude: ["fulcrum.proto"]
         ),
+        // HTTP listeners (Hummingbird) and typed errors as HTTP answers: the gateway's and the shims'.
+        .target(
+            name: "FulcrumHTTP",
+            dependencies: [
+                "FulcrumCore", .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         // The HTTP/JSON gateway (Hummingbird) over the service.
         .target(
             name: "FulcrumGateway",
             dependencies: [
-                "FulcrumCore", "FulcrumLedger", "FulcrumService", "FulcrumSolver",
+                "FulcrumCore", "FulcrumHTTP", "FulcrumLedger", "FulcrumService", "FulcrumSolver",
                 .product(name: "Hummingbird", package: "hummingbird"),
-                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "Logging", package: "swift-log"),
@@ -87,6 +99,18 @@ let package = Package(
         .target(
             name: "FulcrumOrchestration",
             dependencies: ["FulcrumConfig", "FulcrumCore", "FulcrumLedger", "FulcrumSolver"]
+        ),
+        // Provider shims: webhook intake (Shopify, BigCommerce-style, WMS shipments), file drops,
+        // mapping groups, outbound webhooks with retries; each speaks the binary RPC to fulcrumd.
+        .target(
+            name: "FulcrumShims",
+            dependencies: [
+                "FulcrumClient", "FulcrumConfig", "FulcrumCore", "FulcrumHTTP", "FulcrumWire",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Hummingbird", package: "hummingbird"), .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Logging", package: "swift-log"), .product(name: "NIOCore", package: "swift-nio"),
+            ]
         ),
         // Scenario replays: scenario files, simulated time, KPI reports.
         .target(
@@ -113,10 +137,10 @@ let package = Package(
         .executableTarget(
             name: "fulcrum",
             dependencies: [
-                "FulcrumAllocator", "FulcrumClient", "FulcrumCore", "FulcrumLedger", "FulcrumOrchestration", "FulcrumReplay",
-                "FulcrumService",
+                "FulcrumAllocator", "FulcrumClient", "FulcrumCore", "FulcrumHTTP", "FulcrumLedger", "FulcrumOrchestration",
+                "FulcrumReplay", "FulcrumService", "FulcrumShims",
                 "FulcrumSolver", "FulcrumWire", .product(name: "ArgumentParser", package: "swift-argument-parser"),
-                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOCore", package: "swift-nio"), .product(name: "Logging", package: "swift-log"),
             ]
         ),
         .executableTarget(
@@ -158,6 +182,15 @@ let package = Package(
         .testTarget(
             name: "FulcrumOrchestrationTests",
             dependencies: ["FulcrumCore", "FulcrumLedger", "FulcrumOrchestration", "FulcrumService", "FulcrumSolver", "FulcrumTestSupport"]
+        ),
+        .testTarget(
+            name: "FulcrumShimTests",
+            dependencies: [
+                "FulcrumClient", "FulcrumCore", "FulcrumHTTP", "FulcrumOrchestration", "FulcrumShims", "FulcrumTestSupport",
+                "FulcrumWire", "fulcrum", "fulcrumd", .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Hummingbird", package: "hummingbird"), .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Logging", package: "swift-log"), .product(name: "NIOCore", package: "swift-nio"),
+            ]
         ),
         .testTarget(name: "FulcrumSolverTests", dependencies: ["CGLPK", "CGLPKShim", "FulcrumSolver", "FulcrumTestSupport", "fulcrum"]),
     ]

@@ -71,6 +71,8 @@ public struct FulcrumError: Error, Hashable, Sendable, CustomStringConvertible {
         public static let policyFailed = Code(rawValue: "policy_failed")
         /// A provider could not deliver a message after its retries (dead-lettered).
         public static let deliveryFailed = Code(rawValue: "delivery_failed")
+        /// A mapping file is not valid (its path says file:line:column and field).
+        public static let invalidMapping = Code(rawValue: "invalid_mapping")
         /// A value from a provider has no entry in its mapping group.
         public static let unmappedValue = Code(rawValue: "unmapped_value")
         /// A webhook's signature does not verify, or it was already received.

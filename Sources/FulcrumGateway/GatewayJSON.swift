@@ -1,5 +1,6 @@
 import Foundation
 import FulcrumCore
+import FulcrumHTTP
 import FulcrumLedger
 import FulcrumService
 import FulcrumSolver
@@ -63,11 +64,7 @@ enum GatewayJSON {
     }
 
     static func error(_ error: FulcrumError) -> JSON {
-        .object([
-            "error": .orderedObject([
-                ("code", .string(error.code.rawValue)), ("message", .string(error.message)), ("path", .string(error.path)),
-            ])
-        ])
+        HTTPErrors.body(error)
     }
 
     // MARK: Requests

@@ -1,5 +1,6 @@
 import Foundation
 import FulcrumCore
+import FulcrumHTTP
 import FulcrumLedger
 import FulcrumService
 import FulcrumSolver
@@ -71,9 +72,7 @@ struct GatewayRoutes: Sendable {
     // MARK: Bodies
 
     static func json(_ value: JSON, status: HTTPResponse.Status = .ok) -> Response {
-        Response(
-            status: status, headers: [.contentType: "application/json"],
-            body: .init(byteBuffer: ByteBuffer(string: value.rendered)))
+        HTTPErrors.json(value, status: status)
     }
 
     static func raw(_ json: Data, status: HTTPResponse.Status = .ok) -> Response {
@@ -327,31 +326,12 @@ struct GatewayMiddleware: RouterMiddleware {
         }.map { $0.value.keys.sorted().joined(separator: ", ") }
     }
 
-    /// Constant-time comparison: the time taken does not tell how much of a guess was right.
     static func authorized(_ header: String?, token: String) -> Bool {
         guard let header, header.hasPrefix("Bearer ") else { return false }
-        let given = Array(header.utf8.dropFirst(7))
-        let expected = Array(token.utf8)
-        var difference = given.count ^ expected.count
-        for index in 0..<expected.count { difference |= Int(expected[index] ^ (index < given.count ? given[index] : 0)) }
-        return difference == 0
+        return HTTPErrors.constantTimeEquals(header.utf8.dropFirst(7), token.utf8)
     }
 
     static func response(_ error: FulcrumError) -> Response {
-        GatewayRoutes.json(GatewayJSON.error(error), status: status(of: error.code))
-    }
-
-    static func status(of code: FulcrumError.Code) -> HTTPResponse.Status {
-        switch code {
-        case .unauthenticated: .unauthorized
-        case .notFound, .reservationNotFound, .receiptNotFound: .notFound
-        case .insufficientStock, .reservationExists, .receiptExists, .illegalTransition, .idempotencyConflict, .planConflict:
-            .conflict
-        case .payloadTooLarge: .contentTooLarge
-        case .methodNotAllowed: .methodNotAllowed
-        case .overloaded, .unavailable: .serviceUnavailable
-        case .storage, .corrupt, .solverFailure, .notALedger: .internalServerError
-        default: .badRequest
-        }
+        HTTPErrors.response(error)
     }
 }

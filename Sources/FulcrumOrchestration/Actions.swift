@@ -31,7 +31,7 @@ extension Orchestrator {
                     path: "order:\(id)")
             }
             try reserve(backend.reservationLines(plan, order: order), outcome: &outcome, log: &log)
-            log.add(.action, "order:\(id)", "\(strategy.rawValue) plan: \(plan.shipments.count) shipments from \(plan.shipments.map(\.node).joined(separator: ", ")), cost \(plan.cost)")
+            log.add(.action, "order:\(id)", "\(strategy.rawValue) plan: \(plan.shipments.count) shipments from \(plan.shipments.map(\.node).joined(separator: ", ")), cost \((plan.cost * 100).rounded() / 100)")
         case .assignSource:
             try move(.order, id, &outcome.order.state, to: OrderStates.reserved, log: &log)
             guard let node = outcome.order.sourceNode else {
@@ -227,7 +227,7 @@ extension Orchestrator {
         }
         log.add(.transition, "return:\(reference)", "requested: " + lines.map { "\($0.quantity) \($0.sku)" }.joined(separator: ", "))
         try move(.returnOrder, reference, &state, to: ReturnStates.located, log: &log)
-        log.add(.action, "return:\(reference)", "goes back to \(choice.node), \(Int(choice.distanceKilometers)) km, cost \(choice.cost)")
+        log.add(.action, "return:\(reference)", "goes back to \(choice.node), \(Int(choice.distanceKilometers)) km, cost \((choice.cost * 100).rounded() / 100)")
         outcome.order.returns.append(.init(id: reference, lines: lines, state: state, node: choice.node))
     }
 }

@@ -42,8 +42,9 @@ extension Orchestrator {
                 RecordKeys.deadLetter(provider, message),
                 RecordCoding.encode(DeadLetter(message: stored, reason: reason, atMilliseconds: now)))
         }
-        var fields = ["provider": provider, "message": message, "reason": reason]
+        var fields = ["provider": provider, "message": message]
         fields["fulfilment_order"] = stored.fulfilmentOrder
+        if !reason.isEmpty { fields["reason"] = reason }
         let event = BusinessEvent(
             name: delivered ? BusinessEvent.providerAcknowledged : BusinessEvent.providerDeadLettered, order: stored.order,
             fields: fields, source: provider, atMilliseconds: now)

@@ -129,7 +129,7 @@ enum RecordKeys {
 public enum RecordCoding {
     public static func encode(_ value: some Encodable) -> [UInt8] {
         let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         encoder.keyEncodingStrategy = .convertToSnakeCase
         // Records are plain values of finite numbers: encoding cannot fail.
         return Array(try! encoder.encode(value))

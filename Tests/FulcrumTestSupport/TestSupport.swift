@@ -89,19 +89,17 @@ public final class OutputCollector: @unchecked Sendable {
     }
 }
 
-/// A fulcrumd child process on a free loopback port.
-public final class ServerProcess {
+/// A child process that announces itself with one JSON line on standard
+/// output (`--json`): fulcrumd's "listening", a shim's "listening" or "delivering".
+public final class ChildProcess {
     public let process = Process()
-    public let address: String
-    /// The HTTP gateway's address, when started with `--http`.
-    public let httpAddress: String?
+    /// The first line's fields.
+    public let first: [String: Any]
     public let output: OutputCollector
 
-    /// Starts `fulcrumd serve --data DIRECTORY --listen 127.0.0.1:0 --json`
-    /// plus `arguments`, and waits for its "listening" line.
-    public init(data: String, arguments: [String] = []) throws {
-        process.executableURL = URL(fileURLWithPath: builtExecutable("fulcrumd"))
-        process.arguments = ["serve", "--data", data, "--listen", "127.0.0.1:0", "--json"] + arguments
+    public init(_ executable: String, _ arguments: [String]) throws {
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = arguments
         let pipe = Pipe()
         process.standardOutput = pipe
         process.standardError = FileHandle.nullDevice
@@ -114,15 +112,12 @@ public final class ServerProcess {
             if first == 10 { break }
             line.append(first)
         }
-        guard let object = try JSONSerialization.jsonObject(with: line) as? [String: Any],
-            let address = object["listening"] as? String
-        else { throw ServerProcessError.noAddress(String(decoding: line, as: UTF8.self)) }
-        self.address = address
-        httpAddress = object["http"] as? String
+        guard let object = try? JSONSerialization.jsonObject(with: line) as? [String: Any] else {
+            throw ServerProcessError.noAddress(String(decoding: line, as: UTF8.self))
+        }
+        first = object
         output = OutputCollector(pipe.fileHandleForReading)
     }
-
-    public var port: Int { Int(address.split(separator: ":").last!)! }
 
     /// Sends `signal` and waits for the process to end.
     public func stop(_ signal: Int32 = SIGTERM) {
@@ -132,6 +127,33 @@ public final class ServerProcess {
 
     deinit {
         if process.isRunning { stop(SIGKILL) }
+    }
+}
+
+/// fulcrumd serving a data directory on a free port.
+public final class ServerProcess {
+    public let child: ChildProcess
+    public var process: Process { child.process }
+    public var output: OutputCollector { child.output }
+    public let address: String
+    /// The HTTP gateway's address, when started with `--http`.
+    public let httpAddress: String?
+
+    /// Starts `fulcrumd serve --data DIRECTORY --listen 127.0.0.1:0 --json`
+    /// plus `arguments`, and waits for its "listening" line.
+    public init(data: String, arguments: [String] = []) throws {
+        child = try ChildProcess(
+            builtExecutable("fulcrumd"), ["serve", "--data", data, "--listen", "127.0.0.1:0", "--json"] + arguments)
+        guard let address = child.first["listening"] as? String else { throw ServerProcessError.noAddress("\(child.first)") }
+        self.address = address
+        httpAddress = child.first["http"] as? String
+    }
+
+    public var port: Int { Int(address.split(separator: ":").last!)! }
+
+    /// Sends `signal` and waits for the process to end.
+    public func stop(_ signal: Int32 = SIGTERM) {
+        child.stop(signal)
     }
 }
 

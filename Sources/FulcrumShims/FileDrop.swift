@@ -1,0 +1,259 @@
+import Foundation
+import FulcrumClient
+import FulcrumCore
+import FulcrumWire
+import Logging
+
+/// A file-drop intake: polls a directory for `*.csv` and `*.jsonl` files of
+/// orders, submits each order as `order.created`, and records finished
+/// files in a checkpoint (`.fulcrum-checkpoint.json` in the directory) so a
+/// file is imported once. Each order's idempotency key is `file:NAME:ORDER`,
+/// so a crash between a submit and the checkpoint imports nothing twice.
+/// Orders that fail (bad rows, unmapped SKUs) are written with their typed
+/// error to `NAME.errors.jsonl`; the rest of the file goes on.
+///
+/// CSV: a header row naming at least `order_id, line_id, sku, quantity`, and
+/// optionally `latitude, longitude, region, country, postal_code, city,
+/// shipping_method`; one row per order line (an order's rows share its id).
+/// JSONL: one order per line, `{"id", "lines": [{"id", "sku", "quantity"}],
+/// "ship_to": {"latitude", "longitude", "region", ...}, "shipping_method",
+/// "attributes": {...}}`. SKUs and shipping methods go through the mapping group.
+public final class FileDrop: Sendable {
+    public static let checkpointName = ".fulcrum-checkpoint.json"
+
+    public struct Report: Sendable, Hashable {
+        public var files = 0
+        public var ordersAccepted = 0
+        public var ordersDuplicate = 0
+        public var ordersFailed = 0
+    }
+
+    let directory: String
+    let mapping: MappingGroup
+    let client: FulcrumClient
+    let logger: Logger
+
+    public init(directory: String, mapping: MappingGroup, client: FulcrumClient, logger: Logger) {
+        self.directory = directory
+        self.mapping = mapping
+        self.client = client
+        self.logger = logger
+    }
+
+    /// Polls every `intervalMilliseconds` until cancelled.
+    public func run(intervalMilliseconds: Int) async {
+        while !Task.isCancelled {
+            do {
+                _ = try await scan()
+            } catch {
+                logger.warning("file drop \(directory): \(error)")
+            }
+            try? await Task.sleep(for: .milliseconds(intervalMilliseconds))
+        }
+    }
+
+    /// Imports every file not yet in the checkpoint, in name order.
+    public func scan() async throws(FulcrumError) -> Report {
+        var checkpoint = loadCheckpoint()
+        var report = Report()
+        let names = ((try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? [])
+            .filter { ($0.hasSuffix(".csv") || $0.hasSuffix(".jsonl")) && !$0.hasSuffix(".errors.jsonl") }
+            .sorted()
+        for name in names where checkpoint[name] == nil {
+            guard let data = FileManager.default.contents(atPath: directory + "/" + name) else { continue }
+            var errors: [String] = []
+            let orders: [Result<Fulcrum_V1_OrderIntake, FulcrumError>] =
+                name.hasSuffix(".csv") ? CSVOrders.parse(data, mapping: mapping) : JSONLOrders.parse(data, mapping: mapping)
+            for parsed in orders {
+                switch parsed {
+                case .failure(let error):
+                    report.ordersFailed += 1
+                    errors.append(HTTPErrorLine.render(error))
+                case .success(let intake):
+                    do {
+                        let answer = try await client.call(
+                            .submitEvent, Fulcrum_V1_SubmitEventRequest.with {
+                                $0.event = "order.created"
+                                $0.order = intake.id
+                                $0.intake = intake
+                                $0.source = "file"
+                                $0.idempotencyKey = "file:\(name):\(intake.id)"
+                            }, as: Fulcrum_V1_SubmitEventResponse.self)
+                        if answer.duplicate { report.ordersDuplicate += 1 } else { report.ordersAccepted += 1 }
+                    } catch where [.overloaded, .unavailable].contains(error.code) {
+                        throw error  // fulcrumd is busy or gone: the file stays unfinished and is read again
+                    } catch {
+                        report.ordersFailed += 1
+                        errors.append(HTTPErrorLine.render(FulcrumError(error.code, error.message, path: "\(intake.id): \(error.path)")))
+                    }
+                }
+            }
+            if !errors.isEmpty {
+                FileManager.default.createFile(
+                    atPath: directory + "/" + name + ".errors.jsonl", contents: Data((errors.joined(separator: "\n") + "\n").utf8))
+            }
+            checkpoint[name] = data.count
+            try saveCheckpoint(checkpoint)
+            report.files += 1
+            logger.info("file drop: \(name): \(orders.count) orders, \(errors.count) refused")
+        }
+        return report
+    }
+
+    private func loadCheckpoint() -> [String: Int] {
+        guard let data = FileManager.default.contents(atPath: directory + "/" + Self.checkpointName),
+            let files = try? JSONDecoder().decode([String: Int].self, from: data)
+        else { return [:] }
+        return files
+    }
+
+    /// Written to a temporary file and renamed: a crash leaves the old checkpoint or the new one.
+    private func saveCheckpoint(_ files: [String: Int]) throws(FulcrumError) {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        let path = directory + "/" + Self.checkpointName
+        do {
+            try encoder.encode(files).write(to: URL(fileURLWithPath: path + ".tmp"))
+            _ = try FileManager.default.replaceItemAt(URL(fileURLWithPath: path), withItemAt: URL(fileURLWithPath: path + ".tmp"))
+        } catch {
+            throw FulcrumError(.storage, "cannot write the checkpoint: \(error)", path: path)
+        }
+    }
+}
+
+/// An error as one JSON line.
+enum HTTPErrorLine {
+    static func render(_ error: FulcrumError) -> String {
+        JSON.orderedObject([("code", .string(error.code.rawValue)), ("message", .string(error.message)), ("path", .string(error.path))]).rendered
+    }
+}
+
+/// Orders from CSV rows.
+enum CSVOrders {
+    static func parse(_ data: Data, mapping: MappingGroup) -> [Result<Fulcrum_V1_OrderIntake, FulcrumError>] {
+        let rows = String(decoding: data, as: UTF8.self).split(whereSeparator: \.isNewline).map { $0.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) } }
+        guard let header = rows.first else { return [] }
+        let column = Dictionary(header.enumerated().map { ($0.element, $0.offset) }, uniquingKeysWith: { first, _ in first })
+        for required in ["order_id", "line_id", "sku", "quantity"] where column[required] == nil {
+            return [.failure(FulcrumError(.invalidArgument, "the header has no \(required) column", path: "line 1"))]
+        }
+        var order: [String] = []
+        var intakes: [String: Result<Fulcrum_V1_OrderIntake, FulcrumError>] = [:]
+        for (offset, row) in rows.enumerated().dropFirst() {
+            func field(_ name: String) -> String? {
+                column[name].flatMap { $0 < row.count && !row[$0].isEmpty ? row[$0] : nil }
+            }
+            let line = offset + 1
+            guard let id = field("order_id") else {
+                let failure = FulcrumError(.invalidArgument, "the row has no order_id", path: "line \(line)")
+                order.append("line \(line)")
+                intakes["line \(line)"] = .failure(failure)
+                continue
+            }
+            if intakes[id] == nil {
+                order.append(id)
+                var intake = Fulcrum_V1_OrderIntake()
+                intake.id = id
+                intake.source = "file"
+                intakes[id] = .success(intake)
+            }
+            guard case .success(var intake) = intakes[id]! else { continue }
+            do throws(FulcrumError) {
+                guard let quantity = field("quantity").flatMap(Int64.init) else {
+                    throw FulcrumError(.invalidArgument, "quantity is not a whole number", path: "line \(line).quantity")
+                }
+                let sku = try mapping.sku(field("sku") ?? "", path: "line \(line).sku")
+                intake.lines.append(.with {
+                    $0.id = field("line_id") ?? "\(line)"
+                    $0.sku = sku
+                    $0.quantity = quantity
+                })
+                if let latitude = field("latitude").flatMap(Double.init), let longitude = field("longitude").flatMap(Double.init) {
+                    intake.shipTo.located = true
+                    intake.shipTo.latitude = latitude
+                    intake.shipTo.longitude = longitude
+                }
+                if let region = field("region") { intake.shipTo.region = region }
+                if let country = field("country") { intake.shipTo.country = country }
+                if let postal = field("postal_code") { intake.shipTo.postalCode = postal }
+                if let city = field("city") { intake.shipTo.city = city }
+                if let method = field("shipping_method") {
+                    intake.shippingMethod = try mapping.shippingMethod(method, path: "line \(line).shipping_method")
+                }
+                intakes[id] = .success(intake)
+            } catch {
+                intakes[id] = .failure(FulcrumError(error.code, error.message, path: "\(id): \(error.path)"))
+            }
+        }
+        return order.map { intakes[$0]! }
+    }
+}
+
+/// Orders from JSON lines.
+enum JSONLOrders {
+    struct Order: Decodable {
+        struct Line: Decodable {
+            var id: String
+            var sku: String
+            var quantity: Int64
+        }
+        struct ShipTo: Decodable {
+            var latitude: Double?
+            var longitude: Double?
+            var region: String?
+            var country: String?
+            var postalCode: String?
+            var city: String?
+        }
+        var id: String
+        var lines: [Line]
+        var shipTo: ShipTo?
+        var shippingMethod: String?
+        var attributes: [String: String]?
+    }
+
+    static func parse(_ data: Data, mapping: MappingGroup) -> [Result<Fulcrum_V1_OrderIntake, FulcrumError>] {
+        let decoder = JSONDecoder()
+        decoder.keyDecodingStrategy = .convertFromSnakeCase
+        return String(decoding: data, as: UTF8.self).split(whereSeparator: \.isNewline).enumerated().map { offset, text in
+            let line = offset + 1
+            do throws(FulcrumError) {
+                let order: Order
+                do {
+                    order = try decoder.decode(Order.self, from: Data(text.utf8))
+                } catch {
+                    throw FulcrumError(.invalidJSON, "not an order: \(ShimJSON.describe(error))", path: "line \(line): \(ShimJSON.path(of: error))")
+                }
+                var intake = Fulcrum_V1_OrderIntake()
+                intake.id = order.id
+                intake.source = "file"
+                for (index, item) in order.lines.enumerated() {
+                    let sku = try mapping.sku(item.sku, path: "line \(line): lines[\(index)].sku")
+                    intake.lines.append(.with {
+                        $0.id = item.id
+                        $0.sku = sku
+                        $0.quantity = item.quantity
+                    })
+                }
+                if let shipTo = order.shipTo {
+                    if let latitude = shipTo.latitude, let longitude = shipTo.longitude {
+                        intake.shipTo.located = true
+                        intake.shipTo.latitude = latitude
+                        intake.shipTo.longitude = longitude
+                    }
+                    intake.shipTo.region = shipTo.region ?? ""
+                    intake.shipTo.country = shipTo.country ?? ""
+                    intake.shipTo.postalCode = shipTo.postalCode ?? ""
+                    intake.shipTo.city = shipTo.city ?? ""
+                }
+                if let method = order.shippingMethod {
+                    intake.shippingMethod = try mapping.shippingMethod(method, path: "line \(line): shipping_method")
+                }
+                intake.attributes = order.attributes ?? [:]
+                return .success(intake)
+            } catch {
+                return .failure(error)
+            }
+        }
+    }
+}

@@ -1,0 +1,75 @@
+import Foundation
+import FulcrumConfig
+import FulcrumCore
+
+/// A provider's tables from its external ids to Fulcrum's: locations (nodes),
+/// SKUs and shipping methods. A value with no entry is an `unmapped_value`
+/// error naming the field, never passed through or defaulted.
+///
+///     version: 1
+///     provider: shopify
+///     skus: {SHOP-TEE-BLACK-M: TEE-BLK-M, "40123": CAP-RED}
+///     locations: {"61234": DC-EAST}
+///     shipping_methods: {Standard: ground, Express: air}
+public struct MappingGroup: Sendable, Hashable {
+    public var provider: String
+    public var skus: [String: String]
+    public var locations: [String: String]
+    public var shippingMethods: [String: String]
+
+    public init(provider: String, skus: [String: String], locations: [String: String] = [:], shippingMethods: [String: String] = [:]) {
+        self.provider = provider
+        self.skus = skus
+        self.locations = locations
+        self.shippingMethods = shippingMethods
+    }
+
+    public static func load(path: String) throws(FulcrumError) -> MappingGroup {
+        guard let data = FileManager.default.contents(atPath: path), let yaml = String(data: data, encoding: .utf8) else {
+            throw FulcrumError(.invalidMapping, "cannot read the mapping file (missing, or not UTF-8)", path: path)
+        }
+        return try decode(yaml: yaml, file: path)
+    }
+
+    public static func decode(yaml: String, file: String) throws(FulcrumError) -> MappingGroup {
+        let document = try Document.parse(yaml: yaml, file: file, code: .invalidMapping)
+        let top = try FieldReader(document, path: "", code: .invalidMapping)
+        guard try top.requiredInt("version", in: 1...Int.max) == 1 else { throw top.error("version", "only version 1 exists") }
+        let group = MappingGroup(
+            provider: try top.requiredName("provider"), skus: try table(top, "skus"), locations: try table(top, "locations"),
+            shippingMethods: try table(top, "shipping_methods"))
+        try top.finish()
+        return group
+    }
+
+    /// A table of external id → Fulcrum name; each Fulcrum name checked as the ledger checks names.
+    private static func table(_ reader: FieldReader, _ key: String) throws(FulcrumError) -> [String: String] {
+        guard let mapping = try reader.mapping(key) else { return [:] }
+        guard case .mapping(let entries) = mapping.document.value else { return [:] }
+        var table: [String: String] = [:]
+        for entry in entries { table[entry.key] = try mapping.requiredName(entry.key) }
+        try mapping.finish()
+        return table
+    }
+
+    public func sku(_ external: String, path: String) throws(FulcrumError) -> String {
+        try lookup(skus, "skus", external, path)
+    }
+
+    public func location(_ external: String, path: String) throws(FulcrumError) -> String {
+        try lookup(locations, "locations", external, path)
+    }
+
+    public func shippingMethod(_ external: String, path: String) throws(FulcrumError) -> String {
+        try lookup(shippingMethods, "shipping_methods", external, path)
+    }
+
+    private func lookup(_ table: [String: String], _ name: String, _ external: String, _ path: String) throws(FulcrumError)
+        -> String
+    {
+        guard let value = table[external] else {
+            throw FulcrumError(.unmappedValue, "'\(external)' has no entry in \(provider)'s \(name) mapping", path: path)
+        }
+        return value
+    }
+}

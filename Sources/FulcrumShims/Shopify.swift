@@ -1,0 +1,147 @@
+import Foundation
+import FulcrumCore
+import FulcrumWire
+
+/// Shopify's order webhook payload (the fields Fulcrum uses).
+struct ShopifyOrder: Decodable {
+    struct LineItem: Decodable {
+        var id: Int64
+        var sku: String?
+        var variantId: Int64?
+        var quantity: Int64
+    }
+    struct ShippingAddress: Decodable {
+        var latitude: Double?
+        var longitude: Double?
+        var provinceCode: String?
+        var countryCode: String?
+        var zip: String?
+        var city: String?
+    }
+    struct ShippingLine: Decodable {
+        var code: String?
+        var title: String?
+    }
+    var id: Int64
+    var name: String?
+    var lineItems: [LineItem]
+    var shippingAddress: ShippingAddress?
+    var shippingLines: [ShippingLine]?
+    var sourceName: String?
+    var tags: String?
+}
+
+/// Turns Shopify webhooks into business events in Fulcrum's ids.
+public struct ShopifyTranslator: Sendable {
+    public let mapping: MappingGroup
+
+    public init(mapping: MappingGroup) {
+        self.mapping = mapping
+    }
+
+    /// Fulcrum's id of a Shopify order.
+    public static func orderID(_ shopifyID: Int64) -> String { "SHOPIFY-\(shopifyID)" }
+
+    /// The event for a webhook of `topic` (`orders/create`, `orders/cancelled`).
+    public func event(topic: String, body: Data) throws(FulcrumError) -> Fulcrum_V1_SubmitEventRequest {
+        let order: ShopifyOrder
+        do {
+            let decoder = JSONDecoder()
+            decoder.keyDecodingStrategy = .convertFromSnakeCase
+            order = try decoder.decode(ShopifyOrder.self, from: body)
+        } catch {
+            throw FulcrumError(.invalidJSON, "not a Shopify order: \(ShimJSON.describe(error))", path: ShimJSON.path(of: error))
+        }
+        var request = Fulcrum_V1_SubmitEventRequest()
+        request.order = Self.orderID(order.id)
+        request.source = "shopify"
+        switch topic {
+        case "orders/create":
+            request.event = "order.created"
+            request.intake = try intake(order)
+        case "orders/cancelled":
+            request.event = "order.cancel_requested"
+        default:
+            throw FulcrumError(.invalidArgument, "topic \(topic) is not orders/create or orders/cancelled", path: "X-Shopify-Topic")
+        }
+        return request
+    }
+
+    private func intake(_ order: ShopifyOrder) throws(FulcrumError) -> Fulcrum_V1_OrderIntake {
+        var intake = Fulcrum_V1_OrderIntake()
+        intake.id = Self.orderID(order.id)
+        intake.source = "shopify"
+        guard !order.lineItems.isEmpty else {
+            throw FulcrumError(.invalidArgument, "the order has no line items", path: "line_items")
+        }
+        for (index, item) in order.lineItems.enumerated() {
+            let external = item.sku.flatMap { $0.isEmpty ? nil : $0 } ?? item.variantId.map(String.init)
+            guard let external else {
+                throw FulcrumError(.invalidArgument, "the line item has neither sku nor variant_id", path: "line_items[\(index)]")
+            }
+            let sku = try mapping.sku(external, path: "line_items[\(index)].sku")
+            intake.lines.append(.with {
+                $0.id = String(item.id)
+                $0.sku = sku
+                $0.quantity = item.quantity
+            })
+        }
+        if let address = order.shippingAddress {
+            intake.shipTo = .with {
+                if let latitude = address.latitude, let longitude = address.longitude {
+                    $0.located = true
+                    $0.latitude = latitude
+                    $0.longitude = longitude
+                }
+                $0.region = address.provinceCode ?? ""
+                $0.country = address.countryCode ?? ""
+                $0.postalCode = address.zip ?? ""
+                $0.city = address.city ?? ""
+            }
+        }
+        if let line = order.shippingLines?.first, let code = line.code ?? line.title {
+            intake.shippingMethod = try mapping.shippingMethod(code, path: "shipping_lines[0].code")
+        }
+        if let source = order.sourceName { intake.attributes["channel"] = source }
+        if let name = order.name { intake.attributes["name"] = name }
+        if let tags = order.tags, !tags.isEmpty { intake.attributes["tags"] = tags }
+        return intake
+    }
+}
+
+/// Decoding errors as paths and messages people can act on.
+enum ShimJSON {
+    static func path(of error: any Error) -> String {
+        let context: DecodingError.Context? =
+            switch error as? DecodingError {
+            case .typeMismatch(_, let context), .valueNotFound(_, let context), .keyNotFound(_, let context),
+                .dataCorrupted(let context):
+                context
+            default: nil
+            }
+        var path = ""
+        for key in context?.codingPath ?? [] {
+            if let index = key.intValue { path += "[\(index)]" } else { path += (path.isEmpty ? "" : ".") + snake(key.stringValue) }
+        }
+        if case .keyNotFound(let key, _) = error as? DecodingError { path += (path.isEmpty ? "" : ".") + snake(key.stringValue) }
+        return path
+    }
+
+    static func describe(_ error: any Error) -> String {
+        switch error as? DecodingError {
+        case .keyNotFound: "a required field is missing"
+        case .typeMismatch(let type, _): "a field is not \(type)"
+        case .valueNotFound: "a required field is null"
+        case .dataCorrupted(let context): context.debugDescription
+        default: "\(error)"
+        }
+    }
+
+    private static func snake(_ camel: String) -> String {
+        var out = ""
+        for character in camel {
+            if character.isUppercase { out += "_" + character.lowercased() } else { out.append(character) }
+        }
+        return out
+    }
+}

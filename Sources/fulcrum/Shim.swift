@@ -1,0 +1,176 @@
+import ArgumentParser
+import Foundation
+import FulcrumClient
+import FulcrumCore
+import FulcrumHTTP
+import FulcrumShims
+import FulcrumWire
+import Logging
+
+/// `fulcrum shim KIND ...`: a provider shim, a separate process that speaks
+/// the binary RPC to fulcrumd. Runs until SIGTERM or SIGINT.
+struct Shim: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Run a provider shim: webhook intake (shopify, bigcommerce, wms), a file drop, or outbound webhooks.",
+        subcommands: [ShopifyShim.self, BigCommerceShim.self, ShipmentShim.self, FileDropShim.self, WebhookShim.self])
+}
+
+/// What every shim shares: the server, its token, and how it reports.
+struct ShimOptions: ParsableArguments {
+    @Option(help: "fulcrumd's address, HOST:PORT.") var server: String
+    @Option(help: "fulcrumd's token (default: $FULCRUM_TOKEN).") var token: String?
+    @Flag(help: "Print machine-readable lines (JSON) on standard output.") var json = false
+
+    func connect() async throws -> FulcrumClient {
+        do {
+            return try await FulcrumClient.connect(server, token: token ?? ProcessInfo.processInfo.environment["FULCRUM_TOKEN"])
+        } catch {
+            throw fail(error, json: json)
+        }
+    }
+
+    var logger: Logger {
+        var logger = Logger(label: "fulcrum-shim")
+        logger.logLevel = .info
+        return logger
+    }
+
+    /// Says the shim is up (a JSON line with `--json`), then waits for SIGTERM/SIGINT.
+    func serveUntilSignalled(_ fields: [(String, JSON)], text: String) async {
+        let signals = SignalStream([SIGTERM, SIGINT])
+        printFlushed(json ? JSON.orderedObject(fields).rendered : text)
+        _ = await signals.next()
+    }
+
+    func loadMapping(_ path: String) throws -> MappingGroup {
+        do {
+            return try MappingGroup.load(path: path)
+        } catch {
+            throw fail(error, json: json)
+        }
+    }
+}
+
+/// Runs an intake's webhook receiver until signalled.
+private func serveWebhooks(_ intake: any WebhookIntake, listen: String, options: ShimOptions) async throws {
+    let client = try await options.connect()
+    do {
+        let (host, port) = try ServerAddress.parse(listen)
+        let listener = try await WebhookServer.start(intake: intake, client: client, host: host, port: port, logger: options.logger)
+        let address = "\(host):\(listener.port)"
+        await options.serveUntilSignalled(
+            [("listening", .string(address)), ("shim", .string(intake.provider))],
+            text: "\(intake.provider) shim listening on \(address), POST /webhook")
+        await listener.shutdown()
+    } catch let error as FulcrumError {
+        await client.close()
+        throw fail(error, json: options.json)
+    }
+    await client.close()
+}
+
+struct ShopifyShim: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "shopify", abstract: "Receive Shopify order webhooks (orders/create, orders/cancelled), HMAC-verified.")
+    @OptionGroup var options: ShimOptions
+    @Option(help: "Where to listen, HOST:PORT (port 0 picks a free one).") var listen: String
+    @Option(help: "The app's webhook secret (X-Shopify-Hmac-Sha256).") var secret: String
+    @Option(help: "The mapping group file (SKUs, shipping methods).") var mapping: String
+    @Option(help: "Webhooks triggered longer ago than this are refused as replays.") var maxAgeSeconds: Int64 = 300
+
+    func run() async throws {
+        let intake = ShopifyIntake(secret: secret, maximumAgeSeconds: maxAgeSeconds, mapping: try options.loadMapping(mapping))
+        try await serveWebhooks(intake, listen: listen, options: options)
+    }
+}
+
+struct BigCommerceShim: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "bigcommerce", abstract: "Receive BigCommerce-style order webhooks, authenticated by X-Webhook-Token.")
+    @OptionGroup var options: ShimOptions
+    @Option(help: "Where to listen, HOST:PORT.") var listen: String
+    @Option(help: "The shared token the webhooks carry in X-Webhook-Token.") var secret: String
+    @Option(help: "The mapping group file.") var mapping: String
+
+    func run() async throws {
+        try await serveWebhooks(BigCommerceIntake(token: secret, mapping: try options.loadMapping(mapping)), listen: listen, options: options)
+    }
+}
+
+struct ShipmentShim: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "wms", abstract: "Receive shipment confirmations from a WMS or 3PL (signed with X-Fulcrum-Hmac-Sha256).")
+    @OptionGroup var options: ShimOptions
+    @Option(help: "Where to listen, HOST:PORT.") var listen: String
+    @Option(help: "The secret the confirmations are signed with.") var secret: String
+
+    func run() async throws {
+        try await serveWebhooks(ShipmentIntake(secret: secret), listen: listen, options: options)
+    }
+}
+
+struct FileDropShim: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "files", abstract: "Import orders from CSV and JSONL files dropped in a directory, each once.")
+    @OptionGroup var options: ShimOptions
+    @Option(help: "The directory to watch.") var watch: String
+    @Option(help: "The mapping group file.") var mapping: String
+    @Option(help: "How often to look for new files.") var intervalMs = 1_000
+    @Flag(help: "Import what is there, then exit.") var once = false
+
+    func run() async throws {
+        let client = try await options.connect()
+        let drop = FileDrop(directory: watch, mapping: try options.loadMapping(mapping), client: client, logger: options.logger)
+        if once {
+            do {
+                let report = try await drop.scan()
+                await client.close()
+                printFlushed(
+                    options.json
+                        ? JSON.orderedObject([
+                            ("files", .integer(Int64(report.files))), ("accepted", .integer(Int64(report.ordersAccepted))),
+                            ("duplicate", .integer(Int64(report.ordersDuplicate))), ("failed", .integer(Int64(report.ordersFailed))),
+                        ]).rendered
+                        : "\(report.files) files: \(report.ordersAccepted) orders accepted, \(report.ordersDuplicate) already imported, \(report.ordersFailed) refused")
+            } catch let error as FulcrumError {
+                await client.close()
+                throw fail(error, json: options.json)
+            }
+            return
+        }
+        let task = Task { await drop.run(intervalMilliseconds: intervalMs) }
+        await options.serveUntilSignalled([("watching", .string(watch)), ("shim", .string("files"))], text: "watching \(watch)")
+        task.cancel()
+        _ = await task.value
+        await client.close()
+    }
+}
+
+struct WebhookShim: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "webhook", abstract: "Deliver a provider's outbox to its URL: retries with backoff, then dead letters.")
+    @OptionGroup var options: ShimOptions
+    @Option(help: "The provider, as the journey's send_to_provider step names it.") var provider: String
+    @Option(help: "The URL to POST messages to.") var target: String
+    @Option(help: "Sign bodies with this secret (X-Fulcrum-Hmac-Sha256).") var secret: String?
+    @Option(help: "Attempts after the first before a message becomes a dead letter.") var retries = 5
+    @Option(help: "The first retry's wait; each next one doubles.") var backoffMs = 200
+    @Option(help: "How often to look at an empty outbox.") var pollMs = 100
+
+    func run() async throws {
+        let client = try await options.connect()
+        var deliveryOptions = WebhookDelivery.Options(provider: provider, target: target)
+        deliveryOptions.secret = secret
+        deliveryOptions.retries = retries
+        deliveryOptions.backoffMilliseconds = backoffMs
+        deliveryOptions.pollMilliseconds = pollMs
+        let delivery = WebhookDelivery(client: client, options: deliveryOptions, logger: options.logger)
+        let task = Task { await delivery.run() }
+        await options.serveUntilSignalled(
+            [("delivering", .string(provider)), ("target", .string(target))], text: "delivering \(provider)'s outbox to \(target)")
+        task.cancel()
+        _ = await task.value
+        await delivery.shutdown()
+        await client.close()
+    }
+}

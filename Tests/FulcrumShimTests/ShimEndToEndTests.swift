@@ -1,0 +1,151 @@
+import Foundation
+import FulcrumClient
+import FulcrumCore
+import FulcrumOrchestration
+import FulcrumShims
+import FulcrumTestSupport
+import FulcrumWire
+import Testing
+
+/// Real processes on loopback: fulcrumd, the Shopify, WMS and webhook shims,
+/// and a fulfilment provider's endpoint in the test.
+@Suite(.serialized) struct ShimEndToEndTests {
+    @Test func aShopifyOrderIsReservedSentShippedAndTheLedgerRefolds() async throws {
+        let harness = try await ShimHarness()
+        let body = shopifyOrder(5001)
+        let accepted = try await post(harness.shopifyURL, body: body, headers: shopifyHeaders(body, webhook: "wh-5001"))
+        #expect(accepted.status == 202, "\(accepted.body)")
+        #expect(accepted.body.contains(#""order":"SHOPIFY-5001""#))
+
+        let sent = try await harness.waitFor("SHOPIFY-5001", "fulfilment orders sent") {
+            !$0.fulfilmentOrders.isEmpty && $0.fulfilmentOrders.allSatisfy { $0.state == FulfilmentOrderStates.sent }
+        }
+        #expect(sent.state == OrderStates.released)
+        #expect(sent.shippingMethod == "ground")
+        #expect(sent.lines.map(\.sku) == ["TEE-BLK-M"])
+        let deliveries = harness.receiver.received
+        #expect(deliveries.count == sent.fulfilmentOrders.count)
+        #expect(deliveries.allSatisfy { $0.topic == "fulfilment_order.created" && $0.status == 200 && $0.body.contains("SHOPIFY-5001/FO-") })
+
+        for (index, fulfilmentOrder) in sent.fulfilmentOrders.enumerated() {
+            let confirmed = try await harness.confirmShipment(order: "SHOPIFY-5001", fulfilmentOrder: fulfilmentOrder.id, tracking: "1Z\(index)")
+            #expect(confirmed.status == 202, "\(confirmed.body)")
+        }
+        let shipped = try await harness.waitFor("SHOPIFY-5001", "shipped") { $0.state == OrderStates.shipped }
+        #expect(shipped.fulfilmentOrders.allSatisfy { $0.state == FulfilmentOrderStates.shipped && $0.tracking != nil })
+        let reservation = try await harness.client.reservation(order: "SHOPIFY-5001")
+        #expect(reservation.state == "shipped")
+        let text = try await ShimHarness.orderText(harness, "SHOPIFY-5001")
+        #expect(text.contains("order SHOPIFY-5001 (shopify): shipped"))
+        #expect(text.contains("released → shipped"))
+        let verify = try await harness.finish()
+        #expect(verify.contains("consistent"), "\(verify)")
+    }
+
+    @Test func aReceiverThatFailsDeadLettersTheMessageAndItsReplayCompletes() async throws {
+        let harness = try await ShimHarness(retries: 2)
+        harness.receiver.fail(true)
+        let body = shopifyOrder(5002, sku: "SHOP-JEANS", quantity: 1)
+        #expect(try await post(harness.shopifyURL, body: body, headers: shopifyHeaders(body, webhook: "wh-5002")).status == 202)
+        let failed = try await harness.waitFor("SHOPIFY-5002", "failed delivery") { $0.failure != nil }
+        #expect(failed.failure?.code == "delivery_failed")
+        #expect(failed.failure?.step == "send-to-warehouse")
+        #expect(harness.receiver.received.count == 3, "1 attempt + 2 retries")
+        #expect(harness.receiver.received.allSatisfy { $0.status == 500 })
+
+        let fulcrum = builtExecutable("fulcrum")
+        let letters = try await runDetached(
+            fulcrum, ["dead-letters", "--provider", "fulfilment", "--server", harness.server.address, "--json"], timeoutSeconds: 30)
+        let listed = try #require(try JSONSerialization.jsonObject(with: Data(letters.output.utf8)) as? [[String: Any]])
+        #expect(listed.count == 1)
+        #expect((listed.first?["reason"] as? String)?.contains("HTTP 500 after 3 attempts") == true)
+        let message = try #require(listed.first?["message"] as? String)
+
+        harness.receiver.fail(false)
+        let replay = try await runDetached(
+            fulcrum, ["dead-letters", "--provider", "fulfilment", "--replay", message, "--server", harness.server.address], timeoutSeconds: 30)
+        #expect(replay.status == 0, "\(replay.output)")
+        let sent = try await harness.waitFor("SHOPIFY-5002", "sent after the replay") {
+            $0.failure == nil && $0.fulfilmentOrders.allSatisfy { $0.state == FulfilmentOrderStates.sent }
+        }
+        #expect(sent.state == OrderStates.released)
+        #expect(harness.receiver.received.last?.status == 200)
+        let timeline = try await harness.timeline("SHOPIFY-5002")
+        #expect(timeline.filter { $0.kind == .action && $0.text.hasPrefix("reserved") }.count == 1, "reserved once")
+        #expect(timeline.contains { $0.kind == .reprocess })
+        let after = try await runDetached(
+            fulcrum, ["dead-letters", "--provider", "fulfilment", "--server", harness.server.address, "--json"], timeoutSeconds: 30)
+        #expect(after.output.trimmingCharacters(in: .whitespacesAndNewlines) == "[]")
+        let verify = try await harness.finish()
+        #expect(verify.contains("consistent"), "\(verify)")
+    }
+
+    /// Orders accepted into a batch window, fulcrumd killed before the window
+    /// closes: after a restart every order is sourced exactly once.
+    @Test func aJourneyResumesAfterKill9WithNoEventLostOrAppliedTwice() async throws {
+        let directory = temporaryDirectory()
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let journeys = directory + "/journeys.yaml"
+        try JourneyBook.standardYAML.replacingOccurrences(
+            of: "action: optimize_and_reserve\n", with: "action: optimize_and_reserve\n        batch: {window_ms: 1500, orders_max: 1000}\n"
+        ).write(toFile: journeys, atomically: true, encoding: .utf8)
+        let data = directory + "/data"
+        var server = try ServerProcess(data: data, arguments: ["--demo", "--journeys", journeys])
+        var client = try await FulcrumClient.connect(server.address)
+        let orders = (1...20).map { "K-\($0)" }
+        func created(_ order: String) -> Fulcrum_V1_SubmitEventRequest {
+            .with {
+                $0.event = "order.created"
+                $0.order = order
+                $0.idempotencyKey = "intake-\(order)"
+                $0.intake = .with {
+                    $0.id = order
+                    $0.shipTo = .with { $0.located = true; $0.latitude = 41.9; $0.longitude = -87.6 }
+                    $0.lines = [.with { $0.id = "1"; $0.sku = "SOCKS-3PK"; $0.quantity = 1 }]
+                }
+            }
+        }
+        for order in orders {
+            let answer = try await client.call(.submitEvent, created(order), as: Fulcrum_V1_SubmitEventResponse.self)
+            #expect(!answer.duplicate)
+        }
+        await client.close()
+        server.stop(SIGKILL)
+
+        server = try ServerProcess(data: data, arguments: ["--demo", "--journeys", journeys])
+        client = try await FulcrumClient.connect(server.address)
+        // A client retrying an acknowledged event after the crash is answered, not applied again.
+        let retried = try await client.call(.submitEvent, created("K-1"), as: Fulcrum_V1_SubmitEventResponse.self)
+        #expect(retried.duplicate)
+        let deadline = ContinuousClock.now + .seconds(30)
+        var released = 0
+        while released < orders.count, ContinuousClock.now < deadline {
+            released = 0
+            for order in orders {
+                let answer = try await client.call(.getOrder, Fulcrum_V1_GetOrderRequest.with { $0.order = order }, as: Fulcrum_V1_GetOrderResponse.self)
+                let record = try RecordCoding.decode(OrderRecord.self, Array(answer.orderJson), what: "order")
+                if record.state == OrderStates.released { released += 1 }
+            }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        #expect(released == orders.count)
+        for order in orders {
+            let answer = try await client.call(.getOrder, Fulcrum_V1_GetOrderRequest.with { $0.order = order }, as: Fulcrum_V1_GetOrderResponse.self)
+            let timeline = try RecordCoding.decode([TimelineEntry].self, Array(answer.timelineJson), what: "timeline")
+            #expect(timeline.filter { $0.text.hasPrefix("order.created") }.count == 1)
+            #expect(timeline.filter { $0.kind == .action && $0.text.hasPrefix("reserved") }.count == 1)
+            #expect((try await client.reservation(order: order)).state == "confirmed")
+        }
+        await client.close()
+        server.stop()
+        let verify = try await runDetached(builtExecutable("fulcrum"), ["verify", "--data", data], timeoutSeconds: 60)
+        #expect(verify.output.contains("consistent"), "\(verify.output)")
+    }
+}
+
+extension ShimHarness {
+    static func orderText(_ harness: ShimHarness, _ order: String) async throws -> String {
+        try await runDetached(builtExecutable("fulcrum"), ["order", order, "--server", harness.server.address], timeoutSeconds: 30).output
+    }
+}

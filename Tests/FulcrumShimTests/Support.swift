@@ -1,0 +1,173 @@
+import AsyncHTTPClient
+import Foundation
+import FulcrumClient
+import FulcrumCore
+import FulcrumHTTP
+import FulcrumOrchestration
+import FulcrumShims
+import FulcrumTestSupport
+import FulcrumWire
+import HTTPTypes
+import Hummingbird
+import Logging
+import NIOCore
+import Synchronization
+import Testing
+
+/// A fulfilment provider's webhook endpoint in the test process: records
+/// what it receives and answers 500 while `failing`.
+final class TestReceiver: Sendable {
+    struct Received: Sendable {
+        var topic: String
+        var message: String
+        var body: String
+        var status: Int
+    }
+    final class Recorder: Sendable {
+        let state = Mutex<(received: [Received], failing: Bool)>(([], false))
+    }
+    private let recorder = Recorder()
+    private let listener: HTTPListener
+
+    var url: String { "http://127.0.0.1:\(listener.port)/hooks" }
+    var received: [Received] { recorder.state.withLock { $0.received } }
+    func fail(_ failing: Bool) { recorder.state.withLock { $0.failing = failing } }
+
+    init() async throws {
+        let recorder = self.recorder
+        let router = Router()
+        router.post("/hooks") { request, _ in
+            let body = try await request.body.collect(upTo: 1 << 20)
+            let status = recorder.state.withLock { state in
+                let status = state.failing ? 500 : 200
+                state.received.append(Received(
+                    topic: request.headers[HTTPField.Name("X-Fulcrum-Topic")!] ?? "",
+                    message: request.headers[HTTPField.Name("X-Fulcrum-Message-Id")!] ?? "",
+                    body: String(buffer: body), status: status))
+                return status
+            }
+            return Response(status: .init(code: status))
+        }
+        listener = try await HTTPListener.start(
+            router: router, host: "127.0.0.1", port: 0, serverName: "receiver", path: "receiver", logger: Logger(label: "receiver"))
+    }
+
+    func shutdown() async { await listener.shutdown() }
+}
+
+/// Posts to a shim's webhook endpoint.
+func post(_ url: String, body: String, headers: [(String, String)]) async throws -> (status: Int, body: String) {
+    var request = HTTPClientRequest(url: url)
+    request.method = .POST
+    for (name, value) in headers { request.headers.add(name: name, value: value) }
+    request.body = .bytes(ByteBuffer(string: body))
+    let response = try await HTTPClient.shared.execute(request, timeout: .seconds(10))
+    let answer = try await response.body.collect(upTo: 1 << 20)
+    return (Int(response.status.code), String(buffer: answer))
+}
+
+/// A Shopify order webhook's body.
+func shopifyOrder(_ id: Int64, sku: String = "SHOP-TEE", quantity: Int64 = 2) -> String {
+    """
+    {"id": \(id), "name": "#\(id)", "line_items": [{"id": \(id * 10), "sku": "\(sku)", "quantity": \(quantity)}],
+     "shipping_address": {"latitude": 40.7, "longitude": -74.0, "province_code": "NY", "country_code": "US", "zip": "10001"},
+     "shipping_lines": [{"code": "Standard"}], "source_name": "web"}
+    """
+}
+
+func shopifyHeaders(_ body: String, secret: String = ShimHarness.secret, webhook: String, topic: String = "orders/create")
+    -> [(String, String)]
+{
+    [
+        ("X-Shopify-Hmac-Sha256", WebhookSignature.base64(Data(body.utf8), secret: secret)),
+        ("X-Shopify-Webhook-Id", webhook), ("X-Shopify-Topic", topic),
+        ("X-Shopify-Triggered-At", Date().ISO8601Format()),
+    ]
+}
+
+/// fulcrumd with demo data, and the shims of an order's journey.
+final class ShimHarness {
+    static let secret = "shopify-secret"
+    static let wmsSecret = "wms-secret"
+    static let mapping = """
+        version: 1
+        provider: shopify
+        skus: {SHOP-TEE: TEE-BLK-M, SHOP-CAP: CAP-RED, SHOP-JEANS: JEANS-32}
+        shipping_methods: {Standard: ground, Express: air}
+        """
+
+    let directory = temporaryDirectory()
+    let data: String
+    var server: ServerProcess
+    let receiver: TestReceiver
+    var shims: [ChildProcess] = []
+    let client: FulcrumClient
+
+    init(serverArguments: [String] = ["--demo"], retries: Int = 2) async throws {
+        data = directory + "/data"
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        try Self.mapping.write(toFile: directory + "/mapping.yaml", atomically: true, encoding: .utf8)
+        server = try ServerProcess(data: data, arguments: serverArguments)
+        receiver = try await TestReceiver()
+        client = try await FulcrumClient.connect(server.address)
+        try startShims(retries: retries)
+    }
+
+    func startShims(retries: Int) throws {
+        let fulcrum = builtExecutable("fulcrum")
+        shims = [
+            try ChildProcess(fulcrum, [
+                "shim", "shopify", "--listen", "127.0.0.1:0", "--server", server.address, "--secret", Self.secret,
+                "--mapping", directory + "/mapping.yaml", "--json",
+            ]),
+            try ChildProcess(fulcrum, ["shim", "wms", "--listen", "127.0.0.1:0", "--server", server.address, "--secret", Self.wmsSecret, "--json"]),
+            try ChildProcess(fulcrum, [
+                "shim", "webhook", "--provider", "fulfilment", "--target", receiver.url, "--server", server.address,
+                "--retries", "\(retries)", "--backoff-ms", "20", "--poll-ms", "20", "--json",
+            ]),
+        ]
+    }
+
+    var shopifyURL: String { "http://\(shims[0].first["listening"]!)/webhook" }
+    var wmsURL: String { "http://\(shims[1].first["listening"]!)/webhook" }
+
+    func order(_ id: String) async throws -> OrderRecord {
+        let answer = try await client.call(.getOrder, Fulcrum_V1_GetOrderRequest.with { $0.order = id }, as: Fulcrum_V1_GetOrderResponse.self)
+        return try RecordCoding.decode(OrderRecord.self, Array(answer.orderJson), what: "order")
+    }
+
+    func timeline(_ id: String) async throws -> [TimelineEntry] {
+        let answer = try await client.call(.getOrder, Fulcrum_V1_GetOrderRequest.with { $0.order = id }, as: Fulcrum_V1_GetOrderResponse.self)
+        return try RecordCoding.decode([TimelineEntry].self, Array(answer.timelineJson), what: "timeline")
+    }
+
+    /// Polls until `condition` holds for the order (bounded: 30 s).
+    func waitFor(_ id: String, _ what: String, _ condition: (OrderRecord) -> Bool) async throws -> OrderRecord {
+        let deadline = ContinuousClock.now + .seconds(30)
+        while true {
+            if let order = try? await order(id), condition(order) { return order }
+            guard ContinuousClock.now < deadline else {
+                Issue.record("order \(id) never got to: \(what) (it is \(String(describing: try? await order(id))))")
+                throw CancellationError()
+            }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+    }
+
+    /// Confirms a fulfilment order's shipment through the WMS shim.
+    func confirmShipment(order: String, fulfilmentOrder: String, tracking: String) async throws -> (status: Int, body: String) {
+        let body = #"{"order":"\#(order)","fulfilment_order":"\#(fulfilmentOrder)","tracking":"\#(tracking)"}"#
+        return try await post(wmsURL, body: body, headers: [("X-Fulcrum-Hmac-Sha256", WebhookSignature.hex(Data(body.utf8), secret: Self.wmsSecret))])
+    }
+
+    /// Stops everything; returns `fulcrum verify`'s output on the data directory.
+    func finish() async throws -> String {
+        for shim in shims { shim.stop() }
+        await client.close()
+        await receiver.shutdown()
+        server.stop()
+        let verify = try await runDetached(builtExecutable("fulcrum"), ["verify", "--data", data], timeoutSeconds: 60)
+        try? FileManager.default.removeItem(atPath: directory)
+        return verify.output
+    }
+}
