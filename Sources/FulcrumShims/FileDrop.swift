@@ -113,10 +113,12 @@ public final class FileDrop: Sendable {
         encoder.outputFormatting = [.sortedKeys]
         let path = directory + "/" + Self.checkpointName
         do {
-            try encoder.encode(files).write(to: URL(fileURLWithPath: path + ".tmp"))
-            _ = try FileManager.default.replaceItemAt(URL(fileURLWithPath: path), withItemAt: URL(fileURLWithPath: path + ".tmp"))
+            try encoder.encode(files).write(to: URL(fileURLWithPath: path + ".tmp"), options: .atomic)
         } catch {
             throw FulcrumError(.storage, "cannot write the checkpoint: \(error)", path: path)
+        }
+        guard rename(path + ".tmp", path) == 0 else {
+            throw FulcrumError(.storage, "cannot write the checkpoint: \(String(cString: strerror(errno)))", path: path)
         }
     }
 }
