@@ -2,7 +2,7 @@
 SWIFT ?= swift
 DATA ?= ./data
 
-.PHONY: setup build run demo test stress benchmarks compare bench-server bench-http compare-servers replay replay-peak clean proto
+.PHONY: setup build run demo test stress benchmarks compare bench-server bench-http bench-orders compare-servers replay replay-peak clean proto
 
 setup:
 	@bash scripts/setup.sh
@@ -47,6 +47,10 @@ compare: build
 # fulcrumd under load: ATP, reserve, optimize-and-reserve (fulcrum bench).
 bench-server: setup
 	bash scripts/bench-server.sh
+
+# Orders through intake, journeys, optimize-and-reserve and fulfilment orders (RPC and the Shopify shim).
+bench-orders: setup
+	bash scripts/bench-orders.sh
 
 # ATP over HTTP (wrk against the gateway) beside ATP over the binary RPC, one server.
 bench-http: setup

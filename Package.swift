@@ -86,7 +86,7 @@ let package = Package(
         .target(
             name: "FulcrumGateway",
             dependencies: [
-                "FulcrumCore", "FulcrumHTTP", "FulcrumLedger", "FulcrumService", "FulcrumSolver",
+                "FulcrumCore", "FulcrumHTTP", "FulcrumLedger", "FulcrumOrchestration", "FulcrumService", "FulcrumSolver",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),

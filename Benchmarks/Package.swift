@@ -25,5 +25,7 @@ let package = Package(
         benchmarkTarget("LedgerBenchmarks", ["FulcrumLedger", "FulcrumStorage"]),
         benchmarkTarget("SolverBenchmarks", ["FulcrumSolver"]),
         benchmarkTarget("ReplayBenchmarks", ["FulcrumReplay", "FulcrumSolver"]),
+        benchmarkTarget(
+            "OrchestrationBenchmarks", ["FulcrumCore", "FulcrumLedger", "FulcrumOrchestration", "FulcrumService", "FulcrumSolver"]),
     ]
 )

@@ -1,6 +1,7 @@
 import Foundation
 import FulcrumCore
 import FulcrumLedger
+import FulcrumOrchestration
 import FulcrumService
 import FulcrumSolver
 import Hummingbird
@@ -37,12 +38,14 @@ public final class HTTPGateway: Sendable {
     }
 
     /// Starts listening; returns once the socket is bound.
-    public static func start(service: FulcrumService.Service, configuration: GatewayConfiguration, logger: Logger)
-        async throws(FulcrumError) -> HTTPGateway
-    {
+    /// With an orchestrator, orders and their timelines are served too.
+    public static func start(
+        service: FulcrumService.Service, orchestrator: Orchestrator? = nil, configuration: GatewayConfiguration, logger: Logger
+    ) async throws(FulcrumError) -> HTTPGateway {
         HTTPGateway(
             listener: try await HTTPListener.start(
-                router: GatewayRoutes(service: service, configuration: configuration).router(), host: configuration.host,
+                router: GatewayRoutes(service: service, orchestrator: orchestrator, configuration: configuration).router(),
+                host: configuration.host,
                 port: configuration.port, serverName: "fulcrumd", path: "http", logger: logger))
     }
 

@@ -1,5 +1,6 @@
 import Foundation
 import FulcrumCore
+import FulcrumOrchestration
 import FulcrumHTTP
 import FulcrumLedger
 import FulcrumService
@@ -115,6 +116,20 @@ enum GatewayJSON {
             ReserveRequest(
                 order: order, lines: lines.map { ReservationLine(node: $0.node, sku: $0.sku, quantity: $0.quantity) },
                 ttlSeconds: ttlSeconds ?? ReserveRequest.defaultTTLSeconds)
+        }
+    }
+
+    /// A business event (`POST /v1/events`), snake_case keys.
+    struct EventBody: Decodable {
+        var event: String
+        var order: String
+        var fields: [String: String]?
+        var intake: OrderIntake?
+        var returnLines: [OrderRecord.Return.Line]?
+        var idempotencyKey: String?
+
+        var businessEvent: BusinessEvent {
+            BusinessEvent(name: event, order: order, fields: fields ?? [:], intake: intake, returnLines: returnLines, source: "http")
         }
     }
 

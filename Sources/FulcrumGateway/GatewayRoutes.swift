@@ -2,6 +2,7 @@ import Foundation
 import FulcrumCore
 import FulcrumHTTP
 import FulcrumLedger
+import FulcrumOrchestration
 import FulcrumService
 import FulcrumSolver
 import Hummingbird
@@ -11,6 +12,7 @@ import Prometheus
 /// The gateway's routes, each a thin translation between JSON and the service.
 struct GatewayRoutes: Sendable {
     let service: FulcrumService.Service
+    let orchestrator: Orchestrator?
     let configuration: GatewayConfiguration
 
     func router() -> Router<BasicRequestContext> {
@@ -46,6 +48,25 @@ struct GatewayRoutes: Sendable {
         }
         router.get("/v1/positions") { request, _ in try positions(request) }
         router.get("/v1/reservations") { request, _ in try reservations(request) }
+        router.post("/v1/events") { request, _ in try await submitEvent(request) }
+        router.get("/v1/orders") { request, _ in
+            let parameters = request.uri.queryParameters
+            let orders = try orchestration().orders(
+                after: parameters["after"].map(String.init), limit: try Self.limit(request, default: 50, maximum: 1_000))
+            return Self.json(.object(["orders": .array(orders.map { .text(RecordCoding.text($0)) })]))
+        }
+        router.get("/v1/orders/:order") { request, context in
+            let id = try context.parameters.require("order")
+            let orchestrator = try orchestration()
+            guard let order = try orchestrator.load(id) else { throw FulcrumError(.notFound, "no order \(id)", path: "order") }
+            let timeline = try orchestrator.timeline(id, limit: try Self.limit(request, default: 1_000, maximum: 100_000))
+            return Self.json(.orderedObject([("order", .text(RecordCoding.text(order))), ("timeline", .text(RecordCoding.text(timeline)))]))
+        }
+        router.post("/v1/orders/:order/reprocess") { _, context in
+            let id = try context.parameters.require("order")
+            let sequence = try await orchestration().reprocess(order: id, source: "http")
+            return Self.json(.object(["sequence": .integer(Int64(sequence))]), status: .accepted)
+        }
         router.get("/v1/decisions") { request, _ in
             let limit = try Self.limit(request, default: 50, maximum: 1_000)
             return Self.raw(GatewayJSON.encode(["decisions": service.recentDecisions.suffix(limit).reversed().map(GatewayJSON.DecisionBody.init)]))
@@ -67,6 +88,20 @@ struct GatewayRoutes: Sendable {
         router.post("/v1/optimize") { request, _ in try await optimize(request) }
         router.post("/v1/optimize-and-reserve") { request, _ in try await optimizeAndReserve(request) }
         return router
+    }
+
+    private func submitEvent(_ request: Request) async throws -> Response {
+        let orchestrator = try orchestration()
+        let body = try decodeJSON(GatewayJSON.EventBody.self, from: try await self.body(request), snakeCase: true)
+        let submission = try await orchestrator.submit(body.businessEvent, idempotencyKey: body.idempotencyKey)
+        return Self.json(
+            .orderedObject([("sequence", .integer(Int64(submission.sequence))), ("duplicate", .bool(submission.duplicate))]),
+            status: submission.duplicate ? .ok : .accepted)
+    }
+
+    private func orchestration() throws(FulcrumError) -> Orchestrator {
+        guard let orchestrator else { throw FulcrumError(.unavailable, "this server runs no orchestrator", path: "order") }
+        return orchestrator
     }
 
     // MARK: Bodies
@@ -273,6 +308,8 @@ struct GatewayMiddleware: RouterMiddleware {
         "/v1/reservations/{order}/ship": ["POST": "ship"], "/v1/reservations/{order}/release": ["POST": "release"],
         "/v1/optimize": ["POST": "optimize"], "/v1/optimize-and-reserve": ["POST": "optimize_and_reserve"],
         "/v1/decisions": ["GET": "decisions"], "/v1/decisions/{id}": ["GET": "decision"],
+        "/v1/events": ["POST": "submit_event"], "/v1/orders": ["GET": "orders"], "/v1/orders/{order}": ["GET": "order"],
+        "/v1/orders/{order}/reprocess": ["POST": "reprocess"],
     ]
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws

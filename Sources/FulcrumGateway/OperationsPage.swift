@@ -35,7 +35,13 @@ enum OperationsPage {
         <option>confirmed</option><option>shipped</option><option>released</option><option>expired</option></select></label></div>
         <table id="reservations"><thead><tr><th>Order</th><th>State</th><th>Lines</th><th>Units</th><th>Expires</th></tr></thead>
         <tbody></tbody></table></section>
-        <section><h2>Orders</h2><p class="note">Orders and their timelines appear here once orchestration (journeys) is part of this server.</p></section>
+        <section><h2>Orders</h2>
+        <table id="orders"><thead><tr><th>Order</th><th>Source</th><th>State</th><th>Units</th><th>Fulfilment orders</th>
+        <th>Journey</th></tr></thead><tbody></tbody></table>
+        <p class="note">Click an order to see its timeline.</p></section>
+        <section><h2>Timeline: order <span id="timeline-id">—</span></h2>
+        <table id="timeline"><thead><tr><th>At</th><th>Kind</th><th>Entity</th><th>Step</th><th>What</th></tr></thead>
+        <tbody></tbody></table></section>
         <section><h2>Inventory positions</h2>
         <div class="bar"><label>Node <input id="node-filter" size="12"></label>
         <label>SKU contains <input id="sku-filter" size="12"></label></div>
@@ -49,6 +55,7 @@ enum OperationsPage {
         tokenInput.value = fromHash || sessionStorage.getItem("fulcrum-token") || "";
         tokenInput.addEventListener("change", () => { sessionStorage.setItem("fulcrum-token", tokenInput.value); refresh(); });
         let explainedID = null;
+        let timelineID = null;
 
         async function get(path) {
           const headers = tokenInput.value ? { Authorization: "Bearer " + tokenInput.value } : {};
@@ -87,6 +94,33 @@ enum OperationsPage {
             const lines = r.lines.map(l => l.node + ":" + l.sku + "×" + l.quantity).join(", ");
             tr.append(cell(r.order, "text"), cell(r.state, "text"), cell(lines, "text"),
               cell(r.lines.reduce((n, l) => n + l.quantity, 0)), cell(r.state === "reserved" ? time(r.expires_ms) : "—"));
+            return tr;
+          });
+        }
+        async function orders() {
+          const { orders } = await get("/v1/orders?limit=200");
+          fill("orders", orders, o => {
+            const tr = document.createElement("tr");
+            tr.className = "pick" + (o.failure ? " zero" : "");
+            const journey = o.failure ? "failed at " + o.failure.step + ": " + o.failure.code
+              : o.waiting ? "waiting at " + o.waiting.step : "—";
+            tr.append(cell(o.id, "text"), cell(o.source, "text"), cell(o.state, "text"),
+              cell(o.lines.reduce((n, l) => n + l.quantity, 0)),
+              cell(o.fulfilment_orders.map(f => f.node + " " + f.state).join(", "), "text"), cell(journey, "text"));
+            tr.addEventListener("click", () => timeline(o.id));
+            return tr;
+          });
+          if (timelineID === null && orders.length > 0) await timeline(orders[0].id);
+        }
+        async function timeline(id) {
+          timelineID = id;
+          document.getElementById("timeline-id").textContent = id;
+          const { timeline } = await get("/v1/orders/" + encodeURIComponent(id));
+          fill("timeline", timeline, t => {
+            const tr = document.createElement("tr");
+            if (t.kind === "error") tr.className = "zero";
+            tr.append(cell(time(t.at_milliseconds)), cell(t.kind, "text"), cell(t.entity, "text"), cell(t.step || "", "text"),
+              cell(t.text + (t.code ? " (" + t.code + ")" : ""), "text"));
             return tr;
           });
         }
@@ -130,7 +164,7 @@ enum OperationsPage {
         }
         async function refresh() {
           try {
-            await Promise.all([positions(), reservations(), decisions()]);
+            await Promise.all([positions(), reservations(), decisions(), orders()]);
             document.getElementById("status").textContent = "updated " + new Date().toLocaleTimeString();
             document.getElementById("error").textContent = "";
           } catch (error) {

@@ -54,6 +54,19 @@ public struct OrderIntake: Codable, Sendable, Hashable {
         self.attributes = attributes
     }
 
+    enum CodingKeys: String, CodingKey { case id, source, shipTo, shippingMethod, lines, attributes }
+
+    /// `source` (default `api`) and `attributes` may be left out.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        id = try container.decode(String.self, forKey: .id)
+        source = try container.decodeIfPresent(String.self, forKey: .source) ?? "api"
+        shipTo = try container.decodeIfPresent(Address.self, forKey: .shipTo) ?? Address()
+        shippingMethod = try container.decodeIfPresent(String.self, forKey: .shippingMethod)
+        lines = try container.decode([Line].self, forKey: .lines)
+        attributes = try container.decodeIfPresent([String: String].self, forKey: .attributes) ?? [:]
+    }
+
     /// Checks ids, quantities and bounds; errors name the field.
     public func validate() throws(FulcrumError) {
         try Names.validate(id, path: "order.id")

@@ -104,6 +104,7 @@ struct Router: Sendable {
             $0.requests = state.requests.load(ordering: .relaxed)
             $0.requestsFailed = state.requestsFailed.load(ordering: .relaxed)
             $0.optimizeRetries = service.optimizeRetries
+            $0.eventsQueued = UInt64(orchestrator?.eventsQueued ?? 0)
         }
     }
 

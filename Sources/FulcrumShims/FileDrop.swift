@@ -215,16 +215,15 @@ enum JSONLOrders {
     }
 
     static func parse(_ data: Data, mapping: MappingGroup) -> [Result<Fulcrum_V1_OrderIntake, FulcrumError>] {
-        let decoder = JSONDecoder()
-        decoder.keyDecodingStrategy = .convertFromSnakeCase
-        return String(decoding: data, as: UTF8.self).split(whereSeparator: \.isNewline).enumerated().map { offset, text in
+        let lines: [Substring] = String(decoding: data, as: UTF8.self).split(whereSeparator: \.isNewline)
+        return lines.enumerated().map { offset, text in
             let line = offset + 1
             do throws(FulcrumError) {
                 let order: Order
-                do {
-                    order = try decoder.decode(Order.self, from: Data(text.utf8))
+                do throws(FulcrumError) {
+                    order = try decodeJSON(Order.self, from: Data(String(text).utf8), snakeCase: true)
                 } catch {
-                    throw FulcrumError(.invalidJSON, "not an order: \(ShimJSON.describe(error))", path: "line \(line): \(ShimJSON.path(of: error))")
+                    throw FulcrumError(error.code, error.message, path: "line \(line): \(error.path)")
                 }
                 var intake = Fulcrum_V1_OrderIntake()
                 intake.id = order.id

@@ -44,14 +44,7 @@ public struct ShopifyTranslator: Sendable {
 
     /// The event for a webhook of `topic` (`orders/create`, `orders/cancelled`).
     public func event(topic: String, body: Data) throws(FulcrumError) -> Fulcrum_V1_SubmitEventRequest {
-        let order: ShopifyOrder
-        do {
-            let decoder = JSONDecoder()
-            decoder.keyDecodingStrategy = .convertFromSnakeCase
-            order = try decoder.decode(ShopifyOrder.self, from: body)
-        } catch {
-            throw FulcrumError(.invalidJSON, "not a Shopify order: \(ShimJSON.describe(error))", path: ShimJSON.path(of: error))
-        }
+        let order = try decodeJSON(ShopifyOrder.self, from: body, snakeCase: true)
         var request = Fulcrum_V1_SubmitEventRequest()
         request.order = Self.orderID(order.id)
         request.source = "shopify"
@@ -106,42 +99,5 @@ public struct ShopifyTranslator: Sendable {
         if let name = order.name { intake.attributes["name"] = name }
         if let tags = order.tags, !tags.isEmpty { intake.attributes["tags"] = tags }
         return intake
-    }
-}
-
-/// Decoding errors as paths and messages people can act on.
-enum ShimJSON {
-    static func path(of error: any Error) -> String {
-        let context: DecodingError.Context? =
-            switch error as? DecodingError {
-            case .typeMismatch(_, let context), .valueNotFound(_, let context), .keyNotFound(_, let context),
-                .dataCorrupted(let context):
-                context
-            default: nil
-            }
-        var path = ""
-        for key in context?.codingPath ?? [] {
-            if let index = key.intValue { path += "[\(index)]" } else { path += (path.isEmpty ? "" : ".") + snake(key.stringValue) }
-        }
-        if case .keyNotFound(let key, _) = error as? DecodingError { path += (path.isEmpty ? "" : ".") + snake(key.stringValue) }
-        return path
-    }
-
-    static func describe(_ error: any Error) -> String {
-        switch error as? DecodingError {
-        case .keyNotFound: "a required field is missing"
-        case .typeMismatch(let type, _): "a field is not \(type)"
-        case .valueNotFound: "a required field is null"
-        case .dataCorrupted(let context): context.debugDescription
-        default: "\(error)"
-        }
-    }
-
-    private static func snake(_ camel: String) -> String {
-        var out = ""
-        for character in camel {
-            if character.isUppercase { out += "_" + character.lowercased() } else { out.append(character) }
-        }
-        return out
     }
 }

@@ -119,13 +119,7 @@ public struct BigCommerceIntake: WebhookIntake {
     }
 
     private func payload(_ body: Data) throws(FulcrumError) -> Payload {
-        do {
-            let decoder = JSONDecoder()
-            decoder.keyDecodingStrategy = .convertFromSnakeCase
-            return try decoder.decode(Payload.self, from: body)
-        } catch {
-            throw FulcrumError(.invalidJSON, "not a BigCommerce webhook: \(ShimJSON.describe(error))", path: ShimJSON.path(of: error))
-        }
+        try decodeJSON(Payload.self, from: body, snakeCase: true)
     }
 
     public func idempotencyKey(_ headers: HTTPFields, body: Data) throws(FulcrumError) -> String {
@@ -209,13 +203,7 @@ public struct ShipmentIntake: WebhookIntake {
     }
 
     private func confirmation(_ body: Data) throws(FulcrumError) -> Confirmation {
-        do {
-            let decoder = JSONDecoder()
-            decoder.keyDecodingStrategy = .convertFromSnakeCase
-            return try decoder.decode(Confirmation.self, from: body)
-        } catch {
-            throw FulcrumError(.invalidJSON, "not a shipment confirmation: \(ShimJSON.describe(error))", path: ShimJSON.path(of: error))
-        }
+        try decodeJSON(Confirmation.self, from: body, snakeCase: true)
     }
 
     public func authenticate(_ headers: HTTPFields, body: Data, now: Timestamp) throws(FulcrumError) {

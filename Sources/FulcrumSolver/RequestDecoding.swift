@@ -21,58 +21,6 @@ extension OptimizeRequest {
     static let defaultNodesKey = CodingUserInfoKey(rawValue: "fulcrum.defaultNodes")!
 }
 
-/// JSON decoding with Foundation's errors turned into `invalid_json` at the
-/// field's path (`orders[2].lines[0].qty`): for every JSON input (requests,
-/// the HTTP gateway's bodies).
-public func decodeJSON<T: Decodable>(
-    _ type: T.Type, from json: Data, userInfo: [CodingUserInfoKey: any Sendable] = [:]
-) throws(FulcrumError) -> T {
-    do {
-        let decoder = JSONDecoder()
-        decoder.userInfo = userInfo
-        return try decoder.decode(type, from: json)
-    } catch let error as DecodingError {
-        throw FulcrumError(decoding: error)
-    } catch {
-        throw FulcrumError(.invalidJSON, "\(error)")
-    }
-}
-
-extension FulcrumError {
-    init(decoding error: DecodingError) {
-        func path(_ keys: [any CodingKey]) -> String {
-            keys.reduce("") { path, key in
-                if let index = key.intValue { return path + "[\(index)]" }
-                return path.isEmpty ? key.stringValue : path + "." + key.stringValue
-            }
-        }
-        switch error {
-        case .typeMismatch(let type, let context):
-            self.init(.invalidJSON, "expected \(Self.jsonName(of: type))", path: path(context.codingPath))
-        case .valueNotFound(let type, let context):
-            self.init(.invalidJSON, "expected \(Self.jsonName(of: type)), found null", path: path(context.codingPath))
-        case .keyNotFound(let key, let context):
-            self.init(.invalidJSON, "required field is missing", path: path(context.codingPath + [key]))
-        case .dataCorrupted(let context):
-            let detail = context.underlyingError.map { "\($0)" } ?? context.debugDescription
-            let message = context.codingPath.isEmpty ? "not valid JSON: \(detail)" : context.debugDescription
-            self.init(.invalidJSON, message, path: path(context.codingPath))
-        @unknown default:
-            self.init(.invalidJSON, "\(error)")
-        }
-    }
-
-    private static func jsonName(of type: Any.Type) -> String {
-        switch type {
-        case is String.Type: "a string"
-        case is Int.Type: "an integer"
-        case is Double.Type: "a number"
-        case is Bool.Type: "true or false"
-        default: "\(type)"
-        }
-    }
-}
-
 extension KeyedDecodingContainer {
     /// An integer field. Decoded as a number and checked, so that `1.5` is
     /// reported at its own path (Foundation's Int decoding loses the path).

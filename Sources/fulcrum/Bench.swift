@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import FulcrumClient
 import FulcrumCore
+import FulcrumService
 import FulcrumSolver
 import FulcrumWire
 import NIOCore
@@ -17,10 +18,14 @@ struct Bench: AsyncParsableCommand {
     enum Operation: String, ExpressibleByArgument, CaseIterable {
         case atp, reserve
         case optimizeAndReserve = "optimize-and-reserve"
+        /// order.created events through the server's journeys (fulcrumd --demo).
+        case orders
     }
 
     @OptionGroup var server: ServerOptions
-    @Option(help: "atp, reserve (2 lines, durable) or optimize-and-reserve (5 lines × 100 nodes).") var op: Operation
+    @Option(help: """
+        atp, reserve (2 lines, durable), optimize-and-reserve (5 lines × 100 nodes), or orders (order.created         events through the journeys of a fulcrumd started with --demo; reports intake and journeys completed per second).
+        """) var op: Operation
     @Option(help: "Concurrent connections.") var clients = 64
     @Option(help: "Seconds to run.") var duration = 10.0
     @Option(help: "Requests each client keeps in flight.") var pipeline = 1
@@ -66,6 +71,11 @@ struct Bench: AsyncParsableCommand {
                 return total
             }
             report(tallies, seconds: (ContinuousClock.now - started).seconds)
+            if op == .orders {
+                let setup = try await server.connect()
+                try await reportJourneys(setup, accepted: tallies.latenciesNanoseconds.count, started: started)
+                await setup.close()
+            }
         } catch let error as FulcrumError {
             throw fail(error, json: server.json)
         }
@@ -80,6 +90,20 @@ struct Bench: AsyncParsableCommand {
                 Self.benchSKUs.map { sku in
                     Fulcrum_V1_AdjustRequest.with {
                         $0.node = node
+                        $0.sku = sku
+                        $0.set = Self.plentyUnits
+                        $0.reason = "bench stock"
+                    }
+                }
+            }
+            try await adjust(client, items)
+            return Workload(optimize: nil)
+        case .orders:
+            // The demo network's nodes and SKUs, with stock that does not run out.
+            let items = DemoData.network.nodes.flatMap { node in
+                DemoData.skus.map { sku in
+                    Fulcrum_V1_AdjustRequest.with {
+                        $0.node = node.id
                         $0.sku = sku
                         $0.set = Self.plentyUnits
                         $0.reason = "bench stock"
@@ -164,6 +188,27 @@ struct Bench: AsyncParsableCommand {
                 }
             }
             return (.reserve, request.payload())
+        case .orders:
+            let id = "bench-\(order())"
+            let second = (first + 1) % DemoData.skus.count
+            return (.submitEvent, Fulcrum_V1_SubmitEventRequest.with {
+                $0.event = "order.created"
+                $0.order = id
+                $0.source = "bench"
+                $0.intake = .with {
+                    $0.id = id
+                    $0.source = "bench"
+                    $0.shipTo = .with {
+                        $0.located = true
+                        $0.latitude = 30 + Double(random.next() % 1_500) / 100
+                        $0.longitude = -120 + Double(random.next() % 4_500) / 100
+                    }
+                    $0.lines = [
+                        .with { $0.id = "1"; $0.sku = DemoData.skus[first % DemoData.skus.count]; $0.quantity = 1 },
+                        .with { $0.id = "2"; $0.sku = DemoData.skus[second]; $0.quantity = 2 },
+                    ]
+                }
+            }.payload())
         case .optimizeAndReserve:
             var template = workload.optimize![Int(random.next() % UInt64(workload.optimize!.count))]
             template.orders[0].id = order()
@@ -171,6 +216,24 @@ struct Bench: AsyncParsableCommand {
                 $0.requestJson = template.json()
                 $0.ttlSeconds = 60
             }.payload())
+        }
+    }
+
+    /// Waits (up to 10 minutes) until the server has processed every event,
+    /// and reports accepted orders over the time from the first submit.
+    private func reportJourneys(_ client: FulcrumClient, accepted: Int, started: ContinuousClock.Instant) async throws(FulcrumError) {
+        let deadline = ContinuousClock.now + .seconds(600)
+        while try await client.stats().eventsQueued > 0, ContinuousClock.now < deadline {
+            try? await Task.sleep(for: .milliseconds(10))
+        }
+        let seconds = (ContinuousClock.now - started).seconds
+        let perSecond = Double(accepted) / seconds
+        if server.json {
+            print(JSON.orderedObject([
+                ("journeys", .integer(Int64(accepted))), ("journey_seconds", .number(seconds)), ("journeys_per_second", .number(perSecond)),
+            ]).rendered)
+        } else {
+            print(String(format: "journeys: %d orders reserved and released to fulfilment in %.1f s → %.0f orders/s", accepted, seconds, perSecond))
         }
     }
 

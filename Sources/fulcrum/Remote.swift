@@ -251,7 +251,7 @@ struct Stats: AsyncParsableCommand {
                 ("writer_commands", stats.writerCommands), ("writer_rejected", stats.writerRejected),
                 ("writer_queue_depth", stats.writerQueueDepth), ("connections", stats.connections),
                 ("requests", stats.requests), ("requests_failed", stats.requestsFailed),
-                ("optimize_retries", stats.optimizeRetries),
+                ("optimize_retries", stats.optimizeRetries), ("events_queued", stats.eventsQueued),
             ]
             let json = JSON.orderedObject(
                 [("ready", .bool(health.ready)), ("version", .string(health.version)),

@@ -110,7 +110,8 @@ struct Serve: AsyncParsableCommand {
             gatewayConfiguration.token = token
             gatewayConfiguration.metrics = registry
             do {
-                let started = try await HTTPGateway.start(service: service, configuration: gatewayConfiguration, logger: logger)
+                let started = try await HTTPGateway.start(
+                    service: service, orchestrator: orchestrator, configuration: gatewayConfiguration, logger: logger)
                 gateway = started
                 httpAddress = "\(httpHost):\(started.port)"
             } catch {

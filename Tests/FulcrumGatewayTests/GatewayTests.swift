@@ -275,6 +275,16 @@ private func error(_ json: [String: Any]) -> (code: String?, path: String?) {
         try await post("/v1/reservations", #"{"order": "OPS-1", "lines": [{"node": "DC-EAST", "sku": "TEE-BLK-M", "quantity": 3}]}"#)
         try await post(
             "/v1/optimize", #"{"orders": [{"id": "OPS-2", "ship_to": {"lat": 40.7, "lon": -74.0}, "lines": [{"id": "1", "sku": "JEANS-32", "qty": 2}]}]}"#)
+        try await post(
+            "/v1/events",
+            #"{"event": "order.created", "order": "WEB-1", "intake": {"id": "WEB-1", "ship_to": {"latitude": 40.7, "longitude": -74.0}, "lines": [{"id": "1", "sku": "CAP-RED", "quantity": 1}]}}"#)
+        // The journey runs after the event is accepted: wait (bounded) until the order is released.
+        let deadline = ContinuousClock.now + .seconds(20)
+        while ContinuousClock.now < deadline {
+            let (data, _) = try await URLSession.shared.data(from: URL(string: "http://\(http)/v1/orders/WEB-1")!)
+            if String(decoding: data, as: UTF8.self).contains(#""state":"released""#) { break }
+            try await Task.sleep(for: .milliseconds(20))
+        }
 
         let profile = temporaryDirectory()
         let (status, dom) = try await runDetached(
@@ -288,12 +298,21 @@ private func error(_ json: [String: Any]) -> (code: String?, path: String?) {
         #expect(positions.count == 36, "6 demo nodes × 6 SKUs")
         #expect(positions.contains { $0.prefix(3) == ["DC-EAST", "TEE-BLK-M", "371"] && $0[3] == "3" })
         let reservations = Self.rows(dom, table: "reservations")
-        #expect(reservations.map { Array($0.prefix(4)) } == [["OPS-1", "reserved", "DC-EAST:TEE-BLK-M×3", "3"]])
+        #expect(reservations.map { Array($0.prefix(4)) } == [
+            ["OPS-1", "reserved", "DC-EAST:TEE-BLK-M×3", "3"], ["WEB-1", "confirmed", "DC-EAST:CAP-RED×1", "1"],
+        ])
         let decisions = Self.rows(dom, table: "decisions")
-        #expect(decisions.count == 1 && decisions.first?[3] == "OPS-2" && decisions.first?[4] == "DC-EAST (2)")
+        #expect(decisions.count == 2 && decisions.last?[3] == "OPS-2" && decisions.last?[4] == "DC-EAST (2)")
+        #expect(decisions.first?[3] == "WEB-1", "the journey's solve, newest first")
         // The newest decision's explanation: every other node, each with its reason.
         let why = Self.rows(dom, table: "explanation-0")
         #expect(why.count == 5 && why.allSatisfy { $0.count == 2 && !$0[1].isEmpty })
+        let orders = Self.rows(dom, table: "orders")
+        #expect(orders.map { Array($0.prefix(4)) } == [["WEB-1", "api", "released", "1"]])
+        #expect(orders.first?[5] == "waiting at send-to-warehouse")
+        let timeline = Self.rows(dom, table: "timeline")
+        #expect(timeline.contains { $0[1] == "transition" && $0[4] == "created → reserved" })
+        #expect(timeline.first?[4].hasPrefix("order.created from http") == true)
         #expect(dom.contains("more_expensive"))
     }
 }

@@ -150,6 +150,9 @@ public nonisolated struct Fulcrum_V1_StatsResponse: Sendable {
 
   public var optimizeRetries: UInt64 = 0
 
+  /// business events accepted, not yet processed
+  public var eventsQueued: UInt64 = 0
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -1209,7 +1212,7 @@ nonisolated extension Fulcrum_V1_StatsRequest: SwiftProtobuf.Message, SwiftProto
 
 nonisolated extension Fulcrum_V1_StatsResponse: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".StatsResponse"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}positions\0\u{1}reservations\0\u{1}entries\0\u{1}receipts\0\u{3}writer_groups\0\u{3}writer_commands\0\u{3}writer_rejected\0\u{3}writer_queue_depth\0\u{1}connections\0\u{1}requests\0\u{3}requests_failed\0\u{3}optimize_retries\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}positions\0\u{1}reservations\0\u{1}entries\0\u{1}receipts\0\u{3}writer_groups\0\u{3}writer_commands\0\u{3}writer_rejected\0\u{3}writer_queue_depth\0\u{1}connections\0\u{1}requests\0\u{3}requests_failed\0\u{3}optimize_retries\0\u{3}events_queued\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -1229,6 +1232,7 @@ nonisolated extension Fulcrum_V1_StatsResponse: SwiftProtobuf.Message, SwiftProt
       case 10: try { try decoder.decodeSingularUInt64Field(value: &self.requests) }()
       case 11: try { try decoder.decodeSingularUInt64Field(value: &self.requestsFailed) }()
       case 12: try { try decoder.decodeSingularUInt64Field(value: &self.optimizeRetries) }()
+      case 13: try { try decoder.decodeSingularUInt64Field(value: &self.eventsQueued) }()
       default: break
       }
     }
@@ -1271,6 +1275,9 @@ nonisolated extension Fulcrum_V1_StatsResponse: SwiftProtobuf.Message, SwiftProt
     if self.optimizeRetries != 0 {
       try visitor.visitSingularUInt64Field(value: self.optimizeRetries, fieldNumber: 12)
     }
+    if self.eventsQueued != 0 {
+      try visitor.visitSingularUInt64Field(value: self.eventsQueued, fieldNumber: 13)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -1287,6 +1294,7 @@ nonisolated extension Fulcrum_V1_StatsResponse: SwiftProtobuf.Message, SwiftProt
     if lhs.requests != rhs.requests {return false}
     if lhs.requestsFailed != rhs.requestsFailed {return false}
     if lhs.optimizeRetries != rhs.optimizeRetries {return false}
+    if lhs.eventsQueued != rhs.eventsQueued {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

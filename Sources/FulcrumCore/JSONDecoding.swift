@@ -1,0 +1,66 @@
+import Foundation
+
+/// JSON decoding with Foundation's errors turned into `invalid_json` at the
+/// field's path (`orders[2].lines[0].qty`): for every JSON input (requests,
+/// the HTTP gateway's bodies).
+///
+/// `snakeCase`: the JSON's `snake_case` keys decode into camelCase properties
+/// (and paths name the JSON's keys).
+public func decodeJSON<T: Decodable>(
+    _ type: T.Type, from json: Data, userInfo: [CodingUserInfoKey: any Sendable] = [:], snakeCase: Bool = false
+) throws(FulcrumError) -> T {
+    do {
+        let decoder = JSONDecoder()
+        decoder.userInfo = userInfo
+        if snakeCase { decoder.keyDecodingStrategy = .convertFromSnakeCase }
+        return try decoder.decode(type, from: json)
+    } catch let error as DecodingError {
+        throw FulcrumError(decoding: error, snakeCase: snakeCase)
+    } catch {
+        throw FulcrumError(.invalidJSON, "\(error)")
+    }
+}
+
+extension FulcrumError {
+    init(decoding error: DecodingError, snakeCase: Bool = false) {
+        func path(_ keys: [any CodingKey]) -> String {
+            keys.reduce("") { path, key in
+                if let index = key.intValue { return path + "[\(index)]" }
+                let name = snakeCase ? Self.snakeCased(key.stringValue) : key.stringValue
+                return path.isEmpty ? name : path + "." + name
+            }
+        }
+        switch error {
+        case .typeMismatch(let type, let context):
+            self.init(.invalidJSON, "expected \(Self.jsonName(of: type))", path: path(context.codingPath))
+        case .valueNotFound(let type, let context):
+            self.init(.invalidJSON, "expected \(Self.jsonName(of: type)), found null", path: path(context.codingPath))
+        case .keyNotFound(let key, let context):
+            self.init(.invalidJSON, "required field is missing", path: path(context.codingPath + [key]))
+        case .dataCorrupted(let context):
+            let detail = context.underlyingError.map { "\($0)" } ?? context.debugDescription
+            let message = context.codingPath.isEmpty ? "not valid JSON: \(detail)" : context.debugDescription
+            self.init(.invalidJSON, message, path: path(context.codingPath))
+        @unknown default:
+            self.init(.invalidJSON, "\(error)")
+        }
+    }
+
+    private static func snakeCased(_ camel: String) -> String {
+        var snake = ""
+        for character in camel {
+            if character.isUppercase { snake += "_" + character.lowercased() } else { snake.append(character) }
+        }
+        return snake
+    }
+
+    private static func jsonName(of type: Any.Type) -> String {
+        switch type {
+        case is String.Type: "a string"
+        case is Int.Type, is Int64.Type: "an integer"
+        case is Double.Type: "a number"
+        case is Bool.Type: "true or false"
+        default: "\(type)"
+        }
+    }
+}
