@@ -103,7 +103,7 @@ enum OperationsPage {
             const tr = document.createElement("tr");
             tr.className = "pick" + (o.failure ? " zero" : "");
             const journey = o.failure ? "failed at " + o.failure.step + ": " + o.failure.code
-              : o.waiting ? "waiting at " + o.waiting.step : "—";
+              : o.waiting.length > 0 ? "waiting at " + o.waiting.map(w => w.step).join(", ") : "—";
             tr.append(cell(o.id, "text"), cell(o.source, "text"), cell(o.state, "text"),
               cell(o.lines.reduce((n, l) => n + l.quantity, 0)),
               cell(o.fulfilment_orders.map(f => f.node + " " + f.state).join(", "), "text"), cell(journey, "text"));

@@ -160,7 +160,8 @@ extension Orchestrator {
             return false
         }
         outcome.outbox = messages
-        outcome.order.waiting = OrderRecord.Waiting(step: step.id, messages: messages.map(\.id), fields: queued.event.fields)
+        outcome.order.waiting.removeAll { $0.step == step.id }
+        outcome.order.waiting.append(OrderRecord.Waiting(step: step.id, messages: messages.map(\.id), fields: queued.event.fields))
         for message in messages {
             log.add(.provider, message.fulfilmentOrder.map { "fulfilment_order:\($0)" } ?? "order:\(order.id)", "\(message.topic) queued for \(provider) (message \(message.id))")
         }

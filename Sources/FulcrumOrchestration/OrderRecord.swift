@@ -175,7 +175,8 @@ public struct OrderRecord: Codable, Sendable, Hashable {
     public var fulfilmentOrders: [FulfilmentOrder] = []
     public var returns: [Return] = []
     public var failure: Failure?
-    public var waiting: Waiting?
+    /// Provider steps waiting for acknowledgements (several may wait at once).
+    public var waiting: [Waiting] = []
     public var createdAtMilliseconds: Int64
     public var updatedAtMilliseconds: Int64
 

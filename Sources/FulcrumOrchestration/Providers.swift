@@ -104,7 +104,9 @@ extension Orchestrator {
         let event = queued.event
         let delivered = event.name == BusinessEvent.providerAcknowledged
         let message = event.fields["message"] ?? ""
-        var log = TimelineLog(atMilliseconds: options.clock.now().millisecondsSinceEpoch, step: order.waiting?.step)
+        let waitingIndex = order.waiting.firstIndex { $0.messages.contains(message) }
+        var log = TimelineLog(
+            atMilliseconds: options.clock.now().millisecondsSinceEpoch, step: waitingIndex.map { order.waiting[$0].step })
         var updated = order
         let provider = event.fields["provider"] ?? ""
         var outputs: [BusinessEvent] = []
@@ -115,21 +117,20 @@ extension Orchestrator {
         {
             try move(.fulfilmentOrder, outbound, &updated.fulfilmentOrders[index].state, to: FulfilmentOrderStates.sent, log: &log)
         }
-        if var waiting = updated.waiting, waiting.messages.contains(message), let step = book.step(waiting.step) {
+        if let waitingIndex, let step = book.step(order.waiting[waitingIndex].step) {
+            var waiting = updated.waiting.remove(at: waitingIndex)
             waiting.messages.removeAll { $0 == message }
             if !delivered {
-                updated.waiting = nil
                 let error = FulcrumError(.deliveryFailed, "\(provider) could not deliver message \(message): \(event.fields["reason"] ?? "")")
                 let failed = failed(step, order: updated, error: error, log: &log, event: BusinessEvent(name: event.name, order: order.id, fields: waiting.fields, source: provider))
                 updated = failed.order
                 outputs = failed.outputs
             } else if waiting.messages.isEmpty {
-                updated.waiting = nil
                 outputs = step.successEvents.map {
                     BusinessEvent(name: $0, order: order.id, fields: waiting.fields, source: "step:\(step.id)", atMilliseconds: log.atMilliseconds)
                 }
             } else {
-                updated.waiting = waiting
+                updated.waiting.insert(waiting, at: waitingIndex)
             }
         }
         updated.updatedAtMilliseconds = log.atMilliseconds

@@ -89,7 +89,7 @@ public final class FileDrop: Sendable {
                 }
             }
             if !errors.isEmpty {
-                FileManager.default.createFile(
+                _ = FileManager.default.createFile(
                     atPath: directory + "/" + name + ".errors.jsonl", contents: Data((errors.joined(separator: "\n") + "\n").utf8))
             }
             checkpoint[name] = data.count

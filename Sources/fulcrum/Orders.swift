@@ -36,7 +36,7 @@ struct OrderState: AsyncParsableCommand {
             lines.append("  failed at step \(failure.step): \(failure.code): \(failure.message)"
                 + (failure.resumeStep.map { " (reprocess resumes at \($0))" } ?? ""))
         }
-        if let waiting = order.waiting {
+        for waiting in order.waiting {
             lines.append("  step \(waiting.step) waits for \(waiting.messages.count) provider message(s)")
         }
         for line in order.lines {

@@ -54,7 +54,7 @@ struct ShimOptions: ParsableArguments {
 /// Runs an intake's webhook receiver until signalled.
 private func serveWebhooks(_ intake: any WebhookIntake, listen: String, options: ShimOptions) async throws {
     let client = try await options.connect()
-    do {
+    do throws(FulcrumError) {
         let (host, port) = try ServerAddress.parse(listen)
         let listener = try await WebhookServer.start(intake: intake, client: client, host: host, port: port, logger: options.logger)
         let address = "\(host):\(listener.port)"
@@ -62,7 +62,7 @@ private func serveWebhooks(_ intake: any WebhookIntake, listen: String, options:
             [("listening", .string(address)), ("shim", .string(intake.provider))],
             text: "\(intake.provider) shim listening on \(address), POST /webhook")
         await listener.shutdown()
-    } catch let error as FulcrumError {
+    } catch {
         await client.close()
         throw fail(error, json: options.json)
     }
@@ -122,7 +122,7 @@ struct FileDropShim: AsyncParsableCommand {
         let client = try await options.connect()
         let drop = FileDrop(directory: watch, mapping: try options.loadMapping(mapping), client: client, logger: options.logger)
         if once {
-            do {
+            do throws(FulcrumError) {
                 let report = try await drop.scan()
                 await client.close()
                 printFlushed(
@@ -132,7 +132,7 @@ struct FileDropShim: AsyncParsableCommand {
                             ("duplicate", .integer(Int64(report.ordersDuplicate))), ("failed", .integer(Int64(report.ordersFailed))),
                         ]).rendered
                         : "\(report.files) files: \(report.ordersAccepted) orders accepted, \(report.ordersDuplicate) already imported, \(report.ordersFailed) refused")
-            } catch let error as FulcrumError {
+            } catch {
                 await client.close()
                 throw fail(error, json: options.json)
             }

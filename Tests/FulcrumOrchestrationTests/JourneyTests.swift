@@ -13,7 +13,7 @@ import Testing
         #expect(order.state == OrderStates.released)
         #expect(order.failure == nil)
         #expect(!order.fulfilmentOrders.isEmpty)
-        #expect(order.waiting?.step == "send-to-warehouse")
+        #expect(order.waiting.map(\.step) == ["send-to-warehouse"])
         #expect(try harness.service.reservation(order: "ORD-1")?.state == .confirmed)
         let reserved = order.lines.map { $0.allocations.values.reduce(0, +) }
         #expect(reserved == [2, 1])
@@ -22,7 +22,7 @@ import Testing
         #expect(messages.count == order.fulfilmentOrders.count)
         #expect(messages.allSatisfy { $0.topic == "fulfilment_order.created" && $0.body.contains("\"order\":\"ORD-1\"") })
         order = try harness.order("ORD-1")
-        #expect(order.waiting == nil)
+        #expect(order.waiting.isEmpty)
         #expect(order.fulfilmentOrders.allSatisfy { $0.state == FulfilmentOrderStates.sent })
         #expect(try harness.orchestrator.outbox(provider: "fulfilment", limit: 10).isEmpty)
 
@@ -136,5 +136,43 @@ import Testing
         // An event no step listens to is noted on the timeline.
         try await harness.submit(BusinessEvent(name: "order.note_added", order: "ORD-5", source: "t"))
         #expect(try harness.orchestrator.timeline("ORD-5").contains { $0.text == "no step listens to order.note_added" })
+    }
+}
+
+@Suite struct NotificationTests {
+    static let journeys = """
+        version: 1
+        journeys:
+          - id: fulfilment
+            steps:
+              - {id: source, on: [order.created], action: optimize_and_reserve}
+              - {id: release, on: [order.reserved], action: create_fulfilment_orders}
+              - {id: send, on: [order.released], action: send_to_provider, provider: warehouse, resume_on_error: send}
+              - {id: ship, on: [fulfilment_order.shipped], action: confirm_shipment}
+              - id: tell-storefront
+                on: [order.shipment_recorded, order.cancelled]
+                filter: "state in ['shipped', 'cancelled']"
+                action: send_to_provider
+                provider: storefront
+                message: order
+              - {id: cancel, on: [order.cancel_requested], action: cancel_and_release}
+        """
+
+    @Test func storefrontsHearOfShipmentsAndCancellations() async throws {
+        let harness = try await Harness.make(journeys: Self.journeys)
+        try await harness.submit(Harness.intake("N-1", [("CAP-RED", 1)]))
+        _ = try await harness.deliverAll("warehouse")
+        let fulfilmentOrder = try harness.order("N-1").fulfilmentOrders[0].id
+        try await harness.submit(BusinessEvent(name: "fulfilment_order.shipped", order: "N-1", fields: ["fulfilment_order": fulfilmentOrder, "tracking": "T1"], source: "wms"))
+        try await harness.submit(Harness.intake("N-2", [("CAP-RED", 1)]))
+        try await harness.submit(BusinessEvent(name: "order.cancel_requested", order: "N-2", source: "storefront"))
+        let messages = try await harness.deliverAll("storefront")
+        #expect(messages.map(\.topic) == ["order.shipped", "order.cancelled"])
+        #expect(messages[0].body.contains(#""tracking":"T1""#))
+        #expect(try harness.order("N-1").waiting.isEmpty)
+        #expect(try harness.order("N-2").waiting.map(\.step) == ["send"], "the warehouse's message for N-2 is not delivered")
+        #expect(try harness.order("N-2").state == OrderStates.cancelled)
+        // The warehouse still gets N-2's fulfilment order; the journey does not wait on a cancelled order's.
+        #expect(try harness.orchestrator.timeline("N-2").contains { $0.text.contains("order.cancelled queued for storefront") })
     }
 }
