@@ -165,20 +165,13 @@ enum CSVOrders {
                     throw FulcrumError(.invalidArgument, "quantity is not a whole number", path: "line \(line).quantity")
                 }
                 let sku = try mapping.sku(field("sku") ?? "", path: "line \(line).sku")
-                intake.lines.append(.with {
-                    $0.id = field("line_id") ?? "\(line)"
-                    $0.sku = sku
-                    $0.quantity = quantity
-                })
-                if let latitude = field("latitude").flatMap(Double.init), let longitude = field("longitude").flatMap(Double.init) {
-                    intake.shipTo.located = true
-                    intake.shipTo.latitude = latitude
-                    intake.shipTo.longitude = longitude
+                intake.lines.append(.init(id: field("line_id") ?? "\(line)", sku: sku, quantity: quantity))
+                // The order's first row gives its address.
+                if intake.lines.count == 1 {
+                    intake.shipTo = .init(
+                        latitude: field("latitude").flatMap(Double.init), longitude: field("longitude").flatMap(Double.init),
+                        region: field("region"), country: field("country"), postalCode: field("postal_code"), city: field("city"))
                 }
-                if let region = field("region") { intake.shipTo.region = region }
-                if let country = field("country") { intake.shipTo.country = country }
-                if let postal = field("postal_code") { intake.shipTo.postalCode = postal }
-                if let city = field("city") { intake.shipTo.city = city }
                 if let method = field("shipping_method") {
                     intake.shippingMethod = try mapping.shippingMethod(method, path: "line \(line).shipping_method")
                 }
@@ -230,22 +223,12 @@ enum JSONLOrders {
                 intake.source = "file"
                 for (index, item) in order.lines.enumerated() {
                     let sku = try mapping.sku(item.sku, path: "line \(line): lines[\(index)].sku")
-                    intake.lines.append(.with {
-                        $0.id = item.id
-                        $0.sku = sku
-                        $0.quantity = item.quantity
-                    })
+                    intake.lines.append(.init(id: item.id, sku: sku, quantity: item.quantity))
                 }
                 if let shipTo = order.shipTo {
-                    if let latitude = shipTo.latitude, let longitude = shipTo.longitude {
-                        intake.shipTo.located = true
-                        intake.shipTo.latitude = latitude
-                        intake.shipTo.longitude = longitude
-                    }
-                    intake.shipTo.region = shipTo.region ?? ""
-                    intake.shipTo.country = shipTo.country ?? ""
-                    intake.shipTo.postalCode = shipTo.postalCode ?? ""
-                    intake.shipTo.city = shipTo.city ?? ""
+                    intake.shipTo = .init(
+                        latitude: shipTo.latitude, longitude: shipTo.longitude, region: shipTo.region, country: shipTo.country,
+                        postalCode: shipTo.postalCode, city: shipTo.city)
                 }
                 if let method = order.shippingMethod {
                     intake.shippingMethod = try mapping.shippingMethod(method, path: "line \(line): shipping_method")

@@ -1,6 +1,7 @@
 import Foundation
 import FulcrumConfig
 import FulcrumCore
+import FulcrumWire
 
 /// A provider's tables from its external ids to Fulcrum's: locations (nodes),
 /// SKUs and shipping methods. A value with no entry is an `unmapped_value`
@@ -71,5 +72,30 @@ public struct MappingGroup: Sendable, Hashable {
             throw FulcrumError(.unmappedValue, "'\(external)' has no entry in \(provider)'s \(name) mapping", path: path)
         }
         return value
+    }
+}
+
+extension Fulcrum_V1_Address {
+    /// An address as the wire carries it; coordinates only when both are known.
+    init(latitude: Double?, longitude: Double?, region: String?, country: String?, postalCode: String?, city: String?) {
+        self.init()
+        if let latitude, let longitude {
+            located = true
+            self.latitude = latitude
+            self.longitude = longitude
+        }
+        self.region = region ?? ""
+        self.country = country ?? ""
+        self.postalCode = postalCode ?? ""
+        self.city = city ?? ""
+    }
+}
+
+extension Fulcrum_V1_IntakeLine {
+    init(id: String, sku: String, quantity: Int64) {
+        self.init()
+        self.id = id
+        self.sku = sku
+        self.quantity = quantity
     }
 }

@@ -73,24 +73,12 @@ public struct ShopifyTranslator: Sendable {
                 throw FulcrumError(.invalidArgument, "the line item has neither sku nor variant_id", path: "line_items[\(index)]")
             }
             let sku = try mapping.sku(external, path: "line_items[\(index)].sku")
-            intake.lines.append(.with {
-                $0.id = String(item.id)
-                $0.sku = sku
-                $0.quantity = item.quantity
-            })
+            intake.lines.append(.init(id: String(item.id), sku: sku, quantity: item.quantity))
         }
         if let address = order.shippingAddress {
-            intake.shipTo = .with {
-                if let latitude = address.latitude, let longitude = address.longitude {
-                    $0.located = true
-                    $0.latitude = latitude
-                    $0.longitude = longitude
-                }
-                $0.region = address.provinceCode ?? ""
-                $0.country = address.countryCode ?? ""
-                $0.postalCode = address.zip ?? ""
-                $0.city = address.city ?? ""
-            }
+            intake.shipTo = .init(
+                latitude: address.latitude, longitude: address.longitude, region: address.provinceCode,
+                country: address.countryCode, postalCode: address.zip, city: address.city)
         }
         if let line = order.shippingLines?.first, let code = line.code ?? line.title {
             intake.shippingMethod = try mapping.shippingMethod(code, path: "shipping_lines[0].code")

@@ -156,26 +156,14 @@ public struct BigCommerceIntake: WebhookIntake {
         intake.source = provider
         for (index, product) in order.products.enumerated() {
             let sku = try mapping.sku(product.sku, path: "data.order.products[\(index)].sku")
-            intake.lines.append(.with {
-                $0.id = String(product.id)
-                $0.sku = sku
-                $0.quantity = product.quantity
-            })
+            intake.lines.append(.init(id: String(product.id), sku: sku, quantity: product.quantity))
         }
         guard let address = order.shippingAddresses.first else {
             throw FulcrumError(.invalidArgument, "the order has no shipping address", path: "data.order.shipping_addresses")
         }
-        intake.shipTo = .with {
-            if let latitude = address.latitude, let longitude = address.longitude {
-                $0.located = true
-                $0.latitude = latitude
-                $0.longitude = longitude
-            }
-            $0.region = address.state ?? ""
-            $0.country = address.countryIso2 ?? ""
-            $0.postalCode = address.zip ?? ""
-            $0.city = address.city ?? ""
-        }
+        intake.shipTo = .init(
+            latitude: address.latitude, longitude: address.longitude, region: address.state, country: address.countryIso2,
+            postalCode: address.zip, city: address.city)
         if let method = address.shippingMethod {
             intake.shippingMethod = try mapping.shippingMethod(method, path: "data.order.shipping_addresses[0].shipping_method")
         }
