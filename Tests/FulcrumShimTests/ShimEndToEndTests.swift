@@ -144,6 +144,71 @@ import Testing
     }
 }
 
+/// kill -9 while journeys are running (no batch window: events are being
+/// processed when the process dies), twice, then a clean run to the end:
+/// every acknowledged order is sourced exactly once and the ledger refolds.
+@Suite(.serialized) struct OrchestrationCrashTests {
+    @Test(arguments: [UInt64(11), 29])
+    func killedWhileProcessingNoAcknowledgedOrderIsLostOrSourcedTwice(seed: UInt64) async throws {
+        let directory = temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let data = directory + "/data"
+        var random = SplitMix64(seed: seed)
+        var acknowledged: [String] = []
+        for round in 0..<3 {
+            let server = try ServerProcess(data: data, arguments: ["--demo"])
+            let client = try await FulcrumClient.connect(server.address)
+            if round == 0 {
+                _ = try await client.adjust(.with { $0.node = "DC-EAST"; $0.sku = "SOCKS-3PK"; $0.set = 100_000 })
+            }
+            let count = round < 2 ? 40 + Int(random.next() % 40) : 10
+            // All at once (pipelined), so that a backlog of journeys is running when the kill comes.
+            let orders = (0..<count).map { "C\(round)-\($0)" }
+            let results = await client.pipeline(orders.map { order in
+                (Opcode.submitEvent, Fulcrum_V1_SubmitEventRequest.with {
+                    $0.event = "order.created"
+                    $0.order = order
+                    $0.intake = .with {
+                        $0.id = order
+                        $0.shipTo = .with { $0.located = true; $0.latitude = 40.7; $0.longitude = -74.0 }
+                        $0.lines = [.with { $0.id = "1"; $0.sku = "SOCKS-3PK"; $0.quantity = 1 }]
+                    }
+                }.payload())
+            })
+            for (order, result) in zip(orders, results) {
+                if case .success = result { acknowledged.append(order) }
+            }
+            #expect(results.allSatisfy { if case .success = $0 { true } else { false } })
+            if round < 2 {
+                // Journeys of the last orders are still running: die at a seeded moment among them.
+                try await Task.sleep(for: .milliseconds(Int64(random.next() % 30)))
+                await client.close()
+                server.stop(SIGKILL)
+                continue
+            }
+            let deadline = ContinuousClock.now + .seconds(60)
+            while try await client.stats().eventsQueued > 0, ContinuousClock.now < deadline {
+                try await Task.sleep(for: .milliseconds(20))
+            }
+            for order in acknowledged {
+                let answer = try await client.call(.getOrder, Fulcrum_V1_GetOrderRequest.with { $0.order = order }, as: Fulcrum_V1_GetOrderResponse.self)
+                let record = try RecordCoding.decode(OrderRecord.self, Array(answer.orderJson), what: "order")
+                let timeline = try RecordCoding.decode([TimelineEntry].self, Array(answer.timelineJson), what: "timeline")
+                #expect(record.state == OrderStates.released, "\(order): \(record.state) \(String(describing: record.failure))")
+                #expect(timeline.filter { $0.kind == .action && $0.text.hasPrefix("reserved") }.count == 1, "\(order) sourced once")
+                #expect(timeline.filter { $0.text.hasPrefix("order.created") }.count == 1, "\(order) accepted once")
+                #expect((try await client.reservation(order: order)).state == "confirmed")
+            }
+            let stats = try await client.stats()
+            #expect(stats.reservations == UInt64(acknowledged.count))
+            await client.close()
+            server.stop()
+        }
+        let verify = try await runDetached(builtExecutable("fulcrum"), ["verify", "--data", data], timeoutSeconds: 60)
+        #expect(verify.output.contains("consistent"), "\(verify.output)")
+    }
+}
+
 extension ShimHarness {
     static func orderText(_ harness: ShimHarness, _ order: String) async throws -> String {
         try await runDetached(builtExecutable("fulcrum"), ["order", order, "--server", harness.server.address], timeoutSeconds: 30).output
