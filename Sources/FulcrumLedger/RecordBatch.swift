@@ -25,16 +25,10 @@ public struct RecordBatch: Hashable, Sendable {
 
     public init() {}
 
-    public var isEmpty: Bool { guards.isEmpty && writes.isEmpty }
-
     public mutating func put(_ key: [UInt8], _ value: [UInt8]) { writes.append((key, value)) }
     public mutating func delete(_ key: [UInt8]) { writes.append((key, nil)) }
     public mutating func expectAbsent(_ key: [UInt8]) { guards.append(Guard(key: key, value: nil)) }
     public mutating func expect(_ key: [UInt8], equals value: [UInt8]) { guards.append(Guard(key: key, value: value)) }
-    public mutating func append(contentsOf other: RecordBatch) {
-        guards += other.guards
-        writes += other.writes
-    }
 
     public static func == (lhs: RecordBatch, rhs: RecordBatch) -> Bool {
         lhs.guards == rhs.guards && lhs.writes.elementsEqual(rhs.writes) { $0.key == $1.key && $0.value == $1.value }

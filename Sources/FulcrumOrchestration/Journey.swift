@@ -106,9 +106,4 @@ public struct JourneyBook: Sendable, Hashable {
     func steps(listeningTo event: String) -> [(index: Int, step: Step)] {
         steps.enumerated().filter { $0.element.inputEvents.contains(event) }.map { ($0.offset, $0.element) }
     }
-
-    /// Providers the steps send to.
-    public var providers: Set<String> {
-        Set(steps.compactMap { if case .sendToProvider(let provider, _) = $0.action { provider } else { nil } })
-    }
 }
