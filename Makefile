@@ -48,7 +48,7 @@ compare: build
 bench-server: setup
 	bash scripts/bench-server.sh
 
-# Orders through intake, journeys, optimize-and-reserve and fulfilment orders (RPC and the Shopify shim).
+# Orders through intake, journeys, optimize-and-reserve and fulfillment orders (RPC and the Shopify shim).
 bench-orders: setup
 	bash scripts/bench-orders.sh
 

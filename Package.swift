@@ -192,6 +192,8 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"), .product(name: "NIOCore", package: "swift-nio"),
             ]
         ),
+        // Documented shapes (OpenAPI, protocol, optimize contract, scenarios) against the vocabulary.
+        .testTarget(name: "VocabularyTests", dependencies: [.product(name: "Yams", package: "Yams")]),
         .testTarget(name: "FulcrumSolverTests", dependencies: ["CGLPK", "CGLPKShim", "FulcrumSolver", "FulcrumTestSupport", "fulcrum"]),
     ]
 )

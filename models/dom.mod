@@ -1,4 +1,4 @@
-/* Fulcrum optimize-v1 (../shared/spec/optimize-v1.md) in GNU MathProg.
+/* Fulcrum optimize v2 (docs/optimize.md) in GNU MathProg.
 
    The same problem as Fulcrum's solver, written from the specification alone:
    distances, eligibility, usable stock and costs are computed here from the
@@ -7,8 +7,8 @@
      fulcrum optimize --request R.json --emit-dat > R.dat
      glpsol --math models/dom.mod --data R.dat
 
-   prints "OBJECTIVE <value>" and the plan as "TAKE <line> <node> <qty>" and
-   "BACKORDER <line> <qty>" lines. Ids are numbered 1..n in request order. */
+   prints "OBJECTIVE <value>" and the plan as "TAKE <line> <node> <quantity>" and
+   "BACKORDER <line> <quantity>" lines. Ids are numbered 1..n in request order. */
 
 set ORDERS;
 set NODES;
@@ -27,7 +27,7 @@ param pickup {ORDERS} integer >= 0;                /* a node number, 0: a ship o
 /* Lines */
 param order_of {LINES} in ORDERS;
 param sku_of {LINES} in SKUS;
-param qty {LINES} integer >= 1;
+param quantity {LINES} integer >= 1;
 param no_split {LINES} binary;
 
 /* Nodes */
@@ -110,14 +110,14 @@ minimize total:
     + sum {l in LINES, n in NODES} unit_cost[l, n] * x[l, n]
     + sum {l in LINES} backorder_penalty * priority[order_of[l]] * u[l];
 
-s.t. demand {l in LINES}: sum {n in NODES} x[l, n] + u[l] = qty[l];
-s.t. link {l in LINES, n in NODES}: x[l, n] <= qty[l] * y[order_of[l], n];
+s.t. demand {l in LINES}: sum {n in NODES} x[l, n] + u[l] = quantity[l];
+s.t. link {l in LINES, n in NODES}: x[l, n] <= quantity[l] * y[order_of[l], n];
 s.t. stock {n in NODES, s in SKUS}: sum {l in LINES: sku_of[l] = s} x[l, n] <= usable[n, s];
 s.t. splits {o in ORDERS: max_shipments[o] > 0}: sum {n in NODES} y[o, n] <= max_shipments[o];
 s.t. capacity_limit {n in NODES: capacity[n] >= 0}: sum {l in LINES} x[l, n] <= capacity[n];
 s.t. eligibility {l in LINES, n in NODES: eligible[l, n] = 0}: x[l, n] = 0;
-s.t. complete {l in LINES: ship_complete[order_of[l]] = 1}: u[l] = qty[l] * waits[order_of[l]];
-s.t. nosplit {l in LINES, n in NODES: no_split[l] = 1}: x[l, n] = qty[l] * whole[l, n];
+s.t. complete {l in LINES: ship_complete[order_of[l]] = 1}: u[l] = quantity[l] * waits[order_of[l]];
+s.t. nosplit {l in LINES, n in NODES: no_split[l] = 1}: x[l, n] = quantity[l] * whole[l, n];
 
 solve;
 

@@ -24,7 +24,7 @@ trap 'kill $SERVER 2>/dev/null || true; sleep 0.5; rm -rf "$WORK"' EXIT
 for _ in $(seq 100); do grep -q listening "$WORK/fulcrumd.out" && break; sleep 0.1; done
 read -r ADDRESS HTTP < <(python3 -c 'import json,sys; o=json.loads(open(sys.argv[1]).readline()); print(o["listening"], o["http"])' "$WORK/fulcrumd.out")
 
-"$BIN/fulcrum" bench --server "$ADDRESS" --op atp --clients 4 --pipeline 128 --duration "$SECONDS_EACH" --json >"$WORK/rpc.json"
+"$BIN/fulcrum" bench --server "$ADDRESS" --op atp --clients 4 --pipeline 128 --duration-seconds "$SECONDS_EACH" --json >"$WORK/rpc.json"
 wrk -t1 -c"$CONNECTIONS" -d"${SECONDS_EACH}s" --latency -s scripts/wrk-atp.lua "http://$HTTP" >"$WORK/wrk.txt"
 python3 - "$WORK/rpc.json" "$WORK/wrk.txt" "$CONNECTIONS" <<'PY'
 import json, re, sys

@@ -3,7 +3,7 @@
 # network, the standard journeys): order.created events over the binary RPC
 # (fulcrum bench --op orders), then Shopify webhooks through the Shopify shim
 # (HMAC-signed, from scripts/shopify-load.py). Each counts orders from intake
-# to reserved, released to fulfilment and their messages queued for the
+# to reserved, released to fulfillment and their messages queued for the
 # warehouse, over the time until fulcrumd has processed every event.
 #
 # Usage: scripts/bench-orders.sh [SECONDS]   (default 10 per run)
@@ -24,7 +24,7 @@ PIDS+=($!)
 for _ in $(seq 100); do grep -q listening "$WORK/fulcrumd.out" && break; sleep 0.1; done
 ADDRESS=$(python3 -c 'import json,sys; print(json.loads(open(sys.argv[1]).readline())["listening"])' "$WORK/fulcrumd.out")
 
-"$BIN/fulcrum" bench --server "$ADDRESS" --op orders --clients 16 --duration "$SECONDS_EACH" --json
+"$BIN/fulcrum" bench --server "$ADDRESS" --op orders --clients 16 --duration-seconds "$SECONDS_EACH" --json
 
 cat >"$WORK/mapping.yaml" <<'YAML'
 version: 1

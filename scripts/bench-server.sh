@@ -23,7 +23,7 @@ trap 'kill $SERVER 2>/dev/null || true; sleep 0.5; rm -rf "$WORK"' EXIT
 for _ in $(seq 100); do grep -q listening "$WORK/fulcrumd.out" && break; sleep 0.1; done
 ADDRESS=$(python3 -c 'import json,sys; print(json.loads(open(sys.argv[1]).readline())["listening"])' "$WORK/fulcrumd.out")
 
-bench() { "$BIN/fulcrum" bench --server "$ADDRESS" --duration "$SECONDS_EACH" --json "$@"; }
+bench() { "$BIN/fulcrum" bench --server "$ADDRESS" --duration-seconds "$SECONDS_EACH" --json "$@"; }
 bench --op atp --clients 4 --pipeline 128
 bench --op reserve --clients 64
 bench --op optimize-and-reserve --clients 16 --server-network --seed 7

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Durable 2-line reservations with 64 clients, in one run, on loopback:
 #   Fulcrum     fulcrumd + `fulcrum bench --op reserve` (LMDB, group commit, fsync)
-#   PostgreSQL  pgbench: both lines' conditional UPDATE ... WHERE available >= qty
+#   PostgreSQL  pgbench: both lines' conditional UPDATE ... WHERE available >= quantity
 #               in one transaction (a PL/pgSQL function), synchronous_commit = on
 #   Redis       redis-benchmark: a Lua script that checks both keys and
 #               decrements them, appendonly with appendfsync always
@@ -49,7 +49,7 @@ echo "== Fulcrum: fulcrumd, fulcrum bench --op reserve --clients $CLIENTS"
 pids+=($!)
 for _ in $(seq 100); do grep -q listening "$WORK/fulcrumd.out" && break; sleep 0.1; done
 FULCRUM_ADDRESS=$(python3 -c 'import json,sys; print(json.loads(open(sys.argv[1]).readline())["listening"])' "$WORK/fulcrumd.out")
-"$BIN/fulcrum" bench --server "$FULCRUM_ADDRESS" --op reserve --clients $CLIENTS --duration "$SECONDS_EACH" --json >"$WORK/fulcrum.json"
+"$BIN/fulcrum" bench --server "$FULCRUM_ADDRESS" --op reserve --clients $CLIENTS --duration-seconds "$SECONDS_EACH" --json >"$WORK/fulcrum.json"
 kill -TERM "${pids[0]}" && wait "${pids[0]}" || true
 read -r F_RATE F_P50 F_P99 < <(python3 -c '
 import json,sys; r=json.load(open(sys.argv[1])); print("%.0f %.3f %.3f" % (r["per_second"], r["p50_ms"], r["p99_ms"]))' "$WORK/fulcrum.json")

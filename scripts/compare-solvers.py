@@ -35,9 +35,9 @@ for strategy in ["optimal", "greedy-nearest", "greedy-priority"]:
     plans = [plan for response in responses for plan in response["plans"]]
     cost = sum(response["objective"] for response in responses)
     shipments = sum(len(plan["shipments"]) for plan in plans) / len(plans)
-    units = sum(line["qty"] for plan in plans for shipment in plan["shipments"] for line in shipment["lines"])
-    unit_km = sum(shipment["distance_km"] * line["qty"] for plan in plans for shipment in plan["shipments"] for line in shipment["lines"])
-    backordered = sum(line["qty"] for plan in plans for line in plan["backorders"])
+    units = sum(line["quantity"] for plan in plans for shipment in plan["shipments"] for line in shipment["lines"])
+    unit_km = sum(shipment["distance_km"] * line["quantity"] for plan in plans for shipment in plan["shipments"] for line in shipment["lines"])
+    backordered = sum(line["quantity"] for plan in plans for line in plan["backorders"])
     solve_ms = statistics.median(response["stats"]["solve_ms"] for response in responses)
     if strategy == "optimal":
         optimal_objectives, optimal_cost, optimal_time = [r["objective"] for r in responses], cost, elapsed

@@ -1,7 +1,7 @@
 import FulcrumCore
 
 /// Reads one mapping of a configuration file field by field. Every error
-/// names the file, line and column, and the field's path (`network.nodes[2].lat`);
+/// names the file, line and column, and the field's path (`network.nodes[2].latitude`);
 /// a key the format does not define is an error, so a typo is never ignored.
 public final class FieldReader {
     public let document: Document
@@ -50,7 +50,8 @@ public final class FieldReader {
     /// Throws for the first key no reader asked for.
     public func finish() throws(FulcrumError) {
         for entry in entries where !read.contains(entry.key) {
-            throw error(at: entry.keyLocation, fieldPath(entry.key), "unknown field")
+            throw error(
+                at: entry.keyLocation, fieldPath(entry.key), FieldNames.unknownFieldMessage(entry.key, known: read.sorted()))
         }
     }
 

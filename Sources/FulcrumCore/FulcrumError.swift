@@ -1,5 +1,5 @@
 /// A client-facing error: a stable machine-readable code, a human message, and
-/// where in the request the problem is (a field path such as `lines[2].qty`).
+/// where in the request the problem is (a field path such as `lines[2].quantity`).
 ///
 /// It is a struct, not an enum, so that new codes can be added without breaking
 /// clients that switch over the known ones (the habit of SwiftNIO's errors).
@@ -12,6 +12,8 @@ public struct FulcrumError: Error, Hashable, Sendable, CustomStringConvertible {
 
         /// A field is missing, malformed, out of range, or duplicated.
         public static let invalidArgument = Code(rawValue: "invalid_argument")
+        /// An input names a field its format does not have (the message names the one meant).
+        public static let unknownField = Code(rawValue: "unknown_field")
         /// The request is not well-formed JSON, or a field has the wrong type.
         public static let invalidJSON = Code(rawValue: "invalid_json")
         /// Two entities of one kind share an id.

@@ -1,7 +1,7 @@
 import Foundation
 
 /// JSON decoding with Foundation's errors turned into `invalid_json` at the
-/// field's path (`orders[2].lines[0].qty`): for every JSON input (requests,
+/// field's path (`orders[2].lines[0].quantity`): for every JSON input (requests,
 /// the HTTP gateway's bodies).
 ///
 /// `snakeCase`: the JSON's `snake_case` keys decode into camelCase properties
@@ -15,21 +15,27 @@ public func decodeJSON<T: Decodable>(
         if snakeCase { decoder.keyDecodingStrategy = .convertFromSnakeCase }
         return try decoder.decode(type, from: json)
     } catch let error as DecodingError {
-        throw FulcrumError(decoding: error, snakeCase: snakeCase)
+        throw FulcrumError(decoding: error)
+    } catch let error as FulcrumError {
+        throw error
     } catch {
         throw FulcrumError(.invalidJSON, "\(error)")
     }
 }
 
 extension FulcrumError {
-    init(decoding error: DecodingError, snakeCase: Bool = false) {
-        func path(_ keys: [any CodingKey]) -> String {
-            keys.reduce("") { path, key in
-                if let index = key.intValue { return path + "[\(index)]" }
-                let name = snakeCase ? Self.snakeCased(key.stringValue) : key.stringValue
-                return path.isEmpty ? name : path + "." + name
-            }
+    /// A coding path as a field path (`orders[0].lines[1].quantity`), in
+    /// snake_case whatever key strategy the decoder used.
+    public static func fieldPath(_ keys: [any CodingKey]) -> String {
+        keys.reduce("") { path, key in
+            if let index = key.intValue { return path + "[\(index)]" }
+            let name = snakeCased(key.stringValue)
+            return path.isEmpty ? name : path + "." + name
         }
+    }
+
+    init(decoding error: DecodingError) {
+        let path = Self.fieldPath
         switch error {
         case .typeMismatch(let type, let context):
             self.init(.invalidJSON, "expected \(Self.jsonName(of: type))", path: path(context.codingPath))
@@ -46,7 +52,7 @@ extension FulcrumError {
         }
     }
 
-    private static func snakeCased(_ camel: String) -> String {
+    static func snakeCased(_ camel: String) -> String {
         var snake = ""
         for character in camel {
             if character.isUppercase { snake += "_" + character.lowercased() } else { snake.append(character) }

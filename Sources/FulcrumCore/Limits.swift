@@ -27,14 +27,35 @@ public enum Limits {
     public static let mapSizeBytesInitial = 256 << 20
     /// The largest the map may grow to.
     public static let mapSizeBytesMax = 1 << 40
+    /// The largest cost, rate or penalty any input may give, in the request's currency.
+    public static let moneyMax = 1e12
+    /// The bounds of a SKU's weight.
+    public static let weightKgMin = 1e-6
+    public static let weightKgMax = 1e6
+    /// The largest distance rule (half the Earth's circumference is about 20,000 km).
+    public static let distanceKmMax = 1e6
+    /// The bounds of an order's priority (it scales the backorder penalty).
+    public static let priorityMin = 1e-9
+    public static let priorityMax = 1e9
+    /// The most attributes one order may carry.
+    public static let orderAttributesMax = 32
+    /// Timeline entries an order read returns when the request names no limit, and at most.
+    public static let timelineEntriesDefault = 1_000
+    public static let timelineEntriesMax = 100_000
+    /// Items of one page of a listing (orders, dead letters, reservations, positions) by default, and at most.
+    public static let pageItemsDefault = 100
+    public static let pageItemsMax = 10_000
     /// The most orders in one optimize request (a batch).
     public static let optimizeOrdersMax = 10_000
     /// The most lines in one order.
     public static let orderLinesMax = 1_000
     /// The most nodes in one optimize request.
     public static let optimizeNodesMax = 10_000
-    /// The default solve time limit; the response says `feasible` and the gap when it is reached.
-    public static let solveTimeLimitMilliseconds = 10_000
+    /// The solve time limit when a request gives none; the response says
+    /// `feasible` and the gap when it is reached.
+    public static let solveTimeLimitMsDefault = 10_000
+    /// The longest solve time limit any front end accepts.
+    public static let solveTimeLimitMsMax = 60_000
     /// Solves one optimize-and-reserve makes when concurrent changes keep
     /// taking its planned stock, before it answers `plan_conflict`.
     public static let optimizeReserveAttemptsMax = 3

@@ -27,10 +27,18 @@ enum GatewayJSON {
         ])
     }
 
-    struct LineBody: Codable {
+    struct LineBody: Decodable {
         var node: String
         var sku: String
         var quantity: Int64
+        enum CodingKeys: String, CodingKey, CaseIterable { case node, sku, quantity }
+        init(from decoder: any Decoder) throws {
+            try decoder.refuseUnknownFields(CodingKeys.self)
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            node = try c.decode(String.self, forKey: .node)
+            sku = try c.decode(String.self, forKey: .sku)
+            quantity = try c.decode(Int64.self, forKey: .quantity)
+        }
     }
 
     static func reservation(_ reservation: Reservation) -> JSON {
@@ -68,7 +76,7 @@ enum GatewayJSON {
         HTTPErrors.body(error)
     }
 
-    // MARK: Requests
+    // MARK: Requests (each refuses fields it does not have)
 
     struct AvailabilityQueryBody: Decodable {
         var sku: String
@@ -78,21 +86,42 @@ enum GatewayJSON {
         var near: NearBody?
 
         struct NearBody: Decodable {
-            var lat: Double
-            var lon: Double
+            var latitude: Double
+            var longitude: Double
+            enum CodingKeys: String, CodingKey, CaseIterable { case latitude, longitude }
+            init(from decoder: any Decoder) throws {
+                try decoder.refuseUnknownFields(CodingKeys.self)
+                let c = try decoder.container(keyedBy: CodingKeys.self)
+                latitude = try c.decode(Double.self, forKey: .latitude)
+                longitude = try c.decode(Double.self, forKey: .longitude)
+            }
         }
 
-        enum CodingKeys: String, CodingKey { case sku, node, onMs = "on_ms", near }
+        enum CodingKeys: String, CodingKey, CaseIterable { case sku, node, onMs = "on_ms", near }
+
+        init(from decoder: any Decoder) throws {
+            try decoder.refuseUnknownFields(CodingKeys.self)
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            sku = try c.decode(String.self, forKey: .sku)
+            node = try c.decodeIfPresent(String.self, forKey: .node)
+            onMs = try c.decodeIfPresent(Int64.self, forKey: .onMs)
+            near = try c.decodeIfPresent(NearBody.self, forKey: .near)
+        }
 
         var query: AvailabilityQuery {
             AvailabilityQuery(
                 sku: sku, node: node, on: onMs.map(Timestamp.init(millisecondsSinceEpoch:)),
-                near: near.map { .init(latitude: $0.lat, longitude: $0.lon) })
+                near: near.map { .init(latitude: $0.latitude, longitude: $0.longitude) })
         }
     }
 
     struct AvailabilityBatchBody: Decodable {
         var queries: [AvailabilityQueryBody]
+        enum CodingKeys: String, CodingKey, CaseIterable { case queries }
+        init(from decoder: any Decoder) throws {
+            try decoder.refuseUnknownFields(CodingKeys.self)
+            queries = try decoder.container(keyedBy: CodingKeys.self).decode([AvailabilityQueryBody].self, forKey: .queries)
+        }
     }
 
     struct AdjustBody: Decodable {
@@ -102,7 +131,17 @@ enum GatewayJSON {
         var delta: Int64?
         var reason: String?
         var idempotencyKey: String?
-        enum CodingKeys: String, CodingKey { case node, sku, set, delta, reason, idempotencyKey = "idempotency_key" }
+        enum CodingKeys: String, CodingKey, CaseIterable { case node, sku, set, delta, reason, idempotencyKey = "idempotency_key" }
+        init(from decoder: any Decoder) throws {
+            try decoder.refuseUnknownFields(CodingKeys.self)
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            node = try c.decode(String.self, forKey: .node)
+            sku = try c.decode(String.self, forKey: .sku)
+            set = try c.decodeIfPresent(Int64.self, forKey: .set)
+            delta = try c.decodeIfPresent(Int64.self, forKey: .delta)
+            reason = try c.decodeIfPresent(String.self, forKey: .reason)
+            idempotencyKey = try c.decodeIfPresent(String.self, forKey: .idempotencyKey)
+        }
     }
 
     struct ReserveBody: Decodable {
@@ -110,7 +149,17 @@ enum GatewayJSON {
         var lines: [LineBody]
         var ttlSeconds: Int64?
         var idempotencyKey: String?
-        enum CodingKeys: String, CodingKey { case order, lines, ttlSeconds = "ttl_seconds", idempotencyKey = "idempotency_key" }
+        enum CodingKeys: String, CodingKey, CaseIterable {
+            case order, lines, ttlSeconds = "ttl_seconds", idempotencyKey = "idempotency_key"
+        }
+        init(from decoder: any Decoder) throws {
+            try decoder.refuseUnknownFields(CodingKeys.self)
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            order = try c.decode(String.self, forKey: .order)
+            lines = try c.decode([LineBody].self, forKey: .lines)
+            ttlSeconds = try c.decodeIfPresent(Int64.self, forKey: .ttlSeconds)
+            idempotencyKey = try c.decodeIfPresent(String.self, forKey: .idempotencyKey)
+        }
 
         var request: ReserveRequest {
             ReserveRequest(
@@ -127,6 +176,18 @@ enum GatewayJSON {
         var intake: OrderIntake?
         var returnLines: [OrderRecord.Return.Line]?
         var idempotencyKey: String?
+        // Decoded with the snake_case key strategy: keys arrive in camelCase.
+        enum CodingKeys: String, CodingKey, CaseIterable { case event, order, fields, intake, returnLines, idempotencyKey }
+        init(from decoder: any Decoder) throws {
+            try decoder.refuseUnknownFields(CodingKeys.self)
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            event = try c.decode(String.self, forKey: .event)
+            order = try c.decode(String.self, forKey: .order)
+            fields = try c.decodeIfPresent([String: String].self, forKey: .fields)
+            intake = try c.decodeIfPresent(OrderIntake.self, forKey: .intake)
+            returnLines = try c.decodeIfPresent([OrderRecord.Return.Line].self, forKey: .returnLines)
+            idempotencyKey = try c.decodeIfPresent(String.self, forKey: .idempotencyKey)
+        }
 
         var businessEvent: BusinessEvent {
             BusinessEvent(name: event, order: order, fields: fields ?? [:], intake: intake, returnLines: returnLines, source: "http")
@@ -135,7 +196,12 @@ enum GatewayJSON {
 
     struct TransitionBody: Decodable {
         var idempotencyKey: String?
-        enum CodingKeys: String, CodingKey { case idempotencyKey = "idempotency_key" }
+        enum CodingKeys: String, CodingKey, CaseIterable { case idempotencyKey = "idempotency_key" }
+        init(from decoder: any Decoder) throws {
+            try decoder.refuseUnknownFields(CodingKeys.self)
+            idempotencyKey = try decoder.container(keyedBy: CodingKeys.self).decodeIfPresent(
+                String.self, forKey: .idempotencyKey)
+        }
     }
 
     /// A solve as the operations page lists it.

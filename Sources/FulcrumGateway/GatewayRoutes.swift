@@ -52,14 +52,14 @@ struct GatewayRoutes: Sendable {
         router.get("/v1/orders") { request, _ in
             let parameters = request.uri.queryParameters
             let orders = try orchestration().orders(
-                after: parameters["after"].map(String.init), limit: try Self.limit(request, default: 50, maximum: 1_000))
+                after: parameters["after"].map(String.init), limit: try Self.limit(request, default: Limits.pageItemsDefault, maximum: Limits.pageItemsMax))
             return Self.json(.object(["orders": .array(orders.map { .text(RecordCoding.text($0)) })]))
         }
         router.get("/v1/orders/:order") { request, context in
             let id = try context.parameters.require("order")
             let orchestrator = try orchestration()
             guard let order = try orchestrator.load(id) else { throw FulcrumError(.notFound, "no order \(id)", path: "order") }
-            let timeline = try orchestrator.timeline(id, limit: try Self.limit(request, default: 1_000, maximum: 100_000))
+            let timeline = try orchestrator.timeline(id, limit: try Self.limit(request, default: Limits.timelineEntriesDefault, maximum: Limits.timelineEntriesMax))
             return Self.json(.orderedObject([("order", .text(RecordCoding.text(order))), ("timeline", .text(RecordCoding.text(timeline)))]))
         }
         router.post("/v1/orders/:order/reprocess") { _, context in
@@ -68,7 +68,7 @@ struct GatewayRoutes: Sendable {
             return Self.json(.object(["sequence": .integer(Int64(sequence))]), status: .accepted)
         }
         router.get("/v1/decisions") { request, _ in
-            let limit = try Self.limit(request, default: 50, maximum: 1_000)
+            let limit = try Self.limit(request, default: Limits.pageItemsDefault, maximum: Limits.pageItemsMax)
             return Self.raw(GatewayJSON.encode(["decisions": service.recentDecisions.suffix(limit).reversed().map(GatewayJSON.DecisionBody.init)]))
         }
         router.get("/v1/decisions/:id") { _, context in
@@ -136,7 +136,7 @@ struct GatewayRoutes: Sendable {
 
     /// Gauges read at scrape time, then every metric in Prometheus's text format.
     private func metrics(_ registry: PrometheusCollectorRegistry) throws -> Response {
-        Gauge(label: "fulcrum_ledger_queue_depth").record(service.ledger.queueDepth)
+        Gauge(label: "fulcrum_ledger_queue_depth").record(service.writer.queueDepth)
         let counts = try service.reservationCounts()
         for state in ReservationState.allCases {
             Gauge(label: "fulcrum_reservations", dimensions: [("state", state.description)]).record(counts[state] ?? 0)
@@ -159,7 +159,7 @@ struct GatewayRoutes: Sendable {
         if let near = parameters["near"] {
             let parts = near.split(separator: ",")
             guard parts.count == 2, let latitude = Double(parts[0]), let longitude = Double(parts[1]) else {
-                throw FulcrumError(.invalidArgument, "'\(near)' is not LAT,LON", path: "near")
+                throw FulcrumError(.invalidArgument, "'\(near)' is not LATITUDE,LONGITUDE", path: "near")
             }
             query.near = Location(latitude: latitude, longitude: longitude)
         }
@@ -179,7 +179,7 @@ struct GatewayRoutes: Sendable {
         let parameters = request.uri.queryParameters
         let listed = try service.positions(
             node: parameters["node"].map(String.init), skuContaining: parameters["sku"].map(String.init),
-            limit: try Self.limit(request, default: 1_000, maximum: Limits.batchItemsMax))
+            limit: try Self.limit(request, default: Limits.pageItemsDefault, maximum: Limits.pageItemsMax))
         return Self.json(.object(["positions": .array(listed.map { GatewayJSON.position($0.key, $0.position) })]))
     }
 
@@ -194,7 +194,7 @@ struct GatewayRoutes: Sendable {
         }
         let listed = try service.reservations(
             state: state, after: parameters["after"].map(String.init),
-            limit: try Self.limit(request, default: 100, maximum: Limits.batchItemsMax))
+            limit: try Self.limit(request, default: Limits.pageItemsDefault, maximum: Limits.pageItemsMax))
         return Self.json(.object(["reservations": .array(listed.map(GatewayJSON.reservation))]))
     }
 
@@ -235,7 +235,7 @@ struct GatewayRoutes: Sendable {
 
     /// Runs a ledger command and answers its result once durable.
     private func execute(_ command: LedgerCommand, key: String?, status: HTTPResponse.Status = .ok) async throws -> Response {
-        switch try await service.ledger.execute(command, idempotencyKey: key) {
+        switch try await service.execute(command, idempotencyKey: key) {
         case .position(let key, let position): return Self.json(GatewayJSON.position(key, position), status: status)
         case .reservation(let reservation): return Self.json(GatewayJSON.reservation(reservation), status: status)
         case .receipt, .expired, .recorded: preconditionFailure("the gateway sends no schedule, expiry or record commands")
@@ -246,21 +246,15 @@ struct GatewayRoutes: Sendable {
 
     private func optimizerOptions(_ request: Request) throws -> Optimizer.Options {
         let parameters = request.uri.queryParameters
-        var options = Optimizer.Options()
-        if let strategy = parameters["strategy"] {
-            guard let parsed = Strategy(rawValue: String(strategy)) else {
-                throw FulcrumError(.invalidArgument, "'\(strategy)' is not optimal, greedy-nearest or greedy-priority", path: "strategy")
-            }
-            options.strategy = parsed
-        }
+        var timeLimitMs: Int?
         if let limit = parameters["time_limit_ms"] {
-            guard let milliseconds = Int(limit), (1...Limits.solveTimeLimitMilliseconds * 6).contains(milliseconds) else {
-                throw FulcrumError(.invalidArgument, "'\(limit)' is not a time limit in milliseconds", path: "time_limit_ms")
+            guard let milliseconds = Int(limit) else {
+                throw FulcrumError(.invalidArgument, "'\(limit)' is not a whole number of milliseconds", path: "time_limit_ms")
             }
-            options.timeLimitMilliseconds = milliseconds
+            timeLimitMs = milliseconds
         }
-        options.explain = parameters["explain"] == "true"
-        return options
+        return try Optimizer.Options(
+            strategy: parameters["strategy"].map(String.init), timeLimitMs: timeLimitMs, explain: parameters["explain"] == "true")
     }
 
     private func optimize(_ request: Request) async throws -> Response {

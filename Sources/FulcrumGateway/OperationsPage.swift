@@ -36,7 +36,7 @@ enum OperationsPage {
         <table id="reservations"><thead><tr><th>Order</th><th>State</th><th>Lines</th><th>Units</th><th>Expires</th></tr></thead>
         <tbody></tbody></table></section>
         <section><h2>Orders</h2>
-        <table id="orders"><thead><tr><th>Order</th><th>Source</th><th>State</th><th>Units</th><th>Fulfilment orders</th>
+        <table id="orders"><thead><tr><th>Order</th><th>Source</th><th>State</th><th>Units</th><th>Fulfillment orders</th>
         <th>Journey</th></tr></thead><tbody></tbody></table>
         <p class="note">Click an order to see its timeline.</p></section>
         <section><h2>Timeline: order <span id="timeline-id">—</span></h2>
@@ -106,7 +106,7 @@ enum OperationsPage {
               : o.waiting.length > 0 ? "waiting at " + o.waiting.map(w => w.step).join(", ") : "—";
             tr.append(cell(o.id, "text"), cell(o.source, "text"), cell(o.state, "text"),
               cell(o.lines.reduce((n, l) => n + l.quantity, 0)),
-              cell(o.fulfilment_orders.map(f => f.node + " " + f.state).join(", "), "text"), cell(journey, "text"));
+              cell(o.fulfillment_orders.map(f => f.node + " " + f.state).join(", "), "text"), cell(journey, "text"));
             tr.addEventListener("click", () => timeline(o.id));
             return tr;
           });
@@ -119,7 +119,7 @@ enum OperationsPage {
           fill("timeline", timeline, t => {
             const tr = document.createElement("tr");
             if (t.kind === "error") tr.className = "zero";
-            tr.append(cell(time(t.at_milliseconds)), cell(t.kind, "text"), cell(t.entity, "text"), cell(t.step || "", "text"),
+            tr.append(cell(time(t.at_ms)), cell(t.kind, "text"), cell(t.entity, "text"), cell(t.step || "", "text"),
               cell(t.text + (t.code ? " (" + t.code + ")" : ""), "text"));
             return tr;
           });

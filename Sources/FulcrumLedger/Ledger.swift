@@ -121,8 +121,17 @@ public final class Ledger: Sendable {
     }
 }
 
+/// Anything that runs ledger commands durably: the ledger itself, and the
+/// service in front of it. The typed wrappers below come with it.
+public protocol LedgerCommandExecutor: Sendable {
+    /// Runs a command and returns its result once it is durable.
+    func execute(_ command: LedgerCommand, idempotencyKey: String?) async throws(FulcrumError) -> LedgerResult
+}
+
+extension Ledger: LedgerCommandExecutor {}
+
 // Typed wrappers: one request type and one result type per command.
-extension Ledger {
+extension LedgerCommandExecutor {
     public func adjust(_ request: AdjustRequest, idempotencyKey: String? = nil) async throws(FulcrumError)
         -> Position
     {
@@ -178,7 +187,7 @@ extension Ledger {
     /// Expires the unconfirmed reservations whose time to live has passed by
     /// the ledger's clock; returns their orders.
     public func expireDue() async throws(FulcrumError) -> [String] {
-        guard case .expired(let orders) = try await execute(.expireDue) else {
+        guard case .expired(let orders) = try await execute(.expireDue, idempotencyKey: nil) else {
             preconditionFailure("expireDue returns orders")
         }
         return orders

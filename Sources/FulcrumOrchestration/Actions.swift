@@ -41,9 +41,9 @@ extension Orchestrator {
             try reserve(
                 lines.sorted { $0.key < $1.key }.map { ReservationLine(node: node, sku: $0.key, quantity: $0.value) },
                 outcome: &outcome, log: &log)
-        case .createFulfilmentOrders:
+        case .createFulfillmentOrders:
             try move(.order, id, &outcome.order.state, to: OrderStates.released, log: &log)
-            try createFulfilmentOrders(&outcome, log: &log)
+            try createFulfillmentOrders(&outcome, log: &log)
             outcome.command = .confirm(order: id)
         case .sendToProvider(let provider, let kind):
             return try send(to: provider, kind: kind, step: step, slot: slot, queued: queued, outcome: &outcome, log: &log)
@@ -55,8 +55,8 @@ extension Orchestrator {
             for index in outcome.order.lines.indices {
                 try move(.orderLine, "\(id)/\(outcome.order.lines[index].id)", &outcome.order.lines[index].state, to: LineStates.cancelled, log: &log)
             }
-            for index in outcome.order.fulfilmentOrders.indices {
-                try move(.fulfilmentOrder, outcome.order.fulfilmentOrders[index].id, &outcome.order.fulfilmentOrders[index].state, to: FulfilmentOrderStates.cancelled, log: &log)
+            for index in outcome.order.fulfillmentOrders.indices {
+                try move(.fulfillmentOrder, outcome.order.fulfillmentOrders[index].id, &outcome.order.fulfillmentOrders[index].state, to: FulfillmentOrderStates.cancelled, log: &log)
             }
             if holdsStock { outcome.command = .release(order: id) }
         case .optimizeReturnLocation:
@@ -113,9 +113,9 @@ extension Orchestrator {
         log.add(.action, "order:\(id)", "reserved " + lines.map { "\($0.quantity) \($0.sku) at \($0.node)" }.joined(separator: ", "))
     }
 
-    private func createFulfilmentOrders(_ outcome: inout StepOutcome, log: inout TimelineLog) throws(FulcrumError) {
+    private func createFulfillmentOrders(_ outcome: inout StepOutcome, log: inout TimelineLog) throws(FulcrumError) {
         let id = outcome.order.id
-        var byNode: [String: [OrderRecord.FulfilmentOrder.Line]] = [:]
+        var byNode: [String: [OrderRecord.FulfillmentOrder.Line]] = [:]
         for index in outcome.order.lines.indices {
             let line = outcome.order.lines[index]
             for (node, quantity) in line.allocations {
@@ -123,12 +123,12 @@ extension Orchestrator {
             }
             try move(.orderLine, "\(id)/\(line.id)", &outcome.order.lines[index].state, to: LineStates.released, log: &log)
         }
-        let first = outcome.order.fulfilmentOrders.count + 1
+        let first = outcome.order.fulfillmentOrders.count + 1
         for (offset, node) in byNode.keys.sorted().enumerated() {
-            let fulfilmentOrder = OrderRecord.FulfilmentOrder(
-                id: "\(id)/FO-\(first + offset)", node: node, lines: byNode[node]!, state: FulfilmentOrderStates.created)
-            outcome.order.fulfilmentOrders.append(fulfilmentOrder)
-            log.add(.transition, "fulfilment_order:\(fulfilmentOrder.id)", "created at \(node): \(fulfilmentOrder.lines.map { "\($0.quantity) \($0.sku)" }.joined(separator: ", "))")
+            let fulfillmentOrder = OrderRecord.FulfillmentOrder(
+                id: "\(id)/FO-\(first + offset)", node: node, lines: byNode[node]!, state: FulfillmentOrderStates.created)
+            outcome.order.fulfillmentOrders.append(fulfillmentOrder)
+            log.add(.transition, "fulfillment_order:\(fulfillmentOrder.id)", "created at \(node): \(fulfillmentOrder.lines.map { "\($0.quantity) \($0.sku)" }.joined(separator: ", "))")
         }
     }
 
@@ -138,22 +138,22 @@ extension Orchestrator {
     ) throws(FulcrumError) -> Bool {
         let order = outcome.order
         var messages: [OutboxMessage] = []
-        func message(topic: String, fulfilmentOrder: String?, body: String) -> OutboxMessage {
+        func message(topic: String, fulfillmentOrder: String?, body: String) -> OutboxMessage {
             OutboxMessage(
                 id: RecordKeys.messageID(sequence: queued.sequence, slot: slot, index: messages.count), provider: provider,
-                topic: topic, order: order.id, step: step.id, fulfilmentOrder: fulfilmentOrder, body: body,
-                createdAtMilliseconds: log.atMilliseconds)
+                topic: topic, order: order.id, step: step.id, fulfillmentOrder: fulfillmentOrder, body: body,
+                createdMs: log.atMs)
         }
         switch kind {
-        case .fulfilmentOrders:
-            for fulfilmentOrder in order.fulfilmentOrders where fulfilmentOrder.state == FulfilmentOrderStates.created {
-                let body = FulfilmentOrderMessage(
-                    order: order.id, fulfilmentOrder: fulfilmentOrder, shipTo: order.shipTo,
+        case .fulfillmentOrders:
+            for fulfillmentOrder in order.fulfillmentOrders where fulfillmentOrder.state == FulfillmentOrderStates.created {
+                let body = FulfillmentOrderMessage(
+                    order: order.id, fulfillmentOrder: fulfillmentOrder, shipTo: order.shipTo,
                     shippingMethod: order.shippingMethod)
-                messages.append(message(topic: "fulfilment_order.created", fulfilmentOrder: fulfilmentOrder.id, body: RecordCoding.text(body)))
+                messages.append(message(topic: "fulfillment_order.created", fulfillmentOrder: fulfillmentOrder.id, body: RecordCoding.text(body)))
             }
         case .order:
-            messages.append(message(topic: "order.\(order.state)", fulfilmentOrder: nil, body: RecordCoding.text(order)))
+            messages.append(message(topic: "order.\(order.state)", fulfillmentOrder: nil, body: RecordCoding.text(order)))
         }
         guard !messages.isEmpty else {
             log.add(.provider, "order:\(order.id)", "nothing to send to \(provider)")
@@ -163,25 +163,25 @@ extension Orchestrator {
         outcome.order.waiting.removeAll { $0.step == step.id }
         outcome.order.waiting.append(OrderRecord.Waiting(step: step.id, messages: messages.map(\.id), fields: queued.event.fields))
         for message in messages {
-            log.add(.provider, message.fulfilmentOrder.map { "fulfilment_order:\($0)" } ?? "order:\(order.id)", "\(message.topic) queued for \(provider) (message \(message.id))")
+            log.add(.provider, message.fulfillmentOrder.map { "fulfillment_order:\($0)" } ?? "order:\(order.id)", "\(message.topic) queued for \(provider) (message \(message.id))")
         }
         return true
     }
 
     private func confirmShipment(_ event: BusinessEvent, outcome: inout StepOutcome, log: inout TimelineLog) throws(FulcrumError) {
         let id = outcome.order.id
-        guard let reference = event.fields["fulfilment_order"] else {
-            throw FulcrumError(.invalidArgument, "the event names no fulfilment_order", path: "fields.fulfilment_order")
+        guard let reference = event.fields["fulfillment_order"] else {
+            throw FulcrumError(.invalidArgument, "the event names no fulfillment_order", path: "fields.fulfillment_order")
         }
-        guard let index = outcome.order.fulfilmentOrders.firstIndex(where: { $0.id == reference }) else {
-            throw FulcrumError(.notFound, "order \(id) has no fulfilment order \(reference)", path: "fields.fulfilment_order")
+        guard let index = outcome.order.fulfillmentOrders.firstIndex(where: { $0.id == reference }) else {
+            throw FulcrumError(.notFound, "order \(id) has no fulfillment order \(reference)", path: "fields.fulfillment_order")
         }
         // Checked even when already shipped: a second confirmation is an error, not a no-op.
-        try book.states.check(.fulfilmentOrder, reference, from: outcome.order.fulfilmentOrders[index].state, to: FulfilmentOrderStates.shipped)
-        try move(.fulfilmentOrder, reference, &outcome.order.fulfilmentOrders[index].state, to: FulfilmentOrderStates.shipped, log: &log)
-        outcome.order.fulfilmentOrders[index].tracking = event.fields["tracking"]
-        let open = outcome.order.fulfilmentOrders.filter {
-            $0.state != FulfilmentOrderStates.shipped && $0.state != FulfilmentOrderStates.cancelled
+        try book.states.check(.fulfillmentOrder, reference, from: outcome.order.fulfillmentOrders[index].state, to: FulfillmentOrderStates.shipped)
+        try move(.fulfillmentOrder, reference, &outcome.order.fulfillmentOrders[index].state, to: FulfillmentOrderStates.shipped, log: &log)
+        outcome.order.fulfillmentOrders[index].tracking = event.fields["tracking"]
+        let open = outcome.order.fulfillmentOrders.filter {
+            $0.state != FulfillmentOrderStates.shipped && $0.state != FulfillmentOrderStates.cancelled
         }
         guard open.isEmpty else {
             try move(.order, id, &outcome.order.state, to: OrderStates.partiallyShipped, log: &log)
@@ -233,10 +233,10 @@ extension Orchestrator {
     }
 }
 
-/// The body of a `fulfilment_order.created` message.
-struct FulfilmentOrderMessage: Codable {
+/// The body of a `fulfillment_order.created` message.
+struct FulfillmentOrderMessage: Codable {
     var order: String
-    var fulfilmentOrder: OrderRecord.FulfilmentOrder
+    var fulfillmentOrder: OrderRecord.FulfillmentOrder
     var shipTo: Address
     var shippingMethod: String?
 }

@@ -8,12 +8,12 @@ public enum StepAction: Sendable, Hashable {
     case optimizeAndReserve(Strategy)
     /// Reserves every line at the order's `source_node` (set by a policy).
     case assignSource
-    /// Confirms the reservation (stock committed) and makes one fulfilment order per shipping node.
-    case createFulfilmentOrders
-    /// Sends messages to a provider through its outbox: one per fulfilment
+    /// Confirms the reservation (stock committed) and makes one fulfillment order per shipping node.
+    case createFulfillmentOrders
+    /// Sends messages to a provider through its outbox: one per fulfillment
     /// order still `created` (marked `sent` once acknowledged), or one about the order.
     case sendToProvider(provider: String, message: ProviderMessageKind)
-    /// A fulfilment order shipped (event field `fulfilment_order`); the order
+    /// A fulfillment order shipped (event field `fulfillment_order`); the order
     /// ships in the ledger once all of them did.
     case confirmShipment
     /// Cancels the order and releases its stock.
@@ -25,7 +25,7 @@ public enum StepAction: Sendable, Hashable {
         switch self {
         case .optimizeAndReserve: "optimize_and_reserve"
         case .assignSource: "assign_source"
-        case .createFulfilmentOrders: "create_fulfilment_orders"
+        case .createFulfillmentOrders: "create_fulfillment_orders"
         case .sendToProvider: "send_to_provider"
         case .confirmShipment: "confirm_shipment"
         case .cancelAndRelease: "cancel_and_release"
@@ -38,8 +38,8 @@ public enum StepAction: Sendable, Hashable {
     var defaultEvents: (success: [String], failure: [String]) {
         switch self {
         case .optimizeAndReserve, .assignSource: (["order.reserved"], ["order.sourcing_failed"])
-        case .createFulfilmentOrders: (["order.released"], ["order.release_failed"])
-        case .sendToProvider(_, .fulfilmentOrders): (["fulfilment_orders.sent"], ["fulfilment_orders.send_failed"])
+        case .createFulfillmentOrders: (["order.released"], ["order.release_failed"])
+        case .sendToProvider(_, .fulfillmentOrders): (["fulfillment_orders.sent"], ["fulfillment_orders.send_failed"])
         case .sendToProvider(_, .order): (["order.notified"], ["order.notify_failed"])
         case .confirmShipment: (["order.shipment_recorded"], ["order.shipment_failed"])
         case .cancelAndRelease: (["order.cancelled"], ["order.cancel_failed"])
@@ -50,8 +50,8 @@ public enum StepAction: Sendable, Hashable {
 
 /// What a provider message is about.
 public enum ProviderMessageKind: String, Sendable, Hashable {
-    /// One message per fulfilment order to send (topic `fulfilment_order.created`).
-    case fulfilmentOrders = "fulfilment_orders"
+    /// One message per fulfillment order to send (topic `fulfillment_order.created`).
+    case fulfillmentOrders = "fulfillment_orders"
     /// One message with the order (topic `order.STATE`).
     case order
 }

@@ -205,18 +205,18 @@ extension JourneyBook {
         switch name {
         case "optimize_and_reserve": action = .optimizeAndReserve(try reader.choice("strategy", Strategy.self) ?? .optimal)
         case "assign_source": action = .assignSource
-        case "create_fulfilment_orders": action = .createFulfilmentOrders
+        case "create_fulfillment_orders": action = .createFulfillmentOrders
         case "send_to_provider":
             let provider = try identifier(reader, "provider")
             action = .sendToProvider(
-                provider: provider, message: try reader.choice("message", ProviderMessageKind.self) ?? .fulfilmentOrders)
+                provider: provider, message: try reader.choice("message", ProviderMessageKind.self) ?? .fulfillmentOrders)
         case "confirm_shipment": action = .confirmShipment
         case "cancel_and_release": action = .cancelAndRelease
         case "optimize_return_location": action = .optimizeReturnLocation
         default:
             throw reader.error(
                 "action",
-                "'\(name)' is not an action (optimize_and_reserve, assign_source, create_fulfilment_orders, send_to_provider, confirm_shipment, cancel_and_release, optimize_return_location)")
+                "'\(name)' is not an action (optimize_and_reserve, assign_source, create_fulfillment_orders, send_to_provider, confirm_shipment, cancel_and_release, optimize_return_location)")
         }
         for key in ["strategy", "provider", "message"] where reader.has(key) {
             _ = reader.value(key)

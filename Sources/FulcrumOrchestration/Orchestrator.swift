@@ -4,14 +4,30 @@ import FulcrumLedger
 import FulcrumSolver
 import Synchronization
 
-/// What the orchestrator needs from the service around it: the ledger, the
-/// network, and solving against the ledger's stock.
-public protocol FulfilmentBackend: Sendable {
-    var ledger: Ledger { get }
+/// The narrow port the orchestrator needs from the service around it:
+/// durable record writes (alone, or atomically with a ledger command), record
+/// reads, the network, and solving against the ledger's stock.
+public protocol FulfillmentBackend: Sendable {
+    /// Commits a record batch alone (its guards checked); durable on return.
+    func write(_ records: RecordBatch) async throws(FulcrumError)
+    /// Runs a ledger command and writes `records` in the same transaction, or neither.
+    func execute(_ command: LedgerCommand, attaching records: RecordBatch) async throws(FulcrumError) -> LedgerResult
+    /// One stored record.
+    func record(_ key: [UInt8]) throws(FulcrumError) -> [UInt8]?
+    /// Records under `prefix` in key order after `after` (descending with `reverse`), at most `limit`.
+    func records(prefix: [UInt8], after: [UInt8]?, limit: Int, reverse: Bool) throws(FulcrumError)
+        -> [(key: [UInt8], value: [UInt8])]
     var networkNodes: [Node] { get }
     func optimize(_ request: OptimizeRequest, options: Optimizer.Options) throws(FulcrumError) -> OptimizeResponse
     /// A plan's shipped units as reservation lines.
     func reservationLines(_ plan: OptimizeResponse.Plan, order: Order) -> [ReservationLine]
+}
+
+extension FulfillmentBackend {
+    /// Records under `prefix` in key order after `after`, at most `limit`.
+    func records(prefix: [UInt8], after: [UInt8]? = nil, limit: Int) throws(FulcrumError) -> [(key: [UInt8], value: [UInt8])] {
+        try records(prefix: prefix, after: after, limit: limit, reverse: false)
+    }
 }
 
 /// Runs journeys: accepts business events durably, then applies every step
@@ -30,7 +46,7 @@ public final class Orchestrator: Sendable {
         public var ordersInFlightMax = 256
         /// Accepted events not yet processed before `submit` answers `overloaded`.
         public var eventsQueuedMax = 100_000
-        /// How long a journey's reservation holds before it is released to fulfilment.
+        /// How long a journey's reservation holds before it is released to fulfillment.
         public var reservationTTLSeconds: Int64 = 7 * 24 * 3600
         /// Solves a step makes when concurrent changes take its planned stock.
         public var sourcingAttemptsMax = Limits.optimizeReserveAttemptsMax
@@ -44,14 +60,12 @@ public final class Orchestrator: Sendable {
     }
 
     public let book: JourneyBook
-    let backend: any FulfilmentBackend
+    let backend: any FulfillmentBackend
     let options: Options
     let batcher: Batcher
     private let dispatch = Mutex(Dispatch())
     private let nextSequence: Atomic<UInt64>
     private let sequenceEnd: UInt64
-
-    var ledger: Ledger { backend.ledger }
 
     /// Sequence numbers are handed out from a block reserved at start
     /// (stored before any is used), so none is reused after a restart.
@@ -60,23 +74,22 @@ public final class Orchestrator: Sendable {
 
     /// Opens the orchestrator over the backend's ledger and resumes every
     /// event accepted but not finished before the last stop.
-    public init(backend: any FulfilmentBackend, book: JourneyBook, options: Options = Options()) async throws(FulcrumError) {
+    public init(backend: any FulfillmentBackend, book: JourneyBook, options: Options = Options()) async throws(FulcrumError) {
         precondition(options.ordersInFlightMax >= 1 && options.eventsQueuedMax >= 1 && options.sourcingAttemptsMax >= 1)
         self.backend = backend
         self.book = book
         self.options = options
         batcher = Batcher()
-        let reader = try backend.ledger.makeReader()
-        let stored = try reader.record(Self.sequenceKey).map { bytes in bytes.reduce(UInt64(0)) { $0 << 8 | UInt64($1) } } ?? 0
+        let stored = try backend.record(Self.sequenceKey).map { bytes in bytes.reduce(UInt64(0)) { $0 << 8 | UInt64($1) } } ?? 0
         var block = RecordBatch()
         block.put(Self.sequenceKey, RecordKeys.bigEndian(stored + Self.sequenceBlock))
-        try await backend.ledger.write(block)
+        try await backend.write(block)
         nextSequence = Atomic(stored + 1)
         sequenceEnd = stored + Self.sequenceBlock
         var pending: [QueuedEvent] = []
         var after: [UInt8]?
         while true {
-            let page = try reader.records(prefix: [RecordKeys.queue], after: after, limit: 1_000)
+            let page = try backend.records(prefix: [RecordKeys.queue], after: after, limit: 1_000, reverse: false)
             for (key, value) in page {
                 precondition(RecordKeys.sequence(ofQueued: key) != nil, "queue keys are a kind byte and a sequence")
                 pending.append(try RecordCoding.decode(QueuedEvent.self, value, what: "queued event"))
@@ -107,7 +120,7 @@ public final class Orchestrator: Sendable {
             if let sequence = try storedSequence(idempotencyKey) { return Submission(sequence: sequence, duplicate: true) }
         }
         let now = options.clock.now()
-        event.atMilliseconds = now.millisecondsSinceEpoch
+        event.atMs = now.millisecondsSinceEpoch
         var batch = RecordBatch()
         if event.name == BusinessEvent.orderCreated {
             let order = OrderRecord(event.intake!, at: now)
@@ -125,11 +138,11 @@ public final class Orchestrator: Sendable {
         let queued = QueuedEvent(sequence: sequence, event: event)
         batch.put(RecordKeys.queued(sequence), RecordCoding.encode(queued))
         let received = TimelineEntry(
-            atMilliseconds: now.millisecondsSinceEpoch, entity: "order:\(event.order)", kind: .event, step: nil,
+            atMs: now.millisecondsSinceEpoch, entity: "order:\(event.order)", kind: .event, step: nil,
             text: Self.describe(event), code: nil)
         batch.put(RecordKeys.timeline(event.order, sequence: sequence, slot: 0, item: 0), RecordCoding.encode(received))
         do {
-            try await ledger.write(batch)
+            try await backend.write(batch)
         } catch FulcrumError.Code.recordConflict {
             releaseQueueSpace()
             if let idempotencyKey, let sequence = try storedSequence(idempotencyKey) {
@@ -193,7 +206,7 @@ public final class Orchestrator: Sendable {
     }
 
     private func storedSequence(_ idempotencyKey: String) throws(FulcrumError) -> UInt64? {
-        try ledger.makeReader().record(RecordKeys.idempotency(idempotencyKey)).map {
+        try backend.record(RecordKeys.idempotency(idempotencyKey)).map {
             $0.reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
         }
     }
@@ -203,7 +216,7 @@ public final class Orchestrator: Sendable {
     /// The stored order, or nil.
     public func load(_ order: String) throws(FulcrumError) -> OrderRecord? {
         try Names.validate(order, path: "order")
-        return try ledger.makeReader().record(RecordKeys.order(order)).map { bytes throws(FulcrumError) in
+        return try backend.record(RecordKeys.order(order)).map { bytes throws(FulcrumError) in
             try RecordCoding.decode(OrderRecord.self, bytes, what: "order \(order)")
         }
     }
@@ -211,7 +224,7 @@ public final class Orchestrator: Sendable {
     /// The order's timeline, oldest first, at most `limit` entries.
     public func timeline(_ order: String, limit: Int = 1_000) throws(FulcrumError) -> [TimelineEntry] {
         try Names.validate(order, path: "order")
-        return try ledger.makeReader().records(prefix: RecordKeys.timelinePrefix(order), limit: limit).map {
+        return try backend.records(prefix: RecordKeys.timelinePrefix(order), limit: limit).map {
             (record) throws(FulcrumError) in try RecordCoding.decode(TimelineEntry.self, record.value, what: "timeline")
         }
     }
@@ -219,7 +232,7 @@ public final class Orchestrator: Sendable {
     /// Orders in id order after `after`, at most `limit`.
     public func orders(after: String? = nil, limit: Int) throws(FulcrumError) -> [OrderRecord] {
         if let after { try Names.validate(after, path: "after") }
-        return try ledger.makeReader().records(
+        return try backend.records(
             prefix: [RecordKeys.order], after: after.map(RecordKeys.order), limit: limit
         ).map { (record) throws(FulcrumError) in try RecordCoding.decode(OrderRecord.self, record.value, what: "order") }
     }

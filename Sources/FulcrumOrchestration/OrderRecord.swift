@@ -19,6 +19,20 @@ public struct Address: Codable, Sendable, Hashable {
         self.postalCode = postalCode
         self.city = city
     }
+
+    enum CodingKeys: String, CodingKey, CaseIterable { case latitude, longitude, region, country, postalCode, city }
+
+    public init(from decoder: any Decoder) throws {
+        try decoder.refuseUnknownFields(CodingKeys.self)
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(
+            latitude: try c.decodeIfPresent(Double.self, forKey: .latitude),
+            longitude: try c.decodeIfPresent(Double.self, forKey: .longitude),
+            region: try c.decodeIfPresent(String.self, forKey: .region),
+            country: try c.decodeIfPresent(String.self, forKey: .country),
+            postalCode: try c.decodeIfPresent(String.self, forKey: .postalCode),
+            city: try c.decodeIfPresent(String.self, forKey: .city))
+    }
 }
 
 /// An order as it arrives (from a provider shim or a client), in Fulcrum's
@@ -32,6 +46,16 @@ public struct OrderIntake: Codable, Sendable, Hashable {
             self.id = id
             self.sku = sku
             self.quantity = quantity
+        }
+
+        enum CodingKeys: String, CodingKey, CaseIterable { case id, sku, quantity }
+
+        public init(from decoder: any Decoder) throws {
+            try decoder.refuseUnknownFields(CodingKeys.self)
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            self.init(
+                id: try c.decode(String.self, forKey: .id), sku: try c.decode(String.self, forKey: .sku),
+                quantity: try c.decode(Int64.self, forKey: .quantity))
         }
     }
     public var id: String
@@ -54,10 +78,11 @@ public struct OrderIntake: Codable, Sendable, Hashable {
         self.attributes = attributes
     }
 
-    enum CodingKeys: String, CodingKey { case id, source, shipTo, shippingMethod, lines, attributes }
+    enum CodingKeys: String, CodingKey, CaseIterable { case id, source, shipTo, shippingMethod, lines, attributes }
 
     /// `source` (default `api`) and `attributes` may be left out.
     public init(from decoder: any Decoder) throws {
+        try decoder.refuseUnknownFields(CodingKeys.self)
         let container = try decoder.container(keyedBy: CodingKeys.self)
         id = try container.decode(String.self, forKey: .id)
         source = try container.decodeIfPresent(String.self, forKey: .source) ?? "api"
@@ -90,8 +115,9 @@ public struct OrderIntake: Codable, Sendable, Hashable {
             throw FulcrumError(
                 .invalidArgument, "longitude \(longitude) is outside [-180, 180]", path: "order.ship_to.longitude")
         }
-        guard attributes.count <= 32 else {
-            throw FulcrumError(.invalidArgument, "an order has at most 32 attributes", path: "order.attributes")
+        guard attributes.count <= Limits.orderAttributesMax else {
+            throw FulcrumError(
+                .invalidArgument, "an order has at most \(Limits.orderAttributesMax) attributes", path: "order.attributes")
         }
         for (key, value) in attributes {
             try Names.validate(key, path: "order.attributes")
@@ -101,7 +127,7 @@ public struct OrderIntake: Codable, Sendable, Hashable {
 }
 
 /// The orchestrator's stored view of one order and the entities under it
-/// (order lines, fulfilment orders, returns), with its journey's status.
+/// (order lines, fulfillment orders, returns), with its journey's status.
 public struct OrderRecord: Codable, Sendable, Hashable {
     public struct LineRecord: Codable, Sendable, Hashable {
         public var id: String
@@ -112,7 +138,7 @@ public struct OrderRecord: Codable, Sendable, Hashable {
         public var allocations: [String: Int64] = [:]
     }
 
-    public struct FulfilmentOrder: Codable, Sendable, Hashable {
+    public struct FulfillmentOrder: Codable, Sendable, Hashable {
         public struct Line: Codable, Sendable, Hashable {
             public var line: String
             public var sku: String
@@ -133,6 +159,14 @@ public struct OrderRecord: Codable, Sendable, Hashable {
                 self.sku = sku
                 self.quantity = quantity
             }
+
+            enum CodingKeys: String, CodingKey, CaseIterable { case sku, quantity }
+
+            public init(from decoder: any Decoder) throws {
+                try decoder.refuseUnknownFields(CodingKeys.self)
+                let c = try decoder.container(keyedBy: CodingKeys.self)
+                self.init(sku: try c.decode(String.self, forKey: .sku), quantity: try c.decode(Int64.self, forKey: .quantity))
+            }
         }
         public var id: String
         public var lines: [Line]
@@ -147,7 +181,7 @@ public struct OrderRecord: Codable, Sendable, Hashable {
         public var code: String
         public var message: String
         public var resumeStep: String?
-        public var atMilliseconds: Int64
+        public var atMs: Int64
     }
 
     /// A provider step waiting for its messages to be acknowledged.
@@ -172,13 +206,13 @@ public struct OrderRecord: Codable, Sendable, Hashable {
     public var shipComplete: Bool?
     public var maxShipments: Int?
     public var priority: Double?
-    public var fulfilmentOrders: [FulfilmentOrder] = []
+    public var fulfillmentOrders: [FulfillmentOrder] = []
     public var returns: [Return] = []
     public var failure: Failure?
     /// Provider steps waiting for acknowledgements (several may wait at once).
     public var waiting: [Waiting] = []
-    public var createdAtMilliseconds: Int64
-    public var updatedAtMilliseconds: Int64
+    public var createdMs: Int64
+    public var updatedMs: Int64
 
     init(_ intake: OrderIntake, at now: Timestamp) {
         id = intake.id
@@ -188,8 +222,8 @@ public struct OrderRecord: Codable, Sendable, Hashable {
         shippingMethod = intake.shippingMethod
         lines = intake.lines.map { LineRecord(id: $0.id, sku: $0.sku, quantity: $0.quantity, state: LineStates.open) }
         attributes = intake.attributes
-        createdAtMilliseconds = now.millisecondsSinceEpoch
-        updatedAtMilliseconds = now.millisecondsSinceEpoch
+        createdMs = now.millisecondsSinceEpoch
+        updatedMs = now.millisecondsSinceEpoch
     }
 
     public var totalQuantity: Int64 { lines.reduce(0) { $0 + $1.quantity } }
@@ -201,7 +235,7 @@ public enum OrderFields {
         "id", "source", "state", "shipping_method", "ship_to.region", "ship_to.country", "ship_to.postal_code",
         "ship_to.city", "ship_to.latitude", "ship_to.longitude", "total_quantity", "line_count", "max_line_quantity",
         "skus", "source_node", "source_kind", "ship_complete", "max_shipments", "priority", "event",
-        "fulfilment_order_count",
+        "fulfillment_order_count",
     ]
     /// Prefixes of open-ended fields: `attributes.NAME`, `event.NAME`.
     static let prefixes = ["attributes.", "event."]
@@ -242,7 +276,7 @@ public enum OrderFields {
         case "max_shipments": return number(order.maxShipments.map(Double.init))
         case "priority": return number(order.priority)
         case "event": return .string(event)
-        case "fulfilment_order_count": return .number(Double(order.fulfilmentOrders.count))
+        case "fulfillment_order_count": return .number(Double(order.fulfillmentOrders.count))
         default:
             if name.hasPrefix("attributes.") { return text(order.attributes[String(name.dropFirst("attributes.".count))]) }
             if name.hasPrefix("event.") { return text(fields[String(name.dropFirst("event.".count))]) }

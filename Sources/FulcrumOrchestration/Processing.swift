@@ -13,13 +13,13 @@ struct StepOutcome {
 
 /// The timeline entries a step writes, stamped with one time.
 struct TimelineLog {
-    let atMilliseconds: Int64
+    let atMs: Int64
     let step: String?
     var entries: [TimelineEntry] = []
 
     mutating func add(_ kind: TimelineEntry.Kind, _ entity: String, _ text: String, code: String? = nil) {
         entries.append(
-            TimelineEntry(atMilliseconds: atMilliseconds, entity: entity, kind: kind, step: step, text: text, code: code))
+            TimelineEntry(atMs: atMs, entity: entity, kind: kind, step: step, text: text, code: code))
     }
 }
 
@@ -31,7 +31,7 @@ extension Orchestrator {
         guard var order = try load(event.order) else {
             var batch = RecordBatch()
             batch.delete(RecordKeys.queued(queued.sequence))
-            try await ledger.write(batch)
+            try await backend.write(batch)
             return
         }
         if event.name == BusinessEvent.providerAcknowledged || event.name == BusinessEvent.providerDeadLettered {
@@ -48,12 +48,12 @@ extension Orchestrator {
         guard !remaining.isEmpty else {
             var batch = RecordBatch()
             if listening.isEmpty {
-                var log = TimelineLog(atMilliseconds: options.clock.now().millisecondsSinceEpoch, step: nil)
+                var log = TimelineLog(atMs: options.clock.now().millisecondsSinceEpoch, step: nil)
                 log.add(.event, "order:\(order.id)", "no step listens to \(event.name)")
                 batch.put(RecordKeys.timeline(order.id, sequence: queued.sequence, slot: 1, item: 0), RecordCoding.encode(log.entries[0]))
             }
             batch.delete(RecordKeys.queued(queued.sequence))
-            try await ledger.write(batch)
+            try await backend.write(batch)
             return
         }
         var progress = queued
@@ -77,7 +77,7 @@ extension Orchestrator {
                             "concurrent changes took the planned stock on all \(options.sourcingAttemptsMax) attempts",
                             path: "order:\(order.id)")
                     }
-                    var log = TimelineLog(atMilliseconds: options.clock.now().millisecondsSinceEpoch, step: step.id)
+                    var log = TimelineLog(atMs: options.clock.now().millisecondsSinceEpoch, step: step.id)
                     let failed = failed(step, order: Self.clearingReprocess(order, event: progress.event), error: failure, log: &log, event: progress.event)
                     try await commit(failed, queued: &progress, step: step, slot: slot, last: last)
                     order = failed.order
@@ -118,9 +118,9 @@ extension Orchestrator {
             batch.put(RecordKeys.queued(queued.sequence), RecordCoding.encode(progress))
         }
         if let command = outcome.command {
-            _ = try await ledger.execute(command, attaching: batch)
+            _ = try await backend.execute(command, attaching: batch)
         } else {
-            try await ledger.write(batch)
+            try await backend.write(batch)
         }
         queued = progress
         for event in raised { enqueue(event) }
@@ -132,7 +132,7 @@ extension Orchestrator {
             let queued = QueuedEvent(sequence: allocateSequence(), event: event)
             batch.put(RecordKeys.queued(queued.sequence), RecordCoding.encode(queued))
             let entry = TimelineEntry(
-                atMilliseconds: event.atMilliseconds, entity: "order:\(event.order)", kind: .event, step: nil,
+                atMs: event.atMs, entity: "order:\(event.order)", kind: .event, step: nil,
                 text: Self.describe(event), code: nil)
             batch.put(RecordKeys.timeline(event.order, sequence: queued.sequence, slot: 0, item: 0), RecordCoding.encode(entry))
             return queued
@@ -150,7 +150,7 @@ extension Orchestrator {
     func run(_ step: Step, slot: UInt16, order: OrderRecord, queued: QueuedEvent, attempt: Int) async -> StepOutcome {
         let event = queued.event
         let now = options.clock.now().millisecondsSinceEpoch
-        var log = TimelineLog(atMilliseconds: now, step: step.id)
+        var log = TimelineLog(atMs: now, step: step.id)
         let entity = "order:\(order.id)"
         if event.name == BusinessEvent.reprocess, let failure = order.failure {
             log.add(.reprocess, entity, "resuming at step \(step.id) (failed at \(failure.step): \(failure.message))")
@@ -189,10 +189,10 @@ extension Orchestrator {
             }
             if !waiting {
                 outcome.outputs = step.successEvents.map {
-                    BusinessEvent(name: $0, order: order.id, fields: event.fields, source: "step:\(step.id)", atMilliseconds: now)
+                    BusinessEvent(name: $0, order: order.id, fields: event.fields, source: "step:\(step.id)", atMs: now)
                 }
             }
-            outcome.order.updatedAtMilliseconds = now
+            outcome.order.updatedMs = now
             outcome.entries = log.entries
             return outcome
         } catch {
@@ -208,12 +208,12 @@ extension Orchestrator {
         var failedOrder = order
         failedOrder.failure = OrderRecord.Failure(
             step: step.id, code: error.code.rawValue, message: error.message, resumeStep: step.resumeOnError,
-            atMilliseconds: log.atMilliseconds)
-        failedOrder.updatedAtMilliseconds = log.atMilliseconds
+            atMs: log.atMs)
+        failedOrder.updatedMs = log.atMs
         let outputs = step.failureEvents.map {
             BusinessEvent(
                 name: $0, order: order.id, fields: event.fields.merging(["error": error.code.rawValue]) { $1 },
-                source: "step:\(step.id)", atMilliseconds: log.atMilliseconds)
+                source: "step:\(step.id)", atMs: log.atMs)
         }
         return StepOutcome(order: failedOrder, entries: log.entries, outputs: outputs)
     }

@@ -7,7 +7,7 @@ extension Orchestrator {
     /// Messages waiting for `provider`, oldest first, after message `after`.
     public func outbox(provider: String, after: String? = nil, limit: Int) throws(FulcrumError) -> [OutboxMessage] {
         try Names.validate(provider, path: "provider")
-        return try ledger.makeReader().records(
+        return try backend.records(
             prefix: RecordKeys.outboxPrefix(provider), after: after.map { RecordKeys.outbox(provider, $0) }, limit: limit
         ).map { (record) throws(FulcrumError) in try RecordCoding.decode(OutboxMessage.self, record.value, what: "outbox message") }
     }
@@ -15,7 +15,7 @@ extension Orchestrator {
     /// Messages `provider` gave up on, oldest first.
     public func deadLetters(provider: String, limit: Int) throws(FulcrumError) -> [DeadLetter] {
         try Names.validate(provider, path: "provider")
-        return try ledger.makeReader().records(prefix: RecordKeys.deadLetterPrefix(provider), limit: limit).map {
+        return try backend.records(prefix: RecordKeys.deadLetterPrefix(provider), limit: limit).map {
             (record) throws(FulcrumError) in try RecordCoding.decode(DeadLetter.self, record.value, what: "dead letter")
         }
     }
@@ -31,7 +31,7 @@ extension Orchestrator {
         try Names.validateText(reason, path: "reason", bytesMax: Limits.reasonBytesMax, allowEmpty: true)
         let key = RecordKeys.outbox(provider, message)
         try Names.validate(provider, path: "provider")
-        guard let bytes = try ledger.makeReader().record(key) else { return false }
+        guard let bytes = try backend.record(key) else { return false }
         let stored = try RecordCoding.decode(OutboxMessage.self, bytes, what: "outbox message")
         let now = options.clock.now().millisecondsSinceEpoch
         var batch = RecordBatch()
@@ -40,17 +40,17 @@ extension Orchestrator {
         if !delivered {
             batch.put(
                 RecordKeys.deadLetter(provider, message),
-                RecordCoding.encode(DeadLetter(message: stored, reason: reason, atMilliseconds: now)))
+                RecordCoding.encode(DeadLetter(message: stored, reason: reason, atMs: now)))
         }
         var fields = ["provider": provider, "message": message]
-        fields["fulfilment_order"] = stored.fulfilmentOrder
+        fields["fulfillment_order"] = stored.fulfillmentOrder
         if !reason.isEmpty { fields["reason"] = reason }
         let event = BusinessEvent(
             name: delivered ? BusinessEvent.providerAcknowledged : BusinessEvent.providerDeadLettered, order: stored.order,
-            fields: fields, source: provider, atMilliseconds: now)
+            fields: fields, source: provider, atMs: now)
         let raised = raise([event], into: &batch)
         do {
-            try await ledger.write(batch)
+            try await backend.write(batch)
         } catch FulcrumError.Code.recordConflict {
             return false
         }
@@ -75,10 +75,10 @@ extension Orchestrator {
         if let deadLetter { batch.delete(RecordKeys.deadLetter(deadLetter.provider, deadLetter.message)) }
         let event = BusinessEvent(
             name: BusinessEvent.reprocess, order: id, fields: ["step": resume], source: source,
-            atMilliseconds: options.clock.now().millisecondsSinceEpoch)
+            atMs: options.clock.now().millisecondsSinceEpoch)
         let raised = raise([event], into: &batch)
         do {
-            try await ledger.write(batch)
+            try await backend.write(batch)
         } catch FulcrumError.Code.recordConflict {
             throw FulcrumError(.recordConflict, "order \(id) changed while reprocessing; try again", path: "order")
         }
@@ -90,14 +90,14 @@ extension Orchestrator {
     public func replayDeadLetter(provider: String, message: String, source: String) async throws(FulcrumError) -> UInt64 {
         try Names.validate(provider, path: "provider")
         try Names.validate(message, path: "message")
-        guard let bytes = try ledger.makeReader().record(RecordKeys.deadLetter(provider, message)) else {
+        guard let bytes = try backend.record(RecordKeys.deadLetter(provider, message)) else {
             throw FulcrumError(.notFound, "no dead letter \(message) for \(provider)", path: "message")
         }
         let letter = try RecordCoding.decode(DeadLetter.self, bytes, what: "dead letter")
         return try await reprocess(order: letter.message.order, source: source, deadLetter: (provider, message))
     }
 
-    /// A provider's answer reaches the order: a delivered fulfilment order is
+    /// A provider's answer reaches the order: a delivered fulfillment order is
     /// `sent`; the waiting step succeeds once all its messages are delivered,
     /// and fails at the first dead letter.
     func applyAcknowledgement(_ queued: QueuedEvent, order: OrderRecord) async throws(FulcrumError) {
@@ -106,16 +106,16 @@ extension Orchestrator {
         let message = event.fields["message"] ?? ""
         let waitingIndex = order.waiting.firstIndex { $0.messages.contains(message) }
         var log = TimelineLog(
-            atMilliseconds: options.clock.now().millisecondsSinceEpoch, step: waitingIndex.map { order.waiting[$0].step })
+            atMs: options.clock.now().millisecondsSinceEpoch, step: waitingIndex.map { order.waiting[$0].step })
         var updated = order
         let provider = event.fields["provider"] ?? ""
         var outputs: [BusinessEvent] = []
         log.add(.provider, "order:\(order.id)", delivered ? "\(provider) took message \(message)" : "\(provider) gave up on message \(message): \(event.fields["reason"] ?? "")")
-        if delivered, let outbound = event.fields["fulfilment_order"],
-            let index = updated.fulfilmentOrders.firstIndex(where: { $0.id == outbound }),
-            updated.fulfilmentOrders[index].state == FulfilmentOrderStates.created
+        if delivered, let outbound = event.fields["fulfillment_order"],
+            let index = updated.fulfillmentOrders.firstIndex(where: { $0.id == outbound }),
+            updated.fulfillmentOrders[index].state == FulfillmentOrderStates.created
         {
-            try move(.fulfilmentOrder, outbound, &updated.fulfilmentOrders[index].state, to: FulfilmentOrderStates.sent, log: &log)
+            try move(.fulfillmentOrder, outbound, &updated.fulfillmentOrders[index].state, to: FulfillmentOrderStates.sent, log: &log)
         }
         if let waitingIndex, let step = book.step(order.waiting[waitingIndex].step) {
             var waiting = updated.waiting.remove(at: waitingIndex)
@@ -127,13 +127,13 @@ extension Orchestrator {
                 outputs = failed.outputs
             } else if waiting.messages.isEmpty {
                 outputs = step.successEvents.map {
-                    BusinessEvent(name: $0, order: order.id, fields: waiting.fields, source: "step:\(step.id)", atMilliseconds: log.atMilliseconds)
+                    BusinessEvent(name: $0, order: order.id, fields: waiting.fields, source: "step:\(step.id)", atMs: log.atMs)
                 }
             } else {
                 updated.waiting.insert(waiting, at: waitingIndex)
             }
         }
-        updated.updatedAtMilliseconds = log.atMilliseconds
+        updated.updatedMs = log.atMs
         var batch = RecordBatch()
         batch.put(RecordKeys.order(order.id), RecordCoding.encode(updated))
         for (index, entry) in log.entries.enumerated() {
@@ -141,7 +141,7 @@ extension Orchestrator {
         }
         let raised = raise(outputs, into: &batch)
         batch.delete(RecordKeys.queued(queued.sequence))
-        try await ledger.write(batch)
+        try await backend.write(batch)
         for event in raised { enqueue(event) }
     }
 }

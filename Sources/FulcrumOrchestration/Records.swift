@@ -7,7 +7,7 @@ import FulcrumLedger
 public struct BusinessEvent: Codable, Sendable, Hashable {
     public var name: String
     public var order: String
-    /// Small named values: `fulfilment_order`, `tracking`, `return`, `message`, ...
+    /// Small named values: `fulfillment_order`, `tracking`, `return`, `message`, ...
     public var fields: [String: String]
     /// The order itself, for `order.created`.
     public var intake: OrderIntake?
@@ -15,11 +15,11 @@ public struct BusinessEvent: Codable, Sendable, Hashable {
     public var returnLines: [OrderRecord.Return.Line]?
     /// Who raised it: `rpc`, a shim's name, or `step:ID`.
     public var source: String
-    public var atMilliseconds: Int64
+    public var atMs: Int64
 
     public init(
         name: String, order: String, fields: [String: String] = [:], intake: OrderIntake? = nil,
-        returnLines: [OrderRecord.Return.Line]? = nil, source: String, atMilliseconds: Int64 = 0
+        returnLines: [OrderRecord.Return.Line]? = nil, source: String, atMs: Int64 = 0
     ) {
         self.name = name
         self.order = order
@@ -27,7 +27,7 @@ public struct BusinessEvent: Codable, Sendable, Hashable {
         self.intake = intake
         self.returnLines = returnLines
         self.source = source
-        self.atMilliseconds = atMilliseconds
+        self.atMs = atMs
     }
 
     /// The event that creates an order.
@@ -54,8 +54,8 @@ public struct TimelineEntry: Codable, Sendable, Hashable {
     public enum Kind: String, Codable, Sendable {
         case event, transition, policy, filter, action, provider, error, reprocess
     }
-    public var atMilliseconds: Int64
-    /// `order:ID`, `fulfilment_order:ID/FO-1`, `return:ID/R-1`, ...
+    public var atMs: Int64
+    /// `order:ID`, `fulfillment_order:ID/FO-1`, `return:ID/R-1`, ...
     public var entity: String
     public var kind: Kind
     public var step: String?
@@ -68,21 +68,21 @@ public struct TimelineEntry: Codable, Sendable, Hashable {
 public struct OutboxMessage: Codable, Sendable, Hashable {
     public var id: String
     public var provider: String
-    /// `fulfilment_order.created`, `order.shipped`, ...
+    /// `fulfillment_order.created`, `order.shipped`, ...
     public var topic: String
     public var order: String
     public var step: String
-    public var fulfilmentOrder: String?
+    public var fulfillmentOrder: String?
     /// The JSON body a webhook sends.
     public var body: String
-    public var createdAtMilliseconds: Int64
+    public var createdMs: Int64
 }
 
 /// A message a provider could not deliver, kept until the order is reprocessed.
 public struct DeadLetter: Codable, Sendable, Hashable {
     public var message: OutboxMessage
     public var reason: String
-    public var atMilliseconds: Int64
+    public var atMs: Int64
 }
 
 /// Key layout of the orchestrator's records in the ledger's `records`

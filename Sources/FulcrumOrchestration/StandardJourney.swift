@@ -1,12 +1,12 @@
 extension JourneyBook {
     /// The journeys fulcrumd runs without `--journeys FILE`: source and
-    /// reserve each order, release it to fulfilment, send its fulfilment
-    /// orders to the `fulfilment` provider, record shipments; cancellations
+    /// reserve each order, release it to fulfillment, send its fulfillment
+    /// orders to the `fulfillment` provider, record shipments; cancellations
     /// and returns. `docs/orchestration.md` shows it with comments.
     public static let standardYAML = """
         version: 1
         journeys:
-          - id: fulfilment
+          - id: fulfillment
             steps:
               - id: source
                 on: [order.created]
@@ -14,15 +14,15 @@ extension JourneyBook {
                 resume_on_error: source
               - id: release
                 on: [order.reserved]
-                action: create_fulfilment_orders
+                action: create_fulfillment_orders
                 resume_on_error: release
               - id: send-to-warehouse
                 on: [order.released]
                 action: send_to_provider
-                provider: fulfilment
+                provider: fulfillment
                 resume_on_error: send-to-warehouse
               - id: record-shipment
-                on: [fulfilment_order.shipped]
+                on: [fulfillment_order.shipped]
                 action: confirm_shipment
           - id: cancellation
             steps:

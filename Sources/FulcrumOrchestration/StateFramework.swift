@@ -4,7 +4,7 @@ import FulcrumCore
 public enum EntityKind: String, Sendable, Hashable, CaseIterable, Codable {
     case order
     case orderLine = "order_line"
-    case fulfilmentOrder = "fulfilment_order"
+    case fulfillmentOrder = "fulfillment_order"
     case returnOrder = "return"
 }
 
@@ -12,7 +12,7 @@ public enum EntityKind: String, Sendable, Hashable, CaseIterable, Codable {
 public enum OrderStates {
     public static let created = "created"
     public static let reserved = "reserved"
-    /// Fulfilment orders made and the stock committed.
+    /// Fulfillment orders made and the stock committed.
     public static let released = "released"
     public static let partiallyShipped = "partially_shipped"
     public static let shipped = "shipped"
@@ -27,7 +27,7 @@ public enum LineStates {
     public static let cancelled = "cancelled"
 }
 
-public enum FulfilmentOrderStates {
+public enum FulfillmentOrderStates {
     public static let created = "created"
     public static let sent = "sent"
     public static let shipped = "shipped"
@@ -60,14 +60,14 @@ public struct StateFramework: Sendable, Hashable {
     public static let builtIn: StateFramework = {
         typealias O = OrderStates
         typealias L = LineStates
-        typealias F = FulfilmentOrderStates
+        typealias F = FulfillmentOrderStates
         typealias R = ReturnStates
         func pairs(_ list: [(String, String)]) -> Set<Transition> { Set(list.map { Transition(from: $0.0, to: $0.1) }) }
         return StateFramework(
             states: [
                 .order: [O.created, O.reserved, O.released, O.partiallyShipped, O.shipped, O.cancelled],
                 .orderLine: [L.open, L.reserved, L.released, L.shipped, L.cancelled],
-                .fulfilmentOrder: [F.created, F.sent, F.shipped, F.cancelled],
+                .fulfillmentOrder: [F.created, F.sent, F.shipped, F.cancelled],
                 .returnOrder: [R.requested, R.located],
             ],
             transitions: [
@@ -80,7 +80,7 @@ public struct StateFramework: Sendable, Hashable {
                     (L.open, L.reserved), (L.reserved, L.released), (L.released, L.shipped), (L.open, L.cancelled),
                     (L.reserved, L.cancelled), (L.released, L.cancelled),
                 ]),
-                .fulfilmentOrder: pairs([
+                .fulfillmentOrder: pairs([
                     (F.created, F.sent), (F.sent, F.shipped), (F.created, F.cancelled), (F.sent, F.cancelled),
                 ]),
                 .returnOrder: pairs([(R.requested, R.located)]),

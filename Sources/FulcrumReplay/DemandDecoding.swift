@@ -40,7 +40,7 @@ extension Scenario {
         let minutes = try minutesOfDay(reader)
         guard let shipTo = try reader.mapping("ship_to") else { throw reader.error("ship_to", "is required") }
         let location = Location(
-            latitude: try shipTo.requiredDouble("lat", in: -90...90), longitude: try shipTo.requiredDouble("lon", in: -180...180),
+            latitude: try shipTo.requiredDouble("latitude", in: -90...90), longitude: try shipTo.requiredDouble("longitude", in: -180...180),
             region: try shipTo.string("region"))
         try shipTo.finish()
         var lineIDs = Set<String>()
@@ -48,15 +48,15 @@ extension Scenario {
             let lineID = try line.name("id") ?? "L\(lineIDs.count + 1)"
             guard lineIDs.insert(lineID).inserted else { throw line.error("id", "'\(lineID)' is listed twice in the order") }
             return Line(
-                id: lineID, sku: try reference(line, "sku", in: skuIDs), quantity: try line.requiredInt("qty", in: 1...1_000_000),
+                id: lineID, sku: try reference(line, "sku", in: skuIDs), quantity: try line.requiredInt("quantity", in: 1...Int(Limits.quantityMax)),
                 noSplit: try line.bool("no_split") ?? false)
         }
         guard !lines.isEmpty else { throw reader.error("lines", "must list at least one line") }
         let pickup = reader.has("pickup_node") ? try reference(reader, "pickup_node", in: nodeIDs) : nil
         let order = Order(
-            id: id, priority: try reader.double("priority", in: 1e-9...1e9) ?? 1, shipTo: location,
+            id: id, priority: try reader.double("priority", in: Limits.priorityMin...Limits.priorityMax) ?? 1, shipTo: location,
             shipComplete: try reader.bool("ship_complete") ?? false,
-            maxShipments: try reader.int("max_shipments", in: 1...1_000_000), pickupNode: pickup, lines: lines)
+            maxShipments: try reader.int("max_shipments", in: 1...Int(Limits.quantityMax)), pickupNode: pickup, lines: lines)
         return ScenarioOrder(
             arrival: scenario.time(day: day, minutes: minutes), order: order, abandoned: try reader.bool("abandoned") ?? false)
     }
@@ -66,9 +66,9 @@ extension Scenario {
             DemandModel.Centre(
                 name: try centre.requiredString("name"),
                 location: Location(
-                    latitude: try centre.requiredDouble("lat", in: -90...90),
-                    longitude: try centre.requiredDouble("lon", in: -180...180), region: try centre.string("region")),
-                weight: try centre.requiredDouble("weight", in: 1e-9...1e12),
+                    latitude: try centre.requiredDouble("latitude", in: -90...90),
+                    longitude: try centre.requiredDouble("longitude", in: -180...180), region: try centre.string("region")),
+                share: try centre.requiredDouble("share", in: 1e-9...1e12),
                 radiusKilometers: try centre.double("radius_km", in: 0...2000) ?? 30)
         }
         guard !centres.isEmpty else { throw reader.error("ship_to", "must list at least one population centre") }

@@ -54,7 +54,7 @@ public final class EmbeddedEngine: ReplayEngine {
     }
 
     deinit {
-        service.ledger.close()
+        service.close()
         try? FileManager.default.removeItem(atPath: directory)
     }
 
@@ -82,11 +82,11 @@ public final class EmbeddedEngine: ReplayEngine {
     /// Queues every command in order, then waits for all of them.
     private func executeAll(_ commands: [LedgerCommand]) async throws(FulcrumError) {
         guard !commands.isEmpty else { return }
-        let ledger = service.ledger
+        let service = service
         let failure: FulcrumError? = await withCheckedContinuation { continuation in
             let pending = Mutex((remaining: commands.count, failure: FulcrumError?.none))
             for command in commands {
-                ledger.submit(command) { result in
+                service.submit(command) { result in
                     let done = pending.withLock { state -> (Bool, FulcrumError?) in
                         state.remaining -= 1
                         if case .failure(let error) = result, state.failure == nil { state.failure = error }
@@ -104,15 +104,15 @@ public final class EmbeddedEngine: ReplayEngine {
     }
 
     public func adjust(node: String, sku: String, delta: Int64, reason: String) async throws(FulcrumError) {
-        _ = try await service.ledger.adjust(AdjustRequest(node: node, sku: sku, change: .delta(delta), reason: reason))
+        _ = try await service.adjust(AdjustRequest(node: node, sku: sku, change: .delta(delta), reason: reason))
     }
 
     public func schedule(_ receipt: ScheduledReceipt) async throws(FulcrumError) {
-        _ = try await service.ledger.schedule(ScheduleRequest(receipt))
+        _ = try await service.schedule(ScheduleRequest(receipt))
     }
 
     public func receive(receipt: String) async throws(FulcrumError) {
-        _ = try await service.ledger.receive(ReceiveRequest(receipt: receipt))
+        _ = try await service.receive(ReceiveRequest(receipt: receipt))
     }
 
     public func optimize(_ request: OptimizeRequest, options: Optimizer.Options) async throws(FulcrumError)
@@ -122,15 +122,15 @@ public final class EmbeddedEngine: ReplayEngine {
     }
 
     public func reserve(_ request: ReserveRequest) async throws(FulcrumError) {
-        _ = try await service.ledger.reserve(request)
+        _ = try await service.reserve(request)
     }
 
     public func confirm(order: String) async throws(FulcrumError) {
-        _ = try await service.ledger.confirm(order: order)
+        _ = try await service.confirm(order: order)
     }
 
     public func ship(order: String) async throws(FulcrumError) {
-        _ = try await service.ledger.ship(order: order)
+        _ = try await service.ship(order: order)
     }
 
     public func expire(orders: [String]) async throws(FulcrumError) {
@@ -138,7 +138,7 @@ public final class EmbeddedEngine: ReplayEngine {
         // must be exactly those the replay expects.
         var expired = Set<String>()
         while true {
-            let batch = try await service.ledger.expireDue()
+            let batch = try await service.expireDue()
             if batch.isEmpty { break }
             expired.formUnion(batch)
         }
@@ -151,6 +151,6 @@ public final class EmbeddedEngine: ReplayEngine {
 
     /// Refolds the replay's ledger entries and compares with its balances.
     public func verify() throws(FulcrumError) -> VerificationReport {
-        try service.ledger.verify()
+        try service.verify()
     }
 }

@@ -91,7 +91,7 @@ public struct ExpandedScenario: Sendable {
         var draws = draws(scenario, .demand)
         let popularity = WeightedChoice((0..<skus.count).map { 1 / pow(Double($0 + 1), model.zipfExponent) })
         let hours = WeightedChoice(model.hourlyShape)
-        let centres = WeightedChoice(model.centres.map(\.weight))
+        let centres = WeightedChoice(model.centres.map(\.share))
         let lineCounts = WeightedChoice(model.linesPerOrder)
         let unitCounts = WeightedChoice(model.unitsPerLine)
         let weeklyMean = model.weeklyShape.reduce(0, +) / 7

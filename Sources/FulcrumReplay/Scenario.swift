@@ -2,7 +2,7 @@ import FulcrumCore
 import FulcrumSolver
 
 /// A capacity-planning scenario (format version 1, `scenarios/README.md`):
-/// a network, a catalogue, starting stock, supply events, the optimize-v1
+/// a network, a catalogue, starting stock, supply events, the optimize v2
 /// rates and rules, and demand. Loaded and checked by `Scenario.load`.
 public struct Scenario: Sendable {
     public static let formatVersion = 1
@@ -113,7 +113,8 @@ public struct DemandModel: Sendable, Hashable {
     public struct Centre: Sendable, Hashable {
         public var name: String
         public var location: Location
-        public var weight: Double
+        /// Its share of the orders, relative to the other centres.
+        public var share: Double
         public var radiusKilometers: Double
     }
     public var ordersPerDay: Double

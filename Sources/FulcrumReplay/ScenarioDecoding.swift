@@ -103,13 +103,13 @@ extension Scenario {
             id: try reader.requiredName("id"),
             kind: try reader.choice("kind", NodeKind.self) ?? .warehouse,
             location: Location(
-                latitude: try reader.requiredDouble("lat", in: -90...90),
-                longitude: try reader.requiredDouble("lon", in: -180...180),
+                latitude: try reader.requiredDouble("latitude", in: -90...90),
+                longitude: try reader.requiredDouble("longitude", in: -180...180),
                 region: try reader.string("region")),
             enabled: try reader.bool("enabled") ?? true,
             canShip: try reader.bool("can_ship") ?? true,
-            costPerShipment: try reader.double("cost_per_shipment", in: 0...1e9) ?? 0,
-            costPerUnit: try reader.double("cost_per_unit", in: 0...1e9) ?? 0)
+            costPerShipment: try reader.double("cost_per_shipment", in: 0...Limits.moneyMax) ?? 0,
+            costPerUnit: try reader.double("cost_per_unit", in: 0...Limits.moneyMax) ?? 0)
         let capacity = try reader.int("capacity_per_day", in: 0...Int(Limits.quantityMax))
         if try reader.bool("remove") == true {
             throw reader.error("remove", "remove: true drops a node of the base scenario; use it in a file with extends:")
@@ -121,14 +121,14 @@ extension Scenario {
         guard let reader = try top.mapping("catalogue") else { throw top.error("catalogue", "is required") }
         let skus = try reader.records("skus") { (sku: FieldReader) throws(FulcrumError) in
             SKU(
-                id: try sku.requiredName("id"), weightKilograms: try sku.double("weight_kg", in: 1e-6...1e6) ?? 1,
+                id: try sku.requiredName("id"), weightKilograms: try sku.double("weight_kg", in: Limits.weightKgMin...Limits.weightKgMax) ?? 1,
                 category: try sku.string("category"))
         }
         var generated: Catalogue.Generated?
         if let generate = try reader.mapping("generate") {
             let categories = try generate.records("categories") { (category: FieldReader) throws(FulcrumError) in
-                let minimum = try category.requiredDouble("weight_kg_min", in: 1e-6...1e6)
-                let maximum = try category.requiredDouble("weight_kg_max", in: 1e-6...1e6)
+                let minimum = try category.requiredDouble("weight_kg_min", in: Limits.weightKgMin...Limits.weightKgMax)
+                let maximum = try category.requiredDouble("weight_kg_max", in: Limits.weightKgMin...Limits.weightKgMax)
                 guard minimum <= maximum else { throw category.error("weight_kg_max", "must be at least weight_kg_min") }
                 return Catalogue.Generated.Category(
                     name: try category.requiredName("name"), share: try category.requiredDouble("share", in: 1e-9...1e9),
@@ -223,9 +223,9 @@ extension Scenario {
         guard let reader else { return Rates() }
         let defaults = Rates()
         let rates = Rates(
-            perShipment: try reader.double("per_shipment", in: 0...1e9) ?? defaults.perShipment,
-            perKilometer: try reader.double("per_km", in: 0...1e9) ?? defaults.perKilometer,
-            perKilogramKilometer: try reader.double("per_kg_km", in: 0...1e9) ?? defaults.perKilogramKilometer)
+            perShipment: try reader.double("per_shipment", in: 0...Limits.moneyMax) ?? defaults.perShipment,
+            perKilometer: try reader.double("per_km", in: 0...Limits.moneyMax) ?? defaults.perKilometer,
+            perKilogramKilometer: try reader.double("per_kg_km", in: 0...Limits.moneyMax) ?? defaults.perKilogramKilometer)
         try reader.finish()
         return rates
     }
@@ -240,9 +240,9 @@ extension Scenario {
                 skuCategory: try rule.string("sku_category"))
         }
         let rules = Rules(
-            maxShipmentsPerOrder: try reader.int("max_shipments_per_order", in: 1...1_000_000),
-            maxDistanceKilometers: try reader.double("max_distance_km", in: 0...1e6),
-            backorderPenalty: try reader.double("backorder_penalty", in: 0...1e12) ?? defaults.backorderPenalty,
+            maxShipmentsPerOrder: try reader.int("max_shipments_per_order", in: 1...Int(Limits.quantityMax)),
+            maxDistanceKilometers: try reader.double("max_distance_km", in: 0...Limits.distanceKmMax),
+            backorderPenalty: try reader.double("backorder_penalty", in: 0...Limits.moneyMax) ?? defaults.backorderPenalty,
             minAvailable: try reader.int("min_available", in: 0...Int(Limits.quantityMax)) ?? 0,
             safetyStock: try reader.int("safety_stock", in: 0...Int(Limits.quantityMax)) ?? 0,
             exclude: exclusions)
@@ -253,7 +253,7 @@ extension Scenario {
     private static func decodeReplay(_ reader: FieldReader?) throws(FulcrumError) -> ReplaySettings {
         var settings = ReplaySettings(
             strategy: .optimal, batchMinutes: 0, reservationTTLMinutes: 30, shipAfterMinutes: 240,
-            timeLimitMilliseconds: Limits.solveTimeLimitMilliseconds)
+            timeLimitMilliseconds: Limits.solveTimeLimitMsDefault)
         guard let reader else { return settings }
         settings.strategy = try reader.choice("strategy", Strategy.self) ?? settings.strategy
         settings.batchMinutes = try reader.int("batch_minutes", in: 0...1440) ?? settings.batchMinutes

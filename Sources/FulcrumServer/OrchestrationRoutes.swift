@@ -29,7 +29,7 @@ struct OrchestrationRoutes: Sendable {
             guard let order = try orchestrator.load(request.order) else {
                 throw FulcrumError(.notFound, "no order \(request.order)", path: "order")
             }
-            let limit = request.timelineLimit == 0 ? 1_000 : Int(min(request.timelineLimit, 100_000))
+            let limit = request.timelineLimit == 0 ? Limits.timelineEntriesDefault : Int(min(Int(request.timelineLimit), Limits.timelineEntriesMax))
             let timeline = try orchestrator.timeline(request.order, limit: limit)
             responder.succeed(Fulcrum_V1_GetOrderResponse.with {
                 $0.orderJson = Data(RecordCoding.encode(order))
@@ -44,7 +44,7 @@ struct OrchestrationRoutes: Sendable {
             }
         case .pullOutbox:
             let request = try Fulcrum_V1_PullOutboxRequest(payload: frame.payload)
-            let limit = request.limit == 0 ? 100 : Int(min(request.limit, 10_000))
+            let limit = request.limit == 0 ? Limits.pageItemsDefault : min(Int(request.limit), Limits.pageItemsMax)
             let messages = try orchestrator.outbox(
                 provider: request.provider, after: request.after.isEmpty ? nil : request.after, limit: limit)
             responder.succeed(Fulcrum_V1_PullOutboxResponse.with { $0.messages = messages.map(Fulcrum_V1_OutboxMessage.init) })
@@ -57,14 +57,14 @@ struct OrchestrationRoutes: Sendable {
             }
         case .deadLetters:
             let request = try Fulcrum_V1_DeadLettersRequest(payload: frame.payload)
-            let limit = request.limit == 0 ? 100 : Int(min(request.limit, 10_000))
+            let limit = request.limit == 0 ? Limits.pageItemsDefault : min(Int(request.limit), Limits.pageItemsMax)
             let letters = try orchestrator.deadLetters(provider: request.provider, limit: limit)
             responder.succeed(Fulcrum_V1_DeadLettersResponse.with {
                 $0.letters = letters.map { letter in
                     .with {
                         $0.message = .init(letter.message)
                         $0.reason = letter.reason
-                        $0.atMilliseconds = letter.atMilliseconds
+                        $0.atMs = letter.atMs
                     }
                 }
             })
@@ -127,8 +127,8 @@ extension Fulcrum_V1_OutboxMessage {
         topic = message.topic
         order = message.order
         step = message.step
-        fulfilmentOrder = message.fulfilmentOrder ?? ""
+        fulfillmentOrder = message.fulfillmentOrder ?? ""
         body = message.body
-        createdMilliseconds = message.createdAtMilliseconds
+        createdMs = message.createdMs
     }
 }

@@ -34,7 +34,7 @@ struct Router: Sendable {
                 let request = try Fulcrum_V1_ScheduleRequest(payload: frame.payload)
                 let receipt = ScheduledReceipt(
                     receipt: request.receipt, node: request.node, sku: request.sku, quantity: request.quantity,
-                    due: Timestamp(millisecondsSinceEpoch: request.dueMilliseconds))
+                    due: Timestamp(millisecondsSinceEpoch: request.dueMs))
                 submit(.schedule(ScheduleRequest(receipt)), key: request.idempotencyKey, responder)
             case .receive:
                 let request = try Fulcrum_V1_ReceiveRequest(payload: frame.payload)
@@ -84,13 +84,13 @@ struct Router: Sendable {
         .with {
             $0.ready = !state.draining.load(ordering: .relaxed)
             $0.version = FulcrumVersion.string
-            $0.uptimeMilliseconds = (NIODeadline.now() - state.started).nanoseconds.magnitude / 1_000_000
+            $0.uptimeMs = (NIODeadline.now() - state.started).nanoseconds.magnitude / 1_000_000
         }
     }
 
     private func stats() throws(FulcrumError) -> Fulcrum_V1_StatsResponse {
         let counts = try service.counts()
-        let writer = service.ledger.statistics
+        let writer = service.writer.statistics
         return .with {
             $0.positions = UInt64(counts.positions)
             $0.reservations = UInt64(counts.reservations)
@@ -99,7 +99,7 @@ struct Router: Sendable {
             $0.writerGroups = UInt64(writer.groups.load(ordering: .relaxed))
             $0.writerCommands = UInt64(writer.commands.load(ordering: .relaxed))
             $0.writerRejected = UInt64(writer.rejected.load(ordering: .relaxed))
-            $0.writerQueueDepth = UInt64(service.ledger.queueDepth)
+            $0.writerQueueDepth = UInt64(service.writer.queueDepth)
             $0.connections = UInt64(state.connections.load(ordering: .relaxed))
             $0.requests = state.requests.load(ordering: .relaxed)
             $0.requestsFailed = state.requestsFailed.load(ordering: .relaxed)
@@ -136,7 +136,7 @@ struct Router: Sendable {
                 results.set(index, .failure(error), then: responder)
                 continue
             }
-            service.ledger.submit(command, idempotencyKey: idempotencyKey(item.idempotencyKey)) { result in
+            service.submit(command, idempotencyKey: idempotencyKey(item.idempotencyKey)) { result in
                 let item = result.mapError { FulcrumError($0.code, $0.message, path: "\(path).\($0.path)") }
                 results.set(index, item, then: responder)
             }
@@ -151,7 +151,7 @@ struct Router: Sendable {
 
     /// Queues a ledger command; the answer is written once it is durable.
     private func submit(_ command: LedgerCommand, key: String, _ responder: Responder) {
-        service.ledger.submit(command, idempotencyKey: idempotencyKey(key)) { result in
+        service.submit(command, idempotencyKey: idempotencyKey(key)) { result in
             responder.complete { () throws(FulcrumError) in Self.payload(of: try result.get()) }
         }
     }
@@ -168,7 +168,7 @@ struct Router: Sendable {
                 $0.node = receipt.node
                 $0.sku = receipt.sku
                 $0.quantity = receipt.quantity
-                $0.dueMilliseconds = receipt.due.millisecondsSinceEpoch
+                $0.dueMs = receipt.due.millisecondsSinceEpoch
             }.payload()
         case .expired, .recorded:
             preconditionFailure("no opcode runs expireDue or writes records alone")
@@ -180,7 +180,7 @@ struct Router: Sendable {
         Task {
             do throws(FulcrumError) {
                 let options = try Self.options(
-                    strategy: request.strategy, timeLimitMilliseconds: request.timeLimitMilliseconds,
+                    strategy: request.strategy, timeLimitMilliseconds: request.timeLimitMs,
                     explain: request.explain)
                 let problem = try service.decodeOptimizeRequest(json: request.requestJson)
                 let response = try service.optimize(problem, options: options)
@@ -196,7 +196,7 @@ struct Router: Sendable {
         Task {
             do throws(FulcrumError) {
                 let options = try Self.options(
-                    strategy: request.strategy, timeLimitMilliseconds: request.timeLimitMilliseconds, explain: false)
+                    strategy: request.strategy, timeLimitMilliseconds: request.timeLimitMs, explain: false)
                 let problem = try service.decodeOptimizeRequest(json: request.requestJson)
                 let ttlSeconds = request.ttlSeconds == 0 ? ReserveRequest.defaultTTLSeconds : request.ttlSeconds
                 let result = try await service.optimizeAndReserve(problem, options: options, ttlSeconds: ttlSeconds)
@@ -211,26 +211,13 @@ struct Router: Sendable {
         }
     }
 
+    /// The RPC's zero values mean "not given".
     private static func options(strategy: String, timeLimitMilliseconds: UInt32, explain: Bool) throws(FulcrumError)
         -> Optimizer.Options
     {
-        var options = Optimizer.Options()
-        if !strategy.isEmpty {
-            guard let parsed = Strategy(rawValue: strategy) else {
-                let known = Strategy.allCases.map(\.rawValue).joined(separator: ", ")
-                throw FulcrumError(.invalidArgument, "unknown strategy \(strategy); one of \(known)", path: "strategy")
-            }
-            options.strategy = parsed
-        }
-        if timeLimitMilliseconds != 0 {
-            guard timeLimitMilliseconds <= Limits.solveTimeLimitMilliseconds else {
-                throw FulcrumError(
-                    .invalidArgument, "at most \(Limits.solveTimeLimitMilliseconds) ms", path: "time_limit_milliseconds")
-            }
-            options.timeLimitMilliseconds = Int(timeLimitMilliseconds)
-        }
-        options.explain = explain
-        return options
+        try Optimizer.Options(
+            strategy: strategy.isEmpty ? nil : strategy,
+            timeLimitMs: timeLimitMilliseconds == 0 ? nil : Int(timeLimitMilliseconds), explain: explain)
     }
 }
 

@@ -25,9 +25,9 @@ extension Fulcrum_V1_Reservation {
         order = reservation.order
         state = reservation.state.description
         lines = reservation.lines.map { line in .with { $0.node = line.node; $0.sku = line.sku; $0.quantity = line.quantity } }
-        createdMilliseconds = reservation.createdAt.millisecondsSinceEpoch
-        expiresMilliseconds = reservation.expiresAt.millisecondsSinceEpoch
-        updatedMilliseconds = reservation.updatedAt.millisecondsSinceEpoch
+        createdMs = reservation.createdAt.millisecondsSinceEpoch
+        expiresMs = reservation.expiresAt.millisecondsSinceEpoch
+        updatedMs = reservation.updatedAt.millisecondsSinceEpoch
     }
 }
 
@@ -40,7 +40,7 @@ extension Fulcrum_V1_AtpResponse {
             .with {
                 $0.node = entry.node
                 $0.available = entry.available
-                $0.distanceKilometers = entry.distanceKilometers ?? 0
+                $0.distanceKm = entry.distanceKilometers ?? 0
             }
         }
     }
@@ -50,7 +50,7 @@ extension AvailabilityQuery {
     init(_ request: Fulcrum_V1_AtpRequest) {
         self.init(
             sku: request.sku, node: request.node.isEmpty ? nil : request.node,
-            on: request.onMilliseconds == 0 ? nil : Timestamp(millisecondsSinceEpoch: request.onMilliseconds),
+            on: request.onMs == 0 ? nil : Timestamp(millisecondsSinceEpoch: request.onMs),
             near: request.hasNear_p
                 ? .init(latitude: request.nearLatitude, longitude: request.nearLongitude) : nil)
     }

@@ -14,7 +14,7 @@ public struct SolverDecision: Sendable {
 
     /// The same solve again with `explain`: for each order, why each unused
     /// node was not chosen (deterministic: the same request and stock).
-    public func explained(timeLimitMilliseconds: Int = Limits.solveTimeLimitMilliseconds) throws(FulcrumError)
+    public func explained(timeLimitMilliseconds: Int = Limits.solveTimeLimitMsDefault) throws(FulcrumError)
         -> [OrderExplanation]
     {
         var request = self.request

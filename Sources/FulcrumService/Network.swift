@@ -22,7 +22,7 @@ public struct Network: Sendable, Hashable {
         return try! encoder.encode(File(nodes: nodes))
     }
 
-    /// A network file: `{"nodes": [...]}` with optimize-v1 node objects, e.g.
+    /// A network file: `{"nodes": [...]}` with optimize v2 node objects, e.g.
     /// the file given to `fulcrumd serve --network`. Each node is checked as
     /// in a request, so a bad file stops the server at start, not every
     /// request later.

@@ -23,7 +23,8 @@ public final class Service: Sendable {
         public init() {}
     }
 
-    public let ledger: Ledger
+    /// Front ends reach the ledger only through the methods below.
+    let ledger: Ledger
     public let network: Network
     private let readers: ReaderPool
     private let options: Options
@@ -122,15 +123,44 @@ public final class Service: Sendable {
         return Availability(sku: query.sku, nodes: nodes)
     }
 
+    // MARK: Writes
+
+    /// Queues a ledger command; `completion` runs on the writer's thread once
+    /// the command's group is durable, or at once with `overloaded`. For
+    /// front ends that answer from a callback (the RPC server).
+    public func submit(
+        _ command: LedgerCommand, idempotencyKey: String? = nil,
+        completion: @escaping @Sendable (Result<LedgerResult, FulcrumError>) -> Void
+    ) {
+        ledger.submit(command, idempotencyKey: idempotencyKey, completion: completion)
+    }
+
+    /// Expires the unconfirmed reservations whose time to live has passed by
+    /// the ledger's clock; returns their orders.
+    public func expireDue() async throws(FulcrumError) -> [String] {
+        try await ledger.expireDue()
+    }
+
+    // MARK: Operations
+
+    /// The ledger writer's counters, and the commands waiting for it.
+    public var writer: (statistics: WriterStatistics, queueDepth: Int) { (ledger.statistics, ledger.queueDepth) }
+
+    /// Refolds every entry and compares with the stored balances.
+    public func verify() throws(FulcrumError) -> VerificationReport { try ledger.verify() }
+
+    /// Stops accepting ledger commands and commits those queued. Idempotent.
+    public func close() { ledger.close() }
+
     // MARK: Solving
 
-    /// An optimize-v1 request; one without `nodes` ships from the server's
+    /// An optimize request; one without `nodes` ships from the server's
     /// network (`--network` or `--demo`).
     public func decodeOptimizeRequest(json: Data) throws(FulcrumError) -> OptimizeRequest {
         try OptimizeRequest.decode(json: json, defaultNodes: network.nodes.isEmpty ? nil : network.nodes)
     }
 
-    /// Solves an optimize-v1 request; without `inventory`, against the
+    /// Solves an optimize request; without `inventory`, against the
     /// ledger's available-to-promise at the request's nodes.
     public func optimize(_ request: OptimizeRequest, options: Optimizer.Options) throws(FulcrumError)
         -> OptimizeResponse
@@ -169,8 +199,7 @@ public final class Service: Sendable {
                 return OptimizedReservation(response: response, reservation: nil, attempts: attempt)
             }
             do {
-                let reservation = try await ledger.reserve(
-                    ReserveRequest(order: plan.order, lines: lines, ttlSeconds: ttlSeconds))
+                let reservation = try await reserve(ReserveRequest(order: plan.order, lines: lines, ttlSeconds: ttlSeconds))
                 return OptimizedReservation(response: response, reservation: reservation, attempts: attempt)
             } catch FulcrumError.Code.insufficientStock {
                 optimizeRetryCount.add(1, ordering: .relaxed)
@@ -214,9 +243,40 @@ public final class Service: Sendable {
     }
 }
 
-/// The orchestrator's journeys solve and reserve through the service.
-extension Service: FulfilmentBackend {
+/// Ledger commands through the service, with their typed wrappers (`adjust`, `reserve`, ...).
+extension Service: LedgerCommandExecutor {
+    public func execute(_ command: LedgerCommand, idempotencyKey: String? = nil) async throws(FulcrumError)
+        -> LedgerResult
+    {
+        try await ledger.execute(command, idempotencyKey: idempotencyKey)
+    }
+}
+
+/// The orchestrator's port: its records and steps go through the service's ledger.
+extension Service: FulfillmentBackend {
     public var networkNodes: [Node] { network.nodes }
+
+    public func write(_ records: RecordBatch) async throws(FulcrumError) {
+        try await ledger.write(records)
+    }
+
+    public func execute(_ command: LedgerCommand, attaching records: RecordBatch) async throws(FulcrumError)
+        -> LedgerResult
+    {
+        try await ledger.execute(command, attaching: records)
+    }
+
+    public func record(_ key: [UInt8]) throws(FulcrumError) -> [UInt8]? {
+        try readers.withReader { reader throws(FulcrumError) in try reader.record(key) }
+    }
+
+    public func records(prefix: [UInt8], after: [UInt8]?, limit: Int, reverse: Bool) throws(FulcrumError)
+        -> [(key: [UInt8], value: [UInt8])]
+    {
+        try readers.withReader { reader throws(FulcrumError) in
+            try reader.records(prefix: prefix, after: after, limit: limit, reverse: reverse)
+        }
+    }
 
     public func reservationLines(_ plan: OptimizeResponse.Plan, order: Order) -> [ReservationLine] {
         Self.reservationLines(plan, order: order)

@@ -172,9 +172,9 @@ public struct BigCommerceIntake: WebhookIntake {
     }
 }
 
-/// A WMS or 3PL confirming shipments: `POST {"order", "fulfilment_order",
+/// A WMS or 3PL confirming shipments: `POST {"order", "fulfillment_order",
 /// "tracking", "carrier"}` signed with `X-Fulcrum-Hmac-Sha256` (hex). One
-/// confirmation per fulfilment order is accepted; a repeat is a replay.
+/// confirmation per fulfillment order is accepted; a repeat is a replay.
 public struct ShipmentIntake: WebhookIntake {
     public let provider = "wms"
     public let secret: String
@@ -185,7 +185,7 @@ public struct ShipmentIntake: WebhookIntake {
 
     struct Confirmation: Decodable {
         var order: String
-        var fulfilmentOrder: String
+        var fulfillmentOrder: String
         var tracking: String?
         var carrier: String?
     }
@@ -201,16 +201,16 @@ public struct ShipmentIntake: WebhookIntake {
     }
 
     public func idempotencyKey(_ headers: HTTPFields, body: Data) throws(FulcrumError) -> String {
-        "wms:" + (try confirmation(body).fulfilmentOrder)
+        "wms:" + (try confirmation(body).fulfillmentOrder)
     }
 
     public func event(_ headers: HTTPFields, body: Data) throws(FulcrumError) -> Fulcrum_V1_SubmitEventRequest {
         let confirmation = try confirmation(body)
         var request = Fulcrum_V1_SubmitEventRequest()
-        request.event = "fulfilment_order.shipped"
+        request.event = "fulfillment_order.shipped"
         request.order = confirmation.order
         request.source = provider
-        request.fields["fulfilment_order"] = confirmation.fulfilmentOrder
+        request.fields["fulfillment_order"] = confirmation.fulfillmentOrder
         if let tracking = confirmation.tracking { request.fields["tracking"] = tracking }
         if let carrier = confirmation.carrier { request.fields["carrier"] = carrier }
         return request

@@ -1,6 +1,6 @@
 import FulcrumCore
 
-/// The optimize-v1 MIP over candidate pairs only, as plain arrays: built and
+/// The optimize v2 MIP over candidate pairs only, as plain arrays: built and
 /// checked in Swift, loaded into GLPK by `GLPKProblem`.
 ///
 /// Columns: units of each candidate (integer, bounded by the candidate's

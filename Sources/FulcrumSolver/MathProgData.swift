@@ -44,7 +44,7 @@ public enum MathProgData {
         param("pickup", orders.map { String($0.pickupNode.flatMap { nodeNumber[$0] } ?? 0) })
         param("order_of", lines.map { String($0.order) })
         param("sku_of", lines.map { String(skuNumber(of: $0.line.sku)) })
-        param("qty", lines.map { String($0.line.quantity) })
+        param("quantity", lines.map { String($0.line.quantity) })
         param("no_split", lines.map { $0.line.noSplit ? "1" : "0" })
         let nodes = request.nodes
         param("kind", nodes.map { symbol($0.kind.rawValue) })

@@ -1,6 +1,6 @@
 import FulcrumCore
 
-/// An optimize-v1 request (`shared/spec/optimize-v1.md`): orders to source,
+/// An optimize request, contract version 2 (`docs/optimize.md`): orders to source,
 /// the nodes that may ship them, SKUs, stock, rates and rules. Every default
 /// of the specification is applied when decoding; `validate()` checks the rest.
 public struct OptimizeRequest: Sendable, Hashable {
@@ -11,10 +11,12 @@ public struct OptimizeRequest: Sendable, Hashable {
     public var inventory: [Stock]?
     public var rates: Rates
     public var rules: Rules
+    /// A fulfillment profile configured on the server (none can be configured yet).
+    public var profile: String?
 
     public init(
         orders: [Order], nodes: [Node], skus: [SKU] = [], inventory: [Stock]? = nil, rates: Rates = Rates(),
-        rules: Rules = Rules()
+        rules: Rules = Rules(), profile: String? = nil
     ) {
         self.orders = orders
         self.nodes = nodes
@@ -22,18 +24,29 @@ public struct OptimizeRequest: Sendable, Hashable {
         self.inventory = inventory
         self.rates = rates
         self.rules = rules
+        self.profile = profile
     }
 }
 
-/// A point on Earth, in degrees.
+/// A point on Earth, in degrees, and for a customer's address what else it
+/// says (the solver works on the coordinates alone).
 public struct Location: Sendable, Hashable {
     public var latitude: Double
     public var longitude: Double
     public var region: String?
-    public init(latitude: Double, longitude: Double, region: String? = nil) {
+    public var country: String?
+    public var postalCode: String?
+    public var city: String?
+    public init(
+        latitude: Double, longitude: Double, region: String? = nil, country: String? = nil, postalCode: String? = nil,
+        city: String? = nil
+    ) {
         self.latitude = latitude
         self.longitude = longitude
         self.region = region
+        self.country = country
+        self.postalCode = postalCode
+        self.city = city
     }
 }
 

@@ -5,7 +5,8 @@ extension OptimizeRequest {
     /// Decodes and validates a request. Malformed JSON and wrong types are
     /// `invalid_json`; values out of range `invalid_argument`; repeated ids
     /// `duplicate_id`; names of undefined nodes `unknown_reference`; each with
-    /// the field path (`orders[0].lines[1].qty`).
+    /// the field path (`orders[0].lines[1].quantity`); a field the contract
+    /// does not have is `unknown_field`, naming the field meant.
     ///
     /// `defaultNodes`: the nodes of a request that has no `nodes` field (a
     /// server that knows its network spares clients sending it, and itself
@@ -37,23 +38,40 @@ extension KeyedDecodingContainer {
     }
 }
 
-private enum Keys: String, CodingKey {
-    case orders, nodes, skus, inventory, rates, rules
+// The fields of each object of the contract: decoding refuses any other key,
+// encoding writes these names.
+enum RequestKeys: String, CodingKey, CaseIterable { case orders, nodes, skus, inventory, rates, rules, profile }
+enum OrderKeys: String, CodingKey, CaseIterable {
     case id, priority, shipTo = "ship_to", shipComplete = "ship_complete", maxShipments = "max_shipments"
-    case pickupNode = "pickup_node", lines, sku, qty, noSplit = "no_split"
-    case lat, lon, region, kind, enabled, canShip = "can_ship", costPerShipment = "cost_per_shipment"
-    case costPerUnit = "cost_per_unit", capacityUnits = "capacity_units", weightKg = "weight_kg", category
-    case node, available, perShipment = "per_shipment", perKm = "per_km", perKgKm = "per_kg_km"
+    case pickupNode = "pickup_node", lines
+}
+enum ShipToKeys: String, CodingKey, CaseIterable {
+    case latitude, longitude, region, country, postalCode = "postal_code", city
+}
+enum LineKeys: String, CodingKey, CaseIterable { case id, sku, quantity, noSplit = "no_split" }
+enum NodeKeys: String, CodingKey, CaseIterable {
+    case id, kind, latitude, longitude, region, enabled, canShip = "can_ship", costPerShipment = "cost_per_shipment"
+    case costPerUnit = "cost_per_unit", capacityUnits = "capacity_units"
+}
+enum SKUKeys: String, CodingKey, CaseIterable { case id, weightKg = "weight_kg", category }
+enum StockKeys: String, CodingKey, CaseIterable { case node, sku, available }
+enum RatesKeys: String, CodingKey, CaseIterable { case perShipment = "per_shipment", perKm = "per_km", perKgKm = "per_kg_km" }
+enum RulesKeys: String, CodingKey, CaseIterable {
     case maxShipmentsPerOrder = "max_shipments_per_order", maxDistanceKm = "max_distance_km"
-    case backorderPenalty = "backorder_penalty", minAvailable = "min_available", safetyStock = "safety_stock"
-    case exclude, skuCategory = "sku_category"
-    case `return`, from, order, acceptsReturns = "accepts_returns"
+    case backorderPenalty = "backorder_penalty", minAvailable = "min_available", safetyStock = "safety_stock", exclude
+}
+enum ExclusionKeys: String, CodingKey, CaseIterable { case node, kind, region, skuCategory = "sku_category" }
+private enum ReturnRequestKeys: String, CodingKey, CaseIterable { case `return`, nodes, skus, rates, rules }
+private enum ParcelKeys: String, CodingKey, CaseIterable { case id, order, from, lines }
+private enum ReturnNodeKeys: String, CodingKey, CaseIterable {
+    case id, kind, latitude, longitude, region, enabled, acceptsReturns = "accepts_returns"
     case returnCostPerShipment = "return_cost_per_shipment", returnCostPerUnit = "return_cost_per_unit"
 }
 
 extension OptimizeRequest: Decodable {
     public init(from decoder: any Decoder) throws {
-        let c = try decoder.container(keyedBy: Keys.self)
+        try decoder.refuseUnknownFields(RequestKeys.self)
+        let c = try decoder.container(keyedBy: RequestKeys.self)
         orders = try c.decode([Order].self, forKey: .orders)
         if !c.contains(.nodes), let defaults = decoder.userInfo[Self.defaultNodesKey] as? [Node] {
             nodes = defaults
@@ -64,21 +82,36 @@ extension OptimizeRequest: Decodable {
         inventory = try c.decodeIfPresent([Stock].self, forKey: .inventory)
         rates = try c.decodeIfPresent(Rates.self, forKey: .rates) ?? Rates()
         rules = try c.decodeIfPresent(Rules.self, forKey: .rules) ?? Rules()
+        profile = try c.decodeIfPresent(String.self, forKey: .profile)
     }
 }
 
 extension Location: Decodable {
+    /// A customer's address (`ship_to`, a return's `from`). Coordinates are
+    /// required: placing an address by postal code or city is not done yet.
     public init(from decoder: any Decoder) throws {
-        let c = try decoder.container(keyedBy: Keys.self)
+        try decoder.refuseUnknownFields(ShipToKeys.self)
+        let c = try decoder.container(keyedBy: ShipToKeys.self)
         self.init(
-            latitude: try c.decode(Double.self, forKey: .lat), longitude: try c.decode(Double.self, forKey: .lon),
-            region: try c.decodeIfPresent(String.self, forKey: .region))
+            latitude: try c.decode(Double.self, forKey: .latitude), longitude: try c.decode(Double.self, forKey: .longitude),
+            region: try c.decodeIfPresent(String.self, forKey: .region),
+            country: try c.decodeIfPresent(String.self, forKey: .country),
+            postalCode: try c.decodeIfPresent(String.self, forKey: .postalCode),
+            city: try c.decodeIfPresent(String.self, forKey: .city))
+    }
+
+    /// A node's place: its own object's coordinates and region.
+    init<Keys: CodingKey>(node c: KeyedDecodingContainer<Keys>, latitude: Keys, longitude: Keys, region: Keys) throws {
+        self.init(
+            latitude: try c.decode(Double.self, forKey: latitude), longitude: try c.decode(Double.self, forKey: longitude),
+            region: try c.decodeIfPresent(String.self, forKey: region))
     }
 }
 
 extension Order: Decodable {
     public init(from decoder: any Decoder) throws {
-        let c = try decoder.container(keyedBy: Keys.self)
+        try decoder.refuseUnknownFields(OrderKeys.self)
+        let c = try decoder.container(keyedBy: OrderKeys.self)
         self.init(
             id: try c.decode(String.self, forKey: .id),
             priority: try c.decodeIfPresent(Double.self, forKey: .priority) ?? 1,
@@ -92,10 +125,11 @@ extension Order: Decodable {
 
 extension Line: Decodable {
     public init(from decoder: any Decoder) throws {
-        let c = try decoder.container(keyedBy: Keys.self)
+        try decoder.refuseUnknownFields(LineKeys.self)
+        let c = try decoder.container(keyedBy: LineKeys.self)
         self.init(
             id: try c.decode(String.self, forKey: .id), sku: try c.decode(String.self, forKey: .sku),
-            quantity: try c.decodeWholeNumber(forKey: .qty),
+            quantity: try c.decodeWholeNumber(forKey: .quantity),
             noSplit: try c.decodeIfPresent(Bool.self, forKey: .noSplit) ?? false)
     }
 }
@@ -113,11 +147,12 @@ extension NodeKind: Decodable {
 
 extension Node: Decodable {
     public init(from decoder: any Decoder) throws {
-        let c = try decoder.container(keyedBy: Keys.self)
+        try decoder.refuseUnknownFields(NodeKeys.self)
+        let c = try decoder.container(keyedBy: NodeKeys.self)
         self.init(
             id: try c.decode(String.self, forKey: .id),
             kind: try c.decodeIfPresent(NodeKind.self, forKey: .kind) ?? .warehouse,
-            location: try Location(from: decoder),
+            location: try Location(node: c, latitude: .latitude, longitude: .longitude, region: .region),
             enabled: try c.decodeIfPresent(Bool.self, forKey: .enabled) ?? true,
             canShip: try c.decodeIfPresent(Bool.self, forKey: .canShip) ?? true,
             costPerShipment: try c.decodeIfPresent(Double.self, forKey: .costPerShipment) ?? 0,
@@ -128,7 +163,8 @@ extension Node: Decodable {
 
 extension SKU: Decodable {
     public init(from decoder: any Decoder) throws {
-        let c = try decoder.container(keyedBy: Keys.self)
+        try decoder.refuseUnknownFields(SKUKeys.self)
+        let c = try decoder.container(keyedBy: SKUKeys.self)
         self.init(
             id: try c.decode(String.self, forKey: .id),
             weightKilograms: try c.decodeIfPresent(Double.self, forKey: .weightKg) ?? 1,
@@ -138,7 +174,8 @@ extension SKU: Decodable {
 
 extension Stock: Decodable {
     public init(from decoder: any Decoder) throws {
-        let c = try decoder.container(keyedBy: Keys.self)
+        try decoder.refuseUnknownFields(StockKeys.self)
+        let c = try decoder.container(keyedBy: StockKeys.self)
         self.init(
             node: try c.decode(String.self, forKey: .node), sku: try c.decode(String.self, forKey: .sku),
             available: try c.decodeWholeNumber(forKey: .available))
@@ -147,7 +184,8 @@ extension Stock: Decodable {
 
 extension Rates: Decodable {
     public init(from decoder: any Decoder) throws {
-        let c = try decoder.container(keyedBy: Keys.self)
+        try decoder.refuseUnknownFields(RatesKeys.self)
+        let c = try decoder.container(keyedBy: RatesKeys.self)
         self.init(
             perShipment: try c.decodeIfPresent(Double.self, forKey: .perShipment) ?? 5.0,
             perKilometer: try c.decodeIfPresent(Double.self, forKey: .perKm) ?? 0,
@@ -157,18 +195,26 @@ extension Rates: Decodable {
 
 extension Exclusion: Decodable {
     public init(from decoder: any Decoder) throws {
-        let c = try decoder.container(keyedBy: Keys.self)
+        try decoder.refuseUnknownFields(ExclusionKeys.self)
+        let c = try decoder.container(keyedBy: ExclusionKeys.self)
         self.init(
             node: try c.decodeIfPresent(String.self, forKey: .node),
             kind: try c.decodeIfPresent(NodeKind.self, forKey: .kind),
             region: try c.decodeIfPresent(String.self, forKey: .region),
             skuCategory: try c.decodeIfPresent(String.self, forKey: .skuCategory))
+        // An entry with no field would match every pair and exclude everything.
+        guard node != nil || kind != nil || region != nil || skuCategory != nil else {
+            throw FulcrumError(
+                .invalidArgument, "an exclusion needs node, kind, region or sku_category",
+                path: FulcrumError.fieldPath(decoder.codingPath))
+        }
     }
 }
 
 extension Rules: Decodable {
     public init(from decoder: any Decoder) throws {
-        let c = try decoder.container(keyedBy: Keys.self)
+        try decoder.refuseUnknownFields(RulesKeys.self)
+        let c = try decoder.container(keyedBy: RulesKeys.self)
         self.init(
             maxShipmentsPerOrder: try c.decodeWholeNumberIfPresent(forKey: .maxShipmentsPerOrder),
             maxDistanceKilometers: try c.decodeIfPresent(Double.self, forKey: .maxDistanceKm),
@@ -181,8 +227,10 @@ extension Rules: Decodable {
 
 extension ReturnRequest: Decodable {
     public init(from decoder: any Decoder) throws {
-        let c = try decoder.container(keyedBy: Keys.self)
-        let parcel = try c.nestedContainer(keyedBy: Keys.self, forKey: .return)
+        try decoder.refuseUnknownFields(ReturnRequestKeys.self)
+        let c = try decoder.container(keyedBy: ReturnRequestKeys.self)
+        try c.superDecoder(forKey: .return).refuseUnknownFields(ParcelKeys.self)
+        let parcel = try c.nestedContainer(keyedBy: ParcelKeys.self, forKey: .return)
         id = try parcel.decode(String.self, forKey: .id)
         order = try parcel.decodeIfPresent(String.self, forKey: .order)
         from = try parcel.decode(Location.self, forKey: .from)
@@ -196,10 +244,11 @@ extension ReturnRequest: Decodable {
 
 extension ReturnRequest.Node: Decodable {
     public init(from decoder: any Decoder) throws {
-        let c = try decoder.container(keyedBy: Keys.self)
+        try decoder.refuseUnknownFields(ReturnNodeKeys.self)
+        let c = try decoder.container(keyedBy: ReturnNodeKeys.self)
         id = try c.decode(String.self, forKey: .id)
         kind = try c.decodeIfPresent(NodeKind.self, forKey: .kind) ?? .warehouse
-        location = try Location(from: decoder)
+        location = try Location(node: c, latitude: .latitude, longitude: .longitude, region: .region)
         enabled = try c.decodeIfPresent(Bool.self, forKey: .enabled) ?? true
         acceptsReturns = try c.decodeIfPresent(Bool.self, forKey: .acceptsReturns) ?? true
         returnCostPerShipment = try c.decodeIfPresent(Double.self, forKey: .returnCostPerShipment) ?? 0

@@ -3,12 +3,8 @@ import Foundation
 /// Requests as the spec's JSON: for generated workloads (`fulcrum generate`)
 /// and for clients. Optional fields are written only when set.
 extension OptimizeRequest: Encodable {
-    private enum Keys: String, CodingKey {
-        case orders, nodes, skus, inventory, rates, rules
-    }
-
     public func encode(to encoder: any Encoder) throws {
-        var c = encoder.container(keyedBy: Keys.self)
+        var c = encoder.container(keyedBy: RequestKeys.self)
         try c.encode(orders, forKey: .orders)
         // Without nodes, the field is left out: a server with a network fills it in.
         if !nodes.isEmpty { try c.encode(nodes, forKey: .nodes) }
@@ -16,6 +12,7 @@ extension OptimizeRequest: Encodable {
         try c.encodeIfPresent(inventory, forKey: .inventory)
         try c.encode(rates, forKey: .rates)
         try c.encode(rules, forKey: .rules)
+        try c.encodeIfPresent(profile, forKey: .profile)
     }
 
     /// One line of JSON, keys sorted.
@@ -30,29 +27,21 @@ func sortedJSON(_ value: some Encodable) -> Data {
     return try! encoder.encode(value)
 }
 
-private enum Field: String, CodingKey {
-    case id, priority, shipTo = "ship_to", shipComplete = "ship_complete", maxShipments = "max_shipments"
-    case pickupNode = "pickup_node", lines, sku, qty, noSplit = "no_split", lat, lon, region, kind, enabled
-    case canShip = "can_ship", costPerShipment = "cost_per_shipment", costPerUnit = "cost_per_unit"
-    case capacityUnits = "capacity_units", weightKg = "weight_kg", category, node, available
-    case perShipment = "per_shipment", perKm = "per_km", perKgKm = "per_kg_km"
-    case maxShipmentsPerOrder = "max_shipments_per_order", maxDistanceKm = "max_distance_km"
-    case backorderPenalty = "backorder_penalty", minAvailable = "min_available", safetyStock = "safety_stock"
-    case exclude, skuCategory = "sku_category"
-}
-
 extension Location: Encodable {
     public func encode(to encoder: any Encoder) throws {
-        var c = encoder.container(keyedBy: Field.self)
-        try c.encode(latitude, forKey: .lat)
-        try c.encode(longitude, forKey: .lon)
+        var c = encoder.container(keyedBy: ShipToKeys.self)
+        try c.encode(latitude, forKey: .latitude)
+        try c.encode(longitude, forKey: .longitude)
         try c.encodeIfPresent(region, forKey: .region)
+        try c.encodeIfPresent(country, forKey: .country)
+        try c.encodeIfPresent(postalCode, forKey: .postalCode)
+        try c.encodeIfPresent(city, forKey: .city)
     }
 }
 
 extension Order: Encodable {
     public func encode(to encoder: any Encoder) throws {
-        var c = encoder.container(keyedBy: Field.self)
+        var c = encoder.container(keyedBy: OrderKeys.self)
         try c.encode(id, forKey: .id)
         if priority != 1 { try c.encode(priority, forKey: .priority) }
         try c.encode(shipTo, forKey: .shipTo)
@@ -65,21 +54,21 @@ extension Order: Encodable {
 
 extension Line: Encodable {
     public func encode(to encoder: any Encoder) throws {
-        var c = encoder.container(keyedBy: Field.self)
+        var c = encoder.container(keyedBy: LineKeys.self)
         try c.encode(id, forKey: .id)
         try c.encode(sku, forKey: .sku)
-        try c.encode(quantity, forKey: .qty)
+        try c.encode(quantity, forKey: .quantity)
         if noSplit { try c.encode(true, forKey: .noSplit) }
     }
 }
 
 extension Node: Encodable {
     public func encode(to encoder: any Encoder) throws {
-        var c = encoder.container(keyedBy: Field.self)
+        var c = encoder.container(keyedBy: NodeKeys.self)
         try c.encode(id, forKey: .id)
         try c.encode(kind.rawValue, forKey: .kind)
-        try c.encode(location.latitude, forKey: .lat)
-        try c.encode(location.longitude, forKey: .lon)
+        try c.encode(location.latitude, forKey: .latitude)
+        try c.encode(location.longitude, forKey: .longitude)
         try c.encodeIfPresent(location.region, forKey: .region)
         if !enabled { try c.encode(false, forKey: .enabled) }
         if !canShip { try c.encode(false, forKey: .canShip) }
@@ -91,7 +80,7 @@ extension Node: Encodable {
 
 extension SKU: Encodable {
     public func encode(to encoder: any Encoder) throws {
-        var c = encoder.container(keyedBy: Field.self)
+        var c = encoder.container(keyedBy: SKUKeys.self)
         try c.encode(id, forKey: .id)
         try c.encode(weightKilograms, forKey: .weightKg)
         try c.encodeIfPresent(category, forKey: .category)
@@ -100,7 +89,7 @@ extension SKU: Encodable {
 
 extension Stock: Encodable {
     public func encode(to encoder: any Encoder) throws {
-        var c = encoder.container(keyedBy: Field.self)
+        var c = encoder.container(keyedBy: StockKeys.self)
         try c.encode(node, forKey: .node)
         try c.encode(sku, forKey: .sku)
         try c.encode(available, forKey: .available)
@@ -109,7 +98,7 @@ extension Stock: Encodable {
 
 extension Rates: Encodable {
     public func encode(to encoder: any Encoder) throws {
-        var c = encoder.container(keyedBy: Field.self)
+        var c = encoder.container(keyedBy: RatesKeys.self)
         try c.encode(perShipment, forKey: .perShipment)
         try c.encode(perKilometer, forKey: .perKm)
         try c.encode(perKilogramKilometer, forKey: .perKgKm)
@@ -118,7 +107,7 @@ extension Rates: Encodable {
 
 extension Exclusion: Encodable {
     public func encode(to encoder: any Encoder) throws {
-        var c = encoder.container(keyedBy: Field.self)
+        var c = encoder.container(keyedBy: ExclusionKeys.self)
         try c.encodeIfPresent(node, forKey: .node)
         try c.encodeIfPresent(kind?.rawValue, forKey: .kind)
         try c.encodeIfPresent(region, forKey: .region)
@@ -128,7 +117,7 @@ extension Exclusion: Encodable {
 
 extension Rules: Encodable {
     public func encode(to encoder: any Encoder) throws {
-        var c = encoder.container(keyedBy: Field.self)
+        var c = encoder.container(keyedBy: RulesKeys.self)
         try c.encodeIfPresent(maxShipmentsPerOrder, forKey: .maxShipmentsPerOrder)
         try c.encodeIfPresent(maxDistanceKilometers, forKey: .maxDistanceKm)
         try c.encode(backorderPenalty, forKey: .backorderPenalty)

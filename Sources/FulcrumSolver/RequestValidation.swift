@@ -9,10 +9,7 @@ extension OptimizeRequest {
             throw FulcrumError(.invalidArgument, "\(orders.count) orders; the limit is \(Limits.optimizeOrdersMax)", path: "orders")
         }
         let nodeIDs = try Self.validate(nodes: nodes, path: "nodes")
-        _ = try uniqueIDs(skus.map(\.id), path: "skus")
-        for (index, sku) in skus.enumerated() {
-            try check(sku.weightKilograms, path: "skus[\(index)].weight_kg", positive: true)
-        }
+        try Self.validate(skus: skus)
         _ = try uniqueIDs(orders.map(\.id), path: "orders")
         for (index, order) in orders.enumerated() {
             try order.validate(path: "orders[\(index)]", nodeIDs: nodeIDs)
@@ -20,6 +17,10 @@ extension OptimizeRequest {
         try validateInventory(nodeIDs: nodeIDs)
         try rates.validate()
         try rules.validate(nodeIDs: nodeIDs)
+        if let profile {
+            // Profiles are named rates, rules and strategy configured on the server; none can be yet.
+            throw FulcrumError(.unknownReference, "no fulfillment profile \(profile) is configured", path: "profile")
+        }
     }
 
     /// Checks a list of nodes (count, unique ids, each node's fields) and
@@ -31,6 +32,14 @@ extension OptimizeRequest {
         let nodeIDs = try uniqueIDs(nodes.map(\.id), path: path)
         for (index, node) in nodes.enumerated() { try node.validate(path: "\(path)[\(index)]") }
         return nodeIDs
+    }
+
+    /// Checks the SKU list: unique ids, weights in bounds.
+    static func validate(skus: [SKU]) throws(FulcrumError) {
+        _ = try uniqueIDs(skus.map(\.id), path: "skus")
+        for (index, sku) in skus.enumerated() {
+            try check(sku.weightKilograms, path: "skus[\(index)].weight_kg", in: Limits.weightKgMin...Limits.weightKgMax)
+        }
     }
 
     private func validateInventory(nodeIDs: Set<String>) throws(FulcrumError) {
@@ -63,10 +72,10 @@ func uniqueIDs(_ ids: [String], path: String) throws(FulcrumError) -> Set<String
     return seen
 }
 
-/// A finite number that is >= 0 (or > 0).
-func check(_ value: Double, path: String, positive: Bool = false) throws(FulcrumError) {
-    guard value.isFinite, positive ? value > 0 : value >= 0 else {
-        throw FulcrumError(.invalidArgument, "\(value) must be a finite number \(positive ? ">" : ">=") 0", path: path)
+/// A number within `range` (a money amount by default: costs, rates, penalties).
+func check(_ value: Double, path: String, in range: ClosedRange<Double> = 0...Limits.moneyMax) throws(FulcrumError) {
+    guard range.contains(value) else {
+        throw FulcrumError(.invalidArgument, "\(value) is not within \(range.lowerBound)...\(range.upperBound)", path: path)
     }
 }
 
@@ -79,10 +88,10 @@ private func check(_ value: Int, path: String, minimum: Int) throws(FulcrumError
 extension Location {
     func validate(path: String) throws(FulcrumError) {
         guard latitude.isFinite, (-90...90).contains(latitude) else {
-            throw FulcrumError(.invalidArgument, "latitude \(latitude) is not within -90...90", path: path + ".lat")
+            throw FulcrumError(.invalidArgument, "latitude \(latitude) is not within -90...90", path: path + ".latitude")
         }
         guard longitude.isFinite, (-180...180).contains(longitude) else {
-            throw FulcrumError(.invalidArgument, "longitude \(longitude) is not within -180...180", path: path + ".lon")
+            throw FulcrumError(.invalidArgument, "longitude \(longitude) is not within -180...180", path: path + ".longitude")
         }
     }
 }
@@ -98,7 +107,7 @@ extension Node {
 
 extension Order {
     func validate(path: String, nodeIDs: Set<String>) throws(FulcrumError) {
-        try check(priority, path: path + ".priority", positive: true)
+        try check(priority, path: path + ".priority", in: Limits.priorityMin...Limits.priorityMax)
         try shipTo.validate(path: path + ".ship_to")
         if let maxShipments { try check(maxShipments, path: path + ".max_shipments", minimum: 1) }
         if let pickupNode, !nodeIDs.contains(pickupNode) {
@@ -110,7 +119,7 @@ extension Order {
         _ = try uniqueIDs(lines.map(\.id), path: path + ".lines")
         for (index, line) in lines.enumerated() {
             try Names.validate(line.sku, path: "\(path).lines[\(index)].sku")
-            try check(line.quantity, path: "\(path).lines[\(index)].qty", minimum: 1)
+            try check(line.quantity, path: "\(path).lines[\(index)].quantity", minimum: 1)
         }
     }
 }
@@ -126,7 +135,9 @@ extension Rates {
 extension Rules {
     func validate(nodeIDs: Set<String>) throws(FulcrumError) {
         if let maxShipmentsPerOrder { try check(maxShipmentsPerOrder, path: "rules.max_shipments_per_order", minimum: 1) }
-        if let maxDistanceKilometers { try check(maxDistanceKilometers, path: "rules.max_distance_km") }
+        if let maxDistanceKilometers {
+            try check(maxDistanceKilometers, path: "rules.max_distance_km", in: 0...Limits.distanceKmMax)
+        }
         try check(backorderPenalty, path: "rules.backorder_penalty")
         try check(minAvailable, path: "rules.min_available", minimum: 0)
         try check(safetyStock, path: "rules.safety_stock", minimum: 0)

@@ -1,7 +1,7 @@
 import Foundation
 import FulcrumCore
 
-/// An optimize-v1 response: one plan per order, in request order, with the
+/// An optimize response: one plan per order, in request order, with the
 /// cost breakdown and solve statistics.
 public struct OptimizeResponse: Sendable, Hashable {
     public enum Status: String, Sendable, Hashable {
@@ -208,16 +208,16 @@ extension OptimizeResponse.Shipment: Codable {
 }
 
 extension OptimizeResponse.LineQuantity: Codable {
-    private enum Keys: String, CodingKey { case line, qty }
+    private enum Keys: String, CodingKey { case line, quantity }
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: Keys.self)
         line = try c.decode(String.self, forKey: .line)
-        quantity = try c.decode(Int.self, forKey: .qty)
+        quantity = try c.decode(Int.self, forKey: .quantity)
     }
     public func encode(to encoder: any Encoder) throws {
         var c = encoder.container(keyedBy: Keys.self)
         try c.encode(line, forKey: .line)
-        try c.encode(quantity, forKey: .qty)
+        try c.encode(quantity, forKey: .quantity)
     }
 }
 

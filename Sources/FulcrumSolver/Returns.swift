@@ -99,7 +99,7 @@ extension ReturnRequest {
         for (index, line) in lines.enumerated() {
             try Names.validate(line.sku, path: "return.lines[\(index)].sku")
             guard line.quantity >= 1, line.quantity <= Limits.quantityMax else {
-                throw FulcrumError(.invalidArgument, "qty must be 1...\(Limits.quantityMax)", path: "return.lines[\(index)].qty")
+                throw FulcrumError(.invalidArgument, "quantity must be 1...\(Limits.quantityMax)", path: "return.lines[\(index)].quantity")
             }
         }
         let nodeIDs = try uniqueIDs(nodes.map(\.id), path: "nodes")
@@ -108,8 +108,7 @@ extension ReturnRequest {
             try check(node.returnCostPerShipment, path: "nodes[\(index)].return_cost_per_shipment")
             try check(node.returnCostPerUnit, path: "nodes[\(index)].return_cost_per_unit")
         }
-        _ = try uniqueIDs(skus.map(\.id), path: "skus")
-        for (index, sku) in skus.enumerated() { try check(sku.weightKilograms, path: "skus[\(index)].weight_kg", positive: true) }
+        try OptimizeRequest.validate(skus: skus)
         try rates.validate()
         try rules.validate(nodeIDs: nodeIDs)
     }

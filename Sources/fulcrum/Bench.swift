@@ -8,7 +8,7 @@ import FulcrumWire
 import NIOCore
 import Synchronization
 
-/// `fulcrum bench --server H:P --op atp|reserve|optimize-and-reserve --clients N --duration S`:
+/// `fulcrum bench --server H:P --op atp|reserve|optimize-and-reserve --clients N --duration-seconds S`:
 /// a closed-loop load generator. Each client is one connection; with
 /// `--pipeline W` a client keeps W requests in flight (one flush per window).
 struct Bench: AsyncParsableCommand {
@@ -27,7 +27,7 @@ struct Bench: AsyncParsableCommand {
         atp, reserve (2 lines, durable), optimize-and-reserve (5 lines × 100 nodes), or orders (order.created         events through the journeys of a fulcrumd started with --demo; reports intake and journeys completed per second).
         """) var op: Operation
     @Option(help: "Concurrent connections.") var clients = 64
-    @Option(help: "Seconds to run.") var duration = 10.0
+    @Option(help: "Seconds to run.") var durationSeconds = 10.0
     @Option(help: "Requests each client keeps in flight.") var pipeline = 1
     @Option(help: "Seed of the generated stock and orders.") var seed: UInt64 = 7
     @Flag(help: """
@@ -43,7 +43,7 @@ struct Bench: AsyncParsableCommand {
 
     func validate() throws {
         guard clients >= 1, clients <= Limits.connectionsMax else { throw ValidationError("--clients must be in 1...\(Limits.connectionsMax)") }
-        guard duration > 0 else { throw ValidationError("--duration must be positive") }
+        guard durationSeconds > 0 else { throw ValidationError("--duration-seconds must be positive") }
         guard pipeline >= 1, pipeline <= 1024 else { throw ValidationError("--pipeline must be in 1...1024") }
     }
 
@@ -55,7 +55,7 @@ struct Bench: AsyncParsableCommand {
             let run = "\(UInt64(Date().timeIntervalSince1970 * 1000))"
             let orders = OrderNumbers()
             let started = ContinuousClock.now
-            let deadline = started + .milliseconds(Int64(duration * 1000))
+            let deadline = started + .milliseconds(Int64(durationSeconds * 1000))
             let tallies = try await withThrowingTaskGroup(of: Tally.self) { group in
                 for index in 0..<clients {
                     let client = try await server.connect()
@@ -233,7 +233,7 @@ struct Bench: AsyncParsableCommand {
                 ("journeys", .integer(Int64(accepted))), ("journey_seconds", .number(seconds)), ("journeys_per_second", .number(perSecond)),
             ]).rendered)
         } else {
-            print(String(format: "journeys: %d orders reserved and released to fulfilment in %.1f s → %.0f orders/s", accepted, seconds, perSecond))
+            print(String(format: "journeys: %d orders reserved and released to fulfillment in %.1f s → %.0f orders/s", accepted, seconds, perSecond))
         }
     }
 

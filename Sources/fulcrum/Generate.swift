@@ -3,7 +3,7 @@ import Foundation
 import FulcrumService
 import FulcrumSolver
 
-/// `fulcrum generate`: seeded optimize-v1 requests on a synthetic US network,
+/// `fulcrum generate`: seeded optimize requests on a synthetic US network,
 /// one JSON request per line (for `fulcrum optimize --jsonl` and comparisons).
 struct Generate: ParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Write seeded synthetic optimize requests, one per line.")

@@ -5,16 +5,16 @@ import FulcrumCore
 import FulcrumSolver
 import FulcrumWire
 
-/// `fulcrum optimize`: solve optimize-v1 requests (spec: shared/spec/optimize-v1.md).
+/// `fulcrum optimize`: solve optimize requests (the contract: docs/optimize.md).
 struct Optimize: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Choose the nodes that ship each order: optimize-v1 JSON in, plans out.")
+        abstract: "Choose the nodes that ship each order: optimize v2 JSON in, plans out.")
 
     @Option(help: "The request file (JSON); standard input when absent.") var request: String?
     @Flag(help: "Read one request per line and write one response per line.") var jsonl = false
     @Option(help: "optimal, greedy-priority or greedy-nearest.") var strategy: String = Strategy.optimal.rawValue
     @Option(name: .customLong("time-limit-ms"), help: "Stop the search after this long; the answer is then `feasible` with its gap.")
-    var timeLimitMilliseconds = Limits.solveTimeLimitMilliseconds
+    var timeLimitMilliseconds = Limits.solveTimeLimitMsDefault
     @Flag(help: "Add, per order, why each unused node was not chosen (ineligible by which rule, or how much dearer).")
     var explain = false
     @Flag(help: "Write the request as a MathProg data section for models/dom.mod (glpsol) instead of solving.")
@@ -26,10 +26,11 @@ struct Optimize: AsyncParsableCommand {
     var reserve = false
 
     func validate() throws {
-        guard Strategy(rawValue: strategy) != nil else {
-            throw ValidationError("--strategy must be one of: \(Strategy.allCases.map(\.rawValue).joined(separator: ", "))")
+        do {
+            _ = try Optimizer.Options(strategy: strategy, timeLimitMs: timeLimitMilliseconds, explain: explain)
+        } catch {
+            throw ValidationError("--\(error.path.replacingOccurrences(of: "_", with: "-")): \(error.message)")
         }
-        guard timeLimitMilliseconds >= 1 else { throw ValidationError("--time-limit-ms must be at least 1") }
         guard !reserve || server != nil else { throw ValidationError("--reserve needs --server") }
         guard server == nil || !(emitDat || explain && reserve) else {
             throw ValidationError("--emit-dat is local; --explain does not combine with --reserve")
@@ -69,7 +70,7 @@ struct Optimize: AsyncParsableCommand {
             let response = try await client.optimize(.with {
                 $0.requestJson = document
                 $0.strategy = strategy
-                $0.timeLimitMilliseconds = UInt32(clamping: timeLimitMilliseconds)
+                $0.timeLimitMs = UInt32(clamping: timeLimitMilliseconds)
                 $0.explain = explain
             })
             return String(decoding: response.responseJson, as: UTF8.self)
@@ -77,7 +78,7 @@ struct Optimize: AsyncParsableCommand {
         let response = try await client.optimizeAndReserve(.with {
             $0.requestJson = document
             $0.strategy = strategy
-            $0.timeLimitMilliseconds = UInt32(clamping: timeLimitMilliseconds)
+            $0.timeLimitMs = UInt32(clamping: timeLimitMilliseconds)
         })
         let reservation = response.reservations.first.map(\.json).map(\.rendered) ?? "null"
         return "{\"attempts\":\(response.attempts),\"reservation\":\(reservation),\"response\":"
@@ -87,8 +88,7 @@ struct Optimize: AsyncParsableCommand {
     private func answer(_ document: Data) throws(FulcrumError) -> String {
         let parsed = try OptimizeRequest.decode(json: document)
         if emitDat { return MathProgData.render(parsed) }
-        let options = Optimizer.Options(
-            strategy: Strategy(rawValue: strategy)!, timeLimitMilliseconds: timeLimitMilliseconds, explain: explain)
+        let options = try Optimizer.Options(strategy: strategy, timeLimitMs: timeLimitMilliseconds, explain: explain)
         return String(decoding: try Optimizer.solve(parsed, options: options).json(), as: UTF8.self)
     }
 }

@@ -8,7 +8,7 @@ import FulcrumWire
 /// `fulcrum order ORDER-ID --server H:P`: an order's state, entities and timeline.
 struct OrderState: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "order", abstract: "Print an order's state, its lines, fulfilment orders and returns, and its timeline.")
+        commandName: "order", abstract: "Print an order's state, its lines, fulfillment orders and returns, and its timeline.")
     @OptionGroup var server: ServerOptions
     @Argument(help: "The order id.") var order: String
     @Option(help: "At most this many timeline entries.") var limit: UInt32 = 1_000
@@ -44,16 +44,16 @@ struct OrderState: AsyncParsableCommand {
             lines.append("  line \(line.id): \(line.quantity) \(line.sku), \(line.state)"
                 + (allocations.isEmpty ? "" : " (" + allocations.joined(separator: ", ") + ")"))
         }
-        for fulfilmentOrder in order.fulfilmentOrders {
-            lines.append("  fulfilment order \(fulfilmentOrder.id) at \(fulfilmentOrder.node): \(fulfilmentOrder.state)"
-                + (fulfilmentOrder.tracking.map { ", tracking \($0)" } ?? ""))
+        for fulfillmentOrder in order.fulfillmentOrders {
+            lines.append("  fulfillment order \(fulfillmentOrder.id) at \(fulfillmentOrder.node): \(fulfillmentOrder.state)"
+                + (fulfillmentOrder.tracking.map { ", tracking \($0)" } ?? ""))
         }
         for item in order.returns {
             lines.append("  return \(item.id): \(item.state)" + (item.node.map { " to \($0)" } ?? ""))
         }
         lines.append("timeline:")
         for entry in timeline {
-            let at = Date(timeIntervalSince1970: Double(entry.atMilliseconds) / 1000).ISO8601Format(.iso8601.time(includingFractionalSeconds: true))
+            let at = Date(timeIntervalSince1970: Double(entry.atMs) / 1000).ISO8601Format(.iso8601.time(includingFractionalSeconds: true))
             lines.append("  \(at)  \(entry.kind.rawValue.padding(toLength: 10, withPad: " ", startingAt: 0)) \(entry.entity)  "
                 + (entry.step.map { "[\($0)] " } ?? "") + entry.text + (entry.code.map { " (\($0))" } ?? ""))
         }
@@ -64,7 +64,7 @@ struct OrderState: AsyncParsableCommand {
 /// `fulcrum event NAME --order ID [--field K=V ...] --server H:P`: raises a business event.
 struct EventCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "event", abstract: "Send a business event about an order (order.cancel_requested, fulfilment_order.shipped, ...).")
+        commandName: "event", abstract: "Send a business event about an order (order.cancel_requested, fulfillment_order.shipped, ...).")
     @OptionGroup var server: ServerOptions
     @Argument(help: "The event's name.") var name: String
     @Option(help: "The order it is about.") var order: String
@@ -144,7 +144,7 @@ struct DeadLetters: AsyncParsableCommand {
                 .orderedObject([
                     ("message", .string(letter.message.id)), ("order", .string(letter.message.order)),
                     ("topic", .string(letter.message.topic)), ("reason", .string(letter.reason)),
-                    ("at_ms", .integer(letter.atMilliseconds)),
+                    ("at_ms", .integer(letter.atMs)),
                 ])
             })
             let text = answer.letters.isEmpty

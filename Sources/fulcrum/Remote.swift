@@ -54,8 +54,8 @@ extension Fulcrum_V1_Reservation {
         .orderedObject([
             ("order", .string(order)), ("state", .string(state)),
             ("lines", .array(lines.map { .orderedObject([("node", .string($0.node)), ("sku", .string($0.sku)), ("quantity", .integer($0.quantity))]) })),
-            ("created_ms", .integer(createdMilliseconds)), ("expires_ms", .integer(expiresMilliseconds)),
-            ("updated_ms", .integer(updatedMilliseconds)),
+            ("created_ms", .integer(createdMs)), ("expires_ms", .integer(expiresMs)),
+            ("updated_ms", .integer(updatedMs)),
         ])
     }
     var text: String {
@@ -94,7 +94,7 @@ struct Adjust: AsyncParsableCommand {
     }
 }
 
-/// `fulcrum reserve --server H:P --order ID --line NODE:SKU:QTY ...`: exits 0
+/// `fulcrum reserve --server H:P --order ID --line NODE:SKU:QUANTITY ...`: exits 0
 /// only when the reservation is made and durable.
 struct Reserve: AsyncParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Reserve stock for an order: every line or none.")
@@ -102,7 +102,7 @@ struct Reserve: AsyncParsableCommand {
     @Option var order: String
     @Option(name: .customLong("line"), help: "NODE:SKU:QUANTITY (repeat for more lines).") var lines: [String] = []
     @Option(help: "An idempotency key: a retry with the same key is applied once.") var key = ""
-    @Option(help: "Seconds the reservation holds unless confirmed (default 900).") var ttl: Int64 = 0
+    @Option(help: "Seconds the reservation holds unless confirmed (default 900).") var ttlSeconds: Int64 = 0
 
     func run() async throws {
         let parsed: [Fulcrum_V1_ReservationLine]
@@ -115,7 +115,7 @@ struct Reserve: AsyncParsableCommand {
             $0.order = order
             $0.lines = parsed
             $0.idempotencyKey = key
-            $0.ttlSeconds = ttl
+            $0.ttlSeconds = ttlSeconds
         }
         try await server.run { client throws(FulcrumError) in
             let reservation = try await client.reserve(request)
@@ -183,7 +183,7 @@ struct Release: AsyncParsableCommand {
     func run() async throws { try await command.run(.release) }
 }
 
-/// `fulcrum atp --server H:P --sku S [--node N] [--on DATE] [--near LAT,LON]`.
+/// `fulcrum atp --server H:P --sku S [--node N] [--on DATE] [--near LATITUDE,LONGITUDE]`.
 struct ATP: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "atp", abstract: "Available to promise of a SKU: at a node, everywhere, or nearest a point first.")
@@ -191,7 +191,7 @@ struct ATP: AsyncParsableCommand {
     @Option var sku: String
     @Option var node: String?
     @Option(help: "Count receipts due by then: YYYY-MM-DD (end of that day, UTC) or an ISO 8601 time.") var on: String?
-    @Option(help: "LAT,LON: list the network's nodes nearest first, with distances.") var near: String?
+    @Option(help: "LATITUDE,LONGITUDE: list the network's nodes nearest first, with distances.") var near: String?
 
     func run() async throws {
         var request = Fulcrum_V1_AtpRequest.with {
@@ -199,11 +199,11 @@ struct ATP: AsyncParsableCommand {
             $0.node = node ?? ""
         }
         do throws(FulcrumError) {
-            if let on { request.onMilliseconds = try Self.parseDate(on) }
+            if let on { request.onMs = try Self.parseDate(on) }
             if let near {
                 let parts = near.split(separator: ",")
                 guard parts.count == 2, let latitude = Double(parts[0]), let longitude = Double(parts[1]) else {
-                    throw FulcrumError(.invalidArgument, "expected LAT,LON, got \(near)", path: "near")
+                    throw FulcrumError(.invalidArgument, "expected LATITUDE,LONGITUDE, got \(near)", path: "near")
                 }
                 request.hasNear_p = true
                 request.nearLatitude = latitude
@@ -216,12 +216,12 @@ struct ATP: AsyncParsableCommand {
             let answer = try await client.atp(request)
             let nodes = answer.nodes.map { entry in
                 var fields: [(String, JSON)] = [("node", .string(entry.node)), ("available", .integer(entry.available))]
-                if request.hasNear_p { fields.append(("distance_km", .number(entry.distanceKilometers))) }
+                if request.hasNear_p { fields.append(("distance_km", .number(entry.distanceKm))) }
                 return JSON.orderedObject(fields)
             }
             let json = JSON.orderedObject([("sku", .string(answer.sku)), ("available", .integer(answer.available)), ("nodes", .array(nodes))])
             let cells = answer.nodes.map { entry in
-                "\(entry.node) \(entry.available)" + (request.hasNear_p ? String(format: " (%.0f km)", entry.distanceKilometers) : "")
+                "\(entry.node) \(entry.available)" + (request.hasNear_p ? String(format: " (%.0f km)", entry.distanceKm) : "")
             }
             return (json, "\(answer.sku): \(answer.available) available" + (cells.isEmpty ? "" : " — " + cells.joined(separator: ", ")))
         }
@@ -255,9 +255,9 @@ struct Stats: AsyncParsableCommand {
             ]
             let json = JSON.orderedObject(
                 [("ready", .bool(health.ready)), ("version", .string(health.version)),
-                 ("uptime_ms", .integer(Int64(health.uptimeMilliseconds)))]
+                 ("uptime_ms", .integer(Int64(health.uptimeMs)))]
                     + counters.map { ($0.0, JSON.integer(Int64($0.1))) })
-            let text = "fulcrumd \(health.version), \(health.ready ? "ready" : "draining"), up \(health.uptimeMilliseconds / 1000) s\n"
+            let text = "fulcrumd \(health.version), \(health.ready ? "ready" : "draining"), up \(health.uptimeMs / 1000) s\n"
                 + counters.map { "\($0.0): \($0.1)" }.joined(separator: "\n")
             return (json, text)
         }

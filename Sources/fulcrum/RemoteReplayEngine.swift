@@ -64,7 +64,7 @@ final class RemoteReplayEngine: ReplayEngine {
         request.node = receipt.node
         request.sku = receipt.sku
         request.quantity = receipt.quantity
-        request.dueMilliseconds = receipt.due.millisecondsSinceEpoch
+        request.dueMs = receipt.due.millisecondsSinceEpoch
         _ = try await client.schedule(request)
     }
 
@@ -84,7 +84,7 @@ final class RemoteReplayEngine: ReplayEngine {
         var message = Fulcrum_V1_OptimizeRequest()
         message.requestJson = request.json()
         message.strategy = options.strategy.rawValue
-        message.timeLimitMilliseconds = UInt32(options.timeLimitMilliseconds)
+        message.timeLimitMs = UInt32(options.timeLimitMilliseconds)
         let response = try await client.optimize(message)
         do {
             return try JSONDecoder().decode(PlansJSON.self, from: response.responseJson).plans

@@ -38,7 +38,7 @@ struct Serve: AsyncParsableCommand {
     @Flag(help: "Load the demo network and stock when the data directory is empty.")
     var demo = false
 
-    @Option(help: "A network file ({\"nodes\": [...]}, optimize-v1 nodes) for ATP near a point.")
+    @Option(help: "A network file ({\"nodes\": [...]}, optimize v2 nodes) for ATP near a point.")
     var network: String?
 
     @Option(help: "A journey file (docs/orchestration.md); without it the standard journeys run.")

@@ -51,7 +51,7 @@ import Testing
 
     @Test(arguments: [Int64(0), -1, Limits.quantityMax + 1])
     func rejectsBadQuantities(_ quantity: Int64) {
-        #expect(throws: FulcrumError.self) { try Names.validateQuantity(quantity, path: "qty") }
+        #expect(throws: FulcrumError.self) { try Names.validateQuantity(quantity, path: "quantity") }
     }
 }
 
@@ -71,5 +71,27 @@ import Testing
         var a = SplitMix64(seed: 9)
         var b = SplitMix64(seed: 9)
         #expect((0..<100).map { _ in a.next() } == (0..<100).map { _ in b.next() })
+    }
+}
+
+@Suite struct FieldNamesTests {
+    static let orderLine = ["id", "sku", "quantity", "no_split"]
+    static let shipTo = ["latitude", "longitude", "region", "country", "postal_code", "city"]
+
+    /// Old, abbreviated and misspelt names point at the field meant.
+    @Test(arguments: [
+        ("qty", orderLine, "quantity"), ("lat", shipTo, "latitude"), ("lon", shipTo, "longitude"),
+        ("lng", shipTo, "longitude"), ("postalcode", shipTo, "postal_code"), ("no-split", orderLine, "no_split"),
+        ("quantiy", orderLine, "quantity"), ("ttl_secs", ["order", "lines", "ttl_seconds"], "ttl_seconds"),
+        ("shipcomplete", ["id", "ship_to", "ship_complete", "lines"], "ship_complete"),
+        ("reasn", ["node", "sku", "set", "delta", "reason"], "reason"),
+    ])
+    func suggestsTheFieldMeant(name: String, known: [String], meant: String) {
+        #expect(FieldNames.unknownFieldMessage(name, known: known) == "unknown field '\(name)' (did you mean '\(meant)'?)")
+    }
+
+    @Test func aFarNameGetsNoHint() {
+        #expect(FieldNames.unknownFieldMessage("colour", known: Self.orderLine) == "unknown field 'colour'")
+        #expect(FieldNames.unknownFieldMessage("x", known: Self.shipTo) == "unknown field 'x'")
     }
 }

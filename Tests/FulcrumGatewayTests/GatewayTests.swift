@@ -101,7 +101,7 @@ private func error(_ json: [String: Any]) -> (code: String?, path: String?) {
         #expect(try await gateway.call("POST", "/v1/reservations/W1/ship", #"{"idempotency_key": "s1"}"#).json["state"] as? String == "shipped")
         #expect(try await gateway.call("GET", "/v1/atp?sku=TEE&node=DC-EAST").json["available"] as? Int == 6)
 
-        let order = #"{"orders": [{"id": "W2", "ship_to": {"lat": 40.7, "lon": -74.0}, "lines": [{"id": "1", "sku": "TEE", "qty": 2}]}]}"#
+        let order = #"{"orders": [{"id": "W2", "ship_to": {"latitude": 40.7, "longitude": -74.0}, "lines": [{"id": "1", "sku": "TEE", "quantity": 2}]}]}"#
         let optimized = try await gateway.call("POST", "/v1/optimize?strategy=optimal", order)
         #expect(optimized.status == 200 && optimized.json["status"] as? String == "optimal")
         let both = try await gateway.call("POST", "/v1/optimize-and-reserve?ttl_seconds=60", order)
@@ -183,7 +183,7 @@ private func error(_ json: [String: Any]) -> (code: String?, path: String?) {
         let fulcrum = builtExecutable("fulcrum")
         _ = try await runDetached(fulcrum, ["atp", "--server", server.address, "--sku", "TEE-BLK-M"], timeoutSeconds: 60)
         _ = try await runDetached(fulcrum, ["reserve", "--server", server.address, "--order", "M1", "--line", "DC-EAST:TEE-BLK-M:1"], timeoutSeconds: 60)
-        let order = #"{"orders": [{"id": "M2", "ship_to": {"lat": 40.7, "lon": -74.0}, "lines": [{"id": "1", "sku": "JEANS-32", "qty": 1}]}]}"#
+        let order = #"{"orders": [{"id": "M2", "ship_to": {"latitude": 40.7, "longitude": -74.0}, "lines": [{"id": "1", "sku": "JEANS-32", "quantity": 1}]}]}"#
         _ = try await runDetached(fulcrum, ["optimize", "--server", server.address], input: Data(order.utf8), timeoutSeconds: 60)
         _ = try await URLSession.shared.data(from: URL(string: "http://\(http)/v1/reservations/NOPE")!)
         _ = try await URLSession.shared.data(from: URL(string: "http://\(http)/v1/reservations/M1")!)
@@ -274,7 +274,7 @@ private func error(_ json: [String: Any]) -> (code: String?, path: String?) {
         }
         try await post("/v1/reservations", #"{"order": "OPS-1", "lines": [{"node": "DC-EAST", "sku": "TEE-BLK-M", "quantity": 3}]}"#)
         try await post(
-            "/v1/optimize", #"{"orders": [{"id": "OPS-2", "ship_to": {"lat": 40.7, "lon": -74.0}, "lines": [{"id": "1", "sku": "JEANS-32", "qty": 2}]}]}"#)
+            "/v1/optimize", #"{"orders": [{"id": "OPS-2", "ship_to": {"latitude": 40.7, "longitude": -74.0}, "lines": [{"id": "1", "sku": "JEANS-32", "quantity": 2}]}]}"#)
         try await post(
             "/v1/events",
             #"{"event": "order.created", "order": "WEB-1", "intake": {"id": "WEB-1", "ship_to": {"latitude": 40.7, "longitude": -74.0}, "lines": [{"id": "1", "sku": "CAP-RED", "quantity": 1}]}}"#)

@@ -12,38 +12,38 @@ import Testing
         var order = try harness.order("ORD-1")
         #expect(order.state == OrderStates.released)
         #expect(order.failure == nil)
-        #expect(!order.fulfilmentOrders.isEmpty)
+        #expect(!order.fulfillmentOrders.isEmpty)
         #expect(order.waiting.map(\.step) == ["send-to-warehouse"])
         #expect(try harness.service.reservation(order: "ORD-1")?.state == .confirmed)
         let reserved = order.lines.map { $0.allocations.values.reduce(0, +) }
         #expect(reserved == [2, 1])
 
         let messages = try await harness.deliverAll()
-        #expect(messages.count == order.fulfilmentOrders.count)
-        #expect(messages.allSatisfy { $0.topic == "fulfilment_order.created" && $0.body.contains("\"order\":\"ORD-1\"") })
+        #expect(messages.count == order.fulfillmentOrders.count)
+        #expect(messages.allSatisfy { $0.topic == "fulfillment_order.created" && $0.body.contains("\"order\":\"ORD-1\"") })
         order = try harness.order("ORD-1")
         #expect(order.waiting.isEmpty)
-        #expect(order.fulfilmentOrders.allSatisfy { $0.state == FulfilmentOrderStates.sent })
-        #expect(try harness.orchestrator.outbox(provider: "fulfilment", limit: 10).isEmpty)
+        #expect(order.fulfillmentOrders.allSatisfy { $0.state == FulfillmentOrderStates.sent })
+        #expect(try harness.orchestrator.outbox(provider: "fulfillment", limit: 10).isEmpty)
 
-        for (index, fulfilmentOrder) in order.fulfilmentOrders.enumerated() {
+        for (index, fulfillmentOrder) in order.fulfillmentOrders.enumerated() {
             try await harness.submit(BusinessEvent(
-                name: "fulfilment_order.shipped", order: "ORD-1",
-                fields: ["fulfilment_order": fulfilmentOrder.id, "tracking": "1Z\(index)"], source: "wms"))
+                name: "fulfillment_order.shipped", order: "ORD-1",
+                fields: ["fulfillment_order": fulfillmentOrder.id, "tracking": "1Z\(index)"], source: "wms"))
         }
         order = try harness.order("ORD-1")
         #expect(order.state == OrderStates.shipped)
         #expect(order.lines.allSatisfy { $0.state == LineStates.shipped })
-        #expect(order.fulfilmentOrders.allSatisfy { $0.tracking != nil })
+        #expect(order.fulfillmentOrders.allSatisfy { $0.tracking != nil })
         #expect(try harness.service.reservation(order: "ORD-1")?.state == .shipped)
-        #expect(try harness.service.ledger.verify().isConsistent)
+        #expect(try harness.service.verify().isConsistent)
 
         let timeline = try harness.orchestrator.timeline("ORD-1")
         let transitions = timeline.filter { $0.kind == .transition && $0.entity == "order:ORD-1" }.map(\.text)
         #expect(transitions == ["created → reserved", "reserved → released", "released → shipped"])
         #expect(timeline.first?.text.hasPrefix("order.created from test") == true)
         #expect(timeline.contains { $0.kind == .event && $0.text.hasPrefix("order.reserved from step:source") })
-        #expect(zip(timeline, timeline.dropFirst()).allSatisfy { $0.atMilliseconds <= $1.atMilliseconds })
+        #expect(zip(timeline, timeline.dropFirst()).allSatisfy { $0.atMs <= $1.atMs })
     }
 
     @Test func aDeadLetterFailsTheStepAndItsReplayCompletesWithoutReservingTwice() async throws {
@@ -54,45 +54,45 @@ import Testing
         var order = try harness.order("ORD-2")
         #expect(order.failure?.code == "delivery_failed")
         #expect(order.failure?.resumeStep == "send-to-warehouse")
-        let letters = try harness.orchestrator.deadLetters(provider: "fulfilment", limit: 10)
+        let letters = try harness.orchestrator.deadLetters(provider: "fulfillment", limit: 10)
         #expect(letters.map(\.message.id) == failed.map(\.id))
         #expect(letters.first?.reason == "HTTP 500")
 
-        _ = try await harness.orchestrator.replayDeadLetter(provider: "fulfilment", message: failed[0].id, source: "test")
+        _ = try await harness.orchestrator.replayDeadLetter(provider: "fulfillment", message: failed[0].id, source: "test")
         try await harness.idle()
-        #expect(try harness.orchestrator.deadLetters(provider: "fulfilment", limit: 10).isEmpty)
+        #expect(try harness.orchestrator.deadLetters(provider: "fulfillment", limit: 10).isEmpty)
         let resent = try await harness.deliverAll()
         #expect(resent.count == 1)
         #expect(resent[0].id != failed[0].id)
         order = try harness.order("ORD-2")
         #expect(order.failure == nil)
-        #expect(order.fulfilmentOrders.map(\.state) == [FulfilmentOrderStates.sent])
+        #expect(order.fulfillmentOrders.map(\.state) == [FulfillmentOrderStates.sent])
         let reserves = try harness.orchestrator.timeline("ORD-2").filter { $0.kind == .action && $0.text.hasPrefix("reserved") }
         #expect(reserves.count == 1)
         #expect(try harness.orchestrator.timeline("ORD-2").contains { $0.kind == .reprocess })
-        #expect(try harness.service.ledger.verify().isConsistent)
+        #expect(try harness.service.verify().isConsistent)
     }
 
     @Test func aDisallowedTransitionIsRecordedAndNothingChanges() async throws {
         let harness = try await Harness.make()
         try await harness.submit(Harness.intake("ORD-3", [("CAP-RED", 1)]))
         _ = try await harness.deliverAll()
-        let fulfilmentOrder = try harness.order("ORD-3").fulfilmentOrders[0].id
-        try await harness.submit(BusinessEvent(name: "fulfilment_order.shipped", order: "ORD-3", fields: ["fulfilment_order": fulfilmentOrder], source: "wms"))
-        let position = try harness.service.position(node: try harness.order("ORD-3").fulfilmentOrders[0].node, sku: "CAP-RED")
+        let fulfillmentOrder = try harness.order("ORD-3").fulfillmentOrders[0].id
+        try await harness.submit(BusinessEvent(name: "fulfillment_order.shipped", order: "ORD-3", fields: ["fulfillment_order": fulfillmentOrder], source: "wms"))
+        let position = try harness.service.position(node: try harness.order("ORD-3").fulfillmentOrders[0].node, sku: "CAP-RED")
         try await harness.submit(BusinessEvent(name: "order.cancel_requested", order: "ORD-3", source: "storefront"))
         let order = try harness.order("ORD-3")
         #expect(order.state == OrderStates.shipped)
         #expect(order.failure?.code == "transition_not_allowed")
         #expect(order.failure?.message == "order ORD-3 cannot go from shipped to cancelled")
-        #expect(try harness.service.position(node: order.fulfilmentOrders[0].node, sku: "CAP-RED") == position)
+        #expect(try harness.service.position(node: order.fulfillmentOrders[0].node, sku: "CAP-RED") == position)
         #expect(try harness.orchestrator.timeline("ORD-3").last { $0.kind == .error }?.code == "transition_not_allowed")
 
-        // A second shipment of the same fulfilment order is refused the same way.
-        try await harness.submit(BusinessEvent(name: "fulfilment_order.shipped", order: "ORD-3", fields: ["fulfilment_order": fulfilmentOrder], source: "wms"))
-        #expect(try harness.order("ORD-3").failure?.message == "fulfilment_order \(fulfilmentOrder) cannot go from shipped to shipped")
+        // A second shipment of the same fulfillment order is refused the same way.
+        try await harness.submit(BusinessEvent(name: "fulfillment_order.shipped", order: "ORD-3", fields: ["fulfillment_order": fulfillmentOrder], source: "wms"))
+        #expect(try harness.order("ORD-3").failure?.message == "fulfillment_order \(fulfillmentOrder) cannot go from shipped to shipped")
         #expect(try harness.service.reservation(order: "ORD-3")?.state == .shipped)
-        #expect(try harness.service.ledger.verify().isConsistent)
+        #expect(try harness.service.verify().isConsistent)
     }
 
     @Test func cancellingAReservedOrderReleasesItsStock() async throws {
@@ -103,7 +103,7 @@ import Testing
         try await harness.submit(BusinessEvent(name: "order.cancel_requested", order: "ORD-4", source: "storefront"))
         let order = try harness.order("ORD-4")
         #expect(order.state == OrderStates.cancelled)
-        #expect(order.fulfilmentOrders.allSatisfy { $0.state == FulfilmentOrderStates.cancelled })
+        #expect(order.fulfillmentOrders.allSatisfy { $0.state == FulfillmentOrderStates.cancelled })
         #expect(try harness.service.reservation(order: "ORD-4")?.state == .released)
         #expect(try harness.service.availableToPromise(.init(sku: "HOODIE-GRY-M")).available == before)
     }
@@ -143,12 +143,12 @@ import Testing
     static let journeys = """
         version: 1
         journeys:
-          - id: fulfilment
+          - id: fulfillment
             steps:
               - {id: source, on: [order.created], action: optimize_and_reserve}
-              - {id: release, on: [order.reserved], action: create_fulfilment_orders}
+              - {id: release, on: [order.reserved], action: create_fulfillment_orders}
               - {id: send, on: [order.released], action: send_to_provider, provider: warehouse, resume_on_error: send}
-              - {id: ship, on: [fulfilment_order.shipped], action: confirm_shipment}
+              - {id: ship, on: [fulfillment_order.shipped], action: confirm_shipment}
               - id: tell-storefront
                 on: [order.shipment_recorded, order.cancelled]
                 filter: "state in ['shipped', 'cancelled']"
@@ -162,8 +162,8 @@ import Testing
         let harness = try await Harness.make(journeys: Self.journeys)
         try await harness.submit(Harness.intake("N-1", [("CAP-RED", 1)]))
         _ = try await harness.deliverAll("warehouse")
-        let fulfilmentOrder = try harness.order("N-1").fulfilmentOrders[0].id
-        try await harness.submit(BusinessEvent(name: "fulfilment_order.shipped", order: "N-1", fields: ["fulfilment_order": fulfilmentOrder, "tracking": "T1"], source: "wms"))
+        let fulfillmentOrder = try harness.order("N-1").fulfillmentOrders[0].id
+        try await harness.submit(BusinessEvent(name: "fulfillment_order.shipped", order: "N-1", fields: ["fulfillment_order": fulfillmentOrder, "tracking": "T1"], source: "wms"))
         try await harness.submit(Harness.intake("N-2", [("CAP-RED", 1)]))
         try await harness.submit(BusinessEvent(name: "order.cancel_requested", order: "N-2", source: "storefront"))
         let messages = try await harness.deliverAll("storefront")
@@ -172,7 +172,7 @@ import Testing
         #expect(try harness.order("N-1").waiting.isEmpty)
         #expect(try harness.order("N-2").waiting.map(\.step) == ["send"], "the warehouse's message for N-2 is not delivered")
         #expect(try harness.order("N-2").state == OrderStates.cancelled)
-        // The warehouse still gets N-2's fulfilment order; the journey does not wait on a cancelled order's.
+        // The warehouse still gets N-2's fulfillment order; the journey does not wait on a cancelled order's.
         #expect(try harness.orchestrator.timeline("N-2").contains { $0.text.contains("order.cancelled queued for storefront") })
     }
 }

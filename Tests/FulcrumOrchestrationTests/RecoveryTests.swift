@@ -22,15 +22,15 @@ import Testing
         // Already applied: R-1's order.created with its step recorded as done.
         let done = QueuedEvent(sequence: (1 << 40) + 1, event: Harness.intake("R-1", [("SOCKS-3PK", 1)]), completedSteps: ["source"])
         batch.put(RecordKeys.queued(done.sequence), RecordCoding.encode(done))
-        try await harness.service.ledger.write(batch)
+        try await harness.service.write(batch)
 
         let restarted = try await Orchestrator(backend: harness.service, book: JourneyBook.standard())
         #expect(await restarted.waitUntilIdle(timeoutMilliseconds: 20_000))
         #expect(try restarted.load("R-2")?.state == OrderStates.released)
         #expect(try harness.service.reservation(order: "R-2")?.state == .confirmed)
         #expect(try restarted.load("R-1") == released, "the committed step did not run again")
-        #expect(try harness.service.ledger.makeReader().records(prefix: [RecordKeys.queue], limit: 10).isEmpty)
-        #expect(try harness.service.ledger.verify().isConsistent)
+        #expect(try harness.service.records(prefix: [RecordKeys.queue], after: nil, limit: 10, reverse: false).isEmpty)
+        #expect(try harness.service.verify().isConsistent)
         // Sequence numbers continue above every block handed out before.
         let next = try await restarted.submit(BusinessEvent(name: "order.cancel_requested", order: "R-2", source: "t"))
         #expect(next.sequence > Orchestrator.sequenceBlock)

@@ -45,7 +45,7 @@ struct Harness {
     }
 
     /// Acknowledges every message waiting for `provider`.
-    func deliverAll(_ provider: String = "fulfilment", delivered: Bool = true) async throws -> [OutboxMessage] {
+    func deliverAll(_ provider: String = "fulfillment", delivered: Bool = true) async throws -> [OutboxMessage] {
         let messages = try orchestrator.outbox(provider: provider, limit: 100)
         for message in messages {
             #expect(try await orchestrator.acknowledge(provider: provider, message: message.id, delivered: delivered, reason: delivered ? "" : "HTTP 500"))

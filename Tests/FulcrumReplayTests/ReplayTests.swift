@@ -49,8 +49,8 @@ import Testing
     @Test func supplyEventsChangeWhatTheOrdersCanUse() async throws {
         let yaml = Scenarios.tiny(
             nodes: """
-                    - {id: A, lat: 0, lon: 0, cost_per_shipment: 1, cost_per_unit: 0.5}
-                    - {id: B, lat: 0, lon: 1, cost_per_shipment: 2, cost_per_unit: 1}
+                    - {id: A, latitude: 0, longitude: 0, cost_per_shipment: 1, cost_per_unit: 0.5}
+                    - {id: B, latitude: 0, longitude: 1, cost_per_shipment: 2, cost_per_unit: 1}
                 """,
             stock: "    - {node: A, sku: X, on_hand: 0}",
             supply: """

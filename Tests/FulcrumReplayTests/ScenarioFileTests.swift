@@ -15,9 +15,9 @@ import Testing
         seed: 11
         network:
           nodes:
-            - {id: DC-1, kind: warehouse, lat: 40, lon: -75, capacity_per_day: 100}
-            - {id: ST-1, kind: store, lat: 41, lon: -74}
-            - {id: ST-2, kind: store, lat: 42, lon: -73}
+            - {id: DC-1, kind: warehouse, latitude: 40, longitude: -75, capacity_per_day: 100}
+            - {id: ST-1, kind: store, latitude: 41, longitude: -74}
+            - {id: ST-2, kind: store, latitude: 42, longitude: -73}
         catalogue:
           generate:
             count: 50
@@ -30,7 +30,7 @@ import Testing
           generate:
             orders_per_day: 100
             day_multipliers: [1, 2, 1]
-            ship_to: [{name: C, lat: 40.5, lon: -74.5, weight: 1}]
+            ship_to: [{name: C, latitude: 40.5, longitude: -74.5, share: 1}]
             lines_per_order: [0.5, 0.5]
         """
 
@@ -74,7 +74,7 @@ import Testing
                   nodes:
                     - {id: ST-1, enabled: false}
                     - {id: ST-2, remove: true}
-                    - {id: DC-2, lat: 39.7, lon: -105, capacity_per_day: 50}
+                    - {id: DC-2, latitude: 39.7, longitude: -105, capacity_per_day: 50}
                 stock:
                   generate:
                     - {kind: store, units_per_node: 10}
@@ -101,7 +101,7 @@ import Testing
     @Test func errorsNameTheFileTheLineAndTheField() throws {
         let directory = try write([
             "good.yaml": Self.base,
-            "bad-base.yaml": Self.base.replacingOccurrences(of: "lat: 41,", with: "lat: 141,"),
+            "bad-base.yaml": Self.base.replacingOccurrences(of: "latitude: 41,", with: "latitude: 141,"),
             "child-of-bad.yaml": "version: 1\nextends: bad-base.yaml\nname: child\n",
             "child.yaml": "version: 1\nextends: good.yaml\nname: child\nrules: {max_shipments_per_order: 0}\n",
             "cycle.yaml": "version: 1\nextends: cycle.yaml\n",
@@ -116,7 +116,7 @@ import Testing
             }
         }
         // A bad value from the base file names the base file; one from the child, the child.
-        #expect(error("child-of-bad.yaml")?.path == "\(directory)/bad-base.yaml:9:36: network.nodes[1].lat")
+        #expect(error("child-of-bad.yaml")?.path == "\(directory)/bad-base.yaml:9:41: network.nodes[1].latitude")
         #expect(error("child.yaml")?.path == "\(directory)/child.yaml:4:34: rules.max_shipments_per_order")
         #expect(error("cycle.yaml")?.path.hasSuffix("cycle.yaml:2:10: extends") == true)
         #expect(error("missing.yaml")?.path == "\(directory)/nowhere.yaml")
@@ -130,8 +130,8 @@ import Testing
         ("[1, 2]\n", "bad.yaml:1:1", "must be a mapping"),
         (base.replacingOccurrences(of: "seed: 11", with: "seed: 11\ncolour: red"), "bad.yaml:6:1: colour", "unknown field"),
         (base.replacingOccurrences(of: "id: ST-2", with: "id: ST-1"), "bad.yaml:8:5: network.nodes", "listed twice"),
-        (base.replacingOccurrences(of: "kind: store, lat: 42", with: "kind: shop, lat: 42"), "bad.yaml:10:24: network.nodes[2].kind", "allowed"),
-        (base.replacingOccurrences(of: "lon: -73}", with: "lon: -73, speed: 3}"), "bad.yaml:10:50: network.nodes[2].speed", "unknown field"),
+        (base.replacingOccurrences(of: "kind: store, latitude: 42", with: "kind: shop, latitude: 42"), "bad.yaml:10:24: network.nodes[2].kind", "allowed"),
+        (base.replacingOccurrences(of: "longitude: -73}", with: "longitude: -73, speed: 3}"), "bad.yaml:10:61: network.nodes[2].speed", "unknown field 'speed'"),
         (base.replacingOccurrences(of: "days: 3", with: "days: three"), "bad.yaml:4:7: days", "not a whole number"),
         (base.replacingOccurrences(of: "start: \"2026-03-02\"", with: "start: \"2026-02-30\""), "bad.yaml:3:8: start", "not a date"),
         (base.replacingOccurrences(of: "[1, 2, 1]", with: "[1, 2]"), "bad.yaml:22:22: demand.generate.day_multipliers", "3 numbers"),
@@ -170,7 +170,7 @@ import Testing
     @Test func explicitOrdersAreCheckedAgainstTheScenario() {
         let yaml = Scenarios.tiny(
             stock: "    - {node: A, sku: X, on_hand: 1}",
-            orders: "    - {id: O1, day: 0, ship_to: {lat: 0, lon: 0}, lines: [{sku: Y, qty: 1}]}")
+            orders: "    - {id: O1, day: 0, ship_to: {latitude: 0, longitude: 0}, lines: [{sku: Y, quantity: 1}]}")
         #expect(throws: FulcrumError.self) { try Scenario.parse(yaml: yaml, file: "t.yaml") }
         do {
             _ = try Scenario.parse(yaml: yaml, file: "t.yaml")

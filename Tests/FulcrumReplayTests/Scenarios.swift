@@ -31,16 +31,16 @@ enum Scenarios {
     }
 
     static let defaultNodes = """
-            - {id: A, lat: 0, lon: 0, cost_per_shipment: 1, cost_per_unit: 0.5, capacity_per_day: 3}
-            - {id: B, lat: 0, lon: 1, cost_per_shipment: 2, cost_per_unit: 1}
+            - {id: A, latitude: 0, longitude: 0, cost_per_shipment: 1, cost_per_unit: 0.5, capacity_per_day: 3}
+            - {id: B, latitude: 0, longitude: 1, cost_per_shipment: 2, cost_per_unit: 1}
         """
 
     /// Distance between A and B.
     static let kilometersAB = 6371.0 * Double.pi / 180
 
     static func order(_ id: String, day: Int, time: String, at node: String = "A", quantity: Int, abandoned: Bool = false) -> String {
-        let lon = node == "A" ? 0 : 1
-        return "    - {id: \(id), day: \(day), time: \"\(time)\", ship_to: {lat: 0, lon: \(lon)}, lines: [{sku: X, qty: \(quantity)}]"
+        let longitude = node == "A" ? 0 : 1
+        return "    - {id: \(id), day: \(day), time: \"\(time)\", ship_to: {latitude: 0, longitude: \(longitude)}, lines: [{sku: X, quantity: \(quantity)}]"
             + (abandoned ? ", abandoned: true}" : "}")
     }
 

@@ -40,13 +40,13 @@ import Testing
         #expect(safety.position.available == 5)
         let due = Int64(Date().timeIntervalSince1970 * 1000) + 3_600_000
         let receipt = try await client.schedule(.with {
-            $0.receipt = "PO-1"; $0.node = "N1"; $0.sku = "S1"; $0.quantity = 7; $0.dueMilliseconds = due
+            $0.receipt = "PO-1"; $0.node = "N1"; $0.sku = "S1"; $0.quantity = 7; $0.dueMs = due
         })
-        #expect(receipt.receipt == "PO-1" && receipt.dueMilliseconds == due)
+        #expect(receipt.receipt == "PO-1" && receipt.dueMs == due)
 
         let now = try await client.atp(.with { $0.sku = "S1" })
         #expect(now.available == 10 && now.nodes.map(\.node) == ["N1", "N2"])
-        let later = try await client.atp(.with { $0.sku = "S1"; $0.node = "N1"; $0.onMilliseconds = due })
+        let later = try await client.atp(.with { $0.sku = "S1"; $0.node = "N1"; $0.onMs = due })
         #expect(later.available == 12)
         let bulk = try await client.atpBatch(.with {
             $0.queries = [.with { $0.sku = "S1"; $0.node = "N2" }, .with { $0.sku = "UNKNOWN" }]
@@ -121,7 +121,7 @@ import Testing
         let boston = try await client.atp(.with { $0.sku = "S"; $0.hasNear_p = true; $0.nearLatitude = 42.36; $0.nearLongitude = -71.06 })
         // Nodes outside the server's network have no location and are not listed.
         #expect(boston.nodes.map(\.node) == ["STORE-NYC", "DC-EAST", "DC-WEST"])
-        #expect(boston.nodes[0].distanceKilometers > 290 && boston.nodes[0].distanceKilometers < 310)
+        #expect(boston.nodes[0].distanceKm > 290 && boston.nodes[0].distanceKm < 310)
         #expect(boston.available == 6)
         await expectError(.invalidArgument, path: "near") {
             _ = try await client.atp(.with { $0.sku = "S"; $0.hasNear_p = true; $0.nearLatitude = 95 })

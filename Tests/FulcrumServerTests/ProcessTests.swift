@@ -178,7 +178,7 @@ import Testing
         let server = try ServerProcess(data: data, arguments: ["--network", networkFile])
         let adjusted = try run(fulcrum, ["adjust", "--server", server.address, "--node", nodes[0], "--sku", "SKU-X", "--set", "5", "--json"])
         #expect(adjusted.status == 0 && object(adjusted.output)["available"] as? Int == 5, "\(adjusted)")
-        let order = #"{"orders":[{"id":"CLI-1","ship_to":{"lat":40,"lon":-75},"lines":[{"id":"1","sku":"SKU-X","qty":2}]}]}"#
+        let order = #"{"orders":[{"id":"CLI-1","ship_to":{"latitude":40,"longitude":-75},"lines":[{"id":"1","sku":"SKU-X","quantity":2}]}]}"#
         let reserved = try run(fulcrum, ["optimize", "--server", server.address, "--reserve"], input: Data(order.utf8))
         let lines = (object(reserved.output)["reservation"] as? [String: Any])?["lines"] as? [[String: Any]]
         #expect(reserved.status == 0 && lines?.first?["node"] as? String == nodes[0] && lines?.first?["quantity"] as? Int == 2,
@@ -188,13 +188,13 @@ import Testing
                 "\(stats)")
         server.stop()
 
-        try #"{"nodes":[{"id":"BAD","lat":123,"lon":0}]}"#.write(toFile: data + "-bad.json", atomically: true, encoding: .utf8)
+        try #"{"nodes":[{"id":"BAD","latitude":123,"longitude":0}]}"#.write(toFile: data + "-bad.json", atomically: true, encoding: .utf8)
         let refused = try run(builtExecutable("fulcrumd"), [
             "serve", "--data", data + "-bad", "--listen", "127.0.0.1:0", "--network", data + "-bad.json", "--json",
         ], timeoutSeconds: 30)
         let error = object(refused.output)["error"] as? [String: Any]
         #expect(refused.status != 0 && error?["code"] as? String == "invalid_argument", "\(refused)")
-        #expect(error?["path"] as? String == data + "-bad.json: nodes[0].lat")
+        #expect(error?["path"] as? String == data + "-bad.json: nodes[0].latitude")
     }
 
     /// The Python client written from docs/protocol.md alone performs ATP

@@ -8,7 +8,7 @@ import FulcrumWire
 import Testing
 
 /// Real processes on loopback: fulcrumd, the Shopify, WMS and webhook shims,
-/// and a fulfilment provider's endpoint in the test.
+/// and a fulfillment provider's endpoint in the test.
 @Suite(.serialized) struct ShimEndToEndTests {
     @Test func aShopifyOrderIsReservedSentShippedAndTheLedgerRefolds() async throws {
         let harness = try await ShimHarness()
@@ -17,22 +17,22 @@ import Testing
         #expect(accepted.status == 202, "\(accepted.body)")
         #expect(accepted.body.contains(#""order":"SHOPIFY-5001""#))
 
-        let sent = try await harness.waitFor("SHOPIFY-5001", "fulfilment orders sent") {
-            !$0.fulfilmentOrders.isEmpty && $0.fulfilmentOrders.allSatisfy { $0.state == FulfilmentOrderStates.sent }
+        let sent = try await harness.waitFor("SHOPIFY-5001", "fulfillment orders sent") {
+            !$0.fulfillmentOrders.isEmpty && $0.fulfillmentOrders.allSatisfy { $0.state == FulfillmentOrderStates.sent }
         }
         #expect(sent.state == OrderStates.released)
         #expect(sent.shippingMethod == "ground")
         #expect(sent.lines.map(\.sku) == ["TEE-BLK-M"])
         let deliveries = harness.receiver.received
-        #expect(deliveries.count == sent.fulfilmentOrders.count)
-        #expect(deliveries.allSatisfy { $0.topic == "fulfilment_order.created" && $0.status == 200 && $0.body.contains("SHOPIFY-5001/FO-") })
+        #expect(deliveries.count == sent.fulfillmentOrders.count)
+        #expect(deliveries.allSatisfy { $0.topic == "fulfillment_order.created" && $0.status == 200 && $0.body.contains("SHOPIFY-5001/FO-") })
 
-        for (index, fulfilmentOrder) in sent.fulfilmentOrders.enumerated() {
-            let confirmed = try await harness.confirmShipment(order: "SHOPIFY-5001", fulfilmentOrder: fulfilmentOrder.id, tracking: "1Z\(index)")
+        for (index, fulfillmentOrder) in sent.fulfillmentOrders.enumerated() {
+            let confirmed = try await harness.confirmShipment(order: "SHOPIFY-5001", fulfillmentOrder: fulfillmentOrder.id, tracking: "1Z\(index)")
             #expect(confirmed.status == 202, "\(confirmed.body)")
         }
         let shipped = try await harness.waitFor("SHOPIFY-5001", "shipped") { $0.state == OrderStates.shipped }
-        #expect(shipped.fulfilmentOrders.allSatisfy { $0.state == FulfilmentOrderStates.shipped && $0.tracking != nil })
+        #expect(shipped.fulfillmentOrders.allSatisfy { $0.state == FulfillmentOrderStates.shipped && $0.tracking != nil })
         let reservation = try await harness.client.reservation(order: "SHOPIFY-5001")
         #expect(reservation.state == "shipped")
         let text = try await ShimHarness.orderText(harness, "SHOPIFY-5001")
@@ -55,7 +55,7 @@ import Testing
 
         let fulcrum = builtExecutable("fulcrum")
         let letters = try await runDetached(
-            fulcrum, ["dead-letters", "--provider", "fulfilment", "--server", harness.server.address, "--json"], timeoutSeconds: 30)
+            fulcrum, ["dead-letters", "--provider", "fulfillment", "--server", harness.server.address, "--json"], timeoutSeconds: 30)
         let listed = try #require(try JSONSerialization.jsonObject(with: Data(letters.output.utf8)) as? [[String: Any]])
         #expect(listed.count == 1)
         #expect((listed.first?["reason"] as? String)?.contains("HTTP 500 after 3 attempts") == true)
@@ -63,10 +63,10 @@ import Testing
 
         harness.receiver.fail(false)
         let replay = try await runDetached(
-            fulcrum, ["dead-letters", "--provider", "fulfilment", "--replay", message, "--server", harness.server.address], timeoutSeconds: 30)
+            fulcrum, ["dead-letters", "--provider", "fulfillment", "--replay", message, "--server", harness.server.address], timeoutSeconds: 30)
         #expect(replay.status == 0, "\(replay.output)")
         let sent = try await harness.waitFor("SHOPIFY-5002", "sent after the replay") {
-            $0.failure == nil && $0.fulfilmentOrders.allSatisfy { $0.state == FulfilmentOrderStates.sent }
+            $0.failure == nil && $0.fulfillmentOrders.allSatisfy { $0.state == FulfillmentOrderStates.sent }
         }
         #expect(sent.state == OrderStates.released)
         #expect(harness.receiver.received.last?.status == 200)
@@ -74,7 +74,7 @@ import Testing
         #expect(timeline.filter { $0.kind == .action && $0.text.hasPrefix("reserved") }.count == 1, "reserved once")
         #expect(timeline.contains { $0.kind == .reprocess })
         let after = try await runDetached(
-            fulcrum, ["dead-letters", "--provider", "fulfilment", "--server", harness.server.address, "--json"], timeoutSeconds: 30)
+            fulcrum, ["dead-letters", "--provider", "fulfillment", "--server", harness.server.address, "--json"], timeoutSeconds: 30)
         #expect(after.output.trimmingCharacters(in: .whitespacesAndNewlines) == "[]")
         let verify = try await harness.finish()
         #expect(verify.contains("consistent"), "\(verify)")

@@ -45,13 +45,13 @@ import Testing
         let timeline = try await harness.timeline("SHOPIFY-7001")
         #expect(timeline.filter { $0.text.hasPrefix("order.created") }.count == 1)
 
-        // A WMS confirmation with a bad signature, and one for a fulfilment order that does not exist.
-        let confirmation = #"{"order":"SHOPIFY-7001","fulfilment_order":"SHOPIFY-7001/FO-1"}"#
+        // A WMS confirmation with a bad signature, and one for a fulfillment order that does not exist.
+        let confirmation = #"{"order":"SHOPIFY-7001","fulfillment_order":"SHOPIFY-7001/FO-1"}"#
         expectError(try await post(harness.wmsURL, body: confirmation, headers: [("X-Fulcrum-Hmac-Sha256", "00")]), 401, "bad_signature", "X-Fulcrum-Hmac-Sha256")
-        let unknownOrder = try await harness.confirmShipment(order: "NOPE", fulfilmentOrder: "NOPE/FO-1", tracking: "x")
+        let unknownOrder = try await harness.confirmShipment(order: "NOPE", fulfillmentOrder: "NOPE/FO-1", tracking: "x")
         expectError(unknownOrder, 404, "not_found", "order")
-        // Shipping a cancelled order's fulfilment order is a disallowed transition, recorded on the order.
-        #expect(try await harness.confirmShipment(order: "SHOPIFY-7001", fulfilmentOrder: "SHOPIFY-7001/FO-1", tracking: "x").status == 202)
+        // Shipping a cancelled order's fulfillment order is a disallowed transition, recorded on the order.
+        #expect(try await harness.confirmShipment(order: "SHOPIFY-7001", fulfillmentOrder: "SHOPIFY-7001/FO-1", tracking: "x").status == 202)
         let refused = try await harness.waitFor("SHOPIFY-7001", "a recorded error") { $0.failure != nil }
         #expect(refused.failure?.code == "transition_not_allowed")
         #expect(refused.state == OrderStates.cancelled)

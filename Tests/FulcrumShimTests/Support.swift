@@ -14,7 +14,7 @@ import NIOCore
 import Synchronization
 import Testing
 
-/// A fulfilment provider's webhook endpoint in the test process: records
+/// A fulfillment provider's webhook endpoint in the test process: records
 /// what it receives and answers 500 while `failing`.
 final class TestReceiver: Sendable {
     struct Received: Sendable {
@@ -122,7 +122,7 @@ final class ShimHarness {
             ]),
             try ChildProcess(fulcrum, ["shim", "wms", "--listen", "127.0.0.1:0", "--server", server.address, "--secret", Self.wmsSecret, "--json"]),
             try ChildProcess(fulcrum, [
-                "shim", "webhook", "--provider", "fulfilment", "--target", receiver.url, "--server", server.address,
+                "shim", "webhook", "--provider", "fulfillment", "--target", receiver.url, "--server", server.address,
                 "--retries", "\(retries)", "--backoff-ms", "20", "--poll-ms", "20", "--json",
             ]),
         ]
@@ -154,9 +154,9 @@ final class ShimHarness {
         }
     }
 
-    /// Confirms a fulfilment order's shipment through the WMS shim.
-    func confirmShipment(order: String, fulfilmentOrder: String, tracking: String) async throws -> (status: Int, body: String) {
-        let body = #"{"order":"\#(order)","fulfilment_order":"\#(fulfilmentOrder)","tracking":"\#(tracking)"}"#
+    /// Confirms a fulfillment order's shipment through the WMS shim.
+    func confirmShipment(order: String, fulfillmentOrder: String, tracking: String) async throws -> (status: Int, body: String) {
+        let body = #"{"order":"\#(order)","fulfillment_order":"\#(fulfillmentOrder)","tracking":"\#(tracking)"}"#
         return try await post(wmsURL, body: body, headers: [("X-Fulcrum-Hmac-Sha256", WebhookSignature.hex(Data(body.utf8), secret: Self.wmsSecret))])
     }
 

@@ -2,7 +2,7 @@ import Foundation
 import FulcrumCore
 import FulcrumSolver
 
-/// Seeded random optimize-v1 requests, as JSON text, that exercise every rule
+/// Seeded random optimize requests, as JSON text, that exercise every rule
 /// of the spec: batches, pickup, ship-complete, no-split, split limits,
 /// capacity, exclusions, safety stock, minimum available, disabled and
 /// non-shipping nodes, and omitted fields (defaults).
@@ -51,9 +51,9 @@ struct InstanceGenerator {
 
     private mutating func order(id: String, nodes: [String], skus: [String]) -> [String: Any] {
         var order: [String: Any] = [
-            "id": id, "ship_to": ["lat": double(25...48), "lon": double(-123...(-70))],
+            "id": id, "ship_to": ["latitude": double(25...48), "longitude": double(-123...(-70))],
             "lines": (0..<int(1...3)).map { index -> [String: Any] in
-                var line: [String: Any] = ["id": "L\(index)", "sku": pick(skus), "qty": int(1...6)]
+                var line: [String: Any] = ["id": "L\(index)", "sku": pick(skus), "quantity": int(1...6)]
                 if chance(15) { line["no_split"] = true }
                 return line
             },
@@ -66,7 +66,7 @@ struct InstanceGenerator {
     }
 
     private mutating func node(_ id: String) -> [String: Any] {
-        var node: [String: Any] = ["id": id, "lat": double(25...48), "lon": double(-123...(-70))]
+        var node: [String: Any] = ["id": id, "latitude": double(25...48), "longitude": double(-123...(-70))]
         if chance(60) { node["kind"] = pick(["warehouse", "store", "3pl", "vendor"]) }
         if chance(60) { node["region"] = pick(["east", "west"]) }
         if chance(10) { node["enabled"] = false }
@@ -91,6 +91,8 @@ struct InstanceGenerator {
                 if chance(40) { exclusion["kind"] = pick(["warehouse", "store", "3pl", "vendor"]) }
                 if chance(40) { exclusion["region"] = pick(["east", "west"]) }
                 if chance(40) { exclusion["sku_category"] = pick(["apparel", "fragile", "bulky"]) }
+                // An entry must name a field (an empty one is refused: it would exclude everything).
+                if exclusion.isEmpty { exclusion["region"] = pick(["east", "west"]) }
                 return exclusion
             }
         }

@@ -6,22 +6,22 @@ import Testing
 @Suite struct ReturnTests {
     static func request(_ extra: String = "") -> Data {
         Data("""
-            {"return": {"id": "R1", "order": "o1", "from": {"lat": 40.7, "lon": -74.0},
-                        "lines": [{"id": "l1", "sku": "A", "qty": 2}, {"id": "l2", "sku": "B", "qty": 1}]},
-             "nodes": [{"id": "NJ", "lat": 40.0, "lon": -74.5, "return_cost_per_unit": 1.5},
-                       {"id": "CHI", "lat": 41.9, "lon": -87.6, "return_cost_per_shipment": 0.5},
-                       {"id": "STORE", "kind": "store", "lat": 40.7, "lon": -74.0, "accepts_returns": false},
-                       {"id": "OFF", "lat": 40.7, "lon": -74.0, "enabled": false},
-                       {"id": "FAR", "lat": 34.0, "lon": -118.0},
-                       {"id": "NOFRAGILE", "lat": 40.7, "lon": -74.1}],
+            {"return": {"id": "R1", "order": "o1", "from": {"latitude": 40.7, "longitude": -74.0},
+                        "lines": [{"id": "l1", "sku": "A", "quantity": 2}, {"id": "l2", "sku": "B", "quantity": 1}]},
+             "nodes": [{"id": "NJ", "latitude": 40.0, "longitude": -74.5, "return_cost_per_unit": 1.5},
+                       {"id": "CHI", "latitude": 41.9, "longitude": -87.6, "return_cost_per_shipment": 0.5},
+                       {"id": "STORE", "kind": "store", "latitude": 40.7, "longitude": -74.0, "accepts_returns": false},
+                       {"id": "OFF", "latitude": 40.7, "longitude": -74.0, "enabled": false},
+                       {"id": "FAR", "latitude": 34.0, "longitude": -118.0},
+                       {"id": "NOFRAGILE", "latitude": 40.7, "longitude": -74.1}],
              "skus": [{"id": "A", "weight_kg": 2, "category": "fragile"}],
              "rules": {"max_distance_km": 2000, "exclude": [{"node": "NOFRAGILE", "sku_category": "fragile"}]}\(extra)}
             """.utf8)
     }
 
     /// Shipping plus handling, priced by hand for every node that may take it.
-    static func cost(_ node: (lat: Double, lon: Double, perShipment: Double, perUnit: Double)) -> Double {
-        let distance = PlanChecker.haversine(Location(latitude: 40.7, longitude: -74.0), Location(latitude: node.lat, longitude: node.lon))
+    static func cost(_ node: (latitude: Double, longitude: Double, perShipment: Double, perUnit: Double)) -> Double {
+        let distance = PlanChecker.haversine(Location(latitude: 40.7, longitude: -74.0), Location(latitude: node.latitude, longitude: node.longitude))
         return 5 + 0.0005 * (2 * 2 + 1 * 1) * distance + node.perShipment + node.perUnit * 3
     }
 
@@ -49,8 +49,8 @@ import Testing
 
     @Test func noEligibleNodeIsANullChoiceNotAnError() throws {
         let request = Data("""
-            {"return": {"id": "R2", "from": {"lat": 0, "lon": 0}, "lines": [{"id": "l", "sku": "A", "qty": 1}]},
-             "nodes": [{"id": "X", "lat": 0, "lon": 0, "accepts_returns": false}]}
+            {"return": {"id": "R2", "from": {"latitude": 0, "longitude": 0}, "lines": [{"id": "l", "sku": "A", "quantity": 1}]},
+             "nodes": [{"id": "X", "latitude": 0, "longitude": 0, "accepts_returns": false}]}
             """.utf8)
         let response = ReturnOptimizer.choose(try ReturnRequest.decode(json: request))
         #expect(response.choice == nil)
@@ -59,11 +59,11 @@ import Testing
 
     @Test func badReturnsAreTypedErrors() {
         let cases: [(String, FulcrumError.Code, String)] = [
-            (#"{"return": {"id": "R", "from": {"lat": 0, "lon": 0}, "lines": []}, "nodes": []}"#, .invalidArgument, "return.lines"),
-            (#"{"return": {"id": "R", "from": {"lat": 95, "lon": 0}, "lines": [{"id": "l", "sku": "A", "qty": 1}]}, "nodes": []}"#, .invalidArgument, "return.from.lat"),
-            (#"{"return": {"id": "R", "from": {"lat": 0, "lon": 0}, "lines": [{"id": "l", "sku": "A", "qty": 0}]}, "nodes": []}"#, .invalidArgument, "return.lines[0].qty"),
-            (#"{"return": {"id": "R", "from": {"lat": 0, "lon": 0}, "lines": [{"id": "l", "sku": "A", "qty": 1}]}, "nodes": [{"id": "N", "lat": 0, "lon": 0, "return_cost_per_unit": -1}]}"#, .invalidArgument, "nodes[0].return_cost_per_unit"),
-            (#"{"return": {"id": "R", "from": {"lat": 0, "lon": 0}}, "nodes": []}"#, .invalidJSON, "return.lines"),
+            (#"{"return": {"id": "R", "from": {"latitude": 0, "longitude": 0}, "lines": []}, "nodes": []}"#, .invalidArgument, "return.lines"),
+            (#"{"return": {"id": "R", "from": {"latitude": 95, "longitude": 0}, "lines": [{"id": "l", "sku": "A", "quantity": 1}]}, "nodes": []}"#, .invalidArgument, "return.from.latitude"),
+            (#"{"return": {"id": "R", "from": {"latitude": 0, "longitude": 0}, "lines": [{"id": "l", "sku": "A", "quantity": 0}]}, "nodes": []}"#, .invalidArgument, "return.lines[0].quantity"),
+            (#"{"return": {"id": "R", "from": {"latitude": 0, "longitude": 0}, "lines": [{"id": "l", "sku": "A", "quantity": 1}]}, "nodes": [{"id": "N", "latitude": 0, "longitude": 0, "return_cost_per_unit": -1}]}"#, .invalidArgument, "nodes[0].return_cost_per_unit"),
+            (#"{"return": {"id": "R", "from": {"latitude": 0, "longitude": 0}}, "nodes": []}"#, .invalidJSON, "return.lines"),
         ]
         for (json, code, path) in cases {
             do {

@@ -5,9 +5,9 @@ import Testing
 
 @Suite struct SolverInputTests {
     static let valid = """
-        {"orders":[{"id":"o1","ship_to":{"lat":40.7,"lon":-74.0},"pickup_node":"A",
-                    "lines":[{"id":"l1","sku":"X","qty":2}]}],
-         "nodes":[{"id":"A","lat":40.0,"lon":-74.5},{"id":"B","lat":34.0,"lon":-118.0}],
+        {"orders":[{"id":"o1","ship_to":{"latitude":40.7,"longitude":-74.0},"pickup_node":"A",
+                    "lines":[{"id":"l1","sku":"X","quantity":2}]}],
+         "nodes":[{"id":"A","latitude":40.0,"longitude":-74.5},{"id":"B","latitude":34.0,"longitude":-118.0}],
          "skus":[{"id":"X"}],
          "inventory":[{"node":"A","sku":"X","available":3}]}
         """
@@ -43,17 +43,17 @@ import Testing
         ("unknown pickup node", .unknownReference, "orders[0].pickup_node", { order(&$0) { $0["pickup_node"] = "Z" } }),
         ("inventory names an unknown node", .unknownReference, "inventory[0].node", { $0["inventory"] = [["node": "Z", "sku": "X", "available": 1]] }),
         ("exclusion names an unknown node", .unknownReference, "rules.exclude[0].node", { $0["rules"] = ["exclude": [["node": "Z"]]] }),
-        ("negative quantity", .invalidArgument, "orders[0].lines[0].qty", { line(&$0) { $0["qty"] = -2 } }),
-        ("zero quantity", .invalidArgument, "orders[0].lines[0].qty", { line(&$0) { $0["qty"] = 0 } }),
-        ("fractional quantity", .invalidJSON, "orders[0].lines[0].qty", { line(&$0) { $0["qty"] = 1.5 } }),
+        ("negative quantity", .invalidArgument, "orders[0].lines[0].quantity", { line(&$0) { $0["quantity"] = -2 } }),
+        ("zero quantity", .invalidArgument, "orders[0].lines[0].quantity", { line(&$0) { $0["quantity"] = 0 } }),
+        ("fractional quantity", .invalidJSON, "orders[0].lines[0].quantity", { line(&$0) { $0["quantity"] = 1.5 } }),
         ("negative stock", .invalidArgument, "inventory[0].available", { $0["inventory"] = [["node": "A", "sku": "X", "available": -1]] }),
         ("duplicate order ids", .duplicateID, "orders[1].id", { $0["orders"] = [($0["orders"] as! [Any])[0], ($0["orders"] as! [Any])[0]] }),
         ("duplicate node ids", .duplicateID, "nodes[1].id", { node(&$0) { $0["id"] = "A" } }),
         ("duplicate line ids", .duplicateID, "orders[0].lines[1].id", { order(&$0) { $0["lines"] = [($0["lines"] as! [Any])[0], ($0["lines"] as! [Any])[0]] } }),
         ("duplicate sku ids", .duplicateID, "skus[1].id", { $0["skus"] = [["id": "X"], ["id": "X"]] }),
         ("duplicate inventory rows", .duplicateID, "inventory[1]", { $0["inventory"] = [["node": "A", "sku": "X", "available": 1], ["node": "A", "sku": "X", "available": 2]] }),
-        ("latitude out of range", .invalidArgument, "orders[0].ship_to.lat", { order(&$0) { $0["ship_to"] = ["lat": 91.0, "lon": 0.0] } }),
-        ("longitude out of range", .invalidArgument, "nodes[1].lon", { node(&$0) { $0["lon"] = -181.0 } }),
+        ("latitude out of range", .invalidArgument, "orders[0].ship_to.latitude", { order(&$0) { $0["ship_to"] = ["latitude": 91.0, "longitude": 0.0] } }),
+        ("longitude out of range", .invalidArgument, "nodes[1].longitude", { node(&$0) { $0["longitude"] = -181.0 } }),
         ("priority zero", .invalidArgument, "orders[0].priority", { order(&$0) { $0["priority"] = 0 } }),
         ("max shipments zero", .invalidArgument, "orders[0].max_shipments", { order(&$0) { $0["max_shipments"] = 0 } }),
         ("negative shipment cost", .invalidArgument, "nodes[1].cost_per_shipment", { node(&$0) { $0["cost_per_shipment"] = -1.0 } }),
@@ -66,9 +66,48 @@ import Testing
         ("no orders", .invalidArgument, "orders", { $0["orders"] = [] as [Any] }),
         ("an order without lines", .invalidArgument, "orders[0].lines", { order(&$0) { $0["lines"] = [] as [Any] } }),
         ("missing ship_to", .invalidJSON, "orders[0].ship_to", { order(&$0) { $0["ship_to"] = nil } }),
-        ("a string for a number", .invalidJSON, "nodes[1].lat", { node(&$0) { $0["lat"] = "north" } }),
+        ("a string for a number", .invalidJSON, "nodes[1].latitude", { node(&$0) { $0["latitude"] = "north" } }),
         ("an empty id", .invalidArgument, "orders[0].id", { order(&$0) { $0["id"] = "" } }),
+        ("an exclusion with no field", .invalidArgument, "rules.exclude[0]", { $0["rules"] = ["exclude": [[:] as [String: Any]]] }),
+        ("an exclusion with only an unknown field", .unknownField, "rules.exclude[0].nodes", { $0["rules"] = ["exclude": [["nodes": "A"]]] }),
+        ("a version 1 name", .unknownField, "orders[0].lines[0].qty", { line(&$0) { $0["qty"] = 2 } }),
+        ("a misspelt option", .unknownField, "orders[0].shipcomplete", { order(&$0) { $0["shipcomplete"] = true } }),
+        ("an unknown rules field", .unknownField, "rules.exclusions", { $0["rules"] = ["exclusions": [] as [Any]] }),
+        ("an unknown top-level field", .unknownField, "ttl_secs", { $0["ttl_secs"] = 5 }),
+        ("version 1 coordinates", .unknownField, "nodes[1].lat", { node(&$0) { $0["lat"] = 34.0 } }),
+        ("an unknown profile", .unknownReference, "profile", { $0["profile"] = "peak" }),
+        ("an address without coordinates", .invalidJSON, "orders[0].ship_to.latitude", { order(&$0) { $0["ship_to"] = ["country": "US", "postal_code": "10001"] } }),
     ]
+
+    /// Version 1's names are refused with the version 2 name in the message.
+    @Test func oldNamesNameTheNewOnes() {
+        let expectations = [
+            ("qty", "unknown field 'qty' (did you mean 'quantity'?)"),
+            ("lat", "unknown field 'lat' (did you mean 'latitude'?)"),
+        ]
+        for (name, message) in expectations {
+            do {
+                _ = try Self.decode { object in
+                    if name == "qty" { Self.line(&object) { $0["qty"] = 1 } } else { Self.order(&object) { $0["ship_to"] = ["lat": 1.0, "longitude": 2.0] } }
+                }
+                Issue.record("\(name) accepted")
+            } catch {
+                #expect(error.message == message)
+            }
+        }
+    }
+
+    /// An address's country, postal code and city are kept beside its coordinates.
+    @Test func addressFieldsAreAccepted() throws {
+        let request = try Self.decode { object in
+            Self.order(&object) {
+                $0["ship_to"] = ["latitude": 40.7, "longitude": -74.0, "country": "US", "postal_code": "10001", "city": "New York"]
+            }
+        }
+        #expect(request.orders[0].shipTo == Location(latitude: 40.7, longitude: -74.0, country: "US", postalCode: "10001", city: "New York"))
+        let again = try OptimizeRequest.decode(json: request.json())
+        #expect(again == request)
+    }
 
     @Test func eachBadRequestIsATypedErrorWithItsPath() {
         #expect(throws: Never.self) { _ = try Self.decode { _ in } }
@@ -83,7 +122,7 @@ import Testing
         }
     }
 
-    @Test(arguments: ["", "{", "[1,2]", "{\"orders\": NaN}", "{\"orders\":[{\"id\":\"o\",\"ship_to\":{\"lat\":NaN,\"lon\":0}}]}", "nul"])
+    @Test(arguments: ["", "{", "[1,2]", "{\"orders\": NaN}", "{\"orders\":[{\"id\":\"o\",\"ship_to\":{\"latitude\":NaN,\"longitude\":0}}]}", "nul"])
     func malformedJSONIsInvalidJSON(_ text: String) {
         do {
             _ = try OptimizeRequest.decode(json: Data(text.utf8))

@@ -1,4 +1,4 @@
-// Orders through a journey (intake → optimize and reserve → fulfilment
+// Orders through a journey (intake → optimize and reserve → fulfillment
 // orders: every event durable, every step one transaction with its timeline)
 // beside the same work called directly (optimize-and-reserve, then confirm:
 // what an order service without orchestration would do). Both on the demo
@@ -18,13 +18,13 @@ let benchmarks: @Sendable () -> Void = {
     let journeys = """
         version: 1
         journeys:
-          - id: fulfilment
+          - id: fulfillment
             steps:
               - {id: source, on: [order.created], action: optimize_and_reserve}
-              - {id: release, on: [order.reserved], action: create_fulfilment_orders}
+              - {id: release, on: [order.reserved], action: create_fulfillment_orders}
         """
 
-    Benchmark("journey: intake, optimize and reserve, fulfilment orders (1,000 orders)", configuration: configuration) { benchmark in
+    Benchmark("journey: intake, optimize and reserve, fulfillment orders (1,000 orders)", configuration: configuration) { benchmark in
         let service = try! await stockedService()
         let orchestrator = try! await Orchestrator(backend: service, book: try! JourneyBook.decode(yaml: journeys, file: "bench"))
         let started = ContinuousClock.now
@@ -38,7 +38,7 @@ let benchmarks: @Sendable () -> Void = {
         let seconds = (ContinuousClock.now - started) / .seconds(1)
         precondition(try! orchestrator.load("O-\(orderCount - 1)")?.state == OrderStates.released)
         benchmark.measurement(ordersPerSecond, Int(Double(orderCount) / seconds))
-        service.ledger.close()
+        service.close()
     }
 
     Benchmark("direct: optimize-and-reserve then confirm (1,000 orders)", configuration: configuration) { benchmark in
@@ -53,12 +53,12 @@ let benchmarks: @Sendable () -> Void = {
             let reserved = try! await service.optimizeAndReserve(
                 OptimizeRequest(orders: [order], nodes: service.network.nodes), options: .init(), ttlSeconds: 3_600)
             precondition(reserved.reservation != nil)
-            _ = try! await service.ledger.confirm(order: event.id)
+            _ = try! await service.confirm(order: event.id)
         }
         benchmark.stopMeasurement()
         let seconds = (ContinuousClock.now - started) / .seconds(1)
         benchmark.measurement(ordersPerSecond, Int(Double(orderCount) / seconds))
-        service.ledger.close()
+        service.close()
     }
 }
 

@@ -103,7 +103,7 @@ public nonisolated struct Fulcrum_V1_HealthResponse: Sendable {
 
   public var version: String = String()
 
-  public var uptimeMilliseconds: UInt64 = 0
+  public var uptimeMs: UInt64 = 0
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -304,7 +304,7 @@ public nonisolated struct Fulcrum_V1_ScheduleRequest: Sendable {
   public var quantity: Int64 = 0
 
   /// Unix epoch
-  public var dueMilliseconds: Int64 = 0
+  public var dueMs: Int64 = 0
 
   public var idempotencyKey: String = String()
 
@@ -326,7 +326,7 @@ public nonisolated struct Fulcrum_V1_ScheduleResponse: Sendable {
 
   public var quantity: Int64 = 0
 
-  public var dueMilliseconds: Int64 = 0
+  public var dueMs: Int64 = 0
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -405,7 +405,7 @@ public nonisolated struct Fulcrum_V1_AtpRequest: Sendable {
   public var node: String = String()
 
   /// 0: now; else counts receipts due by then
-  public var onMilliseconds: Int64 = 0
+  public var onMs: Int64 = 0
 
   public var hasNear_p: Bool = false
 
@@ -428,7 +428,7 @@ public nonisolated struct Fulcrum_V1_NodeAvailability: Sendable {
   public var available: Int64 = 0
 
   /// set when near was given
-  public var distanceKilometers: Double = 0
+  public var distanceKm: Double = 0
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -540,11 +540,11 @@ public nonisolated struct Fulcrum_V1_Reservation: Sendable {
 
   public var lines: [Fulcrum_V1_ReservationLine] = []
 
-  public var createdMilliseconds: Int64 = 0
+  public var createdMs: Int64 = 0
 
-  public var expiresMilliseconds: Int64 = 0
+  public var expiresMs: Int64 = 0
 
-  public var updatedMilliseconds: Int64 = 0
+  public var updatedMs: Int64 = 0
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -572,7 +572,7 @@ public nonisolated struct Fulcrum_V1_ReservationResponse: Sendable {
   fileprivate var _reservation: Fulcrum_V1_Reservation? = nil
 }
 
-/// Opcode 40. The optimize-v1 request, as the spec's JSON. When it has no
+/// Opcode 40. The optimize request, as the spec's JSON. When it has no
 /// "inventory", the ledger's current availability is used.
 public nonisolated struct Fulcrum_V1_OptimizeRequest: Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
@@ -585,7 +585,7 @@ public nonisolated struct Fulcrum_V1_OptimizeRequest: Sendable {
   public var strategy: String = String()
 
   /// 0: the default
-  public var timeLimitMilliseconds: UInt32 = 0
+  public var timeLimitMs: UInt32 = 0
 
   public var explain: Bool = false
 
@@ -619,7 +619,7 @@ public nonisolated struct Fulcrum_V1_OptimizeAndReserveRequest: Sendable {
 
   public var strategy: String = String()
 
-  public var timeLimitMilliseconds: UInt32 = 0
+  public var timeLimitMs: UInt32 = 0
 
   public var ttlSeconds: Int64 = 0
 
@@ -873,12 +873,12 @@ public nonisolated struct Fulcrum_V1_OutboxMessage: Sendable {
 
   public var step: String = String()
 
-  public var fulfilmentOrder: String = String()
+  public var fulfillmentOrder: String = String()
 
   /// JSON
   public var body: String = String()
 
-  public var createdMilliseconds: Int64 = 0
+  public var createdMs: Int64 = 0
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -980,7 +980,7 @@ public nonisolated struct Fulcrum_V1_DeadLetter: Sendable {
 
   public var reason: String = String()
 
-  public var atMilliseconds: Int64 = 0
+  public var atMs: Int64 = 0
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -1153,7 +1153,7 @@ nonisolated extension Fulcrum_V1_HealthRequest: SwiftProtobuf.Message, SwiftProt
 
 nonisolated extension Fulcrum_V1_HealthResponse: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".HealthResponse"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}ready\0\u{1}version\0\u{3}uptime_milliseconds\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}ready\0\u{1}version\0\u{3}uptime_ms\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -1163,7 +1163,7 @@ nonisolated extension Fulcrum_V1_HealthResponse: SwiftProtobuf.Message, SwiftPro
       switch fieldNumber {
       case 1: try { try decoder.decodeSingularBoolField(value: &self.ready) }()
       case 2: try { try decoder.decodeSingularStringField(value: &self.version) }()
-      case 3: try { try decoder.decodeSingularUInt64Field(value: &self.uptimeMilliseconds) }()
+      case 3: try { try decoder.decodeSingularUInt64Field(value: &self.uptimeMs) }()
       default: break
       }
     }
@@ -1176,8 +1176,8 @@ nonisolated extension Fulcrum_V1_HealthResponse: SwiftProtobuf.Message, SwiftPro
     if !self.version.isEmpty {
       try visitor.visitSingularStringField(value: self.version, fieldNumber: 2)
     }
-    if self.uptimeMilliseconds != 0 {
-      try visitor.visitSingularUInt64Field(value: self.uptimeMilliseconds, fieldNumber: 3)
+    if self.uptimeMs != 0 {
+      try visitor.visitSingularUInt64Field(value: self.uptimeMs, fieldNumber: 3)
     }
     try unknownFields.traverse(visitor: &visitor)
   }
@@ -1185,7 +1185,7 @@ nonisolated extension Fulcrum_V1_HealthResponse: SwiftProtobuf.Message, SwiftPro
   public static func ==(lhs: Fulcrum_V1_HealthResponse, rhs: Fulcrum_V1_HealthResponse) -> Bool {
     if lhs.ready != rhs.ready {return false}
     if lhs.version != rhs.version {return false}
-    if lhs.uptimeMilliseconds != rhs.uptimeMilliseconds {return false}
+    if lhs.uptimeMs != rhs.uptimeMs {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -1566,7 +1566,7 @@ nonisolated extension Fulcrum_V1_AdjustBatchResponse.Item: SwiftProtobuf.Message
 
 nonisolated extension Fulcrum_V1_ScheduleRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".ScheduleRequest"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}receipt\0\u{1}node\0\u{1}sku\0\u{1}quantity\0\u{3}due_milliseconds\0\u{3}idempotency_key\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}receipt\0\u{1}node\0\u{1}sku\0\u{1}quantity\0\u{3}due_ms\0\u{3}idempotency_key\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -1578,7 +1578,7 @@ nonisolated extension Fulcrum_V1_ScheduleRequest: SwiftProtobuf.Message, SwiftPr
       case 2: try { try decoder.decodeSingularStringField(value: &self.node) }()
       case 3: try { try decoder.decodeSingularStringField(value: &self.sku) }()
       case 4: try { try decoder.decodeSingularInt64Field(value: &self.quantity) }()
-      case 5: try { try decoder.decodeSingularInt64Field(value: &self.dueMilliseconds) }()
+      case 5: try { try decoder.decodeSingularInt64Field(value: &self.dueMs) }()
       case 6: try { try decoder.decodeSingularStringField(value: &self.idempotencyKey) }()
       default: break
       }
@@ -1598,8 +1598,8 @@ nonisolated extension Fulcrum_V1_ScheduleRequest: SwiftProtobuf.Message, SwiftPr
     if self.quantity != 0 {
       try visitor.visitSingularInt64Field(value: self.quantity, fieldNumber: 4)
     }
-    if self.dueMilliseconds != 0 {
-      try visitor.visitSingularInt64Field(value: self.dueMilliseconds, fieldNumber: 5)
+    if self.dueMs != 0 {
+      try visitor.visitSingularInt64Field(value: self.dueMs, fieldNumber: 5)
     }
     if !self.idempotencyKey.isEmpty {
       try visitor.visitSingularStringField(value: self.idempotencyKey, fieldNumber: 6)
@@ -1612,7 +1612,7 @@ nonisolated extension Fulcrum_V1_ScheduleRequest: SwiftProtobuf.Message, SwiftPr
     if lhs.node != rhs.node {return false}
     if lhs.sku != rhs.sku {return false}
     if lhs.quantity != rhs.quantity {return false}
-    if lhs.dueMilliseconds != rhs.dueMilliseconds {return false}
+    if lhs.dueMs != rhs.dueMs {return false}
     if lhs.idempotencyKey != rhs.idempotencyKey {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
@@ -1621,7 +1621,7 @@ nonisolated extension Fulcrum_V1_ScheduleRequest: SwiftProtobuf.Message, SwiftPr
 
 nonisolated extension Fulcrum_V1_ScheduleResponse: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".ScheduleResponse"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}receipt\0\u{1}node\0\u{1}sku\0\u{1}quantity\0\u{3}due_milliseconds\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}receipt\0\u{1}node\0\u{1}sku\0\u{1}quantity\0\u{3}due_ms\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -1633,7 +1633,7 @@ nonisolated extension Fulcrum_V1_ScheduleResponse: SwiftProtobuf.Message, SwiftP
       case 2: try { try decoder.decodeSingularStringField(value: &self.node) }()
       case 3: try { try decoder.decodeSingularStringField(value: &self.sku) }()
       case 4: try { try decoder.decodeSingularInt64Field(value: &self.quantity) }()
-      case 5: try { try decoder.decodeSingularInt64Field(value: &self.dueMilliseconds) }()
+      case 5: try { try decoder.decodeSingularInt64Field(value: &self.dueMs) }()
       default: break
       }
     }
@@ -1652,8 +1652,8 @@ nonisolated extension Fulcrum_V1_ScheduleResponse: SwiftProtobuf.Message, SwiftP
     if self.quantity != 0 {
       try visitor.visitSingularInt64Field(value: self.quantity, fieldNumber: 4)
     }
-    if self.dueMilliseconds != 0 {
-      try visitor.visitSingularInt64Field(value: self.dueMilliseconds, fieldNumber: 5)
+    if self.dueMs != 0 {
+      try visitor.visitSingularInt64Field(value: self.dueMs, fieldNumber: 5)
     }
     try unknownFields.traverse(visitor: &visitor)
   }
@@ -1663,7 +1663,7 @@ nonisolated extension Fulcrum_V1_ScheduleResponse: SwiftProtobuf.Message, SwiftP
     if lhs.node != rhs.node {return false}
     if lhs.sku != rhs.sku {return false}
     if lhs.quantity != rhs.quantity {return false}
-    if lhs.dueMilliseconds != rhs.dueMilliseconds {return false}
+    if lhs.dueMs != rhs.dueMs {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -1790,7 +1790,7 @@ nonisolated extension Fulcrum_V1_PositionResponse: SwiftProtobuf.Message, SwiftP
 
 nonisolated extension Fulcrum_V1_AtpRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".AtpRequest"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}sku\0\u{1}node\0\u{3}on_milliseconds\0\u{3}has_near\0\u{3}near_latitude\0\u{3}near_longitude\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}sku\0\u{1}node\0\u{3}on_ms\0\u{3}has_near\0\u{3}near_latitude\0\u{3}near_longitude\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -1800,7 +1800,7 @@ nonisolated extension Fulcrum_V1_AtpRequest: SwiftProtobuf.Message, SwiftProtobu
       switch fieldNumber {
       case 1: try { try decoder.decodeSingularStringField(value: &self.sku) }()
       case 2: try { try decoder.decodeSingularStringField(value: &self.node) }()
-      case 3: try { try decoder.decodeSingularInt64Field(value: &self.onMilliseconds) }()
+      case 3: try { try decoder.decodeSingularInt64Field(value: &self.onMs) }()
       case 4: try { try decoder.decodeSingularBoolField(value: &self.hasNear_p) }()
       case 5: try { try decoder.decodeSingularDoubleField(value: &self.nearLatitude) }()
       case 6: try { try decoder.decodeSingularDoubleField(value: &self.nearLongitude) }()
@@ -1816,8 +1816,8 @@ nonisolated extension Fulcrum_V1_AtpRequest: SwiftProtobuf.Message, SwiftProtobu
     if !self.node.isEmpty {
       try visitor.visitSingularStringField(value: self.node, fieldNumber: 2)
     }
-    if self.onMilliseconds != 0 {
-      try visitor.visitSingularInt64Field(value: self.onMilliseconds, fieldNumber: 3)
+    if self.onMs != 0 {
+      try visitor.visitSingularInt64Field(value: self.onMs, fieldNumber: 3)
     }
     if self.hasNear_p != false {
       try visitor.visitSingularBoolField(value: self.hasNear_p, fieldNumber: 4)
@@ -1834,7 +1834,7 @@ nonisolated extension Fulcrum_V1_AtpRequest: SwiftProtobuf.Message, SwiftProtobu
   public static func ==(lhs: Fulcrum_V1_AtpRequest, rhs: Fulcrum_V1_AtpRequest) -> Bool {
     if lhs.sku != rhs.sku {return false}
     if lhs.node != rhs.node {return false}
-    if lhs.onMilliseconds != rhs.onMilliseconds {return false}
+    if lhs.onMs != rhs.onMs {return false}
     if lhs.hasNear_p != rhs.hasNear_p {return false}
     if lhs.nearLatitude != rhs.nearLatitude {return false}
     if lhs.nearLongitude != rhs.nearLongitude {return false}
@@ -1845,7 +1845,7 @@ nonisolated extension Fulcrum_V1_AtpRequest: SwiftProtobuf.Message, SwiftProtobu
 
 nonisolated extension Fulcrum_V1_NodeAvailability: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".NodeAvailability"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}node\0\u{1}available\0\u{3}distance_kilometers\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}node\0\u{1}available\0\u{3}distance_km\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -1855,7 +1855,7 @@ nonisolated extension Fulcrum_V1_NodeAvailability: SwiftProtobuf.Message, SwiftP
       switch fieldNumber {
       case 1: try { try decoder.decodeSingularStringField(value: &self.node) }()
       case 2: try { try decoder.decodeSingularInt64Field(value: &self.available) }()
-      case 3: try { try decoder.decodeSingularDoubleField(value: &self.distanceKilometers) }()
+      case 3: try { try decoder.decodeSingularDoubleField(value: &self.distanceKm) }()
       default: break
       }
     }
@@ -1868,8 +1868,8 @@ nonisolated extension Fulcrum_V1_NodeAvailability: SwiftProtobuf.Message, SwiftP
     if self.available != 0 {
       try visitor.visitSingularInt64Field(value: self.available, fieldNumber: 2)
     }
-    if self.distanceKilometers.bitPattern != 0 {
-      try visitor.visitSingularDoubleField(value: self.distanceKilometers, fieldNumber: 3)
+    if self.distanceKm.bitPattern != 0 {
+      try visitor.visitSingularDoubleField(value: self.distanceKm, fieldNumber: 3)
     }
     try unknownFields.traverse(visitor: &visitor)
   }
@@ -1877,7 +1877,7 @@ nonisolated extension Fulcrum_V1_NodeAvailability: SwiftProtobuf.Message, SwiftP
   public static func ==(lhs: Fulcrum_V1_NodeAvailability, rhs: Fulcrum_V1_NodeAvailability) -> Bool {
     if lhs.node != rhs.node {return false}
     if lhs.available != rhs.available {return false}
-    if lhs.distanceKilometers != rhs.distanceKilometers {return false}
+    if lhs.distanceKm != rhs.distanceKm {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -2105,7 +2105,7 @@ nonisolated extension Fulcrum_V1_OrderRequest: SwiftProtobuf.Message, SwiftProto
 
 nonisolated extension Fulcrum_V1_Reservation: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".Reservation"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}order\0\u{1}state\0\u{1}lines\0\u{3}created_milliseconds\0\u{3}expires_milliseconds\0\u{3}updated_milliseconds\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}order\0\u{1}state\0\u{1}lines\0\u{3}created_ms\0\u{3}expires_ms\0\u{3}updated_ms\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -2116,9 +2116,9 @@ nonisolated extension Fulcrum_V1_Reservation: SwiftProtobuf.Message, SwiftProtob
       case 1: try { try decoder.decodeSingularStringField(value: &self.order) }()
       case 2: try { try decoder.decodeSingularStringField(value: &self.state) }()
       case 3: try { try decoder.decodeRepeatedMessageField(value: &self.lines) }()
-      case 4: try { try decoder.decodeSingularInt64Field(value: &self.createdMilliseconds) }()
-      case 5: try { try decoder.decodeSingularInt64Field(value: &self.expiresMilliseconds) }()
-      case 6: try { try decoder.decodeSingularInt64Field(value: &self.updatedMilliseconds) }()
+      case 4: try { try decoder.decodeSingularInt64Field(value: &self.createdMs) }()
+      case 5: try { try decoder.decodeSingularInt64Field(value: &self.expiresMs) }()
+      case 6: try { try decoder.decodeSingularInt64Field(value: &self.updatedMs) }()
       default: break
       }
     }
@@ -2134,14 +2134,14 @@ nonisolated extension Fulcrum_V1_Reservation: SwiftProtobuf.Message, SwiftProtob
     if !self.lines.isEmpty {
       try visitor.visitRepeatedMessageField(value: self.lines, fieldNumber: 3)
     }
-    if self.createdMilliseconds != 0 {
-      try visitor.visitSingularInt64Field(value: self.createdMilliseconds, fieldNumber: 4)
+    if self.createdMs != 0 {
+      try visitor.visitSingularInt64Field(value: self.createdMs, fieldNumber: 4)
     }
-    if self.expiresMilliseconds != 0 {
-      try visitor.visitSingularInt64Field(value: self.expiresMilliseconds, fieldNumber: 5)
+    if self.expiresMs != 0 {
+      try visitor.visitSingularInt64Field(value: self.expiresMs, fieldNumber: 5)
     }
-    if self.updatedMilliseconds != 0 {
-      try visitor.visitSingularInt64Field(value: self.updatedMilliseconds, fieldNumber: 6)
+    if self.updatedMs != 0 {
+      try visitor.visitSingularInt64Field(value: self.updatedMs, fieldNumber: 6)
     }
     try unknownFields.traverse(visitor: &visitor)
   }
@@ -2150,9 +2150,9 @@ nonisolated extension Fulcrum_V1_Reservation: SwiftProtobuf.Message, SwiftProtob
     if lhs.order != rhs.order {return false}
     if lhs.state != rhs.state {return false}
     if lhs.lines != rhs.lines {return false}
-    if lhs.createdMilliseconds != rhs.createdMilliseconds {return false}
-    if lhs.expiresMilliseconds != rhs.expiresMilliseconds {return false}
-    if lhs.updatedMilliseconds != rhs.updatedMilliseconds {return false}
+    if lhs.createdMs != rhs.createdMs {return false}
+    if lhs.expiresMs != rhs.expiresMs {return false}
+    if lhs.updatedMs != rhs.updatedMs {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -2194,7 +2194,7 @@ nonisolated extension Fulcrum_V1_ReservationResponse: SwiftProtobuf.Message, Swi
 
 nonisolated extension Fulcrum_V1_OptimizeRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".OptimizeRequest"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}request_json\0\u{1}strategy\0\u{3}time_limit_milliseconds\0\u{1}explain\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}request_json\0\u{1}strategy\0\u{3}time_limit_ms\0\u{1}explain\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -2204,7 +2204,7 @@ nonisolated extension Fulcrum_V1_OptimizeRequest: SwiftProtobuf.Message, SwiftPr
       switch fieldNumber {
       case 1: try { try decoder.decodeSingularBytesField(value: &self.requestJson) }()
       case 2: try { try decoder.decodeSingularStringField(value: &self.strategy) }()
-      case 3: try { try decoder.decodeSingularUInt32Field(value: &self.timeLimitMilliseconds) }()
+      case 3: try { try decoder.decodeSingularUInt32Field(value: &self.timeLimitMs) }()
       case 4: try { try decoder.decodeSingularBoolField(value: &self.explain) }()
       default: break
       }
@@ -2218,8 +2218,8 @@ nonisolated extension Fulcrum_V1_OptimizeRequest: SwiftProtobuf.Message, SwiftPr
     if !self.strategy.isEmpty {
       try visitor.visitSingularStringField(value: self.strategy, fieldNumber: 2)
     }
-    if self.timeLimitMilliseconds != 0 {
-      try visitor.visitSingularUInt32Field(value: self.timeLimitMilliseconds, fieldNumber: 3)
+    if self.timeLimitMs != 0 {
+      try visitor.visitSingularUInt32Field(value: self.timeLimitMs, fieldNumber: 3)
     }
     if self.explain != false {
       try visitor.visitSingularBoolField(value: self.explain, fieldNumber: 4)
@@ -2230,7 +2230,7 @@ nonisolated extension Fulcrum_V1_OptimizeRequest: SwiftProtobuf.Message, SwiftPr
   public static func ==(lhs: Fulcrum_V1_OptimizeRequest, rhs: Fulcrum_V1_OptimizeRequest) -> Bool {
     if lhs.requestJson != rhs.requestJson {return false}
     if lhs.strategy != rhs.strategy {return false}
-    if lhs.timeLimitMilliseconds != rhs.timeLimitMilliseconds {return false}
+    if lhs.timeLimitMs != rhs.timeLimitMs {return false}
     if lhs.explain != rhs.explain {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
@@ -2269,7 +2269,7 @@ nonisolated extension Fulcrum_V1_OptimizeResponse: SwiftProtobuf.Message, SwiftP
 
 nonisolated extension Fulcrum_V1_OptimizeAndReserveRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".OptimizeAndReserveRequest"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}request_json\0\u{1}strategy\0\u{3}time_limit_milliseconds\0\u{3}ttl_seconds\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}request_json\0\u{1}strategy\0\u{3}time_limit_ms\0\u{3}ttl_seconds\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -2279,7 +2279,7 @@ nonisolated extension Fulcrum_V1_OptimizeAndReserveRequest: SwiftProtobuf.Messag
       switch fieldNumber {
       case 1: try { try decoder.decodeSingularBytesField(value: &self.requestJson) }()
       case 2: try { try decoder.decodeSingularStringField(value: &self.strategy) }()
-      case 3: try { try decoder.decodeSingularUInt32Field(value: &self.timeLimitMilliseconds) }()
+      case 3: try { try decoder.decodeSingularUInt32Field(value: &self.timeLimitMs) }()
       case 4: try { try decoder.decodeSingularInt64Field(value: &self.ttlSeconds) }()
       default: break
       }
@@ -2293,8 +2293,8 @@ nonisolated extension Fulcrum_V1_OptimizeAndReserveRequest: SwiftProtobuf.Messag
     if !self.strategy.isEmpty {
       try visitor.visitSingularStringField(value: self.strategy, fieldNumber: 2)
     }
-    if self.timeLimitMilliseconds != 0 {
-      try visitor.visitSingularUInt32Field(value: self.timeLimitMilliseconds, fieldNumber: 3)
+    if self.timeLimitMs != 0 {
+      try visitor.visitSingularUInt32Field(value: self.timeLimitMs, fieldNumber: 3)
     }
     if self.ttlSeconds != 0 {
       try visitor.visitSingularInt64Field(value: self.ttlSeconds, fieldNumber: 4)
@@ -2305,7 +2305,7 @@ nonisolated extension Fulcrum_V1_OptimizeAndReserveRequest: SwiftProtobuf.Messag
   public static func ==(lhs: Fulcrum_V1_OptimizeAndReserveRequest, rhs: Fulcrum_V1_OptimizeAndReserveRequest) -> Bool {
     if lhs.requestJson != rhs.requestJson {return false}
     if lhs.strategy != rhs.strategy {return false}
-    if lhs.timeLimitMilliseconds != rhs.timeLimitMilliseconds {return false}
+    if lhs.timeLimitMs != rhs.timeLimitMs {return false}
     if lhs.ttlSeconds != rhs.ttlSeconds {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
@@ -2830,7 +2830,7 @@ nonisolated extension Fulcrum_V1_ReprocessResponse: SwiftProtobuf.Message, Swift
 
 nonisolated extension Fulcrum_V1_OutboxMessage: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".OutboxMessage"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}id\0\u{1}provider\0\u{1}topic\0\u{1}order\0\u{1}step\0\u{3}fulfilment_order\0\u{1}body\0\u{3}created_milliseconds\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}id\0\u{1}provider\0\u{1}topic\0\u{1}order\0\u{1}step\0\u{3}fulfillment_order\0\u{1}body\0\u{3}created_ms\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -2843,9 +2843,9 @@ nonisolated extension Fulcrum_V1_OutboxMessage: SwiftProtobuf.Message, SwiftProt
       case 3: try { try decoder.decodeSingularStringField(value: &self.topic) }()
       case 4: try { try decoder.decodeSingularStringField(value: &self.order) }()
       case 5: try { try decoder.decodeSingularStringField(value: &self.step) }()
-      case 6: try { try decoder.decodeSingularStringField(value: &self.fulfilmentOrder) }()
+      case 6: try { try decoder.decodeSingularStringField(value: &self.fulfillmentOrder) }()
       case 7: try { try decoder.decodeSingularStringField(value: &self.body) }()
-      case 8: try { try decoder.decodeSingularInt64Field(value: &self.createdMilliseconds) }()
+      case 8: try { try decoder.decodeSingularInt64Field(value: &self.createdMs) }()
       default: break
       }
     }
@@ -2867,14 +2867,14 @@ nonisolated extension Fulcrum_V1_OutboxMessage: SwiftProtobuf.Message, SwiftProt
     if !self.step.isEmpty {
       try visitor.visitSingularStringField(value: self.step, fieldNumber: 5)
     }
-    if !self.fulfilmentOrder.isEmpty {
-      try visitor.visitSingularStringField(value: self.fulfilmentOrder, fieldNumber: 6)
+    if !self.fulfillmentOrder.isEmpty {
+      try visitor.visitSingularStringField(value: self.fulfillmentOrder, fieldNumber: 6)
     }
     if !self.body.isEmpty {
       try visitor.visitSingularStringField(value: self.body, fieldNumber: 7)
     }
-    if self.createdMilliseconds != 0 {
-      try visitor.visitSingularInt64Field(value: self.createdMilliseconds, fieldNumber: 8)
+    if self.createdMs != 0 {
+      try visitor.visitSingularInt64Field(value: self.createdMs, fieldNumber: 8)
     }
     try unknownFields.traverse(visitor: &visitor)
   }
@@ -2885,9 +2885,9 @@ nonisolated extension Fulcrum_V1_OutboxMessage: SwiftProtobuf.Message, SwiftProt
     if lhs.topic != rhs.topic {return false}
     if lhs.order != rhs.order {return false}
     if lhs.step != rhs.step {return false}
-    if lhs.fulfilmentOrder != rhs.fulfilmentOrder {return false}
+    if lhs.fulfillmentOrder != rhs.fulfillmentOrder {return false}
     if lhs.body != rhs.body {return false}
-    if lhs.createdMilliseconds != rhs.createdMilliseconds {return false}
+    if lhs.createdMs != rhs.createdMs {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -3075,7 +3075,7 @@ nonisolated extension Fulcrum_V1_DeadLettersRequest: SwiftProtobuf.Message, Swif
 
 nonisolated extension Fulcrum_V1_DeadLetter: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".DeadLetter"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}message\0\u{1}reason\0\u{3}at_milliseconds\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}message\0\u{1}reason\0\u{3}at_ms\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -3085,7 +3085,7 @@ nonisolated extension Fulcrum_V1_DeadLetter: SwiftProtobuf.Message, SwiftProtobu
       switch fieldNumber {
       case 1: try { try decoder.decodeSingularMessageField(value: &self._message) }()
       case 2: try { try decoder.decodeSingularStringField(value: &self.reason) }()
-      case 3: try { try decoder.decodeSingularInt64Field(value: &self.atMilliseconds) }()
+      case 3: try { try decoder.decodeSingularInt64Field(value: &self.atMs) }()
       default: break
       }
     }
@@ -3102,8 +3102,8 @@ nonisolated extension Fulcrum_V1_DeadLetter: SwiftProtobuf.Message, SwiftProtobu
     if !self.reason.isEmpty {
       try visitor.visitSingularStringField(value: self.reason, fieldNumber: 2)
     }
-    if self.atMilliseconds != 0 {
-      try visitor.visitSingularInt64Field(value: self.atMilliseconds, fieldNumber: 3)
+    if self.atMs != 0 {
+      try visitor.visitSingularInt64Field(value: self.atMs, fieldNumber: 3)
     }
     try unknownFields.traverse(visitor: &visitor)
   }
@@ -3111,7 +3111,7 @@ nonisolated extension Fulcrum_V1_DeadLetter: SwiftProtobuf.Message, SwiftProtobu
   public static func ==(lhs: Fulcrum_V1_DeadLetter, rhs: Fulcrum_V1_DeadLetter) -> Bool {
     if lhs._message != rhs._message {return false}
     if lhs.reason != rhs.reason {return false}
-    if lhs.atMilliseconds != rhs.atMilliseconds {return false}
+    if lhs.atMs != rhs.atMs {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
