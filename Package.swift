@@ -1,9 +1,11 @@
 // swift-tools-version:6.1
 // Fulcrum: fulfillment optimization and inventory server.
-// Arrows point one way: FulcrumCore <- FulcrumStorage <- FulcrumLedger <- FulcrumService;
-// FulcrumCore <- FulcrumSolver <- FulcrumService <- FulcrumServer <- fulcrumd;
-// FulcrumCore <- FulcrumWire (frames + protobuf) <- FulcrumServer, FulcrumClient <- fulcrum;
-// FulcrumService <- FulcrumReplay (scenarios, simulated time, reports) <- fulcrum.
+// Arrows point one way: FulcrumCore <- FulcrumStorage <- FulcrumLedger <- FulcrumOrchestration <- FulcrumService;
+// FulcrumCore <- FulcrumSolver <- FulcrumService <- {FulcrumServer, FulcrumGateway, FulcrumReplay} <- fulcrumd, fulcrum;
+// FulcrumCore <- FulcrumConfig (YAML) <- FulcrumOrchestration, FulcrumReplay, FulcrumShims;
+// FulcrumCore <- FulcrumWire (frames + protobuf) <- FulcrumServer, FulcrumClient <- FulcrumShims <- fulcrum;
+// FulcrumCore <- FulcrumHTTP <- FulcrumGateway, FulcrumShims.
+// Front ends call FulcrumService; the orchestration reaches the ledger only through the port Service provides.
 import PackageDescription
 
 let package = Package(
@@ -150,7 +152,7 @@ let package = Package(
                 "FulcrumService",
                 "FulcrumWire", .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Metrics", package: "swift-metrics"), .product(name: "Prometheus", package: "swift-prometheus"),
-                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Logging", package: "swift-log"), .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
 
@@ -191,6 +193,10 @@ let package = Package(
                 .product(name: "Hummingbird", package: "hummingbird"), .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Logging", package: "swift-log"), .product(name: "NIOCore", package: "swift-nio"),
             ]
+        ),
+        .testTarget(
+            name: "FulcrumServiceTests",
+            dependencies: ["FulcrumCore", "FulcrumLedger", "FulcrumService", "FulcrumSolver", "FulcrumTestSupport"]
         ),
         // Documented shapes (OpenAPI, protocol, optimize contract, scenarios) against the vocabulary.
         .testTarget(name: "VocabularyTests", dependencies: [.product(name: "Yams", package: "Yams")]),

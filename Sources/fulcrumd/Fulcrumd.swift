@@ -12,6 +12,7 @@ import FulcrumWire
 import Logging
 import Metrics
 import Prometheus
+import ServiceLifecycle
 
 /// `fulcrumd`: the Fulcrum server process.
 @main
@@ -90,7 +91,6 @@ struct Serve: AsyncParsableCommand {
         configuration.host = host
         configuration.port = port
         configuration.token = token
-        let signals = SignalStream([SIGTERM, SIGINT])
         let server: RPCServer
         do {
             server = try await RPCServer.start(
@@ -124,11 +124,19 @@ struct Serve: AsyncParsableCommand {
         var listening: [String: Any] = ["listening": address, "data": data]
         if let httpAddress { listening["http"] = httpAddress }
         report(listening, text: "fulcrumd listening on \(address)" + (httpAddress.map { ", HTTP on \($0)" } ?? ""))
-        let signal = await signals.next()
-        logger.info("signal \(signal): draining \(server.requestsInFlight) requests in flight")
-        await gateway?.shutdown()
-        await server.shutdown()
-        ledger.close()
+        var parts: [ServiceGroupConfiguration.ServiceConfiguration] = [
+            .init(service: Part(description: "ledger") { ledger.close() }),
+            .init(service: Part(description: "rpc") {
+                logger.info("draining \(server.requestsInFlight) requests in flight")
+                await server.shutdown()
+            }),
+        ]
+        if let gateway { parts.append(.init(service: Part(description: "http") { await gateway.shutdown() })) }
+        var group = ServiceGroupConfiguration(services: parts, logger: logger)
+        group.gracefulShutdownSignals = [.sigterm, .sigint]
+        // Each listener drains within its own bound; past both, the group cancels (and the ledger still closes).
+        group.maximumGracefulShutdownDuration = .milliseconds(2 * Limits.drainTimeoutMilliseconds + 1_000)
+        try await ServiceGroup(configuration: group).run()
         logger.info("stopped; the ledger is closed")
         report(["stopped": address], text: "fulcrumd stopped")
     }
