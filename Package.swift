@@ -198,6 +198,13 @@ let package = Package(
             name: "FulcrumServiceTests",
             dependencies: ["FulcrumCore", "FulcrumLedger", "FulcrumService", "FulcrumSolver", "FulcrumTestSupport"]
         ),
+        .testTarget(
+            name: "FulcrumWireTests",
+            dependencies: [
+                "FulcrumCore", "FulcrumWire", .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOTestUtils", package: "swift-nio"),
+            ]
+        ),
         // Documented shapes (OpenAPI, protocol, optimize contract, scenarios) against the vocabulary.
         .testTarget(name: "VocabularyTests", dependencies: [.product(name: "Yams", package: "Yams")]),
         .testTarget(name: "FulcrumSolverTests", dependencies: ["CGLPK", "CGLPKShim", "FulcrumSolver", "FulcrumTestSupport", "fulcrum"]),
