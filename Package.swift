@@ -205,6 +205,7 @@ let package = Package(
                 .product(name: "NIOTestUtils", package: "swift-nio"),
             ]
         ),
+        .testTarget(name: "FulcrumConfigTests", dependencies: ["FulcrumConfig", "FulcrumCore"]),
         // Documented shapes (OpenAPI, protocol, optimize contract, scenarios) against the vocabulary.
         .testTarget(name: "VocabularyTests", dependencies: [.product(name: "Yams", package: "Yams")]),
         .testTarget(name: "FulcrumSolverTests", dependencies: ["CGLPK", "CGLPKShim", "FulcrumSolver", "FulcrumTestSupport", "fulcrum"]),
