@@ -88,7 +88,7 @@ let package = Package(
         .target(
             name: "FulcrumGateway",
             dependencies: [
-                "FulcrumCore", "FulcrumHTTP", "FulcrumLedger", "FulcrumOrchestration", "FulcrumService", "FulcrumSolver",
+                "FulcrumCore", "FulcrumHTTP", "FulcrumLedger", "FulcrumOrchestration", "FulcrumService",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
@@ -118,13 +118,13 @@ let package = Package(
         .target(
             name: "FulcrumReplay",
             dependencies: [
-                "FulcrumConfig", "FulcrumCore", "FulcrumLedger", "FulcrumService", "FulcrumSolver", .product(name: "Yams", package: "Yams"),
+                "FulcrumConfig", "FulcrumCore", "FulcrumLedger", "FulcrumService", .product(name: "Yams", package: "Yams"),
             ]
         ),
         .target(
             name: "FulcrumServer",
             dependencies: [
-                "FulcrumCore", "FulcrumLedger", "FulcrumOrchestration", "FulcrumService", "FulcrumSolver", "FulcrumWire",
+                "FulcrumCore", "FulcrumLedger", "FulcrumOrchestration", "FulcrumService", "FulcrumWire",
                 .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -141,7 +141,7 @@ let package = Package(
             dependencies: [
                 "FulcrumAllocator", "FulcrumClient", "FulcrumCore", "FulcrumHTTP", "FulcrumLedger", "FulcrumOrchestration",
                 "FulcrumReplay", "FulcrumService", "FulcrumShims",
-                "FulcrumSolver", "FulcrumWire", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                "FulcrumWire", .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "NIOCore", package: "swift-nio"), .product(name: "Logging", package: "swift-log"),
             ]
         ),

@@ -31,7 +31,7 @@ public struct Document: Sendable {
     /// Parses YAML text. Anchors and aliases are resolved by the parser;
     /// duplicate keys are an error. Errors carry `code` (the file kind's, e.g. `invalid_scenario`).
     public static func parse(yaml: String, file: String, code: FulcrumError.Code) throws(FulcrumError) -> Document {
-        let node: Node?
+        let node: Yams.Node?
         do {
             node = try Yams.compose(yaml: yaml)
         } catch let error as YamlError {
@@ -45,7 +45,7 @@ public struct Document: Sendable {
         return try Document(node, file: file, code: code)
     }
 
-    private init(_ node: Node, file: String, code: FulcrumError.Code) throws(FulcrumError) {
+    private init(_ node: Yams.Node, file: String, code: FulcrumError.Code) throws(FulcrumError) {
         let location = SourceLocation(file: file, line: node.mark?.line ?? 1, column: node.mark?.column ?? 1)
         self.location = location
         switch node {

@@ -3,7 +3,6 @@ import FulcrumCore
 import FulcrumLedger
 import FulcrumOrchestration
 import FulcrumService
-import FulcrumSolver
 import Hummingbird
 import Logging
 import Prometheus

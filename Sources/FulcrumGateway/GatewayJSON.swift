@@ -4,7 +4,6 @@ import FulcrumOrchestration
 import FulcrumHTTP
 import FulcrumLedger
 import FulcrumService
-import FulcrumSolver
 
 /// The gateway's JSON bodies: snake_case field names, the same shapes the
 /// CLI prints with `--json`. Requests decode with `invalid_json` errors at

@@ -4,7 +4,6 @@ import FulcrumHTTP
 import FulcrumLedger
 import FulcrumOrchestration
 import FulcrumService
-import FulcrumSolver
 import Hummingbird
 import Metrics
 import Prometheus
@@ -244,7 +243,7 @@ struct GatewayRoutes: Sendable {
 
     // MARK: Solving
 
-    private func optimizerOptions(_ request: Request) throws -> Optimizer.Options {
+    private func optimizerOptions(_ request: Request) throws -> OptimizeOptions {
         let parameters = request.uri.queryParameters
         var timeLimitMs: Int?
         if let limit = parameters["time_limit_ms"] {
@@ -253,7 +252,7 @@ struct GatewayRoutes: Sendable {
             }
             timeLimitMs = milliseconds
         }
-        return try Optimizer.Options(
+        return try OptimizeOptions(
             strategy: parameters["strategy"].map(String.init), timeLimitMs: timeLimitMs, explain: parameters["explain"] == "true")
     }
 

@@ -18,7 +18,7 @@ public protocol FulfillmentBackend: Sendable {
     func records(prefix: [UInt8], after: [UInt8]?, limit: Int, reverse: Bool) throws(FulcrumError)
         -> [(key: [UInt8], value: [UInt8])]
     var networkNodes: [Node] { get }
-    func optimize(_ request: OptimizeRequest, options: Optimizer.Options) throws(FulcrumError) -> OptimizeResponse
+    func optimize(_ request: OptimizeRequest, options: OptimizeOptions) throws(FulcrumError) -> OptimizeResponse
     /// A plan's shipped units as reservation lines.
     func reservationLines(_ plan: OptimizeResponse.Plan, order: Order) -> [ReservationLine]
 }

@@ -1,6 +1,5 @@
 import FulcrumConfig
 import FulcrumCore
-import FulcrumSolver
 
 extension Scenario {
     static func decodeDemand(_ top: FieldReader, scenario: Scenario, nodeIDs: Set<String>, skuIDs: Set<String>)

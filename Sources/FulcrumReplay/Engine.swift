@@ -2,7 +2,6 @@ import Foundation
 import FulcrumCore
 import FulcrumLedger
 import FulcrumService
-import FulcrumSolver
 import Synchronization
 
 /// What a replay drives: the real ledger and solver, in this process
@@ -20,7 +19,7 @@ public protocol ReplayEngine: AnyObject, Sendable {
     func receive(receipt: String) async throws(FulcrumError)
     /// Solves against the ledger's available-to-promise (the request has no
     /// inventory); one plan per order, in request order.
-    func optimize(_ request: OptimizeRequest, options: Optimizer.Options) async throws(FulcrumError)
+    func optimize(_ request: OptimizeRequest, options: OptimizeOptions) async throws(FulcrumError)
         -> [OptimizeResponse.Plan]
     func reserve(_ request: ReserveRequest) async throws(FulcrumError)
     func confirm(order: String) async throws(FulcrumError)
@@ -115,7 +114,7 @@ public final class EmbeddedEngine: ReplayEngine {
         _ = try await service.receive(ReceiveRequest(receipt: receipt))
     }
 
-    public func optimize(_ request: OptimizeRequest, options: Optimizer.Options) async throws(FulcrumError)
+    public func optimize(_ request: OptimizeRequest, options: OptimizeOptions) async throws(FulcrumError)
         -> [OptimizeResponse.Plan]
     {
         try service.optimize(request, options: options).plans

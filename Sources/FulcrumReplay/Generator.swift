@@ -1,7 +1,6 @@
 import Foundation
 import FulcrumCore
 import FulcrumLedger
-import FulcrumSolver
 
 /// A scenario with everything generated made explicit: the SKUs, every
 /// starting position and every order, sorted by arrival. The same scenario

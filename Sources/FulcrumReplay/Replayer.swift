@@ -2,7 +2,6 @@ import Dispatch
 import FulcrumCore
 import FulcrumLedger
 import FulcrumService
-import FulcrumSolver
 
 /// Where a replay is, for a progress display.
 public struct ReplayProgress: Sendable {
@@ -205,7 +204,7 @@ private struct Run {
         let solveStarted = DispatchTime.now().uptimeNanoseconds
         let plans = try await engine.optimize(
             request,
-            options: Optimizer.Options(strategy: options.strategy, timeLimitMilliseconds: scenario.replay.timeLimitMilliseconds))
+            options: OptimizeOptions(strategy: options.strategy, timeLimitMilliseconds: scenario.replay.timeLimitMilliseconds))
         latenciesMicroseconds.append(Double(DispatchTime.now().uptimeNanoseconds - solveStarted) / 1000)
         precondition(plans.count == orders.count, "one plan per order")
 

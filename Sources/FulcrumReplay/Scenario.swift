@@ -1,5 +1,4 @@
 import FulcrumCore
-import FulcrumSolver
 
 /// A capacity-planning scenario (format version 1, `scenarios/README.md`):
 /// a network, a catalogue, starting stock, supply events, the optimize v2

@@ -1,7 +1,6 @@
 import Foundation
 import FulcrumConfig
 import FulcrumCore
-import FulcrumSolver
 
 extension Scenario {
     /// How deep `extends:` chains may go.

@@ -3,7 +3,6 @@ import FulcrumCore
 import FulcrumLedger
 import FulcrumOrchestration
 import FulcrumService
-import FulcrumSolver
 import FulcrumWire
 import NIOCore
 import SwiftProtobuf
@@ -213,9 +212,9 @@ struct Router: Sendable {
 
     /// The RPC's zero values mean "not given".
     private static func options(strategy: String, timeLimitMilliseconds: UInt32, explain: Bool) throws(FulcrumError)
-        -> Optimizer.Options
+        -> OptimizeOptions
     {
-        try Optimizer.Options(
+        try OptimizeOptions(
             strategy: strategy.isEmpty ? nil : strategy,
             timeLimitMs: timeLimitMilliseconds == 0 ? nil : Int(timeLimitMilliseconds), explain: explain)
     }

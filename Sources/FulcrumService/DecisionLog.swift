@@ -19,7 +19,7 @@ public struct SolverDecision: Sendable {
     {
         var request = self.request
         request.inventory = nil
-        let options = Optimizer.Options(strategy: strategy, timeLimitMilliseconds: timeLimitMilliseconds, explain: true)
+        let options = OptimizeOptions(strategy: strategy, timeLimitMilliseconds: timeLimitMilliseconds, explain: true)
         return try Optimizer.solve(request, availability: stock, options: options).explanations ?? []
     }
 }

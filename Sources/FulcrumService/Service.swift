@@ -162,7 +162,7 @@ public final class Service: Sendable {
 
     /// Solves an optimize request; without `inventory`, against the
     /// ledger's available-to-promise at the request's nodes.
-    public func optimize(_ request: OptimizeRequest, options: Optimizer.Options) throws(FulcrumError)
+    public func optimize(_ request: OptimizeRequest, options: OptimizeOptions) throws(FulcrumError)
         -> OptimizeResponse
     {
         let started = DispatchTime.now().uptimeNanoseconds
@@ -180,7 +180,7 @@ public final class Service: Sendable {
     /// in one reservation. When a concurrent change took the stock between
     /// the solve and the reservation (`insufficient_stock`), solves again,
     /// up to `optimizeReserveAttemptsMax` times, then answers `plan_conflict`.
-    public func optimizeAndReserve(_ request: OptimizeRequest, options: Optimizer.Options, ttlSeconds: Int64)
+    public func optimizeAndReserve(_ request: OptimizeRequest, options: OptimizeOptions, ttlSeconds: Int64)
         async throws(FulcrumError) -> OptimizedReservation
     {
         guard request.inventory == nil else {

@@ -1,28 +1,5 @@
 import FulcrumCore
 
-/// Why an order does not use a node: `--explain`'s answer, per order and
-/// unused node.
-public struct NodeExplanation: Sendable, Hashable {
-    public enum Reason: Sendable, Hashable {
-        /// The node could fill some of the order, but the best plan that ships
-        /// from it costs this much more.
-        case moreExpensive(extraCost: Double)
-        /// The node cannot fill these lines (nil line: none of the order's lines), for this reason.
-        case ineligible(line: String?, Ineligibility)
-        /// The node may not receive the return, for this reason.
-        case returnIneligible(ReturnIneligibility)
-    }
-
-    public var node: String
-    public var reasons: [Reason]
-}
-
-/// The explanations of one order.
-public struct OrderExplanation: Sendable, Hashable {
-    public var order: String
-    public var nodes: [NodeExplanation]
-}
-
 extension Optimizer {
     /// For each order, why each node its plan does not use was not chosen:
     /// the rule that makes it ineligible for each line, or, for a node that

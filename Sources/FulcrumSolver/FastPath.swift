@@ -1,3 +1,4 @@
+import FulcrumCore
 /// Answers that need no branch and bound: for a single order, a plan whose
 /// cost meets a lower bound is optimal.
 extension PreparedProblem {

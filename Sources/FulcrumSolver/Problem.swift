@@ -1,19 +1,5 @@
 import FulcrumCore
 
-/// Why a node cannot fill a line: the answer `--explain` gives, and the
-/// filter that keeps the model to eligible candidates.
-public enum Ineligibility: Sendable, Hashable {
-    case disabled
-    case excluded(rule: Int)
-    case cannotShip
-    case tooFar(distanceKilometers: Double, limitKilometers: Double)
-    case notThePickupNode
-    case noUsableStock
-    case noCapacity
-    /// A no-split line needs more than the node can give in one piece.
-    case tooLittleForNoSplit(usable: Int)
-}
-
 /// A (line, node) pair that may carry units, with its bound and unit cost.
 struct Candidate: Sendable {
     var line: Int

@@ -3,7 +3,6 @@ import Foundation
 import FulcrumClient
 import FulcrumCore
 import FulcrumService
-import FulcrumSolver
 import FulcrumWire
 import NIOCore
 import Synchronization

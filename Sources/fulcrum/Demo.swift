@@ -3,7 +3,6 @@ import Foundation
 import FulcrumCore
 import FulcrumLedger
 import FulcrumService
-import FulcrumSolver
 
 /// `fulcrum demo --data DIR`: a tour of the ledger on a small retail network.
 /// Loads demo stock into an empty ledger, then shows ATP, a reservation race
@@ -67,7 +66,7 @@ struct Demo: AsyncParsableCommand {
             nodes: DemoData.network.nodes, rules: Rules(maxShipmentsPerOrder: 2))
         print("== Sourcing order BOS-1 (30 hoodies, 20 jeans, 10 caps to Boston; at most 2 shipments) from the ledger's ATP")
         for strategy in [Strategy.optimal, .greedyNearest] {
-            let response = try Optimizer.solve(request, availability: stock, options: .init(strategy: strategy))
+            let response = try Service.solve(request, availability: stock, options: .init(strategy: strategy))
             let plan = response.plans[0]
             let shipments = plan.shipments.map { shipment in
                 "\(shipment.node) " + shipment.lines.map { "#\($0.line)×\($0.quantity)" }.joined(separator: " ")

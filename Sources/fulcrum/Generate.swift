@@ -1,7 +1,7 @@
+import FulcrumCore
 import ArgumentParser
 import Foundation
 import FulcrumService
-import FulcrumSolver
 
 /// `fulcrum generate`: seeded optimize requests on a synthetic US network,
 /// one JSON request per line (for `fulcrum optimize --jsonl` and comparisons).

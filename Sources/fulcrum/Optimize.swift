@@ -2,7 +2,7 @@ import ArgumentParser
 import Foundation
 import FulcrumClient
 import FulcrumCore
-import FulcrumSolver
+import FulcrumService
 import FulcrumWire
 
 /// `fulcrum optimize`: solve optimize requests (the contract: docs/optimize.md).
@@ -27,7 +27,7 @@ struct Optimize: AsyncParsableCommand {
 
     func validate() throws {
         do {
-            _ = try Optimizer.Options(strategy: strategy, timeLimitMs: timeLimitMilliseconds, explain: explain)
+            _ = try OptimizeOptions(strategy: strategy, timeLimitMs: timeLimitMilliseconds, explain: explain)
         } catch {
             throw ValidationError("--\(error.path.replacingOccurrences(of: "_", with: "-")): \(error.message)")
         }
@@ -87,8 +87,8 @@ struct Optimize: AsyncParsableCommand {
 
     private func answer(_ document: Data) throws(FulcrumError) -> String {
         let parsed = try OptimizeRequest.decode(json: document)
-        if emitDat { return MathProgData.render(parsed) }
-        let options = try Optimizer.Options(strategy: strategy, timeLimitMs: timeLimitMilliseconds, explain: explain)
-        return String(decoding: try Optimizer.solve(parsed, options: options).json(), as: UTF8.self)
+        if emitDat { return Service.mathProgData(parsed) }
+        let options = try OptimizeOptions(strategy: strategy, timeLimitMs: timeLimitMilliseconds, explain: explain)
+        return String(decoding: try Service.solve(parsed, options: options).json(), as: UTF8.self)
     }
 }

@@ -3,7 +3,6 @@ import FulcrumClient
 import FulcrumCore
 import FulcrumLedger
 import FulcrumReplay
-import FulcrumSolver
 import FulcrumWire
 
 /// Drives a replay through a running fulcrumd over the binary RPC. The
@@ -78,7 +77,7 @@ final class RemoteReplayEngine: ReplayEngine {
         var plans: [OptimizeResponse.Plan]
     }
 
-    func optimize(_ request: OptimizeRequest, options: Optimizer.Options) async throws(FulcrumError)
+    func optimize(_ request: OptimizeRequest, options: OptimizeOptions) async throws(FulcrumError)
         -> [OptimizeResponse.Plan]
     {
         var message = Fulcrum_V1_OptimizeRequest()

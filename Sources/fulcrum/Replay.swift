@@ -3,7 +3,6 @@ import Foundation
 import FulcrumClient
 import FulcrumCore
 import FulcrumReplay
-import FulcrumSolver
 
 /// `fulcrum replay SCENARIO`: drive a scenario through the real ledger and
 /// solver (embedded, or a running fulcrumd) and write its KPI report.

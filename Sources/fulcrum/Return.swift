@@ -1,7 +1,7 @@
 import ArgumentParser
 import Foundation
 import FulcrumCore
-import FulcrumSolver
+import FulcrumService
 
 /// `fulcrum return`: choose where a customer return should go (shape in models/returns.md).
 struct Return: ParsableCommand {
@@ -15,7 +15,7 @@ struct Return: ParsableCommand {
         let input = try readRequest(request)
         do {
             let parsed = try ReturnRequest.decode(json: input)
-            print(String(decoding: ReturnOptimizer.choose(parsed, explain: explain).json(), as: UTF8.self))
+            print(String(decoding: Service.chooseReturnNode(parsed, explain: explain).json(), as: UTF8.self))
         } catch {
             throw fail(error, json: true)
         }

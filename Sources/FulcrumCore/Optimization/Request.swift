@@ -1,5 +1,3 @@
-import FulcrumCore
-
 /// An optimize request, contract version 2 (`docs/optimize.md`): orders to source,
 /// the nodes that may ship them, SKUs, stock, rates and rules. Every default
 /// of the specification is applied when decoding; `validate()` checks the rest.

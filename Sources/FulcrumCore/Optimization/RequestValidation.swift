@@ -1,5 +1,3 @@
-import FulcrumCore
-
 extension OptimizeRequest {
     /// Checks every rule of the specification that decoding cannot: ranges,
     /// unique ids, references to nodes. Throws the first violation found.

@@ -1,5 +1,3 @@
-import FulcrumCore
-
 /// Seeded synthetic workloads on a US network: nodes near population
 /// centres (a few DCs, many stores), a catalogue, sparse stock, and orders
 /// shipping to people near those centres. For benchmarks, the comparison of

@@ -1,5 +1,4 @@
 import Foundation
-import FulcrumCore
 
 /// A customer return: which location should receive it. Shape documented in
 /// `models/returns.md`. The whole return travels as one parcel to one node.
@@ -68,11 +67,24 @@ public struct ReturnResponse: Sendable, Hashable {
         /// The node's handling cost.
         public var handlingCost: Double
         public var cost: Double { shippingCost + handlingCost }
+
+        package init(node: String, distanceKilometers: Double, shippingCost: Double, handlingCost: Double) {
+            self.node = node
+            self.distanceKilometers = distanceKilometers
+            self.shippingCost = shippingCost
+            self.handlingCost = handlingCost
+        }
     }
 
     public var returnID: String
     public var choice: Choice?
     public var explanations: [NodeExplanation]?
+
+    package init(returnID: String, choice: Choice?, explanations: [NodeExplanation]?) {
+        self.returnID = returnID
+        self.choice = choice
+        self.explanations = explanations
+    }
 }
 
 /// Why a node may not receive a return.
@@ -111,63 +123,6 @@ extension ReturnRequest {
         try OptimizeRequest.validate(skus: skus)
         try rates.validate()
         try rules.validate(nodeIDs: nodeIDs)
-    }
-}
-
-/// Chooses return locations: every eligible node is priced exactly (one
-/// parcel from the customer, handling at the node) and the cheapest wins;
-/// ties go to the earlier node.
-public enum ReturnOptimizer {
-    public static func choose(_ request: ReturnRequest, explain: Bool = false) -> ReturnResponse {
-        let priced = request.nodes.map { price(request, node: $0) }
-        let best = priced.indices.filter { priced[$0].success != nil }
-            .min { (priced[$0].success!.cost, $0) < (priced[$1].success!.cost, $1) }
-        let choice = best.flatMap { priced[$0].success }
-        var explanations: [NodeExplanation]?
-        if explain {
-            explanations = zip(request.nodes, priced).compactMap { node, outcome in
-                switch outcome {
-                case .failure(let why): return NodeExplanation(node: node.id, reasons: [.returnIneligible(why.reason)])
-                case .success(let priced) where priced.node != choice?.node:
-                    return NodeExplanation(node: node.id, reasons: [.moreExpensive(extraCost: priced.cost - choice!.cost)])
-                case .success: return nil
-                }
-            }
-        }
-        return ReturnResponse(returnID: request.id, choice: choice, explanations: explanations)
-    }
-
-    struct IneligibleForReturn: Error { let reason: ReturnIneligibility }
-
-    private static func price(_ request: ReturnRequest, node: ReturnRequest.Node) -> Result<ReturnResponse.Choice, IneligibleForReturn> {
-        guard node.enabled else { return .failure(.init(reason: .disabled)) }
-        guard node.acceptsReturns else { return .failure(.init(reason: .doesNotAcceptReturns)) }
-        let categoryOfSKU = Dictionary(uniqueKeysWithValues: request.skus.map { ($0.id, $0.category) })
-        let categories = request.lines.map { categoryOfSKU[$0.sku] ?? nil }
-        for (rule, exclusion) in request.rules.exclude.enumerated()
-        where exclusion.matches(node: node.id, kind: node.kind, region: node.location.region, categories: categories) {
-            return .failure(.init(reason: .excluded(rule: rule)))
-        }
-        let distance = Geography.distanceKilometers(request.from, node.location)
-        if let limit = request.rules.maxDistanceKilometers, distance > limit {
-            return .failure(.init(reason: .tooFar(distanceKilometers: distance, limitKilometers: limit)))
-        }
-        let weights = Dictionary(uniqueKeysWithValues: request.skus.map { ($0.id, $0.weightKilograms) })
-        let units = request.lines.reduce(0) { $0 + $1.quantity }
-        let kilogramKilometres = request.lines.reduce(0.0) { $0 + Double($1.quantity) * (weights[$1.sku] ?? 1) * distance }
-        let rates = request.rates
-        return .success(
-            .init(
-                node: node.id, distanceKilometers: distance,
-                shippingCost: rates.perShipment + rates.perKilometer * distance + rates.perKilogramKilometer * kilogramKilometres,
-                handlingCost: node.returnCostPerShipment + node.returnCostPerUnit * Double(units)))
-    }
-}
-
-extension Result {
-    fileprivate var success: Success? {
-        if case .success(let value) = self { return value }
-        return nil
     }
 }
 

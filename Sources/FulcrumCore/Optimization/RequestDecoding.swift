@@ -1,5 +1,4 @@
 import Foundation
-import FulcrumCore
 
 extension OptimizeRequest {
     /// Decodes and validates a request. Malformed JSON and wrong types are
