@@ -88,7 +88,7 @@ let package = Package(
         .target(
             name: "FulcrumGateway",
             dependencies: [
-                "FulcrumCore", "FulcrumHTTP", "FulcrumLedger", "FulcrumOrchestration", "FulcrumService",
+                "FulcrumCore", "FulcrumHTTP", "FulcrumOrchestration", "FulcrumService",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
@@ -118,13 +118,13 @@ let package = Package(
         .target(
             name: "FulcrumReplay",
             dependencies: [
-                "FulcrumConfig", "FulcrumCore", "FulcrumLedger", "FulcrumService", .product(name: "Yams", package: "Yams"),
+                "FulcrumConfig", "FulcrumCore", "FulcrumService", .product(name: "Yams", package: "Yams"),
             ]
         ),
         .target(
             name: "FulcrumServer",
             dependencies: [
-                "FulcrumCore", "FulcrumLedger", "FulcrumOrchestration", "FulcrumService", "FulcrumWire",
+                "FulcrumCore", "FulcrumOrchestration", "FulcrumService", "FulcrumWire",
                 .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -139,7 +139,7 @@ let package = Package(
         .executableTarget(
             name: "fulcrum",
             dependencies: [
-                "FulcrumAllocator", "FulcrumClient", "FulcrumCore", "FulcrumHTTP", "FulcrumLedger", "FulcrumOrchestration",
+                "FulcrumAllocator", "FulcrumClient", "FulcrumCore", "FulcrumHTTP", "FulcrumOrchestration",
                 "FulcrumReplay", "FulcrumService", "FulcrumShims",
                 "FulcrumWire", .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "NIOCore", package: "swift-nio"), .product(name: "Logging", package: "swift-log"),
@@ -148,7 +148,7 @@ let package = Package(
         .executableTarget(
             name: "fulcrumd",
             dependencies: [
-                "FulcrumAllocator", "FulcrumCore", "FulcrumGateway", "FulcrumLedger", "FulcrumOrchestration", "FulcrumServer",
+                "FulcrumAllocator", "FulcrumCore", "FulcrumGateway", "FulcrumOrchestration", "FulcrumServer",
                 "FulcrumService",
                 "FulcrumWire", .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Metrics", package: "swift-metrics"), .product(name: "Prometheus", package: "swift-prometheus"),

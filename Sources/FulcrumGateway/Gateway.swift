@@ -1,6 +1,5 @@
 import Foundation
 import FulcrumCore
-import FulcrumLedger
 import FulcrumOrchestration
 import FulcrumService
 import Hummingbird

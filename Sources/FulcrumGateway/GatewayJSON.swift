@@ -2,7 +2,6 @@ import Foundation
 import FulcrumCore
 import FulcrumOrchestration
 import FulcrumHTTP
-import FulcrumLedger
 import FulcrumService
 
 /// The gateway's JSON bodies: snake_case field names, the same shapes the

@@ -1,7 +1,6 @@
 import Foundation
 import FulcrumCore
 import FulcrumHTTP
-import FulcrumLedger
 import FulcrumOrchestration
 import FulcrumService
 import Hummingbird

@@ -10,18 +10,8 @@ import FulcrumStorage
 /// Throws `FulcrumError` only: client errors, `overloaded`, `not_a_ledger`,
 /// `storage_error`.
 public final class Ledger: Sendable {
-    /// How to open a ledger.
-    public struct Options: Sendable {
-        /// fsync every group (true) or never (tests, replays in a temporary directory).
-        public var durable = true
-        public var clock: any Clock = SystemClock()
-        public var queueDepthMax = Limits.writerQueueDepthMax
-        public var groupCommandsMax = Limits.groupCommandsMax
-        /// How often the writer expires lapsed reservations; nil: only on `expireDue()`.
-        public var expirySweepIntervalMilliseconds: Int64? = Limits.expirySweepIntervalMilliseconds
-        public var mapSizeBytes = Limits.mapSizeBytesInitial
-        public init() {}
-    }
+    /// How to open a ledger (in FulcrumCore, so front ends can say it through the service).
+    public typealias Options = LedgerOptions
 
     public let directory: String
     let environment: Environment
@@ -98,6 +88,19 @@ public final class Ledger: Sendable {
     /// Counters of the writer: groups, commands, rejections, commit time.
     public var statistics: WriterStatistics { writer.statistics }
 
+    /// The writer's counters now, and the commands waiting for it.
+    public var counters: WriterCounters {
+        let statistics = writer.statistics
+        return WriterCounters(
+            groups: statistics.groups.load(ordering: .relaxed), commands: statistics.commands.load(ordering: .relaxed),
+            rejected: statistics.rejected.load(ordering: .relaxed),
+            failedGroups: statistics.failedGroups.load(ordering: .relaxed),
+            mapGrowths: statistics.mapGrowths.load(ordering: .relaxed),
+            applyNanoseconds: statistics.applyNanoseconds.load(ordering: .relaxed),
+            commitNanoseconds: statistics.commitNanoseconds.load(ordering: .relaxed),
+            expiries: statistics.expiries.load(ordering: .relaxed), queueDepth: writer.queueDepth)
+    }
+
     /// Commands waiting for the writer.
     public var queueDepth: Int { writer.queueDepth }
 
@@ -121,87 +124,7 @@ public final class Ledger: Sendable {
     }
 }
 
-/// Anything that runs ledger commands durably: the ledger itself, and the
-/// service in front of it. The typed wrappers below come with it.
-public protocol LedgerCommandExecutor: Sendable {
-    /// Runs a command and returns its result once it is durable.
-    func execute(_ command: LedgerCommand, idempotencyKey: String?) async throws(FulcrumError) -> LedgerResult
-}
-
 extension Ledger: LedgerCommandExecutor {}
-
-// Typed wrappers: one request type and one result type per command.
-extension LedgerCommandExecutor {
-    public func adjust(_ request: AdjustRequest, idempotencyKey: String? = nil) async throws(FulcrumError)
-        -> Position
-    {
-        guard case .position(_, let position) = try await execute(.adjust(request), idempotencyKey: idempotencyKey)
-        else { preconditionFailure("adjust returns a position") }
-        return position
-    }
-
-    public func schedule(_ request: ScheduleRequest, idempotencyKey: String? = nil) async throws(FulcrumError)
-        -> ScheduledReceipt
-    {
-        guard case .receipt(let receipt) = try await execute(.schedule(request), idempotencyKey: idempotencyKey)
-        else { preconditionFailure("schedule returns a receipt") }
-        return receipt
-    }
-
-    public func receive(_ request: ReceiveRequest, idempotencyKey: String? = nil) async throws(FulcrumError)
-        -> Position
-    {
-        guard case .position(_, let position) = try await execute(.receive(request), idempotencyKey: idempotencyKey)
-        else { preconditionFailure("receive returns a position") }
-        return position
-    }
-
-    public func setSafetyStock(_ request: SetSafetyStockRequest, idempotencyKey: String? = nil)
-        async throws(FulcrumError) -> Position
-    {
-        guard
-            case .position(_, let position) = try await execute(
-                .setSafetyStock(request), idempotencyKey: idempotencyKey)
-        else { preconditionFailure("setSafetyStock returns a position") }
-        return position
-    }
-
-    public func reserve(_ request: ReserveRequest, idempotencyKey: String? = nil) async throws(FulcrumError)
-        -> Reservation
-    {
-        try await reservation(.reserve(request), idempotencyKey)
-    }
-
-    public func confirm(order: String, idempotencyKey: String? = nil) async throws(FulcrumError) -> Reservation {
-        try await reservation(.confirm(order: order), idempotencyKey)
-    }
-
-    public func ship(order: String, idempotencyKey: String? = nil) async throws(FulcrumError) -> Reservation {
-        try await reservation(.ship(order: order), idempotencyKey)
-    }
-
-    public func release(order: String, idempotencyKey: String? = nil) async throws(FulcrumError) -> Reservation {
-        try await reservation(.release(order: order), idempotencyKey)
-    }
-
-    /// Expires the unconfirmed reservations whose time to live has passed by
-    /// the ledger's clock; returns their orders.
-    public func expireDue() async throws(FulcrumError) -> [String] {
-        guard case .expired(let orders) = try await execute(.expireDue, idempotencyKey: nil) else {
-            preconditionFailure("expireDue returns orders")
-        }
-        return orders
-    }
-
-    private func reservation(_ command: LedgerCommand, _ idempotencyKey: String?) async throws(FulcrumError)
-        -> Reservation
-    {
-        guard case .reservation(let reservation) = try await execute(command, idempotencyKey: idempotencyKey) else {
-            preconditionFailure("\(command) returns a reservation")
-        }
-        return reservation
-    }
-}
 
 /// Consistent copies of a ledger.
 public enum LedgerBackup {

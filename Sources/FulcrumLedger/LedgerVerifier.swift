@@ -1,18 +1,6 @@
 import FulcrumCore
 import FulcrumStorage
 
-/// The outcome of a refold: what was read, and every disagreement found.
-public struct VerificationReport: Sendable, Hashable {
-    public var entries = 0
-    public var positions = 0
-    public var reservations = 0
-    public var receipts = 0
-    /// One line per disagreement, naming the node, SKU, order or receipt.
-    public var mismatches: [String] = []
-
-    public var isConsistent: Bool { mismatches.isEmpty }
-}
-
 /// Refolds the entry log from zero and compares the result with the stored
 /// balances, reservations, expiry index and receipts. It shares no code with
 /// the command logic: entries carry deltas, and the fold only adds them up

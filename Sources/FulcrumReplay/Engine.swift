@@ -1,6 +1,5 @@
 import Foundation
 import FulcrumCore
-import FulcrumLedger
 import FulcrumService
 import Synchronization
 
@@ -45,11 +44,11 @@ public final class EmbeddedEngine: ReplayEngine {
         }
         directory = String(cString: made)
         clock = ManualClock(start)
-        var options = Ledger.Options()
+        var options = LedgerOptions()
         options.durable = false
         options.clock = clock
         options.expirySweepIntervalMilliseconds = nil
-        service = Service(ledger: try Ledger(directory: directory, options: options), network: Network(nodes: []))
+        service = try Service.open(directory: directory, ledgerOptions: options)
     }
 
     deinit {

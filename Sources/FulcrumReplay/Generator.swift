@@ -1,6 +1,5 @@
 import Foundation
 import FulcrumCore
-import FulcrumLedger
 
 /// A scenario with everything generated made explicit: the SKUs, every
 /// starting position and every order, sorted by arrival. The same scenario

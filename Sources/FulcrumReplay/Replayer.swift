@@ -1,6 +1,5 @@
 import Dispatch
 import FulcrumCore
-import FulcrumLedger
 import FulcrumService
 
 /// Where a replay is, for a progress display.

@@ -1,6 +1,5 @@
 import Foundation
 import FulcrumCore
-import FulcrumLedger
 import FulcrumOrchestration
 import FulcrumService
 import FulcrumWire
@@ -89,16 +88,16 @@ struct Router: Sendable {
 
     private func stats() throws(FulcrumError) -> Fulcrum_V1_StatsResponse {
         let counts = try service.counts()
-        let writer = service.writer.statistics
+        let writer = service.writer
         return .with {
             $0.positions = UInt64(counts.positions)
             $0.reservations = UInt64(counts.reservations)
             $0.entries = UInt64(counts.entries)
             $0.receipts = UInt64(counts.receipts)
-            $0.writerGroups = UInt64(writer.groups.load(ordering: .relaxed))
-            $0.writerCommands = UInt64(writer.commands.load(ordering: .relaxed))
-            $0.writerRejected = UInt64(writer.rejected.load(ordering: .relaxed))
-            $0.writerQueueDepth = UInt64(service.writer.queueDepth)
+            $0.writerGroups = UInt64(writer.groups)
+            $0.writerCommands = UInt64(writer.commands)
+            $0.writerRejected = UInt64(writer.rejected)
+            $0.writerQueueDepth = UInt64(writer.queueDepth)
             $0.connections = UInt64(state.connections.load(ordering: .relaxed))
             $0.requests = state.requests.load(ordering: .relaxed)
             $0.requestsFailed = state.requestsFailed.load(ordering: .relaxed)

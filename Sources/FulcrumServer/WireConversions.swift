@@ -1,5 +1,4 @@
 import FulcrumCore
-import FulcrumLedger
 import FulcrumService
 import FulcrumWire
 

@@ -19,7 +19,7 @@ public enum DemoData {
     /// Seeded stock for every (node, SKU), safety stock on one SKU, and one
     /// purchase order per node due in 12 hours. Returns the commands applied.
     @discardableResult
-    public static func load(into ledger: Ledger, clock: any Clock = SystemClock()) async throws(FulcrumError) -> Int {
+    public static func load(into ledger: some LedgerCommandExecutor, clock: any Clock = SystemClock()) async throws(FulcrumError) -> Int {
         var random = SplitMix64(seed: 42)
         let due = clock.now().adding(seconds: 43_200)
         var commands = 0

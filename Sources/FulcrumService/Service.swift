@@ -32,6 +32,26 @@ public final class Service: Sendable {
     private let decisions: DecisionLog
     private let solveMetrics = SolveMetrics()
 
+    /// Opens (or creates) the ledger in `directory` and serves it: the way
+    /// front ends and offline tools get a service of their own.
+    public static func open(
+        directory: String, ledgerOptions: LedgerOptions = LedgerOptions(), network: Network = Network(nodes: []),
+        options: Options = Options()
+    ) throws(FulcrumError) -> Service {
+        Service(ledger: try Ledger(directory: directory, options: ledgerOptions), network: network, options: options)
+    }
+
+    /// Refolds the ledger in `directory` (which another process may be
+    /// serving) on one snapshot, without opening it for writing.
+    public static func verify(directory: String) throws(FulcrumError) -> VerificationReport {
+        try LedgerVerifier.verify(directory: directory)
+    }
+
+    /// A consistent, compacted copy of the ledger in `directory` at `path`, verified.
+    public static func backup(directory: String, to path: String) throws(FulcrumError) -> VerificationReport {
+        try LedgerBackup.copy(directory: directory, to: path)
+    }
+
     public init(ledger: Ledger, network: Network, options: Options = Options()) {
         precondition(options.optimizeReserveAttemptsMax >= 1)
         self.ledger = ledger
@@ -143,8 +163,8 @@ public final class Service: Sendable {
 
     // MARK: Operations
 
-    /// The ledger writer's counters, and the commands waiting for it.
-    public var writer: (statistics: WriterStatistics, queueDepth: Int) { (ledger.statistics, ledger.queueDepth) }
+    /// The ledger writer's counters now, and the commands waiting for it.
+    public var writer: WriterCounters { ledger.counters }
 
     /// Refolds every entry and compares with the stored balances.
     public func verify() throws(FulcrumError) -> VerificationReport { try ledger.verify() }

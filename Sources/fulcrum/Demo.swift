@@ -1,7 +1,6 @@
 import ArgumentParser
 import Foundation
 import FulcrumCore
-import FulcrumLedger
 import FulcrumService
 
 /// `fulcrum demo --data DIR`: a tour of the ledger on a small retail network.
@@ -14,50 +13,49 @@ struct Demo: AsyncParsableCommand {
 
     func run() async throws {
         do {
-            let ledger = try Ledger(directory: data.data)
+            let ledger = try Service.open(directory: data.data, network: DemoData.network)
             try await tour(ledger)
         } catch {
             throw fail(error, json: false)
         }
     }
 
-    private func tour(_ ledger: Ledger) async throws(FulcrumError) {
-        let reader = try ledger.makeReader()
-        if try reader.counts().entries == 0 {
+    private func tour(_ ledger: Service) async throws(FulcrumError) {
+        if try ledger.counts().entries == 0 {
             try await DemoData.load(into: ledger)
             print("Loaded demo stock: \(DemoData.network.nodes.count) nodes × \(DemoData.skus.count) SKUs, one purchase order per node.")
         }
         print("== Available to promise now, and by tomorrow (with scheduled receipts)")
         let tomorrow = SystemClock().now().adding(seconds: 86_400)
         for sku in DemoData.skus.prefix(3) {
-            let now = try reader.availableToPromise(sku: sku)
-            let later = try reader.availableToPromise(sku: sku, on: tomorrow)
+            let now = try ledger.availableToPromise(AvailabilityQuery(sku: sku)).nodes
+            let later = try ledger.availableToPromise(AvailabilityQuery(sku: sku, on: tomorrow)).nodes
             let cells = zip(now, later).map { "\($0.node) \($0.available)→\($1.available)" }
             print("  \(sku.padding(toLength: 14, withPad: " ", startingAt: 0)) " + cells.joined(separator: "  "))
         }
-        try await race(ledger, reader)
-        try await lifeCycle(ledger, reader)
-        try sourceAnOrder(reader)
+        try await race(ledger)
+        try await lifeCycle(ledger)
+        try sourceAnOrder(ledger)
         let report = try ledger.verify()
         print("== Verify: refold of \(report.entries) entries → \(report.isConsistent ? "consistent" : "MISMATCHES")")
         for mismatch in report.mismatches { print("  \(mismatch)") }
-        let statistics = ledger.statistics
-        let groups = statistics.groups.load(ordering: .relaxed)
-        let commands = statistics.commands.load(ordering: .relaxed)
+        let statistics = ledger.writer
+        let groups = statistics.groups
+        let commands = statistics.commands
         print("== Writer: \(commands) commands in \(groups) group commits (one fsync each)")
         print("Data directory: \(data.data)  (inspect with: fulcrum verify --data \(data.data))")
     }
 
     /// Sources a Boston order from the ledger's availability, optimally and
     /// nearest-first, to show what optimality buys.
-    private func sourceAnOrder(_ reader: LedgerReader) throws(FulcrumError) {
+    private func sourceAnOrder(_ ledger: Service) throws(FulcrumError) {
         let lines = [
             Line(id: "1", sku: "HOODIE-GRY-M", quantity: 30), Line(id: "2", sku: "JEANS-32", quantity: 20),
             Line(id: "3", sku: "CAP-RED", quantity: 10),
         ]
         var stock: [Stock] = []
         for line in lines {
-            for (node, available) in try reader.availableToPromise(sku: line.sku) {
+            for (node, available) in try ledger.availableToPromise(AvailabilityQuery(sku: line.sku)).nodes.map({ ($0.node, $0.available) }) {
                 stock.append(Stock(node: node, sku: line.sku, available: Int(available)))
             }
         }
@@ -79,7 +77,7 @@ struct Demo: AsyncParsableCommand {
     }
 
     /// 200 shoppers race for 50 units: exactly 50 reservations succeed.
-    private func race(_ ledger: Ledger, _ reader: LedgerReader) async throws(FulcrumError) {
+    private func race(_ ledger: Service) async throws(FulcrumError) {
         let run = SystemClock().now().millisecondsSinceEpoch
         let sku = "DROP-\(run)"
         _ = try await ledger.adjust(.init(node: "DC-EAST", sku: sku, change: .set(50), reason: "limited drop"))
@@ -93,24 +91,24 @@ struct Demo: AsyncParsableCommand {
             }
             return await group.reduce(0) { $0 + ($1 ? 1 : 0) }
         }
-        let left = try reader.availableToPromise(node: "DC-EAST", sku: sku)
+        let left = try ledger.availableToPromise(AvailabilityQuery(sku: sku, node: "DC-EAST")).available
         print("== Race: 200 concurrent reservations for 50 units → \(won) reserved, \(200 - won) refused, ATP now \(left)")
     }
 
-    private func lifeCycle(_ ledger: Ledger, _ reader: LedgerReader) async throws(FulcrumError) {
+    private func lifeCycle(_ ledger: Service) async throws(FulcrumError) {
         let order = "web-\(SystemClock().now().millisecondsSinceEpoch)"
         let lines = [
             ReservationLine(node: "DC-WEST", sku: "JEANS-32", quantity: 1),
             ReservationLine(node: "DC-WEST", sku: "CAP-RED", quantity: 2),
         ]
-        let before = try reader.position(node: "DC-WEST", sku: "CAP-RED")
+        let before = try ledger.position(node: "DC-WEST", sku: "CAP-RED")
         _ = try await ledger.reserve(.init(order: order, lines: lines), idempotencyKey: "checkout-\(order)")
         _ = try await ledger.reserve(.init(order: order, lines: lines), idempotencyKey: "checkout-\(order)")
-        let reserved = try reader.position(node: "DC-WEST", sku: "CAP-RED")
+        let reserved = try ledger.position(node: "DC-WEST", sku: "CAP-RED")
         _ = try await ledger.confirm(order: order)
-        let committed = try reader.position(node: "DC-WEST", sku: "CAP-RED")
+        let committed = try ledger.position(node: "DC-WEST", sku: "CAP-RED")
         _ = try await ledger.ship(order: order)
-        let shipped = try reader.position(node: "DC-WEST", sku: "CAP-RED")
+        let shipped = try ledger.position(node: "DC-WEST", sku: "CAP-RED")
         print("== Life cycle of \(order) (CAP-RED at DC-WEST: on hand / reserved / committed)")
         for (step, position) in [("before", before), ("reserved (sent twice, one key)", reserved),
                                  ("confirmed", committed), ("shipped", shipped)] {
@@ -124,7 +122,7 @@ struct Demo: AsyncParsableCommand {
         let short = "cart-\(order)"
         _ = try await ledger.reserve(.init(order: short, lines: [lines[0]], ttlSeconds: 1))
         try? await Task.sleep(for: .milliseconds(2_200))
-        let state = try reader.reservation(order: short)?.state.description ?? "missing"
+        let state = try ledger.reservation(order: short)?.state.description ?? "missing"
         print("  a 1-second cart hold, 2 s later → \(state)")
     }
 }

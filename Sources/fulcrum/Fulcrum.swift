@@ -1,6 +1,5 @@
 import ArgumentParser
 import FulcrumCore
-import FulcrumLedger
 
 /// The `fulcrum` command line: operator tools over a ledger's data directory.
 @main

@@ -1,7 +1,6 @@
 import Foundation
 import FulcrumClient
 import FulcrumCore
-import FulcrumLedger
 import FulcrumReplay
 import FulcrumWire
 

@@ -1,7 +1,7 @@
 import ArgumentParser
 import Foundation
 import FulcrumCore
-import FulcrumLedger
+import FulcrumService
 
 /// `fulcrum stress`: drives a ledger with random commands from many concurrent
 /// submitters, as fast as it takes them, then verifies it. With `--acks`, it
@@ -26,9 +26,9 @@ struct Stress: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let ledger: Ledger
+        let ledger: Service
         do {
-            ledger = try Ledger(directory: data.data)
+            ledger = try Service.open(directory: data.data)
         } catch {
             throw fail(error, json: false)
         }
@@ -44,13 +44,13 @@ struct Stress: AsyncParsableCommand {
         }
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
         ledger.close()
-        let statistics = ledger.statistics
-        let groups = max(1, statistics.groups.load(ordering: .relaxed))
+        let statistics = ledger.writer
+        let groups = max(1, statistics.groups)
         let rate = Int(Double(counts.acked + counts.refused) / seconds)
-        let commitMicroseconds = statistics.commitNanoseconds.load(ordering: .relaxed) / UInt64(groups) / 1_000
+        let commitMicroseconds = statistics.commitNanoseconds / UInt64(groups) / 1_000
         printFlushed(
             "stress: \(counts.acked) acknowledged, \(counts.refused) refused in \(String(format: "%.2f", seconds)) s "
-                + "(\(rate) commands/s; \(groups) group commits of \(statistics.commands.load(ordering: .relaxed) / groups) "
+                + "(\(rate) commands/s; \(groups) group commits of \(statistics.commands / groups) "
                 + "commands on average, \(commitMicroseconds) µs per commit)")
         let report = try ledger.verify()
         printReport(report, json: false)
@@ -59,7 +59,7 @@ struct Stress: AsyncParsableCommand {
 
     /// One submitter's deterministic stream: restocks, reservations of 1 to 3
     /// lines, and confirm/ship/release of its own open orders.
-    private func drive(_ ledger: Ledger, submitter: Int, commands: Int) async -> (acked: Int, refused: Int) {
+    private func drive(_ ledger: Service, submitter: Int, commands: Int) async -> (acked: Int, refused: Int) {
         var random = SplitMix64(seed: seed &* 1_000_003 &+ UInt64(submitter))
         var open: [String] = []
         var acked = 0

@@ -1,6 +1,6 @@
 import ArgumentParser
 import FulcrumCore
-import FulcrumLedger
+import FulcrumService
 
 /// `fulcrum verify --data DIR`: refold every entry and compare with the stored
 /// state. Exit 0 only when they agree; otherwise name every mismatch.
@@ -14,7 +14,7 @@ struct Verify: ParsableCommand {
     func run() throws {
         let report: VerificationReport
         do {
-            report = try LedgerVerifier.verify(directory: data.data)
+            report = try Service.verify(directory: data.data)
         } catch {
             throw fail(error, json: json)
         }
@@ -50,7 +50,7 @@ struct Backup: ParsableCommand {
 
     func run() throws {
         do {
-            let report = try LedgerBackup.copy(directory: data.data, to: to)
+            let report = try Service.backup(directory: data.data, to: to)
             if !json { print("backed up \(data.data) to \(to)") }
             printReport(report, json: json)
             if !report.isConsistent { throw ExitCode(1) }

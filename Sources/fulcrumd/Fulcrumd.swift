@@ -4,7 +4,6 @@ import Foundation
 import FulcrumAllocator
 import FulcrumCore
 import FulcrumGateway
-import FulcrumLedger
 import FulcrumOrchestration
 import FulcrumServer
 import FulcrumService
@@ -79,12 +78,11 @@ struct Serve: AsyncParsableCommand {
         if let token, token.isEmpty { throw FulcrumError(.invalidArgument, "the token must not be empty", path: "token") }
         let networkNodes = try loadNetwork()
         let book = try journeys.map { path throws(FulcrumError) in try JourneyBook.load(path: path) } ?? JourneyBook.standard()
-        let ledger = try Ledger(directory: data)
-        if demo, try ledger.makeReader().counts().entries == 0 {
-            let commands = try await DemoData.load(into: ledger)
+        let service = try Service.open(directory: data, network: networkNodes)
+        if demo, try service.counts().entries == 0 {
+            let commands = try await DemoData.load(into: service)
             logger.info("loaded the demo network and stock (\(commands) commands)")
         }
-        let service = Service(ledger: ledger, network: networkNodes)
         // Resumes the events accepted but not finished before the last stop.
         let orchestrator = try await Orchestrator(backend: service, book: book)
         var configuration = RPCServer.Configuration()
@@ -96,7 +94,7 @@ struct Serve: AsyncParsableCommand {
             server = try await RPCServer.start(
                 service: service, orchestrator: orchestrator, configuration: configuration, logger: logger)
         } catch {
-            ledger.close()
+            service.close()
             throw FulcrumError(.unavailable, "cannot listen on \(listen): \(error)", path: "listen")
         }
         let address = "\(host):\(server.localAddress.port ?? port)"
@@ -116,7 +114,7 @@ struct Serve: AsyncParsableCommand {
                 httpAddress = "\(httpHost):\(started.port)"
             } catch {
                 await server.shutdown()
-                ledger.close()
+                service.close()
                 throw error
             }
         }
@@ -125,7 +123,7 @@ struct Serve: AsyncParsableCommand {
         if let httpAddress { listening["http"] = httpAddress }
         report(listening, text: "fulcrumd listening on \(address)" + (httpAddress.map { ", HTTP on \($0)" } ?? ""))
         var parts: [ServiceGroupConfiguration.ServiceConfiguration] = [
-            .init(service: Part(description: "ledger") { ledger.close() }),
+            .init(service: Part(description: "ledger") { service.close() }),
             .init(service: Part(description: "rpc") {
                 logger.info("draining \(server.requestsInFlight) requests in flight")
                 await server.shutdown()

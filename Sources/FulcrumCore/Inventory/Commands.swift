@@ -1,5 +1,3 @@
-import FulcrumCore
-
 /// Sets or moves on-hand stock (a count, a correction, a return to stock).
 public struct AdjustRequest: Hashable, Sendable {
     public enum Change: Hashable, Sendable {

@@ -1,5 +1,3 @@
-import FulcrumCore
-
 /// The stock of one SKU at one node. Quantities are whole units.
 public struct Position: Hashable, Sendable {
     public var onHand: Int64

@@ -1,0 +1,13 @@
+/// The outcome of a refold: what was read, and every disagreement found.
+public struct VerificationReport: Sendable, Hashable {
+    public var entries = 0
+    public var positions = 0
+    public var reservations = 0
+    public var receipts = 0
+    /// One line per disagreement, naming the node, SKU, order or receipt.
+    public var mismatches: [String] = []
+
+    public var isConsistent: Bool { mismatches.isEmpty }
+
+    package init() {}
+}
