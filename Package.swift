@@ -88,7 +88,7 @@ let package = Package(
         .target(
             name: "FulcrumGateway",
             dependencies: [
-                "FulcrumCore", "FulcrumHTTP", "FulcrumOrchestration", "FulcrumService",
+                "FulcrumCore", "FulcrumHTTP", "FulcrumService",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
@@ -124,7 +124,7 @@ let package = Package(
         .target(
             name: "FulcrumServer",
             dependencies: [
-                "FulcrumCore", "FulcrumOrchestration", "FulcrumService", "FulcrumWire",
+                "FulcrumCore", "FulcrumService", "FulcrumWire",
                 .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -139,7 +139,7 @@ let package = Package(
         .executableTarget(
             name: "fulcrum",
             dependencies: [
-                "FulcrumAllocator", "FulcrumClient", "FulcrumCore", "FulcrumHTTP", "FulcrumOrchestration",
+                "FulcrumAllocator", "FulcrumClient", "FulcrumCore", "FulcrumHTTP",
                 "FulcrumReplay", "FulcrumService", "FulcrumShims",
                 "FulcrumWire", .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "NIOCore", package: "swift-nio"), .product(name: "Logging", package: "swift-log"),

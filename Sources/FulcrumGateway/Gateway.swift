@@ -1,6 +1,5 @@
 import Foundation
 import FulcrumCore
-import FulcrumOrchestration
 import FulcrumService
 import Hummingbird
 import Logging
@@ -36,13 +35,13 @@ public final class HTTPGateway: Sendable {
     }
 
     /// Starts listening; returns once the socket is bound.
-    /// With an orchestrator, orders and their timelines are served too.
+    /// Orders and their timelines are served when the service runs journeys.
     public static func start(
-        service: FulcrumService.Service, orchestrator: Orchestrator? = nil, configuration: GatewayConfiguration, logger: Logger
+        service: FulcrumService.Service, configuration: GatewayConfiguration, logger: Logger
     ) async throws(FulcrumError) -> HTTPGateway {
         HTTPGateway(
             listener: try await HTTPListener.start(
-                router: GatewayRoutes(service: service, orchestrator: orchestrator, configuration: configuration).router(),
+                router: GatewayRoutes(service: service, configuration: configuration).router(),
                 host: configuration.host,
                 port: configuration.port, serverName: "fulcrumd", path: "http", logger: logger))
     }

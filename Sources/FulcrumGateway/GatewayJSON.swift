@@ -1,6 +1,5 @@
 import Foundation
 import FulcrumCore
-import FulcrumOrchestration
 import FulcrumHTTP
 import FulcrumService
 

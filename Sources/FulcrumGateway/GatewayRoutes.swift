@@ -1,7 +1,6 @@
 import Foundation
 import FulcrumCore
 import FulcrumHTTP
-import FulcrumOrchestration
 import FulcrumService
 import Hummingbird
 import Metrics
@@ -10,7 +9,6 @@ import Prometheus
 /// The gateway's routes, each a thin translation between JSON and the service.
 struct GatewayRoutes: Sendable {
     let service: FulcrumService.Service
-    let orchestrator: Orchestrator?
     let configuration: GatewayConfiguration
 
     func router() -> Router<BasicRequestContext> {
@@ -49,20 +47,19 @@ struct GatewayRoutes: Sendable {
         router.post("/v1/events") { request, _ in try await submitEvent(request) }
         router.get("/v1/orders") { request, _ in
             let parameters = request.uri.queryParameters
-            let orders = try orchestration().orders(
+            let orders = try service.orders(
                 after: parameters["after"].map(String.init), limit: try Self.limit(request, default: Limits.pageItemsDefault, maximum: Limits.pageItemsMax))
             return Self.json(.object(["orders": .array(orders.map { .text(RecordCoding.text($0)) })]))
         }
         router.get("/v1/orders/:order") { request, context in
             let id = try context.parameters.require("order")
-            let orchestrator = try orchestration()
-            guard let order = try orchestrator.load(id) else { throw FulcrumError(.notFound, "no order \(id)", path: "order") }
-            let timeline = try orchestrator.timeline(id, limit: try Self.limit(request, default: Limits.timelineEntriesDefault, maximum: Limits.timelineEntriesMax))
+            guard let order = try service.order(id) else { throw FulcrumError(.notFound, "no order \(id)", path: "order") }
+            let timeline = try service.timeline(order: id, limit: try Self.limit(request, default: Limits.timelineEntriesDefault, maximum: Limits.timelineEntriesMax))
             return Self.json(.orderedObject([("order", .text(RecordCoding.text(order))), ("timeline", .text(RecordCoding.text(timeline)))]))
         }
         router.post("/v1/orders/:order/reprocess") { _, context in
             let id = try context.parameters.require("order")
-            let sequence = try await orchestration().reprocess(order: id, source: "http")
+            let sequence = try await service.reprocess(order: id, source: "http")
             return Self.json(.object(["sequence": .integer(Int64(sequence))]), status: .accepted)
         }
         router.get("/v1/decisions") { request, _ in
@@ -89,18 +86,13 @@ struct GatewayRoutes: Sendable {
     }
 
     private func submitEvent(_ request: Request) async throws -> Response {
-        let orchestrator = try orchestration()
         let body = try decodeJSON(GatewayJSON.EventBody.self, from: try await self.body(request), snakeCase: true)
-        let submission = try await orchestrator.submit(body.businessEvent, idempotencyKey: body.idempotencyKey)
+        let submission = try await service.submit(body.businessEvent, idempotencyKey: body.idempotencyKey)
         return Self.json(
             .orderedObject([("sequence", .integer(Int64(submission.sequence))), ("duplicate", .bool(submission.duplicate))]),
             status: submission.duplicate ? .ok : .accepted)
     }
 
-    private func orchestration() throws(FulcrumError) -> Orchestrator {
-        guard let orchestrator else { throw FulcrumError(.unavailable, "this server runs no orchestrator", path: "order") }
-        return orchestrator
-    }
 
     // MARK: Bodies
 

@@ -54,10 +54,7 @@ public final class Orchestrator: Sendable {
     }
 
     /// An accepted event's number, and whether its idempotency key had been seen.
-    public struct Submission: Sendable, Hashable {
-        public var sequence: UInt64
-        public var duplicate: Bool
-    }
+    public typealias Submission = EventSubmission
 
     public let book: JourneyBook
     let backend: any FulfillmentBackend

@@ -1,24 +1,24 @@
 import Foundation
 import FulcrumCore
-import FulcrumOrchestration
+import FulcrumService
 import FulcrumWire
 import NIOCore
 import SwiftProtobuf
 
-/// The orchestrator's operations (opcodes 50–56). Reads answer on the event
+/// The journeys' operations (opcodes 50–56). Reads answer on the event
 /// loop; writes answer once durable, from a task.
 struct OrchestrationRoutes: Sendable {
-    let orchestrator: Orchestrator
+    let service: Service
 
     func route(_ frame: Frame, _ responder: Responder) throws(FulcrumError) {
-        let orchestrator = self.orchestrator
+        let service = self.service
         switch frame.opcode {
         case .submitEvent:
             let request = try Fulcrum_V1_SubmitEventRequest(payload: frame.payload)
             let event = BusinessEvent(request)
             let key = request.idempotencyKey.isEmpty ? nil : request.idempotencyKey
             answer(responder) { () throws(FulcrumError) in
-                let submission = try await orchestrator.submit(event, idempotencyKey: key)
+                let submission = try await service.submit(event, idempotencyKey: key)
                 return Fulcrum_V1_SubmitEventResponse.with {
                     $0.sequence = submission.sequence
                     $0.duplicate = submission.duplicate
@@ -26,11 +26,11 @@ struct OrchestrationRoutes: Sendable {
             }
         case .getOrder:
             let request = try Fulcrum_V1_GetOrderRequest(payload: frame.payload)
-            guard let order = try orchestrator.load(request.order) else {
+            guard let order = try service.order(request.order) else {
                 throw FulcrumError(.notFound, "no order \(request.order)", path: "order")
             }
             let limit = request.timelineLimit == 0 ? Limits.timelineEntriesDefault : Int(min(Int(request.timelineLimit), Limits.timelineEntriesMax))
-            let timeline = try orchestrator.timeline(request.order, limit: limit)
+            let timeline = try service.timeline(order: request.order, limit: limit)
             responder.succeed(Fulcrum_V1_GetOrderResponse.with {
                 $0.orderJson = Data(RecordCoding.encode(order))
                 $0.timelineJson = Data(RecordCoding.encode(timeline))
@@ -39,26 +39,26 @@ struct OrchestrationRoutes: Sendable {
             let request = try Fulcrum_V1_ReprocessRequest(payload: frame.payload)
             let source = request.source.isEmpty ? "rpc" : request.source
             answer(responder) { () throws(FulcrumError) in
-                let sequence = try await orchestrator.reprocess(order: request.order, source: source)
+                let sequence = try await service.reprocess(order: request.order, source: source)
                 return Fulcrum_V1_ReprocessResponse.with { $0.sequence = sequence }
             }
         case .pullOutbox:
             let request = try Fulcrum_V1_PullOutboxRequest(payload: frame.payload)
             let limit = request.limit == 0 ? Limits.pageItemsDefault : min(Int(request.limit), Limits.pageItemsMax)
-            let messages = try orchestrator.outbox(
+            let messages = try service.outbox(
                 provider: request.provider, after: request.after.isEmpty ? nil : request.after, limit: limit)
             responder.succeed(Fulcrum_V1_PullOutboxResponse.with { $0.messages = messages.map(Fulcrum_V1_OutboxMessage.init) })
         case .acknowledge:
             let request = try Fulcrum_V1_AcknowledgeRequest(payload: frame.payload)
             answer(responder) { () throws(FulcrumError) in
-                let applied = try await orchestrator.acknowledge(
+                let applied = try await service.acknowledge(
                     provider: request.provider, message: request.message, delivered: request.delivered, reason: request.reason)
                 return Fulcrum_V1_AcknowledgeResponse.with { $0.applied = applied }
             }
         case .deadLetters:
             let request = try Fulcrum_V1_DeadLettersRequest(payload: frame.payload)
             let limit = request.limit == 0 ? Limits.pageItemsDefault : min(Int(request.limit), Limits.pageItemsMax)
-            let letters = try orchestrator.deadLetters(provider: request.provider, limit: limit)
+            let letters = try service.deadLetters(provider: request.provider, limit: limit)
             responder.succeed(Fulcrum_V1_DeadLettersResponse.with {
                 $0.letters = letters.map { letter in
                     .with {
@@ -72,7 +72,7 @@ struct OrchestrationRoutes: Sendable {
             let request = try Fulcrum_V1_ReplayDeadLetterRequest(payload: frame.payload)
             let source = request.source.isEmpty ? "rpc" : request.source
             answer(responder) { () throws(FulcrumError) in
-                let sequence = try await orchestrator.replayDeadLetter(provider: request.provider, message: request.message, source: source)
+                let sequence = try await service.replayDeadLetter(provider: request.provider, message: request.message, source: source)
                 return Fulcrum_V1_ReprocessResponse.with { $0.sequence = sequence }
             }
         default:

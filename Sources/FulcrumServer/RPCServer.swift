@@ -1,5 +1,4 @@
 import FulcrumCore
-import FulcrumOrchestration
 import FulcrumService
 import FulcrumWire
 import Logging
@@ -31,12 +30,12 @@ public final class RPCServer: Sendable {
     private let listener: any Channel
     private let logger: Logger
 
-    /// Binds and starts serving; with an orchestrator, its operations (opcodes 50–56) too.
+    /// Binds and starts serving; the journeys' operations (opcodes 50–56) answer `unavailable` unless the service runs them.
     public static func start(
-        service: Service, orchestrator: Orchestrator? = nil, configuration: Configuration, logger: Logger
+        service: Service, configuration: Configuration, logger: Logger
     ) async throws -> RPCServer {
         let state = ServerState()
-        let router = Router(service: service, orchestrator: orchestrator, state: state)
+        let router = Router(service: service, state: state)
         let group = MultiThreadedEventLoopGroup(numberOfThreads: configuration.eventLoopThreads)
         let bootstrap = ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 512)

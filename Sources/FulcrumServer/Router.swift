@@ -1,6 +1,5 @@
 import Foundation
 import FulcrumCore
-import FulcrumOrchestration
 import FulcrumService
 import FulcrumWire
 import NIOCore
@@ -12,7 +11,6 @@ import Synchronization
 /// when the ledger's group commit is durable; solves run off the event loop.
 struct Router: Sendable {
     let service: Service
-    let orchestrator: Orchestrator?
     let state: ServerState
 
     func route(_ frame: Frame, _ responder: Responder) {
@@ -66,10 +64,7 @@ struct Router: Sendable {
             case .optimizeAndReserve:
                 optimizeAndReserve(try Fulcrum_V1_OptimizeAndReserveRequest(payload: frame.payload), responder)
             case .submitEvent, .getOrder, .reprocess, .pullOutbox, .acknowledge, .deadLetters, .replayDeadLetter:
-                guard let orchestrator else {
-                    throw FulcrumError(.unavailable, "this server runs no orchestrator", path: "opcode")
-                }
-                try OrchestrationRoutes(orchestrator: orchestrator).route(frame, responder)
+                try OrchestrationRoutes(service: service).route(frame, responder)
             default:
                 throw FulcrumError(.unknownOperation, "opcode \(frame.opcode.rawValue) is not an operation", path: "opcode")
             }
@@ -102,7 +97,7 @@ struct Router: Sendable {
             $0.requests = state.requests.load(ordering: .relaxed)
             $0.requestsFailed = state.requestsFailed.load(ordering: .relaxed)
             $0.optimizeRetries = service.optimizeRetries
-            $0.eventsQueued = UInt64(orchestrator?.eventsQueued ?? 0)
+            $0.eventsQueued = UInt64(service.eventsQueued)
         }
     }
 

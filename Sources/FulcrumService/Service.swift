@@ -31,6 +31,8 @@ public final class Service: Sendable {
     private let optimizeRetryCount = Atomic<UInt64>(0)
     private let decisions: DecisionLog
     private let solveMetrics = SolveMetrics()
+    /// The orchestrator, once `startJourneys` ran.
+    let journeys = Mutex<Orchestrator?>(nil)
 
     /// Opens (or creates) the ledger in `directory` and serves it: the way
     /// front ends and offline tools get a service of their own.

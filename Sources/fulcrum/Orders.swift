@@ -2,7 +2,6 @@ import ArgumentParser
 import Foundation
 import FulcrumClient
 import FulcrumCore
-import FulcrumOrchestration
 import FulcrumWire
 
 /// `fulcrum order ORDER-ID --server H:P`: an order's state, entities and timeline.

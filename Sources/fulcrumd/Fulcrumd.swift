@@ -84,7 +84,7 @@ struct Serve: AsyncParsableCommand {
             logger.info("loaded the demo network and stock (\(commands) commands)")
         }
         // Resumes the events accepted but not finished before the last stop.
-        let orchestrator = try await Orchestrator(backend: service, book: book)
+        try await service.startJourneys(book)
         var configuration = RPCServer.Configuration()
         configuration.host = host
         configuration.port = port
@@ -92,7 +92,7 @@ struct Serve: AsyncParsableCommand {
         let server: RPCServer
         do {
             server = try await RPCServer.start(
-                service: service, orchestrator: orchestrator, configuration: configuration, logger: logger)
+                service: service, configuration: configuration, logger: logger)
         } catch {
             service.close()
             throw FulcrumError(.unavailable, "cannot listen on \(listen): \(error)", path: "listen")
@@ -109,7 +109,7 @@ struct Serve: AsyncParsableCommand {
             gatewayConfiguration.metrics = registry
             do {
                 let started = try await HTTPGateway.start(
-                    service: service, orchestrator: orchestrator, configuration: gatewayConfiguration, logger: logger)
+                    service: service, configuration: gatewayConfiguration, logger: logger)
                 gateway = started
                 httpAddress = "\(httpHost):\(started.port)"
             } catch {

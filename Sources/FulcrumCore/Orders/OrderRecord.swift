@@ -1,5 +1,3 @@
-import FulcrumCore
-
 /// Where an order ships to: coordinates for the solver, address parts for policies.
 public struct Address: Codable, Sendable, Hashable {
     public var latitude: Double?
@@ -136,6 +134,14 @@ public struct OrderRecord: Codable, Sendable, Hashable {
         public var state: String
         /// Units per node once reserved.
         public var allocations: [String: Int64] = [:]
+
+        package init(id: String, sku: String, quantity: Int64, state: String, allocations: [String: Int64] = [:]) {
+            self.id = id
+            self.sku = sku
+            self.quantity = quantity
+            self.state = state
+            self.allocations = allocations
+        }
     }
 
     public struct FulfillmentOrder: Codable, Sendable, Hashable {
@@ -143,12 +149,26 @@ public struct OrderRecord: Codable, Sendable, Hashable {
             public var line: String
             public var sku: String
             public var quantity: Int64
+
+            package init(line: String, sku: String, quantity: Int64) {
+                self.line = line
+                self.sku = sku
+                self.quantity = quantity
+            }
         }
         public var id: String
         public var node: String
         public var lines: [Line]
         public var state: String
         public var tracking: String?
+
+        package init(id: String, node: String, lines: [Line], state: String, tracking: String? = nil) {
+            self.id = id
+            self.node = node
+            self.lines = lines
+            self.state = state
+            self.tracking = tracking
+        }
     }
 
     public struct Return: Codable, Sendable, Hashable {
@@ -173,6 +193,13 @@ public struct OrderRecord: Codable, Sendable, Hashable {
         public var state: String
         /// The node chosen to receive it.
         public var node: String?
+
+        package init(id: String, lines: [Line], state: String, node: String? = nil) {
+            self.id = id
+            self.lines = lines
+            self.state = state
+            self.node = node
+        }
     }
 
     /// Why the journey stopped, and where reprocessing resumes.
@@ -182,6 +209,14 @@ public struct OrderRecord: Codable, Sendable, Hashable {
         public var message: String
         public var resumeStep: String?
         public var atMs: Int64
+
+        package init(step: String, code: String, message: String, resumeStep: String? = nil, atMs: Int64) {
+            self.step = step
+            self.code = code
+            self.message = message
+            self.resumeStep = resumeStep
+            self.atMs = atMs
+        }
     }
 
     /// A provider step waiting for its messages to be acknowledged.
@@ -190,6 +225,12 @@ public struct OrderRecord: Codable, Sendable, Hashable {
         public var messages: [String]
         /// Fields of the event that ran the step, passed on to its output events.
         public var fields: [String: String]
+
+        package init(step: String, messages: [String], fields: [String: String]) {
+            self.step = step
+            self.messages = messages
+            self.fields = fields
+        }
     }
 
     public var id: String
@@ -214,7 +255,7 @@ public struct OrderRecord: Codable, Sendable, Hashable {
     public var createdMs: Int64
     public var updatedMs: Int64
 
-    init(_ intake: OrderIntake, at now: Timestamp) {
+    package init(_ intake: OrderIntake, at now: Timestamp) {
         id = intake.id
         source = intake.source
         state = OrderStates.created
@@ -227,60 +268,4 @@ public struct OrderRecord: Codable, Sendable, Hashable {
     }
 
     public var totalQuantity: Int64 { lines.reduce(0) { $0 + $1.quantity } }
-}
-
-/// The fields a condition may read of an order (and of the event at hand).
-public enum OrderFields {
-    static let fixed: Set<String> = [
-        "id", "source", "state", "shipping_method", "ship_to.region", "ship_to.country", "ship_to.postal_code",
-        "ship_to.city", "ship_to.latitude", "ship_to.longitude", "total_quantity", "line_count", "max_line_quantity",
-        "skus", "source_node", "source_kind", "ship_complete", "max_shipments", "priority", "event",
-        "fulfillment_order_count",
-    ]
-    /// Prefixes of open-ended fields: `attributes.NAME`, `event.NAME`.
-    static let prefixes = ["attributes.", "event."]
-
-    /// The fields an execution policy may set.
-    public static let settable: Set<String> = ["source_node", "source_kind", "ship_complete", "max_shipments", "priority"]
-
-    public static func isKnown(_ name: String) -> Bool {
-        fixed.contains(name) || prefixes.contains { name.hasPrefix($0) && name.count > $0.count }
-    }
-
-    public static func isSettable(_ name: String) -> Bool {
-        settable.contains(name) || (name.hasPrefix("attributes.") && name.count > "attributes.".count)
-    }
-
-    /// The value of `name` for `order`, with the event's name and fields.
-    static func value(_ name: String, of order: OrderRecord, event: String, fields: [String: String]) -> ConditionValue {
-        func text(_ value: String?) -> ConditionValue { value.map(ConditionValue.string) ?? .null }
-        func number(_ value: Double?) -> ConditionValue { value.map(ConditionValue.number) ?? .null }
-        switch name {
-        case "id": return .string(order.id)
-        case "source": return .string(order.source)
-        case "state": return .string(order.state)
-        case "shipping_method": return text(order.shippingMethod)
-        case "ship_to.region": return text(order.shipTo.region)
-        case "ship_to.country": return text(order.shipTo.country)
-        case "ship_to.postal_code": return text(order.shipTo.postalCode)
-        case "ship_to.city": return text(order.shipTo.city)
-        case "ship_to.latitude": return number(order.shipTo.latitude)
-        case "ship_to.longitude": return number(order.shipTo.longitude)
-        case "total_quantity": return .number(Double(order.totalQuantity))
-        case "line_count": return .number(Double(order.lines.count))
-        case "max_line_quantity": return .number(Double(order.lines.map(\.quantity).max() ?? 0))
-        case "skus": return .list(order.lines.map { .string($0.sku) })
-        case "source_node": return text(order.sourceNode)
-        case "source_kind": return text(order.sourceKind)
-        case "ship_complete": return order.shipComplete.map(ConditionValue.bool) ?? .null
-        case "max_shipments": return number(order.maxShipments.map(Double.init))
-        case "priority": return number(order.priority)
-        case "event": return .string(event)
-        case "fulfillment_order_count": return .number(Double(order.fulfillmentOrders.count))
-        default:
-            if name.hasPrefix("attributes.") { return text(order.attributes[String(name.dropFirst("attributes.".count))]) }
-            if name.hasPrefix("event.") { return text(fields[String(name.dropFirst("event.".count))]) }
-            return .null
-        }
-    }
 }

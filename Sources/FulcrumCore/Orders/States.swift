@@ -1,0 +1,31 @@
+/// The built-in states of orders (what the built-in actions move them through).
+public enum OrderStates {
+    public static let created = "created"
+    public static let reserved = "reserved"
+    /// Fulfillment orders made and the stock committed.
+    public static let released = "released"
+    public static let partiallyShipped = "partially_shipped"
+    public static let shipped = "shipped"
+    public static let cancelled = "cancelled"
+}
+
+public enum LineStates {
+    public static let open = "open"
+    public static let reserved = "reserved"
+    public static let released = "released"
+    public static let shipped = "shipped"
+    public static let cancelled = "cancelled"
+}
+
+public enum FulfillmentOrderStates {
+    public static let created = "created"
+    public static let sent = "sent"
+    public static let shipped = "shipped"
+    public static let cancelled = "cancelled"
+}
+
+public enum ReturnStates {
+    public static let requested = "requested"
+    /// A node to receive it was chosen.
+    public static let located = "located"
+}

@@ -1,0 +1,82 @@
+import FulcrumCore
+import FulcrumOrchestration
+
+/// Orders and their journeys through the service: business events in,
+/// orders, timelines, provider outboxes and dead letters out. The
+/// orchestrator runs over this service's ledger (through its port) once
+/// `startJourneys` has been called; before that these answer `unavailable`.
+extension Service {
+    /// Starts the journeys of `book`, resuming every event accepted but not
+    /// finished before the last stop. Call it once.
+    public func startJourneys(_ book: JourneyBook, options: Orchestrator.Options = Orchestrator.Options())
+        async throws(FulcrumError)
+    {
+        let orchestrator = try await Orchestrator(backend: self, book: book, options: options)
+        let started = journeys.withLock { running in
+            guard running == nil else { return false }
+            running = orchestrator
+            return true
+        }
+        precondition(started, "the journeys were started twice")
+    }
+
+    /// Whether journeys run (the orchestration's operations are served).
+    public var runsJourneys: Bool { journeys.withLock { $0 != nil } }
+
+    private func orchestrator(_ path: String) throws(FulcrumError) -> Orchestrator {
+        guard let orchestrator = journeys.withLock({ $0 }) else {
+            throw FulcrumError(.unavailable, "this server runs no journeys", path: path)
+        }
+        return orchestrator
+    }
+
+    /// Accepts a business event durably; it is processed after this returns.
+    public func submit(_ event: BusinessEvent, idempotencyKey: String? = nil) async throws(FulcrumError) -> EventSubmission {
+        try await orchestrator("event").submit(event, idempotencyKey: idempotencyKey)
+    }
+
+    /// One order as the journeys keep it, or nil.
+    public func order(_ id: String) throws(FulcrumError) -> OrderRecord? {
+        try orchestrator("order").load(id)
+    }
+
+    /// Orders in id order after `after`, at most `limit`.
+    public func orders(after: String? = nil, limit: Int) throws(FulcrumError) -> [OrderRecord] {
+        try orchestrator("order").orders(after: after, limit: limit)
+    }
+
+    /// An order's timeline, oldest first, at most `limit` entries.
+    public func timeline(order: String, limit: Int) throws(FulcrumError) -> [TimelineEntry] {
+        try orchestrator("order").timeline(order, limit: limit)
+    }
+
+    /// Resumes a failed journey at its step's `resume_on_error`; returns the event's number.
+    public func reprocess(order: String, source: String) async throws(FulcrumError) -> UInt64 {
+        try await orchestrator("order").reprocess(order: order, source: source)
+    }
+
+    /// A provider's waiting messages after `after`, at most `limit`.
+    public func outbox(provider: String, after: String? = nil, limit: Int) throws(FulcrumError) -> [OutboxMessage] {
+        try orchestrator("provider").outbox(provider: provider, after: after, limit: limit)
+    }
+
+    /// A provider's answer for one message: delivered, or given up (a dead letter). False if already answered.
+    public func acknowledge(provider: String, message: String, delivered: Bool, reason: String = "")
+        async throws(FulcrumError) -> Bool
+    {
+        try await orchestrator("provider").acknowledge(provider: provider, message: message, delivered: delivered, reason: reason)
+    }
+
+    /// A provider's dead letters, at most `limit`.
+    public func deadLetters(provider: String, limit: Int) throws(FulcrumError) -> [DeadLetter] {
+        try orchestrator("provider").deadLetters(provider: provider, limit: limit)
+    }
+
+    /// Sends a dead letter's message again and resumes its order; returns the event's number.
+    public func replayDeadLetter(provider: String, message: String, source: String) async throws(FulcrumError) -> UInt64 {
+        try await orchestrator("provider").replayDeadLetter(provider: provider, message: message, source: source)
+    }
+
+    /// Accepted events not yet processed (0 without journeys).
+    public var eventsQueued: Int { journeys.withLock { $0?.eventsQueued ?? 0 } }
+}
