@@ -1,11 +1,13 @@
 // swift-tools-version:6.1
 // Fulcrum: fulfillment optimization and inventory server.
-// Arrows point one way: FulcrumCore <- FulcrumStorage <- FulcrumLedger <- FulcrumOrchestration <- FulcrumService;
-// FulcrumCore <- FulcrumSolver <- FulcrumService <- {FulcrumServer, FulcrumGateway, FulcrumReplay} <- fulcrumd, fulcrum;
-// FulcrumCore <- FulcrumConfig (YAML) <- FulcrumOrchestration, FulcrumReplay, FulcrumShims;
-// FulcrumCore <- FulcrumWire (frames + protobuf) <- FulcrumServer, FulcrumClient <- FulcrumShims <- fulcrum;
-// FulcrumCore <- FulcrumHTTP <- FulcrumGateway, FulcrumShims.
-// Front ends call FulcrumService; the orchestration reaches the ledger only through the port Service provides.
+// Arrows point one way. FulcrumCore holds the domain's values (the optimize contract, positions,
+// reservations, commands, orders and events), errors, limits and JSON; behind it:
+// FulcrumCore <- FulcrumStorage (LMDB) <- FulcrumLedger <- FulcrumOrchestration <- FulcrumService;
+// FulcrumCore <- FulcrumSolver (GLPK) <- FulcrumService; FulcrumCore <- FulcrumConfig (YAML).
+// Front ends call FulcrumService and never the ledger, solver or orchestration:
+// FulcrumService <- {FulcrumServer (+ FulcrumWire), FulcrumGateway (+ FulcrumHTTP), FulcrumReplay, fulcrum} <- fulcrumd;
+// FulcrumWire <- FulcrumClient <- FulcrumShims (+ FulcrumHTTP) <- fulcrum. The orchestration reaches
+// the ledger only through the port Service provides.
 import PackageDescription
 
 let package = Package(
@@ -148,7 +150,7 @@ let package = Package(
         .executableTarget(
             name: "fulcrumd",
             dependencies: [
-                "FulcrumAllocator", "FulcrumCore", "FulcrumGateway", "FulcrumOrchestration", "FulcrumServer",
+                "FulcrumAllocator", "FulcrumCore", "FulcrumGateway", "FulcrumServer",
                 "FulcrumService",
                 "FulcrumWire", .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Metrics", package: "swift-metrics"), .product(name: "Prometheus", package: "swift-prometheus"),

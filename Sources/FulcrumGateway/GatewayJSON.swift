@@ -15,15 +15,6 @@ enum GatewayJSON {
         return try! encoder.encode(value)
     }
 
-    /// A position as JSON (hand-rendered: the hot paths' answers skip Foundation's encoder).
-    static func position(_ key: PositionKey, _ position: Position) -> JSON {
-        .orderedObject([
-            ("node", .string(key.node)), ("sku", .string(key.sku)), ("on_hand", .integer(position.onHand)),
-            ("reserved", .integer(position.reserved)), ("committed", .integer(position.committed)),
-            ("safety_stock", .integer(position.safetyStock)), ("available", .integer(position.available)),
-        ])
-    }
-
     struct LineBody: Decodable {
         var node: String
         var sku: String
@@ -36,22 +27,6 @@ enum GatewayJSON {
             sku = try c.decode(String.self, forKey: .sku)
             quantity = try c.decode(Int64.self, forKey: .quantity)
         }
-    }
-
-    static func reservation(_ reservation: Reservation) -> JSON {
-        .orderedObject([
-            ("order", .string(reservation.order)), ("state", .string(reservation.state.description)),
-            (
-                "lines",
-                .array(
-                    reservation.lines.map {
-                        .orderedObject([("node", .string($0.node)), ("sku", .string($0.sku)), ("quantity", .integer($0.quantity))])
-                    })
-            ),
-            ("created_ms", .integer(reservation.createdAt.millisecondsSinceEpoch)),
-            ("expires_ms", .integer(reservation.expiresAt.millisecondsSinceEpoch)),
-            ("updated_ms", .integer(reservation.updatedAt.millisecondsSinceEpoch)),
-        ])
     }
 
     static func availability(_ availability: Availability) -> JSON {

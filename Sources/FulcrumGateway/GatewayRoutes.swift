@@ -31,7 +31,7 @@ struct GatewayRoutes: Sendable {
             guard let reservation = try service.reservation(order: order) else {
                 throw FulcrumError(.reservationNotFound, "no reservation for order \(order)", path: "order")
             }
-            return Self.json(GatewayJSON.reservation(reservation))
+            return Self.json(reservation.json)
         }
         for (action, command) in [
             ("confirm", LedgerCommand.confirm), ("ship", LedgerCommand.ship), ("release", LedgerCommand.release),
@@ -170,7 +170,7 @@ struct GatewayRoutes: Sendable {
         let listed = try service.positions(
             node: parameters["node"].map(String.init), skuContaining: parameters["sku"].map(String.init),
             limit: try Self.limit(request, default: Limits.pageItemsDefault, maximum: Limits.pageItemsMax))
-        return Self.json(.object(["positions": .array(listed.map { GatewayJSON.position($0.key, $0.position) })]))
+        return Self.json(.object(["positions": .array(listed.map { $0.position.json($0.key) })]))
     }
 
     private func reservations(_ request: Request) throws -> Response {
@@ -185,7 +185,7 @@ struct GatewayRoutes: Sendable {
         let listed = try service.reservations(
             state: state, after: parameters["after"].map(String.init),
             limit: try Self.limit(request, default: Limits.pageItemsDefault, maximum: Limits.pageItemsMax))
-        return Self.json(.object(["reservations": .array(listed.map(GatewayJSON.reservation))]))
+        return Self.json(.object(["reservations": .array(listed.map(\.json))]))
     }
 
     private func availabilityBatch(_ request: Request) async throws -> Response {
@@ -226,8 +226,8 @@ struct GatewayRoutes: Sendable {
     /// Runs a ledger command and answers its result once durable.
     private func execute(_ command: LedgerCommand, key: String?, status: HTTPResponse.Status = .ok) async throws -> Response {
         switch try await service.execute(command, idempotencyKey: key) {
-        case .position(let key, let position): return Self.json(GatewayJSON.position(key, position), status: status)
-        case .reservation(let reservation): return Self.json(GatewayJSON.reservation(reservation), status: status)
+        case .position(let key, let position): return Self.json(position.json(key), status: status)
+        case .reservation(let reservation): return Self.json(reservation.json, status: status)
         case .receipt, .expired, .recorded: preconditionFailure("the gateway sends no schedule, expiry or record commands")
         }
     }
@@ -264,7 +264,7 @@ struct GatewayRoutes: Sendable {
         let result = try await service.optimizeAndReserve(problem, options: options, ttlSeconds: ttlSeconds)
         // The spec's response as it is, beside the reservation made for it.
         let response = try JSONSerialization.jsonObject(with: result.response.json())
-        let reservation = try result.reservation.map { try JSONSerialization.jsonObject(with: Data(GatewayJSON.reservation($0).rendered.utf8)) }
+        let reservation = try result.reservation.map { try JSONSerialization.jsonObject(with: Data($0.json.rendered.utf8)) }
         let object: [String: Any] = ["response": response, "reservation": reservation ?? NSNull(), "attempts": result.attempts]
         return Self.raw(try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]))
     }

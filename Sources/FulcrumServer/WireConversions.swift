@@ -5,31 +5,6 @@ import FulcrumWire
 // Ledger and service values as wire messages, and wire requests as ledger
 // commands. Empty strings and zero numbers are proto3's "absent".
 
-extension Fulcrum_V1_Position {
-    init(_ key: PositionKey, _ position: Position) {
-        self.init()
-        node = key.node
-        sku = key.sku
-        onHand = position.onHand
-        reserved = position.reserved
-        committed = position.committed
-        safetyStock = position.safetyStock
-        available = position.available
-    }
-}
-
-extension Fulcrum_V1_Reservation {
-    init(_ reservation: Reservation) {
-        self.init()
-        order = reservation.order
-        state = reservation.state.description
-        lines = reservation.lines.map { line in .with { $0.node = line.node; $0.sku = line.sku; $0.quantity = line.quantity } }
-        createdMs = reservation.createdAt.millisecondsSinceEpoch
-        expiresMs = reservation.expiresAt.millisecondsSinceEpoch
-        updatedMs = reservation.updatedAt.millisecondsSinceEpoch
-    }
-}
-
 extension Fulcrum_V1_AtpResponse {
     init(_ availability: Availability) {
         self.init()

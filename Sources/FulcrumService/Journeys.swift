@@ -1,18 +1,27 @@
 import FulcrumCore
 import FulcrumOrchestration
 
+/// A checked journey file (or the standard journeys), ready to start.
+public struct Journeys: Sendable {
+    let book: JourneyBook
+
+    /// The journeys of the file at `path`, or the standard ones when nil;
+    /// a bad file is `invalid_journey` at FILE:LINE:COLUMN and field.
+    public static func load(file path: String?) throws(FulcrumError) -> Journeys {
+        Journeys(book: try path.map { path throws(FulcrumError) in try JourneyBook.load(path: path) } ?? JourneyBook.standard())
+    }
+}
+
 /// Orders and their journeys through the service: business events in,
 /// orders, timelines, provider outboxes and dead letters out. The
 /// orchestrator runs over this service's ledger (through its port) once
 /// `startJourneys` has been called; before that these answer `unavailable`.
 extension Service {
-    /// Starts the journeys of `book`, resuming every event accepted but not
-    /// finished before the last stop. Call it once.
-    public func startJourneys(_ book: JourneyBook, options: Orchestrator.Options = Orchestrator.Options())
-        async throws(FulcrumError)
-    {
-        let orchestrator = try await Orchestrator(backend: self, book: book, options: options)
-        let started = journeys.withLock { running in
+    /// Starts `journeys`, resuming every event accepted but not finished
+    /// before the last stop. Call it once.
+    public func startJourneys(_ journeys: Journeys) async throws(FulcrumError) {
+        let orchestrator = try await Orchestrator(backend: self, book: journeys.book)
+        let started = orchestration.withLock { running in
             guard running == nil else { return false }
             running = orchestrator
             return true
@@ -21,10 +30,10 @@ extension Service {
     }
 
     /// Whether journeys run (the orchestration's operations are served).
-    public var runsJourneys: Bool { journeys.withLock { $0 != nil } }
+    public var runsJourneys: Bool { orchestration.withLock { $0 != nil } }
 
     private func orchestrator(_ path: String) throws(FulcrumError) -> Orchestrator {
-        guard let orchestrator = journeys.withLock({ $0 }) else {
+        guard let orchestrator = orchestration.withLock({ $0 }) else {
             throw FulcrumError(.unavailable, "this server runs no journeys", path: path)
         }
         return orchestrator
@@ -78,5 +87,5 @@ extension Service {
     }
 
     /// Accepted events not yet processed (0 without journeys).
-    public var eventsQueued: Int { journeys.withLock { $0?.eventsQueued ?? 0 } }
+    public var eventsQueued: Int { orchestration.withLock { $0?.eventsQueued ?? 0 } }
 }

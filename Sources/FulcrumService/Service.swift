@@ -32,7 +32,7 @@ public final class Service: Sendable {
     private let decisions: DecisionLog
     private let solveMetrics = SolveMetrics()
     /// The orchestrator, once `startJourneys` ran.
-    let journeys = Mutex<Orchestrator?>(nil)
+    let orchestration = Mutex<Orchestrator?>(nil)
 
     /// Opens (or creates) the ledger in `directory` and serves it: the way
     /// front ends and offline tools get a service of their own.

@@ -80,7 +80,7 @@ struct Optimize: AsyncParsableCommand {
             $0.strategy = strategy
             $0.timeLimitMs = UInt32(clamping: timeLimitMilliseconds)
         })
-        let reservation = response.reservations.first.map(\.json).map(\.rendered) ?? "null"
+        let reservation = try response.reservations.first.map { (message) throws(FulcrumError) in try message.domain().json.rendered } ?? "null"
         return "{\"attempts\":\(response.attempts),\"reservation\":\(reservation),\"response\":"
             + String(decoding: response.responseJson, as: UTF8.self) + "}"
     }

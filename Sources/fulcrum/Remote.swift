@@ -37,32 +37,6 @@ struct ServerOptions: ParsableArguments {
 }
 
 // Wire messages as the CLI's JSON and text.
-extension Fulcrum_V1_Position {
-    var json: JSON {
-        .orderedObject([
-            ("node", .string(node)), ("sku", .string(sku)), ("on_hand", .integer(onHand)), ("reserved", .integer(reserved)),
-            ("committed", .integer(committed)), ("safety_stock", .integer(safetyStock)), ("available", .integer(available)),
-        ])
-    }
-    var text: String {
-        "\(node)/\(sku): on hand \(onHand), reserved \(reserved), committed \(committed), safety stock \(safetyStock), available \(available)"
-    }
-}
-
-extension Fulcrum_V1_Reservation {
-    var json: JSON {
-        .orderedObject([
-            ("order", .string(order)), ("state", .string(state)),
-            ("lines", .array(lines.map { .orderedObject([("node", .string($0.node)), ("sku", .string($0.sku)), ("quantity", .integer($0.quantity))]) })),
-            ("created_ms", .integer(createdMs)), ("expires_ms", .integer(expiresMs)),
-            ("updated_ms", .integer(updatedMs)),
-        ])
-    }
-    var text: String {
-        "order \(order): \(state); " + lines.map { "\($0.node):\($0.sku):\($0.quantity)" }.joined(separator: " ")
-    }
-}
-
 /// `fulcrum adjust --server H:P --node N --sku S (--set Q | --delta Q)`.
 struct Adjust: AsyncParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Set or move on-hand stock at a node.")
@@ -88,8 +62,8 @@ struct Adjust: AsyncParsableCommand {
             $0.idempotencyKey = key
         }
         try await server.run { client throws(FulcrumError) in
-            let position = try await client.adjust(request).position
-            return (position.json, position.text)
+            let (key, position) = try await client.adjust(request).position.domain
+            return (position.json(key), position.text(key))
         }
     }
 }
@@ -118,7 +92,7 @@ struct Reserve: AsyncParsableCommand {
             $0.ttlSeconds = ttlSeconds
         }
         try await server.run { client throws(FulcrumError) in
-            let reservation = try await client.reserve(request)
+            let reservation = try await client.reserve(request).domain()
             return (reservation.json, "reserved " + reservation.text)
         }
     }
@@ -153,7 +127,8 @@ struct OrderCommand: AsyncParsableCommand {
                 case .ship: try await client.ship(order: order, idempotencyKey: key)
                 case .release: try await client.release(order: order, idempotencyKey: key)
                 }
-            return (reservation.json, reservation.text)
+            let parsed = try reservation.domain()
+            return (parsed.json, parsed.text)
         }
     }
 }

@@ -4,7 +4,6 @@ import Foundation
 import FulcrumAllocator
 import FulcrumCore
 import FulcrumGateway
-import FulcrumOrchestration
 import FulcrumServer
 import FulcrumService
 import FulcrumWire
@@ -77,7 +76,7 @@ struct Serve: AsyncParsableCommand {
         let (host, port) = try ServerAddress.parse(listen)
         if let token, token.isEmpty { throw FulcrumError(.invalidArgument, "the token must not be empty", path: "token") }
         let networkNodes = try loadNetwork()
-        let book = try journeys.map { path throws(FulcrumError) in try JourneyBook.load(path: path) } ?? JourneyBook.standard()
+        let book = try Journeys.load(file: journeys)
         let service = try Service.open(directory: data, network: networkNodes)
         if demo, try service.counts().entries == 0 {
             let commands = try await DemoData.load(into: service)

@@ -1,0 +1,44 @@
+/// Positions and reservations as JSON, the one shape the gateway answers and
+/// the CLI prints with `--json` (hand-rendered: the hot paths skip Foundation's encoder).
+extension Position {
+    public func json(_ key: PositionKey) -> JSON {
+        .orderedObject([
+            ("node", .string(key.node)), ("sku", .string(key.sku)), ("on_hand", .integer(onHand)),
+            ("reserved", .integer(reserved)), ("committed", .integer(committed)),
+            ("safety_stock", .integer(safetyStock)), ("available", .integer(available)),
+        ])
+    }
+
+    /// One line for people: `DC-EAST/TEE-BLK-M: on hand 10, reserved 2, ...`.
+    public func text(_ key: PositionKey) -> String {
+        "\(key): on hand \(onHand), reserved \(reserved), committed \(committed), safety stock \(safetyStock), available \(available)"
+    }
+}
+
+extension Reservation {
+    public var json: JSON {
+        .orderedObject([
+            ("order", .string(order)), ("state", .string(state.description)),
+            (
+                "lines",
+                .array(lines.map { .orderedObject([("node", .string($0.node)), ("sku", .string($0.sku)), ("quantity", .integer($0.quantity))]) })
+            ),
+            ("created_ms", .integer(createdAt.millisecondsSinceEpoch)),
+            ("expires_ms", .integer(expiresAt.millisecondsSinceEpoch)),
+            ("updated_ms", .integer(updatedAt.millisecondsSinceEpoch)),
+        ])
+    }
+
+    /// One line for people: `order A1: reserved; DC-EAST:TEE-BLK-M:2`.
+    public var text: String {
+        "order \(order): \(state); " + lines.map { "\($0.node):\($0.sku):\($0.quantity)" }.joined(separator: " ")
+    }
+}
+
+extension ReservationState {
+    /// The state named `name` (`reserved`, `confirmed`, ...), or nil.
+    public init?(name: String) {
+        guard let state = Self.allCases.first(where: { $0.description == name }) else { return nil }
+        self = state
+    }
+}
