@@ -1,4 +1,3 @@
-import Crypto
 import Foundation
 import FulcrumCore
 import FulcrumHTTP
@@ -7,7 +6,7 @@ import FulcrumHTTP
 /// `X-Shopify-Hmac-Sha256`) and Fulcrum's own (hex, `X-Fulcrum-Hmac-Sha256`).
 public enum WebhookSignature {
     public static func hmac(_ body: some DataProtocol, secret: String) -> [UInt8] {
-        Array(HMAC<SHA256>.authenticationCode(for: body, using: SymmetricKey(data: Data(secret.utf8))))
+        SHA256.hmac(key: Array(secret.utf8), message: body)
     }
 
     public static func base64(_ body: some DataProtocol, secret: String) -> String {
