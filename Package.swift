@@ -166,7 +166,7 @@ let package = Package(
                 "FulcrumClient", "FulcrumCore", "FulcrumLedger", "FulcrumServer", "FulcrumService", "FulcrumSolver",
                 "FulcrumTestSupport", "FulcrumWire", "fulcrum", "fulcrumd",
                 .product(name: "Logging", package: "swift-log"), .product(name: "NIOCore", package: "swift-nio"),
-                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+                .product(name: "NIOEmbedded", package: "swift-nio"), .product(name: "SwiftProtobuf", package: "swift-protobuf"),
             ],
             exclude: ["python"]
         ),
@@ -203,6 +203,13 @@ let package = Package(
             dependencies: [
                 "FulcrumCore", "FulcrumWire", .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOTestUtils", package: "swift-nio"),
+            ]
+        ),
+        .testTarget(
+            name: "FulcrumClientTests",
+            dependencies: [
+                "FulcrumClient", "FulcrumCore", "FulcrumWire", .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"), .product(name: "SwiftProtobuf", package: "swift-protobuf"),
             ]
         ),
         .testTarget(name: "FulcrumConfigTests", dependencies: ["FulcrumConfig", "FulcrumCore"]),

@@ -27,6 +27,9 @@ public enum Limits {
     public static let mapSizeBytesInitial = 256 << 20
     /// The largest the map may grow to.
     public static let mapSizeBytesMax = 1 << 40
+    /// LMDB reader slots of a ledger: one per open reader (pooled readers,
+    /// verify and backup snapshots); past it a new reader is `storage_error`.
+    public static let readersMax = 1_024
     /// The largest cost, rate or penalty any input may give, in the request's currency.
     public static let moneyMax = 1e12
     /// The bounds of a SKU's weight.

@@ -27,6 +27,7 @@ final class GroupCommitWriter: @unchecked Sendable {
         var groupCommandsMax: Int
         var expirySweepIntervalMilliseconds: Int64?
         var clock: any Clock
+        var mapSizeBytesMax: Int
     }
 
     private let environment: Environment
@@ -192,10 +193,11 @@ final class GroupCommitWriter: @unchecked Sendable {
     /// map is already at its limit or cannot grow.
     private func growMap() -> FulcrumError? {
         let current = environment.mapSizeBytes
-        guard current < Limits.mapSizeBytesMax else {
-            return FulcrumError(.storage, "the ledger is full: its map is at the \(Limits.mapSizeBytesMax)-byte limit")
+        let limit = configuration.mapSizeBytesMax
+        guard current < limit else {
+            return FulcrumError(.storage, "the ledger is full: its map is at the \(limit)-byte limit")
         }
-        let grown = min(current * 2, Limits.mapSizeBytesMax)
+        let grown = min(current * 2, limit)
         do {
             try gate.withExclusiveAccess { () throws(LMDBError) in try environment.setMapSize(bytes: grown) }
             statistics.mapGrowths.add(1, ordering: .relaxed)

@@ -22,7 +22,8 @@ public final class Ledger: Sendable {
     /// Opens the ledger in `directory`, creating both when absent.
     public init(directory: String, options: Options = Options()) throws(FulcrumError) {
         let (environment, schema) = try LedgerFiles.open(
-            directory: directory, mode: .readWrite(durable: options.durable, mapSizeBytes: options.mapSizeBytes))
+            directory: directory,
+            mode: .readWrite(durable: options.durable, mapSizeBytes: options.mapSizeBytes, readersMax: options.readersMax))
         self.directory = directory
         self.environment = environment
         self.schema = schema
@@ -31,7 +32,8 @@ public final class Ledger: Sendable {
                 environment: environment, schema: schema, gate: gate,
                 configuration: .init(
                     queueDepthMax: options.queueDepthMax, groupCommandsMax: options.groupCommandsMax,
-                    expirySweepIntervalMilliseconds: options.expirySweepIntervalMilliseconds, clock: options.clock))
+                    expirySweepIntervalMilliseconds: options.expirySweepIntervalMilliseconds, clock: options.clock,
+                    mapSizeBytesMax: options.mapSizeBytesMax))
         } catch {
             throw error as? FulcrumError ?? FulcrumError(.storage, "\(error)", path: directory)
         }

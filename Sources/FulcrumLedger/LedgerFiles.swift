@@ -12,7 +12,7 @@ import Darwin
 enum LedgerFiles {
     enum Mode {
         /// The writer's mode: create the directory and the ledger when absent.
-        case readWrite(durable: Bool, mapSizeBytes: Int)
+        case readWrite(durable: Bool, mapSizeBytes: Int, readersMax: Int)
         /// Tools (verify, backup): the ledger must exist; nothing is written.
         case readOnly
     }
@@ -39,9 +39,10 @@ enum LedgerFiles {
                 // Map size 0: LMDB uses the size recorded in the file.
                 environment = try Environment(path: directory, options: .init(mapSizeBytes: 0, readOnly: true))
                 schema = try Schema(environment: environment, create: false, writable: false)
-            case .readWrite(let durable, let mapSizeBytes):
+            case .readWrite(let durable, let mapSizeBytes, let readersMax):
                 environment = try Environment(
-                    path: directory, options: .init(mapSizeBytes: mapSizeBytes, durable: durable))
+                    path: directory,
+                    options: .init(mapSizeBytes: mapSizeBytes, maxReaders: UInt32(readersMax), durable: durable))
                 // An existing file must already hold every database: a foreign
                 // LMDB file is refused, not extended.
                 schema = try Schema(environment: environment, create: !exists, writable: true)

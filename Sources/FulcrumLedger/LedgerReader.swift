@@ -25,9 +25,14 @@ public final class LedgerReader {
         slot = ledger.gate.register()
         do {
             transaction = try ReadTransaction(ledger.environment)
+        } catch LMDBError.readersFull {
+            ledger.gate.unregister(slot)
+            throw FulcrumError(
+                .storage, "no LMDB reader slot is free (readers full: \(ledger.environment.options.maxReaders) in use)",
+                path: ledger.directory)
         } catch {
             ledger.gate.unregister(slot)
-            throw FulcrumError(.storage, "\(error)")
+            throw FulcrumError(.storage, "\(error)", path: ledger.directory)
         }
         transaction.reset()
     }

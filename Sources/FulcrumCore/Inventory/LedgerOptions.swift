@@ -8,6 +8,10 @@ public struct LedgerOptions: Sendable {
     /// How often the writer expires lapsed reservations; nil: only on `expireDue()`.
     public var expirySweepIntervalMilliseconds: Int64? = Limits.expirySweepIntervalMilliseconds
     public var mapSizeBytes = Limits.mapSizeBytesInitial
+    /// The largest the map may grow to; a commit that needs more is `storage_error` ("the ledger is full").
+    public var mapSizeBytesMax = Limits.mapSizeBytesMax
+    /// LMDB reader slots; past them a new reader is `storage_error` ("readers full").
+    public var readersMax = Limits.readersMax
     public init() {}
 }
 
