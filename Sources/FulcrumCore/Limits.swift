@@ -37,6 +37,10 @@ public enum Limits {
     public static let weightKgMax = 1e6
     /// The largest distance rule (half the Earth's circumference is about 20,000 km).
     public static let distanceKmMax = 1e6
+    /// The bounds of a relative share or weight in a scenario's generator (of
+    /// demand per centre, of SKUs per category, of lines per order).
+    public static let shareMin = 1e-9
+    public static let shareMax = 1e12
     /// The bounds of an order's priority (it scales the backorder penalty).
     public static let priorityMin = 1e-9
     public static let priorityMax = 1e9

@@ -67,12 +67,12 @@ extension Scenario {
                 location: Location(
                     latitude: try centre.requiredDouble("latitude", in: -90...90),
                     longitude: try centre.requiredDouble("longitude", in: -180...180), region: try centre.string("region")),
-                share: try centre.requiredDouble("share", in: 1e-9...1e12),
+                share: try centre.requiredDouble("share", in: Limits.shareMin...Limits.shareMax),
                 radiusKilometers: try centre.double("radius_km", in: 0...2000) ?? 30)
         }
         guard !centres.isEmpty else { throw reader.error("ship_to", "must list at least one population centre") }
         let dayMultipliers = try reader.doubles("day_multipliers", count: days, in: 0...1000) ?? Array(repeating: 1, count: days)
-        let weights: ClosedRange<Double> = 0...1e9
+        let weights: ClosedRange<Double> = 0...Limits.shareMax
         let model = DemandModel(
             ordersPerDay: try reader.requiredDouble("orders_per_day", in: 0...10_000_000),
             multiplier: try reader.double("multiplier", in: 0...1000) ?? 1,

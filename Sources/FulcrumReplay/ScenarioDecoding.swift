@@ -130,7 +130,7 @@ extension Scenario {
                 let maximum = try category.requiredDouble("weight_kg_max", in: Limits.weightKgMin...Limits.weightKgMax)
                 guard minimum <= maximum else { throw category.error("weight_kg_max", "must be at least weight_kg_min") }
                 return Catalogue.Generated.Category(
-                    name: try category.requiredName("name"), share: try category.requiredDouble("share", in: 1e-9...1e9),
+                    name: try category.requiredName("name"), share: try category.requiredDouble("share", in: Limits.shareMin...Limits.shareMax),
                     weightKilograms: minimum...maximum)
             }
             guard !categories.isEmpty else { throw generate.error("categories", "must list at least one category") }

@@ -51,3 +51,44 @@ extension LedgerCommand {
             ttlSeconds: request.ttlSeconds == 0 ? ReserveRequest.defaultTTLSeconds : request.ttlSeconds))
     }
 }
+
+// Business events in, outbox messages out (the journeys' opcodes).
+
+extension BusinessEvent {
+    init(_ request: Fulcrum_V1_SubmitEventRequest) {
+        let intake: OrderIntake? = request.hasIntake ? OrderIntake(request.intake) : nil
+        self.init(
+            name: request.event, order: request.order, fields: request.fields, intake: intake,
+            returnLines: request.returnLines.isEmpty ? nil : request.returnLines.map { .init(sku: $0.sku, quantity: $0.quantity) },
+            source: request.source.isEmpty ? "rpc" : request.source)
+    }
+}
+
+extension OrderIntake {
+    init(_ intake: Fulcrum_V1_OrderIntake) {
+        func text(_ value: String) -> String? { value.isEmpty ? nil : value }
+        let address = intake.shipTo
+        self.init(
+            id: intake.id, source: intake.source.isEmpty ? "rpc" : intake.source,
+            shipTo: Address(
+                latitude: address.located ? address.latitude : nil,
+                longitude: address.located ? address.longitude : nil, region: text(address.region),
+                country: text(address.country), postalCode: text(address.postalCode), city: text(address.city)),
+            shippingMethod: text(intake.shippingMethod),
+            lines: intake.lines.map { .init(id: $0.id, sku: $0.sku, quantity: $0.quantity) }, attributes: intake.attributes)
+    }
+}
+
+extension Fulcrum_V1_OutboxMessage {
+    init(_ message: OutboxMessage) {
+        self.init()
+        id = message.id
+        provider = message.provider
+        topic = message.topic
+        order = message.order
+        step = message.step
+        fulfillmentOrder = message.fulfillmentOrder ?? ""
+        body = message.body
+        createdMs = message.createdMs
+    }
+}
