@@ -24,7 +24,7 @@ let package = Package(
     targets: [
         benchmarkTarget("LedgerBenchmarks", ["FulcrumLedger", "FulcrumStorage"]),
         benchmarkTarget("SolverBenchmarks", ["FulcrumSolver"]),
-        benchmarkTarget("ReplayBenchmarks", ["FulcrumReplay", "FulcrumSolver"]),
+        benchmarkTarget("ReplayBenchmarks", ["FulcrumCore", "FulcrumReplay"]),
         benchmarkTarget(
             "OrchestrationBenchmarks", ["FulcrumCore", "FulcrumLedger", "FulcrumOrchestration", "FulcrumService", "FulcrumSolver"]),
     ]

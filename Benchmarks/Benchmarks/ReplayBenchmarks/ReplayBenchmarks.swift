@@ -4,8 +4,8 @@
 // embedded ledger; the orders/s metric is orders over the replay's wall time.
 import Benchmark
 import Foundation
+import FulcrumCore
 import FulcrumReplay
-import FulcrumSolver
 
 let benchmarks: @Sendable () -> Void = {
     let scenarios = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
