@@ -38,6 +38,8 @@ public struct FulcrumError: Error, Hashable, Sendable, CustomStringConvertible {
         public static let overloaded = Code(rawValue: "overloaded")
         /// The ledger is closed or closing.
         public static let unavailable = Code(rawValue: "unavailable")
+        /// Another process serves the data directory (the message names its pid).
+        public static let locked = Code(rawValue: "locked")
         /// The data directory does not hold a Fulcrum ledger.
         public static let notALedger = Code(rawValue: "not_a_ledger")
         /// The storage engine failed (disk full, I/O error, ...).

@@ -17,16 +17,19 @@ public final class Ledger: Sendable {
     let environment: Environment
     let schema: Schema
     let gate = ReaderGate()
+    /// This process's claim on the directory, held while it may write.
+    private let lock: DirectoryLock?
     private let writer: GroupCommitWriter
 
     /// Opens the ledger in `directory`, creating both when absent.
     public init(directory: String, options: Options = Options()) throws(FulcrumError) {
-        let (environment, schema) = try LedgerFiles.open(
+        let (environment, schema, lock) = try LedgerFiles.open(
             directory: directory,
             mode: .readWrite(durable: options.durable, mapSizeBytes: options.mapSizeBytes, readersMax: options.readersMax))
         self.directory = directory
         self.environment = environment
         self.schema = schema
+        self.lock = lock
         do {
             writer = try GroupCommitWriter(
                 environment: environment, schema: schema, gate: gate,
@@ -43,9 +46,11 @@ public final class Ledger: Sendable {
         writer.stop()
     }
 
-    /// Stops accepting commands and commits those queued. Idempotent.
+    /// Stops accepting commands, commits those queued, and gives the data
+    /// directory back to other processes. Idempotent.
     public func close() {
         writer.stop()
+        lock?.release()
     }
 
     /// Queues a command; `completion` runs on the writer thread once the
@@ -133,7 +138,7 @@ public enum LedgerBackup {
     /// Copies the ledger in `directory` (which may be in use by another
     /// process) to `path`, compacted; the copy is then verified.
     public static func copy(directory: String, to path: String) throws(FulcrumError) -> VerificationReport {
-        let (environment, _) = try LedgerFiles.open(directory: directory, mode: .readOnly)
+        let (environment, _, _) = try LedgerFiles.open(directory: directory, mode: .readOnly)
         try copy(environment, to: path, gate: nil)
         return try LedgerVerifier.verify(directory: path)
     }

@@ -17,7 +17,9 @@ enum LedgerFiles {
         case readOnly
     }
 
-    static func open(directory: String, mode: Mode) throws(FulcrumError) -> (Environment, Schema) {
+    /// Opens the environment; in `readWrite` mode, first takes the
+    /// directory's lock (returned: the caller holds it while it writes).
+    static func open(directory: String, mode: Mode) throws(FulcrumError) -> (Environment, Schema, DirectoryLock?) {
         let dataFile = directory + "/data.mdb"
         let exists = fileExists(dataFile)
         switch mode {
@@ -31,6 +33,8 @@ enum LedgerFiles {
                 }
             }
         }
+        var lock: DirectoryLock?
+        if case .readWrite = mode { lock = try DirectoryLock.acquire(directory: directory) }
         let environment: Environment
         let schema: Schema
         do {
@@ -57,7 +61,8 @@ enum LedgerFiles {
             throw FulcrumError(.storage, error.description, path: directory)
         }
         try checkFormat(environment: environment, schema: schema, directory: directory, create: !exists)
-        return (environment, schema)
+        lock?.recordOwner(directory: directory)
+        return (environment, schema, lock)
     }
 
     private static func checkFormat(environment: Environment, schema: Schema, directory: String, create: Bool)

@@ -8,7 +8,7 @@ import FulcrumStorage
 public enum LedgerVerifier {
     /// Verifies the ledger in `directory` (which may be in use by another process).
     public static func verify(directory: String) throws(FulcrumError) -> VerificationReport {
-        let (environment, schema) = try LedgerFiles.open(directory: directory, mode: .readOnly)
+        let (environment, schema, _) = try LedgerFiles.open(directory: directory, mode: .readOnly)
         return try verify(environment: environment, schema: schema)
     }
 

@@ -120,9 +120,10 @@ struct Serve: AsyncParsableCommand {
         logger.info("serving \(data) on \(address) (allocator: jemalloc \(Allocator.jemallocVersion() ?? "unknown"))")
         var listening: [String: Any] = ["listening": address, "data": data]
         if let httpAddress { listening["http"] = httpAddress }
-        report(listening, text: "fulcrumd listening on \(address)" + (httpAddress.map { ", HTTP on \($0)" } ?? ""))
+        let ready = line(listening, text: "fulcrumd listening on \(address)" + (httpAddress.map { ", HTTP on \($0)" } ?? ""))
         var parts: [ServiceGroupConfiguration.ServiceConfiguration] = [
-            .init(service: Part(description: "ledger") { service.close() }),
+            // Said once the group traps SIGTERM and SIGINT: a client may stop us the moment it reads it.
+            .init(service: Part(description: "ledger", started: { Self.say(ready) }) { service.close() }),
             .init(service: Part(description: "rpc") {
                 logger.info("draining \(server.requestsInFlight) requests in flight")
                 await server.shutdown()
@@ -149,11 +150,17 @@ struct Serve: AsyncParsableCommand {
     }
 
     private func report(_ object: [String: Any], text: String) {
-        if json, let line = try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]) {
-            print(String(decoding: line, as: UTF8.self))
-        } else {
-            print(text)
-        }
+        Self.say(line(object, text: text))
+    }
+
+    /// The object as one JSON line with `--json`, else the text.
+    private func line(_ object: [String: Any], text: String) -> String {
+        guard json, let line = try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]) else { return text }
+        return String(decoding: line, as: UTF8.self)
+    }
+
+    private static func say(_ line: String) {
+        print(line)
         fflush(nil)
     }
 }

@@ -7,9 +7,13 @@ import ServiceLifecycle
 /// listeners drain their requests first, the ledger closes last.
 struct Part: ServiceLifecycle.Service, CustomStringConvertible {
     let description: String
+    /// Runs once the group runs, so its signal handlers are in place (a
+    /// "listening" line said before them would invite a SIGTERM that kills).
+    var started: @Sendable () -> Void = {}
     let stop: @Sendable () async -> Void
 
     func run() async throws {
+        started()
         // Cancellation (the group's shutdown bound ran out) stops the part all the same.
         try? await gracefulShutdown()
         await stop()

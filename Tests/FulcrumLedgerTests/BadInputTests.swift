@@ -125,7 +125,7 @@ import Testing
         }
         #expect(try LedgerVerifier.verify(directory: directory).isConsistent)
         // Tamper behind the ledger's back: a balance, a reservation state.
-        let (environment, schema) = try LedgerFiles.open(directory: directory, mode: .readWrite(durable: false, mapSizeBytes: 1 << 20, readersMax: Limits.readersMax))
+        let (environment, schema, _) = try LedgerFiles.open(directory: directory, mode: .readWrite(durable: false, mapSizeBytes: 1 << 20, readersMax: Limits.readersMax))
         let write = try WriteTransaction(environment)
         let interned = try Interner(schema: schema, transaction: write)
         let key = Keys.position(sku: interned.lookup(.sku, "Y")!, node: interned.lookup(.node, "B")!)

@@ -34,6 +34,41 @@ import Testing
         try verify(data)
     }
 
+    /// One process per data directory: a second fulcrumd, `fulcrum demo` and
+    /// `fulcrum stress` are refused with `locked` naming the holder's pid;
+    /// the first serves on; verify and backup (readers) still work; once it
+    /// stops, the directory is free again.
+    @Test func oneProcessServesADataDirectory() async throws {
+        let data = temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: data) }
+        let first = try ServerProcess(data: data)
+        let client = try await FulcrumClient.connect(first.address)
+        _ = try await client.adjust(.with { $0.node = "DC-1"; $0.sku = "NEW-1"; $0.set = 5 })
+        let pid = first.process.processIdentifier
+        let attempts: [[String]] = [
+            [builtExecutable("fulcrumd"), "serve", "--data", data, "--listen", "127.0.0.1:0", "--json"],
+            [builtExecutable("fulcrum"), "demo", "--data", data],
+            [builtExecutable("fulcrum"), "stress", "--data", data, "--commands", "10"],
+        ]
+        for attempt in attempts {
+            // Through a shell, to read the refusal on standard error too.
+            let (status, output) = try await runDetached("/bin/sh", ["-c", "\"$0\" \"$@\" 2>&1"] + attempt, timeoutSeconds: 30)
+            #expect(status != 0, "\(attempt[1]) was let in: \(output)")
+            #expect(output.contains("locked") && output.contains("pid \(pid)"), "\(attempt[1]): \(output)")
+        }
+        // The first still serves, new SKUs included (a second writer used to break its name table).
+        _ = try await client.adjust(.with { $0.node = "DC-1"; $0.sku = "NEW-2"; $0.set = 6 })
+        #expect(try await client.atp(.with { $0.sku = "NEW-2"; $0.node = "DC-1" }).available == 6)
+        try verify(data)
+        let (backupStatus, backupOutput) = try run(builtExecutable("fulcrum"), ["backup", "--data", data, "--to", temporaryDirectory() + "/copy"])
+        #expect(backupStatus == 0, "\(backupOutput)")
+        await client.close()
+        first.stop()
+        let second = try ServerProcess(data: data)
+        second.stop()
+        #expect(second.process.terminationStatus == 0)
+    }
+
     /// 200 `fulcrum reserve` processes at once for 10 units: exactly 10 win,
     /// the rest get `insufficient_stock`, ATP is 0 and the ledger refolds.
     @Test func twoHundredProcessesRaceForTenUnits() async throws {
