@@ -138,9 +138,12 @@ extension Orchestrator {
     ) throws(FulcrumError) -> Bool {
         let order = outcome.order
         var messages: [OutboxMessage] = []
+        let replayed = ReplayedMessage(queued.event.fields)
         func message(topic: String, fulfillmentOrder: String?, body: String) -> OutboxMessage {
-            OutboxMessage(
-                id: RecordKeys.messageID(sequence: queued.sequence, slot: slot, index: messages.count), provider: provider,
+            let id = replayed?.id(provider: provider, topic: topic, fulfillmentOrder: fulfillmentOrder)
+                ?? RecordKeys.messageID(sequence: queued.sequence, slot: slot, index: messages.count)
+            return OutboxMessage(
+                id: id, provider: provider,
                 topic: topic, order: order.id, step: step.id, fulfillmentOrder: fulfillmentOrder, body: body,
                 createdMs: log.atMs)
         }

@@ -59,8 +59,11 @@ extension Orchestrator {
     }
 
     /// Resumes a failed journey at its failed step's `resume_on_error` step.
-    /// With `deadLetter`, also removes that dead letter of `provider` (its replay).
-    public func reprocess(order id: String, source: String, deadLetter: (provider: String, message: String)? = nil)
+    /// With `deadLetter`, also removes that dead letter (its replay): the
+    /// message sent again for the same provider, topic and fulfillment order
+    /// keeps the letter's id, so a receiver that drops repeats by
+    /// `X-Fulcrum-Message-Id` still sees each message once.
+    public func reprocess(order id: String, source: String, deadLetter: OutboxMessage? = nil)
         async throws(FulcrumError) -> UInt64
     {
         guard let order = try load(id) else { throw FulcrumError(.notFound, "no order \(id)", path: "order") }
@@ -72,9 +75,16 @@ extension Orchestrator {
         }
         var batch = RecordBatch()
         batch.expect(RecordKeys.order(id), equals: RecordCoding.encode(order))
-        if let deadLetter { batch.delete(RecordKeys.deadLetter(deadLetter.provider, deadLetter.message)) }
+        var fields = ["step": resume]
+        if let deadLetter {
+            batch.delete(RecordKeys.deadLetter(deadLetter.provider, deadLetter.id))
+            fields[ReplayedMessage.idField] = deadLetter.id
+            fields[ReplayedMessage.providerField] = deadLetter.provider
+            fields[ReplayedMessage.topicField] = deadLetter.topic
+            fields[ReplayedMessage.fulfillmentOrderField] = deadLetter.fulfillmentOrder ?? ""
+        }
         let event = BusinessEvent(
-            name: BusinessEvent.reprocess, order: id, fields: ["step": resume], source: source,
+            name: BusinessEvent.reprocess, order: id, fields: fields, source: source,
             atMs: options.clock.now().millisecondsSinceEpoch)
         let raised = raise([event], into: &batch)
         do {
@@ -94,7 +104,7 @@ extension Orchestrator {
             throw FulcrumError(.notFound, "no dead letter \(message) for \(provider)", path: "message")
         }
         let letter = try RecordCoding.decode(DeadLetter.self, bytes, what: "dead letter")
-        return try await reprocess(order: letter.message.order, source: source, deadLetter: (provider, message))
+        return try await reprocess(order: letter.message.order, source: source, deadLetter: letter.message)
     }
 
     /// A provider's answer reaches the order: a delivered fulfillment order is

@@ -49,3 +49,32 @@ enum RecordKeys {
         String(format: "%016llx-%04x-%04x", sequence, slot, index)
     }
 }
+
+/// A dead letter being replayed, as the reprocess event carries it: the
+/// message the resumed step sends again for the same provider, topic and
+/// fulfillment order takes the letter's id instead of a new one.
+struct ReplayedMessage {
+    static let idField = "replay_message"
+    static let providerField = "replay_provider"
+    static let topicField = "replay_topic"
+    static let fulfillmentOrderField = "replay_fulfillment_order"
+
+    let id: String
+    let provider: String
+    let topic: String
+    let fulfillmentOrder: String
+
+    init?(_ fields: [String: String]) {
+        guard let id = fields[Self.idField], let provider = fields[Self.providerField], let topic = fields[Self.topicField]
+        else { return nil }
+        self.id = id
+        self.provider = provider
+        self.topic = topic
+        fulfillmentOrder = fields[Self.fulfillmentOrderField] ?? ""
+    }
+
+    /// The replayed id, when this message is the replayed one.
+    func id(provider: String, topic: String, fulfillmentOrder: String?) -> String? {
+        provider == self.provider && topic == self.topic && (fulfillmentOrder ?? "") == self.fulfillmentOrder ? id : nil
+    }
+}

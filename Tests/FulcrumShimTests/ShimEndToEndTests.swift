@@ -70,6 +70,8 @@ import Testing
         }
         #expect(sent.state == OrderStates.released)
         #expect(harness.receiver.received.last?.status == 200)
+        // Every attempt, before and after the replay, carried the same X-Fulcrum-Message-Id.
+        #expect(Set(harness.receiver.received.map(\.message)) == [message])
         let timeline = try await harness.timeline("SHOPIFY-5002")
         #expect(timeline.filter { $0.kind == .action && $0.text.hasPrefix("reserved") }.count == 1, "reserved once")
         #expect(timeline.contains { $0.kind == .reprocess })
