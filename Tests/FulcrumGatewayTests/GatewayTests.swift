@@ -135,6 +135,11 @@ private func error(_ json: [String: Any]) -> (code: String?, path: String?) {
             ("GET", "/v1/positions?node=" + String(repeating: "N", count: 600), nil, 400, "invalid_argument", "node"),
             ("GET", "/v1/reservations?state=lost", nil, 400, "invalid_argument", "state"),
             ("GET", "/v1/decisions/99", nil, 404, "not_found", "id"),
+            // Fields the contract does not have are refused, never ignored.
+            ("POST", "/v1/adjust", #"{"node": "DC-EAST", "sku": "TEE", "set": 1, "reasn": "count"}"#, 400, "unknown_field", "reasn"),
+            ("POST", "/v1/reservations", #"{"order": "Y", "lines": [{"node": "DC-EAST", "sku": "TEE", "quantity": 1}], "ttl_secs": 60}"#, 400, "unknown_field", "ttl_secs"),
+            ("POST", "/v1/optimize", #"{"orders": [{"id": "o", "ship_to": {"latitude": 1, "longitude": 2}, "shipcomplete": true, "lines": [{"id": "1", "sku": "TEE", "quantity": 1}]}]}"#, 400, "unknown_field", "orders[0].shipcomplete"),
+            ("POST", "/v1/events", #"{"event": "order.created", "order": "E1", "intake": {"id": "E1", "ship_to": {"lat": 40.7, "longitude": -74}, "lines": [{"id": "1", "sku": "TEE", "quantity": 1}]}}"#, 400, "unknown_field", "intake.ship_to.lat"),
             ("PUT", "/v1/adjust", nil, 405, "method_not_allowed", "/v1/adjust"),
             ("POST", "/v1/adjust", String(repeating: " ", count: 5000), 413, "payload_too_large", "/v1/adjust"),
         ]

@@ -20,6 +20,23 @@ import Testing
         #expect(error["code"] as? String == "invalid_json" && error["path"] as? String == "nodes")
     }
 
+    /// Fields that used to pass silently are refused with the field meant, and exit non-zero.
+    @Test func unknownFieldsAreRefused() throws {
+        let cases: [(String, String, String)] = [
+            (#""rules": {"exclusions": []}"#, "rules.exclusions", "unknown field 'exclusions'"),
+            (#""rules": {"exclude": [{"nodes": "A"}]}"#, "rules.exclude[0].nodes", "unknown field 'nodes' (did you mean 'node'?)"),
+            (#""rules": {"max_shipments": 1}"#, "rules.max_shipments", "unknown field 'max_shipments'"),
+        ]
+        for (field, path, message) in cases {
+            let request = SolverInputTests.valid.replacingOccurrences(of: #""skus":[{"id":"X"}],"#, with: #""skus":[{"id":"X"}], "# + field + ",")
+            let (status, output) = try run(Self.fulcrum, ["optimize"], input: Data(request.utf8))
+            #expect(status != 0, "\(field) was accepted")
+            let error = (try JSONSerialization.jsonObject(with: Data(output.utf8)) as? [String: Any])?["error"] as? [String: Any]
+            #expect(error?["code"] as? String == "unknown_field" && error?["path"] as? String == path, "\(output)")
+            #expect((error?["message"] as? String)?.hasPrefix(message) == true, "\(output)")
+        }
+    }
+
     @Test func jsonlAnswersLineByLine() throws {
         let compact = SolverInputTests.valid.replacingOccurrences(of: "\n", with: " ")
         let input = [compact, "{bad", compact].joined(separator: "\n")
