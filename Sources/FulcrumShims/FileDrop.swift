@@ -1,3 +1,4 @@
+import CSV
 import Foundation
 import FulcrumClient
 import FulcrumCore
@@ -12,7 +13,8 @@ import Logging
 /// Orders that fail (bad rows, unmapped SKUs) are written with their typed
 /// error to `NAME.errors.jsonl`; the rest of the file goes on.
 ///
-/// CSV: a header row naming at least `order_id, line_id, sku, quantity`, and
+/// CSV (as spreadsheets export it: quoted fields, CRLF, a byte-order mark):
+/// a header row naming at least `order_id, line_id, sku, quantity`, and
 /// optionally `latitude, longitude, region, country, postal_code, city,
 /// shipping_method`; one row per order line (an order's rows share its id).
 /// JSONL: one order per line, `{"id", "lines": [{"id", "sku", "quantity"}],
@@ -133,19 +135,23 @@ enum HTTPErrorLine {
 /// Orders from CSV rows.
 enum CSVOrders {
     static func parse(_ data: Data, mapping: MappingGroup) -> [Result<Fulcrum_V1_OrderIntake, FulcrumError>] {
-        let rows = String(decoding: data, as: UTF8.self).split(whereSeparator: \.isNewline).map { $0.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) } }
-        guard let header = rows.first else { return [] }
+        let rows: [(line: Int, fields: [String])]
+        do {
+            rows = try records(data)
+        } catch {
+            return [.failure(error)]
+        }
+        guard let header = rows.first?.fields else { return [] }
         let column = Dictionary(header.enumerated().map { ($0.element, $0.offset) }, uniquingKeysWith: { first, _ in first })
         for required in ["order_id", "line_id", "sku", "quantity"] where column[required] == nil {
             return [.failure(FulcrumError(.invalidArgument, "the header has no \(required) column", path: "line 1"))]
         }
         var order: [String] = []
         var intakes: [String: Result<Fulcrum_V1_OrderIntake, FulcrumError>] = [:]
-        for (offset, row) in rows.enumerated().dropFirst() {
+        for (line, row) in rows.dropFirst() {
             func field(_ name: String) -> String? {
                 column[name].flatMap { $0 < row.count && !row[$0].isEmpty ? row[$0] : nil }
             }
-            let line = offset + 1
             guard let id = field("order_id") else {
                 let failure = FulcrumError(.invalidArgument, "the row has no order_id", path: "line \(line)")
                 order.append("line \(line)")
@@ -181,6 +187,35 @@ enum CSVOrders {
             }
         }
         return order.map { intakes[$0]! }
+    }
+
+    /// The file's records (CSV.swift: quoted fields with commas, quotes and
+    /// line breaks, CRLF, a UTF-8 byte-order mark), each with the line it
+    /// starts on; blank lines are skipped. Malformed CSV is `invalid_argument` at its line.
+    static func records(_ data: Data) throws(FulcrumError) -> [(line: Int, fields: [String])] {
+        // Quotes come in pairs in CSV (around a field, and doubled inside one);
+        // CSV.swift would take an unterminated quote to the end of the file.
+        let quotes = data.indices.filter { data[$0] == UInt8(ascii: "\"") }
+        if quotes.count % 2 == 1, let last = quotes.last {
+            let line = 1 + data[..<last].reduce(0) { $1 == UInt8(ascii: "\n") ? $0 + 1 : $0 }
+            throw FulcrumError(.invalidArgument, "a quoted field is not closed", path: "line \(line)")
+        }
+        let reader: CSVReader
+        do {
+            reader = try CSVReader(stream: InputStream(data: data), hasHeaderRow: false, trimFields: true)
+        } catch {
+            throw FulcrumError(.invalidArgument, "not readable as CSV: \(error)", path: "line 1")
+        }
+        var rows: [(line: Int, fields: [String])] = []
+        var line = 1
+        while let fields = reader.next() {
+            if fields.contains(where: { !$0.isEmpty }) { rows.append((line, fields)) }
+            line += 1 + fields.reduce(0) { $0 + $1.reduce(0) { $1 == "\n" || $1 == "\r\n" ? $0 + 1 : $0 } }
+        }
+        if let error = reader.error {
+            throw FulcrumError(.invalidArgument, "not valid CSV: \(error)", path: "line \(line)")
+        }
+        return rows
     }
 }
 

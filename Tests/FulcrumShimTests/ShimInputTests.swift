@@ -2,7 +2,7 @@ import Foundation
 import FulcrumClient
 import FulcrumCore
 import FulcrumOrchestration
-import FulcrumShims
+@testable import FulcrumShims
 import FulcrumTestSupport
 import FulcrumWire
 import Testing
@@ -122,6 +122,41 @@ import Testing
         let lost = try await runDetached(builtExecutable("fulcrum"), arguments, timeoutSeconds: 60)
         #expect(lost.output.contains(#"{"files":2,"accepted":0,"duplicate":2,"failed":4}"#), "\(lost.output)")
         _ = try await harness.finish()
+    }
+
+    /// A spreadsheet's export: a byte-order mark, CRLF line ends, quoted
+    /// fields holding commas, doubled quotes and a line break.
+    @Test func aSpreadsheetExportIsReadAsCSV() async throws {
+        let harness = try await ShimHarness()
+        let drop = harness.directory + "/drop"
+        try FileManager.default.createDirectory(atPath: drop, withIntermediateDirectories: true)
+        let rows = [
+            "order_id,line_id,sku,quantity,latitude,longitude,region,city,shipping_method",
+            #"X-1,1,SHOP-TEE,1,37.77,-122.42,CA,"San Francisco, CA",Standard"#,
+            "X-1,2,SHOP-CAP,2,37.77,-122.42,CA,\"San Francisco, CA\",Standard",
+            "\"X-2\",1,SHOP-JEANS,1,40.7,-74.0,NY,\"New York\nNY \"\"Big Apple\"\"\",Standard",
+        ]
+        try Data([0xEF, 0xBB, 0xBF] + Array(rows.joined(separator: "\r\n").utf8) + Array("\r\n".utf8))
+            .write(to: URL(fileURLWithPath: drop + "/export.csv"))
+        let arguments = ["shim", "files", "--watch", drop, "--mapping", harness.directory + "/mapping.yaml", "--server", harness.server.address, "--once", "--json"]
+        let imported = try await runDetached(builtExecutable("fulcrum"), arguments, timeoutSeconds: 60)
+        #expect(imported.output.contains(#"{"files":1,"accepted":2,"duplicate":0,"failed":0}"#), "\(imported.output)")
+        let first = try await harness.waitFor("X-1", "released") { $0.state == OrderStates.released }
+        #expect(first.shipTo.city == "San Francisco, CA" && first.lines.count == 2)
+        let second = try await harness.waitFor("X-2", "released") { $0.state == OrderStates.released }
+        #expect(second.shipTo.city == "New York\nNY \"Big Apple\"")
+        _ = try await harness.finish()
+    }
+
+    /// Lines counted as a person sees them, quoted line breaks included.
+    @Test func csvRecordsKeepTheirLines() throws {
+        let text = "a,b\n\"x\ny\",1\n\nlast,2\n"
+        let records = try CSVOrders.records(Data(text.utf8))
+        #expect(records.map(\.line) == [1, 2, 5])
+        #expect(records[1].fields == ["x\ny", "1"])
+        #expect(throws: FulcrumError(.invalidArgument, "a quoted field is not closed", path: "line 2")) {
+            _ = try CSVOrders.records(Data("a,b\nc,\"unclosed\n".utf8))
+        }
     }
 
     @Test func badJourneyAndMappingFilesStopTheirProcessWithTheFileLineAndField() async throws {
