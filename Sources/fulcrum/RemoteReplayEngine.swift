@@ -7,11 +7,33 @@ import FulcrumWire
 /// Drives a replay through a running fulcrumd over the binary RPC. The
 /// server's clock is the wall clock, so a reservation's simulated expiry is
 /// a release sent at its simulated time.
+///
+/// Every SKU goes to the server as `NAMESPACE/SKU`, so the replay's
+/// positions are its own and no live position (same node, the scenario's SKU
+/// name) is ever changed; reports keep the scenario's names.
 final class RemoteReplayEngine: ReplayEngine {
     private let client: FulcrumClient
+    let namespace: String
 
-    init(client: FulcrumClient) {
+    init(client: FulcrumClient, namespace: String) {
         self.client = client
+        self.namespace = namespace
+    }
+
+    /// The server's name of a scenario SKU.
+    func name(_ sku: String) -> String { namespace + "/" + sku }
+
+    /// How many positions the server already holds for these (scenario) SKUs in this namespace.
+    func existingPositions(skus: [String]) async throws(FulcrumError) -> Int {
+        var count = 0
+        for window in stride(from: 0, to: skus.count, by: Limits.batchItemsMax) {
+            var batch = Fulcrum_V1_AtpBatchRequest()
+            batch.queries = skus[window..<min(window + Limits.batchItemsMax, skus.count)].map { sku in
+                Fulcrum_V1_AtpRequest.with { $0.sku = name(sku) }
+            }
+            count += try await client.atpBatch(batch).answers.reduce(0) { $0 + $1.nodes.count }
+        }
+        return count
     }
 
     func advance(to time: Timestamp) async throws(FulcrumError) {}
@@ -22,7 +44,7 @@ final class RemoteReplayEngine: ReplayEngine {
             batch.items = positions[window..<min(window + Limits.batchItemsMax, positions.count)].map { position in
                 var item = Fulcrum_V1_AdjustRequest()
                 item.node = position.node
-                item.sku = position.sku
+                item.sku = name(position.sku)
                 item.set = Int64(position.onHand)
                 item.reason = "scenario start"
                 return item
@@ -34,7 +56,7 @@ final class RemoteReplayEngine: ReplayEngine {
         for position in positions {
             var request = Fulcrum_V1_SetSafetyStockRequest()
             request.node = position.node
-            request.sku = position.sku
+            request.sku = name(position.sku)
             request.quantity = Int64(position.safetyStock)
             _ = try await client.setSafetyStock(request)
         }
@@ -42,7 +64,7 @@ final class RemoteReplayEngine: ReplayEngine {
 
     func available(node: String, sku: String) async throws(FulcrumError) -> Int64 {
         var request = Fulcrum_V1_AtpRequest()
-        request.sku = sku
+        request.sku = name(sku)
         request.node = node
         return try await client.atp(request).available
     }
@@ -50,7 +72,7 @@ final class RemoteReplayEngine: ReplayEngine {
     func adjust(node: String, sku: String, delta: Int64, reason: String) async throws(FulcrumError) {
         var request = Fulcrum_V1_AdjustRequest()
         request.node = node
-        request.sku = sku
+        request.sku = name(sku)
         request.delta = delta
         request.reason = reason
         _ = try await client.adjust(request)
@@ -60,7 +82,7 @@ final class RemoteReplayEngine: ReplayEngine {
         var request = Fulcrum_V1_ScheduleRequest()
         request.receipt = receipt.receipt
         request.node = receipt.node
-        request.sku = receipt.sku
+        request.sku = name(receipt.sku)
         request.quantity = receipt.quantity
         request.dueMs = receipt.due.millisecondsSinceEpoch
         _ = try await client.schedule(request)
@@ -79,8 +101,13 @@ final class RemoteReplayEngine: ReplayEngine {
     func optimize(_ request: OptimizeRequest, options: OptimizeOptions) async throws(FulcrumError)
         -> [OptimizeResponse.Plan]
     {
+        var named = request
+        for index in named.orders.indices {
+            for line in named.orders[index].lines.indices { named.orders[index].lines[line].sku = name(named.orders[index].lines[line].sku) }
+        }
+        for index in named.skus.indices { named.skus[index].id = name(named.skus[index].id) }
         var message = Fulcrum_V1_OptimizeRequest()
-        message.requestJson = request.json()
+        message.requestJson = named.json()
         message.strategy = options.strategy.rawValue
         message.timeLimitMs = UInt32(options.timeLimitMilliseconds)
         let response = try await client.optimize(message)
@@ -98,7 +125,7 @@ final class RemoteReplayEngine: ReplayEngine {
         message.lines = request.lines.map { line in
             var wire = Fulcrum_V1_ReservationLine()
             wire.node = line.node
-            wire.sku = line.sku
+            wire.sku = name(line.sku)
             wire.quantity = line.quantity
             return wire
         }

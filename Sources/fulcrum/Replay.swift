@@ -20,12 +20,18 @@ struct Replay: AsyncParsableCommand {
     @Option(help: "Replay against a running fulcrumd, HOST:PORT (default: an embedded ledger).")
     var server: String?
     @Option(help: "The server's token (default: $FULCRUM_TOKEN).") var token: String?
+    @Option(help: "With --server: SKUs go to the server as NAMESPACE/SKU (default: replay-RUN, new each run).")
+    var namespace: String?
+    @Flag(help: "With --server: overwrite positions an earlier replay left in --namespace.") var resetPositions = false
     @Option(help: "Override the scenario's seed.") var seed: UInt64?
     @Flag(help: "Print the report's JSON instead of its Markdown.") var json = false
     @Flag(help: "No progress on standard error.") var quiet = false
 
     func validate() throws {
         if strategy != nil && compare != nil { throw ValidationError("give --strategy or --compare, not both") }
+        if server == nil && (namespace != nil || resetPositions) {
+            throw ValidationError("--namespace and --reset-positions are for --server")
+        }
         for name in (compare ?? strategy ?? "optimal").split(separator: ",") where Strategy(rawValue: String(name)) == nil {
             throw ValidationError("'\(name)' is not a strategy (optimal, greedy-nearest, greedy-priority)")
         }
@@ -63,11 +69,12 @@ struct Replay: AsyncParsableCommand {
         async throws(FulcrumError) -> ReplayReport
     {
         let client = try await FulcrumClient.connect(server, token: token ?? ProcessInfo.processInfo.environment["FULCRUM_TOKEN"])
-        let engine = RemoteReplayEngine(client: client)
         // Order and receipt ids of this run do not collide with earlier runs on the same ledger.
         let runTag = String(UInt64(Date().timeIntervalSince1970 * 1000), radix: 36)
+        let engine = RemoteReplayEngine(client: client, namespace: namespace ?? "replay-\(runTag)")
         var results: [StrategyResult] = []
         do {
+            try await checkNamespace(expanded, engine: engine, server: server)
             for strategy in strategies {
                 var options = Replayer.Options(strategy: strategy)
                 options.idPrefix = "\(runTag)-\(strategy.rawValue.prefix(1))-"
@@ -80,6 +87,28 @@ struct Replay: AsyncParsableCommand {
         }
         await client.close()
         return ReplayReport(expanded, results: results)
+    }
+
+    /// Says what the replay will touch on the server, and refuses to
+    /// overwrite positions already there in its namespace unless asked.
+    private func checkNamespace(_ expanded: ExpandedScenario, engine: RemoteReplayEngine, server: String)
+        async throws(FulcrumError)
+    {
+        let skus = Set(expanded.skus.map(\.id)).union(expanded.positions.map(\.sku)).sorted()
+        for sku in skus { try Names.validate(engine.name(sku), path: "namespace") }
+        let existing = try await engine.existingPositions(skus: skus)
+        if existing > 0 && !resetPositions {
+            throw FulcrumError(
+                .invalidArgument,
+                "\(server) already holds \(existing) positions in namespace '\(engine.namespace)' (an earlier replay?): "
+                    + "pass --reset-positions to overwrite them, or another --namespace",
+                path: "namespace")
+        }
+        let nodes = Set(expanded.positions.map(\.node)).count
+        printError(
+            "replay: on \(server), namespace '\(engine.namespace)': sets \(expanded.positions.count) positions "
+                + "(\(nodes) nodes × SKUs named \(engine.namespace)/SKU)\(existing > 0 ? ", resetting \(existing)" : ""), "
+                + "places \(expanded.orders.count) orders per strategy; nothing outside the namespace changes")
     }
 }
 

@@ -63,6 +63,55 @@ import Testing
         #expect(local["ledger_verified"] as? Bool == true)
     }
 
+    /// A replay through a live server never changes live stock: its SKUs go
+    /// to the server as NAMESPACE/SKU; a namespace an earlier replay used is
+    /// refused unless --reset-positions.
+    @Test func aServerReplayLeavesLiveStockAlone() async throws {
+        let server = try ServerProcess(data: temporaryDirectory(), arguments: ["--demo"])
+        defer { server.stop() }
+        func live() throws -> String {
+            try run(Self.fulcrum, ["atp", "--server", server.address, "--sku", "TEE-BLK-M", "--node", "DC-EAST", "--json"]).output
+        }
+        let before = try live()
+        #expect(before.contains("\"available\""))
+        let directory = temporaryDirectory()
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        try """
+            version: 1
+            name: one-order
+            start: "2026-01-05"
+            days: 1
+            network:
+              nodes:
+                - {id: DC-EAST, latitude: 40.52, longitude: -74.41}
+            catalogue:
+              skus: [{id: TEE-BLK-M, weight_kg: 0.3}]
+            stock:
+              positions:
+                - {node: DC-EAST, sku: TEE-BLK-M, on_hand: 4}
+            demand:
+              orders:
+                - {id: O-1, day: 0, time: "10:00", ship_to: {latitude: 40.7, longitude: -74.0}, lines: [{sku: TEE-BLK-M, quantity: 1}]}
+            """.write(toFile: directory + "/scenario.yaml", atomically: true, encoding: .utf8)
+        let replay = [
+            "replay", directory, "--server", server.address, "--namespace", "test-ns", "--out", temporaryDirectory(), "--json", "--quiet",
+        ]
+        let first = try await runDetached("/bin/sh", ["-c", "\"$0\" \"$@\" 2>&1", Self.fulcrum] + replay, timeoutSeconds: 120)
+        #expect(first.status == 0, "\(first.output)")
+        #expect(first.output.contains("namespace 'test-ns': sets 1 positions"), "\(first.output)")
+        #expect(try live() == before, "the live position changed")
+        let namespaced = try run(Self.fulcrum, ["atp", "--server", server.address, "--sku", "test-ns/TEE-BLK-M", "--node", "DC-EAST", "--json"])
+        #expect(namespaced.output.contains("\"available\":3"), "\(namespaced.output)")
+
+        let again = try await runDetached(Self.fulcrum, replay, timeoutSeconds: 120)
+        #expect(again.status != 0)
+        let error = try json(again.output)["error"] as! [String: Any]
+        #expect(error["path"] as? String == "namespace" && (error["message"] as? String)?.contains("already holds 1 positions") == true)
+        let reset = try await runDetached(Self.fulcrum, replay + ["--reset-positions"], timeoutSeconds: 120)
+        #expect(reset.status == 0, "\(reset.output)")
+        #expect(try live() == before)
+    }
+
     @Test func aBadScenarioIsAnErrorNamingTheFileAndLine() async throws {
         let directory = temporaryDirectory()
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
