@@ -3,54 +3,60 @@ import FulcrumWire
 import NIOCore
 import NIOPosix
 import SwiftProtobuf
+import Synchronization
 
 /// An async client of fulcrumd's binary protocol over one TCP connection.
 ///
 /// Safe to share between tasks: calls from many tasks are pipelined on the
 /// connection and answered by request id. Every failure is a `FulcrumError`:
 /// the server's typed errors as sent, connection failures as `unavailable`.
+///
+/// A lost connection is made again on the next call (Hello and token
+/// included), no more often than a backoff that doubles from
+/// `Limits.clientReconnectBackoffMsInitial` to `...Max`, with jitter so that
+/// many clients of a restarted server do not return in step. Calls in the
+/// meantime fail at once with `unavailable`; calls in flight when the
+/// connection dropped fail with it (they may or may not have been applied:
+/// retry with an idempotency key).
 public final class FulcrumClient: Sendable {
-    private let channel: any Channel
-    private let refusal: ConnectionRefusal
-
-    private init(channel: any Channel, refusal: ConnectionRefusal) {
-        self.channel = channel
-        self.refusal = refusal
+    /// Where and how to connect.
+    private struct Endpoint: Sendable {
+        var host: String
+        var port: Int
+        var token: String?
+        var client: String
+        var payloadBytesMax: Int
     }
 
-    /// Connects to `host:port` and says Hello (with `token` when the server needs one).
+    /// One TCP connection and why the server refused it, if it did.
+    private struct Connection: Sendable {
+        let channel: any Channel
+        let refusal: ConnectionRefusal
+    }
+
+    private struct State: Sendable {
+        var connection: Connection?
+        var connecting: Task<Connection, any Error>?
+        var retryAt: ContinuousClock.Instant?
+        var backoffMilliseconds = Limits.clientReconnectBackoffMsInitial
+        var closed = false
+    }
+
+    private let endpoint: Endpoint
+    private let state = Mutex(State())
+
+    private init(endpoint: Endpoint) {
+        self.endpoint = endpoint
+    }
+
+    /// Connects to `host:port` and says Hello (with `token` when the server
+    /// needs one); throws when the server cannot be reached now.
     public static func connect(
         host: String, port: Int, token: String? = nil, client: String = "fulcrum-swift",
         payloadBytesMax: Int = Limits.framePayloadBytesMax
     ) async throws(FulcrumError) -> FulcrumClient {
-        let refusal = ConnectionRefusal()
-        let bootstrap = ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
-            .channelOption(.socketOption(.tcp_nodelay), value: 1)
-            .connectTimeout(.seconds(5))
-            .channelInitializer { channel in
-                channel.eventLoop.makeCompletedFuture {
-                    let pipeline = channel.pipeline.syncOperations
-                    try pipeline.addHandler(ByteToMessageHandler(FrameDecoder(payloadBytesMax: payloadBytesMax)))
-                    try pipeline.addHandler(MessageToByteHandler(FrameEncoder()))
-                    try pipeline.addHandler(ClientHandler(refusal: refusal))
-                }
-            }
-        let channel: any Channel
-        do {
-            channel = try await bootstrap.connect(host: host, port: port).get()
-        } catch {
-            throw FulcrumError(.unavailable, "cannot connect to \(host):\(port): \(error)", path: "server")
-        }
-        let connection = FulcrumClient(channel: channel, refusal: refusal)
-        do {
-            _ = try await connection.hello(.with {
-                $0.token = token ?? ""
-                $0.client = client
-            })
-        } catch {
-            await connection.close()
-            throw error
-        }
+        let connection = FulcrumClient.connecting(host: host, port: port, token: token, client: client, payloadBytesMax: payloadBytesMax)
+        _ = try await connection.connection()
         return connection
     }
 
@@ -60,14 +66,107 @@ public final class FulcrumClient: Sendable {
         return try await connect(host: host, port: port, token: token)
     }
 
+    /// A client that connects on its first call, and again after each lost
+    /// connection: for processes that may start before fulcrumd (the shims).
+    public static func connecting(
+        host: String, port: Int, token: String? = nil, client: String = "fulcrum-swift",
+        payloadBytesMax: Int = Limits.framePayloadBytesMax
+    ) -> FulcrumClient {
+        FulcrumClient(endpoint: Endpoint(host: host, port: port, token: token, client: client, payloadBytesMax: payloadBytesMax))
+    }
+
     public func close() async {
-        try? await channel.close()
+        let connection = state.withLock { state in
+            state.closed = true
+            state.connecting?.cancel()
+            return state.connection
+        }
+        try? await connection?.channel.close()
+    }
+
+    /// The open connection, or a new one when the backoff allows.
+    private func connection() async throws(FulcrumError) -> Connection {
+        enum Next { case ready(Connection), wait(Task<Connection, any Error>), refuse(FulcrumError) }
+        let now = ContinuousClock.now
+        let next: Next = state.withLock { state in
+            if state.closed { return .refuse(FulcrumError(.unavailable, "the client is closed", path: "server")) }
+            if let connection = state.connection, connection.channel.isActive { return .ready(connection) }
+            if let connecting = state.connecting { return .wait(connecting) }
+            if let retryAt = state.retryAt, now < retryAt {
+                let wait = (retryAt - now).components
+                let milliseconds = wait.seconds * 1_000 + wait.attoseconds / 1_000_000_000_000_000
+                return .refuse(FulcrumError(
+                    .unavailable, "fulcrumd at \(endpoint.host):\(endpoint.port) is unreachable; next attempt in \(milliseconds) ms",
+                    path: "server"))
+            }
+            let endpoint = self.endpoint
+            let task = Task { try await Self.open(endpoint) }
+            state.connecting = task
+            return .wait(task)
+        }
+        switch next {
+        case .ready(let connection): return connection
+        case .refuse(let error): throw error
+        case .wait(let task):
+            let result = await task.result
+            return try state.withLock { (state) throws(FulcrumError) -> Connection in
+                if state.connecting == task { state.connecting = nil }
+                switch result {
+                case .success(let connection):
+                    state.connection = connection
+                    state.retryAt = nil
+                    state.backoffMilliseconds = Limits.clientReconnectBackoffMsInitial
+                    return connection
+                case .failure(let error):
+                    // Jitter: anywhere in the upper half of the backoff.
+                    let backoff = state.backoffMilliseconds
+                    state.retryAt = ContinuousClock.now + .milliseconds(Int64.random(in: backoff / 2...backoff))
+                    state.backoffMilliseconds = min(backoff * 2, Limits.clientReconnectBackoffMsMax)
+                    throw error as? FulcrumError ?? FulcrumError(.unavailable, "\(error)", path: "server")
+                }
+            }
+        }
+    }
+
+    /// Opens a connection and says Hello on it.
+    private static func open(_ endpoint: Endpoint) async throws(FulcrumError) -> Connection {
+        let refusal = ConnectionRefusal()
+        let bootstrap = ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .channelOption(.socketOption(.tcp_nodelay), value: 1)
+            .connectTimeout(.seconds(5))
+            .channelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    let pipeline = channel.pipeline.syncOperations
+                    try pipeline.addHandler(ByteToMessageHandler(FrameDecoder(payloadBytesMax: endpoint.payloadBytesMax)))
+                    try pipeline.addHandler(MessageToByteHandler(FrameEncoder()))
+                    try pipeline.addHandler(ClientHandler(refusal: refusal))
+                }
+            }
+        let channel: any Channel
+        do {
+            channel = try await bootstrap.connect(host: endpoint.host, port: endpoint.port).get()
+        } catch {
+            throw FulcrumError(.unavailable, "cannot connect to \(endpoint.host):\(endpoint.port): \(error)", path: "server")
+        }
+        let connection = Connection(channel: channel, refusal: refusal)
+        let hello = Fulcrum_V1_HelloRequest.with {
+            $0.token = endpoint.token ?? ""
+            $0.client = endpoint.client
+        }
+        do {
+            _ = try await Self.send([(.hello, hello.payload())], on: connection)[0].get()
+        } catch {
+            try? await channel.close()
+            throw fulcrumError(error)
+        }
+        return connection
     }
 
     /// Sends one request and waits for its answer's payload.
     public func call(_ opcode: Opcode, payload: ByteBuffer) async throws(FulcrumError) -> ByteBuffer {
+        let connection = try await connection()
         do {
-            return try await send([(opcode, payload)])[0].get()
+            return try await Self.send([(opcode, payload)], on: connection)[0].get()
         } catch {
             throw Self.fulcrumError(error)
         }
@@ -76,9 +175,15 @@ public final class FulcrumClient: Sendable {
     /// Sends many requests with one flush and waits for all their answers,
     /// in the order sent (the server may answer them in any order).
     public func pipeline(_ requests: [(opcode: Opcode, payload: ByteBuffer)]) async -> [Result<ByteBuffer, FulcrumError>] {
-        let futures = send(requests)
+        let connection: Connection
+        do {
+            connection = try await self.connection()
+        } catch {
+            return requests.map { _ in .failure(error) }
+        }
+        let futures = Self.send(requests, on: connection)
         // One wait for the whole window instead of one suspension per answer.
-        let results = try! await EventLoopFuture.whenAllComplete(futures, on: channel.eventLoop).get()  // never fails
+        let results = try! await EventLoopFuture.whenAllComplete(futures, on: connection.channel.eventLoop).get()  // never fails
         return results.map { $0.mapError(Self.fulcrumError) }
     }
 
@@ -93,16 +198,19 @@ public final class FulcrumClient: Sendable {
     /// loop; the futures are their answers. When the writes fail (the
     /// connection closed), the answers fail too, so nobody waits for a
     /// request that never left; an answer already given stays as it was.
-    private func send(_ requests: [(opcode: Opcode, payload: ByteBuffer)]) -> [EventLoopFuture<ByteBuffer>] {
+    private static func send(_ requests: [(opcode: Opcode, payload: ByteBuffer)], on connection: Connection)
+        -> [EventLoopFuture<ByteBuffer>]
+    {
         guard !requests.isEmpty else { return [] }
+        let channel = connection.channel
         let loop = channel.eventLoop
         let answers = requests.map { _ in loop.makePromise(of: ByteBuffer.self) }
         let written = loop.makePromise(of: Void.self)
-        written.futureResult.whenFailure { [refusal] error in
+        written.futureResult.whenFailure { [refusal = connection.refusal] error in
             let failure = refusal.error ?? FulcrumError(.unavailable, "the request was not sent: \(error)")
             for answer in answers { answer.fail(failure) }
         }
-        loop.execute { [channel] in
+        loop.execute {
             for (index, request) in requests.enumerated() {
                 let call = PendingCall(opcode: request.opcode, payload: request.payload, promise: answers[index])
                 // A closed channel fails every write: the last one's promise speaks for the batch.

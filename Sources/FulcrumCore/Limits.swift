@@ -72,6 +72,12 @@ public enum Limits {
     public static let connectionRequestsInFlightMax = 4_096
     /// Open RPC connections; more are refused with `overloaded`.
     public static let connectionsMax = 1_024
+    /// A client's first wait before connecting again after a lost connection;
+    /// each failed attempt doubles it, up to the max (with jitter).
+    public static let clientReconnectBackoffMsInitial: Int64 = 100
+    public static let clientReconnectBackoffMsMax: Int64 = 5_000
+    /// What a 503 answer's `Retry-After` asks of HTTP clients, in seconds.
+    public static let retryAfterSeconds = 1
     /// How long a draining server waits for requests in flight.
     public static let drainTimeoutMilliseconds: Int64 = 10_000
     /// The most items in one bulk adjust or bulk ATP request.

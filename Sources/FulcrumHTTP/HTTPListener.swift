@@ -95,8 +95,12 @@ public enum HTTPErrors {
         ])
     }
 
+    /// The error's answer; a 503 (`overloaded`, `unavailable`) says when to
+    /// try again (`Retry-After`, seconds), as clients and webhook platforms expect.
     public static func response(_ error: FulcrumError) -> Response {
-        json(body(error), status: status(of: error.code))
+        var response = json(body(error), status: status(of: error.code))
+        if response.status == .serviceUnavailable { response.headers[.retryAfter] = String(Limits.retryAfterSeconds) }
+        return response
     }
 
     public static func status(of code: FulcrumError.Code) -> HTTPResponse.Status {

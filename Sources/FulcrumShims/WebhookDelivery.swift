@@ -50,6 +50,8 @@ public final class WebhookDelivery: Sendable {
 
     /// Delivers until the task is cancelled.
     public func run() async {
+        // Said once when fulcrumd goes away and once when it is back, not on every retry.
+        var unreachable = false
         while !Task.isCancelled {
             do {
                 let page = try await client.call(
@@ -57,6 +59,10 @@ public final class WebhookDelivery: Sendable {
                         $0.provider = options.provider
                         $0.limit = options.batchMessagesMax
                     }, as: Fulcrum_V1_PullOutboxResponse.self)
+                if unreachable {
+                    unreachable = false
+                    logger.info("\(options.provider): fulcrumd is reachable again")
+                }
                 if page.messages.isEmpty {
                     try? await Task.sleep(for: .milliseconds(options.pollMilliseconds))
                     continue
@@ -65,7 +71,10 @@ public final class WebhookDelivery: Sendable {
                     try await deliver(message)
                 }
             } catch {
-                logger.warning("\(options.provider): fulcrumd: \(error); retrying")
+                if !unreachable {
+                    unreachable = true
+                    logger.warning("\(options.provider): fulcrumd: \(error); retrying until it is back")
+                }
                 try? await Task.sleep(for: .milliseconds(options.backoffMilliseconds))
             }
         }

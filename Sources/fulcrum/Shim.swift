@@ -21,9 +21,13 @@ struct ShimOptions: ParsableArguments {
     @Option(help: "fulcrumd's token (default: $FULCRUM_TOKEN).") var token: String?
     @Flag(help: "Print machine-readable lines (JSON) on standard output.") var json = false
 
-    func connect() async throws -> FulcrumClient {
+    /// A client that connects when first used and again after fulcrumd
+    /// restarts: a shim may start before fulcrumd and outlives its restarts
+    /// (intake answers 503 with Retry-After meanwhile).
+    func connect() throws -> FulcrumClient {
         do {
-            return try await FulcrumClient.connect(server, token: token ?? ProcessInfo.processInfo.environment["FULCRUM_TOKEN"])
+            let (host, port) = try ServerAddress.parse(server)
+            return FulcrumClient.connecting(host: host, port: port, token: token ?? ProcessInfo.processInfo.environment["FULCRUM_TOKEN"])
         } catch {
             throw fail(error, json: json)
         }
@@ -53,7 +57,7 @@ struct ShimOptions: ParsableArguments {
 
 /// Runs an intake's webhook receiver until signalled.
 private func serveWebhooks(_ intake: any WebhookIntake, listen: String, options: ShimOptions) async throws {
-    let client = try await options.connect()
+    let client = try options.connect()
     do throws(FulcrumError) {
         let (host, port) = try ServerAddress.parse(listen)
         let listener = try await WebhookServer.start(intake: intake, client: client, host: host, port: port, logger: options.logger)
@@ -119,7 +123,7 @@ struct FileDropShim: AsyncParsableCommand {
     @Flag(help: "Import what is there, then exit.") var once = false
 
     func run() async throws {
-        let client = try await options.connect()
+        let client = try options.connect()
         let drop = FileDrop(directory: watch, mapping: try options.loadMapping(mapping), client: client, logger: options.logger)
         if once {
             do throws(FulcrumError) {
@@ -158,7 +162,7 @@ struct WebhookShim: AsyncParsableCommand {
     @Option(help: "How often to look at an empty outbox.") var pollMs = 100
 
     func run() async throws {
-        let client = try await options.connect()
+        let client = try options.connect()
         var deliveryOptions = WebhookDelivery.Options(provider: provider, target: target)
         deliveryOptions.secret = secret
         deliveryOptions.retries = retries

@@ -91,8 +91,9 @@ private final class ScriptedServer: ChannelInboundHandler, @unchecked Sendable {
         await client.close()
     }
 
-    /// A connection that closes fails the calls waiting on it (`unavailable`), and later calls too.
-    @Test func aClosedConnectionFailsItsCalls() async throws {
+    /// A connection that closes fails the calls waiting on it (`unavailable`);
+    /// the next call connects again (Hello included) and is answered.
+    @Test func aClosedConnectionFailsItsCallsAndTheNextCallReconnects() async throws {
         let (server, port) = try await Self.serve(window: 2)
         defer { server.close(promise: nil) }
         let client = try await FulcrumClient.connect(host: "127.0.0.1", port: port)
@@ -105,7 +106,50 @@ private final class ScriptedServer: ChannelInboundHandler, @unchecked Sendable {
         } catch {
             #expect((error as? FulcrumError)?.code == .unavailable, "\(error)")
         }
-        await #expect(throws: FulcrumError.self) { _ = try await client.health() }
+        let again = await client.pipeline([(opcode: .health, payload: ByteBuffer()), (opcode: .health, payload: ByteBuffer())])
+        #expect(again.allSatisfy { if case .success = $0 { true } else { false } }, "\(again)")
+        await client.close()
+    }
+
+    /// With nobody listening, calls fail at once with `unavailable` and the
+    /// client waits out its backoff before trying again; once the server is
+    /// there, a call connects by itself.
+    @Test func aClientThatStartsFirstConnectsWhenTheServerComes() async throws {
+        let (probe, port) = try await Self.serve(window: 1)
+        try await probe.close()
+        let client = FulcrumClient.connecting(host: "127.0.0.1", port: port)
+        do {
+            _ = try await client.health()
+            Issue.record("answered with nobody listening")
+        } catch {
+            #expect(error.code == .unavailable && error.path == "server")
+        }
+        do {
+            _ = try await client.health()
+            Issue.record("answered with nobody listening")
+        } catch {
+            #expect(error.message.contains("next attempt in"), "\(error)")  // inside the backoff: no new attempt
+        }
+        let server = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .childChannelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(
+                        ByteToMessageHandler(FrameDecoder(payloadBytesMax: Limits.framePayloadBytesMax)))
+                    try channel.pipeline.syncOperations.addHandler(MessageToByteHandler(FrameEncoder()))
+                    try channel.pipeline.syncOperations.addHandler(ScriptedServer(window: 1))
+                }
+            }
+            .bind(host: "127.0.0.1", port: port).get()
+        defer { server.close(promise: nil) }
+        var answered = false
+        let deadline = ContinuousClock.now + .seconds(10)
+        while !answered, ContinuousClock.now < deadline {
+            answered = (try? await client.health()) != nil
+            if !answered { try await Task.sleep(for: .milliseconds(50)) }
+        }
+        #expect(answered)
+        await client.close()
     }
 
     @Test func nobodyListeningIsUnavailable() async throws {

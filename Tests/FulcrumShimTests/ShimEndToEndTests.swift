@@ -1,3 +1,4 @@
+import AsyncHTTPClient
 import Foundation
 import FulcrumClient
 import FulcrumCore
@@ -5,6 +6,7 @@ import FulcrumOrchestration
 import FulcrumShims
 import FulcrumTestSupport
 import FulcrumWire
+import NIOCore
 import Testing
 
 /// Real processes on loopback: fulcrumd, the Shopify, WMS and webhook shims,
@@ -80,6 +82,59 @@ import Testing
         #expect(after.output.trimmingCharacters(in: .whitespacesAndNewlines) == "[]")
         let verify = try await harness.finish()
         #expect(verify.contains("consistent"), "\(verify)")
+    }
+
+    /// Shims outlive fulcrumd's restarts: while it is down, intake answers 503
+    /// with Retry-After (the platform retries); a shim started while it is
+    /// down waits for it; once it is back both take webhooks again by themselves.
+    @Test func shimsKeepServingAcrossAFulcrumdRestart() async throws {
+        let harness = try await ShimHarness()
+        let body = shopifyOrder(7001)
+        #expect(try await post(harness.shopifyURL, body: body, headers: shopifyHeaders(body, webhook: "wh-7001")).status == 202)
+        let address = harness.server.address
+        await harness.client.close()
+        harness.server.stop()
+
+        func postAnswer(_ url: String, _ id: Int64) async throws -> (status: Int, retryAfter: String?) {
+            let body = shopifyOrder(id)
+            var request = HTTPClientRequest(url: url)
+            request.method = .POST
+            for (name, value) in shopifyHeaders(body, webhook: "wh-\(id)") { request.headers.add(name: name, value: value) }
+            request.body = .bytes(ByteBuffer(string: body))
+            let response = try await HTTPClient.shared.execute(request, timeout: .seconds(10))
+            _ = try await response.body.collect(upTo: 1 << 20)
+            return (Int(response.status.code), response.headers.first(name: "Retry-After"))
+        }
+        let down = try await postAnswer(harness.shopifyURL, 7002)
+        #expect(down.status == 503 && down.retryAfter == "1")
+        // A shim started while fulcrumd is down comes up and answers 503 too.
+        let late = try ChildProcess(builtExecutable("fulcrum"), [
+            "shim", "shopify", "--listen", "127.0.0.1:0", "--server", address, "--secret", ShimHarness.secret,
+            "--mapping", harness.directory + "/mapping.yaml", "--json",
+        ])
+        let lateURL = "http://\(late.first["listening"]!)/webhook"
+        #expect(try await postAnswer(lateURL, 7003).status == 503)
+
+        harness.server = try ServerProcess(data: harness.data, listen: address, arguments: ["--demo"])
+        // Each shim reconnects on its own within its backoff (at most 5 s).
+        for (url, id) in [(harness.shopifyURL, Int64(7002)), (lateURL, Int64(7003))] {
+            var status = 0
+            let deadline = ContinuousClock.now + .seconds(15)
+            while status != 202, ContinuousClock.now < deadline {
+                status = try await postAnswer(url, id).status
+                if status != 202 { try await Task.sleep(for: .milliseconds(200)) }
+            }
+            #expect(status == 202, "\(url) did not recover")
+        }
+        late.stop()
+        let client = try await FulcrumClient.connect(harness.server.address)
+        for order in ["SHOPIFY-7001", "SHOPIFY-7002", "SHOPIFY-7003"] {
+            let answer = try await client.call(.getOrder, Fulcrum_V1_GetOrderRequest.with { $0.order = order }, as: Fulcrum_V1_GetOrderResponse.self)
+            #expect(!answer.orderJson.isEmpty, "\(order)")
+        }
+        await client.close()
+        for shim in harness.shims { shim.stop() }
+        harness.server.stop()
     }
 
     /// Orders accepted into a batch window, fulcrumd killed before the window

@@ -139,11 +139,11 @@ public final class ServerProcess {
     /// The HTTP gateway's address, when started with `--http`.
     public let httpAddress: String?
 
-    /// Starts `fulcrumd serve --data DIRECTORY --listen 127.0.0.1:0 --json`
-    /// plus `arguments`, and waits for its "listening" line.
-    public init(data: String, arguments: [String] = []) throws {
+    /// Starts `fulcrumd serve --data DIRECTORY --listen LISTEN --json` plus
+    /// `arguments` (LISTEN: a free port unless given), and waits for its "listening" line.
+    public init(data: String, listen: String = "127.0.0.1:0", arguments: [String] = []) throws {
         child = try ChildProcess(
-            builtExecutable("fulcrumd"), ["serve", "--data", data, "--listen", "127.0.0.1:0", "--json"] + arguments)
+            builtExecutable("fulcrumd"), ["serve", "--data", data, "--listen", listen, "--json"] + arguments)
         guard let address = child.first["listening"] as? String else { throw ServerProcessError.noAddress("\(child.first)") }
         self.address = address
         httpAddress = child.first["http"] as? String
