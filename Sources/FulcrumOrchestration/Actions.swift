@@ -171,6 +171,57 @@ extension Orchestrator {
         return true
     }
 
+    /// Why `event` does not fit `order` for `action`, when it does not: a
+    /// shipment of a fulfillment order the order does not have or that is
+    /// already shipped or cancelled, a return of more units than shipped and
+    /// not yet returned, a return id used before, a cancellation the order's
+    /// state does not allow (it shipped). Such events are rejected on the
+    /// timeline instead of failing a journey that may be complete.
+    func misfit(_ event: BusinessEvent, for action: StepAction, order: OrderRecord) -> FulcrumError? {
+        switch action {
+        case .confirmShipment:
+            guard let reference = event.fields["fulfillment_order"] else { return nil }
+            guard let fulfillmentOrder = order.fulfillmentOrders.first(where: { $0.id == reference }) else {
+                return FulcrumError(.unknownReference, "order \(order.id) has no fulfillment order \(reference)", path: "fields.fulfillment_order")
+            }
+            guard ![FulfillmentOrderStates.shipped, FulfillmentOrderStates.cancelled].contains(fulfillmentOrder.state) else {
+                return FulcrumError(
+                    .transitionNotAllowed, "fulfillment order \(reference) is \(fulfillmentOrder.state) already", path: "fields.fulfillment_order")
+            }
+            return nil
+        case .optimizeReturnLocation:
+            guard let returnID = event.fields["return"], let lines = event.returnLines else { return nil }
+            if order.returns.contains(where: { $0.id == "\(order.id)/\(returnID)" }) {
+                return FulcrumError(.duplicateID, "return \(order.id)/\(returnID) exists", path: "fields.return")
+            }
+            for (index, line) in lines.enumerated() {
+                let left = Self.returnable(line.sku, in: order)
+                guard line.quantity <= left.shipped - left.returned else {
+                    return FulcrumError(
+                        .invalidArgument, "\(line.quantity) \(line.sku) cannot come back: \(left.shipped) shipped, \(left.returned) returned",
+                        path: "return_lines[\(index)].quantity")
+                }
+            }
+            return nil
+        case .cancelAndRelease:
+            do {
+                try book.states.check(.order, order.id, from: order.state, to: OrderStates.cancelled)
+                return nil
+            } catch {
+                return error
+            }
+        default:
+            return nil
+        }
+    }
+
+    /// Units of `sku` the order shipped, and those already coming back.
+    static func returnable(_ sku: String, in order: OrderRecord) -> (shipped: Int64, returned: Int64) {
+        let shipped = order.lines.filter { $0.sku == sku && $0.state == LineStates.shipped }.reduce(0) { $0 + $1.quantity }
+        let returned = order.returns.flatMap(\.lines).filter { $0.sku == sku }.reduce(0) { $0 + $1.quantity }
+        return (shipped, returned)
+    }
+
     private func confirmShipment(_ event: BusinessEvent, outcome: inout StepOutcome, log: inout TimelineLog) throws(FulcrumError) {
         let id = outcome.order.id
         guard let reference = event.fields["fulfillment_order"] else {
@@ -206,15 +257,11 @@ extension Orchestrator {
         guard !outcome.order.returns.contains(where: { $0.id == reference }) else {
             throw FulcrumError(.duplicateID, "return \(reference) exists", path: "fields.return")
         }
-        for (index, line) in lines.enumerated() {
-            let shipped = outcome.order.lines.filter { $0.sku == line.sku && $0.state == LineStates.shipped }.reduce(0) { $0 + $1.quantity }
-            let returned = outcome.order.returns.flatMap(\.lines).filter { $0.sku == line.sku }.reduce(0) { $0 + $1.quantity }
-            guard line.quantity <= shipped - returned else {
-                throw FulcrumError(
-                    .invalidArgument, "\(line.quantity) \(line.sku) cannot come back: \(shipped) shipped, \(returned) returned",
-                    path: "return_lines[\(index)]")
-            }
-        }
+        // `misfit` rejected returns that exceed what shipped before the step ran.
+        assert(lines.allSatisfy { line in
+            let left = Self.returnable(line.sku, in: outcome.order)
+            return line.quantity <= left.shipped - left.returned
+        })
         var state = ReturnStates.requested
         let from = Location(
             latitude: Double(event.fields["latitude"] ?? "") ?? outcome.order.shipTo.latitude ?? 0,

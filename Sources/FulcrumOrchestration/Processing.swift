@@ -163,6 +163,11 @@ extension Orchestrator {
             }
             log.add(.filter, entity, "filter \(filter) matches")
         }
+        if case .some(let action) = step.action, let misfit = misfit(event, for: action, order: start) {
+            // A follow-up that does not fit the order is recorded as rejected; the journey goes on as it was.
+            log.add(.rejected, entity, "\(event.name) rejected: \(misfit.message) (\(misfit.path))", code: misfit.code.rawValue)
+            return StepOutcome(order: start, entries: log.entries)
+        }
         var outcome = StepOutcome(order: start)
         do throws(FulcrumError) {
             for policy in step.policies {
@@ -200,10 +205,12 @@ extension Orchestrator {
         }
     }
 
-    /// The step failed: only the failure, its timeline and the failure events are written.
+    /// The step failed: only the failure, its timeline and the failure events
+    /// are written; transitions it logged were not applied, so they are dropped.
     func failed(_ step: Step, order: OrderRecord, error: FulcrumError, log: inout TimelineLog, event: BusinessEvent)
         -> StepOutcome
     {
+        log.entries.removeAll { $0.kind == .transition }
         log.add(.error, "order:\(order.id)", "step \(step.id) failed: \(error.message)" + (error.path.isEmpty ? "" : " (\(error.path))"), code: error.code.rawValue)
         var failedOrder = order
         failedOrder.failure = OrderRecord.Failure(

@@ -82,18 +82,61 @@ import Testing
         try await harness.submit(BusinessEvent(name: "fulfillment_order.shipped", order: "ORD-3", fields: ["fulfillment_order": fulfillmentOrder], source: "wms"))
         let position = try harness.service.position(node: try harness.order("ORD-3").fulfillmentOrders[0].node, sku: "CAP-RED")
         try await harness.submit(BusinessEvent(name: "order.cancel_requested", order: "ORD-3", source: "storefront"))
+        // Rejected on the timeline: the shipped order is not failed, nothing changes.
         let order = try harness.order("ORD-3")
         #expect(order.state == OrderStates.shipped)
-        #expect(order.failure?.code == "transition_not_allowed")
-        #expect(order.failure?.message == "order ORD-3 cannot go from shipped to cancelled")
+        #expect(order.failure == nil)
         #expect(try harness.service.position(node: order.fulfillmentOrders[0].node, sku: "CAP-RED") == position)
-        #expect(try harness.orchestrator.timeline("ORD-3").last { $0.kind == .error }?.code == "transition_not_allowed")
+        let rejected = try harness.orchestrator.timeline("ORD-3").last { $0.kind == .rejected }
+        #expect(rejected?.code == "transition_not_allowed")
+        #expect(rejected?.text.contains("order ORD-3 cannot go from shipped to cancelled") == true)
 
-        // A second shipment of the same fulfillment order is refused the same way.
+        // A second shipment of the same fulfillment order, and one of a fulfillment order it does not have: rejected too.
         try await harness.submit(BusinessEvent(name: "fulfillment_order.shipped", order: "ORD-3", fields: ["fulfillment_order": fulfillmentOrder], source: "wms"))
-        #expect(try harness.order("ORD-3").failure?.message == "fulfillment_order \(fulfillmentOrder) cannot go from shipped to shipped")
+        try await harness.submit(BusinessEvent(name: "fulfillment_order.shipped", order: "ORD-3", fields: ["fulfillment_order": "ORD-3/FO-9"], source: "wms"))
+        let codes = try harness.orchestrator.timeline("ORD-3").filter { $0.kind == .rejected }.compactMap(\.code)
+        #expect(codes == ["transition_not_allowed", "transition_not_allowed", "unknown_reference"])
+        #expect(try harness.order("ORD-3").failure == nil)
+        let unchanged = try harness.order("ORD-3")
+        #expect(unchanged.state == order.state && unchanged.fulfillmentOrders == order.fulfillmentOrders && unchanged.lines == order.lines)
         #expect(try harness.service.reservation(order: "ORD-3")?.state == .shipped)
         #expect(try harness.service.verify().isConsistent)
+    }
+
+    /// A return is located for what shipped; one for more than that is
+    /// rejected on the timeline, the shipped order neither failed nor changed.
+    @Test func aReturnBeyondWhatShippedIsRejectedNotFailed() async throws {
+        let harness = try await Harness.make()
+        try await harness.submit(Harness.intake("ORD-R", [("CAP-RED", 2)]))
+        _ = try await harness.deliverAll()
+        let fulfillmentOrder = try harness.order("ORD-R").fulfillmentOrders[0].id
+        try await harness.submit(BusinessEvent(name: "fulfillment_order.shipped", order: "ORD-R", fields: ["fulfillment_order": fulfillmentOrder], source: "wms"))
+        #expect(try harness.order("ORD-R").state == OrderStates.shipped)
+        func requestReturn(_ id: String, _ quantity: Int64) async throws {
+            try await harness.submit(BusinessEvent(
+                name: "return.requested", order: "ORD-R", fields: ["return": id],
+                returnLines: [.init(sku: "CAP-RED", quantity: quantity)], source: "storefront"))
+        }
+        try await requestReturn("R-1", 1)
+        try await requestReturn("R-2", 2)  // only 1 left to come back
+        try await requestReturn("R-1", 1)  // that return id is taken
+        let order = try harness.order("ORD-R")
+        #expect(order.failure == nil && order.state == OrderStates.shipped)
+        #expect(order.returns.map(\.id) == ["ORD-R/R-1"])
+        let rejected = try harness.orchestrator.timeline("ORD-R").filter { $0.kind == .rejected }
+        #expect(rejected.compactMap(\.code) == ["invalid_argument", "duplicate_id"])
+        #expect(rejected.first?.text.contains("2 CAP-RED cannot come back: 2 shipped, 1 returned") == true)
+    }
+
+    /// A step that fails applies nothing, and its timeline shows no transition it did not make.
+    @Test func aFailedStepRecordsNoTransition() async throws {
+        let harness = try await Harness.make()
+        try await harness.submit(Harness.intake("ORD-BIG", [("CAP-RED", 1_000_000)]))
+        let order = try harness.order("ORD-BIG")
+        #expect(order.state == OrderStates.created && order.failure?.code == "insufficient_stock")
+        let timeline = try harness.orchestrator.timeline("ORD-BIG")
+        #expect(timeline.contains { $0.kind == .error })
+        #expect(!timeline.contains { $0.kind == .transition && $0.text.contains("reserved") }, "\(timeline.map(\.text))")
     }
 
     @Test func cancellingAReservedOrderReleasesItsStock() async throws {

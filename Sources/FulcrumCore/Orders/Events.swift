@@ -42,6 +42,9 @@ public struct BusinessEvent: Codable, Sendable, Hashable {
 public struct TimelineEntry: Codable, Sendable, Hashable {
     public enum Kind: String, Codable, Sendable {
         case event, transition, policy, filter, action, provider, error, reprocess
+        /// An event that did not fit the order (an unknown or already shipped
+        /// fulfillment order, a return beyond what shipped): nothing applied.
+        case rejected
     }
     public var atMs: Int64
     /// `order:ID`, `fulfillment_order:ID/FO-1`, `return:ID/R-1`, ...
