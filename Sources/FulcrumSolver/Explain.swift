@@ -1,13 +1,21 @@
+import Dispatch
 import FulcrumCore
 
 extension Optimizer {
     /// For each order, why each node its plan does not use was not chosen:
     /// the rule that makes it ineligible for each line, or, for a node that
-    /// could have shipped, how much more the best plan through it costs
-    /// (a solve with that shipment forced).
-    static func explain(
-        _ response: OptimizeResponse, request: OptimizeRequest, stock: [Stock], timeLimitMilliseconds: Int
-    ) throws(FulcrumError) -> [OrderExplanation] {
+    /// could ship, what the best plan shipping at least one unit from it
+    /// costs beyond the answer's (a solve with that row added; negative when
+    /// a greedy answer left money on the table), or why no such plan exists.
+    /// When the time limit runs out, the nodes left are `unpriced` and the
+    /// response says `explanations_incomplete`.
+    static func explain(_ response: inout OptimizeResponse, request: OptimizeRequest, stock: [Stock], timeLimitMilliseconds: Int)
+        throws(FulcrumError)
+    {
+        let started = DispatchTime.now().uptimeNanoseconds
+        func remainingMilliseconds() -> Int {
+            timeLimitMilliseconds - Int((DispatchTime.now().uptimeNanoseconds - started) / 1_000_000)
+        }
         let problem = PreparedProblem(request, availability: stock, pruning: false)
         let model = MIPModel(problem)
         var explanations: [OrderExplanation] = []
@@ -15,23 +23,35 @@ extension Optimizer {
             let used = Set(response.plans[orderIndex].shipments.map(\.node))
             var nodes: [NodeExplanation] = []
             for (nodeIndex, node) in request.nodes.enumerated() where !used.contains(node.id) {
-                if let column = model.shipmentColumn(order: orderIndex, node: nodeIndex, nodeCount: request.nodes.count) {
-                    // The best plan that ships this order from this node (the
-                    // shipment is paid even if it carries nothing).
-                    var forced = try GLPKProblem(model.forcing(column: column))
-                    guard let outcome = try forced.solve(incumbent: nil, timeLimitMilliseconds: timeLimitMilliseconds) else {
-                        throw FulcrumError(
-                            .solverFailure, "explaining \(node.id) for \(order.id) ran out of time", path: "time_limit_ms")
-                    }
-                    let extra = max(0, outcome.objective - response.objective)
-                    nodes.append(.init(node: node.id, reasons: [.moreExpensive(extraCost: extra)]))
-                } else {
+                guard model.shipmentColumn(order: orderIndex, node: nodeIndex, nodeCount: request.nodes.count) != nil else {
                     nodes.append(.init(node: node.id, reasons: ineligibility(order: orderIndex, node: nodeIndex, problem)))
+                    continue
+                }
+                let left = remainingMilliseconds()
+                guard left >= 1 else {
+                    response.explanationsIncomplete = true
+                    nodes.append(.init(node: node.id, reasons: [.unpriced]))
+                    continue
+                }
+                var forced = try GLPKProblem(model.forcingUnits(order: orderIndex, node: nodeIndex, problem))
+                switch try forced.solveOrProveInfeasible(incumbent: nil, timeLimitMilliseconds: left) {
+                case .solved(let outcome):
+                    nodes.append(.init(node: node.id, reasons: [.moreExpensive(extraCost: outcome.objective - response.objective)]))
+                case .infeasible:
+                    // Only the all-or-nothing rule can make one unit from an eligible node impossible:
+                    // any other order can ship that unit and backorder the rest.
+                    guard order.shipComplete else {
+                        throw FulcrumError(.solverFailure, "no plan ships a unit of \(order.id) from \(node.id)", path: "explain")
+                    }
+                    nodes.append(.init(node: node.id, reasons: [.shipCompleteUnmet]))
+                case .timedOut:
+                    response.explanationsIncomplete = true
+                    nodes.append(.init(node: node.id, reasons: [.unpriced]))
                 }
             }
             explanations.append(OrderExplanation(order: order.id, nodes: nodes))
         }
-        return explanations
+        response.explanations = explanations
     }
 
     /// The reason each line cannot come from the node, collapsed to one

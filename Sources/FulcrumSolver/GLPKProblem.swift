@@ -53,7 +53,6 @@ struct GLPKProblem: ~Copyable {
             switch model.kinds[index] {
             case .binary:
                 glp_set_col_kind(problem, column, GLP_BV)
-                if model.forcedColumns.contains(index) { glp_set_col_bnds(problem, column, GLP_FX, 1, 1) }
             case .integer:
                 glp_set_col_kind(problem, column, GLP_IV)
                 glp_set_col_bnds(problem, column, GLP_DB, 0, model.upperBounds[index])
@@ -69,6 +68,7 @@ struct GLPKProblem: ~Copyable {
             switch row.bound {
             case .equal(let value): glp_set_row_bnds(problem, rowNumber, GLP_FX, value, value)
             case .atMost(let value): glp_set_row_bnds(problem, rowNumber, GLP_UP, 0, value)
+            case .atLeast(let value): glp_set_row_bnds(problem, rowNumber, GLP_LO, value, 0)
             }
             for (column, coefficient) in row.entries {
                 precondition(column >= 0 && column < columnCount, "a row names a column out of range")
@@ -86,6 +86,24 @@ struct GLPKProblem: ~Copyable {
     /// (column values, index 0 unused; nil: none) within the time limit.
     /// Returns nil when the limit passes before any integer solution is known.
     mutating func solve(incumbent: [Double]?, timeLimitMilliseconds: Int) throws(FulcrumError) -> Outcome? {
+        switch try solveOrProveInfeasible(incumbent: incumbent, timeLimitMilliseconds: timeLimitMilliseconds) {
+        case .solved(let outcome): return outcome
+        case .timedOut: return nil
+        case .infeasible:
+            // Backordering everything is always feasible: the planning model never gets here.
+            throw FulcrumError(.solverFailure, "the model has no feasible plan")
+        }
+    }
+
+    enum Result {
+        case solved(Outcome)
+        case timedOut
+        /// No plan meets every row (only models with extra rows, such as explain's, can be).
+        case infeasible
+    }
+
+    /// As `solve`, telling a model without any feasible plan from a time out.
+    mutating func solveOrProveInfeasible(incumbent: [Double]?, timeLimitMilliseconds: Int) throws(FulcrumError) -> Result {
         var simplex = glp_smcp()
         glp_init_smcp(&simplex)
         simplex.msg_lev = GLP_MSG_OFF  // no terminal output
@@ -98,7 +116,8 @@ struct GLPKProblem: ~Copyable {
         let lp = withUnsafePointer(to: &simplex) { fulcrum_glpk_simplex(UnsafeMutableRawPointer(problem), $0) }
         let spentMilliseconds = Int((DispatchTime.now().uptimeNanoseconds - started) / 1_000_000)
         try check(lp, "glp_simplex")
-        if lp == GLP_ETMLIM { return nil }
+        if lp == GLP_ETMLIM { return .timedOut }
+        if lp == 0, glp_get_status(problem) == GLP_NOFEAS { return .infeasible }
         guard lp == 0, glp_get_status(problem) == GLP_OPT else {
             throw FulcrumError(.solverFailure, "the LP relaxation ended with code \(lp), status \(glp_get_status(problem))")
         }
@@ -106,8 +125,8 @@ struct GLPKProblem: ~Copyable {
         let columnCount = Int(glp_get_num_cols(problem))
         let relaxed = [0.0] + (0..<columnCount).map { glp_get_col_prim(problem, Int32($0 + 1)) }
         if relaxed.allSatisfy({ abs($0 - $0.rounded()) <= 1e-9 }) {
-            return Outcome(
-                status: .optimal, columnValues: relaxed.map { $0.rounded() }, objective: glp_get_obj_val(problem), gap: 0)
+            return .solved(Outcome(
+                status: .optimal, columnValues: relaxed.map { $0.rounded() }, objective: glp_get_obj_val(problem), gap: 0))
         }
         let search = Search(incumbent: incumbent)
         var parameters = glp_iocp()
@@ -125,14 +144,15 @@ struct GLPKProblem: ~Copyable {
         try check(code, "glp_intopt")
         let status = glp_mip_status(problem)
         guard status == GLP_OPT || status == GLP_FEAS else {
-            if code == GLP_ETMLIM { return nil }
+            if code == GLP_ETMLIM { return .timedOut }
+            if status == GLP_NOFEAS { return .infeasible }
             throw FulcrumError(.solverFailure, "branch and bound ended with code \(code) and no integer solution")
         }
         let values = [0.0] + (0..<columnCount).map { glp_mip_col_val(problem, Int32($0 + 1)) }
         let optimal = status == GLP_OPT && code == 0
-        return Outcome(
+        return .solved(Outcome(
             status: optimal ? .optimal : .feasible, columnValues: values, objective: glp_mip_obj_val(problem),
-            gap: optimal ? 0 : search.gap)
+            gap: optimal ? 0 : search.gap))
     }
 
     private mutating func check(_ code: Int32, _ call: String) throws(FulcrumError) {

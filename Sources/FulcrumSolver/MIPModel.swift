@@ -21,7 +21,7 @@ struct MIPModel: Sendable {
     enum ColumnKind: Sendable { case integer, binary }
 
     struct Row: Sendable {
-        enum Bound: Sendable { case equal(Double), atMost(Double) }
+        enum Bound: Sendable { case equal(Double), atMost(Double), atLeast(Double) }
         var bound: Bound
         /// (column index, coefficient)
         var entries: [(Int, Double)]
@@ -32,8 +32,6 @@ struct MIPModel: Sendable {
     private(set) var upperBounds: [Double] = []
     private(set) var costs: [Double] = []
     private(set) var rows: [Row] = []
-    /// Binary columns fixed at 1.
-    private(set) var forcedColumns = Set<Int>()
     private var columnOfCandidate: [Int] = []
     private var shipmentColumn: [Int: Int] = [:]
     private var backorderColumn: [Int: Int] = [:]
@@ -101,11 +99,17 @@ struct MIPModel: Sendable {
         shipmentColumn[order * nodeCount + node]
     }
 
-    /// The same model with one column's lower bound raised to 1: "this order
-    /// must ship from this node", for pricing the alternatives.
-    func forcing(column: Int) -> MIPModel {
+    /// The same model where `order` must really ship at least one unit from
+    /// `node` (not merely pay for an empty shipment): the best plan that
+    /// uses the node, for pricing the alternatives.
+    func forcingUnits(order: Int, node: Int, _ problem: PreparedProblem) -> MIPModel {
         var forced = self
-        forced.forcedColumns.insert(column)
+        let entries = problem.linesOfOrder[order].flatMap { line in
+            problem.candidatesOfLine[line].filter { problem.candidates[$0].node == node }
+                .map { (columnOfCandidate[$0], unitsPerValue($0, problem)) }
+        }
+        precondition(!entries.isEmpty, "a node with a shipment column has a candidate")
+        forced.rows.append(Row(bound: .atLeast(1), entries: entries))
         return forced
     }
 

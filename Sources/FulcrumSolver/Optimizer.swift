@@ -21,8 +21,7 @@ public enum Optimizer {
         }
         var response = try plan(request, stock: stock, options: options)
         if options.explain {
-            response.explanations = try explain(
-                response, request: request, stock: stock, timeLimitMilliseconds: options.timeLimitMilliseconds)
+            try explain(&response, request: request, stock: stock, timeLimitMilliseconds: options.timeLimitMilliseconds)
         }
         return response
     }

@@ -51,6 +51,81 @@ import Testing
         #expect(json.contains("\"explain\"") && json.contains("\"reason\":\"too_far\"") && json.contains("\"extra_cost\""))
     }
 
+    /// Costs without distance terms, so every alternative is priced by hand:
+    /// a shipment costs 5 plus the node's `cost_per_shipment`, a unit its `cost_per_unit`.
+    static func priced(_ orders: [Order], nodes: [Node], inventory: [Stock]) -> OptimizeRequest {
+        OptimizeRequest(orders: orders, nodes: nodes, inventory: inventory, rates: Rates(perShipment: 5, perKilometer: 0, perKilogramKilometer: 0))
+    }
+    static let here = Location(latitude: 40, longitude: -74)
+    static let nearA = Node(id: "A", location: here, costPerUnit: 1)
+    static let dearC = Node(id: "C", location: here, costPerShipment: 1, costPerUnit: 4)
+
+    static func reason(_ response: OptimizeResponse, _ node: String) -> NodeExplanation.Reason? {
+        response.explanations?[0].nodes.first { $0.node == node }?.reasons.first
+    }
+
+    /// The alternative is the best plan that really ships from the node:
+    /// C shipping both units costs 5 + 1 + 2 × 4 = 14 against A's 5 + 2 × 1 = 7,
+    /// so +7 (an empty shipment from C beside A's would be +6, and is not a way to use C).
+    @Test func anAlternativeIsPricedByReallyShippingFromIt() throws {
+        let request = Self.priced(
+            [Order(id: "o", shipTo: Self.here, lines: [Line(id: "l", sku: "X", quantity: 2)])], nodes: [Self.nearA, Self.dearC],
+            inventory: [Stock(node: "A", sku: "X", available: 5), Stock(node: "C", sku: "X", available: 5)])
+        let response = try Optimizer.solve(request, options: .init(explain: true))
+        #expect(response.objective == 7)
+        #expect(Self.reason(response, "C") == .moreExpensive(extraCost: 7))
+        #expect(String(decoding: response.json(), as: UTF8.self).contains(#""reason":"more_expensive""#))
+    }
+
+    /// A greedy answer can be beaten: the difference is reported as it is (negative), never clamped to 0.
+    @Test func aGreedyAnswerCanBeCheaperElsewhereAndSaysSo() throws {
+        let request = Self.priced(
+            [Order(id: "o", shipTo: Self.here, lines: [Line(id: "l", sku: "X", quantity: 2)])], nodes: [Self.dearC, Self.nearA],
+            inventory: [Stock(node: "A", sku: "X", available: 5), Stock(node: "C", sku: "X", available: 5)])
+        let response = try Optimizer.solve(request, options: .init(strategy: .greedyPriority, explain: true))
+        #expect(response.plans[0].shipments.map(\.node) == ["C"] && response.objective == 14)
+        #expect(Self.reason(response, "A") == .moreExpensive(extraCost: -7))
+        #expect(String(decoding: response.json(), as: UTF8.self).contains(#""reason":"cheaper""#))
+        let nearest = try Optimizer.solve(request, options: .init(strategy: .greedyNearest, explain: true))
+        if nearest.plans[0].shipments.map(\.node) == ["C"] { #expect(Self.reason(nearest, "A") == .moreExpensive(extraCost: -7)) }
+        else { #expect(Self.reason(nearest, "C") == .moreExpensive(extraCost: 7)) }
+    }
+
+    /// A no-split line moves whole: 5 + 3 × 2 = 11 from C against 5 + 3 × 1 = 8 from A.
+    @Test func aNoSplitLineIsPricedWhole() throws {
+        let request = Self.priced(
+            [Order(id: "o", shipTo: Self.here, lines: [Line(id: "l", sku: "X", quantity: 3, noSplit: true)])],
+            nodes: [Self.nearA, Node(id: "C", location: Self.here, costPerUnit: 2)],
+            inventory: [Stock(node: "A", sku: "X", available: 5), Stock(node: "C", sku: "X", available: 3)])
+        let response = try Optimizer.solve(request, options: .init(explain: true))
+        #expect(response.objective == 8)
+        #expect(Self.reason(response, "C") == .moreExpensive(extraCost: 3))
+    }
+
+    /// A ship-complete order that cannot be completed waits whole; no node can take part:
+    /// `ship_complete_unmet`, not a price of shipping nothing.
+    @Test func aShipCompleteShortfallIsNotAPrice() throws {
+        let request = Self.priced(
+            [Order(id: "o", shipTo: Self.here, shipComplete: true, lines: [Line(id: "1", sku: "X", quantity: 2), Line(id: "2", sku: "Y", quantity: 1)])],
+            nodes: [Self.nearA, Self.dearC],
+            inventory: [Stock(node: "A", sku: "X", available: 5), Stock(node: "C", sku: "X", available: 5)])
+        let response = try Optimizer.solve(request, options: .init(explain: true))
+        #expect(response.plans[0].shipments.isEmpty)
+        #expect(Self.reason(response, "A") == .shipCompleteUnmet && Self.reason(response, "C") == .shipCompleteUnmet)
+        #expect(String(decoding: response.json(), as: UTF8.self).contains(#""reason":"ship_complete_unmet""#))
+    }
+
+    /// Too little time to explain is not a failure: the plan comes back, the rest is marked.
+    @Test func aTinyTimeLimitAnswersThePlanAndMarksWhatWasNotPriced() throws {
+        let response = try Optimizer.solve(Self.request, options: .init(timeLimitMilliseconds: 1, explain: true))
+        #expect(response.plans.count == 1)
+        let reasons = response.explanations![0].nodes.flatMap(\.reasons)
+        #expect(response.explanationsIncomplete == reasons.contains(.unpriced))
+        if response.explanationsIncomplete {
+            #expect(String(decoding: response.json(), as: UTF8.self).contains(#""explanations_incomplete":true"#))
+        }
+    }
+
     @Test func withoutExplainTheResponseHasNoExplanations() throws {
         let response = try Optimizer.solve(Self.request)
         #expect(response.explanations == nil)

@@ -5,8 +5,14 @@ import Foundation
 public struct NodeExplanation: Sendable, Hashable {
     public enum Reason: Sendable, Hashable {
         /// The node could fill some of the order, but the best plan that ships
-        /// from it costs this much more.
+        /// at least one unit from it costs this much more (negative: less,
+        /// which only a greedy strategy's plan leaves room for).
         case moreExpensive(extraCost: Double)
+        /// The order ships complete, and no complete shipment can include this
+        /// node (the stock cannot fill the whole order with it).
+        case shipCompleteUnmet
+        /// The time limit ran out before this node was priced.
+        case unpriced
         /// The node cannot fill these lines (nil line: none of the order's lines), for this reason.
         case ineligible(line: String?, Ineligibility)
         /// The node may not receive the return, for this reason.

@@ -71,6 +71,8 @@ public struct OptimizeResponse: Sendable, Hashable {
     public var statistics: Statistics
     /// With `explain`: why each order does not use each other node.
     public var explanations: [OrderExplanation]?
+    /// The time limit ran out while explaining: some nodes are `unpriced`.
+    public var explanationsIncomplete = false
 
     package init(
         status: Status, objective: Double, plans: [Plan], statistics: Statistics, explanations: [OrderExplanation]? = nil
@@ -84,7 +86,7 @@ public struct OptimizeResponse: Sendable, Hashable {
 }
 
 extension OptimizeResponse: Encodable {
-    private enum Keys: String, CodingKey { case status, objective, plans, stats, explain }
+    private enum Keys: String, CodingKey { case status, objective, plans, stats, explain, explanationsIncomplete = "explanations_incomplete" }
 
     public func encode(to encoder: any Encoder) throws {
         var c = encoder.container(keyedBy: Keys.self)
@@ -93,6 +95,7 @@ extension OptimizeResponse: Encodable {
         try c.encode(plans, forKey: .plans)
         try c.encode(statistics, forKey: .stats)
         try c.encodeIfPresent(explanations, forKey: .explain)
+        if explanationsIncomplete { try c.encode(true, forKey: .explanationsIncomplete) }
     }
 
     /// The response as the spec's JSON, keys sorted for stable output.
@@ -185,8 +188,10 @@ extension NodeExplanation: Encodable {
             var item = list.nestedContainer(keyedBy: Keys.self)
             switch reason {
             case .moreExpensive(let extra):
-                try item.encode("more_expensive", forKey: .reason)
+                try item.encode(extra < 0 ? "cheaper" : "more_expensive", forKey: .reason)
                 try item.encode(extra, forKey: .extraCost)
+            case .shipCompleteUnmet: try item.encode("ship_complete_unmet", forKey: .reason)
+            case .unpriced: try item.encode("unpriced", forKey: .reason)
             case .ineligible(let line, let why):
                 try item.encodeIfPresent(line, forKey: .line)
                 try item.encode(why.code, forKey: .reason)
