@@ -27,7 +27,7 @@ struct GatewayRoutes: Sendable {
         router.post("/v1/adjust") { request, _ in try await adjust(request) }
         router.post("/v1/reservations") { request, _ in try await reserve(request) }
         router.get("/v1/reservations/:order") { _, context in
-            let order = try context.parameters.require("order")
+            let order = try Self.pathParameter(context, "order")
             guard let reservation = try service.reservation(order: order) else {
                 throw FulcrumError(.reservationNotFound, "no reservation for order \(order)", path: "order")
             }
@@ -37,7 +37,7 @@ struct GatewayRoutes: Sendable {
             ("confirm", LedgerCommand.confirm), ("ship", LedgerCommand.ship), ("release", LedgerCommand.release),
         ] {
             router.post("/v1/reservations/:order/\(action)") { request, context in
-                let order = try context.parameters.require("order")
+                let order = try Self.pathParameter(context, "order")
                 let body = try await decodeOptional(GatewayJSON.TransitionBody.self, request)
                 return try await execute(command(order), key: body?.idempotencyKey)
             }
@@ -52,13 +52,13 @@ struct GatewayRoutes: Sendable {
             return Self.json(.object(["orders": .array(orders.map { .text(RecordCoding.text($0)) })]))
         }
         router.get("/v1/orders/:order") { request, context in
-            let id = try context.parameters.require("order")
+            let id = try Self.pathParameter(context, "order")
             guard let order = try service.order(id) else { throw FulcrumError(.notFound, "no order \(id)", path: "order") }
             let timeline = try service.timeline(order: id, limit: try Self.limit(request, default: Limits.timelineEntriesDefault, maximum: Limits.timelineEntriesMax))
             return Self.json(.orderedObject([("order", .text(RecordCoding.text(order))), ("timeline", .text(RecordCoding.text(timeline)))]))
         }
         router.post("/v1/orders/:order/reprocess") { _, context in
-            let id = try context.parameters.require("order")
+            let id = try Self.pathParameter(context, "order")
             let sequence = try await service.reprocess(order: id, source: "http")
             return Self.json(.object(["sequence": .integer(Int64(sequence))]), status: .accepted)
         }
@@ -67,7 +67,7 @@ struct GatewayRoutes: Sendable {
             return Self.raw(GatewayJSON.encode(["decisions": service.recentDecisions.suffix(limit).reversed().map(GatewayJSON.DecisionBody.init)]))
         }
         router.get("/v1/decisions/:id") { _, context in
-            let text = try context.parameters.require("id")
+            let text = try Self.pathParameter(context, "id")
             guard let id = UInt64(text), let decision = service.recentDecisions.first(where: { $0.id == id }) else {
                 throw FulcrumError(.notFound, "no recent decision \(text) (the server keeps the latest only)", path: "id")
             }
@@ -233,6 +233,16 @@ struct GatewayRoutes: Sendable {
     }
 
     // MARK: Solving
+
+    /// A path parameter, percent-decoded: order ids may hold spaces, `/`, `%`
+    /// or any character, and reach the service as the RPC would send them.
+    private static func pathParameter(_ context: some RequestContext, _ name: String) throws -> String {
+        let raw = try context.parameters.require(name)
+        guard let decoded = raw.removingPercentEncoding else {
+            throw FulcrumError(.invalidArgument, "'\(raw)' is not a valid percent-encoded path segment", path: name)
+        }
+        return decoded
+    }
 
     private func optimizerOptions(_ request: Request) throws -> OptimizeOptions {
         let parameters = request.uri.queryParameters

@@ -113,6 +113,23 @@ private func error(_ json: [String: Any]) -> (code: String?, path: String?) {
     }
 
     /// Each bad request: its status, its code and its path; nothing changes.
+    /// Ids with a space, `/`, `%` and an emoji: created over HTTP, read and moved
+    /// again over HTTP by their percent-encoded path, and the same id the service holds.
+    @Test func pathParametersArePercentDecoded() async throws {
+        try await TestGateway.with { gateway in
+            _ = try await gateway.call("POST", "/v1/adjust", #"{"node": "DC-EAST", "sku": "TEE", "set": 10}"#)
+            for order in ["A B", "A/B", "100%", "🚀-1"] {
+                let body = #"{"order": "\#(order)", "lines": [{"node": "DC-EAST", "sku": "TEE", "quantity": 1}]}"#
+                #expect(try await gateway.call("POST", "/v1/reservations", body).status == 201, "\(order)")
+                let encoded = order.addingPercentEncoding(withAllowedCharacters: .alphanumerics)!
+                let read = try await gateway.call("GET", "/v1/reservations/" + encoded)
+                #expect(read.status == 200 && read.json["order"] as? String == order, "\(order): \(read)")
+                #expect(try await gateway.call("POST", "/v1/reservations/" + encoded + "/confirm").status == 200, "\(order)")
+                #expect(try gateway.service.reservation(order: order)?.state == .confirmed, "\(order)")
+            }
+        }
+    }
+
     @Test func errorsAreTypedJSONWithTheirStatus() async throws {
         try await TestGateway.with(bodyBytesMax: 4096) { gateway in
         _ = try await gateway.call("POST", "/v1/adjust", #"{"node": "DC-EAST", "sku": "TEE", "set": 1}"#)
