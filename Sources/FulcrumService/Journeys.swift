@@ -29,9 +29,6 @@ extension Service {
         precondition(started, "the journeys were started twice")
     }
 
-    /// Whether journeys run (the orchestration's operations are served).
-    public var runsJourneys: Bool { orchestration.withLock { $0 != nil } }
-
     private func orchestrator(_ path: String) throws(FulcrumError) -> Orchestrator {
         guard let orchestrator = orchestration.withLock({ $0 }) else {
             throw FulcrumError(.unavailable, "this server runs no journeys", path: path)
