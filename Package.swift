@@ -51,7 +51,9 @@ let package = Package(
         .systemLibrary(name: "CJemalloc", providers: [.apt(["libjemalloc-dev"])]),
 
         .target(name: "FulcrumCore"),
-        .target(name: "FulcrumStorage", dependencies: ["CLMDB", "FulcrumCore"]),
+        // CRC32C of stored values (the SSE4.2 instruction when there is one).
+        .target(name: "CChecksum"),
+        .target(name: "FulcrumStorage", dependencies: ["CLMDB", "CChecksum", "FulcrumCore"]),
         .target(
             name: "FulcrumLedger",
             dependencies: ["FulcrumCore", "FulcrumStorage", .product(name: "Metrics", package: "swift-metrics")]
@@ -160,7 +162,7 @@ let package = Package(
         .target(name: "FulcrumTestSupport", path: "Tests/FulcrumTestSupport"),
         .testTarget(name: "FulcrumCoreTests", dependencies: ["FulcrumCore"]),
         .testTarget(name: "FulcrumStorageTests", dependencies: ["FulcrumStorage"]),
-        .testTarget(name: "FulcrumLedgerTests", dependencies: ["FulcrumLedger", "FulcrumStorage", "FulcrumTestSupport", "fulcrum"]),
+        .testTarget(name: "FulcrumLedgerTests", dependencies: ["CLMDB", "FulcrumLedger", "FulcrumStorage", "FulcrumTestSupport", "fulcrum"]),
         .testTarget(
             name: "FulcrumServerTests",
             dependencies: [

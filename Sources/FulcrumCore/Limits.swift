@@ -19,10 +19,19 @@ public enum Limits {
     /// Commands in one group commit (one write transaction, one fsync).
     public static let groupCommandsMax = 1_024
     /// Reservations expired in one group, so a backlog of expiries cannot
-    /// starve client commands.
+    /// starve client commands. A sweep that reaches it is followed by another
+    /// in the next group, so expiry keeps up with any rate of lapsing.
     public static let expiriesPerGroupMax = 256
+    /// Distinct damaged records logged by one process (each is counted, and refused, always).
+    public static let corruptRecordsLoggedMax = 1_000
+    /// Records the background scrubber checks per second by default, and per step (one short snapshot).
+    public static let scrubRecordsPerSecond = 20_000
+    public static let scrubStepRecords = 1_000
+    /// Records read per step by passes over a whole database (the format
+    /// upgrade, `verify --checksums`).
+    public static let storageChunkRecordsMax = 4_096
     /// How often an idle writer looks for expired reservations.
-    public static let expirySweepIntervalMilliseconds: Int64 = 1_000
+    public static let expirySweepIntervalMilliseconds: Int64 = 250
     /// The first LMDB map size of a new ledger; it doubles when it fills.
     public static let mapSizeBytesInitial = 256 << 20
     /// The largest the map may grow to.

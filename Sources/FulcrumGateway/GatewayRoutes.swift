@@ -127,6 +127,10 @@ struct GatewayRoutes: Sendable {
     /// Gauges read at scrape time, then every metric in Prometheus's text format.
     private func metrics(_ registry: PrometheusCollectorRegistry) throws -> Response {
         Gauge(label: "fulcrum_ledger_queue_depth").record(service.writer.queueDepth)
+        let integrity = service.integrity
+        Gauge(label: "fulcrum_ledger_corrupt_records").record(integrity.corruptRecords)
+        Gauge(label: "fulcrum_ledger_scrubbed_records").record(integrity.scrubbedRecords)
+        Gauge(label: "fulcrum_ledger_scrub_passes").record(integrity.scrubPasses)
         let counts = try service.reservationCounts()
         for state in ReservationState.allCases {
             Gauge(label: "fulcrum_reservations", dimensions: [("state", state.description)]).record(counts[state] ?? 0)

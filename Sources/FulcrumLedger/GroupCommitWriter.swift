@@ -28,6 +28,7 @@ final class GroupCommitWriter: @unchecked Sendable {
         var expirySweepIntervalMilliseconds: Int64?
         var clock: any Clock
         var mapSizeBytesMax: Int
+        var integrity: Integrity
     }
 
     private let environment: Environment
@@ -43,6 +44,8 @@ final class GroupCommitWriter: @unchecked Sendable {
     // Confined to the writer thread: the runtime's exclusivity checks only cost time.
     @exclusivity(unchecked) private var machine: LedgerStateMachine
     @exclusivity(unchecked) private var lastSweepUptimeNanoseconds: UInt64 = 0
+    /// The last sweep stopped at `expiriesPerGroupMax`: more are due now.
+    @exclusivity(unchecked) private var sweepBacklog = false
 
     private let finished = DispatchSemaphore(value: 0)
     private var writerThread: Thread?
@@ -53,7 +56,7 @@ final class GroupCommitWriter: @unchecked Sendable {
         self.gate = gate
         self.configuration = configuration
         let transaction = try ReadTransaction(environment)
-        self.machine = try LedgerStateMachine(schema: schema, transaction: transaction)
+        self.machine = try LedgerStateMachine(schema: schema, integrity: configuration.integrity, transaction: transaction)
         queue.reserveCapacity(configuration.queueDepthMax)
         let thread = Thread { [self] in run() }
         thread.name = "fulcrum-ledger-writer"
@@ -143,7 +146,8 @@ final class GroupCommitWriter: @unchecked Sendable {
 
     private func sweepIsDue() -> Bool {
         guard let interval = configuration.expirySweepIntervalMilliseconds else { return false }
-        return DispatchTime.now().uptimeNanoseconds - lastSweepUptimeNanoseconds >= UInt64(interval) * 1_000_000
+        return sweepBacklog
+            || DispatchTime.now().uptimeNanoseconds - lastSweepUptimeNanoseconds >= UInt64(interval) * 1_000_000
     }
 
     private func commit(_ group: [Pending]) {
@@ -163,7 +167,12 @@ final class GroupCommitWriter: @unchecked Sendable {
                 let started = DispatchTime.now().uptimeNanoseconds
                 try transaction.commit()
                 var expiries = 0
-                for case .success(.expired(let orders)) in results { expiries += orders.count }
+                var backlog = false
+                for case .success(.expired(let orders)) in results {
+                    expiries += orders.count
+                    backlog = orders.count >= Limits.expiriesPerGroupMax
+                }
+                sweepBacklog = backlog
                 statistics.recordGroup(
                     commands: group.count, applyNanoseconds: started - applyStarted,
                     commitNanoseconds: DispatchTime.now().uptimeNanoseconds - started, expiries: expiries)
@@ -178,7 +187,7 @@ final class GroupCommitWriter: @unchecked Sendable {
                 }
             } catch {
                 machine.groupAborted()
-                fail(group, error as? FulcrumError ?? FulcrumError(.storage, "\(error)"))
+                fail(group, configuration.integrity.error(error))
                 return
             }
         }

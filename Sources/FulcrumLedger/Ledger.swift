@@ -14,12 +14,16 @@ public final class Ledger: Sendable {
     public typealias Options = LedgerOptions
 
     public let directory: String
+    /// The clock commands and reads judge expiry by.
+    let clock: any Clock
     let environment: Environment
     let schema: Schema
     let gate = ReaderGate()
+    let integrity: Integrity
     /// This process's claim on the directory, held while it may write.
     private let lock: DirectoryLock?
     private let writer: GroupCommitWriter
+    private let scrubber: Scrubber?
 
     /// Opens the ledger in `directory`, creating both when absent.
     public init(directory: String, options: Options = Options()) throws(FulcrumError) {
@@ -27,28 +31,37 @@ public final class Ledger: Sendable {
             directory: directory,
             mode: .readWrite(durable: options.durable, mapSizeBytes: options.mapSizeBytes, readersMax: options.readersMax))
         self.directory = directory
+        self.clock = options.clock
         self.environment = environment
         self.schema = schema
         self.lock = lock
+        integrity = Integrity(directory: directory)
         do {
             writer = try GroupCommitWriter(
                 environment: environment, schema: schema, gate: gate,
                 configuration: .init(
                     queueDepthMax: options.queueDepthMax, groupCommandsMax: options.groupCommandsMax,
                     expirySweepIntervalMilliseconds: options.expirySweepIntervalMilliseconds, clock: options.clock,
-                    mapSizeBytesMax: options.mapSizeBytesMax))
+                    mapSizeBytesMax: options.mapSizeBytesMax, integrity: integrity))
         } catch {
-            throw error as? FulcrumError ?? FulcrumError(.storage, "\(error)", path: directory)
+            throw integrity.error(error)
         }
+        scrubber = options.scrubRecordsPerSecond > 0
+            ? Scrubber(
+                environment: environment, schema: schema, gate: gate, integrity: integrity,
+                recordsPerSecond: options.scrubRecordsPerSecond)
+            : nil
     }
 
     deinit {
+        scrubber?.stop()
         writer.stop()
     }
 
     /// Stops accepting commands, commits those queued, and gives the data
     /// directory back to other processes. Idempotent.
     public func close() {
+        scrubber?.stop()
         writer.stop()
         lock?.release()
     }
@@ -110,6 +123,14 @@ public final class Ledger: Sendable {
 
     /// Commands waiting for the writer.
     public var queueDepth: Int { writer.queueDepth }
+
+    /// Checksum failures met by reads, commands and the scrubber.
+    public var corruptRecords: Int { integrity.corruptRecords.load(ordering: .relaxed) }
+
+    /// Records the background scrubber has checked, and its finished passes over the whole ledger.
+    public var scrubbed: (records: Int, passes: Int) {
+        (scrubber?.checkedRecords.load(ordering: .relaxed) ?? 0, scrubber?.passes.load(ordering: .relaxed) ?? 0)
+    }
 
     /// A new reader. Each reader is for one thread at a time; make one per thread.
     public func makeReader() throws(FulcrumError) -> LedgerReader {

@@ -42,32 +42,57 @@ enum LedgerFiles {
             case .readOnly:
                 // Map size 0: LMDB uses the size recorded in the file.
                 environment = try Environment(path: directory, options: .init(mapSizeBytes: 0, readOnly: true))
+                try refuseTruncated(environment, dataFile: dataFile, directory: directory)
                 schema = try Schema(environment: environment, create: false, writable: false)
             case .readWrite(let durable, let mapSizeBytes, let readersMax):
                 environment = try Environment(
                     path: directory,
                     options: .init(mapSizeBytes: mapSizeBytes, maxReaders: UInt32(readersMax), durable: durable))
+                try refuseTruncated(environment, dataFile: dataFile, directory: directory)
                 // An existing file must already hold every database: a foreign
                 // LMDB file is refused, not extended.
                 schema = try Schema(environment: environment, create: !exists, writable: true)
             }
+        } catch let error as FulcrumError {
+            throw error
         } catch LMDBError.invalid {
             throw notALedger(directory, "data.mdb is not an LMDB file")
         } catch LMDBError.notFound {
             throw notALedger(directory, "it has none of the ledger's databases")
         } catch LMDBError.versionMismatch {
             throw notALedger(directory, "data.mdb was written by an incompatible LMDB")
+        } catch let error as LMDBError where Integrity.isStructuralDamage(error) {
+            throw FulcrumError(
+                .corrupt, "data.mdb's page structure is damaged (\(error)); restore the ledger from a backup",
+                path: directory)
         } catch {
-            throw FulcrumError(.storage, error.description, path: directory)
+            throw FulcrumError(.storage, "\(error)", path: directory)
         }
-        try checkFormat(environment: environment, schema: schema, directory: directory, create: !exists)
+        try checkFormat(environment: environment, schema: schema, directory: directory, create: !exists, writable: lock != nil)
         lock?.recordOwner(directory: directory)
         return (environment, schema, lock)
     }
 
-    private static func checkFormat(environment: Environment, schema: Schema, directory: String, create: Bool)
+    /// A data.mdb shorter than the pages its meta page says are in use has
+    /// lost its tail (a bad copy, a full disk under another tool): refuse it
+    /// before any page is read through the map, where it would be a SIGBUS.
+    private static func refuseTruncated(_ environment: Environment, dataFile: String, directory: String)
         throws(FulcrumError)
     {
+        var status = stat()
+        guard stat(dataFile, &status) == 0 else { return }
+        let needed = environment.usedBytes
+        guard Int(status.st_size) < needed else { return }
+        throw FulcrumError(
+            .corrupt,
+            "\(dataFile) is truncated: it holds \(status.st_size) bytes but its pages in use end at \(needed) bytes; "
+                + "restore the directory from a backup",
+            path: directory)
+    }
+
+    private static func checkFormat(
+        environment: Environment, schema: Schema, directory: String, create: Bool, writable: Bool
+    ) throws(FulcrumError) {
         do {
             if create {
                 let transaction = try WriteTransaction(environment)
@@ -75,18 +100,47 @@ enum LedgerFiles {
                 try transaction.commit()
                 return
             }
-            let transaction = try ReadTransaction(environment)
-            guard let stored = try transaction.value(schema.meta, key: Schema.formatKey) else {
-                throw notALedger(directory, "it has no format record")
+            let stored = try ReadTransaction(environment).storedValue(schema.meta, key: Schema.formatKey)
+            guard let stored else { throw notALedger(directory, "it has no format record") }
+            if stored == Schema.formatRecord(version: 1) {
+                guard writable else {
+                    throw notALedger(
+                        directory, "it is in format 1, from before checksums; start fulcrumd on it once to upgrade it")
+                }
+                try upgradeFromVersion1(environment: environment, schema: schema)
+                return
             }
-            guard stored == Schema.formatRecord() else {
+            let transaction = try ReadTransaction(environment)
+            guard try transaction.value(schema.meta, key: Schema.formatKey) == Schema.formatRecord() else {
                 throw notALedger(directory, "its format record is not version \(Schema.formatVersion) of this ledger")
             }
         } catch let error as FulcrumError {
             throw error
+        } catch LMDBError.checksumMismatch {
+            throw notALedger(directory, "its format record fails its checksum")
         } catch {
             throw FulcrumError(.storage, "\(error)", path: directory)
         }
+    }
+
+    /// Rewrites every value of a format-1 ledger with its checksum, and the
+    /// format record last, in one transaction: a crash leaves format 1 whole.
+    private static func upgradeFromVersion1(environment: Environment, schema: Schema) throws(LMDBError) {
+        let transaction = try WriteTransaction(environment)
+        for database in schema.all {
+            var after: [UInt8]? = nil
+            // A chunk is read, then rewritten: puts move pages under a live cursor.
+            while case let chunk = try transaction.records(
+                database, after: after, limit: Limits.storageChunkRecordsMax, verifying: false), let last = chunk.last
+            {
+                for (key, value) in chunk where !(database == schema.meta && key == Schema.formatKey) {
+                    try transaction.put(database, key: key, value: value)
+                }
+                after = last.key
+            }
+        }
+        try transaction.put(schema.meta, key: Schema.formatKey, value: Schema.formatRecord())
+        try transaction.commit()
     }
 
     private static func notALedger(_ directory: String, _ why: String) -> FulcrumError {

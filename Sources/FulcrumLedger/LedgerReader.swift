@@ -51,7 +51,7 @@ public final class LedgerReader {
             defer { transaction.reset() }
             return try body(transaction)
         } catch {
-            throw error as? FulcrumError ?? FulcrumError(.storage, "\(error)")
+            throw ledger.integrity.error(error)
         }
     }
 
@@ -116,9 +116,20 @@ public final class LedgerReader {
                 return nil
             }
             return try bytes.decode("reservation") { (reader) throws(FulcrumError) in
-                try Records.decodeReservation(&reader)
+                Self.asOf(ledger.clock.now(), try Records.decodeReservation(&reader))
             }
         }
+    }
+
+    /// A reservation as it stands at `now`: one whose time to live has passed
+    /// is expired even before the writer's sweep records it, so a read never
+    /// calls a lapsed reservation `reserved` (its stock is held until the sweep).
+    private static func asOf(_ now: Timestamp, _ reservation: Reservation) -> Reservation {
+        guard reservation.state == .reserved, reservation.expiresAt <= now else { return reservation }
+        var lapsed = reservation
+        lapsed.state = .expired
+        lapsed.updatedAt = reservation.expiresAt
+        return lapsed
     }
 
     /// The scheduled (not yet received) receipt with this id, or nil.
@@ -253,6 +264,7 @@ public final class LedgerReader {
     /// Calls `body` with each reservation after `after` in order-id order, on
     /// one snapshot, until it returns false.
     private func scanReservations(after: String?, _ body: (Reservation) -> Bool) throws(FulcrumError) {
+        let now = ledger.clock.now()
         try snapshot { transaction in
             let cursor = try transaction.cursor(ledger.schema.reservations)
             let start = after.map { Array($0.utf8) }
@@ -261,7 +273,7 @@ public final class LedgerReader {
                 record = try cursor.next()
                 if key == start { continue }
                 let reservation = try value.decode("reservation") { (reader) throws(FulcrumError) in
-                    try Records.decodeReservation(&reader)
+                    Self.asOf(now, try Records.decodeReservation(&reader))
                 }
                 if !body(reservation) { return }
             }
@@ -273,8 +285,13 @@ public final class LedgerReader {
     @inline(__always)
     private func position(node: String, sku: String, in transaction: borrowing ReadTransaction) throws -> Position {
         guard let word = try positionWord(PositionKey(node: node, sku: sku), in: transaction) else { return .zero }
-        let stored = try withUnsafeBytes(of: word.bigEndian) { key in
-            try transaction.withValue(ledger.schema.positions, key: key) { Records.decodePosition($0) }
+        let stored: Position??
+        do {
+            stored = try withUnsafeBytes(of: word.bigEndian) { key in
+                try transaction.withValue(ledger.schema.positions, key: key) { Records.decodePosition($0) }
+            }
+        } catch let error as LMDBError where error.code == LMDBError.checksumMismatch.code {
+            throw ledger.integrity.error(error, record: "\(node)/\(sku)")
         }
         switch stored {
         case .none: return .zero

@@ -6,24 +6,93 @@ import FulcrumStorage
 /// the command logic: entries carry deltas, and the fold only adds them up
 /// and follows reservation states.
 public enum LedgerVerifier {
-    /// Verifies the ledger in `directory` (which may be in use by another process).
-    public static func verify(directory: String) throws(FulcrumError) -> VerificationReport {
+    /// Verifies the ledger in `directory` (which may be in use by another
+    /// process); with `checksums`, first checks every stored record's checksum.
+    public static func verify(directory: String, checksums: Bool = false) throws(FulcrumError) -> VerificationReport {
         let (environment, schema, _) = try LedgerFiles.open(directory: directory, mode: .readOnly)
-        return try verify(environment: environment, schema: schema)
+        return try verify(environment: environment, schema: schema, checksums: checksums)
     }
 
-    static func verify(environment: Environment, schema: Schema) throws(FulcrumError) -> VerificationReport {
+    /// A damaged record is reported, not thrown: with `checksums` every one
+    /// is listed (and the refold, which would stop at the first, is skipped);
+    /// without, the refold reports the first it meets.
+    static func verify(environment: Environment, schema: Schema, checksums: Bool = false) throws(FulcrumError)
+        -> VerificationReport
+    {
         do {
             let transaction = try ReadTransaction(environment)
-            var fold = try Fold(names: NameTable(schema: schema, transaction: transaction))
-            try fold.replay(schema: schema, transaction: transaction)
-            try fold.compare(schema: schema, transaction: transaction)
-            return fold.report
+            if checksums {
+                var scan = ChecksumScan()
+                for database in schema.all { try scan.run(database, in: transaction) }
+                if !scan.damaged.isEmpty {
+                    var report = VerificationReport()
+                    report.checkedRecords = scan.checked
+                    report.mismatches = scan.damaged.map { "damaged: the stored record \($0) fails its checksum" }
+                    return report
+                }
+                var report = try refold(schema: schema, transaction: transaction)
+                report.checkedRecords = scan.checked
+                return report
+            }
+            return try refold(schema: schema, transaction: transaction)
         } catch let error as FulcrumError {
             throw error
+        } catch let error as LMDBError where error.code == LMDBError.checksumMismatch.code {
+            var report = VerificationReport()
+            report.mismatches = [
+                "damaged: the stored record \(ChecksumScan.path(error.database ?? "?", error.key ?? [])) fails its "
+                    + "checksum (the refold stopped there; --checksums lists every damaged record)"
+            ]
+            return report
+        } catch let error as LMDBError where Integrity.isStructuralDamage(error) {
+            var report = VerificationReport()
+            report.mismatches = ["structural damage: \(error); the file's pages are damaged: restore the ledger from a backup"]
+            return report
         } catch {
             throw FulcrumError(.storage, "\(error)")
         }
+    }
+
+    private static func refold(schema: Schema, transaction: borrowing ReadTransaction) throws -> VerificationReport {
+        var fold = try Fold(names: NameTable(schema: schema, transaction: transaction))
+        try fold.replay(schema: schema, transaction: transaction)
+        try fold.compare(schema: schema, transaction: transaction)
+        return fold.report
+    }
+}
+
+/// Checks stored values against their checksums without decoding them, in
+/// key order, a bounded run at a time (`verify --checksums` runs to the end
+/// in one snapshot; the scrubber takes short steps in fresh snapshots).
+struct ChecksumScan {
+    var checked = 0
+    /// `database/key` of every damaged record found.
+    var damaged: [String] = []
+
+    /// Checks up to `limit` records of `database` after `after` (from the
+    /// first when nil); returns the last key checked, nil at the end.
+    @discardableResult
+    mutating func step(_ database: Database, after: [UInt8]?, in transaction: borrowing ReadTransaction, limit: Int)
+        throws(LMDBError) -> [UInt8]?
+    {
+        let chunk = try transaction.records(database, after: after, limit: limit, verifying: false)
+        for (key, stored) in chunk where !Checksum.matches(key: key, stored: stored) {
+            damaged.append(Self.path(database.name, key))
+        }
+        checked += chunk.count
+        return chunk.count < limit ? nil : chunk.last?.key
+    }
+
+    /// Checks every record of `database`.
+    mutating func run(_ database: Database, in transaction: borrowing ReadTransaction) throws(LMDBError) {
+        var after: [UInt8]? = nil
+        repeat {
+            after = try step(database, after: after, in: transaction, limit: Limits.storageChunkRecordsMax)
+        } while after != nil
+    }
+
+    static func path(_ database: String, _ key: [UInt8]) -> String {
+        "\(database)/\(Keys.readable(database: database, key: key))"
     }
 }
 

@@ -6,7 +6,9 @@ import FulcrumStorage
 struct Schema: Sendable {
     static let formatKey: [UInt8] = Array("format".utf8)
     static let formatMagic = "fulcrum-ledger"
-    static let formatVersion: UInt32 = 1
+    /// 2: every value ends in a checksum (`Checksum`). Version 1 ledgers are
+    /// upgraded in place when opened for writing.
+    static let formatVersion: UInt32 = 2
 
     let meta: Database
     /// kind byte + name → UInt32 id (little-endian).
@@ -53,10 +55,16 @@ struct Schema: Sendable {
         }
     }
 
-    static func formatRecord() -> [UInt8] {
+    /// Every database, for whole-file passes (upgrade, checksum scans).
+    var all: [Database] {
+        [meta, names, ids, positions, reservations, expiries, receipts, receiptsByPosition, entries, idempotency]
+            + (records.map { [$0] } ?? [])
+    }
+
+    static func formatRecord(version: UInt32 = formatVersion) -> [UInt8] {
         var writer = ByteWriter()
         writer.write(formatMagic)
-        writer.write(formatVersion)
+        writer.write(version)
         return writer.bytes
     }
 }
@@ -137,6 +145,23 @@ enum Keys {
 
     static func readBigEndian<T: FixedWidthInteger>(_: T.Type, _ bytes: [UInt8], at offset: Int) -> T {
         bytes.withUnsafeBytes { T(bigEndian: $0.loadUnaligned(fromByteOffset: offset, as: T.self)) }
+    }
+}
+
+extension Keys {
+    /// A stored key as text, for `corrupt` errors: names and numbers where the
+    /// key holds them, `#id` for interned ids, hex for anything else.
+    static func readable(database: String, key: [UInt8]) -> String {
+        switch database {
+        case "positions":
+            if let (sku, node) = decodePosition(key) { return "node #\(node)/sku #\(sku)" }
+        case "entries" where key.count == 8:
+            return "\(readBigEndian(UInt64.self, key, at: 0))"
+        case "reservations", "receipts", "idempotency", "records", "meta":
+            if let text = String(validating: key, as: UTF8.self) { return text }
+        default: break
+        }
+        return Checksum.hex(key)
     }
 }
 

@@ -30,11 +30,13 @@ struct Effect {
 struct LedgerStateMachine {
     let schema: Schema
     private(set) var interner: Interner
+    private let integrity: Integrity
     private(set) var nextSequence: UInt64
     private var committedSequence: UInt64
 
-    init(schema: Schema, transaction: borrowing some TransactionReading & ~Copyable) throws {
+    init(schema: Schema, integrity: Integrity, transaction: borrowing some TransactionReading & ~Copyable) throws {
         self.schema = schema
+        self.integrity = integrity
         self.interner = try Interner(schema: schema, transaction: transaction)
         let cursor = try transaction.cursor(schema.entries)
         if let (key, _) = try cursor.last() {
@@ -57,8 +59,8 @@ struct LedgerStateMachine {
         nextSequence = committedSequence
     }
 
-    /// Runs one command. Client errors found while planning come back as a
-    /// failed `Result` with nothing written. Anything that fails once writing
+    /// Runs one command. Client errors and damaged records found while
+    /// planning come back as a failed `Result` with nothing written. Anything that fails once writing
     /// has begun (storage errors, corrupt records) throws and dooms the group.
     /// `records` are written after the command's effect, only when the
     /// command succeeds (and alone when `command` is nil): both or neither.
@@ -108,6 +110,9 @@ struct LedgerStateMachine {
             return .success(result)
         } catch let error as FulcrumError where !writing {
             return .failure(error)
+        } catch let error as LMDBError where !writing && error.code == LMDBError.checksumMismatch.code {
+            // A damaged record read while planning fails its command alone: nothing was written.
+            return .failure(integrity.error(error))
         }
     }
 
@@ -169,8 +174,13 @@ struct LedgerStateMachine {
             return .zero
         }
         let word = Keys.positionWord(sku: sku, node: node).bigEndian
-        let stored = try withUnsafeBytes(of: word) { key in
-            try transaction.withValue(schema.positions, key: key) { Records.decodePosition($0) }
+        let stored: Position??
+        do {
+            stored = try withUnsafeBytes(of: word) { key in
+                try transaction.withValue(schema.positions, key: key) { Records.decodePosition($0) }
+            }
+        } catch let error as LMDBError where error.code == LMDBError.checksumMismatch.code {
+            throw integrity.error(error, record: key.description)
         }
         switch stored {
         case .none: return .zero

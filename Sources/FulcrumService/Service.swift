@@ -44,9 +44,10 @@ public final class Service: Sendable {
     }
 
     /// Refolds the ledger in `directory` (which another process may be
-    /// serving) on one snapshot, without opening it for writing.
-    public static func verify(directory: String) throws(FulcrumError) -> VerificationReport {
-        try LedgerVerifier.verify(directory: directory)
+    /// serving) on one snapshot, without opening it for writing; with
+    /// `checksums`, first checks every stored record's checksum.
+    public static func verify(directory: String, checksums: Bool = false) throws(FulcrumError) -> VerificationReport {
+        try LedgerVerifier.verify(directory: directory, checksums: checksums)
     }
 
     /// A consistent, compacted copy of the ledger in `directory` at `path`, verified.
@@ -170,6 +171,12 @@ public final class Service: Sendable {
 
     /// Refolds every entry and compares with the stored balances.
     public func verify() throws(FulcrumError) -> VerificationReport { try ledger.verify() }
+
+    /// Checksum failures met so far, and the background scrubber's progress.
+    public var integrity: (corruptRecords: Int, scrubbedRecords: Int, scrubPasses: Int) {
+        let scrubbed = ledger.scrubbed
+        return (ledger.corruptRecords, scrubbed.records, scrubbed.passes)
+    }
 
     /// Stops accepting ledger commands and commits those queued. Idempotent.
     public func close() { ledger.close() }

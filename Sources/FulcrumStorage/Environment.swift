@@ -4,6 +4,8 @@ import CLMDB
 /// long as the environment that opened it.
 public struct Database: Sendable, Hashable {
     @usableFromInline let dbi: MDB_dbi
+    /// The name it was opened by, for messages.
+    public let name: String
 }
 
 /// Owns one `MDB_env`: opens it, closes it in `deinit`, and nothing else does.
@@ -86,7 +88,18 @@ public final class Environment: @unchecked Sendable {
         }
         // Committing (even a read-only transaction) makes the handle visible to all.
         try check(mdb_txn_commit(txn), "mdb_txn_commit")
-        return Database(dbi: dbi)
+        return Database(dbi: dbi, name: name)
+    }
+
+    /// The bytes the file must hold: up to the end of the last page the newest
+    /// meta page says is in use. A shorter file is truncated, and reading it
+    /// through the map would end in SIGBUS, so callers check before any read.
+    public var usedBytes: Int {
+        var info = MDB_envinfo()
+        mdb_env_info(handle, &info)
+        var stat = MDB_stat()
+        mdb_env_stat(handle, &stat)
+        return (info.me_last_pgno + 1) * Int(stat.ms_psize)
     }
 
     /// The current map size in bytes.

@@ -7,10 +7,25 @@ public protocol TransactionReading: ~Copyable {
 }
 
 extension TransactionReading where Self: ~Copyable {
-    /// Calls `body` with the value stored under `key`, or returns nil when there
-    /// is none. The buffer points into the map: it must not escape `body`.
+    /// Calls `body` with the value stored under `key` (its checksum checked
+    /// and stripped), or returns nil when there is none. The buffer points
+    /// into the map: it must not escape `body`.
     @inlinable
     public func withValue<R>(
+        _ database: Database, key: UnsafeRawBufferPointer, _ body: (UnsafeRawBufferPointer) -> R
+    ) throws(LMDBError) -> R? {
+        guard let stored = try withStoredValue(database, key: key, { $0 }) else { return nil }
+        guard let value = Checksum.verified(key: key, stored: stored) else {
+            throw LMDBError(
+                code: LMDBError.checksumMismatch.code, operation: "mdb_get", database: database.name, key: Array(key))
+        }
+        return body(value)
+    }
+
+    /// The stored bytes under `key`, trailer included and unchecked: for
+    /// telling ledger formats apart and for the scrubber's own checks.
+    @inlinable
+    public func withStoredValue<R>(
         _ database: Database, key: UnsafeRawBufferPointer, _ body: (UnsafeRawBufferPointer) -> R
     ) throws(LMDBError) -> R? {
         var keyValue = MDB_val(mv_size: key.count, mv_data: UnsafeMutableRawPointer(mutating: key.baseAddress))
@@ -29,12 +44,43 @@ extension TransactionReading where Self: ~Copyable {
         return try result.get()
     }
 
+    /// A copy of the stored bytes under `key`, trailer included and unchecked, or nil.
+    public func storedValue(_ database: Database, key: [UInt8]) throws(LMDBError) -> [UInt8]? {
+        let result = key.withUnsafeBytes { key in
+            Result { () throws(LMDBError) -> [UInt8]? in try withStoredValue(database, key: key) { Array($0) } }
+        }
+        return try result.get()
+    }
+
     /// Opens a cursor over `database`; it is closed when the `Cursor` value ends,
-    /// which must be before this transaction ends.
-    public func cursor(_ database: Database) throws(LMDBError) -> Cursor {
+    /// which must be before this transaction ends. A `verifying` cursor checks
+    /// and strips each value's checksum; otherwise it returns stored bytes as they are.
+    public func cursor(_ database: Database, verifying: Bool = true) throws(LMDBError) -> Cursor {
         var cursor: OpaquePointer?
         try check(mdb_cursor_open(handle, database.dbi, &cursor), "mdb_cursor_open")
-        return Cursor(handle: cursor!)
+        return Cursor(handle: cursor!, database: verifying ? database : nil)
+    }
+
+    /// Up to `limit` records of `database` in key order, after `after`
+    /// (exclusive) or from the first; for passes over a whole database a
+    /// bounded chunk at a time.
+    public func records(_ database: Database, after: [UInt8]?, limit: Int, verifying: Bool = true)
+        throws(LMDBError) -> [Cursor.Record]
+    {
+        let cursor = try cursor(database, verifying: verifying)
+        var record: Cursor.Record?
+        if let after {
+            record = try cursor.seek(atLeast: after)
+            if record?.key == after { record = try cursor.next() }
+        } else {
+            record = try cursor.first()
+        }
+        var chunk: [Cursor.Record] = []
+        while let found = record, chunk.count < limit {
+            chunk.append(found)
+            if chunk.count < limit { record = try cursor.next() }
+        }
+        return chunk
     }
 
     /// The number of entries in `database`.
@@ -112,14 +158,19 @@ public struct WriteTransaction: ~Copyable, TransactionReading {
         try put(database, key: key, value: value, flags: UInt32(MDB_APPEND))
     }
 
+    /// Reserves room for the value and its checksum in the page (`MDB_RESERVE`)
+    /// and writes both there: no intermediate copy.
     private func put(_ database: Database, key: [UInt8], value: [UInt8], flags: UInt32) throws(LMDBError) {
-        // LMDB copies both buffers and never writes through them, so no copy is made here.
         let code = key.withUnsafeBytes { keyBytes in
             value.withUnsafeBytes { valueBytes in
                 var keyValue = MDB_val(mv_size: keyBytes.count, mv_data: UnsafeMutableRawPointer(mutating: keyBytes.baseAddress))
-                var dataValue = MDB_val(
-                    mv_size: valueBytes.count, mv_data: UnsafeMutableRawPointer(mutating: valueBytes.baseAddress))
-                return mdb_put(handle, database.dbi, &keyValue, &dataValue, flags)
+                var dataValue = MDB_val(mv_size: valueBytes.count + Checksum.trailerBytes, mv_data: nil)
+                let code = mdb_put(handle, database.dbi, &keyValue, &dataValue, flags | UInt32(MDB_RESERVE))
+                guard code == MDB_SUCCESS, let destination = dataValue.mv_data else { return code }
+                if let source = valueBytes.baseAddress { destination.copyMemory(from: source, byteCount: valueBytes.count) }
+                let trailer = Checksum.of(key: keyBytes, value: valueBytes).littleEndian
+                withUnsafeBytes(of: trailer) { (destination + valueBytes.count).copyMemory(from: $0.baseAddress!, byteCount: 4) }
+                return code
             }
         }
         try check(code, "mdb_put")
@@ -160,8 +211,13 @@ public struct WriteTransaction: ~Copyable, TransactionReading {
 /// copies, so nothing points into the map after the call.
 public struct Cursor: ~Copyable {
     let handle: OpaquePointer
+    /// The database whose checksums this cursor checks; nil for a raw cursor.
+    let verifying: Database?
 
-    init(handle: OpaquePointer) { self.handle = handle }
+    init(handle: OpaquePointer, database: Database?) {
+        self.handle = handle
+        self.verifying = database
+    }
 
     deinit { mdb_cursor_close(handle) }
 
@@ -181,11 +237,20 @@ public struct Cursor: ~Copyable {
             var value = MDB_val()
             let code = mdb_cursor_get(handle, &key, &value, operation)
             guard code == MDB_SUCCESS else { return (code, Record?.none) }
-            let keyCopy = Array(UnsafeRawBufferPointer(start: key.mv_data, count: key.mv_size))
-            let valueCopy = Array(UnsafeRawBufferPointer(start: value.mv_data, count: value.mv_size))
-            return (code, Record?.some((keyCopy, valueCopy)))
+            let keyBytes = UnsafeRawBufferPointer(start: key.mv_data, count: key.mv_size)
+            var stored = UnsafeRawBufferPointer(start: value.mv_data, count: value.mv_size)
+            if verifying != nil {
+                guard let value = Checksum.verified(key: keyBytes, stored: stored) else {
+                    return (LMDBError.checksumMismatch.code, Record?.some((Array(keyBytes), [])))
+                }
+                stored = value
+            }
+            return (code, Record?.some((Array(keyBytes), Array(stored))))
         }
         if code == MDB_NOTFOUND { return nil }
+        if code == LMDBError.checksumMismatch.code {
+            throw LMDBError(code: code, operation: "mdb_cursor_get", database: verifying?.name, key: record?.key)
+        }
         try check(code, "mdb_cursor_get")
         return record
     }

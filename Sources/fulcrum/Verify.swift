@@ -1,25 +1,66 @@
 import ArgumentParser
+import Foundation
 import FulcrumCore
 import FulcrumService
 
 /// `fulcrum verify --data DIR`: refold every entry and compare with the stored
 /// state. Exit 0 only when they agree; otherwise name every mismatch.
+///
+/// The scan runs in a child process: a file whose structure is damaged can
+/// make liblmdb assert or fault, and that must end as a report, not a core dump.
 struct Verify: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Refold the ledger's entries and compare them with its balances and reservations.")
 
     @OptionGroup var data: DataOptions
+    @Flag(help: "Also check every stored record's checksum, listing each damaged one.") var checksums = false
     @Flag(help: "Print machine-readable JSON.") var json = false
+    @Flag(help: .private) var inProcess = false
 
     func run() throws {
+        guard inProcess else { return try runInChild() }
         let report: VerificationReport
         do {
-            report = try Service.verify(directory: data.data)
+            report = try Service.verify(directory: data.data, checksums: checksums)
         } catch {
             throw fail(error, json: json)
         }
         printReport(report, json: json)
         if !report.isConsistent { throw ExitCode(1) }
+    }
+
+    /// Runs this command again with `--in-process`, passing its output
+    /// through; a child killed by a signal becomes a report of structural damage.
+    private func runInChild() throws {
+        let child = Process()
+        child.executableURL = URL(fileURLWithPath: "/proc/self/exe")
+        child.arguments = ["verify", "--data", data.data, "--in-process"] + (checksums ? ["--checksums"] : [])
+            + (json ? ["--json"] : [])
+        var environment = ProcessInfo.processInfo.environment
+        environment["SWIFT_BACKTRACE"] = "enable=no"  // the report says what matters; no thread dump
+        child.environment = environment
+        let errors = Pipe()
+        child.standardError = errors
+        try child.run()
+        let stderrBytes = errors.fileHandleForReading.readDataToEndOfFile()
+        child.waitUntilExit()
+        let stderrText = String(decoding: stderrBytes, as: UTF8.self)
+        guard child.terminationReason == .uncaughtSignal else {
+            FileHandle.standardError.write(stderrBytes)
+            if child.terminationStatus != 0 { throw ExitCode(child.terminationStatus) }
+            return
+        }
+        let signal = child.terminationStatus
+        // liblmdb's assertion, when that was the cause, is the first line.
+        let cause = stderrText.split(separator: "\n").first.map { ": \($0)" } ?? ""
+        var report = VerificationReport()
+        report.mismatches = [
+            "structural damage: reading \(data.data)/data.mdb stopped with signal \(signal) "
+                + "(\(String(cString: strsignal(signal))))\(cause); the file's pages are damaged: "
+                + "restore the ledger from a backup"
+        ]
+        printReport(report, json: json)
+        throw ExitCode(1)
     }
 }
 
@@ -28,7 +69,8 @@ func printReport(_ report: VerificationReport, json: Bool) {
         print(JSON.object([
             "consistent": .bool(report.isConsistent), "entries": .integer(Int64(report.entries)),
             "positions": .integer(Int64(report.positions)), "reservations": .integer(Int64(report.reservations)),
-            "receipts": .integer(Int64(report.receipts)), "mismatches": .array(report.mismatches.map(JSON.string)),
+            "receipts": .integer(Int64(report.receipts)), "checked_records": .integer(Int64(report.checkedRecords)),
+            "mismatches": .array(report.mismatches.map(JSON.string)),
         ]).rendered)
         return
     }
@@ -36,7 +78,8 @@ func printReport(_ report: VerificationReport, json: Bool) {
     let verdict = report.isConsistent ? "consistent" : "\(report.mismatches.count) mismatches"
     print(
         "\(verdict): \(report.entries) entries refolded against \(report.positions) positions, "
-            + "\(report.reservations) reservations, \(report.receipts) receipts")
+            + "\(report.reservations) reservations, \(report.receipts) receipts"
+            + (report.checkedRecords > 0 ? "; \(report.checkedRecords) stored records checksummed" : ""))
 }
 
 /// `fulcrum backup --data DIR --to PATH`: a consistent compacted copy, verified.

@@ -1,4 +1,4 @@
-/// How to open a ledger: durability, clock, queue and group bounds, expiry sweeps, map size.
+/// How to open a ledger: durability, clock, queue and group bounds, expiry sweeps, map size, scrubbing.
 public struct LedgerOptions: Sendable {
     /// fsync every group (true) or never (tests, replays in a temporary directory).
     public var durable = true
@@ -12,6 +12,8 @@ public struct LedgerOptions: Sendable {
     public var mapSizeBytesMax = Limits.mapSizeBytesMax
     /// LMDB reader slots; past them a new reader is `storage_error` ("readers full").
     public var readersMax = Limits.readersMax
+    /// Stored records the background scrubber checksums per second; 0: no scrubber.
+    public var scrubRecordsPerSecond = Limits.scrubRecordsPerSecond
     public init() {}
 }
 
