@@ -166,7 +166,7 @@ import Testing
         _ = try await ledger.reserve(.init(order: "o", lines: [line("A", "X", 3)], ttlSeconds: 1))
         clock.advance(milliseconds: 1_000)
         let reader = try ledger.makeReader()
-        for _ in 0..<500 where try reader.reservation(order: "o")?.state != .expired {
+        for _ in 0..<500 where try reader.position(node: "A", sku: "X").reserved != 0 {
             try await Task.sleep(for: .milliseconds(10))
         }
         #expect(try reader.reservation(order: "o")?.state == .expired)
