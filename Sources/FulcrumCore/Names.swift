@@ -1,5 +1,27 @@
+import Foundation
+
 /// Validation of the identifiers clients send: node, SKU, order and receipt ids.
+///
+/// One identity per name: two names are the same name when Unicode calls
+/// them canonically equivalent ("é" precomposed or as "e" + U+0301), which is
+/// what Swift's `String ==` and every dictionary in Fulcrum already say.
+/// Stored keys are the name's bytes in NFC (`keyBytes`), so byte-wise
+/// comparisons in LMDB agree with them.
 public enum Names {
+    /// The name in Unicode Normalization Form C. ASCII, the common case, is
+    /// already NFC and returned as it is without a look at Foundation.
+    @inlinable
+    public static func canonical(_ name: String) -> String {
+        if name.utf8.allSatisfy({ $0 < 0x80 }) { return name }
+        return name.precomposedStringWithCanonicalMapping
+    }
+
+    /// The bytes a name is stored and looked up by: its NFC UTF-8.
+    @inlinable
+    public static func keyBytes(_ name: String) -> [UInt8] {
+        Array(canonical(name).utf8)
+    }
+
     /// Checks that `name` is a usable identifier: 1 to `Limits.nameBytesMax`
     /// UTF-8 bytes, no control characters. Throws `invalid_argument` at `path`.
     public static func validate(_ name: String, path: String) throws(FulcrumError) {

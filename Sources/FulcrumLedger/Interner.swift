@@ -57,7 +57,7 @@ struct Interner {
         var idBytes = ByteWriter(capacity: 4)
         idBytes.write(id)
         try transaction.put(schema.names, key: Keys.name(kind, name), value: idBytes.bytes)
-        try transaction.put(schema.ids, key: Keys.id(kind, id), value: Array(name.utf8))
+        try transaction.put(schema.ids, key: Keys.id(kind, id), value: Names.keyBytes(name))
         self[kind].pending[name] = id
         self[kind].next = id + 1
         return id

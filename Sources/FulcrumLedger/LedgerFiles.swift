@@ -139,8 +139,39 @@ enum LedgerFiles {
                 after = last.key
             }
         }
+        try canonicalizeKeys(schema: schema, in: transaction)
         try transaction.put(schema.meta, key: Schema.formatKey, value: Schema.formatRecord())
         try transaction.commit()
+    }
+
+    /// Format 1 keyed names by the bytes first sent; format 2 by their NFC
+    /// bytes (`Names.keyBytes`). Re-keys what differs; where both forms were
+    /// stored, the first in key order keeps the name.
+    private static func canonicalizeKeys(schema: Schema, in transaction: borrowing WriteTransaction) throws(LMDBError) {
+        let textKeyed: [(Database, prefixBytes: Int)] = [
+            (schema.names, 1), (schema.reservations, 0), (schema.receipts, 0), (schema.idempotency, 0),
+            (schema.expiries, 8),
+        ]
+        for (database, prefixBytes) in textKeyed {
+            var moves: [(from: [UInt8], to: [UInt8], value: [UInt8])] = []
+            var after: [UInt8]? = nil
+            while case let chunk = try transaction.records(database, after: after, limit: Limits.storageChunkRecordsMax),
+                let last = chunk.last
+            {
+                for (key, value) in chunk where key.count > prefixBytes && key.contains(where: { $0 >= 0x80 }) {
+                    let canonical = Array(key.prefix(prefixBytes))
+                        + Names.keyBytes(String(decoding: key.dropFirst(prefixBytes), as: UTF8.self))
+                    if canonical != key { moves.append((key, canonical, value)) }
+                }
+                after = last.key
+            }
+            for move in moves {
+                try transaction.delete(database, key: move.from)
+                if try transaction.value(database, key: move.to) == nil {
+                    try transaction.put(database, key: move.to, value: move.value)
+                }
+            }
+        }
     }
 
     private static func notALedger(_ directory: String, _ why: String) -> FulcrumError {

@@ -112,7 +112,7 @@ public final class LedgerReader {
     /// The reservation held for `order`, in any state, or nil.
     public func reservation(order: String) throws(FulcrumError) -> Reservation? {
         try snapshot { transaction in
-            guard let bytes = try transaction.value(ledger.schema.reservations, key: Array(order.utf8)) else {
+            guard let bytes = try transaction.value(ledger.schema.reservations, key: Names.keyBytes(order)) else {
                 return nil
             }
             return try bytes.decode("reservation") { (reader) throws(FulcrumError) in
@@ -135,7 +135,7 @@ public final class LedgerReader {
     /// The scheduled (not yet received) receipt with this id, or nil.
     public func receipt(_ receipt: String) throws(FulcrumError) -> ScheduledReceipt? {
         try snapshot { transaction in
-            guard let bytes = try transaction.value(ledger.schema.receipts, key: Array(receipt.utf8)) else {
+            guard let bytes = try transaction.value(ledger.schema.receipts, key: Names.keyBytes(receipt)) else {
                 return nil
             }
             return try bytes.decode("receipt") { (reader) throws(FulcrumError) in try Records.decodeReceipt(&reader) }
@@ -146,7 +146,7 @@ public final class LedgerReader {
     /// nil when no command with that key has been applied.
     public func result(idempotencyKey: String) throws(FulcrumError) -> LedgerResult? {
         try snapshot { transaction in
-            guard let bytes = try transaction.value(ledger.schema.idempotency, key: Array(idempotencyKey.utf8)) else {
+            guard let bytes = try transaction.value(ledger.schema.idempotency, key: Names.keyBytes(idempotencyKey)) else {
                 return nil
             }
             return try IdempotencyCodec.decodeRecord(bytes).result
@@ -267,7 +267,7 @@ public final class LedgerReader {
         let now = ledger.clock.now()
         try snapshot { transaction in
             let cursor = try transaction.cursor(ledger.schema.reservations)
-            let start = after.map { Array($0.utf8) }
+            let start = after.map(Names.keyBytes)
             var record = try start.map { try cursor.seek(atLeast: $0) } ?? cursor.first()
             while let (key, value) = record {
                 record = try cursor.next()

@@ -78,7 +78,7 @@ enum NameKind: UInt8, Sendable {
 /// Key encodings.
 enum Keys {
     static func name(_ kind: NameKind, _ name: String) -> [UInt8] {
-        [kind.rawValue] + Array(name.utf8)
+        [kind.rawValue] + Names.keyBytes(name)
     }
 
     static func id(_ kind: NameKind, _ id: UInt32) -> [UInt8] {
@@ -108,7 +108,7 @@ enum Keys {
     static func expiry(_ at: Timestamp, order: String) -> [UInt8] {
         var key: [UInt8] = []
         appendBigEndian(orderable(at), to: &key)
-        return key + Array(order.utf8)
+        return key + Names.keyBytes(order)
     }
 
     static func decodeExpiry(_ key: [UInt8]) -> (Timestamp, String)? {
@@ -120,7 +120,7 @@ enum Keys {
     static func receiptByPosition(sku: UInt32, node: UInt32, due: Timestamp, receipt: String) -> [UInt8] {
         var key = position(sku: sku, node: node)
         appendBigEndian(orderable(due), to: &key)
-        return key + Array(receipt.utf8)
+        return key + Names.keyBytes(receipt)
     }
 
     static func decodeReceiptDue(_ key: [UInt8]) -> Timestamp? {

@@ -81,7 +81,7 @@ struct LedgerStateMachine {
                 try Names.validateText(
                     idempotencyKey, path: "idempotency_key", bytesMax: Limits.idempotencyKeyBytesMax, allowEmpty: false)
                 fingerprint = IdempotencyCodec.encode(command)
-                if let stored = try transaction.value(schema.idempotency, key: Array(idempotencyKey.utf8)) {
+                if let stored = try transaction.value(schema.idempotency, key: Names.keyBytes(idempotencyKey)) {
                     let record = try IdempotencyCodec.decodeRecord(stored)
                     guard record.command == fingerprint else {
                         throw FulcrumError(
@@ -103,7 +103,7 @@ struct LedgerStateMachine {
             }
             if let idempotencyKey {
                 try transaction.put(
-                    schema.idempotency, key: Array(idempotencyKey.utf8),
+                    schema.idempotency, key: Names.keyBytes(idempotencyKey),
                     value: IdempotencyCodec.record(command: fingerprint, result: result))
             }
             if let records { try write(records, in: transaction) }
@@ -242,7 +242,7 @@ struct LedgerStateMachine {
     private func storedReceipt(_ receipt: String, in transaction: borrowing WriteTransaction) throws
         -> ScheduledReceipt?
     {
-        guard let bytes = try transaction.value(schema.receipts, key: Array(receipt.utf8)) else { return nil }
+        guard let bytes = try transaction.value(schema.receipts, key: Names.keyBytes(receipt)) else { return nil }
         return try bytes.decode("receipt") { (reader) throws(FulcrumError) in try Records.decodeReceipt(&reader) }
     }
 
@@ -283,7 +283,7 @@ struct LedgerStateMachine {
     }
 
     private func storedReservation(_ order: String, in transaction: borrowing WriteTransaction) throws -> Reservation? {
-        guard let bytes = try transaction.value(schema.reservations, key: Array(order.utf8)) else { return nil }
+        guard let bytes = try transaction.value(schema.reservations, key: Names.keyBytes(order)) else { return nil }
         return try bytes.decode("reservation") { (reader) throws(FulcrumError) in
             try Records.decodeReservation(&reader)
         }
@@ -451,7 +451,7 @@ struct LedgerStateMachine {
     private func writeRecords(_ effect: Effect, postings: [Posting], in transaction: borrowing WriteTransaction) throws {
         if let reservation = effect.reservation {
             try transaction.put(
-                schema.reservations, key: Array(reservation.order.utf8), value: Records.encode(reservation))
+                schema.reservations, key: Names.keyBytes(reservation.order), value: Records.encode(reservation))
         }
         if let at = effect.expiryRemoved {
             try transaction.delete(schema.expiries, key: Keys.expiry(at, order: effect.reference))
@@ -463,12 +463,12 @@ struct LedgerStateMachine {
             let indexKey = Keys.receiptByPosition(
                 sku: posting.sku, node: posting.node, due: receipt.due, receipt: receipt.receipt)
             if effect.receiptAdded != nil {
-                try transaction.put(schema.receipts, key: Array(receipt.receipt.utf8), value: Records.encode(receipt))
+                try transaction.put(schema.receipts, key: Names.keyBytes(receipt.receipt), value: Records.encode(receipt))
                 var quantity = ByteWriter(capacity: 8)
                 quantity.write(receipt.quantity)
                 try transaction.put(schema.receiptsByPosition, key: indexKey, value: quantity.bytes)
             } else {
-                try transaction.delete(schema.receipts, key: Array(receipt.receipt.utf8))
+                try transaction.delete(schema.receipts, key: Names.keyBytes(receipt.receipt))
                 try transaction.delete(schema.receiptsByPosition, key: indexKey)
             }
         }

@@ -12,7 +12,8 @@ struct QueuedEvent: Codable, Sendable, Hashable {
 }
 
 /// Key layout of the orchestrator's records in the ledger's `records`
-/// database. One byte of kind first; numbers big-endian so keys sort by them.
+/// database. One byte of kind first; numbers big-endian so keys sort by
+/// them; ids by their NFC bytes (`Names.keyBytes`), as the ledger's are.
 enum RecordKeys {
     static let queue: UInt8 = 0x71  // "q" + sequence → QueuedEvent
     static let eventKey: UInt8 = 0x6B  // "k" + idempotency key → sequence
@@ -22,17 +23,17 @@ enum RecordKeys {
     static let deadLetter: UInt8 = 0x64  // "d" + provider + 0 + message id → DeadLetter
 
     static func queued(_ sequence: UInt64) -> [UInt8] { [queue] + bigEndian(sequence) }
-    static func idempotency(_ key: String) -> [UInt8] { [eventKey] + Array(key.utf8) }
-    static func order(_ id: String) -> [UInt8] { [order] + Array(id.utf8) }
-    static func timelinePrefix(_ order: String) -> [UInt8] { [timeline] + Array(order.utf8) + [0] }
+    static func idempotency(_ key: String) -> [UInt8] { [eventKey] + Names.keyBytes(key) }
+    static func order(_ id: String) -> [UInt8] { [order] + Names.keyBytes(id) }
+    static func timelinePrefix(_ order: String) -> [UInt8] { [timeline] + Names.keyBytes(order) + [0] }
     static func timeline(_ order: String, sequence: UInt64, slot: UInt16, item: UInt16) -> [UInt8] {
         timelinePrefix(order) + bigEndian(sequence) + bigEndian(slot) + bigEndian(item)
     }
-    static func outboxPrefix(_ provider: String) -> [UInt8] { [outbox] + Array(provider.utf8) + [0] }
-    static func outbox(_ provider: String, _ message: String) -> [UInt8] { outboxPrefix(provider) + Array(message.utf8) }
-    static func deadLetterPrefix(_ provider: String) -> [UInt8] { [deadLetter] + Array(provider.utf8) + [0] }
+    static func outboxPrefix(_ provider: String) -> [UInt8] { [outbox] + Names.keyBytes(provider) + [0] }
+    static func outbox(_ provider: String, _ message: String) -> [UInt8] { outboxPrefix(provider) + Names.keyBytes(message) }
+    static func deadLetterPrefix(_ provider: String) -> [UInt8] { [deadLetter] + Names.keyBytes(provider) + [0] }
     static func deadLetter(_ provider: String, _ message: String) -> [UInt8] {
-        deadLetterPrefix(provider) + Array(message.utf8)
+        deadLetterPrefix(provider) + Names.keyBytes(message)
     }
 
     static func bigEndian<T: FixedWidthInteger>(_ value: T) -> [UInt8] {
