@@ -8,6 +8,8 @@ struct PendingCall {
     var opcode: Opcode
     var payload: ByteBuffer
     var promise: EventLoopPromise<ByteBuffer>
+    /// Fail with `unavailable` when no answer came by then; nil: wait as long as the connection lives.
+    var timeoutMilliseconds: Int64?
 }
 
 /// Why the server refused a connection (an error frame with request id 0).
@@ -48,6 +50,17 @@ final class ClientHandler: ChannelDuplexHandler {
         if nextRequestID == 0 { nextRequestID = 1 }
         precondition(pending[requestID] == nil, "request ids wrap only after 4 billion requests")
         pending[requestID] = call.promise
+        if let timeout = call.timeoutMilliseconds {
+            let handler = NIOLoopBound(self, eventLoop: context.eventLoop)
+            let expiry = context.eventLoop.scheduleTask(in: .milliseconds(timeout)) {
+                // Forgotten here, a late answer is dropped like any unknown request id.
+                handler.value.pending.removeValue(forKey: requestID)?.fail(FulcrumError(
+                    .unavailable,
+                    "fulcrumd did not answer within \(timeout) ms (the request may have been applied: "
+                        + "retry with an idempotency key)", path: "server"))
+            }
+            call.promise.futureResult.whenComplete { _ in expiry.cancel() }
+        }
         context.write(wrapOutboundOut(Frame(opcode: call.opcode, requestID: requestID, payload: call.payload)), promise: promise)
     }
 

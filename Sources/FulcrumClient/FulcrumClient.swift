@@ -26,6 +26,7 @@ public final class FulcrumClient: Sendable {
         var token: String?
         var client: String
         var payloadBytesMax: Int
+        var requestTimeoutMilliseconds: Int64?
     }
 
     /// One TCP connection and why the server refused it, if it did.
@@ -50,29 +51,39 @@ public final class FulcrumClient: Sendable {
     }
 
     /// Connects to `host:port` and says Hello (with `token` when the server
-    /// needs one); throws when the server cannot be reached now.
+    /// needs one); throws when the server cannot be reached now. With
+    /// `requestTimeoutMilliseconds`, a call (Hello and the connection
+    /// included) not answered in time fails with `unavailable`.
     public static func connect(
         host: String, port: Int, token: String? = nil, client: String = "fulcrum-swift",
-        payloadBytesMax: Int = Limits.framePayloadBytesMax
+        payloadBytesMax: Int = Limits.framePayloadBytesMax, requestTimeoutMilliseconds: Int64? = nil
     ) async throws(FulcrumError) -> FulcrumClient {
-        let connection = FulcrumClient.connecting(host: host, port: port, token: token, client: client, payloadBytesMax: payloadBytesMax)
+        let connection = FulcrumClient.connecting(
+            host: host, port: port, token: token, client: client, payloadBytesMax: payloadBytesMax,
+            requestTimeoutMilliseconds: requestTimeoutMilliseconds)
         _ = try await connection.connection()
         return connection
     }
 
     /// Connects to "host:port".
-    public static func connect(_ address: String, token: String? = nil) async throws(FulcrumError) -> FulcrumClient {
+    public static func connect(_ address: String, token: String? = nil, requestTimeoutMilliseconds: Int64? = nil)
+        async throws(FulcrumError) -> FulcrumClient
+    {
         let (host, port) = try ServerAddress.parse(address)
-        return try await connect(host: host, port: port, token: token)
+        return try await connect(host: host, port: port, token: token, requestTimeoutMilliseconds: requestTimeoutMilliseconds)
     }
 
     /// A client that connects on its first call, and again after each lost
     /// connection: for processes that may start before fulcrumd (the shims).
     public static func connecting(
         host: String, port: Int, token: String? = nil, client: String = "fulcrum-swift",
-        payloadBytesMax: Int = Limits.framePayloadBytesMax
+        payloadBytesMax: Int = Limits.framePayloadBytesMax, requestTimeoutMilliseconds: Int64? = nil
     ) -> FulcrumClient {
-        FulcrumClient(endpoint: Endpoint(host: host, port: port, token: token, client: client, payloadBytesMax: payloadBytesMax))
+        precondition(requestTimeoutMilliseconds.map { $0 >= 1 } ?? true)
+        return FulcrumClient(
+            endpoint: Endpoint(
+                host: host, port: port, token: token, client: client, payloadBytesMax: payloadBytesMax,
+                requestTimeoutMilliseconds: requestTimeoutMilliseconds))
     }
 
     public func close() async {
@@ -128,12 +139,33 @@ public final class FulcrumClient: Sendable {
         }
     }
 
-    /// Opens a connection and says Hello on it.
+    /// Opens a connection and says Hello on it. A connection the server
+    /// closes before answering Hello without a word was shed while it was
+    /// still unauthenticated (a flood of new connections); it is opened
+    /// again, a bounded number of times.
     private static func open(_ endpoint: Endpoint) async throws(FulcrumError) -> Connection {
+        var attempt = 1
+        while true {
+            switch await openOnce(endpoint) {
+            case .success(let connection): return connection
+            case .failure(.shed(let error)):
+                guard attempt < Limits.clientHelloAttemptsMax else { throw error }
+                attempt += 1
+            case .failure(.refused(let error)): throw error
+            }
+        }
+    }
+
+    private enum OpenFailure: Error {
+        case shed(FulcrumError)
+        case refused(FulcrumError)
+    }
+
+    private static func openOnce(_ endpoint: Endpoint) async -> Result<Connection, OpenFailure> {
         let refusal = ConnectionRefusal()
         let bootstrap = ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .channelOption(.socketOption(.tcp_nodelay), value: 1)
-            .connectTimeout(.seconds(5))
+            .connectTimeout(.milliseconds(min(5_000, endpoint.requestTimeoutMilliseconds ?? 5_000)))
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     let pipeline = channel.pipeline.syncOperations
@@ -146,7 +178,8 @@ public final class FulcrumClient: Sendable {
         do {
             channel = try await bootstrap.connect(host: endpoint.host, port: endpoint.port).get()
         } catch {
-            throw FulcrumError(.unavailable, "cannot connect to \(endpoint.host):\(endpoint.port): \(error)", path: "server")
+            return .failure(.refused(
+                FulcrumError(.unavailable, "cannot connect to \(endpoint.host):\(endpoint.port): \(error)", path: "server")))
         }
         let connection = Connection(channel: channel, refusal: refusal)
         let hello = Fulcrum_V1_HelloRequest.with {
@@ -154,19 +187,22 @@ public final class FulcrumClient: Sendable {
             $0.client = endpoint.client
         }
         do {
-            _ = try await Self.send([(.hello, hello.payload())], on: connection)[0].get()
+            _ = try await Self.send([(.hello, hello.payload())], on: connection, timeoutMilliseconds: endpoint.requestTimeoutMilliseconds)[0].get()
         } catch {
+            let error = fulcrumError(error)
+            // No error frame (a refusal says why), no timeout (the channel would still be open).
+            let shed = error.code == .unavailable && refusal.error == nil && !channel.isActive
             try? await channel.close()
-            throw fulcrumError(error)
+            return .failure(shed ? .shed(error) : .refused(error))
         }
-        return connection
+        return .success(connection)
     }
 
     /// Sends one request and waits for its answer's payload.
     public func call(_ opcode: Opcode, payload: ByteBuffer) async throws(FulcrumError) -> ByteBuffer {
         let connection = try await connection()
         do {
-            return try await Self.send([(opcode, payload)], on: connection)[0].get()
+            return try await Self.send([(opcode, payload)], on: connection, timeoutMilliseconds: endpoint.requestTimeoutMilliseconds)[0].get()
         } catch {
             throw Self.fulcrumError(error)
         }
@@ -181,7 +217,7 @@ public final class FulcrumClient: Sendable {
         } catch {
             return requests.map { _ in .failure(error) }
         }
-        let futures = Self.send(requests, on: connection)
+        let futures = Self.send(requests, on: connection, timeoutMilliseconds: endpoint.requestTimeoutMilliseconds)
         // One wait for the whole window instead of one suspension per answer.
         let results = try! await EventLoopFuture.whenAllComplete(futures, on: connection.channel.eventLoop).get()  // never fails
         return results.map { $0.mapError(Self.fulcrumError) }
@@ -198,8 +234,9 @@ public final class FulcrumClient: Sendable {
     /// loop; the futures are their answers. When the writes fail (the
     /// connection closed), the answers fail too, so nobody waits for a
     /// request that never left; an answer already given stays as it was.
-    private static func send(_ requests: [(opcode: Opcode, payload: ByteBuffer)], on connection: Connection)
-        -> [EventLoopFuture<ByteBuffer>]
+    private static func send(
+        _ requests: [(opcode: Opcode, payload: ByteBuffer)], on connection: Connection, timeoutMilliseconds: Int64?
+    ) -> [EventLoopFuture<ByteBuffer>]
     {
         guard !requests.isEmpty else { return [] }
         let channel = connection.channel
@@ -212,7 +249,9 @@ public final class FulcrumClient: Sendable {
         }
         loop.execute {
             for (index, request) in requests.enumerated() {
-                let call = PendingCall(opcode: request.opcode, payload: request.payload, promise: answers[index])
+                let call = PendingCall(
+                    opcode: request.opcode, payload: request.payload, promise: answers[index],
+                    timeoutMilliseconds: timeoutMilliseconds)
                 // A closed channel fails every write: the last one's promise speaks for the batch.
                 channel.write(call, promise: index == requests.count - 1 ? written : nil)
             }

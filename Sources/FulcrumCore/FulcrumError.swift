@@ -88,6 +88,13 @@ public struct FulcrumError: Error, Hashable, Sendable, CustomStringConvertible {
     /// Where the problem is: a field path in the request, or a file path.
     public var path: String
 
+    /// The same error inside `container` (`items[3]`): its path becomes
+    /// `items[3].sku`, `items[3][0]`, or `items[3]` when it had none.
+    public func within(_ container: String) -> FulcrumError {
+        let inner = path.isEmpty ? "" : path.hasPrefix("[") ? path : "." + path
+        return FulcrumError(code, message, path: container + inner)
+    }
+
     public init(_ code: Code, _ message: String, path: String = "") {
         self.code = code
         self.message = message

@@ -70,3 +70,29 @@ extension FulcrumError {
         }
     }
 }
+
+extension KeyedDecodingContainer {
+    /// A 64-bit integer field. A number that is not one (`1.5`, `1e400`,
+    /// `9223372036854775808`) is `invalid_argument` at this field's path;
+    /// Foundation would call it invalid JSON and lose the path.
+    public func decodeInteger(forKey key: Key) throws -> Int64 {
+        do {
+            return try decode(Int64.self, forKey: key)
+        } catch {
+            // Not a number at all: the decoder's own error, with its path.
+            switch error as? DecodingError {
+            case .typeMismatch?, .valueNotFound?, .keyNotFound?: throw error
+            default: break  // Foundation's internal "not representable", which it would report pathless
+            }
+            let number = try? decode(Double.self, forKey: key)
+            let why = number.map { $0.isFinite && $0.rounded() != $0 } == true
+                ? "must be a whole number" : "is outside the 64-bit integer range"
+            throw FulcrumError(.invalidArgument, why, path: FulcrumError.fieldPath(codingPath + [key]))
+        }
+    }
+
+    /// `decodeInteger` for an optional field (absent or null: nil).
+    public func decodeIntegerIfPresent(forKey key: Key) throws -> Int64? {
+        try contains(key) && !decodeNil(forKey: key) ? decodeInteger(forKey: key) : nil
+    }
+}

@@ -22,6 +22,8 @@ public enum Limits {
     /// starve client commands. A sweep that reaches it is followed by another
     /// in the next group, so expiry keeps up with any rate of lapsing.
     public static let expiriesPerGroupMax = 256
+    /// Free space below which a failed write is called a full disk, whatever errno it came with.
+    public static let diskNearlyFullBytes = 16 << 20
     /// Distinct damaged records logged by one process (each is counted, and refused, always).
     public static let corruptRecordsLoggedMax = 1_000
     /// Records the background scrubber checks per second by default, and per step (one short snapshot).
@@ -79,8 +81,34 @@ public enum Limits {
     public static let framePayloadBytesMax = 16 << 20
     /// Requests one connection may have in flight; more are answered `overloaded`.
     public static let connectionRequestsInFlightMax = 4_096
-    /// Open RPC connections; more are refused with `overloaded`.
+    /// Admitted RPC connections (authenticated, or any when no token is set);
+    /// past it the one idle longest is shed, and when all are busy a newcomer
+    /// is refused with `overloaded`.
     public static let connectionsMax = 1_024
+    /// RPC connections that have not yet sent a good Hello (a token is set),
+    /// a budget of their own so they can never lock out clients with the
+    /// token; past it the oldest is shed.
+    public static let unauthenticatedConnectionsMax = 128
+    /// How long an RPC connection may take to send Hello when a token is set.
+    public static let helloTimeoutMilliseconds: Int64 = 5_000
+    /// How long an RPC connection may go without a complete frame while it
+    /// has nothing in flight (a stalled half-frame counts as nothing).
+    public static let connectionIdleTimeoutMilliseconds: Int64 = 300_000
+    /// How long the CLI waits for an answer by default (`--timeout-ms`).
+    public static let cliRequestTimeoutMilliseconds: Int64 = 30_000
+    /// Connections a client opens for one Hello when the server sheds them
+    /// unanswered (it is flooded with unauthenticated connections).
+    public static let clientHelloAttemptsMax = 3
+    /// HTTP: open connections; past it the oldest still sending its first
+    /// request's headers (else the one idle longest) is shed.
+    public static let httpConnectionsMax = 1_024
+    /// HTTP connections still sending their first request's headers.
+    public static let httpPendingConnectionsMax = 256
+    /// HTTP: how long a connection may wait for a request's headers (the
+    /// first or the next on a kept-alive connection) before it is closed.
+    public static let httpIdleTimeoutMilliseconds: Int64 = 30_000
+    /// HTTP: how long a request's body may take to arrive once its headers have.
+    public static let httpBodyTimeoutMilliseconds: Int64 = 30_000
     /// A client's first wait before connecting again after a lost connection;
     /// each failed attempt doubles it, up to the max (with jitter).
     public static let clientReconnectBackoffMsInitial: Int64 = 100

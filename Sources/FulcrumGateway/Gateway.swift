@@ -18,6 +18,8 @@ public struct GatewayConfiguration: Sendable {
     /// Served at `/metrics` in Prometheus's text format when set (the
     /// registry behind the process's `MetricsSystem`).
     public var metrics: PrometheusCollectorRegistry?
+    /// Connection cap, slowloris budget, header/idle and body timeouts.
+    public var admission = HTTPAdmission()
     public init() {}
 }
 
@@ -43,7 +45,8 @@ public final class HTTPGateway: Sendable {
             listener: try await HTTPListener.start(
                 router: GatewayRoutes(service: service, configuration: configuration).router(),
                 host: configuration.host,
-                port: configuration.port, serverName: "fulcrumd", path: "http", logger: logger))
+                port: configuration.port, serverName: "fulcrumd", path: "http", admission: configuration.admission,
+                logger: logger))
     }
 
     /// Stops accepting, finishes the requests in flight, and closes.

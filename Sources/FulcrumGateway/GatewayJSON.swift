@@ -25,7 +25,7 @@ enum GatewayJSON {
             let c = try decoder.container(keyedBy: CodingKeys.self)
             node = try c.decode(String.self, forKey: .node)
             sku = try c.decode(String.self, forKey: .sku)
-            quantity = try c.decode(Int64.self, forKey: .quantity)
+            quantity = try c.decodeInteger(forKey: .quantity)
         }
     }
 
@@ -76,7 +76,7 @@ enum GatewayJSON {
             let c = try decoder.container(keyedBy: CodingKeys.self)
             sku = try c.decode(String.self, forKey: .sku)
             node = try c.decodeIfPresent(String.self, forKey: .node)
-            onMs = try c.decodeIfPresent(Int64.self, forKey: .onMs)
+            onMs = try c.decodeIntegerIfPresent(forKey: .onMs)
             near = try c.decodeIfPresent(NearBody.self, forKey: .near)
         }
 
@@ -109,8 +109,8 @@ enum GatewayJSON {
             let c = try decoder.container(keyedBy: CodingKeys.self)
             node = try c.decode(String.self, forKey: .node)
             sku = try c.decode(String.self, forKey: .sku)
-            set = try c.decodeIfPresent(Int64.self, forKey: .set)
-            delta = try c.decodeIfPresent(Int64.self, forKey: .delta)
+            set = try c.decodeIntegerIfPresent(forKey: .set)
+            delta = try c.decodeIntegerIfPresent(forKey: .delta)
             reason = try c.decodeIfPresent(String.self, forKey: .reason)
             idempotencyKey = try c.decodeIfPresent(String.self, forKey: .idempotencyKey)
         }
@@ -129,7 +129,7 @@ enum GatewayJSON {
             let c = try decoder.container(keyedBy: CodingKeys.self)
             order = try c.decode(String.self, forKey: .order)
             lines = try c.decode([LineBody].self, forKey: .lines)
-            ttlSeconds = try c.decodeIfPresent(Int64.self, forKey: .ttlSeconds)
+            ttlSeconds = try c.decodeIntegerIfPresent(forKey: .ttlSeconds)
             idempotencyKey = try c.decodeIfPresent(String.self, forKey: .idempotencyKey)
         }
 

@@ -202,7 +202,7 @@ struct GatewayRoutes: Sendable {
             do {
                 answers.append(GatewayJSON.availability(try service.availableToPromise(query.query)))
             } catch {
-                throw FulcrumError(error.code, error.message, path: "queries[\(index)].\(error.path)")
+                throw error.within("queries[\(index)]")
             }
         }
         return Self.json(.object(["answers": .array(answers)]))

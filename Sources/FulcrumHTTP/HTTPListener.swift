@@ -22,11 +22,21 @@ public final class HTTPListener: Sendable {
     /// Starts serving `router`; returns once the socket is bound (or throws
     /// `unavailable` naming `path` when it cannot be).
     public static func start(
-        router: Router<BasicRequestContext>, host: String, port: Int, serverName: String, path: String, logger: Logger
+        router: Router<BasicRequestContext>, host: String, port: Int, serverName: String, path: String,
+        admission: HTTPAdmission = HTTPAdmission(), logger: Logger
     ) async throws(FulcrumError) -> HTTPListener {
         let bound = BoundSignal()
+        let table = ConnectionTable(
+            budget: .init(pendingMax: admission.pendingConnectionsMax, admittedMax: admission.connectionsMax),
+            what: "\(serverName) http", log: { logger.warning("\($0)") })
         let application = Application(
             router: router,
+            server: .http1(
+                configuration: .init(
+                    additionalChannelHandlers: [
+                        AdmissionHandler(table: table, bodyTimeoutMilliseconds: admission.bodyTimeoutMilliseconds)
+                    ],
+                    idleTimeout: .milliseconds(admission.idleTimeoutMilliseconds))),
             configuration: .init(address: .hostname(host, port: port), serverName: serverName),
             onServerRunning: { channel in bound.resume(.success(channel.localAddress?.port ?? port)) },
             logger: logger)

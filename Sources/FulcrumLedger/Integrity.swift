@@ -31,6 +31,11 @@ final class Integrity: Sendable {
                 .corrupt, "the file's page structure is damaged (\(storage)); stop fulcrumd and restore the ledger "
                     + "from a backup", path: directory)
         }
+        if storage.code == ENOSPC || storage.code == EIO {
+            return FulcrumError(
+                .storage, Self.diskFailure(storage, directory: directory, freeBytes: Self.freeBytes(directory)),
+                path: directory)
+        }
         guard storage.code == LMDBError.checksumMismatch.code else {
             return FulcrumError(.storage, "\(error)", path: directory)
         }
@@ -40,6 +45,25 @@ final class Integrity: Sendable {
         return FulcrumError(
             .corrupt, "the stored record \(path) fails its checksum: it is damaged and is not served; "
                 + "stop fulcrumd and restore the ledger from a backup", path: path)
+    }
+
+    /// What a failed write means. A full disk often first surfaces as EIO
+    /// (a page write-back failing), so the free space decides, not the code alone.
+    static func diskFailure(_ error: LMDBError, directory: String, freeBytes: Int?) -> String {
+        let nearlyFull = freeBytes.map { $0 < Limits.diskNearlyFullBytes } ?? false
+        if error.code == ENOSPC || nearlyFull {
+            let free = freeBytes.map { " (\($0) bytes free)" } ?? ""
+            return "cannot write the ledger: the disk holding \(directory) is full\(free); nothing of these commands "
+                + "was written, reads go on, and writes resume once there is space (\(error))"
+        }
+        return "cannot write the ledger: the disk holding \(directory) reported an input/output error; nothing of "
+            + "these commands was written; check the disk (\(error))"
+    }
+
+    static func freeBytes(_ directory: String) -> Int? {
+        var status = statvfs()
+        guard statvfs(directory, &status) == 0 else { return nil }
+        return Int(status.f_bavail) * Int(status.f_frsize)
     }
 
     /// LMDB's own findings of damage: a page of the wrong type, a page

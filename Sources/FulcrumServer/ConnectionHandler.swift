@@ -18,10 +18,15 @@ final class ConnectionHandler: ChannelInboundHandler {
     private let logger: Logger
     private var context: ChannelHandlerContext?
     private var authenticated: Bool
-    private var requestsInFlight = 0
+    private var requestsInFlight = 0 {
+        didSet { ticket?.inFlight.store(requestsInFlight, ordering: .relaxed) }
+    }
     private var reading = false
     private var flushPending = false
-    private var counted = false
+    /// This connection's place among the open ones; nil once closed.
+    private var ticket: ConnectionTable.Ticket?
+    /// The Hello deadline or the next idle check.
+    private var deadline: Scheduled<Void>?
     /// Set once the connection is being closed for cause: later frames are ignored.
     private var refused = false
 
@@ -42,28 +47,65 @@ final class ConnectionHandler: ChannelInboundHandler {
     }
 
     func channelActive(context: ChannelHandlerContext) {
-        let open = state.connections.wrappingAdd(1, ordering: .relaxed).newValue
-        counted = true
-        state.register(context.channel)
-        if open > configuration.connectionsMax {
-            logger.warning("refusing a connection: \(open - 1) open, the limit is \(configuration.connectionsMax)")
-            refuse(context, FulcrumError(.overloaded, "the server has \(configuration.connectionsMax) connections open"))
+        let channel = context.channel
+        ticket = state.connections.open { channel.close(promise: nil) }
+        state.register(channel)
+        if authenticated {
+            admit(context)
+        } else {
+            // Room among the unauthenticated is only lent: Hello must come in time.
+            deadline = context.eventLoop.scheduleTask(in: .milliseconds(configuration.helloTimeoutMilliseconds)) {
+                [weak self] in
+                guard let self, !self.authenticated else { return }
+                channel.close(promise: nil)
+            }
         }
         context.fireChannelActive()
     }
 
     func channelInactive(context: ChannelHandlerContext) {
-        if counted {
-            state.connections.wrappingSubtract(1, ordering: .relaxed)
-            counted = false
-        }
+        deadline?.cancel()
+        deadline = nil
+        if let ticket { state.connections.closed(ticket) }
+        ticket = nil
         state.unregister(context.channel)
         context.fireChannelInactive()
+    }
+
+    /// Moves this connection among the admitted, or refuses it when all of them are busy;
+    /// then watches it for idleness.
+    private func admit(_ context: ChannelHandlerContext) {
+        deadline?.cancel()
+        guard let ticket, state.connections.admit(ticket) else {
+            let budget = configuration.connectionsMax
+            refuse(context, FulcrumError(.overloaded, "the server's \(budget) connections are all busy"))
+            return
+        }
+        scheduleIdleCheck(context, after: configuration.idleTimeoutMilliseconds)
+    }
+
+    /// Closes the connection once it has gone `idleTimeoutMilliseconds`
+    /// without a complete frame and with nothing in flight.
+    private func scheduleIdleCheck(_ context: ChannelHandlerContext, after milliseconds: Int64) {
+        let channel = context.channel
+        let loop = NIOLoopBound(self, eventLoop: context.eventLoop)
+        deadline = context.eventLoop.scheduleTask(in: .milliseconds(milliseconds)) {
+            let handler = loop.value
+            guard let ticket = handler.ticket, let context = handler.context else { return }
+            let idle = Int64((DispatchTime.now().uptimeNanoseconds - ticket.lastActiveNanoseconds.load(ordering: .relaxed)) / 1_000_000)
+            let timeout = handler.configuration.idleTimeoutMilliseconds
+            if handler.requestsInFlight == 0 && idle >= timeout {
+                channel.close(promise: nil)
+            } else {
+                handler.scheduleIdleCheck(context, after: max(1, timeout - idle))
+            }
+        }
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let frame = unwrapInboundIn(data)
         guard !refused else { return }
+        ticket?.touch()
         state.requests.wrappingAdd(1, ordering: .relaxed)
         reading = true
         if !frame.flags.isEmpty {
@@ -156,6 +198,8 @@ final class ConnectionHandler: ChannelInboundHandler {
             return refuse(context, FulcrumError(.unauthenticated, "wrong token", path: "token"), frame: frame)
         }
         authenticated = true
+        admit(context)
+        guard !refused else { return }
         let response = Fulcrum_V1_HelloResponse.with {
             $0.protocolVersion = UInt32(Frame.version)
             $0.server = "fulcrumd \(FulcrumVersion.string)"

@@ -17,6 +17,9 @@ public final class RPCServer: Sendable {
         public var payloadBytesMax = Limits.framePayloadBytesMax
         public var requestsInFlightMax = Limits.connectionRequestsInFlightMax
         public var connectionsMax = Limits.connectionsMax
+        public var unauthenticatedConnectionsMax = Limits.unauthenticatedConnectionsMax
+        public var helloTimeoutMilliseconds = Limits.helloTimeoutMilliseconds
+        public var idleTimeoutMilliseconds = Limits.connectionIdleTimeoutMilliseconds
         public var eventLoopThreads = System.coreCount
         public init() {}
     }
@@ -34,7 +37,7 @@ public final class RPCServer: Sendable {
     public static func start(
         service: Service, configuration: Configuration, logger: Logger
     ) async throws -> RPCServer {
-        let state = ServerState()
+        let state = ServerState(configuration: configuration, logger: logger)
         let router = Router(service: service, state: state)
         let group = MultiThreadedEventLoopGroup(numberOfThreads: configuration.eventLoopThreads)
         let bootstrap = ServerBootstrap(group: group)

@@ -93,7 +93,8 @@ struct Router: Sendable {
             $0.writerCommands = UInt64(writer.commands)
             $0.writerRejected = UInt64(writer.rejected)
             $0.writerQueueDepth = UInt64(writer.queueDepth)
-            $0.connections = UInt64(state.connections.load(ordering: .relaxed))
+            let connections = state.connections.counts
+            $0.connections = UInt64(connections.pending + connections.admitted)
             $0.requests = state.requests.load(ordering: .relaxed)
             $0.requestsFailed = state.requestsFailed.load(ordering: .relaxed)
             $0.optimizeRetries = service.optimizeRetries
@@ -109,7 +110,7 @@ struct Router: Sendable {
             do {
                 response.answers.append(.init(try service.availableToPromise(AvailabilityQuery(query))))
             } catch {
-                throw FulcrumError(error.code, error.message, path: "queries[\(index)].\(error.path)")
+                throw error.within("queries[\(index)]")
             }
         }
         return response
@@ -130,7 +131,7 @@ struct Router: Sendable {
                 continue
             }
             service.submit(command, idempotencyKey: idempotencyKey(item.idempotencyKey)) { result in
-                let item = result.mapError { FulcrumError($0.code, $0.message, path: "\(path).\($0.path)") }
+                let item = result.mapError { $0.within(path) }
                 results.set(index, item, then: responder)
             }
         }

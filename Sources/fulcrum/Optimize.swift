@@ -22,6 +22,7 @@ struct Optimize: AsyncParsableCommand {
     @Option(help: "Solve on this fulcrumd (HOST:PORT), against its ledger when the request has no inventory.")
     var server: String?
     @Option(help: "The server's token (default: $FULCRUM_TOKEN).") var token: String?
+    @OptionGroup var timeout: RequestTimeout
     @Flag(help: "With --server: reserve the plan atomically (optimize-and-reserve; one order per request).")
     var reserve = false
 
@@ -43,7 +44,10 @@ struct Optimize: AsyncParsableCommand {
         var client: FulcrumClient?
         if let server {
             do {
-                client = try await FulcrumClient.connect(server, token: token ?? ProcessInfo.processInfo.environment["FULCRUM_TOKEN"])
+                // A solve may use its whole time limit: the wait is that plus --timeout-ms.
+                let waitMilliseconds = timeout.milliseconds.map { Int64(timeLimitMilliseconds) + $0 }
+                client = try await FulcrumClient.connect(
+                    server, token: token ?? ProcessInfo.processInfo.environment["FULCRUM_TOKEN"], requestTimeoutMilliseconds: waitMilliseconds)
             } catch {
                 throw fail(error, json: true)
             }

@@ -4,14 +4,31 @@ import FulcrumClient
 import FulcrumCore
 import FulcrumWire
 
+/// `--timeout-ms`: how long a command that talks to fulcrumd waits for an
+/// answer, so a stopped or wedged server never hangs it.
+struct RequestTimeout: ParsableArguments {
+    @Option(help: "Give up on an answer after this many milliseconds (0: wait as long as the connection lives).")
+    var timeoutMs: Int64 = Limits.cliRequestTimeoutMilliseconds
+
+    func validate() throws {
+        guard timeoutMs >= 0 else { throw ValidationError("--timeout-ms must be 0 or more") }
+    }
+
+    /// The client's request timeout; nil waits without end.
+    var milliseconds: Int64? { timeoutMs == 0 ? nil : timeoutMs }
+}
+
 /// Options every command that talks to a running fulcrumd shares.
 struct ServerOptions: ParsableArguments {
     @Option(help: "fulcrumd's address, HOST:PORT.") var server: String
     @Option(help: "The server's token (default: $FULCRUM_TOKEN).") var token: String?
     @Flag(help: "Print machine-readable JSON.") var json = false
+    @OptionGroup var timeout: RequestTimeout
 
     func connect() async throws(FulcrumError) -> FulcrumClient {
-        try await FulcrumClient.connect(server, token: token ?? ProcessInfo.processInfo.environment["FULCRUM_TOKEN"])
+        try await FulcrumClient.connect(
+            server, token: token ?? ProcessInfo.processInfo.environment["FULCRUM_TOKEN"],
+            requestTimeoutMilliseconds: timeout.milliseconds)
     }
 
     /// Connects, runs `body`, prints its answer (JSON or text) and closes;

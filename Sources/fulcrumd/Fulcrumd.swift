@@ -49,6 +49,35 @@ struct Serve: AsyncParsableCommand {
     @Flag(help: "Print machine-readable lines (JSON) on standard output.")
     var json = false
 
+    @Option(help: "RPC: milliseconds a connection may take to send Hello when a token is set.")
+    var helloTimeoutMs = Limits.helloTimeoutMilliseconds
+
+    @Option(help: "RPC: milliseconds a connection may go without a complete frame while nothing is in flight.")
+    var idleTimeoutMs = Limits.connectionIdleTimeoutMilliseconds
+
+    @Option(help: "RPC: connections admitted (authenticated); the one idle longest makes room for a newcomer.")
+    var connectionsMax = Limits.connectionsMax
+
+    @Option(help: "RPC: connections not yet authenticated, a budget of their own; the oldest makes room.")
+    var unauthenticatedConnectionsMax = Limits.unauthenticatedConnectionsMax
+
+    @Option(help: "HTTP: milliseconds a connection may wait for a request's headers (first or next).")
+    var httpIdleTimeoutMs = Limits.httpIdleTimeoutMilliseconds
+
+    @Option(help: "HTTP: open connections; those still sending their first headers make room first.")
+    var httpConnectionsMax = Limits.httpConnectionsMax
+
+    func validate() throws {
+        for (value, flag) in [(helloTimeoutMs, "--hello-timeout-ms"), (idleTimeoutMs, "--idle-timeout-ms"), (httpIdleTimeoutMs, "--http-idle-timeout-ms")]
+        where value < 1 {
+            throw ValidationError("\(flag) must be at least 1")
+        }
+        for (value, flag) in [(connectionsMax, "--connections-max"), (unauthenticatedConnectionsMax, "--unauthenticated-connections-max"), (httpConnectionsMax, "--http-connections-max")]
+        where value < 1 {
+            throw ValidationError("\(flag) must be at least 1")
+        }
+    }
+
     func run() async throws {
         LoggingSystem.bootstrap(StreamLogHandler.standardError)
         var logger = Logger(label: "fulcrumd")
@@ -62,7 +91,25 @@ struct Serve: AsyncParsableCommand {
         }
     }
 
+    /// Raises the soft limit on open files to the hard one, so the connection
+    /// budgets can be reached; says so when even that is below them.
+    private func raiseOpenFileLimit(logger: Logger) {
+        var limit = rlimit()
+        guard getrlimit(__rlimit_resource_t(RLIMIT_NOFILE.rawValue), &limit) == 0 else { return }
+        if limit.rlim_cur < limit.rlim_max {
+            limit.rlim_cur = limit.rlim_max
+            _ = setrlimit(__rlimit_resource_t(RLIMIT_NOFILE.rawValue), &limit)
+        }
+        // Room for the ledger's files, the listeners and the event loops besides the connections.
+        let needed = connectionsMax + unauthenticatedConnectionsMax + (http == nil ? 0 : httpConnectionsMax) + 64
+        if Int(limit.rlim_cur) < needed {
+            logger.warning(
+                "the open-file limit is \(limit.rlim_cur), below the \(needed) the connection budgets need; raise it (ulimit -n)")
+        }
+    }
+
     private func serve(logger: Logger) async throws {
+        raiseOpenFileLimit(logger: logger)
         // Before the ledger and the servers make their metric handles.
         let registry = PrometheusCollectorRegistry()
         var factory = PrometheusMetricsFactory(registry: registry)
@@ -88,6 +135,10 @@ struct Serve: AsyncParsableCommand {
         configuration.host = host
         configuration.port = port
         configuration.token = token
+        configuration.helloTimeoutMilliseconds = helloTimeoutMs
+        configuration.idleTimeoutMilliseconds = idleTimeoutMs
+        configuration.connectionsMax = connectionsMax
+        configuration.unauthenticatedConnectionsMax = unauthenticatedConnectionsMax
         let server: RPCServer
         do {
             server = try await RPCServer.start(
@@ -106,6 +157,9 @@ struct Serve: AsyncParsableCommand {
             gatewayConfiguration.port = httpPort
             gatewayConfiguration.token = token
             gatewayConfiguration.metrics = registry
+            gatewayConfiguration.admission.idleTimeoutMilliseconds = httpIdleTimeoutMs
+            gatewayConfiguration.admission.connectionsMax = httpConnectionsMax
+            gatewayConfiguration.admission.pendingConnectionsMax = min(Limits.httpPendingConnectionsMax, httpConnectionsMax)
             do {
                 let started = try await HTTPGateway.start(
                     service: service, configuration: gatewayConfiguration, logger: logger)

@@ -1,4 +1,5 @@
 import FulcrumCore
+import Synchronization
 import Testing
 
 @Suite struct ByteCodecTests {
@@ -93,5 +94,56 @@ import Testing
     @Test func aFarNameGetsNoHint() {
         #expect(FieldNames.unknownFieldMessage("colour", known: Self.orderLine) == "unknown field 'colour'")
         #expect(FieldNames.unknownFieldMessage("x", known: Self.shipTo) == "unknown field 'x'")
+    }
+}
+
+@Suite struct ErrorPathTests {
+    /// An item's error keeps a well-formed path whatever the inner path was (never `items[0].`).
+    @Test func errorsInsideContainersJoinTheirPaths() {
+        let inner = FulcrumError(.insufficientStock, "short")
+        #expect(inner.within("items[0]").path == "items[0]")
+        #expect(FulcrumError(.invalidArgument, "x", path: "sku").within("items[2]").path == "items[2].sku")
+        #expect(FulcrumError(.invalidArgument, "x", path: "[1].sku").within("lines").path == "lines[1].sku")
+    }
+}
+
+/// The two budgets of `ConnectionTable`: who is shed, who is refused.
+@Suite struct ConnectionTableTests {
+    final class Closed: Sendable {
+        let names = Mutex<[String]>([])
+        func close(_ name: String) -> @Sendable () -> Void { { self.names.withLock { $0.append(name) } } }
+        var all: [String] { names.withLock { $0 } }
+    }
+
+    @Test func pendingNewcomersShedTheOldestPending() {
+        let closed = Closed()
+        let table = ConnectionTable(budget: .init(pendingMax: 2, admittedMax: 2), what: "test", log: { _ in })
+        let first = table.open(close: closed.close("first"))
+        _ = table.open(close: closed.close("second"))
+        #expect(table.admit(first))
+        _ = table.open(close: closed.close("third"))
+        #expect(closed.all.isEmpty)  // the admitted one left room among the pending
+        _ = table.open(close: closed.close("fourth"))
+        #expect(closed.all == ["second"])
+        #expect(table.counts == (pending: 2, admitted: 1))
+        #expect(table.shed == 1)
+    }
+
+    @Test func admittedNewcomersShedTheIdlestOrAreRefusedWhenAllAreBusy() throws {
+        let closed = Closed()
+        let table = ConnectionTable(budget: .init(pendingMax: 4, admittedMax: 2), what: "test", log: { _ in })
+        let busy = table.open(close: closed.close("busy"))
+        let idle = table.open(close: closed.close("idle"))
+        #expect(table.admit(busy) && table.admit(idle))
+        busy.inFlight.store(1, ordering: .relaxed)
+        busy.lastActiveNanoseconds.store(0, ordering: .relaxed)  // idle longest, but busy
+        let newcomer = table.open(close: closed.close("newcomer"))
+        #expect(table.admit(newcomer))
+        #expect(closed.all == ["idle"])
+        newcomer.inFlight.store(1, ordering: .relaxed)
+        let refused = table.open(close: closed.close("refused"))
+        #expect(!table.admit(refused))
+        #expect(closed.all == ["idle"])
+        #expect(table.counts == (pending: 0, admitted: 2))
     }
 }

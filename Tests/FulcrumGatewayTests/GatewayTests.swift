@@ -130,6 +130,40 @@ private func error(_ json: [String: Any]) -> (code: String?, path: String?) {
         }
     }
 
+    /// A request line or header HTTP cannot parse gets a typed error body too, not an empty 400.
+    @Test func unparsableHeadersGetATypedBody() async throws {
+        try await TestGateway.with { gateway in
+            for head in ["GET /health HTTP/1.1\r\nBad Header\r\n\r\n", "NOT HTTP\r\n\r\n"] {
+                let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+                defer { close(descriptor) }
+                var address = sockaddr_in()
+                address.sin_family = sa_family_t(AF_INET)
+                address.sin_port = in_port_t(UInt16(gateway.gateway.port).bigEndian)
+                address.sin_addr.s_addr = inet_addr("127.0.0.1")
+                _ = withUnsafePointer(to: &address) {
+                    $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                        connect(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+                    }
+                }
+                var timeout = timeval(tv_sec: 5, tv_usec: 0)
+                setsockopt(descriptor, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+                _ = Array(head.utf8).withUnsafeBytes { send(descriptor, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+                var answer: [UInt8] = []
+                var chunk = [UInt8](repeating: 0, count: 4_096)
+                while true {
+                    let count = chunk.withUnsafeMutableBytes { recv(descriptor, $0.baseAddress, $0.count, 0) }
+                    // SO_RCVTIMEO: a signal (SIGCHLD from other tests' children) is never restarted.
+                    if count < 0 && errno == EINTR { continue }
+                    if count <= 0 { break }
+                    answer += chunk[0..<count]
+                }
+                let text = String(decoding: answer, as: UTF8.self)
+                #expect(text.hasPrefix("HTTP/1.1 400"), "\(head): \(text)")
+                #expect(text.contains(#""code":"invalid_argument""#) && text.contains(#""path":"headers""#), "\(head): \(text)")
+            }
+        }
+    }
+
     @Test func errorsAreTypedJSONWithTheirStatus() async throws {
         try await TestGateway.with(bodyBytesMax: 4096) { gateway in
         _ = try await gateway.call("POST", "/v1/adjust", #"{"node": "DC-EAST", "sku": "TEE", "set": 1}"#)
@@ -139,6 +173,10 @@ private func error(_ json: [String: Any]) -> (code: String?, path: String?) {
             ("POST", "/v1/adjust", "{", 400, "invalid_json", ""),
             ("POST", "/v1/adjust", #"{"node": "DC-EAST", "sku": "TEE"}"#, 400, "invalid_argument", "set"),
             ("POST", "/v1/adjust", #"{"node": "DC-EAST", "sku": 7, "set": 1}"#, 400, "invalid_json", "sku"),
+            // A number that is not a 64-bit integer is refused at its field, never as invalid JSON.
+            ("POST", "/v1/adjust", #"{"node": "DC-EAST", "sku": "TEE", "set": 1.5}"#, 400, "invalid_argument", "set"),
+            ("POST", "/v1/adjust", #"{"node": "DC-EAST", "sku": "TEE", "delta": 1e400}"#, 400, "invalid_argument", "delta"),
+            ("POST", "/v1/reservations", #"{"order": "Q", "lines": [{"node": "DC-EAST", "sku": "TEE", "quantity": 9223372036854775808}]}"#, 400, "invalid_argument", "lines[0].quantity"),
             ("POST", "/v1/reservations", #"{"order": "X", "lines": [{"node": "DC-EAST", "sku": "TEE", "quantity": 5}]}"#, 409, "insufficient_stock", "lines[0].quantity"),
             ("POST", "/v1/reservations", #"{"order": "X", "lines": [{"node": "DC-EAST", "sku": "TEE", "quantity": 0}]}"#, 400, "invalid_argument", "lines[0].quantity"),
             ("GET", "/v1/reservations/NOPE", nil, 404, "reservation_not_found", "order"),

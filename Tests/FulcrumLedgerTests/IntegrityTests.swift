@@ -220,3 +220,16 @@ extension Result {
         return nil
     }
 }
+
+@Suite struct DiskFailureMessageTests {
+    /// The first failed write of a full disk often carries EIO: the free space names it, not errno alone.
+    @Test func aFullDiskIsCalledFullWhateverTheErrno() {
+        let full = Integrity.diskFailure(LMDBError(code: EIO, operation: "mdb_txn_commit"), directory: "/d", freeBytes: 4_096)
+        #expect(full.contains("is full") && full.contains("4096 bytes free") && full.contains("writes resume"))
+        let noSpace = Integrity.diskFailure(LMDBError(code: ENOSPC, operation: "mdb_put"), directory: "/d", freeBytes: nil)
+        #expect(noSpace.contains("is full"))
+        let failing = Integrity.diskFailure(
+            LMDBError(code: EIO, operation: "mdb_txn_commit"), directory: "/d", freeBytes: 50 << 30)
+        #expect(failing.contains("input/output error") && !failing.contains("is full"))
+    }
+}

@@ -21,7 +21,7 @@ import Testing
         options.token = token
         options.requestsInFlightMax = requestsInFlightMax
         let configuration = options
-        let state = ServerState()
+        let state = ServerState(configuration: configuration, logger: Logger(label: "test"))
         state.draining.store(draining, ordering: .relaxed)
         let channel = NIOAsyncTestingChannel()
         try await channel.testingEventLoop.executeInContext {

@@ -45,6 +45,26 @@ final class TestServer {
     }
 }
 
+/// A plain TCP connection to 127.0.0.1:`port` (blocking connect), or nil.
+func connectedSocket(port: Int) -> Int32? {
+    let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    guard descriptor >= 0 else { return nil }
+    var address = sockaddr_in()
+    address.sin_family = sa_family_t(AF_INET)
+    address.sin_port = in_port_t(UInt16(port).bigEndian)
+    address.sin_addr.s_addr = inet_addr("127.0.0.1")
+    let connected = withUnsafePointer(to: &address) {
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+            connect(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+        }
+    }
+    guard connected == 0 else {
+        close(descriptor)
+        return nil
+    }
+    return descriptor
+}
+
 /// A blocking TCP socket that speaks raw bytes, for frame-level tests.
 final class RawSocket {
     private let descriptor: Int32
@@ -53,17 +73,8 @@ final class RawSocket {
     private let parser = FrameParser(payloadBytesMax: Limits.framePayloadBytesMax)
 
     init(port: Int) throws {
-        descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = in_port_t(UInt16(port).bigEndian)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        let connected = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                connect(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
-            }
-        }
-        guard connected == 0 else { throw POSIXError(.ECONNREFUSED) }
+        guard let descriptor = connectedSocket(port: port) else { throw POSIXError(.ECONNREFUSED) }
+        self.descriptor = descriptor
         var timeout = timeval(tv_sec: 5, tv_usec: 0)
         setsockopt(descriptor, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
     }
@@ -91,6 +102,8 @@ final class RawSocket {
             if let frame = try? parser.next(from: &received) { return frame }
             var chunk = [UInt8](repeating: 0, count: 65_536)
             let count = chunk.withUnsafeMutableBytes { recv(descriptor, $0.baseAddress, $0.count, 0) }
+            // A socket with SO_RCVTIMEO is never restarted after a signal (SIGCHLD from other tests' children).
+            if count < 0 && errno == EINTR { continue }
             if count <= 0 { return nil }
             received.writeBytes(chunk[0..<count])
         }

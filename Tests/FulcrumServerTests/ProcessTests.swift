@@ -193,6 +193,26 @@ import Testing
         try await restartAndExpectReserved(data, acknowledged)
     }
 
+    /// A stopped fulcrumd (SIGSTOP) does not hang the CLI: `--timeout-ms`
+    /// ends the call with `unavailable` and exit 2; once the server runs
+    /// again, the same command is answered.
+    @Test func aStoppedServerTimesTheCLIOut() async throws {
+        let data = temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: data) }
+        let server = try ServerProcess(data: data)
+        let fulcrum = builtExecutable("fulcrum")
+        kill(server.process.processIdentifier, SIGSTOP)
+        // A CLI that hangs is killed at 30 s (status 9), failing the test; no timing beyond that.
+        let stalled = try await runDetached(fulcrum, ["stats", "--server", server.address, "--timeout-ms", "500", "--json"], timeoutSeconds: 30)
+        kill(server.process.processIdentifier, SIGCONT)
+        let error = object(stalled.output)["error"] as? [String: Any]
+        #expect(stalled.status == 2 && error?["code"] as? String == "unavailable", "\(stalled)")
+        let answered = try run(fulcrum, ["stats", "--server", server.address, "--timeout-ms", "5000", "--json"])
+        #expect(answered.status == 0 && object(answered.output)["ready"] as? Bool == true, "\(answered)")
+        server.stop()
+        #expect(server.process.terminationStatus == 0)
+    }
+
     /// `fulcrum generate --network` feeds `fulcrumd --network`; the CLI
     /// optimizes and reserves an order that names no nodes, and `fulcrum
     /// stats` counts it. A network file with a bad node stops fulcrumd at

@@ -53,7 +53,7 @@ public struct OrderIntake: Codable, Sendable, Hashable {
             let c = try decoder.container(keyedBy: CodingKeys.self)
             self.init(
                 id: try c.decode(String.self, forKey: .id), sku: try c.decode(String.self, forKey: .sku),
-                quantity: try c.decode(Int64.self, forKey: .quantity))
+                quantity: try c.decodeInteger(forKey: .quantity))
         }
     }
     public var id: String
@@ -185,7 +185,7 @@ public struct OrderRecord: Codable, Sendable, Hashable {
             public init(from decoder: any Decoder) throws {
                 try decoder.refuseUnknownFields(CodingKeys.self)
                 let c = try decoder.container(keyedBy: CodingKeys.self)
-                self.init(sku: try c.decode(String.self, forKey: .sku), quantity: try c.decode(Int64.self, forKey: .quantity))
+                self.init(sku: try c.decode(String.self, forKey: .sku), quantity: try c.decodeInteger(forKey: .quantity))
             }
         }
         public var id: String
