@@ -34,6 +34,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-nio-extras", from: "1.35.2"),
+        .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
         .package(url: "https://github.com/apple/swift-protobuf", from: "1.39.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
@@ -80,11 +81,19 @@ let package = Package(
             ],
             exclude: ["fulcrum.proto"]
         ),
+        // TLS contexts from PEM files (server, reloadable; client with its CA), errors typed.
+        .target(
+            name: "FulcrumTLS",
+            dependencies: [
+                "FulcrumCore", .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            ]
+        ),
         // HTTP listeners (Hummingbird) and typed errors as HTTP answers: the gateway's and the shims'.
         .target(
             name: "FulcrumHTTP",
             dependencies: [
-                "FulcrumCore", .product(name: "Hummingbird", package: "hummingbird"),
+                "FulcrumCore", "FulcrumTLS", .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -95,8 +104,8 @@ let package = Package(
         .target(
             name: "FulcrumGateway",
             dependencies: [
-                "FulcrumCore", "FulcrumHTTP", "FulcrumService",
-                .product(name: "Hummingbird", package: "hummingbird"),
+                "FulcrumCore", "FulcrumHTTP", "FulcrumService", "FulcrumTLS",
+                .product(name: "Hummingbird", package: "hummingbird"), .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "Logging", package: "swift-log"),
@@ -130,7 +139,7 @@ let package = Package(
         .target(
             name: "FulcrumServer",
             dependencies: [
-                "FulcrumCore", "FulcrumService", "FulcrumWire",
+                "FulcrumCore", "FulcrumService", "FulcrumTLS", "FulcrumWire",
                 .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -138,15 +147,15 @@ let package = Package(
         .target(
             name: "FulcrumClient",
             dependencies: [
-                "FulcrumCore", "FulcrumWire", .product(name: "NIOCore", package: "swift-nio"),
+                "FulcrumCore", "FulcrumTLS", "FulcrumWire", .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
             ]
         ),
         .executableTarget(
             name: "fulcrum",
             dependencies: [
-                "FulcrumAllocator", "FulcrumClient", "FulcrumCore", "FulcrumHTTP",
-                "FulcrumReplay", "FulcrumService", "FulcrumShims",
+                "FulcrumAllocator", "FulcrumClient", "FulcrumConfig", "FulcrumCore", "FulcrumHTTP",
+                "FulcrumReplay", "FulcrumService", "FulcrumShims", "FulcrumTLS",
                 "FulcrumWire", .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "NIOCore", package: "swift-nio"), .product(name: "Logging", package: "swift-log"),
             ]
@@ -154,8 +163,8 @@ let package = Package(
         .executableTarget(
             name: "fulcrumd",
             dependencies: [
-                "FulcrumAllocator", "FulcrumCore", "FulcrumGateway", "FulcrumServer",
-                "FulcrumService",
+                "FulcrumAllocator", "FulcrumConfig", "FulcrumCore", "FulcrumGateway", "FulcrumServer",
+                "FulcrumService", "FulcrumTLS",
                 "FulcrumWire", .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Metrics", package: "swift-metrics"), .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "Logging", package: "swift-log"), .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -170,7 +179,9 @@ let package = Package(
             name: "FulcrumServerTests",
             dependencies: [
                 "FulcrumClient", "FulcrumCore", "FulcrumLedger", "FulcrumServer", "FulcrumService", "FulcrumSolver",
-                "FulcrumTestSupport", "FulcrumWire", "fulcrum", "fulcrumd",
+                "FulcrumTestSupport", "FulcrumTLS", "FulcrumWire", "fulcrum", "fulcrumd",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"), .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"), .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"), .product(name: "SwiftProtobuf", package: "swift-protobuf"),
             ],

@@ -4,7 +4,7 @@
 # Idempotent: a second run installs nothing and never calls `apt-get update`.
 set -euo pipefail
 
-packages=(libglpk-dev glpk-utils liblmdb-dev libjemalloc-dev pkg-config python3 "$@")
+packages=(libglpk-dev glpk-utils liblmdb-dev libjemalloc-dev pkg-config python3 openssl "$@")
 missing=()
 for package in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q 'install ok installed' || missing+=("$package")

@@ -88,7 +88,15 @@ final class ClientHandler: ChannelDuplexHandler {
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        failAll(FulcrumError(.unavailable, "connection error: \(error)"))
+        // A failed TLS handshake lands here: it is a refusal, not a shed connection to open again.
+        // A TLS record (0x15 alert, 0x16 handshake; version 3.x) where a frame's magic should be.
+        let speaksTLS = if case .badMagic(let magic)? = (error as? FrameError)?.reason { [0x1503, 0x1603].contains(magic) } else { false }
+        let failure =
+            speaksTLS
+            ? FulcrumError(.unavailable, "the server speaks TLS: connect with TLS (--ca FILE, the CA of its certificate)", path: "server")
+            : FulcrumError(.unavailable, "the connection failed (a TLS handshake, or the network): \(error)", path: "server")
+        if refusal.error == nil { refusal.error = failure }
+        failAll(failure)
         context.close(promise: nil)
     }
 

@@ -1,4 +1,5 @@
 import FulcrumCore
+import FulcrumTLS
 import FulcrumWire
 import NIOCore
 import NIOPosix
@@ -27,6 +28,7 @@ public final class FulcrumClient: Sendable {
         var client: String
         var payloadBytesMax: Int
         var requestTimeoutMilliseconds: Int64?
+        var tls: ClientTLS?
     }
 
     /// One TCP connection and why the server refused it, if it did.
@@ -56,34 +58,35 @@ public final class FulcrumClient: Sendable {
     /// included) not answered in time fails with `unavailable`.
     public static func connect(
         host: String, port: Int, token: String? = nil, client: String = "fulcrum-swift",
-        payloadBytesMax: Int = Limits.framePayloadBytesMax, requestTimeoutMilliseconds: Int64? = nil
+        payloadBytesMax: Int = Limits.framePayloadBytesMax, requestTimeoutMilliseconds: Int64? = nil, tls: ClientTLS? = nil
     ) async throws(FulcrumError) -> FulcrumClient {
         let connection = FulcrumClient.connecting(
             host: host, port: port, token: token, client: client, payloadBytesMax: payloadBytesMax,
-            requestTimeoutMilliseconds: requestTimeoutMilliseconds)
+            requestTimeoutMilliseconds: requestTimeoutMilliseconds, tls: tls)
         _ = try await connection.connection()
         return connection
     }
 
     /// Connects to "host:port".
-    public static func connect(_ address: String, token: String? = nil, requestTimeoutMilliseconds: Int64? = nil)
-        async throws(FulcrumError) -> FulcrumClient
-    {
+    public static func connect(
+        _ address: String, token: String? = nil, requestTimeoutMilliseconds: Int64? = nil, tls: ClientTLS? = nil
+    ) async throws(FulcrumError) -> FulcrumClient {
         let (host, port) = try ServerAddress.parse(address)
-        return try await connect(host: host, port: port, token: token, requestTimeoutMilliseconds: requestTimeoutMilliseconds)
+        return try await connect(
+            host: host, port: port, token: token, requestTimeoutMilliseconds: requestTimeoutMilliseconds, tls: tls)
     }
 
     /// A client that connects on its first call, and again after each lost
     /// connection: for processes that may start before fulcrumd (the shims).
     public static func connecting(
         host: String, port: Int, token: String? = nil, client: String = "fulcrum-swift",
-        payloadBytesMax: Int = Limits.framePayloadBytesMax, requestTimeoutMilliseconds: Int64? = nil
+        payloadBytesMax: Int = Limits.framePayloadBytesMax, requestTimeoutMilliseconds: Int64? = nil, tls: ClientTLS? = nil
     ) -> FulcrumClient {
         precondition(requestTimeoutMilliseconds.map { $0 >= 1 } ?? true)
         return FulcrumClient(
             endpoint: Endpoint(
                 host: host, port: port, token: token, client: client, payloadBytesMax: payloadBytesMax,
-                requestTimeoutMilliseconds: requestTimeoutMilliseconds))
+                requestTimeoutMilliseconds: requestTimeoutMilliseconds, tls: tls))
     }
 
     public func close() async {
@@ -169,6 +172,7 @@ public final class FulcrumClient: Sendable {
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     let pipeline = channel.pipeline.syncOperations
+                    if let tls = endpoint.tls { try pipeline.addHandler(tls.makeHandler(host: endpoint.host)) }
                     try pipeline.addHandler(ByteToMessageHandler(FrameDecoder(payloadBytesMax: endpoint.payloadBytesMax)))
                     try pipeline.addHandler(MessageToByteHandler(FrameEncoder()))
                     try pipeline.addHandler(ClientHandler(refusal: refusal))
@@ -277,6 +281,15 @@ extension FulcrumClient {
 
     public func stats() async throws(FulcrumError) -> Fulcrum_V1_StatsResponse {
         try await call(.stats, Fulcrum_V1_StatsRequest())
+    }
+
+    /// The audit trail, newest first (needs the admin scope).
+    public func audit(before: String? = nil, limit: Int = 100) async throws(FulcrumError) -> [AuditEntry] {
+        let response: Fulcrum_V1_AuditResponse = try await call(.audit, Fulcrum_V1_AuditRequest.with {
+            $0.before = before ?? ""
+            $0.limit = UInt32(clamping: limit)
+        })
+        return response.entries.map(AuditEntry.init)
     }
 
     public func adjust(_ request: Fulcrum_V1_AdjustRequest) async throws(FulcrumError) -> Fulcrum_V1_PositionResponse {

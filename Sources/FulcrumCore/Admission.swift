@@ -19,7 +19,8 @@ public final class ConnectionTable: Sendable {
     /// One connection's place in the table. Its fields are atomics: the
     /// connection's event loop writes them, a newcomer on another loop may read them.
     public final class Ticket: Sendable {
-        fileprivate let number: UInt64
+        /// The connection's number on its listener, for request ids in logs and the audit trail.
+        public let number: UInt64
         fileprivate let openedNanoseconds: UInt64
         fileprivate let close: @Sendable () -> Void
         /// The last time a complete request arrived or an answer left (uptime ns).

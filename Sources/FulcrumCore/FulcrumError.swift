@@ -53,6 +53,10 @@ public struct FulcrumError: Error, Hashable, Sendable, CustomStringConvertible {
         public static let planConflict = Code(rawValue: "plan_conflict")
         /// The connection must first present the server's token in a Hello frame.
         public static let unauthenticated = Code(rawValue: "unauthenticated")
+        /// The token is good but lacks the scope the operation needs (the message names it).
+        public static let forbidden = Code(rawValue: "forbidden")
+        /// A tokens file is not valid (its path says file:line:column and field).
+        public static let invalidTokens = Code(rawValue: "invalid_tokens")
         /// The request's operation (opcode) is not one the server knows.
         public static let unknownOperation = Code(rawValue: "unknown_operation")
         /// No such route (the HTTP gateway).

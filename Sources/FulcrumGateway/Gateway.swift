@@ -1,6 +1,7 @@
 import Foundation
 import FulcrumCore
 import FulcrumService
+import FulcrumTLS
 import Hummingbird
 import Logging
 import Prometheus
@@ -11,13 +12,17 @@ public struct GatewayConfiguration: Sendable {
     public var host = "127.0.0.1"
     /// 0 picks a free port.
     public var port = 8080
-    /// When set, every request but health and readiness must carry `Authorization: Bearer TOKEN`.
-    public var token: String?
+    /// The tokens and their scopes (shared with the RPC server, so a reload
+    /// reaches both); when required, every request but health, readiness
+    /// and the page's HTML must carry `Authorization: Bearer TOKEN`.
+    public var access = AccessControl(.open)
     /// Larger request bodies are refused with 413 `payload_too_large`.
     public var bodyBytesMax = 1 << 20
     /// Served at `/metrics` in Prometheus's text format when set (the
     /// registry behind the process's `MetricsSystem`).
     public var metrics: PrometheusCollectorRegistry?
+    /// TLS for every connection when set (reloadable); plaintext otherwise.
+    public var tls: ServerTLS?
     /// Connection cap, slowloris budget, header/idle and body timeouts.
     public var admission = HTTPAdmission()
     public init() {}
@@ -46,7 +51,7 @@ public final class HTTPGateway: Sendable {
                 router: GatewayRoutes(service: service, configuration: configuration).router(),
                 host: configuration.host,
                 port: configuration.port, serverName: "fulcrumd", path: "http", admission: configuration.admission,
-                logger: logger))
+                tls: configuration.tls, logger: logger))
     }
 
     /// Stops accepting, finishes the requests in flight, and closes.

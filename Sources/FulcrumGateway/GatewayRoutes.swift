@@ -2,18 +2,20 @@ import Foundation
 import FulcrumCore
 import FulcrumHTTP
 import FulcrumService
+import HTTPTypes
 import Hummingbird
 import Metrics
 import Prometheus
+import Synchronization
 
 /// The gateway's routes, each a thin translation between JSON and the service.
 struct GatewayRoutes: Sendable {
     let service: FulcrumService.Service
     let configuration: GatewayConfiguration
 
-    func router() -> Router<BasicRequestContext> {
-        let router = Router(context: BasicRequestContext.self)
-        router.add(middleware: GatewayMiddleware(token: configuration.token))
+    func router() -> Router<GatewayContext> {
+        let router = Router(context: GatewayContext.self)
+        router.add(middleware: GatewayMiddleware(access: configuration.access))
         router.get("/health") { _, _ in Self.json(.object(["status": .string("ok")])) }
         if let registry = configuration.metrics {
             router.get("/metrics") { _, _ in try metrics(registry) }
@@ -24,7 +26,13 @@ struct GatewayRoutes: Sendable {
         }
         router.get("/v1/atp") { request, _ in try availability(request) }
         router.post("/v1/atp/batch") { request, _ in try await availabilityBatch(request) }
-        router.post("/v1/adjust") { request, _ in try await adjust(request) }
+        router.post("/v1/adjust") { request, context in try await adjust(request, caller: context.caller) }
+        router.get("/v1/audit") { request, _ in
+            let entries = try service.auditTrail(
+                before: request.uri.queryParameters["before"].map(String.init),
+                limit: try Self.limit(request, default: Limits.pageItemsDefault, maximum: Limits.pageItemsMax))
+            return Self.json(.object(["entries": .array(entries.map(\.json))]))
+        }
         router.post("/v1/reservations") { request, _ in try await reserve(request) }
         router.get("/v1/reservations/:order") { _, context in
             let order = try Self.pathParameter(context, "order")
@@ -210,7 +218,7 @@ struct GatewayRoutes: Sendable {
 
     // MARK: Writes
 
-    private func adjust(_ request: Request) async throws -> Response {
+    private func adjust(_ request: Request, caller: Caller) async throws -> Response {
         let body = try await decode(GatewayJSON.AdjustBody.self, request)
         let change: AdjustRequest.Change
         switch (body.set, body.delta) {
@@ -219,7 +227,7 @@ struct GatewayRoutes: Sendable {
         default: throw FulcrumError(.invalidArgument, "give exactly one of set and delta", path: "set")
         }
         let command = LedgerCommand.adjust(AdjustRequest(node: body.node, sku: body.sku, change: change, reason: body.reason ?? ""))
-        return try await execute(command, key: body.idempotencyKey)
+        return try await execute(command, key: body.idempotencyKey, caller: caller)
     }
 
     private func reserve(_ request: Request) async throws -> Response {
@@ -228,8 +236,16 @@ struct GatewayRoutes: Sendable {
     }
 
     /// Runs a ledger command and answers its result once durable.
-    private func execute(_ command: LedgerCommand, key: String?, status: HTTPResponse.Status = .ok) async throws -> Response {
-        switch try await service.execute(command, idempotencyKey: key) {
+    private func execute(_ command: LedgerCommand, key: String?, caller: Caller? = nil, status: HTTPResponse.Status = .ok)
+        async throws -> Response
+    {
+        let result =
+            if let caller {
+                try await service.execute(command, idempotencyKey: key, caller: caller)
+            } else {
+                try await service.execute(command, idempotencyKey: key)
+            }
+        switch result {
         case .position(let key, let position): return Self.json(position.json(key), status: status)
         case .reservation(let reservation): return Self.json(reservation.json, status: status)
         case .receipt, .expired, .recorded: preconditionFailure("the gateway sends no schedule, expiry or record commands")
@@ -284,19 +300,39 @@ struct GatewayRoutes: Sendable {
     }
 }
 
-/// Bearer-token check and typed JSON errors for every route (and for
-/// requests that match none).
+/// What a gateway request carries beyond Hummingbird's own: who sent it.
+struct GatewayContext: RequestContext {
+    var coreContext: CoreRequestContextStorage
+    /// Set by `GatewayMiddleware` from the request's bearer token.
+    var caller = Caller(token: "anonymous", request: "")
+
+    init(source: ApplicationRequestContextSource) {
+        coreContext = .init(source: source)
+    }
+}
+
+/// Bearer-token check, scopes, and typed JSON errors for every route (and
+/// for requests that match none).
 struct GatewayMiddleware: RouterMiddleware {
-    typealias Context = BasicRequestContext
-    let token: String?
+    typealias Context = GatewayContext
+    let access: AccessControl
     let metrics = OperationMetrics(protocol: "http", operations: Self.routes.values.flatMap(\.values))
+    private let requestCounter = Counter()
+
+    /// Numbers requests that bring no X-Request-Id of their own.
+    final class Counter: Sendable {
+        private let next = Atomic<UInt64>(0)
+        func take() -> UInt64 { next.wrappingAdd(1, ordering: .relaxed).newValue }
+    }
+
+    init(access: AccessControl) { self.access = access }
 
     /// Probes of load balancers and orchestrators, and the operations page
     /// itself (static; its data comes from the guarded routes), need no token.
     static let openPaths: Set<String> = ["/health", "/ready", "/"]
 
     /// Each route's methods and their operations, named as the RPC's are
-    /// (so the two protocols' series line up).
+    /// (so the two protocols' series line up, and one table gives their scopes).
     static let routes: [String: [String: String]] = [
         "/": ["GET": "operations_page"], "/health": ["GET": "health"], "/ready": ["GET": "ready"],
         "/metrics": ["GET": "metrics"], "/v1/atp": ["GET": "atp"], "/v1/atp/batch": ["POST": "atp_batch"],
@@ -307,28 +343,30 @@ struct GatewayMiddleware: RouterMiddleware {
         "/v1/optimize": ["POST": "optimize"], "/v1/optimize-and-reserve": ["POST": "optimize_and_reserve"],
         "/v1/decisions": ["GET": "decisions"], "/v1/decisions/{id}": ["GET": "decision"],
         "/v1/events": ["POST": "submit_event"], "/v1/orders": ["GET": "orders"], "/v1/orders/{order}": ["GET": "order"],
-        "/v1/orders/{order}/reprocess": ["POST": "reprocess"],
+        "/v1/orders/{order}/reprocess": ["POST": "reprocess"], "/v1/audit": ["GET": "audit"],
     ]
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws
         -> Response
     {
         let arrived = DispatchTime.now().uptimeNanoseconds
-        let response = await respond(request, context: context, next: next)
+        var context = context
+        let response = await respond(request, context: &context, next: next)
         let operation = context.endpointPath.flatMap { Self.routes[$0]?[request.method.rawValue] } ?? "unknown"
         metrics.record(
             operation, failed: response.status.code >= 400, nanoseconds: DispatchTime.now().uptimeNanoseconds - arrived)
         return response
     }
 
-    private func respond(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async
+    private func respond(_ request: Request, context: inout Context, next: (Request, Context) async throws -> Response) async
         -> Response
     {
         do {
-            if let token, !Self.openPaths.contains(request.uri.path) {
-                guard Self.authorized(request.headers[.authorization], token: token) else {
-                    throw FulcrumError(.unauthenticated, "send Authorization: Bearer TOKEN (fulcrumd's --token)", path: "Authorization")
-                }
+            if !Self.openPaths.contains(request.uri.path) {
+                let grant = try authenticate(request)
+                let operation = context.endpointPath.flatMap { Self.routes[$0]?[request.method.rawValue] }
+                if let scope = operation.flatMap({ Scope.byOperation[$0] }) { try grant.check(scope, for: operation!) }
+                context.caller = Caller(token: grant.name, request: "http:" + requestID(request))
             }
             return try await next(request, context)
         } catch let error as FulcrumError {
@@ -361,9 +399,26 @@ struct GatewayMiddleware: RouterMiddleware {
         }.map { $0.value.keys.sorted().joined(separator: ", ") }
     }
 
-    static func authorized(_ header: String?, token: String) -> Bool {
-        guard let header, header.hasPrefix("Bearer ") else { return false }
-        return HTTPErrors.constantTimeEquals(header.utf8.dropFirst(7), token.utf8)
+    private func authenticate(_ request: Request) throws(FulcrumError) -> Grant {
+        guard access.table.required else { return Grant.everything(name: "anonymous") }
+        guard let header = request.headers[.authorization], header.hasPrefix("Bearer ") else {
+            throw FulcrumError(.unauthenticated, "send Authorization: Bearer TOKEN", path: "Authorization")
+        }
+        do {
+            return try access.authenticate(secret: String(header.dropFirst(7)))
+        } catch {
+            throw FulcrumError(.unauthenticated, "the bearer token is not (or no longer) one of the server's", path: "Authorization")
+        }
+    }
+
+    /// The client's X-Request-Id when it is short and printable, else a number of ours.
+    private func requestID(_ request: Request) -> String {
+        if let given = request.headers[HTTPField.Name("X-Request-Id")!], (1...64).contains(given.utf8.count),
+            given.utf8.allSatisfy({ (0x21...0x7E).contains($0) })
+        {
+            return given
+        }
+        return String(requestCounter.take())
     }
 
     static func response(_ error: FulcrumError) -> Response {

@@ -47,6 +47,9 @@ enum OperationsPage {
         <label>SKU contains <input id="sku-filter" size="12"></label></div>
         <table id="positions"><thead><tr><th>Node</th><th>SKU</th><th>On hand</th><th>Reserved</th><th>Committed</th>
         <th>Safety</th><th>Available</th></tr></thead><tbody></tbody></table></section>
+        <section><h2>Audit trail</h2>
+        <table id="audit"><thead><tr><th>At</th><th>Token</th><th>Operation</th><th>Subject</th><th>What</th><th>Request</th></tr></thead>
+        <tbody></tbody></table><p class="note" id="audit-note">Inventory changes and admin actions, newest first.</p></section>
         </div>
         <script>
         "use strict";
@@ -162,9 +165,26 @@ enum OperationsPage {
           }
           if (explain.length === 0) box.textContent = "Every node was used.";
         }
+        async function audit() {
+          const note = document.getElementById("audit-note");
+          try {
+            const { entries } = await get("/v1/audit?limit=100");
+            note.textContent = "Inventory changes and admin actions, newest first.";
+            fill("audit", entries, e => {
+              const tr = document.createElement("tr");
+              tr.append(cell(time(e.at_ms)), cell(e.token, "text"), cell(e.operation, "text"), cell(e.subject, "text"),
+                cell(e.detail, "text"), cell(e.request, "text"));
+              return tr;
+            });
+          } catch (error) {
+            // A token without the admin scope sees the rest of the page.
+            fill("audit", [], () => null);
+            note.textContent = String(error.message || error);
+          }
+        }
         async function refresh() {
           try {
-            await Promise.all([positions(), reservations(), decisions(), orders()]);
+            await Promise.all([positions(), reservations(), decisions(), orders(), audit()]);
             document.getElementById("status").textContent = "updated " + new Date().toLocaleTimeString();
             document.getElementById("error").textContent = "";
           } catch (error) {

@@ -1,5 +1,7 @@
 import FulcrumCore
+import FulcrumTLS
 import Hummingbird
+import HummingbirdCore
 import Logging
 import ServiceLifecycle
 import Synchronization
@@ -21,22 +23,30 @@ public final class HTTPListener: Sendable {
 
     /// Starts serving `router`; returns once the socket is bound (or throws
     /// `unavailable` naming `path` when it cannot be).
-    public static func start(
-        router: Router<BasicRequestContext>, host: String, port: Int, serverName: String, path: String,
-        admission: HTTPAdmission = HTTPAdmission(), logger: Logger
-    ) async throws(FulcrumError) -> HTTPListener {
+    public static func start<Context: RequestContext>(
+        router: Router<Context>, host: String, port: Int, serverName: String, path: String,
+        admission: HTTPAdmission = HTTPAdmission(), tls: ServerTLS? = nil, logger: Logger
+    ) async throws(FulcrumError) -> HTTPListener where Context.Source == ApplicationRequestContextSource {
         let bound = BoundSignal()
         let table = ConnectionTable(
             budget: .init(pendingMax: admission.pendingConnectionsMax, admittedMax: admission.connectionsMax),
             what: "\(serverName) http", log: { logger.warning("\($0)") })
+        let http1 = HTTP1Channel.Configuration(
+            additionalChannelHandlers: [
+                AdmissionHandler(table: table, bodyTimeoutMilliseconds: admission.bodyTimeoutMilliseconds)
+            ],
+            idleTimeout: .milliseconds(admission.idleTimeoutMilliseconds))
+        let server: HTTPServerBuilder =
+            if let tls {
+                HTTPServerBuilder { responder in
+                    ReloadableTLSChannel(base: HTTP1Channel(responder: responder, configuration: http1), tls: tls)
+                }
+            } else {
+                .http1(configuration: http1)
+            }
         let application = Application(
             router: router,
-            server: .http1(
-                configuration: .init(
-                    additionalChannelHandlers: [
-                        AdmissionHandler(table: table, bodyTimeoutMilliseconds: admission.bodyTimeoutMilliseconds)
-                    ],
-                    idleTimeout: .milliseconds(admission.idleTimeoutMilliseconds))),
+            server: server,
             configuration: .init(address: .hostname(host, port: port), serverName: serverName),
             onServerRunning: { channel in bound.resume(.success(channel.localAddress?.port ?? port)) },
             logger: logger)
@@ -116,6 +126,7 @@ public enum HTTPErrors {
     public static func status(of code: FulcrumError.Code) -> HTTPResponse.Status {
         switch code {
         case .unauthenticated, .badSignature: .unauthorized
+        case .forbidden: .forbidden
         case .notFound, .reservationNotFound, .receiptNotFound: .notFound
         case .insufficientStock, .reservationExists, .receiptExists, .illegalTransition, .idempotencyConflict, .planConflict,
             .duplicateID, .recordConflict:

@@ -75,6 +75,14 @@ public final class Ledger: Sendable {
         writer.submit(command, idempotencyKey: idempotencyKey, records: nil, completion: completion)
     }
 
+    /// `submit` with `records` written in the command's transaction when it succeeds (as `execute(_:attaching:)`).
+    public func submit(
+        _ command: LedgerCommand, idempotencyKey: String? = nil, attaching records: RecordBatch,
+        completion: @escaping @Sendable (Result<LedgerResult, FulcrumError>) -> Void
+    ) {
+        writer.submit(command, idempotencyKey: idempotencyKey, records: records, completion: completion)
+    }
+
     /// Runs a command and returns its result once it is durable.
     public func execute(_ command: LedgerCommand, idempotencyKey: String? = nil) async throws(FulcrumError)
         -> LedgerResult

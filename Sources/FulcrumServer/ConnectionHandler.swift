@@ -17,7 +17,11 @@ final class ConnectionHandler: ChannelInboundHandler {
     private let state: ServerState
     private let logger: Logger
     private var context: ChannelHandlerContext?
-    private var authenticated: Bool
+    /// The digest of the token this connection's Hello presented (empty
+    /// when none is required); nil until then. Checked against the current
+    /// tokens on every request, so a revoked token stops at its next one.
+    private var digest: [UInt8]?
+    private var authenticated: Bool { digest != nil }
     private var requestsInFlight = 0 {
         didSet { ticket?.inFlight.store(requestsInFlight, ordering: .relaxed) }
     }
@@ -35,7 +39,7 @@ final class ConnectionHandler: ChannelInboundHandler {
         self.configuration = configuration
         self.state = state
         self.logger = logger
-        authenticated = configuration.token == nil
+        digest = configuration.access.table.required ? nil : []
     }
 
     func handlerAdded(context: ChannelHandlerContext) {
@@ -119,14 +123,30 @@ final class ConnectionHandler: ChannelInboundHandler {
         } else if requestsInFlight >= configuration.requestsInFlightMax {
             answer(frame, FulcrumError(.overloaded, "\(requestsInFlight) requests in flight on this connection"))
         } else {
+            let grant: Grant
+            do {
+                grant = try configuration.access.authenticate(digest: digest!)
+            } catch {
+                logger.warning("closing the connection of \(remote(context)): its token was revoked")
+                return refuse(context, error, frame: frame)
+            }
+            if let scope = frame.opcode.scope {
+                do {
+                    try grant.check(scope, for: frame.opcode.description)
+                } catch {
+                    return answer(frame, error)
+                }
+            }
             requestsInFlight += 1
             state.requestsInFlight.wrappingAdd(1, ordering: .relaxed)
             let connection = NIOLoopBound(self, eventLoop: context.eventLoop)
+            let caller = Caller(token: grant.name, request: "rpc:\(ticket?.number ?? 0)/\(frame.requestID)")
             router.route(
                 frame,
                 Responder(
                     connection: connection, requestID: frame.requestID, opcode: frame.opcode,
-                    arrivedNanoseconds: DispatchTime.now().uptimeNanoseconds))
+                    arrivedNanoseconds: DispatchTime.now().uptimeNanoseconds),
+                caller: caller)
         }
     }
 
@@ -137,6 +157,10 @@ final class ConnectionHandler: ChannelInboundHandler {
             context.flush()
         }
         context.fireChannelReadComplete()
+    }
+
+    private func remote(_ context: ChannelHandlerContext) -> String {
+        context.remoteAddress.map { "\($0)" } ?? "a client"
     }
 
     /// A malformed stream (bad magic, oversized length, truncated frame)
@@ -193,13 +217,24 @@ final class ConnectionHandler: ChannelInboundHandler {
         } catch {
             return refuse(context, error, frame: frame)
         }
-        if let token = configuration.token, !Self.equalInConstantTime(request.token, token) {
-            logger.warning("refusing \(context.remoteAddress.map { "\($0)" } ?? "a client"): wrong token")
-            return refuse(context, FulcrumError(.unauthenticated, "wrong token", path: "token"), frame: frame)
+        if configuration.access.table.required {
+            let presented = TokenTable.digest(of: request.token)
+            guard (try? configuration.access.authenticate(digest: presented)) != nil else {
+                logger.warning("refusing \(remote(context)): wrong token")
+                return refuse(context, FulcrumError(.unauthenticated, "wrong token", path: "token"), frame: frame)
+            }
+            let first = digest == nil
+            digest = presented
+            guard first else { return answerHello(frame) }  // a second Hello may switch tokens
+        } else if digest == nil {
+            digest = []
         }
-        authenticated = true
         admit(context)
         guard !refused else { return }
+        answerHello(frame)
+    }
+
+    private func answerHello(_ frame: Frame) {
         let response = Fulcrum_V1_HelloResponse.with {
             $0.protocolVersion = UInt32(Frame.version)
             $0.server = "fulcrumd \(FulcrumVersion.string)"
@@ -228,15 +263,4 @@ final class ConnectionHandler: ChannelInboundHandler {
 
     /// How long a refused connection may stay half-open for its client to read why.
     static let refusalGraceMilliseconds: Int64 = 2_000
-
-    /// Compares tokens without an early exit that would leak a prefix's length by timing.
-    static func equalInConstantTime(_ a: String, _ b: String) -> Bool {
-        let left = Array(a.utf8)
-        let right = Array(b.utf8)
-        var difference = UInt8(truncatingIfNeeded: left.count ^ right.count)
-        for index in 0..<max(left.count, right.count) {
-            difference |= (index < left.count ? left[index] : 0) ^ (index < right.count ? right[index] : 0)
-        }
-        return difference == 0 && left.count == right.count
-    }
 }

@@ -10,7 +10,7 @@ import SwiftProtobuf
 struct OrchestrationRoutes: Sendable {
     let service: Service
 
-    func route(_ frame: Frame, _ responder: Responder) throws(FulcrumError) {
+    func route(_ frame: Frame, _ responder: Responder, caller: Caller) throws(FulcrumError) {
         let service = self.service
         switch frame.opcode {
         case .submitEvent:
@@ -72,7 +72,8 @@ struct OrchestrationRoutes: Sendable {
             let request = try Fulcrum_V1_ReplayDeadLetterRequest(payload: frame.payload)
             let source = request.source.isEmpty ? "rpc" : request.source
             answer(responder) { () throws(FulcrumError) in
-                let sequence = try await service.replayDeadLetter(provider: request.provider, message: request.message, source: source)
+                let sequence = try await service.replayDeadLetter(
+                    provider: request.provider, message: request.message, source: source, caller: caller)
                 return Fulcrum_V1_ReprocessResponse.with { $0.sequence = sequence }
             }
         default:

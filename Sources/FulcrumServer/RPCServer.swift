@@ -1,5 +1,6 @@
 import FulcrumCore
 import FulcrumService
+import FulcrumTLS
 import FulcrumWire
 import Logging
 import NIOCore
@@ -12,8 +13,11 @@ public final class RPCServer: Sendable {
     public struct Configuration: Sendable {
         public var host = "127.0.0.1"
         public var port = 7400
-        /// When set, every connection must first send Hello with this token.
-        public var token: String?
+        /// The tokens the server accepts and their scopes; when they are
+        /// required, every connection must first send Hello with one.
+        public var access = AccessControl(.open)
+        /// TLS for every connection when set (reloadable); plaintext otherwise.
+        public var tls: ServerTLS?
         public var payloadBytesMax = Limits.framePayloadBytesMax
         public var requestsInFlightMax = Limits.connectionRequestsInFlightMax
         public var connectionsMax = Limits.connectionsMax
@@ -48,6 +52,7 @@ public final class RPCServer: Sendable {
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     let pipeline = channel.pipeline.syncOperations
+                    if let tls = configuration.tls { try pipeline.addHandler(tls.makeHandler()) }
                     try pipeline.addHandler(ByteToMessageHandler(FrameDecoder(payloadBytesMax: configuration.payloadBytesMax)))
                     try pipeline.addHandler(MessageToByteHandler(FrameEncoder()))
                     try pipeline.addHandler(

@@ -13,7 +13,7 @@ struct Router: Sendable {
     let service: Service
     let state: ServerState
 
-    func route(_ frame: Frame, _ responder: Responder) {
+    func route(_ frame: Frame, _ responder: Responder, caller: Caller) {
         do throws(FulcrumError) {
             switch frame.opcode {
             case .health: responder.succeed(health())
@@ -24,27 +24,27 @@ struct Router: Sendable {
             case .atpBatch: responder.succeed(try atpBatch(try Fulcrum_V1_AtpBatchRequest(payload: frame.payload)))
             case .adjust:
                 let request = try Fulcrum_V1_AdjustRequest(payload: frame.payload)
-                submit(try LedgerCommand(request, path: ""), key: request.idempotencyKey, responder)
-            case .adjustBatch: try adjustBatch(try Fulcrum_V1_AdjustBatchRequest(payload: frame.payload), responder)
+                submit(try LedgerCommand(request, path: ""), key: request.idempotencyKey, caller, responder)
+            case .adjustBatch: try adjustBatch(try Fulcrum_V1_AdjustBatchRequest(payload: frame.payload), caller, responder)
             case .schedule:
                 let request = try Fulcrum_V1_ScheduleRequest(payload: frame.payload)
                 let receipt = ScheduledReceipt(
                     receipt: request.receipt, node: request.node, sku: request.sku, quantity: request.quantity,
                     due: Timestamp(millisecondsSinceEpoch: request.dueMs))
-                submit(.schedule(ScheduleRequest(receipt)), key: request.idempotencyKey, responder)
+                submit(.schedule(ScheduleRequest(receipt)), key: request.idempotencyKey, caller, responder)
             case .receive:
                 let request = try Fulcrum_V1_ReceiveRequest(payload: frame.payload)
                 let command = LedgerCommand.receive(
                     ReceiveRequest(receipt: request.receipt, quantity: request.quantity == 0 ? nil : request.quantity))
-                submit(command, key: request.idempotencyKey, responder)
+                submit(command, key: request.idempotencyKey, caller, responder)
             case .setSafetyStock:
                 let request = try Fulcrum_V1_SetSafetyStockRequest(payload: frame.payload)
                 let command = LedgerCommand.setSafetyStock(
                     SetSafetyStockRequest(node: request.node, sku: request.sku, quantity: request.quantity))
-                submit(command, key: request.idempotencyKey, responder)
+                submit(command, key: request.idempotencyKey, caller, responder)
             case .reserve:
                 let request = try Fulcrum_V1_ReserveRequest(payload: frame.payload)
-                submit(LedgerCommand(request), key: request.idempotencyKey, responder)
+                submit(LedgerCommand(request), key: request.idempotencyKey, caller, responder)
             case .getReservation:
                 let request = try Fulcrum_V1_OrderRequest(payload: frame.payload)
                 guard let reservation = try service.reservation(order: request.order) else {
@@ -59,12 +59,13 @@ struct Router: Sendable {
                     case .ship: .ship(order: request.order)
                     default: .release(order: request.order)
                     }
-                submit(command, key: request.idempotencyKey, responder)
+                submit(command, key: request.idempotencyKey, caller, responder)
             case .optimize: optimize(try Fulcrum_V1_OptimizeRequest(payload: frame.payload), responder)
             case .optimizeAndReserve:
                 optimizeAndReserve(try Fulcrum_V1_OptimizeAndReserveRequest(payload: frame.payload), responder)
             case .submitEvent, .getOrder, .reprocess, .pullOutbox, .acknowledge, .deadLetters, .replayDeadLetter:
-                try OrchestrationRoutes(service: service).route(frame, responder)
+                try OrchestrationRoutes(service: service).route(frame, responder, caller: caller)
+            case .audit: responder.succeed(try audit(try Fulcrum_V1_AuditRequest(payload: frame.payload)))
             default:
                 throw FulcrumError(.unknownOperation, "opcode \(frame.opcode.rawValue) is not an operation", path: "opcode")
             }
@@ -99,7 +100,16 @@ struct Router: Sendable {
             $0.requestsFailed = state.requestsFailed.load(ordering: .relaxed)
             $0.optimizeRetries = service.optimizeRetries
             $0.eventsQueued = UInt64(service.eventsQueued)
+            let integrity = service.integrity
+            $0.corruptRecords = UInt64(integrity.corruptRecords)
+            $0.scrubbedRecords = UInt64(integrity.scrubbedRecords)
         }
+    }
+
+    private func audit(_ request: Fulcrum_V1_AuditRequest) throws(FulcrumError) -> Fulcrum_V1_AuditResponse {
+        let entries = try service.auditTrail(
+            before: request.before.isEmpty ? nil : request.before, limit: request.limit == 0 ? 100 : Int(request.limit))
+        return .with { $0.entries = entries.map(Fulcrum_V1_AuditEntry.init) }
     }
 
     private func atpBatch(_ request: Fulcrum_V1_AtpBatchRequest) throws(FulcrumError) -> Fulcrum_V1_AtpBatchResponse {
@@ -118,7 +128,9 @@ struct Router: Sendable {
 
     /// Each item is its own ledger command; the answer lists every item's
     /// position or error, in order, once the last is durable.
-    private func adjustBatch(_ request: Fulcrum_V1_AdjustBatchRequest, _ responder: Responder) throws(FulcrumError) {
+    private func adjustBatch(_ request: Fulcrum_V1_AdjustBatchRequest, _ caller: Caller, _ responder: Responder)
+        throws(FulcrumError)
+    {
         try Self.checkBatch(request.items.count, path: "items")
         let results = BatchResults(count: request.items.count)
         for (index, item) in request.items.enumerated() {
@@ -130,7 +142,7 @@ struct Router: Sendable {
                 results.set(index, .failure(error), then: responder)
                 continue
             }
-            service.submit(command, idempotencyKey: idempotencyKey(item.idempotencyKey)) { result in
+            service.submit(command, idempotencyKey: idempotencyKey(item.idempotencyKey), caller: caller) { result in
                 let item = result.mapError { $0.within(path) }
                 results.set(index, item, then: responder)
             }
@@ -144,8 +156,8 @@ struct Router: Sendable {
     }
 
     /// Queues a ledger command; the answer is written once it is durable.
-    private func submit(_ command: LedgerCommand, key: String, _ responder: Responder) {
-        service.submit(command, idempotencyKey: idempotencyKey(key)) { result in
+    private func submit(_ command: LedgerCommand, key: String, _ caller: Caller, _ responder: Responder) {
+        service.submit(command, idempotencyKey: idempotencyKey(key), caller: caller) { result in
             responder.complete { () throws(FulcrumError) in Self.payload(of: try result.get()) }
         }
     }

@@ -78,9 +78,15 @@ extension Service {
         try orchestrator("provider").deadLetters(provider: provider, limit: limit)
     }
 
-    /// Sends a dead letter's message again and resumes its order; returns the event's number.
-    public func replayDeadLetter(provider: String, message: String, source: String) async throws(FulcrumError) -> UInt64 {
-        try await orchestrator("provider").replayDeadLetter(provider: provider, message: message, source: source)
+    /// Sends a dead letter's message again and resumes its order; returns
+    /// the event's number. An admin action: the audit trail records `caller`.
+    public func replayDeadLetter(provider: String, message: String, source: String, caller: Caller) async throws(FulcrumError)
+        -> UInt64
+    {
+        let sequence = try await orchestrator("provider").replayDeadLetter(provider: provider, message: message, source: source)
+        try await recordAudit(
+            operation: "replay_dead_letter", subject: "\(provider)/\(message)", detail: "event \(sequence)", caller: caller)
+        return sequence
     }
 
     /// Accepted events not yet processed (0 without journeys).

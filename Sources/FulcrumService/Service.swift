@@ -31,6 +31,7 @@ public final class Service: Sendable {
     private let optimizeRetryCount = Atomic<UInt64>(0)
     private let decisions: DecisionLog
     private let solveMetrics = SolveMetrics()
+    let auditKeys: AuditKeys
     /// The orchestrator, once `startJourneys` ran.
     let orchestration = Mutex<Orchestrator?>(nil)
 
@@ -62,6 +63,7 @@ public final class Service: Sendable {
         self.options = options
         readers = ReaderPool(ledger: ledger, capacity: options.readersIdleMax)
         decisions = DecisionLog(capacity: options.decisionsKept)
+        auditKeys = AuditKeys(clock: options.clock)
     }
 
     /// The most recent solves, newest last.

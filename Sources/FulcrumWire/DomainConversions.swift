@@ -43,3 +43,24 @@ extension Fulcrum_V1_Reservation {
             updatedAt: Timestamp(millisecondsSinceEpoch: updatedMs))
     }
 }
+
+extension Fulcrum_V1_AuditEntry {
+    public init(_ entry: AuditEntry) {
+        self.init()
+        id = entry.id
+        atMs = entry.atMilliseconds
+        token = entry.token
+        request = entry.request
+        operation = entry.operation
+        subject = entry.subject
+        detail = entry.detail
+    }
+}
+
+extension AuditEntry {
+    public init(_ entry: Fulcrum_V1_AuditEntry) {
+        self.init(
+            id: entry.id, atMilliseconds: entry.atMs, caller: Caller(token: entry.token, request: entry.request),
+            operation: entry.operation, subject: entry.subject, detail: entry.detail)
+    }
+}

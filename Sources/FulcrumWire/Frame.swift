@@ -1,3 +1,4 @@
+import FulcrumCore
 import NIOCore
 
 /// What a frame asks for. A struct over the byte on the wire, so that an
@@ -31,6 +32,7 @@ public struct Opcode: RawRepresentable, Hashable, Sendable, CustomStringConverti
     public static let acknowledge = Opcode(rawValue: 54)
     public static let deadLetters = Opcode(rawValue: 55)
     public static let replayDeadLetter = Opcode(rawValue: 56)
+    public static let audit = Opcode(rawValue: 60)
 
     /// Every operation's name, as metrics label it.
     public static let names: [UInt8: String] = [
@@ -38,8 +40,13 @@ public struct Opcode: RawRepresentable, Hashable, Sendable, CustomStringConverti
         14: "set_safety_stock", 20: "atp", 21: "atp_batch", 30: "reserve", 31: "get_reservation", 32: "confirm",
         33: "ship", 34: "release", 40: "optimize", 41: "optimize_and_reserve", 50: "submit_event", 51: "get_order",
         52: "reprocess", 53: "pull_outbox", 54: "acknowledge", 55: "dead_letters", 56: "replay_dead_letter",
+        60: "audit",
     ]
     public var description: String { Self.names[rawValue] ?? "opcode_\(rawValue)" }
+
+    /// The scope a token needs for this operation (`Scope.byOperation`);
+    /// nil for Hello and Health, which any connection may send.
+    public var scope: Scope? { Scope.byOperation[description] }
 }
 
 /// Bits of the header's flags field. Requests carry none; the undefined

@@ -22,7 +22,7 @@ struct Optimize: AsyncParsableCommand {
     @Option(help: "Solve on this fulcrumd (HOST:PORT), against its ledger when the request has no inventory.")
     var server: String?
     @Option(help: "The server's token (default: $FULCRUM_TOKEN).") var token: String?
-    @OptionGroup var timeout: RequestTimeout
+    @OptionGroup var connection: ConnectionOptions
     @Flag(help: "With --server: reserve the plan atomically (optimize-and-reserve; one order per request).")
     var reserve = false
 
@@ -45,9 +45,7 @@ struct Optimize: AsyncParsableCommand {
         if let server {
             do {
                 // A solve may use its whole time limit: the wait is that plus --timeout-ms.
-                let waitMilliseconds = timeout.milliseconds.map { Int64(timeLimitMilliseconds) + $0 }
-                client = try await FulcrumClient.connect(
-                    server, token: token ?? ProcessInfo.processInfo.environment["FULCRUM_TOKEN"], requestTimeoutMilliseconds: waitMilliseconds)
+                client = try await connection.connect(server, token: token, extraMilliseconds: Int64(timeLimitMilliseconds))
             } catch {
                 throw fail(error, json: true)
             }

@@ -2,20 +2,50 @@ import ArgumentParser
 import Foundation
 import FulcrumClient
 import FulcrumCore
+import FulcrumTLS
 import FulcrumWire
 
-/// `--timeout-ms`: how long a command that talks to fulcrumd waits for an
-/// answer, so a stopped or wedged server never hangs it.
-struct RequestTimeout: ParsableArguments {
+/// How a command reaches fulcrumd: how long it waits for an answer (so a
+/// stopped or wedged server never hangs it) and TLS (the CA that must have
+/// signed the server's certificate; a client certificate for mutual TLS).
+struct ConnectionOptions: ParsableArguments {
     @Option(help: "Give up on an answer after this many milliseconds (0: wait as long as the connection lives).")
     var timeoutMs: Int64 = Limits.cliRequestTimeoutMilliseconds
+    @Option(help: "Speak TLS; the server's certificate must chain to this CA (PEM) (default: $FULCRUM_CA).")
+    var ca: String?
+    @Option(help: "With TLS: this client's certificate (PEM), for a server that asks for one.")
+    var tlsCert: String?
+    @Option(help: "The private key of --tls-cert (PEM).")
+    var tlsKey: String?
 
     func validate() throws {
         guard timeoutMs >= 0 else { throw ValidationError("--timeout-ms must be 0 or more") }
+        if (tlsCert == nil) != (tlsKey == nil) { throw ValidationError("--tls-cert and --tls-key go together") }
     }
 
     /// The client's request timeout; nil waits without end.
     var milliseconds: Int64? { timeoutMs == 0 ? nil : timeoutMs }
+
+    func tls() throws(FulcrumError) -> ClientTLS? {
+        guard let ca = ca ?? ProcessInfo.processInfo.environment["FULCRUM_CA"] else { return nil }
+        return try ClientTLS(ca: ca, certificate: tlsCert, key: tlsKey)
+    }
+
+    /// Connects to `server` (HOST:PORT) with `token` or $FULCRUM_TOKEN; each
+    /// answer may take `extraMilliseconds` more than --timeout-ms.
+    func connect(_ server: String, token: String?, extraMilliseconds: Int64 = 0) async throws(FulcrumError) -> FulcrumClient {
+        try await FulcrumClient.connect(
+            server, token: token ?? ProcessInfo.processInfo.environment["FULCRUM_TOKEN"],
+            requestTimeoutMilliseconds: milliseconds.map { $0 + extraMilliseconds }, tls: try tls())
+    }
+
+    /// A client that connects on first use and again after restarts (the shims).
+    func connecting(_ server: String, token: String?) throws(FulcrumError) -> FulcrumClient {
+        let (host, port) = try ServerAddress.parse(server)
+        return FulcrumClient.connecting(
+            host: host, port: port, token: token ?? ProcessInfo.processInfo.environment["FULCRUM_TOKEN"],
+            requestTimeoutMilliseconds: milliseconds, tls: try tls())
+    }
 }
 
 /// Options every command that talks to a running fulcrumd shares.
@@ -23,12 +53,10 @@ struct ServerOptions: ParsableArguments {
     @Option(help: "fulcrumd's address, HOST:PORT.") var server: String
     @Option(help: "The server's token (default: $FULCRUM_TOKEN).") var token: String?
     @Flag(help: "Print machine-readable JSON.") var json = false
-    @OptionGroup var timeout: RequestTimeout
+    @OptionGroup var connection: ConnectionOptions
 
     func connect() async throws(FulcrumError) -> FulcrumClient {
-        try await FulcrumClient.connect(
-            server, token: token ?? ProcessInfo.processInfo.environment["FULCRUM_TOKEN"],
-            requestTimeoutMilliseconds: timeout.milliseconds)
+        try await connection.connect(server, token: token)
     }
 
     /// Connects, runs `body`, prints its answer (JSON or text) and closes;
@@ -244,6 +272,7 @@ struct Stats: AsyncParsableCommand {
                 ("writer_queue_depth", stats.writerQueueDepth), ("connections", stats.connections),
                 ("requests", stats.requests), ("requests_failed", stats.requestsFailed),
                 ("optimize_retries", stats.optimizeRetries), ("events_queued", stats.eventsQueued),
+                ("corrupt_records", stats.corruptRecords), ("scrubbed_records", stats.scrubbedRecords),
             ]
             let json = JSON.orderedObject(
                 [("ready", .bool(health.ready)), ("version", .string(health.version)),
@@ -252,6 +281,54 @@ struct Stats: AsyncParsableCommand {
             let text = "fulcrumd \(health.version), \(health.ready ? "ready" : "draining"), up \(health.uptimeMs / 1000) s\n"
                 + counters.map { "\($0.0): \($0.1)" }.joined(separator: "\n")
             return (json, text)
+        }
+    }
+}
+
+/// `fulcrum audit --server H:P [--limit N] [--before ID]`.
+struct Audit: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Show the audit trail: inventory changes and admin actions with the token that made them, newest first.")
+    @OptionGroup var server: ServerOptions
+    @Option(help: "How many entries (1 to \(Limits.pageItemsMax)).") var limit = 100
+    @Option(help: "Continue after this entry's id (the last of the previous page).") var before: String?
+
+    func run() async throws {
+        try await server.run { client throws(FulcrumError) in
+            let entries = try await client.audit(before: before, limit: limit)
+            let text = entries.map {
+                "\($0.atMilliseconds)  \($0.token)  \($0.operation)  \($0.subject)  \($0.detail)  [\($0.request)]"
+            }.joined(separator: "\n")
+            return (.object(["entries": .array(entries.map(\.json))]), entries.isEmpty ? "(no entries)" : text)
+        }
+    }
+}
+
+/// `fulcrum token new | hash`: tokens for a tokens file.
+struct Token: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Make a token, or print the digest a tokens file stores for one.", subcommands: [New.self, Hash.self])
+
+    struct New: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Print a new random token (256 bits) and its digest; give the token to its holder, the digest to the file.")
+        func run() throws {
+            var generator = SystemRandomNumberGenerator()
+            let secret = (0..<32).map { _ in String(UInt8.random(in: 0...255, using: &generator), radix: 16) }
+                .map { $0.count == 1 ? "0" + $0 : $0 }.joined()
+            print("token:  fulcrum_\(secret)")
+            print("digest: \(TokenTable.digestText(TokenTable.digest(of: "fulcrum_" + secret)))")
+        }
+    }
+
+    struct Hash: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Print the digest of a token read from standard input (one line), for a tokens file.")
+        func run() throws {
+            guard let line = readLine(strippingNewline: true), !line.isEmpty else {
+                throw fail(FulcrumError(.invalidArgument, "give the token on standard input", path: "token"), json: false)
+            }
+            print(TokenTable.digestText(TokenTable.digest(of: line)))
         }
     }
 }

@@ -20,7 +20,7 @@ struct Replay: AsyncParsableCommand {
     @Option(help: "Replay against a running fulcrumd, HOST:PORT (default: an embedded ledger).")
     var server: String?
     @Option(help: "The server's token (default: $FULCRUM_TOKEN).") var token: String?
-    @OptionGroup var timeout: RequestTimeout
+    @OptionGroup var connection: ConnectionOptions
     @Option(help: "With --server: SKUs go to the server as NAMESPACE/SKU (default: replay-RUN, new each run).")
     var namespace: String?
     @Flag(help: "With --server: overwrite positions an earlier replay left in --namespace.") var resetPositions = false
@@ -69,8 +69,7 @@ struct Replay: AsyncParsableCommand {
     private func replayRemote(_ expanded: ExpandedScenario, strategies: [Strategy], server: String, display: ProgressDisplay)
         async throws(FulcrumError) -> ReplayReport
     {
-        let client = try await FulcrumClient.connect(
-            server, token: token ?? ProcessInfo.processInfo.environment["FULCRUM_TOKEN"], requestTimeoutMilliseconds: timeout.milliseconds)
+        let client = try await connection.connect(server, token: token)
         // Order and receipt ids of this run do not collide with earlier runs on the same ledger.
         let runTag = String(UInt64(Date().timeIntervalSince1970 * 1000), radix: 36)
         let engine = RemoteReplayEngine(client: client, namespace: namespace ?? "replay-\(runTag)")

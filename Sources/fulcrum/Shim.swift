@@ -20,17 +20,14 @@ struct ShimOptions: ParsableArguments {
     @Option(help: "fulcrumd's address, HOST:PORT.") var server: String
     @Option(help: "fulcrumd's token (default: $FULCRUM_TOKEN).") var token: String?
     @Flag(help: "Print machine-readable lines (JSON) on standard output.") var json = false
-    @OptionGroup var timeout: RequestTimeout
+    @OptionGroup var connection: ConnectionOptions
 
     /// A client that connects when first used and again after fulcrumd
     /// restarts: a shim may start before fulcrumd and outlives its restarts
     /// (intake answers 503 with Retry-After meanwhile).
     func connect() throws -> FulcrumClient {
         do {
-            let (host, port) = try ServerAddress.parse(server)
-            return FulcrumClient.connecting(
-                host: host, port: port, token: token ?? ProcessInfo.processInfo.environment["FULCRUM_TOKEN"],
-                requestTimeoutMilliseconds: timeout.milliseconds)
+            return try connection.connecting(server, token: token)
         } catch {
             throw fail(error, json: json)
         }

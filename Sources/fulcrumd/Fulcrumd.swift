@@ -2,10 +2,12 @@ import ArgumentParser
 import Dispatch
 import Foundation
 import FulcrumAllocator
+import FulcrumConfig
 import FulcrumCore
 import FulcrumGateway
 import FulcrumServer
 import FulcrumService
+import FulcrumTLS
 import FulcrumWire
 import Logging
 import Metrics
@@ -31,8 +33,23 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Where to listen, HOST:PORT (port 0 picks a free one).")
     var listen = "127.0.0.1:7400"
 
-    @Option(help: "A shared secret every connection must present in its Hello frame.")
+    @Option(help: "A shared secret every connection must present (Hello, or HTTP's bearer); it holds every scope.")
     var token: String?
+
+    @Option(help: "A tokens file (YAML: name, sha256 digest, scopes per token); SIGHUP reloads it.")
+    var tokens: String?
+
+    @Option(help: "TLS on the RPC and the gateway: the server's certificate chain (PEM); SIGHUP reloads it.")
+    var tlsCert: String?
+
+    @Option(help: "The private key of --tls-cert (PEM).")
+    var tlsKey: String?
+
+    @Option(help: "With TLS: clients must present a certificate signed by this CA (PEM): mutual TLS.")
+    var tlsClientCa: String?
+
+    @Flag(help: "Allow plaintext on an address other than the loopback (tokens then cross the network in the clear).")
+    var insecure = false
 
     @Flag(help: "Load the demo network and stock when the data directory is empty.")
     var demo = false
@@ -68,6 +85,9 @@ struct Serve: AsyncParsableCommand {
     var httpConnectionsMax = Limits.httpConnectionsMax
 
     func validate() throws {
+        if token != nil && tokens != nil { throw ValidationError("give --token or --tokens, not both") }
+        if (tlsCert == nil) != (tlsKey == nil) { throw ValidationError("--tls-cert and --tls-key go together") }
+        if tlsClientCa != nil && tlsCert == nil { throw ValidationError("--tls-client-ca needs --tls-cert and --tls-key") }
         for (value, flag) in [(helloTimeoutMs, "--hello-timeout-ms"), (idleTimeoutMs, "--idle-timeout-ms"), (httpIdleTimeoutMs, "--http-idle-timeout-ms")]
         where value < 1 {
             throw ValidationError("\(flag) must be at least 1")
@@ -121,7 +141,11 @@ struct Serve: AsyncParsableCommand {
         factory.valueHistogramBuckets = ["fulcrum_ledger_group_commands": [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024]]
         MetricsSystem.bootstrap(factory)
         let (host, port) = try ServerAddress.parse(listen)
-        if let token, token.isEmpty { throw FulcrumError(.invalidArgument, "the token must not be empty", path: "token") }
+        let access = AccessControl(try loadTokens())
+        let tls = try tlsCert.map { (certificate) throws(FulcrumError) in
+            try ServerTLS(files: ServerTLSFiles(certificate: certificate, key: tlsKey!, clientCA: tlsClientCa))
+        }
+        try checkExposure(hosts: [host] + (try http.map { try ServerAddress.parse($0).host }.map { [$0] } ?? []), tls: tls, logger: logger)
         let networkNodes = try loadNetwork()
         let book = try Journeys.load(file: journeys)
         let service = try Service.open(directory: data, network: networkNodes)
@@ -134,7 +158,8 @@ struct Serve: AsyncParsableCommand {
         var configuration = RPCServer.Configuration()
         configuration.host = host
         configuration.port = port
-        configuration.token = token
+        configuration.access = access
+        configuration.tls = tls
         configuration.helloTimeoutMilliseconds = helloTimeoutMs
         configuration.idleTimeoutMilliseconds = idleTimeoutMs
         configuration.connectionsMax = connectionsMax
@@ -155,7 +180,8 @@ struct Serve: AsyncParsableCommand {
             var gatewayConfiguration = GatewayConfiguration()
             gatewayConfiguration.host = httpHost
             gatewayConfiguration.port = httpPort
-            gatewayConfiguration.token = token
+            gatewayConfiguration.access = access
+            gatewayConfiguration.tls = tls
             gatewayConfiguration.metrics = registry
             gatewayConfiguration.admission.idleTimeoutMilliseconds = httpIdleTimeoutMs
             gatewayConfiguration.admission.connectionsMax = httpConnectionsMax
@@ -184,6 +210,9 @@ struct Serve: AsyncParsableCommand {
             }),
         ]
         if let gateway { parts.append(.init(service: Part(description: "http") { await gateway.shutdown() })) }
+        if tokens != nil || tls != nil {
+            parts.append(.init(service: Reloader(tokensFile: tokens, access: access, tls: tls, service: service, logger: logger)))
+        }
         var group = ServiceGroupConfiguration(services: parts, logger: logger)
         group.gracefulShutdownSignals = [.sigterm, .sigint]
         // Each listener drains within its own bound; past both, the group cancels (and the ledger still closes).
@@ -191,6 +220,28 @@ struct Serve: AsyncParsableCommand {
         try await ServiceGroup(configuration: group).run()
         logger.info("stopped; the ledger is closed")
         report(["stopped": address], text: "fulcrumd stopped")
+    }
+
+    private func loadTokens() throws(FulcrumError) -> TokenTable {
+        if let tokens { return try TokensFile.load(path: tokens) }
+        if let token {
+            if token.isEmpty { throw FulcrumError(.invalidArgument, "the token must not be empty", path: "token") }
+            return TokenTable(sharedToken: token)
+        }
+        return .open
+    }
+
+    /// Plaintext beyond the loopback needs `--insecure`, and is said loudly.
+    private func checkExposure(hosts: [String], tls: ServerTLS?, logger: Logger) throws(FulcrumError) {
+        let exposed = hosts.filter { !isLoopback($0) }
+        guard tls == nil, let first = exposed.first else { return }
+        guard insecure else {
+            throw FulcrumError(
+                .invalidArgument,
+                "\(first) is not the loopback: give --tls-cert and --tls-key, or --insecure to serve plaintext anyway",
+                path: "listen")
+        }
+        logger.warning("serving plaintext on \(exposed.joined(separator: ", ")) (--insecure): tokens and data cross the network in the clear")
     }
 
     private func loadNetwork() throws -> Network {

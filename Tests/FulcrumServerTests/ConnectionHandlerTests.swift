@@ -18,7 +18,7 @@ import Testing
     ) async throws -> (NIOAsyncTestingChannel, Service) {
         let service = try Service.open(directory: temporaryDirectory())
         var options = RPCServer.Configuration()
-        options.token = token
+        if let token { options.access = AccessControl(TokenTable(sharedToken: token)) }
         options.requestsInFlightMax = requestsInFlightMax
         let configuration = options
         let state = ServerState(configuration: configuration, logger: Logger(label: "test"))

@@ -47,7 +47,7 @@ import Testing
     }
 
     @Test func tokenIsRequiredWhenConfigured() async throws {
-        let server = try await TestServer { $0.token = "s3cret" }
+        let server = try await TestServer { $0.access = AccessControl(TokenTable(sharedToken: "s3cret")) }
         do {
             _ = try await server.client()
             Issue.record("a client without the token was accepted")
@@ -70,9 +70,6 @@ import Testing
 
         let client = try await server.client(token: "s3cret")
         #expect(try await client.atp(.with { $0.sku = "S" }).available == 0)
-        #expect(ConnectionHandler.equalInConstantTime("abc", "abc"))
-        #expect(!ConnectionHandler.equalInConstantTime("abc", "abd"))
-        #expect(!ConnectionHandler.equalInConstantTime("abc", "abcd"))
         await client.close()
         await server.stop()
     }

@@ -1,3 +1,4 @@
+import FulcrumCore
 @testable import FulcrumShims
 import Testing
 

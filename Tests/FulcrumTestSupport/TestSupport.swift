@@ -97,12 +97,18 @@ public final class ChildProcess {
     public let first: [String: Any]
     public let output: OutputCollector
 
-    public init(_ executable: String, _ arguments: [String]) throws {
+    /// `errorLog`: a file that receives standard error (else it is discarded).
+    public init(_ executable: String, _ arguments: [String], errorLog: String? = nil) throws {
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
         let pipe = Pipe()
         process.standardOutput = pipe
-        process.standardError = FileHandle.nullDevice
+        if let errorLog {
+            FileManager.default.createFile(atPath: errorLog, contents: nil)
+            process.standardError = FileHandle(forWritingAtPath: errorLog)
+        } else {
+            process.standardError = FileHandle.nullDevice
+        }
         try process.run()
         // The first line is read directly; the collector takes the rest.
         var line = Data()
@@ -141,9 +147,9 @@ public final class ServerProcess {
 
     /// Starts `fulcrumd serve --data DIRECTORY --listen LISTEN --json` plus
     /// `arguments` (LISTEN: a free port unless given), and waits for its "listening" line.
-    public init(data: String, listen: String = "127.0.0.1:0", arguments: [String] = []) throws {
+    public init(data: String, listen: String = "127.0.0.1:0", arguments: [String] = [], errorLog: String? = nil) throws {
         child = try ChildProcess(
-            builtExecutable("fulcrumd"), ["serve", "--data", data, "--listen", listen, "--json"] + arguments)
+            builtExecutable("fulcrumd"), ["serve", "--data", data, "--listen", listen, "--json"] + arguments, errorLog: errorLog)
         guard let address = child.first["listening"] as? String else { throw ServerProcessError.noAddress("\(child.first)") }
         self.address = address
         httpAddress = child.first["http"] as? String

@@ -153,6 +153,12 @@ public nonisolated struct Fulcrum_V1_StatsResponse: Sendable {
   /// business events accepted, not yet processed
   public var eventsQueued: UInt64 = 0
 
+  /// stored records whose checksum failed since start
+  public var corruptRecords: UInt64 = 0
+
+  /// records the background scrubber has checked since start
+  public var scrubbedRecords: UInt64 = 0
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -1018,6 +1024,65 @@ public nonisolated struct Fulcrum_V1_ReplayDeadLetterRequest: Sendable {
   public init() {}
 }
 
+/// Opcode 60. The audit trail, newest first: every inventory change and
+/// admin action with the name of the token that asked for it (needs the
+/// admin scope).
+public nonisolated struct Fulcrum_V1_AuditRequest: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  /// an entry's id: continue after it; empty: the newest
+  public var before: String = String()
+
+  /// 0: 100
+  public var limit: UInt32 = 0
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+public nonisolated struct Fulcrum_V1_AuditEntry: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var id: String = String()
+
+  public var atMs: Int64 = 0
+
+  /// the token's name, never its secret
+  public var token: String = String()
+
+  /// rpc:CONNECTION/REQUEST, http:ID, signal
+  public var request: String = String()
+
+  /// adjust, receive, replay_dead_letter, reload_tokens, ...
+  public var operation: String = String()
+
+  /// NODE/SKU, a receipt, PROVIDER/MESSAGE, a file
+  public var subject: String = String()
+
+  public var detail: String = String()
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+public nonisolated struct Fulcrum_V1_AuditResponse: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var entries: [Fulcrum_V1_AuditEntry] = []
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
 // MARK: - Code below here is support for the SwiftProtobuf runtime.
 
 fileprivate nonisolated let _protobuf_package = "fulcrum.v1"
@@ -1212,7 +1277,7 @@ nonisolated extension Fulcrum_V1_StatsRequest: SwiftProtobuf.Message, SwiftProto
 
 nonisolated extension Fulcrum_V1_StatsResponse: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".StatsResponse"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}positions\0\u{1}reservations\0\u{1}entries\0\u{1}receipts\0\u{3}writer_groups\0\u{3}writer_commands\0\u{3}writer_rejected\0\u{3}writer_queue_depth\0\u{1}connections\0\u{1}requests\0\u{3}requests_failed\0\u{3}optimize_retries\0\u{3}events_queued\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}positions\0\u{1}reservations\0\u{1}entries\0\u{1}receipts\0\u{3}writer_groups\0\u{3}writer_commands\0\u{3}writer_rejected\0\u{3}writer_queue_depth\0\u{1}connections\0\u{1}requests\0\u{3}requests_failed\0\u{3}optimize_retries\0\u{3}events_queued\0\u{3}corrupt_records\0\u{3}scrubbed_records\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -1233,6 +1298,8 @@ nonisolated extension Fulcrum_V1_StatsResponse: SwiftProtobuf.Message, SwiftProt
       case 11: try { try decoder.decodeSingularUInt64Field(value: &self.requestsFailed) }()
       case 12: try { try decoder.decodeSingularUInt64Field(value: &self.optimizeRetries) }()
       case 13: try { try decoder.decodeSingularUInt64Field(value: &self.eventsQueued) }()
+      case 14: try { try decoder.decodeSingularUInt64Field(value: &self.corruptRecords) }()
+      case 15: try { try decoder.decodeSingularUInt64Field(value: &self.scrubbedRecords) }()
       default: break
       }
     }
@@ -1278,6 +1345,12 @@ nonisolated extension Fulcrum_V1_StatsResponse: SwiftProtobuf.Message, SwiftProt
     if self.eventsQueued != 0 {
       try visitor.visitSingularUInt64Field(value: self.eventsQueued, fieldNumber: 13)
     }
+    if self.corruptRecords != 0 {
+      try visitor.visitSingularUInt64Field(value: self.corruptRecords, fieldNumber: 14)
+    }
+    if self.scrubbedRecords != 0 {
+      try visitor.visitSingularUInt64Field(value: self.scrubbedRecords, fieldNumber: 15)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -1295,6 +1368,8 @@ nonisolated extension Fulcrum_V1_StatsResponse: SwiftProtobuf.Message, SwiftProt
     if lhs.requestsFailed != rhs.requestsFailed {return false}
     if lhs.optimizeRetries != rhs.optimizeRetries {return false}
     if lhs.eventsQueued != rhs.eventsQueued {return false}
+    if lhs.corruptRecords != rhs.corruptRecords {return false}
+    if lhs.scrubbedRecords != rhs.scrubbedRecords {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -3182,6 +3257,131 @@ nonisolated extension Fulcrum_V1_ReplayDeadLetterRequest: SwiftProtobuf.Message,
     if lhs.provider != rhs.provider {return false}
     if lhs.message != rhs.message {return false}
     if lhs.source != rhs.source {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Fulcrum_V1_AuditRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".AuditRequest"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}before\0\u{1}limit\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.before) }()
+      case 2: try { try decoder.decodeSingularUInt32Field(value: &self.limit) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.before.isEmpty {
+      try visitor.visitSingularStringField(value: self.before, fieldNumber: 1)
+    }
+    if self.limit != 0 {
+      try visitor.visitSingularUInt32Field(value: self.limit, fieldNumber: 2)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Fulcrum_V1_AuditRequest, rhs: Fulcrum_V1_AuditRequest) -> Bool {
+    if lhs.before != rhs.before {return false}
+    if lhs.limit != rhs.limit {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Fulcrum_V1_AuditEntry: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".AuditEntry"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}id\0\u{3}at_ms\0\u{1}token\0\u{1}request\0\u{1}operation\0\u{1}subject\0\u{1}detail\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.id) }()
+      case 2: try { try decoder.decodeSingularInt64Field(value: &self.atMs) }()
+      case 3: try { try decoder.decodeSingularStringField(value: &self.token) }()
+      case 4: try { try decoder.decodeSingularStringField(value: &self.request) }()
+      case 5: try { try decoder.decodeSingularStringField(value: &self.operation) }()
+      case 6: try { try decoder.decodeSingularStringField(value: &self.subject) }()
+      case 7: try { try decoder.decodeSingularStringField(value: &self.detail) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.id.isEmpty {
+      try visitor.visitSingularStringField(value: self.id, fieldNumber: 1)
+    }
+    if self.atMs != 0 {
+      try visitor.visitSingularInt64Field(value: self.atMs, fieldNumber: 2)
+    }
+    if !self.token.isEmpty {
+      try visitor.visitSingularStringField(value: self.token, fieldNumber: 3)
+    }
+    if !self.request.isEmpty {
+      try visitor.visitSingularStringField(value: self.request, fieldNumber: 4)
+    }
+    if !self.operation.isEmpty {
+      try visitor.visitSingularStringField(value: self.operation, fieldNumber: 5)
+    }
+    if !self.subject.isEmpty {
+      try visitor.visitSingularStringField(value: self.subject, fieldNumber: 6)
+    }
+    if !self.detail.isEmpty {
+      try visitor.visitSingularStringField(value: self.detail, fieldNumber: 7)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Fulcrum_V1_AuditEntry, rhs: Fulcrum_V1_AuditEntry) -> Bool {
+    if lhs.id != rhs.id {return false}
+    if lhs.atMs != rhs.atMs {return false}
+    if lhs.token != rhs.token {return false}
+    if lhs.request != rhs.request {return false}
+    if lhs.operation != rhs.operation {return false}
+    if lhs.subject != rhs.subject {return false}
+    if lhs.detail != rhs.detail {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Fulcrum_V1_AuditResponse: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".AuditResponse"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}entries\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeRepeatedMessageField(value: &self.entries) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.entries.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.entries, fieldNumber: 1)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Fulcrum_V1_AuditResponse, rhs: Fulcrum_V1_AuditResponse) -> Bool {
+    if lhs.entries != rhs.entries {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

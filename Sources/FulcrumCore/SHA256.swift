@@ -1,11 +1,12 @@
-/// SHA-256 (FIPS 180-4) and HMAC-SHA256 (RFC 2104), for webhook signatures.
+/// SHA-256 (FIPS 180-4) and HMAC-SHA256 (RFC 2104), for webhook signatures
+/// and the hashes of access tokens.
 /// Written here rather than pulled in with swift-crypto, whose BoringSSL was
 /// the largest part of every clean build for these two functions; checked
 /// against the standards' test vectors (FIPS 180-4 examples, RFC 4231) and,
 /// end to end, against Python's hmac in the shim tests.
-struct SHA256 {
-    static let blockBytes = 64
-    static let digestBytes = 32
+public struct SHA256: Sendable {
+    public static let blockBytes = 64
+    public static let digestBytes = 32
 
     private static let roundConstants: [UInt32] = [
         0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5,
@@ -24,7 +25,9 @@ struct SHA256 {
     private var pending: [UInt8] = []
     private var lengthBytes: UInt64 = 0
 
-    mutating func update(_ bytes: some Sequence<UInt8>) {
+    public init() {}
+
+    public mutating func update(_ bytes: some Sequence<UInt8>) {
         for byte in bytes {
             pending.append(byte)
             lengthBytes &+= 1
@@ -36,7 +39,7 @@ struct SHA256 {
     }
 
     /// The digest; the hasher is spent.
-    mutating func finish() -> [UInt8] {
+    public mutating func finish() -> [UInt8] {
         let lengthBits = lengthBytes &* 8
         var padding: [UInt8] = [0x80]
         while (pending.count + padding.count) % Self.blockBytes != Self.blockBytes - 8 { padding.append(0) }
@@ -70,14 +73,14 @@ struct SHA256 {
 
     private func rotate(_ value: UInt32, _ count: UInt32) -> UInt32 { value >> count | value << (32 - count) }
 
-    static func hash(_ bytes: some Sequence<UInt8>) -> [UInt8] {
+    public static func hash(_ bytes: some Sequence<UInt8>) -> [UInt8] {
         var hasher = SHA256()
         hasher.update(bytes)
         return hasher.finish()
     }
 
     /// HMAC-SHA256 of `message` under `key` (RFC 2104: a key longer than a block is hashed first).
-    static func hmac(key: [UInt8], message: some Sequence<UInt8>) -> [UInt8] {
+    public static func hmac(key: [UInt8], message: some Sequence<UInt8>) -> [UInt8] {
         var block = key.count > blockBytes ? hash(key) : key
         block += [UInt8](repeating: 0, count: blockBytes - block.count)
         var inner = SHA256()
