@@ -2,7 +2,7 @@
 SWIFT ?= swift
 DATA ?= ./data
 
-.PHONY: setup build run demo test stress benchmarks compare bench-server bench-http bench-orders compare-servers replay replay-peak clean proto
+.PHONY: setup build run demo test stress benchmarks compare bench-server bench-http bench-tls bench-orders compare-servers replay replay-peak clean proto
 
 setup:
 	@bash scripts/setup.sh
@@ -55,6 +55,9 @@ bench-orders: setup
 # ATP over HTTP (wrk against the gateway) beside ATP over the binary RPC, one server.
 bench-http: setup
 	bash scripts/bench-http.sh
+
+bench-tls: setup
+	bash scripts/bench-tls.sh
 
 # Durable 2-line reservations: Fulcrum beside PostgreSQL 15 and Redis 7 (installs both).
 compare-servers: setup
