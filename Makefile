@@ -2,7 +2,7 @@
 SWIFT ?= swift
 DATA ?= ./data
 
-.PHONY: setup build run demo test stress benchmarks compare bench-server bench-http bench-tls bench-orders compare-servers replay replay-peak clean proto
+.PHONY: setup build run demo test stress benchmarks compare compare-highs bench-server bench-http bench-tls bench-orders compare-servers replay replay-peak clean proto
 
 setup:
 	@bash scripts/setup.sh
@@ -43,6 +43,10 @@ benchmarks: setup
 # Strategies side by side, and Fulcrum beside glpsol, on one generated stream.
 compare: build
 	python3 scripts/compare-solvers.py --count 300
+
+# fulcrum optimize --jsonl beside HiGHS (through scipy) on one stream.
+compare-highs: build
+	python3 scripts/compare-highs.py --count 300
 
 # fulcrumd under load: ATP, reserve, optimize-and-reserve (fulcrum bench).
 bench-server: setup

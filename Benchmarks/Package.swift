@@ -25,6 +25,7 @@ let package = Package(
         benchmarkTarget("LedgerBenchmarks", ["FulcrumLedger", "FulcrumStorage"]),
         benchmarkTarget("SolverBenchmarks", ["FulcrumSolver"]),
         benchmarkTarget("ReplayBenchmarks", ["FulcrumCore", "FulcrumReplay"]),
+        benchmarkTarget("JSONBenchmarks", ["FulcrumCore"]),
         benchmarkTarget(
             "OrchestrationBenchmarks", ["FulcrumCore", "FulcrumLedger", "FulcrumOrchestration", "FulcrumService", "FulcrumSolver"]),
     ]

@@ -7,6 +7,10 @@ public enum Limits {
     public static let idempotencyKeyBytesMax = 128
     /// The longest free-text reason on an adjustment, in UTF-8 bytes.
     public static let reasonBytesMax = 256
+    /// The deepest nesting of arrays and objects in a JSON input, counting
+    /// the outermost: Foundation's `JSONDecoder` limit, which the fast
+    /// reader (`JSONReader`) keeps so that both accept the same inputs.
+    public static let jsonDepthMax = 512
     /// The most lines in one reservation.
     public static let reservationLinesMax = 256
     /// The largest quantity in any field (units), far below `Int64.max` so

@@ -40,7 +40,7 @@ struct Optimize: AsyncParsableCommand {
 
     func run() async throws {
         let input = try readRequest(request)
-        let documents = jsonl ? input.split(separator: UInt8(ascii: "\n")).map { Data($0) } : [input]
+        let documents = jsonl ? Self.lines(of: input) : [0..<input.count]
         var client: FulcrumClient?
         if let server {
             do {
@@ -51,12 +51,15 @@ struct Optimize: AsyncParsableCommand {
             }
         }
         var failures = 0
-        for document in documents where !jsonl || !document.allSatisfy({ $0 == 32 || $0 == 9 || $0 == 13 }) {
+        for document in documents {
             do {
                 if let client {
-                    print(try await remote(document, client))
+                    print(try await remote(input.subdata(in: document), client))
                 } else {
-                    print(try answer(document))
+                    let answered = input.withUnsafeBytes { bytes in
+                        Result { () throws(FulcrumError) in try answer(UnsafeRawBufferPointer(rebasing: bytes[document])) }
+                    }
+                    print(try answered.get())
                 }
             } catch {
                 failures += 1
@@ -87,7 +90,22 @@ struct Optimize: AsyncParsableCommand {
             + String(decoding: response.responseJson, as: UTF8.self) + "}"
     }
 
-    private func answer(_ document: Data) throws(FulcrumError) -> String {
+    /// The byte ranges of `input`'s lines that hold more than whitespace;
+    /// nothing is copied (the ranges index the input in place).
+    static func lines(of input: Data) -> [Range<Int>] {
+        input.withUnsafeBytes { bytes in
+            var lines: [Range<Int>] = []
+            var start = 0
+            while start < bytes.count {
+                let end = bytes[start...].firstIndex(of: UInt8(ascii: "\n")) ?? bytes.count
+                if bytes[start..<end].contains(where: { $0 != 32 && $0 != 9 && $0 != 13 }) { lines.append(start..<end) }
+                start = end + 1
+            }
+            return lines
+        }
+    }
+
+    private func answer(_ document: UnsafeRawBufferPointer) throws(FulcrumError) -> String {
         let parsed = try OptimizeRequest.decode(json: document)
         if emitDat { return Service.mathProgData(parsed) }
         let options = try OptimizeOptions(strategy: strategy, timeLimitMs: timeLimitMilliseconds, explain: explain)

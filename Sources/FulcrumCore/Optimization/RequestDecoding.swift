@@ -10,12 +10,41 @@ extension OptimizeRequest {
     /// `defaultNodes`: the nodes of a request that has no `nodes` field (a
     /// server that knows its network spares clients sending it, and itself
     /// decoding it, on every request).
+    ///
+    /// Good input is read by the fast reader (`read(json:)`); where it
+    /// declines, Foundation's decoder reads the same bytes and reports why.
     public static func decode(json: Data, defaultNodes: [Node]? = nil) throws(FulcrumError) -> OptimizeRequest {
-        var userInfo: [CodingUserInfoKey: any Sendable] = [:]
-        if let defaultNodes { userInfo[Self.defaultNodesKey] = defaultNodes }
-        let request = try decodeJSON(OptimizeRequest.self, from: json, userInfo: userInfo)
+        let request: OptimizeRequest
+        if let fast = json.withUnsafeBytes({ read(json: $0, defaultNodes: defaultNodes) }) {
+            request = fast
+        } else {
+            request = try decodeWithFoundation(json: json, defaultNodes: defaultNodes)
+        }
         try request.validate()
         return request
+    }
+
+    /// `decode` over bytes in place (a line of a larger input): copied only
+    /// when the input is bad and Foundation's decoder must say why.
+    public static func decode(json: UnsafeRawBufferPointer, defaultNodes: [Node]? = nil) throws(FulcrumError)
+        -> OptimizeRequest
+    {
+        if let request = read(json: json, defaultNodes: defaultNodes) {
+            try request.validate()
+            return request
+        }
+        return try decode(json: Data(json), defaultNodes: defaultNodes)
+    }
+
+    /// The reference reading (Foundation's `JSONDecoder` and the `Decodable`
+    /// conformances below), not validated: the errors every reader reports,
+    /// and what the fast reader is tested and measured against.
+    public static func decodeWithFoundation(json: Data, defaultNodes: [Node]? = nil) throws(FulcrumError)
+        -> OptimizeRequest
+    {
+        var userInfo: [CodingUserInfoKey: any Sendable] = [:]
+        if let defaultNodes { userInfo[Self.defaultNodesKey] = defaultNodes }
+        return try decodeJSON(OptimizeRequest.self, from: json, userInfo: userInfo)
     }
 
     static let defaultNodesKey = CodingUserInfoKey(rawValue: "fulcrum.defaultNodes")!
