@@ -146,7 +146,7 @@ public struct JSONReader: ~Copyable {
                 first = false
                 try skipValue(depth: depth + 1)
             }
-        case UInt8(ascii: "\""): _ = try readString()
+        case UInt8(ascii: "\""): _ = try readStringBytes()
         case UInt8(ascii: "t"), UInt8(ascii: "f"): _ = try readBool()
         case UInt8(ascii: "n"): guard readNull() else { throw Failure() }
         default: _ = try readDouble()
@@ -175,29 +175,9 @@ public struct JSONReader: ~Copyable {
     }
 
     public mutating func readString() throws(Failure) -> String {
-        skipWhitespace()
-        guard index < bytes.count, bytes[index] == UInt8(ascii: "\"") else { throw Failure() }
-        let start = index + 1
-        var cursor = start
-        while cursor < bytes.count {
-            let byte = bytes[cursor]
-            if byte == UInt8(ascii: "\"") {
-                index = cursor + 1
-                let raw = UnsafeRawBufferPointer(rebasing: bytes[start..<cursor])
-                guard let string = String(validating: raw, as: UTF8.self) else { throw Failure() }
-                return string
-            }
-            if byte == UInt8(ascii: "\\") {
-                var unescaped: [UInt8] = []
-                index = start
-                try readEscaped(into: &unescaped)
-                guard let string = String(validating: unescaped, as: UTF8.self) else { throw Failure() }
-                return string
-            }
-            guard byte >= 0x20 else { throw Failure() }
-            cursor += 1
-        }
-        throw Failure()
+        let string = try readStringBytes()
+        if let unescaped = string.unescaped { return String(decoding: unescaped, as: UTF8.self) }
+        return String(decoding: string.raw, as: UTF8.self)
     }
 
     /// A number as a `Double`, correctly rounded: exact integer arithmetic
@@ -263,8 +243,8 @@ public struct JSONReader: ~Copyable {
 
     // MARK: Keys
 
-    /// An object's key: its bytes in the input, or unescaped (rare) in an
-    /// array of its own.
+    /// A string's bytes (an object's key): in the input, or unescaped
+    /// (rare) in an array of its own.
     public struct Key {
         let raw: UnsafeRawBufferPointer
         let unescaped: [UInt8]?
@@ -276,6 +256,12 @@ public struct JSONReader: ~Copyable {
     }
 
     private mutating func readKey() throws(Failure) -> Key {
+        try readStringBytes()
+    }
+
+    /// A string's bytes, checked as UTF-8 without raw control characters:
+    /// in place when it has no escapes, else resolved into an array.
+    private mutating func readStringBytes() throws(Failure) -> Key {
         skipWhitespace()
         guard index < bytes.count, bytes[index] == UInt8(ascii: "\"") else { throw Failure() }
         let start = index + 1
