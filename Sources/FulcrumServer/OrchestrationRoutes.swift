@@ -32,8 +32,8 @@ struct OrchestrationRoutes: Sendable {
             let limit = request.timelineLimit == 0 ? Limits.timelineEntriesDefault : Int(min(Int(request.timelineLimit), Limits.timelineEntriesMax))
             let timeline = try service.timeline(order: request.order, limit: limit)
             responder.succeed(Fulcrum_V1_GetOrderResponse.with {
-                $0.orderJson = Data(RecordCoding.encode(order))
-                $0.timelineJson = Data(RecordCoding.encode(timeline))
+                $0.order = .init(order)
+                $0.timeline = timeline.map(Fulcrum_V1_TimelineEntry.init)
             })
         case .reprocess:
             let request = try Fulcrum_V1_ReprocessRequest(payload: frame.payload)

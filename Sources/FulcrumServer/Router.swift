@@ -188,9 +188,9 @@ struct Router: Sendable {
                 let options = try Self.options(
                     strategy: request.strategy, timeLimitMilliseconds: request.timeLimitMs,
                     explain: request.explain)
-                let problem = try service.decodeOptimizeRequest(json: request.requestJson)
+                let problem = try Self.problem(request.problem, service)
                 let response = try service.optimize(problem, options: options)
-                responder.succeed(Fulcrum_V1_OptimizeResponse.with { $0.responseJson = response.json() })
+                responder.succeed(Fulcrum_V1_OptimizeResponse.with { $0.solution = .init(response) })
             } catch {
                 responder.fail(error)
             }
@@ -203,11 +203,11 @@ struct Router: Sendable {
             do throws(FulcrumError) {
                 let options = try Self.options(
                     strategy: request.strategy, timeLimitMilliseconds: request.timeLimitMs, explain: false)
-                let problem = try service.decodeOptimizeRequest(json: request.requestJson)
+                let problem = try Self.problem(request.problem, service)
                 let ttlSeconds = request.ttlSeconds == 0 ? ReserveRequest.defaultTTLSeconds : request.ttlSeconds
                 let result = try await service.optimizeAndReserve(problem, options: options, ttlSeconds: ttlSeconds)
                 responder.succeed(Fulcrum_V1_OptimizeAndReserveResponse.with {
-                    $0.responseJson = result.response.json()
+                    $0.solution = .init(result.response)
                     if let reservation = result.reservation { $0.reservations = [.init(reservation)] }
                     $0.attempts = UInt32(result.attempts)
                 })
@@ -215,6 +215,16 @@ struct Router: Sendable {
                 responder.fail(error)
             }
         }
+    }
+
+    /// The request a message carries, validated; one without nodes is solved
+    /// on the server's network, which is not checked again.
+    private static func problem(_ message: Fulcrum_V1_OptimizeProblem, _ service: Service) throws(FulcrumError)
+        -> OptimizeRequest
+    {
+        let request = try message.domain(defaultNodes: service.defaultNodes)
+        try service.validate(request, usesNetwork: message.nodes.isEmpty)
+        return request
     }
 
     /// The RPC's zero values mean "not given".

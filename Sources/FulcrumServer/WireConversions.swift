@@ -67,13 +67,8 @@ extension BusinessEvent {
 extension OrderIntake {
     init(_ intake: Fulcrum_V1_OrderIntake) {
         func text(_ value: String) -> String? { value.isEmpty ? nil : value }
-        let address = intake.shipTo
         self.init(
-            id: intake.id, source: intake.source.isEmpty ? "rpc" : intake.source,
-            shipTo: Address(
-                latitude: address.located ? address.latitude : nil,
-                longitude: address.located ? address.longitude : nil, region: text(address.region),
-                country: text(address.country), postalCode: text(address.postalCode), city: text(address.city)),
+            id: intake.id, source: intake.source.isEmpty ? "rpc" : intake.source, shipTo: intake.shipTo.address,
             shippingMethod: text(intake.shippingMethod),
             lines: intake.lines.map { .init(id: $0.id, sku: $0.sku, quantity: $0.quantity) }, attributes: intake.attributes)
     }

@@ -4,10 +4,13 @@ import FulcrumSolver
 
 /// The nodes a server knows the location of: what ATP `near` a point sorts by.
 public struct Network: Sendable, Hashable {
-    public var nodes: [Node]
+    public let nodes: [Node]
+    /// The nodes' ids, kept so that requests on the network skip checking it again.
+    public let nodeIDs: Set<String>
 
     public init(nodes: [Node]) {
         self.nodes = nodes
+        nodeIDs = Set(nodes.map(\.id))
     }
 
     private struct File: Codable {

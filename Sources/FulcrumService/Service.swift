@@ -188,7 +188,17 @@ public final class Service: Sendable {
     /// An optimize request; one without `nodes` ships from the server's
     /// network (`--network` or `--demo`).
     public func decodeOptimizeRequest(json: Data) throws(FulcrumError) -> OptimizeRequest {
-        try OptimizeRequest.decode(json: json, defaultNodes: network.nodes.isEmpty ? nil : network.nodes)
+        try OptimizeRequest.decode(json: json, defaultNodes: defaultNodes)
+    }
+
+    /// The nodes a request without its own uses: the network's, or nil when
+    /// the server has none.
+    public var defaultNodes: [Node]? { network.nodes.isEmpty ? nil : network.nodes }
+
+    /// Validates a request read from the binary protocol. With `usesNetwork`
+    /// its nodes are the network's, checked once when the server started.
+    public func validate(_ request: OptimizeRequest, usesNetwork: Bool) throws(FulcrumError) {
+        try request.validate(validatedNodeIDs: usesNetwork ? network.nodeIDs : nil)
     }
 
     /// Solves an optimize request; without `inventory`, against the

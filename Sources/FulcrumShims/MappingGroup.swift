@@ -78,16 +78,11 @@ public struct MappingGroup: Sendable, Hashable {
 extension Fulcrum_V1_Address {
     /// An address as the wire carries it; coordinates only when both are known.
     init(latitude: Double?, longitude: Double?, region: String?, country: String?, postalCode: String?, city: String?) {
-        self.init()
-        if let latitude, let longitude {
-            located = true
-            self.latitude = latitude
-            self.longitude = longitude
-        }
-        self.region = region ?? ""
-        self.country = country ?? ""
-        self.postalCode = postalCode ?? ""
-        self.city = city ?? ""
+        let located = latitude != nil && longitude != nil
+        self.init(
+            Address(
+                latitude: located ? latitude : nil, longitude: located ? longitude : nil, region: region, country: country,
+                postalCode: postalCode, city: city))
     }
 }
 

@@ -198,7 +198,6 @@ struct Bench: AsyncParsableCommand {
                     $0.id = id
                     $0.source = "bench"
                     $0.shipTo = .with {
-                        $0.located = true
                         $0.latitude = 30 + Double(random.next() % 1_500) / 100
                         $0.longitude = -120 + Double(random.next() % 4_500) / 100
                     }
@@ -212,7 +211,7 @@ struct Bench: AsyncParsableCommand {
             var template = workload.optimize![Int(random.next() % UInt64(workload.optimize!.count))]
             template.orders[0].id = order()
             return (.optimizeAndReserve, Fulcrum_V1_OptimizeAndReserveRequest.with {
-                $0.requestJson = template.json()
+                $0.problem = .init(template)
                 $0.ttlSeconds = 60
             }.payload())
         }

@@ -54,7 +54,13 @@ struct Optimize: AsyncParsableCommand {
         for document in documents {
             do {
                 if let client {
-                    print(try await remote(input.subdata(in: document), client))
+                    // The server validates; nodes left out are its network's.
+                    let read = input.withUnsafeBytes { bytes in
+                        Result { () throws(FulcrumError) in
+                            try OptimizeRequest.decodeUnvalidated(json: UnsafeRawBufferPointer(rebasing: bytes[document]), defaultNodes: [])
+                        }
+                    }
+                    print(try await remote(Fulcrum_V1_OptimizeProblem(try read.get()), client))
                 } else {
                     let answered = input.withUnsafeBytes { bytes in
                         Result { () throws(FulcrumError) in try answer(UnsafeRawBufferPointer(rebasing: bytes[document])) }
@@ -70,24 +76,24 @@ struct Optimize: AsyncParsableCommand {
         if failures > 0 { throw ExitCode(2) }
     }
 
-    private func remote(_ document: Data, _ client: FulcrumClient) async throws(FulcrumError) -> String {
+    private func remote(_ problem: Fulcrum_V1_OptimizeProblem, _ client: FulcrumClient) async throws(FulcrumError) -> String {
         guard reserve else {
             let response = try await client.optimize(.with {
-                $0.requestJson = document
+                $0.problem = problem
                 $0.strategy = strategy
                 $0.timeLimitMs = UInt32(clamping: timeLimitMilliseconds)
                 $0.explain = explain
             })
-            return String(decoding: response.responseJson, as: UTF8.self)
+            return String(decoding: try response.solution.domain().json(), as: UTF8.self)
         }
         let response = try await client.optimizeAndReserve(.with {
-            $0.requestJson = document
+            $0.problem = problem
             $0.strategy = strategy
             $0.timeLimitMs = UInt32(clamping: timeLimitMilliseconds)
         })
         let reservation = try response.reservations.first.map { (message) throws(FulcrumError) in try message.domain().json.rendered } ?? "null"
         return "{\"attempts\":\(response.attempts),\"reservation\":\(reservation),\"response\":"
-            + String(decoding: response.responseJson, as: UTF8.self) + "}"
+            + String(decoding: try response.solution.domain().json(), as: UTF8.self) + "}"
     }
 
     /// The byte ranges of `input`'s lines that hold more than whitespace;

@@ -19,11 +19,12 @@ struct OrderState: AsyncParsableCommand {
                     $0.order = order
                     $0.timelineLimit = limit
                 }, as: Fulcrum_V1_GetOrderResponse.self)
-            let record = try RecordCoding.decode(OrderRecord.self, Array(answer.orderJson), what: "order")
-            let timeline = try RecordCoding.decode([TimelineEntry].self, Array(answer.timelineJson), what: "timeline")
+            let record = answer.order.domain
+            var timeline: [TimelineEntry] = []
+            for entry in answer.timeline { timeline.append(try entry.domain()) }
             let json = JSON.orderedObject([
-                ("order", .text(String(decoding: answer.orderJson, as: UTF8.self))),
-                ("timeline", .text(String(decoding: answer.timelineJson, as: UTF8.self))),
+                ("order", .text(RecordCoding.text(record))),
+                ("timeline", .text(RecordCoding.text(timeline))),
             ])
             return (json, Self.text(record, timeline))
         }

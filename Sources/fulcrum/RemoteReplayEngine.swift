@@ -94,10 +94,6 @@ final class RemoteReplayEngine: ReplayEngine {
         _ = try await client.receive(request)
     }
 
-    private struct PlansJSON: Decodable {
-        var plans: [OptimizeResponse.Plan]
-    }
-
     func optimize(_ request: OptimizeRequest, options: OptimizeOptions) async throws(FulcrumError)
         -> [OptimizeResponse.Plan]
     {
@@ -107,15 +103,10 @@ final class RemoteReplayEngine: ReplayEngine {
         }
         for index in named.skus.indices { named.skus[index].id = name(named.skus[index].id) }
         var message = Fulcrum_V1_OptimizeRequest()
-        message.requestJson = named.json()
+        message.problem = .init(named)
         message.strategy = options.strategy.rawValue
         message.timeLimitMs = UInt32(options.timeLimitMilliseconds)
-        let response = try await client.optimize(message)
-        do {
-            return try JSONDecoder().decode(PlansJSON.self, from: response.responseJson).plans
-        } catch {
-            throw FulcrumError(.invalidJSON, "the server's optimize response does not decode: \(error)", path: "response_json")
-        }
+        return try await client.optimize(message).solution.domain().plans
     }
 
     func reserve(_ request: ReserveRequest) async throws(FulcrumError) {

@@ -102,9 +102,31 @@ import Testing
         }
         await expectError(.invalidArgument, path: "queries") { _ = try await client.atpBatch(.init()) }
         await expectError(.invalidArgument, path: "strategy") {
-            _ = try await client.optimize(.with { $0.requestJson = Data("{}".utf8); $0.strategy = "cheapest" })
+            _ = try await client.optimize(.with { $0.strategy = "cheapest" })
         }
-        await expectError(.invalidJSON) { _ = try await client.optimize(.with { $0.requestJson = Data("{".utf8) }) }
+        // The problem's messages are checked with the JSON contract's paths.
+        let order = Fulcrum_V1_OptimizeOrder.with {
+            $0.id = "O"
+            $0.shipTo = .with { $0.latitude = 40 }
+            $0.lines = [.with { $0.id = "1"; $0.sku = "S1"; $0.quantity = 1 }]
+        }
+        await expectError(.invalidArgument, path: "orders") { _ = try await client.optimize(.init()) }
+        await expectError(.invalidArgument, path: "orders[0].ship_to.longitude") {
+            _ = try await client.optimize(.with { $0.problem.orders = [order] })
+        }
+        var located = order
+        located.shipTo.longitude = -74
+        await expectError(.invalidArgument, path: "nodes[0].kind") {
+            _ = try await client.optimize(.with {
+                $0.problem.orders = [located]
+                $0.problem.nodes = [.with { $0.id = "N1"; $0.kind = "shop"; $0.latitude = 40; $0.longitude = -74 }]
+            })
+        }
+        await expectError(.invalidArgument, path: "orders[0].lines[0].quantity") {
+            var negative = located
+            negative.lines[0].quantity = -1
+            _ = try await client.optimize(.with { $0.problem.orders = [negative] })
+        }
         // Nothing the errors touched changed.
         #expect(try await client.atp(.with { $0.sku = "S1"; $0.node = "N1" }).available == 2)
         #expect(try await client.reservation(order: "O1").lines[0].quantity == 1)
@@ -151,11 +173,11 @@ import Testing
         var request = workload.request(orderCount: 1, linesPerOrder: 5)
         let local = try Optimizer.solve(request)
         request.inventory = nil
-        let remote = try await client.optimize(.with { $0.requestJson = request.json() })
-        let decoded = try JSONSerialization.jsonObject(with: remote.responseJson) as! [String: Any]
-        #expect(abs((decoded["objective"] as! Double) - local.objective) < 1e-6)
+        let remote = try await client.optimize(.with { $0.problem = .init(request) })
+        #expect(abs(remote.solution.objective - local.objective) < 1e-6)
+        #expect(try remote.solution.domain().plans == local.plans)
 
-        let reserved = try await client.optimizeAndReserve(.with { $0.requestJson = request.json() })
+        let reserved = try await client.optimizeAndReserve(.with { $0.problem = .init(request) })
         #expect(reserved.attempts == 1)
         let expected = Service.reservationLines(local.plans[0], order: request.orders[0])
         #expect(reserved.reservations.count == (expected.isEmpty ? 0 : 1))
@@ -170,10 +192,10 @@ import Testing
         var twoOrders = workload.request(orderCount: 2, linesPerOrder: 2)
         twoOrders.inventory = nil
         await expectError(.invalidArgument, path: "orders") {
-            _ = try await client.optimizeAndReserve(.with { $0.requestJson = twoOrders.json() })
+            _ = try await client.optimizeAndReserve(.with { $0.problem = .init(twoOrders) })
         }
         await expectError(.invalidArgument, path: "inventory") {
-            _ = try await client.optimizeAndReserve(.with { $0.requestJson = workload.request(orderCount: 1, linesPerOrder: 2).json() })
+            _ = try await client.optimizeAndReserve(.with { $0.problem = .init(workload.request(orderCount: 1, linesPerOrder: 2)) })
         }
         #expect(try server.ledger.verify().isConsistent)
         await client.close()
@@ -194,11 +216,10 @@ import Testing
         let local = try Optimizer.solve(request)
         request.inventory = nil
         request.nodes = []
-        #expect(!String(decoding: request.json(), as: UTF8.self).contains("\"nodes\""))
-        let remote = try await client.optimize(.with { $0.requestJson = request.json() })
-        let decoded = try JSONSerialization.jsonObject(with: remote.responseJson) as! [String: Any]
-        #expect(abs((decoded["objective"] as! Double) - local.objective) < 1e-6)
-        let reserved = try await client.optimizeAndReserve(.with { $0.requestJson = request.json() })
+        #expect(Fulcrum_V1_OptimizeProblem(request).nodes.isEmpty)
+        let remote = try await client.optimize(.with { $0.problem = .init(request) })
+        #expect(abs(remote.solution.objective - local.objective) < 1e-6)
+        let reserved = try await client.optimizeAndReserve(.with { $0.problem = .init(request) })
         #expect(reserved.reservations.first?.lines.map(\.quantity).reduce(0, +)
             == Service.reservationLines(local.plans[0], order: request.orders[0]).map(\.quantity).reduce(0, +))
         await client.close()
@@ -206,8 +227,8 @@ import Testing
 
         let bare = try await TestServer(network: Network(nodes: []))
         let bareClient = try await bare.client()
-        await expectError(.invalidJSON, path: "nodes") {
-            _ = try await bareClient.optimize(.with { $0.requestJson = request.json() })
+        await expectError(.invalidArgument, path: "nodes") {
+            _ = try await bareClient.optimize(.with { $0.problem = .init(request) })
         }
         await bareClient.close()
         await bare.stop()

@@ -19,7 +19,7 @@ import Testing
             }),
             (.adjust, Fulcrum_V1_AdjustRequest.with { $0.node = "N"; $0.sku = "S"; $0.delta = -4; $0.reason = "r" }),
             (.adjustBatch, Fulcrum_V1_AdjustBatchRequest.with { $0.items = [.with { $0.node = "N"; $0.set = 1 }] }),
-            (.optimize, Fulcrum_V1_OptimizeRequest.with { $0.requestJson = Array("{\"orders\":[]}".utf8).withUnsafeBytes { .init($0) } }),
+            (.optimize, Fulcrum_V1_OptimizeRequest.with { $0.problem.orders = [.with { $0.id = "O"; $0.lines = [.with { $0.sku = "S" }] }] }),
         ]
         return messages.map { opcode, message in
             var buffer = ByteBuffer()

@@ -252,8 +252,8 @@ import Testing
         #expect(error?["path"] as? String == data + "-bad.json: nodes[0].latitude")
     }
 
-    /// The Python client written from docs/protocol.md alone performs ATP
-    /// and Reserve (and gets a typed error) against a running fulcrumd.
+    /// The Python client written from docs/protocol.md alone performs ATP,
+    /// Reserve and Optimize (and gets typed errors) against a running fulcrumd.
     @Test func pythonClientFromTheProtocolDocument() async throws {
         let data = temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: data) }
@@ -276,6 +276,18 @@ import Testing
         #expect(error?["path"] as? String == "lines[0].quantity")
         let after = try python("atp", "TEE-M")
         #expect(after.object["available"] as? Int == 1, "\(after)")
+        // Optimize: protobuf messages both ways, doubles as 8 little-endian bytes.
+        let solved = try python("optimize", "PY-3", "42.36", "-71.06", "TEE-M", "1", "DC-EAST", "40.7", "-74.0")
+        let plan = (solved.object["plans"] as? [[String: Any]])?.first
+        let shipment = (plan?["shipments"] as? [[String: Any]])?.first
+        #expect(solved.status == 0 && solved.object["status"] as? String == "optimal", "\(solved)")
+        #expect(shipment?["node"] as? String == "DC-EAST" && (shipment?["distance_km"] as? Double ?? 0) > 100, "\(solved)")
+        #expect((shipment?["lines"] as? [[String: Any]])?.first?["quantity"] as? Int == 1, "\(solved)")
+        let backordered = try python("optimize", "PY-4", "42.36", "-71.06", "TEE-M", "5", "DC-EAST", "40.7", "-74.0")
+        let backorders = (backordered.object["plans"] as? [[String: Any]])?.first?["backorders"] as? [[String: Any]]
+        #expect(backorders?.first?["quantity"] as? Int == 4, "\(backordered)")
+        let bad = try python("optimize", "PY-5", "95", "-71.06", "TEE-M", "1", "DC-EAST", "40.7", "-74.0")
+        #expect(bad.status == 1 && (bad.object["error"] as? [String: Any])?["path"] as? String == "orders[0].ship_to.latitude", "\(bad)")
         #expect(try await client.reservation(order: "PY-1").lines.map(\.quantity) == [2])
         await client.close()
         server.stop()

@@ -130,7 +130,7 @@ import Testing
         let client = try await FulcrumClient.connect(harness.server.address)
         for order in ["SHOPIFY-7001", "SHOPIFY-7002", "SHOPIFY-7003"] {
             let answer = try await client.call(.getOrder, Fulcrum_V1_GetOrderRequest.with { $0.order = order }, as: Fulcrum_V1_GetOrderResponse.self)
-            #expect(!answer.orderJson.isEmpty, "\(order)")
+            #expect(answer.order.id == order)
         }
         await client.close()
         for shim in harness.shims { shim.stop() }
@@ -158,7 +158,7 @@ import Testing
                 $0.idempotencyKey = "intake-\(order)"
                 $0.intake = .with {
                     $0.id = order
-                    $0.shipTo = .with { $0.located = true; $0.latitude = 41.9; $0.longitude = -87.6 }
+                    $0.shipTo = .with { $0.latitude = 41.9; $0.longitude = -87.6 }
                     $0.lines = [.with { $0.id = "1"; $0.sku = "SOCKS-3PK"; $0.quantity = 1 }]
                 }
             }
@@ -181,7 +181,7 @@ import Testing
             released = 0
             for order in orders {
                 let answer = try await client.call(.getOrder, Fulcrum_V1_GetOrderRequest.with { $0.order = order }, as: Fulcrum_V1_GetOrderResponse.self)
-                let record = try RecordCoding.decode(OrderRecord.self, Array(answer.orderJson), what: "order")
+                let record = answer.order.domain
                 if record.state == OrderStates.released { released += 1 }
             }
             try await Task.sleep(for: .milliseconds(50))
@@ -189,7 +189,7 @@ import Testing
         #expect(released == orders.count)
         for order in orders {
             let answer = try await client.call(.getOrder, Fulcrum_V1_GetOrderRequest.with { $0.order = order }, as: Fulcrum_V1_GetOrderResponse.self)
-            let timeline = try RecordCoding.decode([TimelineEntry].self, Array(answer.timelineJson), what: "timeline")
+            let timeline = try answer.timeline.map { try $0.domain() }
             #expect(timeline.filter { $0.text.hasPrefix("order.created") }.count == 1)
             #expect(timeline.filter { $0.kind == .action && $0.text.hasPrefix("reserved") }.count == 1)
             #expect((try await client.reservation(order: order)).state == "confirmed")
@@ -227,7 +227,7 @@ import Testing
                     $0.order = order
                     $0.intake = .with {
                         $0.id = order
-                        $0.shipTo = .with { $0.located = true; $0.latitude = 40.7; $0.longitude = -74.0 }
+                        $0.shipTo = .with { $0.latitude = 40.7; $0.longitude = -74.0 }
                         $0.lines = [.with { $0.id = "1"; $0.sku = "SOCKS-3PK"; $0.quantity = 1 }]
                     }
                 }.payload())
@@ -249,8 +249,8 @@ import Testing
             }
             for order in acknowledged {
                 let answer = try await client.call(.getOrder, Fulcrum_V1_GetOrderRequest.with { $0.order = order }, as: Fulcrum_V1_GetOrderResponse.self)
-                let record = try RecordCoding.decode(OrderRecord.self, Array(answer.orderJson), what: "order")
-                let timeline = try RecordCoding.decode([TimelineEntry].self, Array(answer.timelineJson), what: "timeline")
+                let record = answer.order.domain
+                let timeline = try answer.timeline.map { try $0.domain() }
                 #expect(record.state == OrderStates.released, "\(order): \(record.state) \(String(describing: record.failure))")
                 #expect(timeline.filter { $0.kind == .action && $0.text.hasPrefix("reserved") }.count == 1, "\(order) sourced once")
                 #expect(timeline.filter { $0.text.hasPrefix("order.created") }.count == 1, "\(order) accepted once")

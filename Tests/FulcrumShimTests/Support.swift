@@ -133,12 +133,12 @@ final class ShimHarness {
 
     func order(_ id: String) async throws -> OrderRecord {
         let answer = try await client.call(.getOrder, Fulcrum_V1_GetOrderRequest.with { $0.order = id }, as: Fulcrum_V1_GetOrderResponse.self)
-        return try RecordCoding.decode(OrderRecord.self, Array(answer.orderJson), what: "order")
+        return answer.order.domain
     }
 
     func timeline(_ id: String) async throws -> [TimelineEntry] {
         let answer = try await client.call(.getOrder, Fulcrum_V1_GetOrderRequest.with { $0.order = id }, as: Fulcrum_V1_GetOrderResponse.self)
-        return try RecordCoding.decode([TimelineEntry].self, Array(answer.timelineJson), what: "timeline")
+        return try answer.timeline.map { try $0.domain() }
     }
 
     /// Polls until `condition` holds for the order (bounded: 30 s).

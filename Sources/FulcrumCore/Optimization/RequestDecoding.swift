@@ -29,11 +29,19 @@ extension OptimizeRequest {
     public static func decode(json: UnsafeRawBufferPointer, defaultNodes: [Node]? = nil) throws(FulcrumError)
         -> OptimizeRequest
     {
-        if let request = read(json: json, defaultNodes: defaultNodes) {
-            try request.validate()
-            return request
-        }
-        return try decode(json: Data(json), defaultNodes: defaultNodes)
+        let request = try decodeUnvalidated(json: json, defaultNodes: defaultNodes)
+        try request.validate()
+        return request
+    }
+
+    /// Reads a request without validating it, with the same typed errors for
+    /// malformed JSON: a client that passes the request on to a server, which
+    /// validates it, uses this.
+    public static func decodeUnvalidated(json: UnsafeRawBufferPointer, defaultNodes: [Node]? = nil)
+        throws(FulcrumError) -> OptimizeRequest
+    {
+        if let request = read(json: json, defaultNodes: defaultNodes) { return request }
+        return try decodeWithFoundation(json: Data(json), defaultNodes: defaultNodes)
     }
 
     /// The reference reading (Foundation's `JSONDecoder` and the `Decodable`

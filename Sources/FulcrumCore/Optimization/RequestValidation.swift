@@ -1,12 +1,20 @@
 extension OptimizeRequest {
     /// Checks every rule of the specification that decoding cannot: ranges,
     /// unique ids, references to nodes. Throws the first violation found.
-    public func validate() throws(FulcrumError) {
+    /// `validatedNodeIDs`: the ids of `nodes` when they were checked already
+    /// (a server's network, checked once at start), so they are not again.
+    public func validate(validatedNodeIDs: Set<String>? = nil) throws(FulcrumError) {
         guard !orders.isEmpty else { throw FulcrumError(.invalidArgument, "at least one order is needed", path: "orders") }
         guard orders.count <= Limits.optimizeOrdersMax else {
             throw FulcrumError(.invalidArgument, "\(orders.count) orders; the limit is \(Limits.optimizeOrdersMax)", path: "orders")
         }
-        let nodeIDs = try Self.validate(nodes: nodes, path: "nodes")
+        let nodeIDs: Set<String>
+        if let validatedNodeIDs {
+            assert(validatedNodeIDs.count == nodes.count, "validated ids belong to these nodes")
+            nodeIDs = validatedNodeIDs
+        } else {
+            nodeIDs = try Self.validate(nodes: nodes, path: "nodes")
+        }
         try Self.validate(skus: skus)
         _ = try uniqueIDs(orders.map(\.id), path: "orders")
         for (index, order) in orders.enumerated() {

@@ -102,16 +102,8 @@ extension OptimizeResponse: Encodable {
     public func json() -> Data { sortedJSON(self) }
 }
 
-extension OptimizeResponse.Plan: Codable {
+extension OptimizeResponse.Plan: Encodable {
     private enum Keys: String, CodingKey { case order, shipments, backorders, cost }
-    /// A plan of a response's JSON (a client of the server reads it back).
-    public init(from decoder: any Decoder) throws {
-        let c = try decoder.container(keyedBy: Keys.self)
-        order = try c.decode(String.self, forKey: .order)
-        shipments = try c.decode([OptimizeResponse.Shipment].self, forKey: .shipments)
-        backorders = try c.decode([OptimizeResponse.LineQuantity].self, forKey: .backorders)
-        cost = try c.decode(Double.self, forKey: .cost)
-    }
     public func encode(to encoder: any Encoder) throws {
         var c = encoder.container(keyedBy: Keys.self)
         try c.encode(order, forKey: .order)
@@ -121,15 +113,8 @@ extension OptimizeResponse.Plan: Codable {
     }
 }
 
-extension OptimizeResponse.Shipment: Codable {
+extension OptimizeResponse.Shipment: Encodable {
     private enum Keys: String, CodingKey { case node, distanceKm = "distance_km", cost, lines }
-    public init(from decoder: any Decoder) throws {
-        let c = try decoder.container(keyedBy: Keys.self)
-        node = try c.decode(String.self, forKey: .node)
-        distanceKilometers = try c.decode(Double.self, forKey: .distanceKm)
-        cost = try c.decode(Double.self, forKey: .cost)
-        lines = try c.decode([OptimizeResponse.LineQuantity].self, forKey: .lines)
-    }
     public func encode(to encoder: any Encoder) throws {
         var c = encoder.container(keyedBy: Keys.self)
         try c.encode(node, forKey: .node)
@@ -139,13 +124,8 @@ extension OptimizeResponse.Shipment: Codable {
     }
 }
 
-extension OptimizeResponse.LineQuantity: Codable {
+extension OptimizeResponse.LineQuantity: Encodable {
     private enum Keys: String, CodingKey { case line, quantity }
-    public init(from decoder: any Decoder) throws {
-        let c = try decoder.container(keyedBy: Keys.self)
-        line = try c.decode(String.self, forKey: .line)
-        quantity = try c.decode(Int.self, forKey: .quantity)
-    }
     public func encode(to encoder: any Encoder) throws {
         var c = encoder.container(keyedBy: Keys.self)
         try c.encode(line, forKey: .line)

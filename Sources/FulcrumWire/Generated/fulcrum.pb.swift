@@ -15,11 +15,6 @@
 /// Regenerate the Swift code with `make proto` (protoc + protoc-gen-swift
 /// from swift-protobuf 1.39.0); the output is committed.
 
-#if canImport(FoundationEssentials)
-import FoundationEssentials
-#else
-import Foundation
-#endif
 import SwiftProtobuf
 
 // If the compiler emits an error on this type, it is because this file
@@ -578,26 +573,769 @@ public nonisolated struct Fulcrum_V1_ReservationResponse: Sendable {
   fileprivate var _reservation: Fulcrum_V1_Reservation? = nil
 }
 
-/// Opcode 40. The optimize request, as the spec's JSON. When it has no
-/// "inventory", the ledger's current availability is used.
-public nonisolated struct Fulcrum_V1_OptimizeRequest: Sendable {
+/// The optimize contract (docs/optimize.md) as messages: the same fields and
+/// names as its JSON. An `optional` field left out takes the contract's
+/// default; a required one left out (a coordinate) is `invalid_argument` at
+/// its path.
+/// A customer's address: `ship_to` of an optimize order and of an order's
+/// intake. The solver needs the coordinates.
+public nonisolated struct Fulcrum_V1_Address: Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
-  public var requestJson: Data = Data()
+  public var latitude: Double {
+    get {_latitude ?? 0}
+    set {_latitude = newValue}
+  }
+  /// Returns true if `latitude` has been explicitly set.
+  public var hasLatitude: Bool {self._latitude != nil}
+  /// Clears the value of `latitude`. Subsequent reads from it will return its default value.
+  public mutating func clearLatitude() {self._latitude = nil}
 
-  /// optimal (default), greedy-nearest, greedy-priority
-  public var strategy: String = String()
+  public var longitude: Double {
+    get {_longitude ?? 0}
+    set {_longitude = newValue}
+  }
+  /// Returns true if `longitude` has been explicitly set.
+  public var hasLongitude: Bool {self._longitude != nil}
+  /// Clears the value of `longitude`. Subsequent reads from it will return its default value.
+  public mutating func clearLongitude() {self._longitude = nil}
 
-  /// 0: the default
-  public var timeLimitMs: UInt32 = 0
+  public var region: String {
+    get {_region ?? String()}
+    set {_region = newValue}
+  }
+  /// Returns true if `region` has been explicitly set.
+  public var hasRegion: Bool {self._region != nil}
+  /// Clears the value of `region`. Subsequent reads from it will return its default value.
+  public mutating func clearRegion() {self._region = nil}
 
-  public var explain: Bool = false
+  public var country: String {
+    get {_country ?? String()}
+    set {_country = newValue}
+  }
+  /// Returns true if `country` has been explicitly set.
+  public var hasCountry: Bool {self._country != nil}
+  /// Clears the value of `country`. Subsequent reads from it will return its default value.
+  public mutating func clearCountry() {self._country = nil}
+
+  public var postalCode: String {
+    get {_postalCode ?? String()}
+    set {_postalCode = newValue}
+  }
+  /// Returns true if `postalCode` has been explicitly set.
+  public var hasPostalCode: Bool {self._postalCode != nil}
+  /// Clears the value of `postalCode`. Subsequent reads from it will return its default value.
+  public mutating func clearPostalCode() {self._postalCode = nil}
+
+  public var city: String {
+    get {_city ?? String()}
+    set {_city = newValue}
+  }
+  /// Returns true if `city` has been explicitly set.
+  public var hasCity: Bool {self._city != nil}
+  /// Clears the value of `city`. Subsequent reads from it will return its default value.
+  public mutating func clearCity() {self._city = nil}
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
+
+  fileprivate var _latitude: Double? = nil
+  fileprivate var _longitude: Double? = nil
+  fileprivate var _region: String? = nil
+  fileprivate var _country: String? = nil
+  fileprivate var _postalCode: String? = nil
+  fileprivate var _city: String? = nil
+}
+
+public nonisolated struct Fulcrum_V1_OptimizeLine: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var id: String = String()
+
+  public var sku: String = String()
+
+  public var quantity: Int64 = 0
+
+  public var noSplit: Bool = false
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+public nonisolated struct Fulcrum_V1_OptimizeOrder: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var id: String = String()
+
+  /// 1
+  public var priority: Double {
+    get {_priority ?? 0}
+    set {_priority = newValue}
+  }
+  /// Returns true if `priority` has been explicitly set.
+  public var hasPriority: Bool {self._priority != nil}
+  /// Clears the value of `priority`. Subsequent reads from it will return its default value.
+  public mutating func clearPriority() {self._priority = nil}
+
+  public var shipTo: Fulcrum_V1_Address {
+    get {_shipTo ?? Fulcrum_V1_Address()}
+    set {_shipTo = newValue}
+  }
+  /// Returns true if `shipTo` has been explicitly set.
+  public var hasShipTo: Bool {self._shipTo != nil}
+  /// Clears the value of `shipTo`. Subsequent reads from it will return its default value.
+  public mutating func clearShipTo() {self._shipTo = nil}
+
+  public var shipComplete: Bool = false
+
+  public var maxShipments: Int64 {
+    get {_maxShipments ?? 0}
+    set {_maxShipments = newValue}
+  }
+  /// Returns true if `maxShipments` has been explicitly set.
+  public var hasMaxShipments: Bool {self._maxShipments != nil}
+  /// Clears the value of `maxShipments`. Subsequent reads from it will return its default value.
+  public mutating func clearMaxShipments() {self._maxShipments = nil}
+
+  public var pickupNode: String {
+    get {_pickupNode ?? String()}
+    set {_pickupNode = newValue}
+  }
+  /// Returns true if `pickupNode` has been explicitly set.
+  public var hasPickupNode: Bool {self._pickupNode != nil}
+  /// Clears the value of `pickupNode`. Subsequent reads from it will return its default value.
+  public mutating func clearPickupNode() {self._pickupNode = nil}
+
+  public var lines: [Fulcrum_V1_OptimizeLine] = []
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+
+  fileprivate var _priority: Double? = nil
+  fileprivate var _shipTo: Fulcrum_V1_Address? = nil
+  fileprivate var _maxShipments: Int64? = nil
+  fileprivate var _pickupNode: String? = nil
+}
+
+public nonisolated struct Fulcrum_V1_Node: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var id: String = String()
+
+  /// warehouse (default), store, 3pl, vendor
+  public var kind: String {
+    get {_kind ?? String()}
+    set {_kind = newValue}
+  }
+  /// Returns true if `kind` has been explicitly set.
+  public var hasKind: Bool {self._kind != nil}
+  /// Clears the value of `kind`. Subsequent reads from it will return its default value.
+  public mutating func clearKind() {self._kind = nil}
+
+  /// required
+  public var latitude: Double {
+    get {_latitude ?? 0}
+    set {_latitude = newValue}
+  }
+  /// Returns true if `latitude` has been explicitly set.
+  public var hasLatitude: Bool {self._latitude != nil}
+  /// Clears the value of `latitude`. Subsequent reads from it will return its default value.
+  public mutating func clearLatitude() {self._latitude = nil}
+
+  /// required
+  public var longitude: Double {
+    get {_longitude ?? 0}
+    set {_longitude = newValue}
+  }
+  /// Returns true if `longitude` has been explicitly set.
+  public var hasLongitude: Bool {self._longitude != nil}
+  /// Clears the value of `longitude`. Subsequent reads from it will return its default value.
+  public mutating func clearLongitude() {self._longitude = nil}
+
+  public var region: String {
+    get {_region ?? String()}
+    set {_region = newValue}
+  }
+  /// Returns true if `region` has been explicitly set.
+  public var hasRegion: Bool {self._region != nil}
+  /// Clears the value of `region`. Subsequent reads from it will return its default value.
+  public mutating func clearRegion() {self._region = nil}
+
+  /// true
+  public var enabled: Bool {
+    get {_enabled ?? false}
+    set {_enabled = newValue}
+  }
+  /// Returns true if `enabled` has been explicitly set.
+  public var hasEnabled: Bool {self._enabled != nil}
+  /// Clears the value of `enabled`. Subsequent reads from it will return its default value.
+  public mutating func clearEnabled() {self._enabled = nil}
+
+  /// true
+  public var canShip: Bool {
+    get {_canShip ?? false}
+    set {_canShip = newValue}
+  }
+  /// Returns true if `canShip` has been explicitly set.
+  public var hasCanShip: Bool {self._canShip != nil}
+  /// Clears the value of `canShip`. Subsequent reads from it will return its default value.
+  public mutating func clearCanShip() {self._canShip = nil}
+
+  public var costPerShipment: Double = 0
+
+  public var costPerUnit: Double = 0
+
+  /// absent: unlimited
+  public var capacityUnits: Int64 {
+    get {_capacityUnits ?? 0}
+    set {_capacityUnits = newValue}
+  }
+  /// Returns true if `capacityUnits` has been explicitly set.
+  public var hasCapacityUnits: Bool {self._capacityUnits != nil}
+  /// Clears the value of `capacityUnits`. Subsequent reads from it will return its default value.
+  public mutating func clearCapacityUnits() {self._capacityUnits = nil}
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+
+  fileprivate var _kind: String? = nil
+  fileprivate var _latitude: Double? = nil
+  fileprivate var _longitude: Double? = nil
+  fileprivate var _region: String? = nil
+  fileprivate var _enabled: Bool? = nil
+  fileprivate var _canShip: Bool? = nil
+  fileprivate var _capacityUnits: Int64? = nil
+}
+
+public nonisolated struct Fulcrum_V1_Sku: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var id: String = String()
+
+  /// 1
+  public var weightKg: Double {
+    get {_weightKg ?? 0}
+    set {_weightKg = newValue}
+  }
+  /// Returns true if `weightKg` has been explicitly set.
+  public var hasWeightKg: Bool {self._weightKg != nil}
+  /// Clears the value of `weightKg`. Subsequent reads from it will return its default value.
+  public mutating func clearWeightKg() {self._weightKg = nil}
+
+  public var category: String {
+    get {_category ?? String()}
+    set {_category = newValue}
+  }
+  /// Returns true if `category` has been explicitly set.
+  public var hasCategory: Bool {self._category != nil}
+  /// Clears the value of `category`. Subsequent reads from it will return its default value.
+  public mutating func clearCategory() {self._category = nil}
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+
+  fileprivate var _weightKg: Double? = nil
+  fileprivate var _category: String? = nil
+}
+
+public nonisolated struct Fulcrum_V1_Stock: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var node: String = String()
+
+  public var sku: String = String()
+
+  public var available: Int64 = 0
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+/// Present (even empty): the request's own stock; absent: the ledger's ATP.
+public nonisolated struct Fulcrum_V1_Inventory: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var rows: [Fulcrum_V1_Stock] = []
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+public nonisolated struct Fulcrum_V1_Rates: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  /// 5
+  public var perShipment: Double {
+    get {_perShipment ?? 0}
+    set {_perShipment = newValue}
+  }
+  /// Returns true if `perShipment` has been explicitly set.
+  public var hasPerShipment: Bool {self._perShipment != nil}
+  /// Clears the value of `perShipment`. Subsequent reads from it will return its default value.
+  public mutating func clearPerShipment() {self._perShipment = nil}
+
+  /// 0
+  public var perKm: Double {
+    get {_perKm ?? 0}
+    set {_perKm = newValue}
+  }
+  /// Returns true if `perKm` has been explicitly set.
+  public var hasPerKm: Bool {self._perKm != nil}
+  /// Clears the value of `perKm`. Subsequent reads from it will return its default value.
+  public mutating func clearPerKm() {self._perKm = nil}
+
+  /// 0.0005
+  public var perKgKm: Double {
+    get {_perKgKm ?? 0}
+    set {_perKgKm = newValue}
+  }
+  /// Returns true if `perKgKm` has been explicitly set.
+  public var hasPerKgKm: Bool {self._perKgKm != nil}
+  /// Clears the value of `perKgKm`. Subsequent reads from it will return its default value.
+  public mutating func clearPerKgKm() {self._perKgKm = nil}
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+
+  fileprivate var _perShipment: Double? = nil
+  fileprivate var _perKm: Double? = nil
+  fileprivate var _perKgKm: Double? = nil
+}
+
+public nonisolated struct Fulcrum_V1_Exclusion: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var node: String {
+    get {_node ?? String()}
+    set {_node = newValue}
+  }
+  /// Returns true if `node` has been explicitly set.
+  public var hasNode: Bool {self._node != nil}
+  /// Clears the value of `node`. Subsequent reads from it will return its default value.
+  public mutating func clearNode() {self._node = nil}
+
+  public var kind: String {
+    get {_kind ?? String()}
+    set {_kind = newValue}
+  }
+  /// Returns true if `kind` has been explicitly set.
+  public var hasKind: Bool {self._kind != nil}
+  /// Clears the value of `kind`. Subsequent reads from it will return its default value.
+  public mutating func clearKind() {self._kind = nil}
+
+  public var region: String {
+    get {_region ?? String()}
+    set {_region = newValue}
+  }
+  /// Returns true if `region` has been explicitly set.
+  public var hasRegion: Bool {self._region != nil}
+  /// Clears the value of `region`. Subsequent reads from it will return its default value.
+  public mutating func clearRegion() {self._region = nil}
+
+  public var skuCategory: String {
+    get {_skuCategory ?? String()}
+    set {_skuCategory = newValue}
+  }
+  /// Returns true if `skuCategory` has been explicitly set.
+  public var hasSkuCategory: Bool {self._skuCategory != nil}
+  /// Clears the value of `skuCategory`. Subsequent reads from it will return its default value.
+  public mutating func clearSkuCategory() {self._skuCategory = nil}
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+
+  fileprivate var _node: String? = nil
+  fileprivate var _kind: String? = nil
+  fileprivate var _region: String? = nil
+  fileprivate var _skuCategory: String? = nil
+}
+
+public nonisolated struct Fulcrum_V1_Rules: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var maxShipmentsPerOrder: Int64 {
+    get {_maxShipmentsPerOrder ?? 0}
+    set {_maxShipmentsPerOrder = newValue}
+  }
+  /// Returns true if `maxShipmentsPerOrder` has been explicitly set.
+  public var hasMaxShipmentsPerOrder: Bool {self._maxShipmentsPerOrder != nil}
+  /// Clears the value of `maxShipmentsPerOrder`. Subsequent reads from it will return its default value.
+  public mutating func clearMaxShipmentsPerOrder() {self._maxShipmentsPerOrder = nil}
+
+  public var maxDistanceKm: Double {
+    get {_maxDistanceKm ?? 0}
+    set {_maxDistanceKm = newValue}
+  }
+  /// Returns true if `maxDistanceKm` has been explicitly set.
+  public var hasMaxDistanceKm: Bool {self._maxDistanceKm != nil}
+  /// Clears the value of `maxDistanceKm`. Subsequent reads from it will return its default value.
+  public mutating func clearMaxDistanceKm() {self._maxDistanceKm = nil}
+
+  /// 1000
+  public var backorderPenalty: Double {
+    get {_backorderPenalty ?? 0}
+    set {_backorderPenalty = newValue}
+  }
+  /// Returns true if `backorderPenalty` has been explicitly set.
+  public var hasBackorderPenalty: Bool {self._backorderPenalty != nil}
+  /// Clears the value of `backorderPenalty`. Subsequent reads from it will return its default value.
+  public mutating func clearBackorderPenalty() {self._backorderPenalty = nil}
+
+  public var minAvailable: Int64 = 0
+
+  public var safetyStock: Int64 = 0
+
+  public var exclude: [Fulcrum_V1_Exclusion] = []
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+
+  fileprivate var _maxShipmentsPerOrder: Int64? = nil
+  fileprivate var _maxDistanceKm: Double? = nil
+  fileprivate var _backorderPenalty: Double? = nil
+}
+
+/// An optimize request's problem. No nodes: the server's network.
+public nonisolated struct Fulcrum_V1_OptimizeProblem: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var orders: [Fulcrum_V1_OptimizeOrder] = []
+
+  public var nodes: [Fulcrum_V1_Node] = []
+
+  public var skus: [Fulcrum_V1_Sku] = []
+
+  public var inventory: Fulcrum_V1_Inventory {
+    get {_inventory ?? Fulcrum_V1_Inventory()}
+    set {_inventory = newValue}
+  }
+  /// Returns true if `inventory` has been explicitly set.
+  public var hasInventory: Bool {self._inventory != nil}
+  /// Clears the value of `inventory`. Subsequent reads from it will return its default value.
+  public mutating func clearInventory() {self._inventory = nil}
+
+  public var rates: Fulcrum_V1_Rates {
+    get {_rates ?? Fulcrum_V1_Rates()}
+    set {_rates = newValue}
+  }
+  /// Returns true if `rates` has been explicitly set.
+  public var hasRates: Bool {self._rates != nil}
+  /// Clears the value of `rates`. Subsequent reads from it will return its default value.
+  public mutating func clearRates() {self._rates = nil}
+
+  public var rules: Fulcrum_V1_Rules {
+    get {_rules ?? Fulcrum_V1_Rules()}
+    set {_rules = newValue}
+  }
+  /// Returns true if `rules` has been explicitly set.
+  public var hasRules: Bool {self._rules != nil}
+  /// Clears the value of `rules`. Subsequent reads from it will return its default value.
+  public mutating func clearRules() {self._rules = nil}
+
+  public var profile: String {
+    get {_profile ?? String()}
+    set {_profile = newValue}
+  }
+  /// Returns true if `profile` has been explicitly set.
+  public var hasProfile: Bool {self._profile != nil}
+  /// Clears the value of `profile`. Subsequent reads from it will return its default value.
+  public mutating func clearProfile() {self._profile = nil}
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+
+  fileprivate var _inventory: Fulcrum_V1_Inventory? = nil
+  fileprivate var _rates: Fulcrum_V1_Rates? = nil
+  fileprivate var _rules: Fulcrum_V1_Rules? = nil
+  fileprivate var _profile: String? = nil
+}
+
+/// An optimize response: one plan per order, in request order.
+public nonisolated struct Fulcrum_V1_LineQuantity: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var line: String = String()
+
+  public var quantity: Int64 = 0
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+public nonisolated struct Fulcrum_V1_Shipment: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var node: String = String()
+
+  public var distanceKm: Double = 0
+
+  public var cost: Double = 0
+
+  public var lines: [Fulcrum_V1_LineQuantity] = []
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+public nonisolated struct Fulcrum_V1_Plan: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var order: String = String()
+
+  public var shipments: [Fulcrum_V1_Shipment] = []
+
+  public var backorders: [Fulcrum_V1_LineQuantity] = []
+
+  public var cost: Double = 0
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+public nonisolated struct Fulcrum_V1_SolveStats: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var solveMs: Double = 0
+
+  public var candidates: Int64 = 0
+
+  public var variables: Int64 = 0
+
+  public var constraints: Int64 = 0
+
+  public var gap: Double = 0
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+/// One reason a node is not used, as `--explain` prints it: `reason` is its
+/// code (more_expensive, cheaper, ship_complete_unmet, unpriced, disabled,
+/// excluded, cannot_ship, too_far, not_the_pickup_node, no_stock,
+/// no_capacity, too_little_for_no_split, does_not_accept_returns) and the
+/// other fields are those the code carries.
+public nonisolated struct Fulcrum_V1_NodeReason: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var reason: String = String()
+
+  public var line: String {
+    get {_line ?? String()}
+    set {_line = newValue}
+  }
+  /// Returns true if `line` has been explicitly set.
+  public var hasLine: Bool {self._line != nil}
+  /// Clears the value of `line`. Subsequent reads from it will return its default value.
+  public mutating func clearLine() {self._line = nil}
+
+  public var extraCost: Double {
+    get {_extraCost ?? 0}
+    set {_extraCost = newValue}
+  }
+  /// Returns true if `extraCost` has been explicitly set.
+  public var hasExtraCost: Bool {self._extraCost != nil}
+  /// Clears the value of `extraCost`. Subsequent reads from it will return its default value.
+  public mutating func clearExtraCost() {self._extraCost = nil}
+
+  public var rule: Int64 {
+    get {_rule ?? 0}
+    set {_rule = newValue}
+  }
+  /// Returns true if `rule` has been explicitly set.
+  public var hasRule: Bool {self._rule != nil}
+  /// Clears the value of `rule`. Subsequent reads from it will return its default value.
+  public mutating func clearRule() {self._rule = nil}
+
+  public var distanceKm: Double {
+    get {_distanceKm ?? 0}
+    set {_distanceKm = newValue}
+  }
+  /// Returns true if `distanceKm` has been explicitly set.
+  public var hasDistanceKm: Bool {self._distanceKm != nil}
+  /// Clears the value of `distanceKm`. Subsequent reads from it will return its default value.
+  public mutating func clearDistanceKm() {self._distanceKm = nil}
+
+  public var limitKm: Double {
+    get {_limitKm ?? 0}
+    set {_limitKm = newValue}
+  }
+  /// Returns true if `limitKm` has been explicitly set.
+  public var hasLimitKm: Bool {self._limitKm != nil}
+  /// Clears the value of `limitKm`. Subsequent reads from it will return its default value.
+  public mutating func clearLimitKm() {self._limitKm = nil}
+
+  public var usable: Int64 {
+    get {_usable ?? 0}
+    set {_usable = newValue}
+  }
+  /// Returns true if `usable` has been explicitly set.
+  public var hasUsable: Bool {self._usable != nil}
+  /// Clears the value of `usable`. Subsequent reads from it will return its default value.
+  public mutating func clearUsable() {self._usable = nil}
+
+  /// a reason about receiving a return
+  public var `return`: Bool = false
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+
+  fileprivate var _line: String? = nil
+  fileprivate var _extraCost: Double? = nil
+  fileprivate var _rule: Int64? = nil
+  fileprivate var _distanceKm: Double? = nil
+  fileprivate var _limitKm: Double? = nil
+  fileprivate var _usable: Int64? = nil
+}
+
+public nonisolated struct Fulcrum_V1_NodeExplanation: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var node: String = String()
+
+  public var reasons: [Fulcrum_V1_NodeReason] = []
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+public nonisolated struct Fulcrum_V1_OrderExplanation: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var order: String = String()
+
+  public var nodes: [Fulcrum_V1_NodeExplanation] = []
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+public nonisolated struct Fulcrum_V1_OptimizeSolution: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  /// optimal, feasible
+  public var status: String = String()
+
+  public var objective: Double = 0
+
+  public var plans: [Fulcrum_V1_Plan] = []
+
+  public var stats: Fulcrum_V1_SolveStats {
+    get {_stats ?? Fulcrum_V1_SolveStats()}
+    set {_stats = newValue}
+  }
+  /// Returns true if `stats` has been explicitly set.
+  public var hasStats: Bool {self._stats != nil}
+  /// Clears the value of `stats`. Subsequent reads from it will return its default value.
+  public mutating func clearStats() {self._stats = nil}
+
+  /// explain was asked: explanations hold every order
+  public var explained: Bool = false
+
+  public var explanations: [Fulcrum_V1_OrderExplanation] = []
+
+  public var explanationsIncomplete: Bool = false
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+
+  fileprivate var _stats: Fulcrum_V1_SolveStats? = nil
+}
+
+/// Opcode 40. Solve an optimize problem; without inventory, against the
+/// ledger's current availability.
+public nonisolated struct Fulcrum_V1_OptimizeRequest: @unchecked Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var problem: Fulcrum_V1_OptimizeProblem {
+    get {_storage._problem ?? Fulcrum_V1_OptimizeProblem()}
+    set {_uniqueStorage()._problem = newValue}
+  }
+  /// Returns true if `problem` has been explicitly set.
+  public var hasProblem: Bool {_storage._problem != nil}
+  /// Clears the value of `problem`. Subsequent reads from it will return its default value.
+  public mutating func clearProblem() {_uniqueStorage()._problem = nil}
+
+  /// optimal (default), greedy-nearest, greedy-priority
+  public var strategy: String {
+    get {_storage._strategy}
+    set {_uniqueStorage()._strategy = newValue}
+  }
+
+  /// 0: the default
+  public var timeLimitMs: UInt32 {
+    get {_storage._timeLimitMs}
+    set {_uniqueStorage()._timeLimitMs = newValue}
+  }
+
+  public var explain: Bool {
+    get {_storage._explain}
+    set {_uniqueStorage()._explain = newValue}
+  }
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+
+  fileprivate var _storage = _StorageClass.defaultInstance
 }
 
 public nonisolated struct Fulcrum_V1_OptimizeResponse: Sendable {
@@ -605,33 +1343,59 @@ public nonisolated struct Fulcrum_V1_OptimizeResponse: Sendable {
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
-  /// the spec's response
-  public var responseJson: Data = Data()
+  public var solution: Fulcrum_V1_OptimizeSolution {
+    get {_solution ?? Fulcrum_V1_OptimizeSolution()}
+    set {_solution = newValue}
+  }
+  /// Returns true if `solution` has been explicitly set.
+  public var hasSolution: Bool {self._solution != nil}
+  /// Clears the value of `solution`. Subsequent reads from it will return its default value.
+  public mutating func clearSolution() {self._solution = nil}
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
+
+  fileprivate var _solution: Fulcrum_V1_OptimizeSolution? = nil
 }
 
 /// Opcode 41. Solve against the ledger and reserve every order's plan
 /// atomically (per order); a plan made stale by a concurrent change is solved
 /// again, a bounded number of times.
-public nonisolated struct Fulcrum_V1_OptimizeAndReserveRequest: Sendable {
+public nonisolated struct Fulcrum_V1_OptimizeAndReserveRequest: @unchecked Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
-  public var requestJson: Data = Data()
+  public var problem: Fulcrum_V1_OptimizeProblem {
+    get {_storage._problem ?? Fulcrum_V1_OptimizeProblem()}
+    set {_uniqueStorage()._problem = newValue}
+  }
+  /// Returns true if `problem` has been explicitly set.
+  public var hasProblem: Bool {_storage._problem != nil}
+  /// Clears the value of `problem`. Subsequent reads from it will return its default value.
+  public mutating func clearProblem() {_uniqueStorage()._problem = nil}
 
-  public var strategy: String = String()
+  public var strategy: String {
+    get {_storage._strategy}
+    set {_uniqueStorage()._strategy = newValue}
+  }
 
-  public var timeLimitMs: UInt32 = 0
+  public var timeLimitMs: UInt32 {
+    get {_storage._timeLimitMs}
+    set {_uniqueStorage()._timeLimitMs = newValue}
+  }
 
-  public var ttlSeconds: Int64 = 0
+  public var ttlSeconds: Int64 {
+    get {_storage._ttlSeconds}
+    set {_uniqueStorage()._ttlSeconds = newValue}
+  }
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
+
+  fileprivate var _storage = _StorageClass.defaultInstance
 }
 
 public nonisolated struct Fulcrum_V1_OptimizeAndReserveResponse: Sendable {
@@ -640,7 +1404,14 @@ public nonisolated struct Fulcrum_V1_OptimizeAndReserveResponse: Sendable {
   // methods supported on all messages.
 
   /// the plans that were reserved
-  public var responseJson: Data = Data()
+  public var solution: Fulcrum_V1_OptimizeSolution {
+    get {_solution ?? Fulcrum_V1_OptimizeSolution()}
+    set {_solution = newValue}
+  }
+  /// Returns true if `solution` has been explicitly set.
+  public var hasSolution: Bool {self._solution != nil}
+  /// Clears the value of `solution`. Subsequent reads from it will return its default value.
+  public mutating func clearSolution() {self._solution = nil}
 
   /// one per order with a shipment
   public var reservations: [Fulcrum_V1_Reservation] = []
@@ -651,34 +1422,11 @@ public nonisolated struct Fulcrum_V1_OptimizeAndReserveResponse: Sendable {
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
+
+  fileprivate var _solution: Fulcrum_V1_OptimizeSolution? = nil
 }
 
 /// Orchestration (docs/orchestration.md). An order as it arrives, in Fulcrum's ids.
-public nonisolated struct Fulcrum_V1_Address: Sendable {
-  // SwiftProtobuf.Message conformance is added in an extension below. See the
-  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
-  // methods supported on all messages.
-
-  /// latitude and longitude are given
-  public var located: Bool = false
-
-  public var latitude: Double = 0
-
-  public var longitude: Double = 0
-
-  public var region: String = String()
-
-  public var country: String = String()
-
-  public var postalCode: String = String()
-
-  public var city: String = String()
-
-  public var unknownFields = SwiftProtobuf.UnknownStorage()
-
-  public init() {}
-}
-
 public nonisolated struct Fulcrum_V1_IntakeLine: Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
@@ -807,7 +1555,326 @@ public nonisolated struct Fulcrum_V1_SubmitEventResponse: Sendable {
   public init() {}
 }
 
-/// Opcode 51. An order's state and timeline, as JSON documents.
+/// Opcode 51. An order's state (its lines, fulfillment orders, returns and
+/// journey status) and its timeline, oldest first.
+public nonisolated struct Fulcrum_V1_OrderLineState: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var id: String = String()
+
+  public var sku: String = String()
+
+  public var quantity: Int64 = 0
+
+  public var state: String = String()
+
+  /// units per node once reserved
+  public var allocations: Dictionary<String,Int64> = [:]
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+public nonisolated struct Fulcrum_V1_FulfillmentOrderLine: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var line: String = String()
+
+  public var sku: String = String()
+
+  public var quantity: Int64 = 0
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+public nonisolated struct Fulcrum_V1_FulfillmentOrder: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var id: String = String()
+
+  public var node: String = String()
+
+  public var lines: [Fulcrum_V1_FulfillmentOrderLine] = []
+
+  public var state: String = String()
+
+  public var tracking: String {
+    get {_tracking ?? String()}
+    set {_tracking = newValue}
+  }
+  /// Returns true if `tracking` has been explicitly set.
+  public var hasTracking: Bool {self._tracking != nil}
+  /// Clears the value of `tracking`. Subsequent reads from it will return its default value.
+  public mutating func clearTracking() {self._tracking = nil}
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+
+  fileprivate var _tracking: String? = nil
+}
+
+public nonisolated struct Fulcrum_V1_OrderReturn: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var id: String = String()
+
+  public var lines: [Fulcrum_V1_ReturnLine] = []
+
+  public var state: String = String()
+
+  /// the node chosen to receive it
+  public var node: String {
+    get {_node ?? String()}
+    set {_node = newValue}
+  }
+  /// Returns true if `node` has been explicitly set.
+  public var hasNode: Bool {self._node != nil}
+  /// Clears the value of `node`. Subsequent reads from it will return its default value.
+  public mutating func clearNode() {self._node = nil}
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+
+  fileprivate var _node: String? = nil
+}
+
+/// Why the journey stopped, and where reprocessing resumes.
+public nonisolated struct Fulcrum_V1_JourneyFailure: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var step: String = String()
+
+  public var code: String = String()
+
+  public var message: String = String()
+
+  public var resumeStep: String {
+    get {_resumeStep ?? String()}
+    set {_resumeStep = newValue}
+  }
+  /// Returns true if `resumeStep` has been explicitly set.
+  public var hasResumeStep: Bool {self._resumeStep != nil}
+  /// Clears the value of `resumeStep`. Subsequent reads from it will return its default value.
+  public mutating func clearResumeStep() {self._resumeStep = nil}
+
+  public var atMs: Int64 = 0
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+
+  fileprivate var _resumeStep: String? = nil
+}
+
+/// A provider step waiting for its messages to be acknowledged.
+public nonisolated struct Fulcrum_V1_WaitingStep: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var step: String = String()
+
+  public var messages: [String] = []
+
+  public var fields: Dictionary<String,String> = [:]
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+public nonisolated struct Fulcrum_V1_Order: @unchecked Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var id: String {
+    get {_storage._id}
+    set {_uniqueStorage()._id = newValue}
+  }
+
+  public var source: String {
+    get {_storage._source}
+    set {_uniqueStorage()._source = newValue}
+  }
+
+  public var state: String {
+    get {_storage._state}
+    set {_uniqueStorage()._state = newValue}
+  }
+
+  public var shipTo: Fulcrum_V1_Address {
+    get {_storage._shipTo ?? Fulcrum_V1_Address()}
+    set {_uniqueStorage()._shipTo = newValue}
+  }
+  /// Returns true if `shipTo` has been explicitly set.
+  public var hasShipTo: Bool {_storage._shipTo != nil}
+  /// Clears the value of `shipTo`. Subsequent reads from it will return its default value.
+  public mutating func clearShipTo() {_uniqueStorage()._shipTo = nil}
+
+  public var shippingMethod: String {
+    get {_storage._shippingMethod ?? String()}
+    set {_uniqueStorage()._shippingMethod = newValue}
+  }
+  /// Returns true if `shippingMethod` has been explicitly set.
+  public var hasShippingMethod: Bool {_storage._shippingMethod != nil}
+  /// Clears the value of `shippingMethod`. Subsequent reads from it will return its default value.
+  public mutating func clearShippingMethod() {_uniqueStorage()._shippingMethod = nil}
+
+  public var lines: [Fulcrum_V1_OrderLineState] {
+    get {_storage._lines}
+    set {_uniqueStorage()._lines = newValue}
+  }
+
+  public var attributes: Dictionary<String,String> {
+    get {_storage._attributes}
+    set {_uniqueStorage()._attributes = newValue}
+  }
+
+  public var sourceNode: String {
+    get {_storage._sourceNode ?? String()}
+    set {_uniqueStorage()._sourceNode = newValue}
+  }
+  /// Returns true if `sourceNode` has been explicitly set.
+  public var hasSourceNode: Bool {_storage._sourceNode != nil}
+  /// Clears the value of `sourceNode`. Subsequent reads from it will return its default value.
+  public mutating func clearSourceNode() {_uniqueStorage()._sourceNode = nil}
+
+  public var sourceKind: String {
+    get {_storage._sourceKind ?? String()}
+    set {_uniqueStorage()._sourceKind = newValue}
+  }
+  /// Returns true if `sourceKind` has been explicitly set.
+  public var hasSourceKind: Bool {_storage._sourceKind != nil}
+  /// Clears the value of `sourceKind`. Subsequent reads from it will return its default value.
+  public mutating func clearSourceKind() {_uniqueStorage()._sourceKind = nil}
+
+  public var shipComplete: Bool {
+    get {_storage._shipComplete ?? false}
+    set {_uniqueStorage()._shipComplete = newValue}
+  }
+  /// Returns true if `shipComplete` has been explicitly set.
+  public var hasShipComplete: Bool {_storage._shipComplete != nil}
+  /// Clears the value of `shipComplete`. Subsequent reads from it will return its default value.
+  public mutating func clearShipComplete() {_uniqueStorage()._shipComplete = nil}
+
+  public var maxShipments: Int64 {
+    get {_storage._maxShipments ?? 0}
+    set {_uniqueStorage()._maxShipments = newValue}
+  }
+  /// Returns true if `maxShipments` has been explicitly set.
+  public var hasMaxShipments: Bool {_storage._maxShipments != nil}
+  /// Clears the value of `maxShipments`. Subsequent reads from it will return its default value.
+  public mutating func clearMaxShipments() {_uniqueStorage()._maxShipments = nil}
+
+  public var priority: Double {
+    get {_storage._priority ?? 0}
+    set {_uniqueStorage()._priority = newValue}
+  }
+  /// Returns true if `priority` has been explicitly set.
+  public var hasPriority: Bool {_storage._priority != nil}
+  /// Clears the value of `priority`. Subsequent reads from it will return its default value.
+  public mutating func clearPriority() {_uniqueStorage()._priority = nil}
+
+  public var fulfillmentOrders: [Fulcrum_V1_FulfillmentOrder] {
+    get {_storage._fulfillmentOrders}
+    set {_uniqueStorage()._fulfillmentOrders = newValue}
+  }
+
+  public var returns: [Fulcrum_V1_OrderReturn] {
+    get {_storage._returns}
+    set {_uniqueStorage()._returns = newValue}
+  }
+
+  /// absent: not failed
+  public var failure: Fulcrum_V1_JourneyFailure {
+    get {_storage._failure ?? Fulcrum_V1_JourneyFailure()}
+    set {_uniqueStorage()._failure = newValue}
+  }
+  /// Returns true if `failure` has been explicitly set.
+  public var hasFailure: Bool {_storage._failure != nil}
+  /// Clears the value of `failure`. Subsequent reads from it will return its default value.
+  public mutating func clearFailure() {_uniqueStorage()._failure = nil}
+
+  public var waiting: [Fulcrum_V1_WaitingStep] {
+    get {_storage._waiting}
+    set {_uniqueStorage()._waiting = newValue}
+  }
+
+  public var createdMs: Int64 {
+    get {_storage._createdMs}
+    set {_uniqueStorage()._createdMs = newValue}
+  }
+
+  public var updatedMs: Int64 {
+    get {_storage._updatedMs}
+    set {_uniqueStorage()._updatedMs = newValue}
+  }
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+
+  fileprivate var _storage = _StorageClass.defaultInstance
+}
+
+public nonisolated struct Fulcrum_V1_TimelineEntry: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var atMs: Int64 = 0
+
+  /// order:ID, fulfillment_order:ID/FO-1, return:ID/R-1, ...
+  public var entity: String = String()
+
+  /// event, transition, policy, filter, action, provider, error, reprocess, rejected
+  public var kind: String = String()
+
+  public var step: String {
+    get {_step ?? String()}
+    set {_step = newValue}
+  }
+  /// Returns true if `step` has been explicitly set.
+  public var hasStep: Bool {self._step != nil}
+  /// Clears the value of `step`. Subsequent reads from it will return its default value.
+  public mutating func clearStep() {self._step = nil}
+
+  public var text: String = String()
+
+  /// an error entry's code
+  public var code: String {
+    get {_code ?? String()}
+    set {_code = newValue}
+  }
+  /// Returns true if `code` has been explicitly set.
+  public var hasCode: Bool {self._code != nil}
+  /// Clears the value of `code`. Subsequent reads from it will return its default value.
+  public mutating func clearCode() {self._code = nil}
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+
+  fileprivate var _step: String? = nil
+  fileprivate var _code: String? = nil
+}
+
 public nonisolated struct Fulcrum_V1_GetOrderRequest: Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
@@ -828,13 +1895,22 @@ public nonisolated struct Fulcrum_V1_GetOrderResponse: Sendable {
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
-  public var orderJson: Data = Data()
+  public var order: Fulcrum_V1_Order {
+    get {_order ?? Fulcrum_V1_Order()}
+    set {_order = newValue}
+  }
+  /// Returns true if `order` has been explicitly set.
+  public var hasOrder: Bool {self._order != nil}
+  /// Clears the value of `order`. Subsequent reads from it will return its default value.
+  public mutating func clearOrder() {self._order = nil}
 
-  public var timelineJson: Data = Data()
+  public var timeline: [Fulcrum_V1_TimelineEntry] = []
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
+
+  fileprivate var _order: Fulcrum_V1_Order? = nil
 }
 
 /// Opcode 52. Resume a failed journey at its resume-on-error step.
@@ -2267,9 +3343,9 @@ nonisolated extension Fulcrum_V1_ReservationResponse: SwiftProtobuf.Message, Swi
   }
 }
 
-nonisolated extension Fulcrum_V1_OptimizeRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
-  public static let protoMessageName: String = _protobuf_package + ".OptimizeRequest"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}request_json\0\u{1}strategy\0\u{3}time_limit_ms\0\u{1}explain\0")
+nonisolated extension Fulcrum_V1_Address: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".Address"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\u{2}latitude\0\u{1}longitude\0\u{1}region\0\u{1}country\0\u{3}postal_code\0\u{1}city\0\u{b}located\0\u{c}\u{1}\u{1}")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -2277,36 +3353,1037 @@ nonisolated extension Fulcrum_V1_OptimizeRequest: SwiftProtobuf.Message, SwiftPr
       // allocates stack space for every case branch when no optimizations are
       // enabled. https://github.com/apple/swift-protobuf/issues/1034
       switch fieldNumber {
-      case 1: try { try decoder.decodeSingularBytesField(value: &self.requestJson) }()
-      case 2: try { try decoder.decodeSingularStringField(value: &self.strategy) }()
-      case 3: try { try decoder.decodeSingularUInt32Field(value: &self.timeLimitMs) }()
-      case 4: try { try decoder.decodeSingularBoolField(value: &self.explain) }()
+      case 2: try { try decoder.decodeSingularDoubleField(value: &self._latitude) }()
+      case 3: try { try decoder.decodeSingularDoubleField(value: &self._longitude) }()
+      case 4: try { try decoder.decodeSingularStringField(value: &self._region) }()
+      case 5: try { try decoder.decodeSingularStringField(value: &self._country) }()
+      case 6: try { try decoder.decodeSingularStringField(value: &self._postalCode) }()
+      case 7: try { try decoder.decodeSingularStringField(value: &self._city) }()
       default: break
       }
     }
   }
 
   public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
-    if !self.requestJson.isEmpty {
-      try visitor.visitSingularBytesField(value: self.requestJson, fieldNumber: 1)
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    try { if let v = self._latitude {
+      try visitor.visitSingularDoubleField(value: v, fieldNumber: 2)
+    } }()
+    try { if let v = self._longitude {
+      try visitor.visitSingularDoubleField(value: v, fieldNumber: 3)
+    } }()
+    try { if let v = self._region {
+      try visitor.visitSingularStringField(value: v, fieldNumber: 4)
+    } }()
+    try { if let v = self._country {
+      try visitor.visitSingularStringField(value: v, fieldNumber: 5)
+    } }()
+    try { if let v = self._postalCode {
+      try visitor.visitSingularStringField(value: v, fieldNumber: 6)
+    } }()
+    try { if let v = self._city {
+      try visitor.visitSingularStringField(value: v, fieldNumber: 7)
+    } }()
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Fulcrum_V1_Address, rhs: Fulcrum_V1_Address) -> Bool {
+    if lhs._latitude != rhs._latitude {return false}
+    if lhs._longitude != rhs._longitude {return false}
+    if lhs._region != rhs._region {return false}
+    if lhs._country != rhs._country {return false}
+    if lhs._postalCode != rhs._postalCode {return false}
+    if lhs._city != rhs._city {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Fulcrum_V1_OptimizeLine: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".OptimizeLine"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}id\0\u{1}sku\0\u{1}quantity\0\u{3}no_split\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.id) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.sku) }()
+      case 3: try { try decoder.decodeSingularInt64Field(value: &self.quantity) }()
+      case 4: try { try decoder.decodeSingularBoolField(value: &self.noSplit) }()
+      default: break
+      }
     }
-    if !self.strategy.isEmpty {
-      try visitor.visitSingularStringField(value: self.strategy, fieldNumber: 2)
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.id.isEmpty {
+      try visitor.visitSingularStringField(value: self.id, fieldNumber: 1)
     }
-    if self.timeLimitMs != 0 {
-      try visitor.visitSingularUInt32Field(value: self.timeLimitMs, fieldNumber: 3)
+    if !self.sku.isEmpty {
+      try visitor.visitSingularStringField(value: self.sku, fieldNumber: 2)
     }
-    if self.explain != false {
-      try visitor.visitSingularBoolField(value: self.explain, fieldNumber: 4)
+    if self.quantity != 0 {
+      try visitor.visitSingularInt64Field(value: self.quantity, fieldNumber: 3)
+    }
+    if self.noSplit != false {
+      try visitor.visitSingularBoolField(value: self.noSplit, fieldNumber: 4)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Fulcrum_V1_OptimizeLine, rhs: Fulcrum_V1_OptimizeLine) -> Bool {
+    if lhs.id != rhs.id {return false}
+    if lhs.sku != rhs.sku {return false}
+    if lhs.quantity != rhs.quantity {return false}
+    if lhs.noSplit != rhs.noSplit {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Fulcrum_V1_OptimizeOrder: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".OptimizeOrder"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}id\0\u{1}priority\0\u{3}ship_to\0\u{3}ship_complete\0\u{3}max_shipments\0\u{3}pickup_node\0\u{1}lines\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.id) }()
+      case 2: try { try decoder.decodeSingularDoubleField(value: &self._priority) }()
+      case 3: try { try decoder.decodeSingularMessageField(value: &self._shipTo) }()
+      case 4: try { try decoder.decodeSingularBoolField(value: &self.shipComplete) }()
+      case 5: try { try decoder.decodeSingularInt64Field(value: &self._maxShipments) }()
+      case 6: try { try decoder.decodeSingularStringField(value: &self._pickupNode) }()
+      case 7: try { try decoder.decodeRepeatedMessageField(value: &self.lines) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    if !self.id.isEmpty {
+      try visitor.visitSingularStringField(value: self.id, fieldNumber: 1)
+    }
+    try { if let v = self._priority {
+      try visitor.visitSingularDoubleField(value: v, fieldNumber: 2)
+    } }()
+    try { if let v = self._shipTo {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 3)
+    } }()
+    if self.shipComplete != false {
+      try visitor.visitSingularBoolField(value: self.shipComplete, fieldNumber: 4)
+    }
+    try { if let v = self._maxShipments {
+      try visitor.visitSingularInt64Field(value: v, fieldNumber: 5)
+    } }()
+    try { if let v = self._pickupNode {
+      try visitor.visitSingularStringField(value: v, fieldNumber: 6)
+    } }()
+    if !self.lines.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.lines, fieldNumber: 7)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Fulcrum_V1_OptimizeOrder, rhs: Fulcrum_V1_OptimizeOrder) -> Bool {
+    if lhs.id != rhs.id {return false}
+    if lhs._priority != rhs._priority {return false}
+    if lhs._shipTo != rhs._shipTo {return false}
+    if lhs.shipComplete != rhs.shipComplete {return false}
+    if lhs._maxShipments != rhs._maxShipments {return false}
+    if lhs._pickupNode != rhs._pickupNode {return false}
+    if lhs.lines != rhs.lines {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Fulcrum_V1_Node: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".Node"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}id\0\u{1}kind\0\u{1}latitude\0\u{1}longitude\0\u{1}region\0\u{1}enabled\0\u{3}can_ship\0\u{3}cost_per_shipment\0\u{3}cost_per_unit\0\u{3}capacity_units\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.id) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self._kind) }()
+      case 3: try { try decoder.decodeSingularDoubleField(value: &self._latitude) }()
+      case 4: try { try decoder.decodeSingularDoubleField(value: &self._longitude) }()
+      case 5: try { try decoder.decodeSingularStringField(value: &self._region) }()
+      case 6: try { try decoder.decodeSingularBoolField(value: &self._enabled) }()
+      case 7: try { try decoder.decodeSingularBoolField(value: &self._canShip) }()
+      case 8: try { try decoder.decodeSingularDoubleField(value: &self.costPerShipment) }()
+      case 9: try { try decoder.decodeSingularDoubleField(value: &self.costPerUnit) }()
+      case 10: try { try decoder.decodeSingularInt64Field(value: &self._capacityUnits) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    if !self.id.isEmpty {
+      try visitor.visitSingularStringField(value: self.id, fieldNumber: 1)
+    }
+    try { if let v = self._kind {
+      try visitor.visitSingularStringField(value: v, fieldNumber: 2)
+    } }()
+    try { if let v = self._latitude {
+      try visitor.visitSingularDoubleField(value: v, fieldNumber: 3)
+    } }()
+    try { if let v = self._longitude {
+      try visitor.visitSingularDoubleField(value: v, fieldNumber: 4)
+    } }()
+    try { if let v = self._region {
+      try visitor.visitSingularStringField(value: v, fieldNumber: 5)
+    } }()
+    try { if let v = self._enabled {
+      try visitor.visitSingularBoolField(value: v, fieldNumber: 6)
+    } }()
+    try { if let v = self._canShip {
+      try visitor.visitSingularBoolField(value: v, fieldNumber: 7)
+    } }()
+    if self.costPerShipment.bitPattern != 0 {
+      try visitor.visitSingularDoubleField(value: self.costPerShipment, fieldNumber: 8)
+    }
+    if self.costPerUnit.bitPattern != 0 {
+      try visitor.visitSingularDoubleField(value: self.costPerUnit, fieldNumber: 9)
+    }
+    try { if let v = self._capacityUnits {
+      try visitor.visitSingularInt64Field(value: v, fieldNumber: 10)
+    } }()
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Fulcrum_V1_Node, rhs: Fulcrum_V1_Node) -> Bool {
+    if lhs.id != rhs.id {return false}
+    if lhs._kind != rhs._kind {return false}
+    if lhs._latitude != rhs._latitude {return false}
+    if lhs._longitude != rhs._longitude {return false}
+    if lhs._region != rhs._region {return false}
+    if lhs._enabled != rhs._enabled {return false}
+    if lhs._canShip != rhs._canShip {return false}
+    if lhs.costPerShipment != rhs.costPerShipment {return false}
+    if lhs.costPerUnit != rhs.costPerUnit {return false}
+    if lhs._capacityUnits != rhs._capacityUnits {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Fulcrum_V1_Sku: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".Sku"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}id\0\u{3}weight_kg\0\u{1}category\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.id) }()
+      case 2: try { try decoder.decodeSingularDoubleField(value: &self._weightKg) }()
+      case 3: try { try decoder.decodeSingularStringField(value: &self._category) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    if !self.id.isEmpty {
+      try visitor.visitSingularStringField(value: self.id, fieldNumber: 1)
+    }
+    try { if let v = self._weightKg {
+      try visitor.visitSingularDoubleField(value: v, fieldNumber: 2)
+    } }()
+    try { if let v = self._category {
+      try visitor.visitSingularStringField(value: v, fieldNumber: 3)
+    } }()
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Fulcrum_V1_Sku, rhs: Fulcrum_V1_Sku) -> Bool {
+    if lhs.id != rhs.id {return false}
+    if lhs._weightKg != rhs._weightKg {return false}
+    if lhs._category != rhs._category {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Fulcrum_V1_Stock: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".Stock"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}node\0\u{1}sku\0\u{1}available\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.node) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.sku) }()
+      case 3: try { try decoder.decodeSingularInt64Field(value: &self.available) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.node.isEmpty {
+      try visitor.visitSingularStringField(value: self.node, fieldNumber: 1)
+    }
+    if !self.sku.isEmpty {
+      try visitor.visitSingularStringField(value: self.sku, fieldNumber: 2)
+    }
+    if self.available != 0 {
+      try visitor.visitSingularInt64Field(value: self.available, fieldNumber: 3)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Fulcrum_V1_Stock, rhs: Fulcrum_V1_Stock) -> Bool {
+    if lhs.node != rhs.node {return false}
+    if lhs.sku != rhs.sku {return false}
+    if lhs.available != rhs.available {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Fulcrum_V1_Inventory: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".Inventory"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}rows\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeRepeatedMessageField(value: &self.rows) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.rows.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.rows, fieldNumber: 1)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Fulcrum_V1_Inventory, rhs: Fulcrum_V1_Inventory) -> Bool {
+    if lhs.rows != rhs.rows {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Fulcrum_V1_Rates: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".Rates"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}per_shipment\0\u{3}per_km\0\u{3}per_kg_km\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularDoubleField(value: &self._perShipment) }()
+      case 2: try { try decoder.decodeSingularDoubleField(value: &self._perKm) }()
+      case 3: try { try decoder.decodeSingularDoubleField(value: &self._perKgKm) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    try { if let v = self._perShipment {
+      try visitor.visitSingularDoubleField(value: v, fieldNumber: 1)
+    } }()
+    try { if let v = self._perKm {
+      try visitor.visitSingularDoubleField(value: v, fieldNumber: 2)
+    } }()
+    try { if let v = self._perKgKm {
+      try visitor.visitSingularDoubleField(value: v, fieldNumber: 3)
+    } }()
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Fulcrum_V1_Rates, rhs: Fulcrum_V1_Rates) -> Bool {
+    if lhs._perShipment != rhs._perShipment {return false}
+    if lhs._perKm != rhs._perKm {return false}
+    if lhs._perKgKm != rhs._perKgKm {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Fulcrum_V1_Exclusion: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".Exclusion"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}node\0\u{1}kind\0\u{1}region\0\u{3}sku_category\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self._node) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self._kind) }()
+      case 3: try { try decoder.decodeSingularStringField(value: &self._region) }()
+      case 4: try { try decoder.decodeSingularStringField(value: &self._skuCategory) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    try { if let v = self._node {
+      try visitor.visitSingularStringField(value: v, fieldNumber: 1)
+    } }()
+    try { if let v = self._kind {
+      try visitor.visitSingularStringField(value: v, fieldNumber: 2)
+    } }()
+    try { if let v = self._region {
+      try visitor.visitSingularStringField(value: v, fieldNumber: 3)
+    } }()
+    try { if let v = self._skuCategory {
+      try visitor.visitSingularStringField(value: v, fieldNumber: 4)
+    } }()
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Fulcrum_V1_Exclusion, rhs: Fulcrum_V1_Exclusion) -> Bool {
+    if lhs._node != rhs._node {return false}
+    if lhs._kind != rhs._kind {return false}
+    if lhs._region != rhs._region {return false}
+    if lhs._skuCategory != rhs._skuCategory {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Fulcrum_V1_Rules: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".Rules"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}max_shipments_per_order\0\u{3}max_distance_km\0\u{3}backorder_penalty\0\u{3}min_available\0\u{3}safety_stock\0\u{1}exclude\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularInt64Field(value: &self._maxShipmentsPerOrder) }()
+      case 2: try { try decoder.decodeSingularDoubleField(value: &self._maxDistanceKm) }()
+      case 3: try { try decoder.decodeSingularDoubleField(value: &self._backorderPenalty) }()
+      case 4: try { try decoder.decodeSingularInt64Field(value: &self.minAvailable) }()
+      case 5: try { try decoder.decodeSingularInt64Field(value: &self.safetyStock) }()
+      case 6: try { try decoder.decodeRepeatedMessageField(value: &self.exclude) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    try { if let v = self._maxShipmentsPerOrder {
+      try visitor.visitSingularInt64Field(value: v, fieldNumber: 1)
+    } }()
+    try { if let v = self._maxDistanceKm {
+      try visitor.visitSingularDoubleField(value: v, fieldNumber: 2)
+    } }()
+    try { if let v = self._backorderPenalty {
+      try visitor.visitSingularDoubleField(value: v, fieldNumber: 3)
+    } }()
+    if self.minAvailable != 0 {
+      try visitor.visitSingularInt64Field(value: self.minAvailable, fieldNumber: 4)
+    }
+    if self.safetyStock != 0 {
+      try visitor.visitSingularInt64Field(value: self.safetyStock, fieldNumber: 5)
+    }
+    if !self.exclude.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.exclude, fieldNumber: 6)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Fulcrum_V1_Rules, rhs: Fulcrum_V1_Rules) -> Bool {
+    if lhs._maxShipmentsPerOrder != rhs._maxShipmentsPerOrder {return false}
+    if lhs._maxDistanceKm != rhs._maxDistanceKm {return false}
+    if lhs._backorderPenalty != rhs._backorderPenalty {return false}
+    if lhs.minAvailable != rhs.minAvailable {return false}
+    if lhs.safetyStock != rhs.safetyStock {return false}
+    if lhs.exclude != rhs.exclude {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Fulcrum_V1_OptimizeProblem: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".OptimizeProblem"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}orders\0\u{1}nodes\0\u{1}skus\0\u{1}inventory\0\u{1}rates\0\u{1}rules\0\u{1}profile\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeRepeatedMessageField(value: &self.orders) }()
+      case 2: try { try decoder.decodeRepeatedMessageField(value: &self.nodes) }()
+      case 3: try { try decoder.decodeRepeatedMessageField(value: &self.skus) }()
+      case 4: try { try decoder.decodeSingularMessageField(value: &self._inventory) }()
+      case 5: try { try decoder.decodeSingularMessageField(value: &self._rates) }()
+      case 6: try { try decoder.decodeSingularMessageField(value: &self._rules) }()
+      case 7: try { try decoder.decodeSingularStringField(value: &self._profile) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    if !self.orders.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.orders, fieldNumber: 1)
+    }
+    if !self.nodes.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.nodes, fieldNumber: 2)
+    }
+    if !self.skus.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.skus, fieldNumber: 3)
+    }
+    try { if let v = self._inventory {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 4)
+    } }()
+    try { if let v = self._rates {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 5)
+    } }()
+    try { if let v = self._rules {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 6)
+    } }()
+    try { if let v = self._profile {
+      try visitor.visitSingularStringField(value: v, fieldNumber: 7)
+    } }()
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Fulcrum_V1_OptimizeProblem, rhs: Fulcrum_V1_OptimizeProblem) -> Bool {
+    if lhs.orders != rhs.orders {return false}
+    if lhs.nodes != rhs.nodes {return false}
+    if lhs.skus != rhs.skus {return false}
+    if lhs._inventory != rhs._inventory {return false}
+    if lhs._rates != rhs._rates {return false}
+    if lhs._rules != rhs._rules {return false}
+    if lhs._profile != rhs._profile {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Fulcrum_V1_LineQuantity: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".LineQuantity"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}line\0\u{1}quantity\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.line) }()
+      case 2: try { try decoder.decodeSingularInt64Field(value: &self.quantity) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.line.isEmpty {
+      try visitor.visitSingularStringField(value: self.line, fieldNumber: 1)
+    }
+    if self.quantity != 0 {
+      try visitor.visitSingularInt64Field(value: self.quantity, fieldNumber: 2)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Fulcrum_V1_LineQuantity, rhs: Fulcrum_V1_LineQuantity) -> Bool {
+    if lhs.line != rhs.line {return false}
+    if lhs.quantity != rhs.quantity {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Fulcrum_V1_Shipment: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".Shipment"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}node\0\u{3}distance_km\0\u{1}cost\0\u{1}lines\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.node) }()
+      case 2: try { try decoder.decodeSingularDoubleField(value: &self.distanceKm) }()
+      case 3: try { try decoder.decodeSingularDoubleField(value: &self.cost) }()
+      case 4: try { try decoder.decodeRepeatedMessageField(value: &self.lines) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.node.isEmpty {
+      try visitor.visitSingularStringField(value: self.node, fieldNumber: 1)
+    }
+    if self.distanceKm.bitPattern != 0 {
+      try visitor.visitSingularDoubleField(value: self.distanceKm, fieldNumber: 2)
+    }
+    if self.cost.bitPattern != 0 {
+      try visitor.visitSingularDoubleField(value: self.cost, fieldNumber: 3)
+    }
+    if !self.lines.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.lines, fieldNumber: 4)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Fulcrum_V1_Shipment, rhs: Fulcrum_V1_Shipment) -> Bool {
+    if lhs.node != rhs.node {return false}
+    if lhs.distanceKm != rhs.distanceKm {return false}
+    if lhs.cost != rhs.cost {return false}
+    if lhs.lines != rhs.lines {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Fulcrum_V1_Plan: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".Plan"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}order\0\u{1}shipments\0\u{1}backorders\0\u{1}cost\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.order) }()
+      case 2: try { try decoder.decodeRepeatedMessageField(value: &self.shipments) }()
+      case 3: try { try decoder.decodeRepeatedMessageField(value: &self.backorders) }()
+      case 4: try { try decoder.decodeSingularDoubleField(value: &self.cost) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.order.isEmpty {
+      try visitor.visitSingularStringField(value: self.order, fieldNumber: 1)
+    }
+    if !self.shipments.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.shipments, fieldNumber: 2)
+    }
+    if !self.backorders.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.backorders, fieldNumber: 3)
+    }
+    if self.cost.bitPattern != 0 {
+      try visitor.visitSingularDoubleField(value: self.cost, fieldNumber: 4)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Fulcrum_V1_Plan, rhs: Fulcrum_V1_Plan) -> Bool {
+    if lhs.order != rhs.order {return false}
+    if lhs.shipments != rhs.shipments {return false}
+    if lhs.backorders != rhs.backorders {return false}
+    if lhs.cost != rhs.cost {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Fulcrum_V1_SolveStats: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".SolveStats"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}solve_ms\0\u{1}candidates\0\u{1}variables\0\u{1}constraints\0\u{1}gap\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularDoubleField(value: &self.solveMs) }()
+      case 2: try { try decoder.decodeSingularInt64Field(value: &self.candidates) }()
+      case 3: try { try decoder.decodeSingularInt64Field(value: &self.variables) }()
+      case 4: try { try decoder.decodeSingularInt64Field(value: &self.constraints) }()
+      case 5: try { try decoder.decodeSingularDoubleField(value: &self.gap) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if self.solveMs.bitPattern != 0 {
+      try visitor.visitSingularDoubleField(value: self.solveMs, fieldNumber: 1)
+    }
+    if self.candidates != 0 {
+      try visitor.visitSingularInt64Field(value: self.candidates, fieldNumber: 2)
+    }
+    if self.variables != 0 {
+      try visitor.visitSingularInt64Field(value: self.variables, fieldNumber: 3)
+    }
+    if self.constraints != 0 {
+      try visitor.visitSingularInt64Field(value: self.constraints, fieldNumber: 4)
+    }
+    if self.gap.bitPattern != 0 {
+      try visitor.visitSingularDoubleField(value: self.gap, fieldNumber: 5)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Fulcrum_V1_SolveStats, rhs: Fulcrum_V1_SolveStats) -> Bool {
+    if lhs.solveMs != rhs.solveMs {return false}
+    if lhs.candidates != rhs.candidates {return false}
+    if lhs.variables != rhs.variables {return false}
+    if lhs.constraints != rhs.constraints {return false}
+    if lhs.gap != rhs.gap {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Fulcrum_V1_NodeReason: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".NodeReason"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}reason\0\u{1}line\0\u{3}extra_cost\0\u{1}rule\0\u{3}distance_km\0\u{3}limit_km\0\u{1}usable\0\u{1}return\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.reason) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self._line) }()
+      case 3: try { try decoder.decodeSingularDoubleField(value: &self._extraCost) }()
+      case 4: try { try decoder.decodeSingularInt64Field(value: &self._rule) }()
+      case 5: try { try decoder.decodeSingularDoubleField(value: &self._distanceKm) }()
+      case 6: try { try decoder.decodeSingularDoubleField(value: &self._limitKm) }()
+      case 7: try { try decoder.decodeSingularInt64Field(value: &self._usable) }()
+      case 8: try { try decoder.decodeSingularBoolField(value: &self.`return`) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    if !self.reason.isEmpty {
+      try visitor.visitSingularStringField(value: self.reason, fieldNumber: 1)
+    }
+    try { if let v = self._line {
+      try visitor.visitSingularStringField(value: v, fieldNumber: 2)
+    } }()
+    try { if let v = self._extraCost {
+      try visitor.visitSingularDoubleField(value: v, fieldNumber: 3)
+    } }()
+    try { if let v = self._rule {
+      try visitor.visitSingularInt64Field(value: v, fieldNumber: 4)
+    } }()
+    try { if let v = self._distanceKm {
+      try visitor.visitSingularDoubleField(value: v, fieldNumber: 5)
+    } }()
+    try { if let v = self._limitKm {
+      try visitor.visitSingularDoubleField(value: v, fieldNumber: 6)
+    } }()
+    try { if let v = self._usable {
+      try visitor.visitSingularInt64Field(value: v, fieldNumber: 7)
+    } }()
+    if self.`return` != false {
+      try visitor.visitSingularBoolField(value: self.`return`, fieldNumber: 8)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Fulcrum_V1_NodeReason, rhs: Fulcrum_V1_NodeReason) -> Bool {
+    if lhs.reason != rhs.reason {return false}
+    if lhs._line != rhs._line {return false}
+    if lhs._extraCost != rhs._extraCost {return false}
+    if lhs._rule != rhs._rule {return false}
+    if lhs._distanceKm != rhs._distanceKm {return false}
+    if lhs._limitKm != rhs._limitKm {return false}
+    if lhs._usable != rhs._usable {return false}
+    if lhs.`return` != rhs.`return` {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Fulcrum_V1_NodeExplanation: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".NodeExplanation"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}node\0\u{1}reasons\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.node) }()
+      case 2: try { try decoder.decodeRepeatedMessageField(value: &self.reasons) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.node.isEmpty {
+      try visitor.visitSingularStringField(value: self.node, fieldNumber: 1)
+    }
+    if !self.reasons.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.reasons, fieldNumber: 2)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Fulcrum_V1_NodeExplanation, rhs: Fulcrum_V1_NodeExplanation) -> Bool {
+    if lhs.node != rhs.node {return false}
+    if lhs.reasons != rhs.reasons {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Fulcrum_V1_OrderExplanation: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".OrderExplanation"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}order\0\u{1}nodes\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.order) }()
+      case 2: try { try decoder.decodeRepeatedMessageField(value: &self.nodes) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.order.isEmpty {
+      try visitor.visitSingularStringField(value: self.order, fieldNumber: 1)
+    }
+    if !self.nodes.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.nodes, fieldNumber: 2)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Fulcrum_V1_OrderExplanation, rhs: Fulcrum_V1_OrderExplanation) -> Bool {
+    if lhs.order != rhs.order {return false}
+    if lhs.nodes != rhs.nodes {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Fulcrum_V1_OptimizeSolution: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".OptimizeSolution"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}status\0\u{1}objective\0\u{1}plans\0\u{1}stats\0\u{1}explained\0\u{1}explanations\0\u{3}explanations_incomplete\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.status) }()
+      case 2: try { try decoder.decodeSingularDoubleField(value: &self.objective) }()
+      case 3: try { try decoder.decodeRepeatedMessageField(value: &self.plans) }()
+      case 4: try { try decoder.decodeSingularMessageField(value: &self._stats) }()
+      case 5: try { try decoder.decodeSingularBoolField(value: &self.explained) }()
+      case 6: try { try decoder.decodeRepeatedMessageField(value: &self.explanations) }()
+      case 7: try { try decoder.decodeSingularBoolField(value: &self.explanationsIncomplete) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    if !self.status.isEmpty {
+      try visitor.visitSingularStringField(value: self.status, fieldNumber: 1)
+    }
+    if self.objective.bitPattern != 0 {
+      try visitor.visitSingularDoubleField(value: self.objective, fieldNumber: 2)
+    }
+    if !self.plans.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.plans, fieldNumber: 3)
+    }
+    try { if let v = self._stats {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 4)
+    } }()
+    if self.explained != false {
+      try visitor.visitSingularBoolField(value: self.explained, fieldNumber: 5)
+    }
+    if !self.explanations.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.explanations, fieldNumber: 6)
+    }
+    if self.explanationsIncomplete != false {
+      try visitor.visitSingularBoolField(value: self.explanationsIncomplete, fieldNumber: 7)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Fulcrum_V1_OptimizeSolution, rhs: Fulcrum_V1_OptimizeSolution) -> Bool {
+    if lhs.status != rhs.status {return false}
+    if lhs.objective != rhs.objective {return false}
+    if lhs.plans != rhs.plans {return false}
+    if lhs._stats != rhs._stats {return false}
+    if lhs.explained != rhs.explained {return false}
+    if lhs.explanations != rhs.explanations {return false}
+    if lhs.explanationsIncomplete != rhs.explanationsIncomplete {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Fulcrum_V1_OptimizeRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".OptimizeRequest"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\u{2}strategy\0\u{3}time_limit_ms\0\u{1}explain\0\u{1}problem\0\u{b}request_json\0\u{c}\u{1}\u{1}")
+
+  fileprivate class _StorageClass {
+    var _problem: Fulcrum_V1_OptimizeProblem? = nil
+    var _strategy: String = String()
+    var _timeLimitMs: UInt32 = 0
+    var _explain: Bool = false
+
+      // This property is used as the initial default value for new instances of the type.
+      // The type itself is protecting the reference to its storage via CoW semantics.
+      // This will force a copy to be made of this reference when the first mutation occurs;
+      // hence, it is safe to mark this as `nonisolated(unsafe)`.
+      static nonisolated(unsafe) let defaultInstance = _StorageClass()
+
+    private init() {}
+
+    init(copying source: _StorageClass) {
+      _problem = source._problem
+      _strategy = source._strategy
+      _timeLimitMs = source._timeLimitMs
+      _explain = source._explain
+    }
+  }
+
+  fileprivate mutating func _uniqueStorage() -> _StorageClass {
+    if !isKnownUniquelyReferenced(&_storage) {
+      _storage = _StorageClass(copying: _storage)
+    }
+    return _storage
+  }
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    _ = _uniqueStorage()
+    try withExtendedLifetime(_storage) { (_storage: _StorageClass) in
+      while let fieldNumber = try decoder.nextFieldNumber() {
+        // The use of inline closures is to circumvent an issue where the compiler
+        // allocates stack space for every case branch when no optimizations are
+        // enabled. https://github.com/apple/swift-protobuf/issues/1034
+        switch fieldNumber {
+        case 2: try { try decoder.decodeSingularStringField(value: &_storage._strategy) }()
+        case 3: try { try decoder.decodeSingularUInt32Field(value: &_storage._timeLimitMs) }()
+        case 4: try { try decoder.decodeSingularBoolField(value: &_storage._explain) }()
+        case 5: try { try decoder.decodeSingularMessageField(value: &_storage._problem) }()
+        default: break
+        }
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    try withExtendedLifetime(_storage) { (_storage: _StorageClass) in
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every if/case branch local when no optimizations
+      // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+      // https://github.com/apple/swift-protobuf/issues/1182
+      if !_storage._strategy.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._strategy, fieldNumber: 2)
+      }
+      if _storage._timeLimitMs != 0 {
+        try visitor.visitSingularUInt32Field(value: _storage._timeLimitMs, fieldNumber: 3)
+      }
+      if _storage._explain != false {
+        try visitor.visitSingularBoolField(value: _storage._explain, fieldNumber: 4)
+      }
+      try { if let v = _storage._problem {
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 5)
+      } }()
     }
     try unknownFields.traverse(visitor: &visitor)
   }
 
   public static func ==(lhs: Fulcrum_V1_OptimizeRequest, rhs: Fulcrum_V1_OptimizeRequest) -> Bool {
-    if lhs.requestJson != rhs.requestJson {return false}
-    if lhs.strategy != rhs.strategy {return false}
-    if lhs.timeLimitMs != rhs.timeLimitMs {return false}
-    if lhs.explain != rhs.explain {return false}
+    if lhs._storage !== rhs._storage {
+      let storagesAreEqual: Bool = withExtendedLifetime((lhs._storage, rhs._storage)) { (_args: (_StorageClass, _StorageClass)) in
+        let _storage = _args.0
+        let rhs_storage = _args.1
+        if _storage._problem != rhs_storage._problem {return false}
+        if _storage._strategy != rhs_storage._strategy {return false}
+        if _storage._timeLimitMs != rhs_storage._timeLimitMs {return false}
+        if _storage._explain != rhs_storage._explain {return false}
+        return true
+      }
+      if !storagesAreEqual {return false}
+    }
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -2314,7 +4391,7 @@ nonisolated extension Fulcrum_V1_OptimizeRequest: SwiftProtobuf.Message, SwiftPr
 
 nonisolated extension Fulcrum_V1_OptimizeResponse: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".OptimizeResponse"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}response_json\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\u{2}solution\0\u{b}response_json\0\u{c}\u{1}\u{1}")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -2322,21 +4399,25 @@ nonisolated extension Fulcrum_V1_OptimizeResponse: SwiftProtobuf.Message, SwiftP
       // allocates stack space for every case branch when no optimizations are
       // enabled. https://github.com/apple/swift-protobuf/issues/1034
       switch fieldNumber {
-      case 1: try { try decoder.decodeSingularBytesField(value: &self.responseJson) }()
+      case 2: try { try decoder.decodeSingularMessageField(value: &self._solution) }()
       default: break
       }
     }
   }
 
   public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
-    if !self.responseJson.isEmpty {
-      try visitor.visitSingularBytesField(value: self.responseJson, fieldNumber: 1)
-    }
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    try { if let v = self._solution {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 2)
+    } }()
     try unknownFields.traverse(visitor: &visitor)
   }
 
   public static func ==(lhs: Fulcrum_V1_OptimizeResponse, rhs: Fulcrum_V1_OptimizeResponse) -> Bool {
-    if lhs.responseJson != rhs.responseJson {return false}
+    if lhs._solution != rhs._solution {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -2344,44 +4425,90 @@ nonisolated extension Fulcrum_V1_OptimizeResponse: SwiftProtobuf.Message, SwiftP
 
 nonisolated extension Fulcrum_V1_OptimizeAndReserveRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".OptimizeAndReserveRequest"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}request_json\0\u{1}strategy\0\u{3}time_limit_ms\0\u{3}ttl_seconds\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\u{2}strategy\0\u{3}time_limit_ms\0\u{3}ttl_seconds\0\u{1}problem\0\u{b}request_json\0\u{c}\u{1}\u{1}")
+
+  fileprivate class _StorageClass {
+    var _problem: Fulcrum_V1_OptimizeProblem? = nil
+    var _strategy: String = String()
+    var _timeLimitMs: UInt32 = 0
+    var _ttlSeconds: Int64 = 0
+
+      // This property is used as the initial default value for new instances of the type.
+      // The type itself is protecting the reference to its storage via CoW semantics.
+      // This will force a copy to be made of this reference when the first mutation occurs;
+      // hence, it is safe to mark this as `nonisolated(unsafe)`.
+      static nonisolated(unsafe) let defaultInstance = _StorageClass()
+
+    private init() {}
+
+    init(copying source: _StorageClass) {
+      _problem = source._problem
+      _strategy = source._strategy
+      _timeLimitMs = source._timeLimitMs
+      _ttlSeconds = source._ttlSeconds
+    }
+  }
+
+  fileprivate mutating func _uniqueStorage() -> _StorageClass {
+    if !isKnownUniquelyReferenced(&_storage) {
+      _storage = _StorageClass(copying: _storage)
+    }
+    return _storage
+  }
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
-    while let fieldNumber = try decoder.nextFieldNumber() {
-      // The use of inline closures is to circumvent an issue where the compiler
-      // allocates stack space for every case branch when no optimizations are
-      // enabled. https://github.com/apple/swift-protobuf/issues/1034
-      switch fieldNumber {
-      case 1: try { try decoder.decodeSingularBytesField(value: &self.requestJson) }()
-      case 2: try { try decoder.decodeSingularStringField(value: &self.strategy) }()
-      case 3: try { try decoder.decodeSingularUInt32Field(value: &self.timeLimitMs) }()
-      case 4: try { try decoder.decodeSingularInt64Field(value: &self.ttlSeconds) }()
-      default: break
+    _ = _uniqueStorage()
+    try withExtendedLifetime(_storage) { (_storage: _StorageClass) in
+      while let fieldNumber = try decoder.nextFieldNumber() {
+        // The use of inline closures is to circumvent an issue where the compiler
+        // allocates stack space for every case branch when no optimizations are
+        // enabled. https://github.com/apple/swift-protobuf/issues/1034
+        switch fieldNumber {
+        case 2: try { try decoder.decodeSingularStringField(value: &_storage._strategy) }()
+        case 3: try { try decoder.decodeSingularUInt32Field(value: &_storage._timeLimitMs) }()
+        case 4: try { try decoder.decodeSingularInt64Field(value: &_storage._ttlSeconds) }()
+        case 5: try { try decoder.decodeSingularMessageField(value: &_storage._problem) }()
+        default: break
+        }
       }
     }
   }
 
   public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
-    if !self.requestJson.isEmpty {
-      try visitor.visitSingularBytesField(value: self.requestJson, fieldNumber: 1)
-    }
-    if !self.strategy.isEmpty {
-      try visitor.visitSingularStringField(value: self.strategy, fieldNumber: 2)
-    }
-    if self.timeLimitMs != 0 {
-      try visitor.visitSingularUInt32Field(value: self.timeLimitMs, fieldNumber: 3)
-    }
-    if self.ttlSeconds != 0 {
-      try visitor.visitSingularInt64Field(value: self.ttlSeconds, fieldNumber: 4)
+    try withExtendedLifetime(_storage) { (_storage: _StorageClass) in
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every if/case branch local when no optimizations
+      // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+      // https://github.com/apple/swift-protobuf/issues/1182
+      if !_storage._strategy.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._strategy, fieldNumber: 2)
+      }
+      if _storage._timeLimitMs != 0 {
+        try visitor.visitSingularUInt32Field(value: _storage._timeLimitMs, fieldNumber: 3)
+      }
+      if _storage._ttlSeconds != 0 {
+        try visitor.visitSingularInt64Field(value: _storage._ttlSeconds, fieldNumber: 4)
+      }
+      try { if let v = _storage._problem {
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 5)
+      } }()
     }
     try unknownFields.traverse(visitor: &visitor)
   }
 
   public static func ==(lhs: Fulcrum_V1_OptimizeAndReserveRequest, rhs: Fulcrum_V1_OptimizeAndReserveRequest) -> Bool {
-    if lhs.requestJson != rhs.requestJson {return false}
-    if lhs.strategy != rhs.strategy {return false}
-    if lhs.timeLimitMs != rhs.timeLimitMs {return false}
-    if lhs.ttlSeconds != rhs.ttlSeconds {return false}
+    if lhs._storage !== rhs._storage {
+      let storagesAreEqual: Bool = withExtendedLifetime((lhs._storage, rhs._storage)) { (_args: (_StorageClass, _StorageClass)) in
+        let _storage = _args.0
+        let rhs_storage = _args.1
+        if _storage._problem != rhs_storage._problem {return false}
+        if _storage._strategy != rhs_storage._strategy {return false}
+        if _storage._timeLimitMs != rhs_storage._timeLimitMs {return false}
+        if _storage._ttlSeconds != rhs_storage._ttlSeconds {return false}
+        return true
+      }
+      if !storagesAreEqual {return false}
+    }
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -2389,7 +4516,7 @@ nonisolated extension Fulcrum_V1_OptimizeAndReserveRequest: SwiftProtobuf.Messag
 
 nonisolated extension Fulcrum_V1_OptimizeAndReserveResponse: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".OptimizeAndReserveResponse"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}response_json\0\u{1}reservations\0\u{1}attempts\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\u{2}reservations\0\u{1}attempts\0\u{1}solution\0\u{b}response_json\0\u{c}\u{1}\u{1}")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -2397,91 +4524,35 @@ nonisolated extension Fulcrum_V1_OptimizeAndReserveResponse: SwiftProtobuf.Messa
       // allocates stack space for every case branch when no optimizations are
       // enabled. https://github.com/apple/swift-protobuf/issues/1034
       switch fieldNumber {
-      case 1: try { try decoder.decodeSingularBytesField(value: &self.responseJson) }()
       case 2: try { try decoder.decodeRepeatedMessageField(value: &self.reservations) }()
       case 3: try { try decoder.decodeSingularUInt32Field(value: &self.attempts) }()
+      case 4: try { try decoder.decodeSingularMessageField(value: &self._solution) }()
       default: break
       }
     }
   }
 
   public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
-    if !self.responseJson.isEmpty {
-      try visitor.visitSingularBytesField(value: self.responseJson, fieldNumber: 1)
-    }
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
     if !self.reservations.isEmpty {
       try visitor.visitRepeatedMessageField(value: self.reservations, fieldNumber: 2)
     }
     if self.attempts != 0 {
       try visitor.visitSingularUInt32Field(value: self.attempts, fieldNumber: 3)
     }
+    try { if let v = self._solution {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 4)
+    } }()
     try unknownFields.traverse(visitor: &visitor)
   }
 
   public static func ==(lhs: Fulcrum_V1_OptimizeAndReserveResponse, rhs: Fulcrum_V1_OptimizeAndReserveResponse) -> Bool {
-    if lhs.responseJson != rhs.responseJson {return false}
+    if lhs._solution != rhs._solution {return false}
     if lhs.reservations != rhs.reservations {return false}
     if lhs.attempts != rhs.attempts {return false}
-    if lhs.unknownFields != rhs.unknownFields {return false}
-    return true
-  }
-}
-
-nonisolated extension Fulcrum_V1_Address: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
-  public static let protoMessageName: String = _protobuf_package + ".Address"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}located\0\u{1}latitude\0\u{1}longitude\0\u{1}region\0\u{1}country\0\u{3}postal_code\0\u{1}city\0")
-
-  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
-    while let fieldNumber = try decoder.nextFieldNumber() {
-      // The use of inline closures is to circumvent an issue where the compiler
-      // allocates stack space for every case branch when no optimizations are
-      // enabled. https://github.com/apple/swift-protobuf/issues/1034
-      switch fieldNumber {
-      case 1: try { try decoder.decodeSingularBoolField(value: &self.located) }()
-      case 2: try { try decoder.decodeSingularDoubleField(value: &self.latitude) }()
-      case 3: try { try decoder.decodeSingularDoubleField(value: &self.longitude) }()
-      case 4: try { try decoder.decodeSingularStringField(value: &self.region) }()
-      case 5: try { try decoder.decodeSingularStringField(value: &self.country) }()
-      case 6: try { try decoder.decodeSingularStringField(value: &self.postalCode) }()
-      case 7: try { try decoder.decodeSingularStringField(value: &self.city) }()
-      default: break
-      }
-    }
-  }
-
-  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
-    if self.located != false {
-      try visitor.visitSingularBoolField(value: self.located, fieldNumber: 1)
-    }
-    if self.latitude.bitPattern != 0 {
-      try visitor.visitSingularDoubleField(value: self.latitude, fieldNumber: 2)
-    }
-    if self.longitude.bitPattern != 0 {
-      try visitor.visitSingularDoubleField(value: self.longitude, fieldNumber: 3)
-    }
-    if !self.region.isEmpty {
-      try visitor.visitSingularStringField(value: self.region, fieldNumber: 4)
-    }
-    if !self.country.isEmpty {
-      try visitor.visitSingularStringField(value: self.country, fieldNumber: 5)
-    }
-    if !self.postalCode.isEmpty {
-      try visitor.visitSingularStringField(value: self.postalCode, fieldNumber: 6)
-    }
-    if !self.city.isEmpty {
-      try visitor.visitSingularStringField(value: self.city, fieldNumber: 7)
-    }
-    try unknownFields.traverse(visitor: &visitor)
-  }
-
-  public static func ==(lhs: Fulcrum_V1_Address, rhs: Fulcrum_V1_Address) -> Bool {
-    if lhs.located != rhs.located {return false}
-    if lhs.latitude != rhs.latitude {return false}
-    if lhs.longitude != rhs.longitude {return false}
-    if lhs.region != rhs.region {return false}
-    if lhs.country != rhs.country {return false}
-    if lhs.postalCode != rhs.postalCode {return false}
-    if lhs.city != rhs.city {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -2768,6 +4839,541 @@ nonisolated extension Fulcrum_V1_SubmitEventResponse: SwiftProtobuf.Message, Swi
   }
 }
 
+nonisolated extension Fulcrum_V1_OrderLineState: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".OrderLineState"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}id\0\u{1}sku\0\u{1}quantity\0\u{1}state\0\u{1}allocations\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.id) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.sku) }()
+      case 3: try { try decoder.decodeSingularInt64Field(value: &self.quantity) }()
+      case 4: try { try decoder.decodeSingularStringField(value: &self.state) }()
+      case 5: try { try decoder.decodeMapField(fieldType: SwiftProtobuf._ProtobufMap<SwiftProtobuf.ProtobufString,SwiftProtobuf.ProtobufInt64>.self, value: &self.allocations) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.id.isEmpty {
+      try visitor.visitSingularStringField(value: self.id, fieldNumber: 1)
+    }
+    if !self.sku.isEmpty {
+      try visitor.visitSingularStringField(value: self.sku, fieldNumber: 2)
+    }
+    if self.quantity != 0 {
+      try visitor.visitSingularInt64Field(value: self.quantity, fieldNumber: 3)
+    }
+    if !self.state.isEmpty {
+      try visitor.visitSingularStringField(value: self.state, fieldNumber: 4)
+    }
+    if !self.allocations.isEmpty {
+      try visitor.visitMapField(fieldType: SwiftProtobuf._ProtobufMap<SwiftProtobuf.ProtobufString,SwiftProtobuf.ProtobufInt64>.self, value: self.allocations, fieldNumber: 5)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Fulcrum_V1_OrderLineState, rhs: Fulcrum_V1_OrderLineState) -> Bool {
+    if lhs.id != rhs.id {return false}
+    if lhs.sku != rhs.sku {return false}
+    if lhs.quantity != rhs.quantity {return false}
+    if lhs.state != rhs.state {return false}
+    if lhs.allocations != rhs.allocations {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Fulcrum_V1_FulfillmentOrderLine: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".FulfillmentOrderLine"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}line\0\u{1}sku\0\u{1}quantity\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.line) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.sku) }()
+      case 3: try { try decoder.decodeSingularInt64Field(value: &self.quantity) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.line.isEmpty {
+      try visitor.visitSingularStringField(value: self.line, fieldNumber: 1)
+    }
+    if !self.sku.isEmpty {
+      try visitor.visitSingularStringField(value: self.sku, fieldNumber: 2)
+    }
+    if self.quantity != 0 {
+      try visitor.visitSingularInt64Field(value: self.quantity, fieldNumber: 3)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Fulcrum_V1_FulfillmentOrderLine, rhs: Fulcrum_V1_FulfillmentOrderLine) -> Bool {
+    if lhs.line != rhs.line {return false}
+    if lhs.sku != rhs.sku {return false}
+    if lhs.quantity != rhs.quantity {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Fulcrum_V1_FulfillmentOrder: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".FulfillmentOrder"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}id\0\u{1}node\0\u{1}lines\0\u{1}state\0\u{1}tracking\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.id) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.node) }()
+      case 3: try { try decoder.decodeRepeatedMessageField(value: &self.lines) }()
+      case 4: try { try decoder.decodeSingularStringField(value: &self.state) }()
+      case 5: try { try decoder.decodeSingularStringField(value: &self._tracking) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    if !self.id.isEmpty {
+      try visitor.visitSingularStringField(value: self.id, fieldNumber: 1)
+    }
+    if !self.node.isEmpty {
+      try visitor.visitSingularStringField(value: self.node, fieldNumber: 2)
+    }
+    if !self.lines.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.lines, fieldNumber: 3)
+    }
+    if !self.state.isEmpty {
+      try visitor.visitSingularStringField(value: self.state, fieldNumber: 4)
+    }
+    try { if let v = self._tracking {
+      try visitor.visitSingularStringField(value: v, fieldNumber: 5)
+    } }()
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Fulcrum_V1_FulfillmentOrder, rhs: Fulcrum_V1_FulfillmentOrder) -> Bool {
+    if lhs.id != rhs.id {return false}
+    if lhs.node != rhs.node {return false}
+    if lhs.lines != rhs.lines {return false}
+    if lhs.state != rhs.state {return false}
+    if lhs._tracking != rhs._tracking {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Fulcrum_V1_OrderReturn: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".OrderReturn"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}id\0\u{1}lines\0\u{1}state\0\u{1}node\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.id) }()
+      case 2: try { try decoder.decodeRepeatedMessageField(value: &self.lines) }()
+      case 3: try { try decoder.decodeSingularStringField(value: &self.state) }()
+      case 4: try { try decoder.decodeSingularStringField(value: &self._node) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    if !self.id.isEmpty {
+      try visitor.visitSingularStringField(value: self.id, fieldNumber: 1)
+    }
+    if !self.lines.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.lines, fieldNumber: 2)
+    }
+    if !self.state.isEmpty {
+      try visitor.visitSingularStringField(value: self.state, fieldNumber: 3)
+    }
+    try { if let v = self._node {
+      try visitor.visitSingularStringField(value: v, fieldNumber: 4)
+    } }()
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Fulcrum_V1_OrderReturn, rhs: Fulcrum_V1_OrderReturn) -> Bool {
+    if lhs.id != rhs.id {return false}
+    if lhs.lines != rhs.lines {return false}
+    if lhs.state != rhs.state {return false}
+    if lhs._node != rhs._node {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Fulcrum_V1_JourneyFailure: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".JourneyFailure"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}step\0\u{1}code\0\u{1}message\0\u{3}resume_step\0\u{3}at_ms\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.step) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.code) }()
+      case 3: try { try decoder.decodeSingularStringField(value: &self.message) }()
+      case 4: try { try decoder.decodeSingularStringField(value: &self._resumeStep) }()
+      case 5: try { try decoder.decodeSingularInt64Field(value: &self.atMs) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    if !self.step.isEmpty {
+      try visitor.visitSingularStringField(value: self.step, fieldNumber: 1)
+    }
+    if !self.code.isEmpty {
+      try visitor.visitSingularStringField(value: self.code, fieldNumber: 2)
+    }
+    if !self.message.isEmpty {
+      try visitor.visitSingularStringField(value: self.message, fieldNumber: 3)
+    }
+    try { if let v = self._resumeStep {
+      try visitor.visitSingularStringField(value: v, fieldNumber: 4)
+    } }()
+    if self.atMs != 0 {
+      try visitor.visitSingularInt64Field(value: self.atMs, fieldNumber: 5)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Fulcrum_V1_JourneyFailure, rhs: Fulcrum_V1_JourneyFailure) -> Bool {
+    if lhs.step != rhs.step {return false}
+    if lhs.code != rhs.code {return false}
+    if lhs.message != rhs.message {return false}
+    if lhs._resumeStep != rhs._resumeStep {return false}
+    if lhs.atMs != rhs.atMs {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Fulcrum_V1_WaitingStep: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".WaitingStep"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}step\0\u{1}messages\0\u{1}fields\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.step) }()
+      case 2: try { try decoder.decodeRepeatedStringField(value: &self.messages) }()
+      case 3: try { try decoder.decodeMapField(fieldType: SwiftProtobuf._ProtobufMap<SwiftProtobuf.ProtobufString,SwiftProtobuf.ProtobufString>.self, value: &self.fields) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.step.isEmpty {
+      try visitor.visitSingularStringField(value: self.step, fieldNumber: 1)
+    }
+    if !self.messages.isEmpty {
+      try visitor.visitRepeatedStringField(value: self.messages, fieldNumber: 2)
+    }
+    if !self.fields.isEmpty {
+      try visitor.visitMapField(fieldType: SwiftProtobuf._ProtobufMap<SwiftProtobuf.ProtobufString,SwiftProtobuf.ProtobufString>.self, value: self.fields, fieldNumber: 3)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Fulcrum_V1_WaitingStep, rhs: Fulcrum_V1_WaitingStep) -> Bool {
+    if lhs.step != rhs.step {return false}
+    if lhs.messages != rhs.messages {return false}
+    if lhs.fields != rhs.fields {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Fulcrum_V1_Order: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".Order"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}id\0\u{1}source\0\u{1}state\0\u{3}ship_to\0\u{3}shipping_method\0\u{1}lines\0\u{1}attributes\0\u{3}source_node\0\u{3}source_kind\0\u{3}ship_complete\0\u{3}max_shipments\0\u{1}priority\0\u{3}fulfillment_orders\0\u{1}returns\0\u{1}failure\0\u{1}waiting\0\u{3}created_ms\0\u{3}updated_ms\0")
+
+  fileprivate class _StorageClass {
+    var _id: String = String()
+    var _source: String = String()
+    var _state: String = String()
+    var _shipTo: Fulcrum_V1_Address? = nil
+    var _shippingMethod: String? = nil
+    var _lines: [Fulcrum_V1_OrderLineState] = []
+    var _attributes: Dictionary<String,String> = [:]
+    var _sourceNode: String? = nil
+    var _sourceKind: String? = nil
+    var _shipComplete: Bool? = nil
+    var _maxShipments: Int64? = nil
+    var _priority: Double? = nil
+    var _fulfillmentOrders: [Fulcrum_V1_FulfillmentOrder] = []
+    var _returns: [Fulcrum_V1_OrderReturn] = []
+    var _failure: Fulcrum_V1_JourneyFailure? = nil
+    var _waiting: [Fulcrum_V1_WaitingStep] = []
+    var _createdMs: Int64 = 0
+    var _updatedMs: Int64 = 0
+
+      // This property is used as the initial default value for new instances of the type.
+      // The type itself is protecting the reference to its storage via CoW semantics.
+      // This will force a copy to be made of this reference when the first mutation occurs;
+      // hence, it is safe to mark this as `nonisolated(unsafe)`.
+      static nonisolated(unsafe) let defaultInstance = _StorageClass()
+
+    private init() {}
+
+    init(copying source: _StorageClass) {
+      _id = source._id
+      _source = source._source
+      _state = source._state
+      _shipTo = source._shipTo
+      _shippingMethod = source._shippingMethod
+      _lines = source._lines
+      _attributes = source._attributes
+      _sourceNode = source._sourceNode
+      _sourceKind = source._sourceKind
+      _shipComplete = source._shipComplete
+      _maxShipments = source._maxShipments
+      _priority = source._priority
+      _fulfillmentOrders = source._fulfillmentOrders
+      _returns = source._returns
+      _failure = source._failure
+      _waiting = source._waiting
+      _createdMs = source._createdMs
+      _updatedMs = source._updatedMs
+    }
+  }
+
+  fileprivate mutating func _uniqueStorage() -> _StorageClass {
+    if !isKnownUniquelyReferenced(&_storage) {
+      _storage = _StorageClass(copying: _storage)
+    }
+    return _storage
+  }
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    _ = _uniqueStorage()
+    try withExtendedLifetime(_storage) { (_storage: _StorageClass) in
+      while let fieldNumber = try decoder.nextFieldNumber() {
+        // The use of inline closures is to circumvent an issue where the compiler
+        // allocates stack space for every case branch when no optimizations are
+        // enabled. https://github.com/apple/swift-protobuf/issues/1034
+        switch fieldNumber {
+        case 1: try { try decoder.decodeSingularStringField(value: &_storage._id) }()
+        case 2: try { try decoder.decodeSingularStringField(value: &_storage._source) }()
+        case 3: try { try decoder.decodeSingularStringField(value: &_storage._state) }()
+        case 4: try { try decoder.decodeSingularMessageField(value: &_storage._shipTo) }()
+        case 5: try { try decoder.decodeSingularStringField(value: &_storage._shippingMethod) }()
+        case 6: try { try decoder.decodeRepeatedMessageField(value: &_storage._lines) }()
+        case 7: try { try decoder.decodeMapField(fieldType: SwiftProtobuf._ProtobufMap<SwiftProtobuf.ProtobufString,SwiftProtobuf.ProtobufString>.self, value: &_storage._attributes) }()
+        case 8: try { try decoder.decodeSingularStringField(value: &_storage._sourceNode) }()
+        case 9: try { try decoder.decodeSingularStringField(value: &_storage._sourceKind) }()
+        case 10: try { try decoder.decodeSingularBoolField(value: &_storage._shipComplete) }()
+        case 11: try { try decoder.decodeSingularInt64Field(value: &_storage._maxShipments) }()
+        case 12: try { try decoder.decodeSingularDoubleField(value: &_storage._priority) }()
+        case 13: try { try decoder.decodeRepeatedMessageField(value: &_storage._fulfillmentOrders) }()
+        case 14: try { try decoder.decodeRepeatedMessageField(value: &_storage._returns) }()
+        case 15: try { try decoder.decodeSingularMessageField(value: &_storage._failure) }()
+        case 16: try { try decoder.decodeRepeatedMessageField(value: &_storage._waiting) }()
+        case 17: try { try decoder.decodeSingularInt64Field(value: &_storage._createdMs) }()
+        case 18: try { try decoder.decodeSingularInt64Field(value: &_storage._updatedMs) }()
+        default: break
+        }
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    try withExtendedLifetime(_storage) { (_storage: _StorageClass) in
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every if/case branch local when no optimizations
+      // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+      // https://github.com/apple/swift-protobuf/issues/1182
+      if !_storage._id.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._id, fieldNumber: 1)
+      }
+      if !_storage._source.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._source, fieldNumber: 2)
+      }
+      if !_storage._state.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._state, fieldNumber: 3)
+      }
+      try { if let v = _storage._shipTo {
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 4)
+      } }()
+      try { if let v = _storage._shippingMethod {
+        try visitor.visitSingularStringField(value: v, fieldNumber: 5)
+      } }()
+      if !_storage._lines.isEmpty {
+        try visitor.visitRepeatedMessageField(value: _storage._lines, fieldNumber: 6)
+      }
+      if !_storage._attributes.isEmpty {
+        try visitor.visitMapField(fieldType: SwiftProtobuf._ProtobufMap<SwiftProtobuf.ProtobufString,SwiftProtobuf.ProtobufString>.self, value: _storage._attributes, fieldNumber: 7)
+      }
+      try { if let v = _storage._sourceNode {
+        try visitor.visitSingularStringField(value: v, fieldNumber: 8)
+      } }()
+      try { if let v = _storage._sourceKind {
+        try visitor.visitSingularStringField(value: v, fieldNumber: 9)
+      } }()
+      try { if let v = _storage._shipComplete {
+        try visitor.visitSingularBoolField(value: v, fieldNumber: 10)
+      } }()
+      try { if let v = _storage._maxShipments {
+        try visitor.visitSingularInt64Field(value: v, fieldNumber: 11)
+      } }()
+      try { if let v = _storage._priority {
+        try visitor.visitSingularDoubleField(value: v, fieldNumber: 12)
+      } }()
+      if !_storage._fulfillmentOrders.isEmpty {
+        try visitor.visitRepeatedMessageField(value: _storage._fulfillmentOrders, fieldNumber: 13)
+      }
+      if !_storage._returns.isEmpty {
+        try visitor.visitRepeatedMessageField(value: _storage._returns, fieldNumber: 14)
+      }
+      try { if let v = _storage._failure {
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 15)
+      } }()
+      if !_storage._waiting.isEmpty {
+        try visitor.visitRepeatedMessageField(value: _storage._waiting, fieldNumber: 16)
+      }
+      if _storage._createdMs != 0 {
+        try visitor.visitSingularInt64Field(value: _storage._createdMs, fieldNumber: 17)
+      }
+      if _storage._updatedMs != 0 {
+        try visitor.visitSingularInt64Field(value: _storage._updatedMs, fieldNumber: 18)
+      }
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Fulcrum_V1_Order, rhs: Fulcrum_V1_Order) -> Bool {
+    if lhs._storage !== rhs._storage {
+      let storagesAreEqual: Bool = withExtendedLifetime((lhs._storage, rhs._storage)) { (_args: (_StorageClass, _StorageClass)) in
+        let _storage = _args.0
+        let rhs_storage = _args.1
+        if _storage._id != rhs_storage._id {return false}
+        if _storage._source != rhs_storage._source {return false}
+        if _storage._state != rhs_storage._state {return false}
+        if _storage._shipTo != rhs_storage._shipTo {return false}
+        if _storage._shippingMethod != rhs_storage._shippingMethod {return false}
+        if _storage._lines != rhs_storage._lines {return false}
+        if _storage._attributes != rhs_storage._attributes {return false}
+        if _storage._sourceNode != rhs_storage._sourceNode {return false}
+        if _storage._sourceKind != rhs_storage._sourceKind {return false}
+        if _storage._shipComplete != rhs_storage._shipComplete {return false}
+        if _storage._maxShipments != rhs_storage._maxShipments {return false}
+        if _storage._priority != rhs_storage._priority {return false}
+        if _storage._fulfillmentOrders != rhs_storage._fulfillmentOrders {return false}
+        if _storage._returns != rhs_storage._returns {return false}
+        if _storage._failure != rhs_storage._failure {return false}
+        if _storage._waiting != rhs_storage._waiting {return false}
+        if _storage._createdMs != rhs_storage._createdMs {return false}
+        if _storage._updatedMs != rhs_storage._updatedMs {return false}
+        return true
+      }
+      if !storagesAreEqual {return false}
+    }
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Fulcrum_V1_TimelineEntry: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".TimelineEntry"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}at_ms\0\u{1}entity\0\u{1}kind\0\u{1}step\0\u{1}text\0\u{1}code\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularInt64Field(value: &self.atMs) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.entity) }()
+      case 3: try { try decoder.decodeSingularStringField(value: &self.kind) }()
+      case 4: try { try decoder.decodeSingularStringField(value: &self._step) }()
+      case 5: try { try decoder.decodeSingularStringField(value: &self.text) }()
+      case 6: try { try decoder.decodeSingularStringField(value: &self._code) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    if self.atMs != 0 {
+      try visitor.visitSingularInt64Field(value: self.atMs, fieldNumber: 1)
+    }
+    if !self.entity.isEmpty {
+      try visitor.visitSingularStringField(value: self.entity, fieldNumber: 2)
+    }
+    if !self.kind.isEmpty {
+      try visitor.visitSingularStringField(value: self.kind, fieldNumber: 3)
+    }
+    try { if let v = self._step {
+      try visitor.visitSingularStringField(value: v, fieldNumber: 4)
+    } }()
+    if !self.text.isEmpty {
+      try visitor.visitSingularStringField(value: self.text, fieldNumber: 5)
+    }
+    try { if let v = self._code {
+      try visitor.visitSingularStringField(value: v, fieldNumber: 6)
+    } }()
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Fulcrum_V1_TimelineEntry, rhs: Fulcrum_V1_TimelineEntry) -> Bool {
+    if lhs.atMs != rhs.atMs {return false}
+    if lhs.entity != rhs.entity {return false}
+    if lhs.kind != rhs.kind {return false}
+    if lhs._step != rhs._step {return false}
+    if lhs.text != rhs.text {return false}
+    if lhs._code != rhs._code {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
 nonisolated extension Fulcrum_V1_GetOrderRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".GetOrderRequest"
   public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}order\0\u{3}timeline_limit\0")
@@ -2805,7 +5411,7 @@ nonisolated extension Fulcrum_V1_GetOrderRequest: SwiftProtobuf.Message, SwiftPr
 
 nonisolated extension Fulcrum_V1_GetOrderResponse: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".GetOrderResponse"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}order_json\0\u{3}timeline_json\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\u{3}order\0\u{1}timeline\0\u{b}order_json\0\u{b}timeline_json\0\u{c}\u{1}\u{1}\u{c}\u{2}\u{1}")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -2813,26 +5419,30 @@ nonisolated extension Fulcrum_V1_GetOrderResponse: SwiftProtobuf.Message, SwiftP
       // allocates stack space for every case branch when no optimizations are
       // enabled. https://github.com/apple/swift-protobuf/issues/1034
       switch fieldNumber {
-      case 1: try { try decoder.decodeSingularBytesField(value: &self.orderJson) }()
-      case 2: try { try decoder.decodeSingularBytesField(value: &self.timelineJson) }()
+      case 3: try { try decoder.decodeSingularMessageField(value: &self._order) }()
+      case 4: try { try decoder.decodeRepeatedMessageField(value: &self.timeline) }()
       default: break
       }
     }
   }
 
   public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
-    if !self.orderJson.isEmpty {
-      try visitor.visitSingularBytesField(value: self.orderJson, fieldNumber: 1)
-    }
-    if !self.timelineJson.isEmpty {
-      try visitor.visitSingularBytesField(value: self.timelineJson, fieldNumber: 2)
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    try { if let v = self._order {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 3)
+    } }()
+    if !self.timeline.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.timeline, fieldNumber: 4)
     }
     try unknownFields.traverse(visitor: &visitor)
   }
 
   public static func ==(lhs: Fulcrum_V1_GetOrderResponse, rhs: Fulcrum_V1_GetOrderResponse) -> Bool {
-    if lhs.orderJson != rhs.orderJson {return false}
-    if lhs.timelineJson != rhs.timelineJson {return false}
+    if lhs._order != rhs._order {return false}
+    if lhs.timeline != rhs.timeline {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

@@ -6,6 +6,7 @@ fields by hand. Usage:
 
     minimal_client.py HOST:PORT atp SKU
     minimal_client.py HOST:PORT reserve ORDER NODE SKU QUANTITY
+    minimal_client.py HOST:PORT optimize ORDER LATITUDE LONGITUDE SKU QUANTITY NODE NODE_LATITUDE NODE_LONGITUDE
 
 Prints one JSON object; exits 0 on a response, 1 on an error answer.
 """
@@ -18,6 +19,7 @@ MAGIC = b"FC"
 VERSION = 1
 OP_ATP = 20
 OP_RESERVE = 30
+OP_OPTIMIZE = 40
 FLAG_RESPONSE = 0x0001
 FLAG_ERROR = 0x0002
 
@@ -44,6 +46,10 @@ def field_bytes(number, data):
     if isinstance(data, str):
         data = data.encode()
     return varint(number << 3 | 2) + varint(len(data)) + data
+
+
+def field_double(number, value):
+    return varint(number << 3 | 1) + struct.pack("<d", value)
 
 
 def read_varint(data, offset):
@@ -92,6 +98,10 @@ def integer(fields, number):
     return fields.get(number, [0])[0]
 
 
+def double(fields, number):
+    return struct.unpack("<d", fields[number][0])[0] if number in fields else 0.0
+
+
 def read_exactly(sock, count):
     data = b""
     while len(data) < count:
@@ -132,6 +142,24 @@ def main(argv):
             result = {"order": text(reservation, 1), "state": text(reservation, 2),
                       "lines": [{"node": text(decode(l), 1), "sku": text(decode(l), 2),
                                  "quantity": integer(decode(l), 3)} for l in reservation.get(3, [])]}
+    elif operation == "optimize":
+        # One order, one node, against the server's ledger.
+        order, latitude, longitude, sku, quantity = argv[3], float(argv[4]), float(argv[5]), argv[6], int(argv[7])
+        node = field_bytes(1, argv[8]) + field_double(3, float(argv[9])) + field_double(4, float(argv[10]))
+        ship_to = field_double(2, latitude) + field_double(3, longitude)
+        line = field_bytes(1, "1") + field_bytes(2, sku) + field_varint(3, quantity)
+        problem = field_bytes(1, field_bytes(1, order) + field_bytes(3, ship_to) + field_bytes(7, line)) + field_bytes(2, node)
+        failed, fields = call(address, OP_OPTIMIZE, field_bytes(5, problem))
+        if not failed:
+            solution = decode(fields[2][0])
+            quantities = lambda items: [{"line": text(decode(q), 1), "quantity": integer(decode(q), 2)} for q in items]
+            result = {"status": text(solution, 1), "objective": double(solution, 2),
+                      "plans": [{"order": text(decode(p), 1), "cost": double(decode(p), 4),
+                                 "shipments": [{"node": text(decode(s), 1), "distance_km": double(decode(s), 2),
+                                                "lines": quantities(decode(s).get(4, []))}
+                                               for s in decode(p).get(2, [])],
+                                 "backorders": quantities(decode(p).get(3, []))}
+                                for p in solution.get(3, [])]}
     else:
         raise SystemExit("unknown operation " + operation)
     if failed:
