@@ -211,11 +211,13 @@ public final class Orchestrator: Sendable {
     // MARK: Reads
 
     /// The stored order, or nil.
-    public func load(_ order: String) throws(FulcrumError) -> OrderRecord? {
+    public func load(_ order: String) throws(FulcrumError) -> OrderRecord? { try loadStored(order)?.order }
+
+    /// The stored order and its bytes as stored (what a conditional write expects).
+    func loadStored(_ order: String) throws(FulcrumError) -> (order: OrderRecord, bytes: [UInt8])? {
         try Names.validate(order, path: "order")
-        return try backend.record(RecordKeys.order(order)).map { bytes throws(FulcrumError) in
-            try RecordCoding.decode(OrderRecord.self, bytes, what: "order \(order)")
-        }
+        guard let bytes = try backend.record(RecordKeys.order(order)) else { return nil }
+        return (try RecordCoding.decode(OrderRecord.self, bytes, what: "order \(order)"), bytes)
     }
 
     /// The order's timeline, oldest first, at most `limit` entries.

@@ -66,7 +66,7 @@ extension Orchestrator {
     public func reprocess(order id: String, source: String, deadLetter: OutboxMessage? = nil)
         async throws(FulcrumError) -> UInt64
     {
-        guard let order = try load(id) else { throw FulcrumError(.notFound, "no order \(id)", path: "order") }
+        guard let (order, stored) = try loadStored(id) else { throw FulcrumError(.notFound, "no order \(id)", path: "order") }
         guard let failure = order.failure else {
             throw FulcrumError(.invalidArgument, "order \(id) has no failed step to resume", path: "order")
         }
@@ -74,7 +74,7 @@ extension Orchestrator {
             throw FulcrumError(.invalidArgument, "step \(failure.step) has no resume_on_error step", path: "order")
         }
         var batch = RecordBatch()
-        batch.expect(RecordKeys.order(id), equals: RecordCoding.encode(order))
+        batch.expect(RecordKeys.order(id), equals: stored)
         var fields = ["step": resume]
         if let deadLetter {
             batch.delete(RecordKeys.deadLetter(deadLetter.provider, deadLetter.id))

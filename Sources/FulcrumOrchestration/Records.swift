@@ -11,6 +11,18 @@ struct QueuedEvent: Codable, Sendable, Hashable {
     var completedSteps: [String] = []
 }
 
+extension QueuedEvent: StoredRecord {
+    func write(to writer: inout ByteWriter) {
+        writer.write(sequence)
+        event.write(to: &writer)
+        writer.write(completedSteps)
+    }
+
+    init(from reader: inout ByteReader) throws(FulcrumError) {
+        self.init(sequence: try reader.read(), event: try BusinessEvent(from: &reader), completedSteps: try reader.readTexts())
+    }
+}
+
 /// Key layout of the orchestrator's records in the ledger's `records`
 /// database. One byte of kind first; numbers big-endian so keys sort by
 /// them; ids by their NFC bytes (`Names.keyBytes`), as the ledger's are.

@@ -103,18 +103,41 @@ public struct DeadLetter: Codable, Sendable, Hashable {
     }
 }
 
-/// JSON for stored records: compact, keys sorted, snake_case, so equal values
-/// store equal bytes. The same documents go over the wire (GetOrder) and the gateway.
+/// Stored records: the binary record style (`StoredRecord`) after a format
+/// byte, and JSON for people and webhooks. Records written before the binary
+/// style are JSON documents; they still read, and are written back binary.
 public enum RecordCoding {
-    public static func encode(_ value: some Encodable) -> [UInt8] {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        encoder.keyEncodingStrategy = .convertToSnakeCase
-        // Records are plain values of finite numbers: encoding cannot fail.
-        return Array(try! encoder.encode(value))
+    /// The first byte of a binary record (a JSON record starts with `{`).
+    static let binaryFormat: UInt8 = 0x01
+
+    public static func encode(_ record: some StoredRecord) -> [UInt8] {
+        var writer = ByteWriter(capacity: 256)
+        writer.write(binaryFormat)
+        record.write(to: &writer)
+        return writer.bytes
     }
 
-    public static func decode<T: Decodable>(_ type: T.Type, _ bytes: [UInt8], what: String) throws(FulcrumError) -> T {
+    public static func decode<T: StoredRecord & Decodable>(_ type: T.Type, _ bytes: [UInt8], what: String)
+        throws(FulcrumError) -> T
+    {
+        guard bytes.first == binaryFormat else { return try decodeJSON(type, bytes, what: what) }
+        let result = bytes.withUnsafeBytes { raw in
+            Result { () throws(FulcrumError) -> T in
+                var reader = ByteReader(UnsafeRawBufferPointer(rebasing: raw[1...]))
+                let value = try T(from: &reader)
+                try reader.expectEnd(what)
+                return value
+            }
+        }
+        do {
+            return try result.get()
+        } catch {
+            throw FulcrumError(.corrupt, "stored \(what) does not decode: \(error.message)", path: what)
+        }
+    }
+
+    /// A record written before the binary style.
+    private static func decodeJSON<T: Decodable>(_ type: T.Type, _ bytes: [UInt8], what: String) throws(FulcrumError) -> T {
         let decoder = JSONDecoder()
         decoder.keyDecodingStrategy = .convertFromSnakeCase
         do {
@@ -124,9 +147,13 @@ public enum RecordCoding {
         }
     }
 
-    /// The same value as JSON text for people and webhooks.
+    /// A value as JSON text for people and webhooks: compact, keys sorted, snake_case.
     public static func text(_ value: some Encodable) -> String {
-        String(decoding: encode(value), as: UTF8.self)
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        encoder.keyEncodingStrategy = .convertToSnakeCase
+        // Records are plain values of finite numbers: encoding cannot fail.
+        return String(decoding: try! encoder.encode(value), as: UTF8.self)
     }
 }
 
