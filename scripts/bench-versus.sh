@@ -5,7 +5,8 @@
 # drift on the machine falls on both: ATP (4 connections × 128 pipelined),
 # durable 2-line reservations (64 clients), OptimizeAndReserve with the
 # network on the server (16 clients). Prints one JSON line per run, then the
-# median of each and new/old.
+# median of each and new/old. Each server takes the load from its own
+# tree's `fulcrum bench`, so the two may speak different payloads.
 #
 # Usage: scripts/bench-versus.sh REV [SECONDS] [ROUNDS]   (default 8 s, 2 rounds)
 set -euo pipefail
@@ -21,24 +22,24 @@ swift build -c release --product fulcrumd >/dev/null
 swift build -c release --product fulcrum >/dev/null
 BIN=$(swift build -c release --show-bin-path)
 if [ ! -d "$OLD_TREE" ]; then git worktree add -f --detach "$OLD_TREE" "$REV" >/dev/null; fi
-(cd "$OLD_TREE" && swift build -c release --product fulcrumd >/dev/null)
+(cd "$OLD_TREE" && swift build -c release --product fulcrumd >/dev/null && swift build -c release --product fulcrum >/dev/null)
 OLD_BIN=$(cd "$OLD_TREE" && swift build -c release --show-bin-path)
 SERVER=
 trap '[ -n "$SERVER" ] && kill $SERVER 2>/dev/null; sleep 0.5; rm -rf "$WORK"' EXIT
 
 "$BIN/fulcrum" generate --network --seed 7 --nodes 100 --skus 200 >"$WORK/network.json"
 
-# run LABEL FULCRUMD: a fresh server, the three loads, stopped.
+# run LABEL BIN: a fresh server from BIN, the three loads from BIN's bench, stopped.
 run() {
-  local label=$1 fulcrumd=$2
+  local label=$1 bin=$2
   rm -rf "$WORK/data"
-  "$fulcrumd" serve --data "$WORK/data" --listen 127.0.0.1:0 --network "$WORK/network.json" --json \
+  "$bin/fulcrumd" serve --data "$WORK/data" --listen 127.0.0.1:0 --network "$WORK/network.json" --json \
     >"$WORK/fulcrumd.out" 2>"$WORK/fulcrumd.err" &
   SERVER=$!
   for _ in $(seq 100); do grep -q listening "$WORK/fulcrumd.out" && break; sleep 0.1; done
   local address
   address=$(python3 -c 'import json,sys; print(json.loads(open(sys.argv[1]).readline())["listening"])' "$WORK/fulcrumd.out")
-  bench() { "$BIN/fulcrum" bench --server "$address" --duration-seconds "$SECONDS_EACH" --json "$@" | tail -1; }
+  bench() { "$bin/fulcrum" bench --server "$address" --duration-seconds "$SECONDS_EACH" --json "$@" | tail -1; }
   for load in "atp --clients 4 --pipeline 128" "reserve --clients 64" \
     "optimize-and-reserve --clients 16 --server-network --seed 7"; do
     # shellcheck disable=SC2086
@@ -47,8 +48,8 @@ run() {
   kill $SERVER; wait $SERVER 2>/dev/null || true; SERVER=
 }
 for _ in $(seq "$ROUNDS"); do
-  run "old $REV" "$OLD_BIN/fulcrumd"
-  run new "$BIN/fulcrumd"
+  run "old $REV" "$OLD_BIN"
+  run new "$BIN"
 done
 
 python3 - "$WORK/runs.jsonl" <<'PY'

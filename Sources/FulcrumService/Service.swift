@@ -51,6 +51,17 @@ public final class Service: Sendable {
         try LedgerVerifier.verify(directory: directory, checksums: checksums)
     }
 
+    /// The orchestration's stored records of one kind in `directory` (the
+    /// server may be running), decoded, one JSON object each: `fulcrum records`.
+    public static func records(directory: String, kind: RecordDump.Kind, owner: String?, limit: Int) throws(FulcrumError)
+        -> [JSON]
+    {
+        let prefix = try RecordDump.prefix(kind, owner: owner)
+        return try RecordScan.records(directory: directory, prefix: prefix, limit: limit).map { (record) throws(FulcrumError) in
+            try RecordDump.line(key: record.key, value: record.value)
+        }
+    }
+
     /// A consistent, compacted copy of the ledger in `directory` at `path`, verified.
     public static func backup(directory: String, to path: String) throws(FulcrumError) -> VerificationReport {
         try LedgerBackup.copy(directory: directory, to: path)

@@ -2,6 +2,8 @@ import ArgumentParser
 import Foundation
 import FulcrumClient
 import FulcrumCore
+import FulcrumOrchestration
+import FulcrumService
 import FulcrumWire
 
 /// `fulcrum order ORDER-ID --server H:P`: an order's state, entities and timeline.
@@ -151,6 +153,34 @@ struct DeadLetters: AsyncParsableCommand {
                 ? "no dead letters for \(provider)"
                 : answer.letters.map { "\($0.message.id)  \($0.message.order)  \($0.message.topic)  \($0.reason)" }.joined(separator: "\n")
             return (json, text)
+        }
+    }
+}
+
+/// `fulcrum records --data DIR --kind KIND`: the orchestration's stored
+/// records, decoded, one JSON object a line (read-only: fulcrumd may be running).
+struct Records: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "List the orchestration's stored records (orders, timelines, queued events, outboxes), decoded, one JSON line each.")
+    @OptionGroup var data: DataOptions
+    @Option(help: "order, timeline, queue, outbox, dead-letter or idempotency.") var kind: String
+    @Option(help: "Only this order's records (order, timeline) or provider's (outbox, dead-letter).") var owner: String?
+    @Option(help: "At most this many records.") var limit = 1_000
+
+    func validate() throws {
+        guard RecordDump.Kind(rawValue: kind) != nil else {
+            throw ValidationError("--kind: one of " + RecordDump.Kind.allCases.map(\.rawValue).joined(separator: ", "))
+        }
+        guard limit >= 0 else { throw ValidationError("--limit must be at least 0") }
+    }
+
+    func run() throws {
+        do throws(FulcrumError) {
+            for line in try Service.records(directory: data.data, kind: RecordDump.Kind(rawValue: kind)!, owner: owner, limit: limit) {
+                print(line.rendered)
+            }
+        } catch {
+            throw fail(error, json: true)
         }
     }
 }

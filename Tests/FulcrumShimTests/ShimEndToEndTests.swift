@@ -198,6 +198,20 @@ import Testing
         server.stop()
         let verify = try await runDetached(builtExecutable("fulcrum"), ["verify", "--data", data], timeoutSeconds: 60)
         #expect(verify.output.contains("consistent"), "\(verify.output)")
+        // The stored records, decoded without the server: every order released, K-1's timeline in order.
+        let dump = try await runDetached(builtExecutable("fulcrum"), ["records", "--data", data, "--kind", "order"], timeoutSeconds: 60)
+        let stored = dump.output.split(separator: "\n").compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
+        #expect(dump.status == 0 && stored.count == orders.count, "\(dump.output)")
+        #expect(stored.allSatisfy { ($0["value"] as? [String: Any])?["state"] as? String == OrderStates.released })
+        let lines = try await runDetached(
+            builtExecutable("fulcrum"), ["records", "--data", data, "--kind", "timeline", "--owner", "K-1"], timeoutSeconds: 60)
+        let entries = lines.output.split(separator: "\n").compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
+        #expect(entries.count >= 3 && entries.allSatisfy { $0["order"] as? String == "K-1" }, "\(lines.output)")
+        #expect(((entries.first?["value"] as? [String: Any])?["text"] as? String ?? "").hasPrefix("order.created"), "\(lines.output)")
+        let sequences = entries.compactMap { $0["sequence"] as? Int }
+        #expect(sequences == sequences.sorted())
+        let wrong = try await runDetached(builtExecutable("fulcrum"), ["records", "--data", data, "--kind", "orders"], timeoutSeconds: 60)
+        #expect(wrong.status != 0)
     }
 }
 
