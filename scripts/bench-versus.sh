@@ -4,7 +4,9 @@
 # loads from this tree's `fulcrum bench`, alternating old, new, old, new so
 # drift on the machine falls on both: ATP (4 connections × 128 pipelined),
 # durable 2-line reservations (64 clients), OptimizeAndReserve with the
-# network on the server (16 clients). Prints one JSON line per run, then the
+# network on the server (16 clients), then orders through the standard
+# journeys on a --demo server (order.created over RPC, 16 clients, until
+# every journey is done). Prints one JSON line per run, then the
 # median of each and new/old. Each server takes the load from its own
 # tree's `fulcrum bench`, so the two may speak different payloads.
 #
@@ -46,6 +48,13 @@ run() {
     echo "{\"server\": \"$label\", \"bench\": $(bench --op $load)}" | tee -a "$WORK/runs.jsonl"
   done
   kill $SERVER; wait $SERVER 2>/dev/null || true; SERVER=
+  rm -rf "$WORK/data"
+  "$bin/fulcrumd" serve --data "$WORK/data" --listen 127.0.0.1:0 --demo --json >"$WORK/fulcrumd.out" 2>"$WORK/fulcrumd.err" &
+  SERVER=$!
+  for _ in $(seq 100); do grep -q listening "$WORK/fulcrumd.out" && break; sleep 0.1; done
+  address=$(python3 -c 'import json,sys; print(json.loads(open(sys.argv[1]).readline())["listening"])' "$WORK/fulcrumd.out")
+  echo "{\"server\": \"$label\", \"bench\": $(bench --op orders --clients 16)}" | tee -a "$WORK/runs.jsonl"
+  kill $SERVER; wait $SERVER 2>/dev/null || true; SERVER=
 }
 for _ in $(seq "$ROUNDS"); do
   run "old $REV" "$OLD_BIN"
@@ -58,9 +67,12 @@ runs = [json.loads(line) for line in open(sys.argv[1])]
 medians = {}
 for run in runs:
     side = "new" if run["server"] == "new" else "old"
-    medians.setdefault((side, run["bench"]["op"]), []).append(run["bench"]["per_second"])
+    bench = run["bench"]
+    if "journeys_per_second" in bench:  # the orders load reports journeys done per second
+        bench = {"op": "orders", "per_second": bench["journeys_per_second"]}
+    medians.setdefault((side, bench["op"]), []).append(bench["per_second"])
 summary = {}
-for op in ("atp", "reserve", "optimize-and-reserve"):
+for op in ("atp", "reserve", "optimize-and-reserve", "orders"):
     old, new = statistics.median(medians[("old", op)]), statistics.median(medians[("new", op)])
     summary[op] = {"old_per_second": round(old), "new_per_second": round(new), "new_over_old": round(new / old, 3)}
 print(json.dumps(summary))

@@ -153,7 +153,7 @@ extension Orchestrator {
                 let body = FulfillmentOrderMessage(
                     order: order.id, fulfillmentOrder: fulfillmentOrder, shipTo: order.shipTo,
                     shippingMethod: order.shippingMethod)
-                messages.append(message(topic: "fulfillment_order.created", fulfillmentOrder: fulfillmentOrder.id, body: RecordCoding.text(body)))
+                messages.append(message(topic: "fulfillment_order.created", fulfillmentOrder: fulfillmentOrder.id, body: body.json))
             }
         case .order:
             messages.append(message(topic: "order.\(order.state)", fulfillmentOrder: nil, body: RecordCoding.text(order)))
@@ -289,4 +289,28 @@ struct FulfillmentOrderMessage: Codable {
     var fulfillmentOrder: OrderRecord.FulfillmentOrder
     var shipTo: Address
     var shippingMethod: String?
+
+    /// The body as JSON, rendered directly (one is made per fulfillment
+    /// order on the journeys' hot path): the same document as `RecordCoding.text`,
+    /// keys sorted, absent values left out.
+    var json: String {
+        func optional(_ pairs: [(String, JSON?)]) -> [(String, JSON)] { pairs.compactMap { key, value in value.map { (key, $0) } } }
+        let lines = fulfillmentOrder.lines.map { line in
+            JSON.orderedObject([("line", .string(line.line)), ("quantity", .integer(line.quantity)), ("sku", .string(line.sku))])
+        }
+        let fulfillment = JSON.orderedObject(
+            [("id", .string(fulfillmentOrder.id)), ("lines", .array(lines)), ("node", .string(fulfillmentOrder.node)),
+             ("state", .string(fulfillmentOrder.state))]
+                + optional([("tracking", fulfillmentOrder.tracking.map(JSON.string))]))
+        let address = JSON.orderedObject(
+            optional([
+                ("city", shipTo.city.map(JSON.string)), ("country", shipTo.country.map(JSON.string)),
+                ("latitude", shipTo.latitude.map(JSON.number)), ("longitude", shipTo.longitude.map(JSON.number)),
+                ("postal_code", shipTo.postalCode.map(JSON.string)), ("region", shipTo.region.map(JSON.string)),
+            ]))
+        return JSON.orderedObject(
+            [("fulfillment_order", fulfillment), ("order", .string(order)), ("ship_to", address)]
+                + optional([("shipping_method", shippingMethod.map(JSON.string))])
+        ).rendered
+    }
 }
