@@ -49,8 +49,10 @@ public struct ByteReader: ~Copyable {
         return value
     }
 
-    public mutating func readString() throws(FulcrumError) -> String {
-        let count = Int(try read(UInt16.self))
+    public mutating func readString() throws(FulcrumError) -> String { try readUTF8(count: Int(try read(UInt16.self))) }
+
+    /// The next `count` bytes as UTF-8 text.
+    mutating func readUTF8(count: Int) throws(FulcrumError) -> String {
         guard buffer.count - position >= count else { throw truncated() }
         let string = String(decoding: UnsafeRawBufferPointer(rebasing: buffer[position..<position + count]), as: UTF8.self)
         position += count

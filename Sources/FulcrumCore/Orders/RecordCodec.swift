@@ -71,13 +71,7 @@ extension ByteWriter {
 }
 
 extension ByteReader {
-    public mutating func readText() throws(FulcrumError) -> String {
-        let count = Int(try read(UInt32.self))
-        guard buffer.count - position >= count else { throw truncated() }
-        let text = String(decoding: UnsafeRawBufferPointer(rebasing: buffer[position..<position + count]), as: UTF8.self)
-        position += count
-        return text
-    }
+    public mutating func readText() throws(FulcrumError) -> String { try readUTF8(count: Int(try read(UInt32.self))) }
 
     /// A flag byte before an optional value: 0 absent, 1 present.
     mutating func isPresent() throws(FulcrumError) -> Bool {
