@@ -51,9 +51,12 @@ public final class Service: Sendable {
         try LedgerVerifier.verify(directory: directory, checksums: checksums)
     }
 
+    /// The kinds of stored record `records(directory:kind:owner:limit:)` lists.
+    public typealias RecordKind = RecordDump.Kind
+
     /// The orchestration's stored records of one kind in `directory` (the
     /// server may be running), decoded, one JSON object each: `fulcrum records`.
-    public static func records(directory: String, kind: RecordDump.Kind, owner: String?, limit: Int) throws(FulcrumError)
+    public static func records(directory: String, kind: RecordKind, owner: String?, limit: Int) throws(FulcrumError)
         -> [JSON]
     {
         let prefix = try RecordDump.prefix(kind, owner: owner)

@@ -2,7 +2,6 @@ import ArgumentParser
 import Foundation
 import FulcrumClient
 import FulcrumCore
-import FulcrumOrchestration
 import FulcrumService
 import FulcrumWire
 
@@ -168,15 +167,15 @@ struct Records: ParsableCommand {
     @Option(help: "At most this many records.") var limit = 1_000
 
     func validate() throws {
-        guard RecordDump.Kind(rawValue: kind) != nil else {
-            throw ValidationError("--kind: one of " + RecordDump.Kind.allCases.map(\.rawValue).joined(separator: ", "))
+        guard Service.RecordKind(rawValue: kind) != nil else {
+            throw ValidationError("--kind: one of " + Service.RecordKind.allCases.map(\.rawValue).joined(separator: ", "))
         }
         guard limit >= 0 else { throw ValidationError("--limit must be at least 0") }
     }
 
     func run() throws {
         do throws(FulcrumError) {
-            for line in try Service.records(directory: data.data, kind: RecordDump.Kind(rawValue: kind)!, owner: owner, limit: limit) {
+            for line in try Service.records(directory: data.data, kind: Service.RecordKind(rawValue: kind)!, owner: owner, limit: limit) {
                 print(line.rendered)
             }
         } catch {
