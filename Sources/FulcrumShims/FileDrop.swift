@@ -174,8 +174,14 @@ enum CSVOrders {
                 intake.lines.append(.init(id: field("line_id") ?? "\(line)", sku: sku, quantity: quantity))
                 // The order's first row gives its address.
                 if intake.lines.count == 1 {
+                    let latitude = try field("latitude").map { text throws(FulcrumError) in
+                        try Coordinate(text: text, path: "line \(line).latitude")
+                    }
+                    let longitude = try field("longitude").map { text throws(FulcrumError) in
+                        try Coordinate(text: text, path: "line \(line).longitude")
+                    }
                     intake.shipTo = .init(
-                        latitude: field("latitude").flatMap(Double.init), longitude: field("longitude").flatMap(Double.init),
+                        latitude: latitude, longitude: longitude,
                         region: field("region"), country: field("country"), postalCode: field("postal_code"), city: field("city"))
                 }
                 if let method = field("shipping_method") {
@@ -228,8 +234,8 @@ enum JSONLOrders {
             var quantity: Int64
         }
         struct ShipTo: Decodable {
-            var latitude: Double?
-            var longitude: Double?
+            var latitude: Coordinate?
+            var longitude: Coordinate?
             var region: String?
             var country: String?
             var postalCode: String?

@@ -77,11 +77,12 @@ public struct MappingGroup: Sendable, Hashable {
 
 extension Fulcrum_V1_Address {
     /// An address as the wire carries it; coordinates only when both are known.
-    init(latitude: Double?, longitude: Double?, region: String?, country: String?, postalCode: String?, city: String?) {
+    init(latitude: Coordinate?, longitude: Coordinate?, region: String?, country: String?, postalCode: String?, city: String?) {
         let located = latitude != nil && longitude != nil
         self.init(
             Address(
-                latitude: located ? latitude : nil, longitude: located ? longitude : nil, region: region, country: country,
+                latitude: located ? latitude?.degrees : nil, longitude: located ? longitude?.degrees : nil, region: region,
+                country: country,
                 postalCode: postalCode, city: city))
     }
 }

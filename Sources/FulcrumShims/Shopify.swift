@@ -11,8 +11,8 @@ struct ShopifyOrder: Decodable {
         var quantity: Int64
     }
     struct ShippingAddress: Decodable {
-        var latitude: Double?
-        var longitude: Double?
+        var latitude: Coordinate?
+        var longitude: Coordinate?
         var provinceCode: String?
         var countryCode: String?
         var zip: String?

@@ -97,8 +97,8 @@ public struct BigCommerceIntake: WebhookIntake {
                 var countryIso2: String?
                 var zip: String?
                 var city: String?
-                var latitude: Double?
-                var longitude: Double?
+                var latitude: Coordinate?
+                var longitude: Coordinate?
                 var shippingMethod: String?
             }
             var products: [Product]

@@ -154,6 +154,30 @@ import Testing
         _ = try await harness.finish()
     }
 
+    /// Shopify's REST order payload writes coordinates as decimal strings;
+    /// they are read as degrees. Text that is not a number is a typed error at
+    /// the field, never an address silently left unplaced.
+    @Test func shopifyCoordinatesWrittenAsStringsAreRead() throws {
+        let translator = ShopifyTranslator(
+            mapping: MappingGroup(provider: "shopify", skus: ["SHOP-TEE": "TEE-BLK-M"], shippingMethods: ["Standard": "ground"]))
+        let request = try translator.event(topic: "orders/create", body: Data(shopifyOrderAsSent(latitude: #""45.41634""#, longitude: #""-75.6868""#).utf8))
+        #expect(request.intake.shipTo.latitude == 45.41634 && request.intake.shipTo.longitude == -75.6868)
+        #expect(request.intake.shipTo.hasLatitude && request.intake.shipTo.postalCode == "K2P0V6")
+        #expect(request.intake.lines.map(\.sku) == ["TEE-BLK-M"] && request.intake.shippingMethod == "ground")
+        let numbers = try translator.event(topic: "orders/create", body: Data(shopifyOrderAsSent(latitude: "45.41634", longitude: "-75.6868").utf8))
+        #expect(numbers.intake.shipTo == request.intake.shipTo)
+        let unplaced = try translator.event(topic: "orders/create", body: Data(shopifyOrderAsSent(latitude: "null", longitude: "null").utf8))
+        #expect(!unplaced.intake.shipTo.hasLatitude && unplaced.intake.shipTo.city == "Ottawa")
+        for (latitude, message) in [(#""north""#, "'north' is not a number of degrees"), (#""nan""#, "'nan' is not a number of degrees"), ("true", "expected a number")] {
+            #expect(throws: FulcrumError(.invalidJSON, message, path: "shipping_address.latitude")) {
+                _ = try translator.event(topic: "orders/create", body: Data(shopifyOrderAsSent(latitude: latitude, longitude: "1").utf8))
+            }
+        }
+        #expect(throws: FulcrumError(.invalidArgument, "'12,5' is not a number of degrees", path: "line 2.latitude")) {
+            _ = try Coordinate(text: "12,5", path: "line 2.latitude")
+        }
+    }
+
     /// Lines counted as a person sees them, quoted line breaks included.
     @Test func csvRecordsKeepTheirLines() throws {
         let text = "a,b\n\"x\ny\",1\n\nlast,2\n"

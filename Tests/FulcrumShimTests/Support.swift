@@ -75,6 +75,36 @@ func shopifyOrder(_ id: Int64, sku: String = "SHOP-TEE", quantity: Int64 = 2) ->
     """
 }
 
+/// An orders/create body with the fields and value types Shopify's REST
+/// webhooks carry (money and coordinates as strings, ids as numbers, nulls
+/// where a field is empty); `latitude` and `longitude` are JSON as written.
+func shopifyOrderAsSent(latitude: String, longitude: String) -> String {
+    """
+    {"id": 820982911946154508, "admin_graphql_api_id": "gid://shopify/Order/820982911946154508",
+     "app_id": null, "browser_ip": null, "buyer_accepts_marketing": true, "cancel_reason": null, "cancelled_at": null,
+     "confirmed": true, "contact_email": "jon@example.com", "created_at": "2026-11-30T13:53:06-05:00", "currency": "CAD",
+     "current_subtotal_price": "199.00", "financial_status": "paid", "fulfillment_status": null, "name": "#9999",
+     "note": null, "order_number": 1234, "processed_at": "2026-11-30T13:53:06-05:00", "source_name": "web", "tags": "",
+     "total_price": "209.00", "total_weight": 400, "test": false,
+     "total_price_set": {"shop_money": {"amount": "209.00", "currency_code": "CAD"},
+                         "presentment_money": {"amount": "209.00", "currency_code": "CAD"}},
+     "line_items": [{"id": 866550311766439020, "admin_graphql_api_id": "gid://shopify/LineItem/866550311766439020",
+                     "fulfillable_quantity": 1, "fulfillment_service": "manual", "fulfillment_status": null,
+                     "gift_card": false, "grams": 200, "name": "Tee - Black / M", "price": "199.00",
+                     "product_id": 632910392, "quantity": 1, "requires_shipping": true, "sku": "SHOP-TEE",
+                     "taxable": true, "title": "Tee", "variant_id": 808950810, "variant_title": "Black / M",
+                     "vendor": null, "properties": [], "tax_lines": [], "discount_allocations": []}],
+     "shipping_address": {"first_name": "Jon", "address1": "123 Elgin St", "phone": "555-555-5555", "city": "Ottawa",
+                          "zip": "K2P0V6", "province": "Ontario", "country": "Canada", "last_name": "Doe",
+                          "address2": null, "company": null, "latitude": \(latitude), "longitude": \(longitude),
+                          "name": "Jon Doe", "country_code": "CA", "province_code": "ON"},
+     "shipping_lines": [{"id": 271878346596884015, "carrier_identifier": null, "code": "Standard",
+                         "discounted_price": "10.00", "price": "10.00", "source": "shopify", "title": "Standard",
+                         "tax_lines": []}],
+     "customer": {"id": 115310627314723954, "email": "jon@example.com", "first_name": "Jon", "last_name": "Doe"}}
+    """
+}
+
 func shopifyHeaders(_ body: String, secret: String = ShimHarness.secret, webhook: String, topic: String = "orders/create")
     -> [(String, String)]
 {
