@@ -68,7 +68,8 @@ let package = Package(
         .target(
             name: "FulcrumService",
             dependencies: [
-                "FulcrumCore", "FulcrumLedger", "FulcrumOrchestration", "FulcrumSolver", .product(name: "Metrics", package: "swift-metrics"),
+                "FulcrumConfig", "FulcrumCore", "FulcrumLedger", "FulcrumOrchestration", "FulcrumSolver",
+                .product(name: "Metrics", package: "swift-metrics"),
             ]
         ),
         // The RPC protocol: frames, their codec, and the protobuf payloads

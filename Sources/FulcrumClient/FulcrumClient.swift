@@ -292,6 +292,13 @@ extension FulcrumClient {
         return response.entries.map(AuditEntry.init)
     }
 
+    /// The fulfillment profiles in force; with `reload`, after the server
+    /// read its profiles file again (admin scope).
+    public func profiles(reload: Bool = false) async throws(FulcrumError) -> FulfillmentProfiles {
+        let response: Fulcrum_V1_ProfilesResponse = try await call(reload ? .reloadProfiles : .profiles, Fulcrum_V1_ProfilesRequest())
+        return try response.domain()
+    }
+
     public func adjust(_ request: Fulcrum_V1_AdjustRequest) async throws(FulcrumError) -> Fulcrum_V1_PositionResponse {
         try await call(.adjust, request)
     }

@@ -22,12 +22,12 @@ public enum Scope: String, CaseIterable, Sendable, Comparable {
         let operations: [Scope: [String]] = [
             .read: [
                 "stats", "metrics", "atp", "atp_batch", "positions", "get_reservation", "reservations", "optimize",
-                "decisions", "decision", "orders", "order", "get_order",
+                "decisions", "decision", "orders", "order", "get_order", "profiles",
             ],
             .reserve: ["reserve", "confirm", "ship", "release", "optimize_and_reserve"],
             .inventory: ["adjust", "adjust_batch", "schedule", "receive", "set_safety_stock"],
             .orchestrate: ["submit_event", "reprocess", "pull_outbox", "acknowledge", "dead_letters"],
-            .admin: ["replay_dead_letter", "audit"],
+            .admin: ["replay_dead_letter", "audit", "reload_profiles"],
         ]
         for (scope, names) in operations {
             for name in names { precondition(table.updateValue(scope, forKey: name) == nil, "\(name) listed twice") }

@@ -33,6 +33,10 @@ struct GatewayRoutes: Sendable {
                 limit: try Self.limit(request, default: Limits.pageItemsDefault, maximum: Limits.pageItemsMax))
             return Self.json(.object(["entries": .array(entries.map(\.json))]))
         }
+        router.get("/v1/profiles") { _, _ in Self.json(service.profiles.json) }
+        router.post("/v1/profiles/reload") { _, context in
+            Self.json(try await service.reloadProfiles(caller: context.caller).json)
+        }
         router.post("/v1/reservations") { request, _ in try await reserve(request) }
         router.get("/v1/reservations/:order") { _, context in
             let order = try Self.pathParameter(context, "order")
@@ -344,6 +348,7 @@ struct GatewayMiddleware: RouterMiddleware {
         "/v1/decisions": ["GET": "decisions"], "/v1/decisions/{id}": ["GET": "decision"],
         "/v1/events": ["POST": "submit_event"], "/v1/orders": ["GET": "orders"], "/v1/orders/{order}": ["GET": "order"],
         "/v1/orders/{order}/reprocess": ["POST": "reprocess"], "/v1/audit": ["GET": "audit"],
+        "/v1/profiles": ["GET": "profiles"], "/v1/profiles/reload": ["POST": "reload_profiles"],
     ]
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws

@@ -11,16 +11,18 @@ extension Orchestrator {
     ) async throws(FulcrumError) -> Bool {
         let id = outcome.order.id
         switch action {
-        case .optimizeAndReserve(let strategy):
+        case .optimizeAndReserve(let strategy, let profile):
             try move(.order, id, &outcome.order.state, to: OrderStates.reserved, log: &log)
             let (order, nodes) = try solverInput(outcome.order)
             let plan: OptimizeResponse.Plan
             if let window = step.batch, attempt == 1 {
                 plan = try await batcher.plan(order, nodes: nodes, step: step.id, window: window) { orders, nodes throws(FulcrumError) in
-                    try self.backend.optimize(OptimizeRequest(orders: orders, nodes: nodes), options: .init(strategy: strategy))
+                    try self.backend.optimize(
+                        OptimizeRequest(orders: orders, nodes: nodes, profile: profile), options: .init(strategy: strategy))
                 }
             } else {
-                let response = try backend.optimize(OptimizeRequest(orders: [order], nodes: nodes), options: .init(strategy: strategy))
+                let response = try backend.optimize(
+                    OptimizeRequest(orders: [order], nodes: nodes, profile: profile), options: .init(strategy: strategy))
                 plan = response.plans[0]
             }
             let backordered = plan.backorders.filter { $0.quantity > 0 }
@@ -31,7 +33,7 @@ extension Orchestrator {
                     path: "order:\(id)")
             }
             try reserve(backend.reservationLines(plan, order: order), outcome: &outcome, log: &log)
-            log.add(.action, "order:\(id)", "\(strategy.rawValue) plan: \(plan.shipments.count) shipments from \(plan.shipments.map(\.node).joined(separator: ", ")), cost \((plan.cost * 100).rounded() / 100)")
+            log.add(.action, "order:\(id)", "plan (profile \(profile ?? FulfillmentProfiles.defaultName)\(strategy.map { ", \($0.rawValue)" } ?? "")): \(plan.shipments.count) shipments from \(plan.shipments.map(\.node).joined(separator: ", ")), cost \((plan.cost * 100).rounded() / 100)")
         case .assignSource:
             try move(.order, id, &outcome.order.state, to: OrderStates.reserved, log: &log)
             guard let node = outcome.order.sourceNode else {

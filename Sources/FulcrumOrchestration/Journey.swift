@@ -4,8 +4,10 @@ import FulcrumSolver
 /// What a step does once its policies passed.
 public enum StepAction: Sendable, Hashable {
     /// Solves the order against the ledger (the network's nodes, narrowed by
-    /// `source_node`/`source_kind`) and reserves the whole plan.
-    case optimizeAndReserve(Strategy)
+    /// `source_node`/`source_kind`) under a fulfillment profile (the step's,
+    /// or `default`) and reserves the whole plan. A strategy given here
+    /// overrides the profile's.
+    case optimizeAndReserve(strategy: Strategy?, profile: String?)
     /// Reserves every line at the order's `source_node` (set by a policy).
     case assignSource
     /// Confirms the reservation (stock committed) and makes one fulfillment order per shipping node.
@@ -101,6 +103,15 @@ public struct JourneyBook: Sendable, Hashable {
     public var file: String
 
     public func step(_ id: String) -> Step? { steps.first { $0.id == id } }
+
+    /// The fulfillment profiles steps name, each with the first step naming it.
+    public var profileNames: [(profile: String, step: String)] {
+        var seen = Set<String>()
+        return steps.compactMap { step in
+            guard case .optimizeAndReserve(_, let profile?) = step.action, seen.insert(profile).inserted else { return nil }
+            return (profile, step.id)
+        }
+    }
 
     /// The steps that listen to `event`, with their index in `steps`.
     func steps(listeningTo event: String) -> [(index: Int, step: Step)] {

@@ -203,7 +203,8 @@ extension JourneyBook {
         guard let name = try reader.string("action") else { return nil }
         let action: StepAction
         switch name {
-        case "optimize_and_reserve": action = .optimizeAndReserve(try reader.choice("strategy", Strategy.self) ?? .optimal)
+        case "optimize_and_reserve":
+            action = .optimizeAndReserve(strategy: try reader.choice("strategy", Strategy.self), profile: try reader.name("profile"))
         case "assign_source": action = .assignSource
         case "create_fulfillment_orders": action = .createFulfillmentOrders
         case "send_to_provider":
@@ -218,11 +219,13 @@ extension JourneyBook {
                 "action",
                 "'\(name)' is not an action (optimize_and_reserve, assign_source, create_fulfillment_orders, send_to_provider, confirm_shipment, cancel_and_release, optimize_return_location)")
         }
-        for key in ["strategy", "provider", "message"] where reader.has(key) {
+        for key in ["strategy", "profile", "provider", "message"] where reader.has(key) {
             _ = reader.value(key)
             let allowed: Bool
             switch (key, action) {
-            case ("strategy", .optimizeAndReserve), ("provider", .sendToProvider), ("message", .sendToProvider): allowed = true
+            case ("strategy", .optimizeAndReserve), ("profile", .optimizeAndReserve), ("provider", .sendToProvider),
+                ("message", .sendToProvider):
+                allowed = true
             default: allowed = false
             }
             if !allowed { throw reader.error(key, "\(key) does not apply to \(name)") }

@@ -11,6 +11,7 @@ extension JourneyBook {
               - id: source
                 on: [order.created]
                 action: optimize_and_reserve
+                profile: standard
                 resume_on_error: source
               - id: release
                 on: [order.reserved]

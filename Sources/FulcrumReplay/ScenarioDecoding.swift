@@ -78,8 +78,8 @@ extension Scenario {
         let supply = try top.records("supply") { (reader: FieldReader) throws(FulcrumError) in
             try decodeSupplyEvent(reader, days: days, nodeIDs: nodeIDs, skuIDs: skuIDs)
         }
-        let rates = try decodeRates(top.mapping("rates"))
-        let rules = try decodeRules(top.mapping("rules"), nodeIDs: nodeIDs)
+        let rates = try top.rates("rates") ?? Rates()
+        let rules = try top.rules("rules", nodeIDs: nodeIDs, nodesOf: "the scenario") ?? Rules()
         var scenario = Scenario(
             name: name, description: description, start: start, days: days, seed: seed, nodes: nodes,
             catalogue: catalogue, stock: stock, supply: supply, rates: rates, rules: rules, demand: .orders([]),
@@ -216,37 +216,6 @@ extension Scenario {
             (0..<60).contains(minutes)
         else { throw reader.error("time", "'\(text)' is not a time HH:MM") }
         return Double(hours * 60 + minutes)
-    }
-
-    private static func decodeRates(_ reader: FieldReader?) throws(FulcrumError) -> Rates {
-        guard let reader else { return Rates() }
-        let defaults = Rates()
-        let rates = Rates(
-            perShipment: try reader.double("per_shipment", in: 0...Limits.moneyMax) ?? defaults.perShipment,
-            perKilometer: try reader.double("per_km", in: 0...Limits.moneyMax) ?? defaults.perKilometer,
-            perKilogramKilometer: try reader.double("per_kg_km", in: 0...Limits.moneyMax) ?? defaults.perKilogramKilometer)
-        try reader.finish()
-        return rates
-    }
-
-    private static func decodeRules(_ reader: FieldReader?, nodeIDs: Set<String>) throws(FulcrumError) -> Rules {
-        guard let reader else { return Rules() }
-        let defaults = Rules()
-        let exclusions = try reader.records("exclude") { (rule: FieldReader) throws(FulcrumError) in
-            let node = rule.has("node") ? try reference(rule, "node", in: nodeIDs) : nil
-            return Exclusion(
-                node: node, kind: try rule.choice("kind", NodeKind.self), region: try rule.string("region"),
-                skuCategory: try rule.string("sku_category"))
-        }
-        let rules = Rules(
-            maxShipmentsPerOrder: try reader.int("max_shipments_per_order", in: 1...Int(Limits.quantityMax)),
-            maxDistanceKilometers: try reader.double("max_distance_km", in: 0...Limits.distanceKmMax),
-            backorderPenalty: try reader.double("backorder_penalty", in: 0...Limits.moneyMax) ?? defaults.backorderPenalty,
-            minAvailable: try reader.int("min_available", in: 0...Int(Limits.quantityMax)) ?? 0,
-            safetyStock: try reader.int("safety_stock", in: 0...Int(Limits.quantityMax)) ?? 0,
-            exclude: exclusions)
-        try reader.finish()
-        return rules
     }
 
     private static func decodeReplay(_ reader: FieldReader?) throws(FulcrumError) -> ReplaySettings {

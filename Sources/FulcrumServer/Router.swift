@@ -66,6 +66,19 @@ struct Router: Sendable {
             case .submitEvent, .getOrder, .reprocess, .pullOutbox, .acknowledge, .deadLetters, .replayDeadLetter:
                 try OrchestrationRoutes(service: service).route(frame, responder, caller: caller)
             case .audit: responder.succeed(try audit(try Fulcrum_V1_AuditRequest(payload: frame.payload)))
+            case .profiles:
+                _ = try Fulcrum_V1_ProfilesRequest(payload: frame.payload)
+                responder.succeed(Fulcrum_V1_ProfilesResponse(service.profiles))
+            case .reloadProfiles:
+                _ = try Fulcrum_V1_ProfilesRequest(payload: frame.payload)
+                let service = self.service
+                Task {
+                    do throws(FulcrumError) {
+                        responder.succeed(Fulcrum_V1_ProfilesResponse(try await service.reloadProfiles(caller: caller)))
+                    } catch {
+                        responder.fail(error)
+                    }
+                }
             default:
                 throw FulcrumError(.unknownOperation, "opcode \(frame.opcode.rawValue) is not an operation", path: "opcode")
             }

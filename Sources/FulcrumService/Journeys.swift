@@ -20,6 +20,7 @@ extension Service {
     /// Starts `journeys`, resuming every event accepted but not finished
     /// before the last stop. Call it once.
     public func startJourneys(_ journeys: Journeys) async throws(FulcrumError) {
+        try Self.check(journeys.book, against: profiles)
         let orchestrator = try await Orchestrator(backend: self, book: journeys.book)
         let started = orchestration.withLock { running in
             guard running == nil else { return false }

@@ -20,6 +20,10 @@ public final class Service: Sendable {
         public var decisionsKept = 64
         /// Stamps the decisions.
         public var clock: any Clock = SystemClock()
+        /// The fulfillment profiles solves run under, and the file they came
+        /// from (`reloadProfiles` reads it again).
+        public var profiles = FulfillmentProfiles.builtIn
+        public var profilesFile: String?
         public init() {}
     }
 
@@ -27,13 +31,15 @@ public final class Service: Sendable {
     let ledger: Ledger
     public let network: Network
     private let readers: ReaderPool
-    private let options: Options
+    let options: Options
     private let optimizeRetryCount = Atomic<UInt64>(0)
     private let decisions: DecisionLog
     private let solveMetrics = SolveMetrics()
     let auditKeys: AuditKeys
     /// The orchestrator, once `startJourneys` ran.
     let orchestration = Mutex<Orchestrator?>(nil)
+    /// Replaced whole by a reload; each solve reads it once.
+    let profileTable: Mutex<FulfillmentProfiles>
 
     /// Opens (or creates) the ledger in `directory` and serves it: the way
     /// front ends and offline tools get a service of their own.
@@ -78,6 +84,7 @@ public final class Service: Sendable {
         readers = ReaderPool(ledger: ledger, capacity: options.readersIdleMax)
         decisions = DecisionLog(capacity: options.decisionsKept)
         auditKeys = AuditKeys(clock: options.clock)
+        profileTable = Mutex(options.profiles)
     }
 
     /// The most recent solves, newest last.
@@ -221,6 +228,9 @@ public final class Service: Sendable {
         -> OptimizeResponse
     {
         let started = DispatchTime.now().uptimeNanoseconds
+        var request = request
+        var options = options
+        try profiles.apply(to: &request, options: &options)
         let stock: [Stock]
         if let inventory = request.inventory { stock = inventory } else { stock = try ledgerStock(for: request) }
         let response = try Optimizer.solve(request, availability: stock, options: options)

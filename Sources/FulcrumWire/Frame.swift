@@ -33,6 +33,8 @@ public struct Opcode: RawRepresentable, Hashable, Sendable, CustomStringConverti
     public static let deadLetters = Opcode(rawValue: 55)
     public static let replayDeadLetter = Opcode(rawValue: 56)
     public static let audit = Opcode(rawValue: 60)
+    public static let profiles = Opcode(rawValue: 61)
+    public static let reloadProfiles = Opcode(rawValue: 62)
 
     /// Every operation's name, as metrics label it.
     public static let names: [UInt8: String] = [
@@ -40,7 +42,7 @@ public struct Opcode: RawRepresentable, Hashable, Sendable, CustomStringConverti
         14: "set_safety_stock", 20: "atp", 21: "atp_batch", 30: "reserve", 31: "get_reservation", 32: "confirm",
         33: "ship", 34: "release", 40: "optimize", 41: "optimize_and_reserve", 50: "submit_event", 51: "get_order",
         52: "reprocess", 53: "pull_outbox", 54: "acknowledge", 55: "dead_letters", 56: "replay_dead_letter",
-        60: "audit",
+        60: "audit", 61: "profiles", 62: "reload_profiles",
     ]
     public var description: String { Self.names[rawValue] ?? "opcode_\(rawValue)" }
 

@@ -103,12 +103,9 @@ extension Fulcrum_V1_OptimizeProblem {
                 }
             }
         }
-        rates = .with {
-            $0.perShipment = request.rates.perShipment
-            $0.perKm = request.rates.perKilometer
-            $0.perKgKm = request.rates.perKilogramKilometer
-        }
-        rules = Fulcrum_V1_Rules(request.rules)
+        // Only the fields given: a profile on the server fills in the others.
+        if !request.rates.given.isEmpty { rates = Fulcrum_V1_Rates(request.rates) }
+        if !request.rules.given.isEmpty { rules = Fulcrum_V1_Rules(request.rules) }
         if let profile = request.profile { self.profile = profile }
     }
 
@@ -143,13 +140,7 @@ extension Fulcrum_V1_OptimizeProblem {
         if hasInventory {
             request.inventory = inventory.rows.map { Stock(node: $0.node, sku: $0.sku, available: Int($0.available)) }
         }
-        if hasRates {
-            let defaults = Rates()
-            request.rates = Rates(
-                perShipment: rates.hasPerShipment ? rates.perShipment : defaults.perShipment,
-                perKilometer: rates.hasPerKm ? rates.perKm : defaults.perKilometer,
-                perKilogramKilometer: rates.hasPerKgKm ? rates.perKgKm : defaults.perKilogramKilometer)
-        }
+        if hasRates { request.rates = rates.domain() }
         if hasRules { request.rules = try rules.domain() }
         if hasProfile { request.profile = profile }
         return request
@@ -183,14 +174,70 @@ extension Fulcrum_V1_Node {
     }
 }
 
+extension Fulcrum_V1_Rates {
+    /// Only the fields given: a profile on the server fills in the others.
+    init(_ rates: Rates) {
+        self.init()
+        if rates.given.contains(.perShipment) { perShipment = rates.perShipment }
+        if rates.given.contains(.perKilometer) { perKm = rates.perKilometer }
+        if rates.given.contains(.perKilogramKilometer) { perKgKm = rates.perKilogramKilometer }
+    }
+
+    func domain() -> Rates {
+        Rates(
+            perShipment: hasPerShipment ? perShipment : nil, perKilometer: hasPerKm ? perKm : nil,
+            perKilogramKilometer: hasPerKgKm ? perKgKm : nil)
+    }
+}
+
+extension Fulcrum_V1_ProfilesResponse {
+    public init(_ profiles: FulfillmentProfiles) {
+        self.init()
+        source = profiles.source ?? ""
+        self.profiles = profiles.names.map { name in
+            let profile = profiles.byName[name]!
+            return .with {
+                $0.name = profile.name
+                if !profile.rates.given.isEmpty { $0.rates = Fulcrum_V1_Rates(profile.rates) }
+                if !profile.rules.given.isEmpty { $0.rules = Fulcrum_V1_Rules(profile.rules) }
+                if let strategy = profile.strategy { $0.strategy = strategy.rawValue }
+                if let limit = profile.timeLimitMilliseconds { $0.timeLimitMs = Int64(limit) }
+                $0.shipComplete = profile.shipComplete
+            }
+        }
+    }
+
+    /// The profiles the message lists; a strategy this version does not know is `invalid_argument`.
+    public func domain() throws(FulcrumError) -> FulfillmentProfiles {
+        var list: [FulfillmentProfile] = []
+        for (index, profile) in profiles.enumerated() {
+            var strategy: Strategy?
+            if profile.hasStrategy {
+                guard let known = Strategy(rawValue: profile.strategy) else {
+                    throw FulcrumError(.invalidArgument, "unknown strategy '\(profile.strategy)'", path: "profiles[\(index)].strategy")
+                }
+                strategy = known
+            }
+            list.append(
+                FulfillmentProfile(
+                    name: profile.name, rates: profile.hasRates ? profile.rates.domain() : Rates(),
+                    rules: profile.hasRules ? try profile.rules.domain() : Rules(), strategy: strategy,
+                    timeLimitMilliseconds: profile.hasTimeLimitMs ? Int(profile.timeLimitMs) : nil,
+                    shipComplete: profile.shipComplete))
+        }
+        return FulfillmentProfiles(list, source: source.isEmpty ? nil : source)
+    }
+}
+
 extension Fulcrum_V1_Rules {
     init(_ rules: Rules) {
         self.init()
         if let maxShipments = rules.maxShipmentsPerOrder { maxShipmentsPerOrder = Int64(maxShipments) }
         if let maxDistance = rules.maxDistanceKilometers { maxDistanceKm = maxDistance }
-        backorderPenalty = rules.backorderPenalty
-        minAvailable = Int64(rules.minAvailable)
-        safetyStock = Int64(rules.safetyStock)
+        if rules.given.contains(.backorderPenalty) { backorderPenalty = rules.backorderPenalty }
+        if rules.given.contains(.minAvailable) { minAvailable = Int64(rules.minAvailable) }
+        if rules.given.contains(.safetyStock) { safetyStock = Int64(rules.safetyStock) }
+        excludeGiven = rules.given.contains(.exclude)
         exclude = rules.exclude.map { exclusion in
             .with {
                 if let node = exclusion.node { $0.node = node }
@@ -213,8 +260,9 @@ extension Fulcrum_V1_Rules {
         return Rules(
             maxShipmentsPerOrder: hasMaxShipmentsPerOrder ? Int(maxShipmentsPerOrder) : nil,
             maxDistanceKilometers: hasMaxDistanceKm ? maxDistanceKm : nil,
-            backorderPenalty: hasBackorderPenalty ? backorderPenalty : Rules().backorderPenalty,
-            minAvailable: Int(minAvailable), safetyStock: Int(safetyStock), exclude: exclusions)
+            backorderPenalty: hasBackorderPenalty ? backorderPenalty : nil,
+            minAvailable: hasMinAvailable ? Int(minAvailable) : nil, safetyStock: hasSafetyStock ? Int(safetyStock) : nil,
+            exclude: excludeGiven || !exclusions.isEmpty ? exclusions : nil)
     }
 }
 

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import FulcrumClient
+import FulcrumConfig
 import FulcrumCore
 import FulcrumService
 import FulcrumWire
@@ -12,9 +13,13 @@ struct Optimize: AsyncParsableCommand {
 
     @Option(help: "The request file (JSON); standard input when absent.") var request: String?
     @Flag(help: "Read one request per line and write one response per line.") var jsonl = false
-    @Option(help: "optimal, greedy-priority or greedy-nearest.") var strategy: String = Strategy.optimal.rawValue
-    @Option(name: .customLong("time-limit-ms"), help: "Stop the search after this long; the answer is then `feasible` with its gap.")
-    var timeLimitMilliseconds = Limits.solveTimeLimitMsDefault
+    @Option(help: "optimal, greedy-priority or greedy-nearest (default: the profile's, else optimal).") var strategy: String?
+    @Option(
+        name: .customLong("time-limit-ms"),
+        help: "Stop the search after this long; the answer is then `feasible` with its gap (default: the profile's, else \(Limits.solveTimeLimitMsDefault)).")
+    var timeLimitMilliseconds: Int?
+    @Option(help: "Offline: a fulfillment profiles file for requests naming a `profile` (fulcrumd has its own).")
+    var profiles: String?
     @Flag(help: "Add, per order, why each unused node was not chosen (ineligible by which rule, or how much dearer).")
     var explain = false
     @Flag(help: "Write the request as a MathProg data section for models/dom.mod (glpsol) instead of solving.")
@@ -33,6 +38,7 @@ struct Optimize: AsyncParsableCommand {
             throw ValidationError("--\(error.path.replacingOccurrences(of: "_", with: "-")): \(error.message)")
         }
         guard !reserve || server != nil else { throw ValidationError("--reserve needs --server") }
+        guard profiles == nil || server == nil else { throw ValidationError("--profiles is offline; fulcrumd solves under its own") }
         guard server == nil || !(emitDat || explain && reserve) else {
             throw ValidationError("--emit-dat is local; --explain does not combine with --reserve")
         }
@@ -45,11 +51,14 @@ struct Optimize: AsyncParsableCommand {
         if let server {
             do {
                 // A solve may use its whole time limit: the wait is that plus --timeout-ms.
-                client = try await connection.connect(server, token: token, extraMilliseconds: Int64(timeLimitMilliseconds))
+                client = try await connection.connect(
+                    server, token: token, extraMilliseconds: Int64(timeLimitMilliseconds ?? Limits.solveTimeLimitMsDefault))
             } catch {
                 throw fail(error, json: true)
             }
         }
+        let profileTable = try profiles.map { (file) throws(FulcrumError) in try ProfilesFile.load(path: file, nodeIDs: nil) }
+            ?? .builtIn
         var failures = 0
         for document in documents {
             do {
@@ -63,7 +72,9 @@ struct Optimize: AsyncParsableCommand {
                     print(try await remote(Fulcrum_V1_OptimizeProblem(try read.get()), client))
                 } else {
                     let answered = input.withUnsafeBytes { bytes in
-                        Result { () throws(FulcrumError) in try answer(UnsafeRawBufferPointer(rebasing: bytes[document])) }
+                        Result { () throws(FulcrumError) in
+                            try answer(UnsafeRawBufferPointer(rebasing: bytes[document]), profiles: profileTable)
+                        }
                     }
                     print(try answered.get())
                 }
@@ -80,16 +91,16 @@ struct Optimize: AsyncParsableCommand {
         guard reserve else {
             let response = try await client.optimize(.with {
                 $0.problem = problem
-                $0.strategy = strategy
-                $0.timeLimitMs = UInt32(clamping: timeLimitMilliseconds)
+                $0.strategy = strategy ?? ""
+                $0.timeLimitMs = UInt32(clamping: timeLimitMilliseconds ?? 0)
                 $0.explain = explain
             })
             return String(decoding: try response.solution.domain().json(), as: UTF8.self)
         }
         let response = try await client.optimizeAndReserve(.with {
             $0.problem = problem
-            $0.strategy = strategy
-            $0.timeLimitMs = UInt32(clamping: timeLimitMilliseconds)
+            $0.strategy = strategy ?? ""
+            $0.timeLimitMs = UInt32(clamping: timeLimitMilliseconds ?? 0)
         })
         let reservation = try response.reservations.first.map { (message) throws(FulcrumError) in try message.domain().json.rendered } ?? "null"
         return "{\"attempts\":\(response.attempts),\"reservation\":\(reservation),\"response\":"
@@ -111,10 +122,12 @@ struct Optimize: AsyncParsableCommand {
         }
     }
 
-    private func answer(_ document: UnsafeRawBufferPointer) throws(FulcrumError) -> String {
-        let parsed = try OptimizeRequest.decode(json: document)
+    /// The request under its profile (so glpsol's data is the problem solved too), solved or rendered.
+    private func answer(_ document: UnsafeRawBufferPointer, profiles: FulfillmentProfiles) throws(FulcrumError) -> String {
+        var parsed = try OptimizeRequest.decode(json: document)
+        var options = try OptimizeOptions(strategy: strategy, timeLimitMs: timeLimitMilliseconds, explain: explain)
+        try profiles.apply(to: &parsed, options: &options)
         if emitDat { return Service.mathProgData(parsed) }
-        let options = try OptimizeOptions(strategy: strategy, timeLimitMs: timeLimitMilliseconds, explain: explain)
         return String(decoding: try Service.solve(parsed, options: options).json(), as: UTF8.self)
     }
 }

@@ -304,6 +304,24 @@ struct Audit: AsyncParsableCommand {
     }
 }
 
+/// `fulcrum profiles --server H:P [--reload]`.
+struct Profiles: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Show the fulfillment profiles fulcrumd solves under; --reload reads its profiles file again first (admin scope).")
+    @OptionGroup var server: ServerOptions
+    @Flag(help: "Have fulcrumd read its --profiles file again; a file with a mistake is refused and the old profiles stay.")
+    var reload = false
+
+    func run() async throws {
+        try await server.run { client throws(FulcrumError) in
+            let profiles = try await client.profiles(reload: reload)
+            let text = "profiles from \(profiles.source ?? "built in")\n"
+                + profiles.names.map { profiles.byName[$0]!.json.rendered }.joined(separator: "\n")
+            return (profiles.json, text)
+        }
+    }
+}
+
 /// `fulcrum token new | hash`: tokens for a tokens file.
 struct Token: ParsableCommand {
     static let configuration = CommandConfiguration(

@@ -60,6 +60,9 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "A journey file (docs/orchestration.md); without it the standard journeys run.")
     var journeys: String?
 
+    @Option(help: "A fulfillment profiles file (YAML; README: fulfillment profiles). Reread on SIGHUP and `fulcrum profiles reload`.")
+    var profiles: String?
+
     @Option(help: "Also serve the HTTP/JSON gateway here, HOST:PORT (port 0 picks a free one).")
     var http: String?
 
@@ -148,7 +151,12 @@ struct Serve: AsyncParsableCommand {
         try checkExposure(hosts: [host] + (try http.map { try ServerAddress.parse($0).host }.map { [$0] } ?? []), tls: tls, logger: logger)
         let networkNodes = try loadNetwork()
         let book = try Journeys.load(file: journeys)
-        let service = try Service.open(directory: data, network: networkNodes)
+        var serviceOptions = Service.Options()
+        if let profiles {
+            serviceOptions.profiles = try ProfilesFile.load(path: profiles, nodeIDs: networkNodes.nodeIDs)
+            serviceOptions.profilesFile = profiles
+        }
+        let service = try Service.open(directory: data, network: networkNodes, options: serviceOptions)
         if demo, try service.counts().entries == 0 {
             let commands = try await DemoData.load(into: service)
             logger.info("loaded the demo network and stock (\(commands) commands)")
@@ -210,7 +218,7 @@ struct Serve: AsyncParsableCommand {
             }),
         ]
         if let gateway { parts.append(.init(service: Part(description: "http") { await gateway.shutdown() })) }
-        if tokens != nil || tls != nil {
+        if tokens != nil || tls != nil || profiles != nil {
             parts.append(.init(service: Reloader(tokensFile: tokens, access: access, tls: tls, service: service, logger: logger)))
         }
         var group = ServiceGroupConfiguration(services: parts, logger: logger)

@@ -10,10 +10,10 @@ import ServiceLifecycle
 import Glibc
 #endif
 
-/// SIGHUP: reads the tokens file and the TLS files again. A file that does
-/// not load leaves the old settings in place (logged); what loads takes
-/// effect for the next request (tokens) or the next connection (TLS), and
-/// goes into the audit trail.
+/// SIGHUP: reads the tokens file, the TLS files and the profiles file again.
+/// A file that does not load leaves the old settings in place (logged); what
+/// loads takes effect for the next request (tokens, profiles) or the next
+/// connection (TLS), and goes into the audit trail.
 struct Reloader: ServiceLifecycle.Service, CustomStringConvertible {
     let tokensFile: String?
     let access: AccessControl
@@ -47,6 +47,14 @@ struct Reloader: ServiceLifecycle.Service, CustomStringConvertible {
                     caller: caller)
             } catch {
                 logger.error("kept the previous tokens: \(error)")
+            }
+        }
+        if service.profilesFile != nil {
+            do {
+                let loaded = try await service.reloadProfiles(caller: caller)
+                logger.info("reloaded \(loaded.source ?? "the profiles"): \(loaded.names.joined(separator: ", "))")
+            } catch {
+                logger.error("kept the previous profiles: \(error)")
             }
         }
         if let tls {

@@ -70,7 +70,7 @@ import Testing
         ]
         for (json, code, path) in cases {
             do {
-                _ = try service.decodeOptimizeRequest(json: Data(json.utf8))
+                _ = try service.optimize(try service.decodeOptimizeRequest(json: Data(json.utf8)), options: OptimizeOptions())
                 Issue.record("accepted \(json)")
             } catch {
                 #expect(error.code == code && error.path == path, "\(error)")

@@ -75,7 +75,7 @@ import Testing
         ("an unknown rules field", .unknownField, "rules.exclusions", { $0["rules"] = ["exclusions": [] as [Any]] }),
         ("an unknown top-level field", .unknownField, "ttl_secs", { $0["ttl_secs"] = 5 }),
         ("version 1 coordinates", .unknownField, "nodes[1].lat", { node(&$0) { $0["lat"] = 34.0 } }),
-        ("an unknown profile", .unknownReference, "profile", { $0["profile"] = "peak" }),
+        ("a profile that is no name", .invalidArgument, "profile", { $0["profile"] = "" }),
         ("an address without coordinates", .invalidJSON, "orders[0].ship_to.latitude", { order(&$0) { $0["ship_to"] = ["country": "US", "postal_code": "10001"] } }),
     ]
 

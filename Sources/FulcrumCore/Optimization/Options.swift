@@ -11,38 +11,50 @@ public enum Strategy: String, Sendable, CaseIterable {
 }
 
 /// How a solve runs: the strategy, its time limit, and whether to explain.
+/// `given` says which the caller chose; a fulfillment profile supplies the others.
 public struct OptimizeOptions: Sendable {
-    public var strategy: Strategy = .optimal
-    public var timeLimitMilliseconds = Limits.solveTimeLimitMsDefault
+    public struct Fields: OptionSet, Sendable {
+        public let rawValue: UInt8
+        public init(rawValue: UInt8) { self.rawValue = rawValue }
+        public static let strategy = Fields(rawValue: 1 << 0)
+        public static let timeLimit = Fields(rawValue: 1 << 1)
+    }
+    public var strategy: Strategy = .optimal { didSet { given.insert(.strategy) } }
+    public var timeLimitMilliseconds = Limits.solveTimeLimitMsDefault { didSet { given.insert(.timeLimit) } }
     /// Add, per order, why each unused node was not chosen.
     public var explain = false
-    public init(
-        strategy: Strategy = .optimal, timeLimitMilliseconds: Int = Limits.solveTimeLimitMsDefault,
-        explain: Bool = false
-    ) {
-        self.strategy = strategy
-        self.timeLimitMilliseconds = timeLimitMilliseconds
+    public private(set) var given: Fields = []
+
+    /// Nil takes the profile's, or the default (observers do not run in an
+    /// initializer: `given` is set here).
+    public init(strategy: Strategy? = nil, timeLimitMilliseconds: Int? = nil, explain: Bool = false) {
+        if let strategy {
+            self.strategy = strategy
+            given.insert(.strategy)
+        }
+        if let timeLimitMilliseconds {
+            self.timeLimitMilliseconds = timeLimitMilliseconds
+            given.insert(.timeLimit)
+        }
         self.explain = explain
     }
 
     /// Options as a front end receives them (flags, query parameters,
-    /// RPC fields), checked the same way everywhere: nil takes the default.
+    /// RPC fields), checked the same way everywhere: nil takes the
+    /// profile's, or the default.
     public init(strategy: String?, timeLimitMs: Int?, explain: Bool) throws(FulcrumError) {
-        self.init(explain: explain)
+        var parsed: Strategy?
         if let strategy {
-            guard let parsed = Strategy(rawValue: strategy) else {
+            guard let known = Strategy(rawValue: strategy) else {
                 let known = Strategy.allCases.map(\.rawValue).joined(separator: ", ")
                 throw FulcrumError(.invalidArgument, "unknown strategy '\(strategy)'; one of \(known)", path: "strategy")
             }
-            self.strategy = parsed
+            parsed = known
         }
-        if let timeLimitMs {
-            guard (1...Limits.solveTimeLimitMsMax).contains(timeLimitMs) else {
-                throw FulcrumError(
-                    .invalidArgument, "\(timeLimitMs) ms is not within 1...\(Limits.solveTimeLimitMsMax)",
-                    path: "time_limit_ms")
-            }
-            self.timeLimitMilliseconds = timeLimitMs
+        if let timeLimitMs, !(1...Limits.solveTimeLimitMsMax).contains(timeLimitMs) {
+            throw FulcrumError(
+                .invalidArgument, "\(timeLimitMs) ms is not within 1...\(Limits.solveTimeLimitMsMax)", path: "time_limit_ms")
         }
+        self.init(strategy: parsed, timeLimitMilliseconds: timeLimitMs, explain: explain)
     }
 }

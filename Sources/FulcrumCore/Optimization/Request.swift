@@ -141,14 +141,58 @@ public struct Stock: Sendable, Hashable {
     }
 }
 
+/// Costs per shipment, kilometre and kilogram-kilometre. `given` says which
+/// fields the request (or the profile) wrote: a fulfillment profile fills in
+/// the others. Equality compares the prices only.
 public struct Rates: Sendable, Hashable {
-    public var perShipment: Double = 5.0
-    public var perKilometer: Double = 0.0
-    public var perKilogramKilometer: Double = 0.0005
-    public init(perShipment: Double = 5.0, perKilometer: Double = 0.0, perKilogramKilometer: Double = 0.0005) {
-        self.perShipment = perShipment
-        self.perKilometer = perKilometer
-        self.perKilogramKilometer = perKilogramKilometer
+    public struct Fields: OptionSet, Sendable, Hashable {
+        public let rawValue: UInt8
+        public init(rawValue: UInt8) { self.rawValue = rawValue }
+        public static let perShipment = Fields(rawValue: 1 << 0)
+        public static let perKilometer = Fields(rawValue: 1 << 1)
+        public static let perKilogramKilometer = Fields(rawValue: 1 << 2)
+    }
+    public static let defaults = Rates()
+
+    public var perShipment: Double = 5.0 { didSet { given.insert(.perShipment) } }
+    public var perKilometer: Double = 0.0 { didSet { given.insert(.perKilometer) } }
+    public var perKilogramKilometer: Double = 0.0005 { didSet { given.insert(.perKilogramKilometer) } }
+    public private(set) var given: Fields = []
+
+    /// The contract's defaults for the fields left nil (which are not
+    /// `given`). Observers do not run in an initializer: `given` is set here.
+    public init(perShipment: Double? = nil, perKilometer: Double? = nil, perKilogramKilometer: Double? = nil) {
+        if let perShipment {
+            self.perShipment = perShipment
+            given.insert(.perShipment)
+        }
+        if let perKilometer {
+            self.perKilometer = perKilometer
+            given.insert(.perKilometer)
+        }
+        if let perKilogramKilometer {
+            self.perKilogramKilometer = perKilogramKilometer
+            given.insert(.perKilogramKilometer)
+        }
+    }
+
+    /// These rates where given, `base`'s elsewhere.
+    public func overlaid(on base: Rates) -> Rates {
+        var result = base
+        if given.contains(.perShipment) { result.perShipment = perShipment }
+        if given.contains(.perKilometer) { result.perKilometer = perKilometer }
+        if given.contains(.perKilogramKilometer) { result.perKilogramKilometer = perKilogramKilometer }
+        return result
+    }
+
+    public static func == (a: Rates, b: Rates) -> Bool {
+        (a.perShipment, a.perKilometer, a.perKilogramKilometer) == (b.perShipment, b.perKilometer, b.perKilogramKilometer)
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(perShipment)
+        hasher.combine(perKilometer)
+        hasher.combine(perKilogramKilometer)
     }
 }
 
@@ -167,22 +211,86 @@ public struct Exclusion: Sendable, Hashable {
     }
 }
 
+/// The rules of a solve. `given` says which fields the request (or the
+/// profile) wrote: a fulfillment profile fills in the others. Equality
+/// compares the rules only.
 public struct Rules: Sendable, Hashable {
-    public var maxShipmentsPerOrder: Int?
-    public var maxDistanceKilometers: Double?
-    public var backorderPenalty: Double = 1000
-    public var minAvailable = 0
-    public var safetyStock = 0
-    public var exclude: [Exclusion] = []
+    public struct Fields: OptionSet, Sendable, Hashable {
+        public let rawValue: UInt8
+        public init(rawValue: UInt8) { self.rawValue = rawValue }
+        public static let maxShipmentsPerOrder = Fields(rawValue: 1 << 0)
+        public static let maxDistanceKilometers = Fields(rawValue: 1 << 1)
+        public static let backorderPenalty = Fields(rawValue: 1 << 2)
+        public static let minAvailable = Fields(rawValue: 1 << 3)
+        public static let safetyStock = Fields(rawValue: 1 << 4)
+        public static let exclude = Fields(rawValue: 1 << 5)
+    }
+
+    public var maxShipmentsPerOrder: Int? { didSet { given.insert(.maxShipmentsPerOrder) } }
+    public var maxDistanceKilometers: Double? { didSet { given.insert(.maxDistanceKilometers) } }
+    public var backorderPenalty: Double = 1000 { didSet { given.insert(.backorderPenalty) } }
+    public var minAvailable = 0 { didSet { given.insert(.minAvailable) } }
+    public var safetyStock = 0 { didSet { given.insert(.safetyStock) } }
+    public var exclude: [Exclusion] = [] { didSet { given.insert(.exclude) } }
+    public private(set) var given: Fields = []
+
+    /// The contract's defaults for the fields left nil (which are not
+    /// `given`). Observers do not run in an initializer: `given` is set here.
     public init(
-        maxShipmentsPerOrder: Int? = nil, maxDistanceKilometers: Double? = nil, backorderPenalty: Double = 1000,
-        minAvailable: Int = 0, safetyStock: Int = 0, exclude: [Exclusion] = []
+        maxShipmentsPerOrder: Int? = nil, maxDistanceKilometers: Double? = nil, backorderPenalty: Double? = nil,
+        minAvailable: Int? = nil, safetyStock: Int? = nil, exclude: [Exclusion]? = nil
     ) {
-        self.maxShipmentsPerOrder = maxShipmentsPerOrder
-        self.maxDistanceKilometers = maxDistanceKilometers
-        self.backorderPenalty = backorderPenalty
-        self.minAvailable = minAvailable
-        self.safetyStock = safetyStock
-        self.exclude = exclude
+        if let maxShipmentsPerOrder {
+            self.maxShipmentsPerOrder = maxShipmentsPerOrder
+            given.insert(.maxShipmentsPerOrder)
+        }
+        if let maxDistanceKilometers {
+            self.maxDistanceKilometers = maxDistanceKilometers
+            given.insert(.maxDistanceKilometers)
+        }
+        if let backorderPenalty {
+            self.backorderPenalty = backorderPenalty
+            given.insert(.backorderPenalty)
+        }
+        if let minAvailable {
+            self.minAvailable = minAvailable
+            given.insert(.minAvailable)
+        }
+        if let safetyStock {
+            self.safetyStock = safetyStock
+            given.insert(.safetyStock)
+        }
+        if let exclude {
+            self.exclude = exclude
+            given.insert(.exclude)
+        }
+    }
+
+    /// These rules where given, `base`'s elsewhere (an `exclude` list given
+    /// replaces the base's).
+    public func overlaid(on base: Rules) -> Rules {
+        var result = base
+        if given.contains(.maxShipmentsPerOrder) { result.maxShipmentsPerOrder = maxShipmentsPerOrder }
+        if given.contains(.maxDistanceKilometers) { result.maxDistanceKilometers = maxDistanceKilometers }
+        if given.contains(.backorderPenalty) { result.backorderPenalty = backorderPenalty }
+        if given.contains(.minAvailable) { result.minAvailable = minAvailable }
+        if given.contains(.safetyStock) { result.safetyStock = safetyStock }
+        if given.contains(.exclude) { result.exclude = exclude }
+        return result
+    }
+
+    public static func == (a: Rules, b: Rules) -> Bool {
+        a.maxShipmentsPerOrder == b.maxShipmentsPerOrder && a.maxDistanceKilometers == b.maxDistanceKilometers
+            && a.backorderPenalty == b.backorderPenalty && a.minAvailable == b.minAvailable
+            && a.safetyStock == b.safetyStock && a.exclude == b.exclude
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(maxShipmentsPerOrder)
+        hasher.combine(maxDistanceKilometers)
+        hasher.combine(backorderPenalty)
+        hasher.combine(minAvailable)
+        hasher.combine(safetyStock)
+        hasher.combine(exclude)
     }
 }

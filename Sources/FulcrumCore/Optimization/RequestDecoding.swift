@@ -223,9 +223,9 @@ extension Rates: Decodable {
         try decoder.refuseUnknownFields(RatesKeys.self)
         let c = try decoder.container(keyedBy: RatesKeys.self)
         self.init(
-            perShipment: try c.decodeIfPresent(Double.self, forKey: .perShipment) ?? 5.0,
-            perKilometer: try c.decodeIfPresent(Double.self, forKey: .perKm) ?? 0,
-            perKilogramKilometer: try c.decodeIfPresent(Double.self, forKey: .perKgKm) ?? 0.0005)
+            perShipment: try c.decodeIfPresent(Double.self, forKey: .perShipment),
+            perKilometer: try c.decodeIfPresent(Double.self, forKey: .perKm),
+            perKilogramKilometer: try c.decodeIfPresent(Double.self, forKey: .perKgKm))
     }
 }
 
@@ -254,10 +254,10 @@ extension Rules: Decodable {
         self.init(
             maxShipmentsPerOrder: try c.decodeWholeNumberIfPresent(forKey: .maxShipmentsPerOrder),
             maxDistanceKilometers: try c.decodeIfPresent(Double.self, forKey: .maxDistanceKm),
-            backorderPenalty: try c.decodeIfPresent(Double.self, forKey: .backorderPenalty) ?? 1000,
-            minAvailable: try c.decodeWholeNumberIfPresent(forKey: .minAvailable) ?? 0,
-            safetyStock: try c.decodeWholeNumberIfPresent(forKey: .safetyStock) ?? 0,
-            exclude: try c.decodeIfPresent([Exclusion].self, forKey: .exclude) ?? [])
+            backorderPenalty: try c.decodeIfPresent(Double.self, forKey: .backorderPenalty),
+            minAvailable: try c.decodeWholeNumberIfPresent(forKey: .minAvailable),
+            safetyStock: try c.decodeWholeNumberIfPresent(forKey: .safetyStock),
+            exclude: try c.decodeIfPresent([Exclusion].self, forKey: .exclude))
     }
 }
 

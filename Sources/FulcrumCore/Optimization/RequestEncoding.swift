@@ -10,8 +10,8 @@ extension OptimizeRequest: Encodable {
         if !nodes.isEmpty { try c.encode(nodes, forKey: .nodes) }
         if !skus.isEmpty { try c.encode(skus, forKey: .skus) }
         try c.encodeIfPresent(inventory, forKey: .inventory)
-        try c.encode(rates, forKey: .rates)
-        try c.encode(rules, forKey: .rules)
+        if !rates.given.isEmpty { try c.encode(rates, forKey: .rates) }
+        if !rules.given.isEmpty { try c.encode(rules, forKey: .rules) }
         try c.encodeIfPresent(profile, forKey: .profile)
     }
 
@@ -99,9 +99,10 @@ extension Stock: Encodable {
 extension Rates: Encodable {
     public func encode(to encoder: any Encoder) throws {
         var c = encoder.container(keyedBy: RatesKeys.self)
-        try c.encode(perShipment, forKey: .perShipment)
-        try c.encode(perKilometer, forKey: .perKm)
-        try c.encode(perKilogramKilometer, forKey: .perKgKm)
+        // Only the fields given: a profile on the server fills in the others.
+        if given.contains(.perShipment) { try c.encode(perShipment, forKey: .perShipment) }
+        if given.contains(.perKilometer) { try c.encode(perKilometer, forKey: .perKm) }
+        if given.contains(.perKilogramKilometer) { try c.encode(perKilogramKilometer, forKey: .perKgKm) }
     }
 }
 
@@ -118,11 +119,12 @@ extension Exclusion: Encodable {
 extension Rules: Encodable {
     public func encode(to encoder: any Encoder) throws {
         var c = encoder.container(keyedBy: RulesKeys.self)
+        // Only the fields given: a profile on the server fills in the others.
         try c.encodeIfPresent(maxShipmentsPerOrder, forKey: .maxShipmentsPerOrder)
         try c.encodeIfPresent(maxDistanceKilometers, forKey: .maxDistanceKm)
-        try c.encode(backorderPenalty, forKey: .backorderPenalty)
-        try c.encode(minAvailable, forKey: .minAvailable)
-        try c.encode(safetyStock, forKey: .safetyStock)
-        if !exclude.isEmpty { try c.encode(exclude, forKey: .exclude) }
+        if given.contains(.backorderPenalty) { try c.encode(backorderPenalty, forKey: .backorderPenalty) }
+        if given.contains(.minAvailable) { try c.encode(minAvailable, forKey: .minAvailable) }
+        if given.contains(.safetyStock) { try c.encode(safetyStock, forKey: .safetyStock) }
+        if given.contains(.exclude) { try c.encode(exclude, forKey: .exclude) }
     }
 }

@@ -23,10 +23,7 @@ extension OptimizeRequest {
         try validateInventory(nodeIDs: nodeIDs)
         try rates.validate()
         try rules.validate(nodeIDs: nodeIDs)
-        if let profile {
-            // Profiles are named rates, rules and strategy configured on the server; none can be yet.
-            throw FulcrumError(.unknownReference, "no fulfillment profile \(profile) is configured", path: "profile")
-        }
+        if let profile { try Names.validate(profile, path: "profile") }
     }
 
     /// Checks a list of nodes (count, unique ids, each node's fields) and

@@ -1010,11 +1010,31 @@ public nonisolated struct Fulcrum_V1_Rules: Sendable {
   /// Clears the value of `backorderPenalty`. Subsequent reads from it will return its default value.
   public mutating func clearBackorderPenalty() {self._backorderPenalty = nil}
 
-  public var minAvailable: Int64 = 0
+  /// 0
+  public var minAvailable: Int64 {
+    get {_minAvailable ?? 0}
+    set {_minAvailable = newValue}
+  }
+  /// Returns true if `minAvailable` has been explicitly set.
+  public var hasMinAvailable: Bool {self._minAvailable != nil}
+  /// Clears the value of `minAvailable`. Subsequent reads from it will return its default value.
+  public mutating func clearMinAvailable() {self._minAvailable = nil}
 
-  public var safetyStock: Int64 = 0
+  /// 0
+  public var safetyStock: Int64 {
+    get {_safetyStock ?? 0}
+    set {_safetyStock = newValue}
+  }
+  /// Returns true if `safetyStock` has been explicitly set.
+  public var hasSafetyStock: Bool {self._safetyStock != nil}
+  /// Clears the value of `safetyStock`. Subsequent reads from it will return its default value.
+  public mutating func clearSafetyStock() {self._safetyStock = nil}
 
   public var exclude: [Fulcrum_V1_Exclusion] = []
+
+  /// An empty `exclude` that is given: no exclusions, replacing a profile's
+  /// (a non-empty `exclude` is given by itself).
+  public var excludeGiven: Bool = false
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -1023,6 +1043,8 @@ public nonisolated struct Fulcrum_V1_Rules: Sendable {
   fileprivate var _maxShipmentsPerOrder: Int64? = nil
   fileprivate var _maxDistanceKm: Double? = nil
   fileprivate var _backorderPenalty: Double? = nil
+  fileprivate var _minAvailable: Int64? = nil
+  fileprivate var _safetyStock: Int64? = nil
 }
 
 /// An optimize request's problem. No nodes: the server's network.
@@ -2153,6 +2175,91 @@ public nonisolated struct Fulcrum_V1_AuditResponse: Sendable {
   // methods supported on all messages.
 
   public var entries: [Fulcrum_V1_AuditEntry] = []
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+/// Opcode 61 (read scope): the fulfillment profiles in force. Opcode 62
+/// (admin scope): read the profiles file again, then answer the same; a file
+/// that does not load is `invalid_profiles` at file:line:column and field,
+/// and the profiles in force stay.
+public nonisolated struct Fulcrum_V1_ProfilesRequest: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+public nonisolated struct Fulcrum_V1_Profile: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var name: String = String()
+
+  /// only the fields the profile sets
+  public var rates: Fulcrum_V1_Rates {
+    get {_rates ?? Fulcrum_V1_Rates()}
+    set {_rates = newValue}
+  }
+  /// Returns true if `rates` has been explicitly set.
+  public var hasRates: Bool {self._rates != nil}
+  /// Clears the value of `rates`. Subsequent reads from it will return its default value.
+  public mutating func clearRates() {self._rates = nil}
+
+  public var rules: Fulcrum_V1_Rules {
+    get {_rules ?? Fulcrum_V1_Rules()}
+    set {_rules = newValue}
+  }
+  /// Returns true if `rules` has been explicitly set.
+  public var hasRules: Bool {self._rules != nil}
+  /// Clears the value of `rules`. Subsequent reads from it will return its default value.
+  public mutating func clearRules() {self._rules = nil}
+
+  public var strategy: String {
+    get {_strategy ?? String()}
+    set {_strategy = newValue}
+  }
+  /// Returns true if `strategy` has been explicitly set.
+  public var hasStrategy: Bool {self._strategy != nil}
+  /// Clears the value of `strategy`. Subsequent reads from it will return its default value.
+  public mutating func clearStrategy() {self._strategy = nil}
+
+  public var timeLimitMs: Int64 {
+    get {_timeLimitMs ?? 0}
+    set {_timeLimitMs = newValue}
+  }
+  /// Returns true if `timeLimitMs` has been explicitly set.
+  public var hasTimeLimitMs: Bool {self._timeLimitMs != nil}
+  /// Clears the value of `timeLimitMs`. Subsequent reads from it will return its default value.
+  public mutating func clearTimeLimitMs() {self._timeLimitMs = nil}
+
+  public var shipComplete: Bool = false
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+
+  fileprivate var _rates: Fulcrum_V1_Rates? = nil
+  fileprivate var _rules: Fulcrum_V1_Rules? = nil
+  fileprivate var _strategy: String? = nil
+  fileprivate var _timeLimitMs: Int64? = nil
+}
+
+public nonisolated struct Fulcrum_V1_ProfilesResponse: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  /// the file; empty: built in
+  public var source: String = String()
+
+  public var profiles: [Fulcrum_V1_Profile] = []
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -3799,7 +3906,7 @@ nonisolated extension Fulcrum_V1_Exclusion: SwiftProtobuf.Message, SwiftProtobuf
 
 nonisolated extension Fulcrum_V1_Rules: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".Rules"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}max_shipments_per_order\0\u{3}max_distance_km\0\u{3}backorder_penalty\0\u{3}min_available\0\u{3}safety_stock\0\u{1}exclude\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}max_shipments_per_order\0\u{3}max_distance_km\0\u{3}backorder_penalty\0\u{3}min_available\0\u{3}safety_stock\0\u{1}exclude\0\u{3}exclude_given\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -3810,9 +3917,10 @@ nonisolated extension Fulcrum_V1_Rules: SwiftProtobuf.Message, SwiftProtobuf._Me
       case 1: try { try decoder.decodeSingularInt64Field(value: &self._maxShipmentsPerOrder) }()
       case 2: try { try decoder.decodeSingularDoubleField(value: &self._maxDistanceKm) }()
       case 3: try { try decoder.decodeSingularDoubleField(value: &self._backorderPenalty) }()
-      case 4: try { try decoder.decodeSingularInt64Field(value: &self.minAvailable) }()
-      case 5: try { try decoder.decodeSingularInt64Field(value: &self.safetyStock) }()
+      case 4: try { try decoder.decodeSingularInt64Field(value: &self._minAvailable) }()
+      case 5: try { try decoder.decodeSingularInt64Field(value: &self._safetyStock) }()
       case 6: try { try decoder.decodeRepeatedMessageField(value: &self.exclude) }()
+      case 7: try { try decoder.decodeSingularBoolField(value: &self.excludeGiven) }()
       default: break
       }
     }
@@ -3832,14 +3940,17 @@ nonisolated extension Fulcrum_V1_Rules: SwiftProtobuf.Message, SwiftProtobuf._Me
     try { if let v = self._backorderPenalty {
       try visitor.visitSingularDoubleField(value: v, fieldNumber: 3)
     } }()
-    if self.minAvailable != 0 {
-      try visitor.visitSingularInt64Field(value: self.minAvailable, fieldNumber: 4)
-    }
-    if self.safetyStock != 0 {
-      try visitor.visitSingularInt64Field(value: self.safetyStock, fieldNumber: 5)
-    }
+    try { if let v = self._minAvailable {
+      try visitor.visitSingularInt64Field(value: v, fieldNumber: 4)
+    } }()
+    try { if let v = self._safetyStock {
+      try visitor.visitSingularInt64Field(value: v, fieldNumber: 5)
+    } }()
     if !self.exclude.isEmpty {
       try visitor.visitRepeatedMessageField(value: self.exclude, fieldNumber: 6)
+    }
+    if self.excludeGiven != false {
+      try visitor.visitSingularBoolField(value: self.excludeGiven, fieldNumber: 7)
     }
     try unknownFields.traverse(visitor: &visitor)
   }
@@ -3848,9 +3959,10 @@ nonisolated extension Fulcrum_V1_Rules: SwiftProtobuf.Message, SwiftProtobuf._Me
     if lhs._maxShipmentsPerOrder != rhs._maxShipmentsPerOrder {return false}
     if lhs._maxDistanceKm != rhs._maxDistanceKm {return false}
     if lhs._backorderPenalty != rhs._backorderPenalty {return false}
-    if lhs.minAvailable != rhs.minAvailable {return false}
-    if lhs.safetyStock != rhs.safetyStock {return false}
+    if lhs._minAvailable != rhs._minAvailable {return false}
+    if lhs._safetyStock != rhs._safetyStock {return false}
     if lhs.exclude != rhs.exclude {return false}
+    if lhs.excludeGiven != rhs.excludeGiven {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -5992,6 +6104,119 @@ nonisolated extension Fulcrum_V1_AuditResponse: SwiftProtobuf.Message, SwiftProt
 
   public static func ==(lhs: Fulcrum_V1_AuditResponse, rhs: Fulcrum_V1_AuditResponse) -> Bool {
     if lhs.entries != rhs.entries {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Fulcrum_V1_ProfilesRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".ProfilesRequest"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap()
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    // Load everything into unknown fields
+    while try decoder.nextFieldNumber() != nil {}
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Fulcrum_V1_ProfilesRequest, rhs: Fulcrum_V1_ProfilesRequest) -> Bool {
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Fulcrum_V1_Profile: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".Profile"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}name\0\u{1}rates\0\u{1}rules\0\u{1}strategy\0\u{3}time_limit_ms\0\u{3}ship_complete\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.name) }()
+      case 2: try { try decoder.decodeSingularMessageField(value: &self._rates) }()
+      case 3: try { try decoder.decodeSingularMessageField(value: &self._rules) }()
+      case 4: try { try decoder.decodeSingularStringField(value: &self._strategy) }()
+      case 5: try { try decoder.decodeSingularInt64Field(value: &self._timeLimitMs) }()
+      case 6: try { try decoder.decodeSingularBoolField(value: &self.shipComplete) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    if !self.name.isEmpty {
+      try visitor.visitSingularStringField(value: self.name, fieldNumber: 1)
+    }
+    try { if let v = self._rates {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 2)
+    } }()
+    try { if let v = self._rules {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 3)
+    } }()
+    try { if let v = self._strategy {
+      try visitor.visitSingularStringField(value: v, fieldNumber: 4)
+    } }()
+    try { if let v = self._timeLimitMs {
+      try visitor.visitSingularInt64Field(value: v, fieldNumber: 5)
+    } }()
+    if self.shipComplete != false {
+      try visitor.visitSingularBoolField(value: self.shipComplete, fieldNumber: 6)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Fulcrum_V1_Profile, rhs: Fulcrum_V1_Profile) -> Bool {
+    if lhs.name != rhs.name {return false}
+    if lhs._rates != rhs._rates {return false}
+    if lhs._rules != rhs._rules {return false}
+    if lhs._strategy != rhs._strategy {return false}
+    if lhs._timeLimitMs != rhs._timeLimitMs {return false}
+    if lhs.shipComplete != rhs.shipComplete {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Fulcrum_V1_ProfilesResponse: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".ProfilesResponse"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}source\0\u{1}profiles\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.source) }()
+      case 2: try { try decoder.decodeRepeatedMessageField(value: &self.profiles) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.source.isEmpty {
+      try visitor.visitSingularStringField(value: self.source, fieldNumber: 1)
+    }
+    if !self.profiles.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.profiles, fieldNumber: 2)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Fulcrum_V1_ProfilesResponse, rhs: Fulcrum_V1_ProfilesResponse) -> Bool {
+    if lhs.source != rhs.source {return false}
+    if lhs.profiles != rhs.profiles {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
