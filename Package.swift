@@ -214,7 +214,7 @@ let package = Package(
         ),
         .testTarget(
             name: "FulcrumServiceTests",
-            dependencies: ["FulcrumCore", "FulcrumLedger", "FulcrumService", "FulcrumSolver", "FulcrumTestSupport"]
+            dependencies: ["FulcrumConfig", "FulcrumCore", "FulcrumLedger", "FulcrumService", "FulcrumSolver", "FulcrumTestSupport"]
         ),
         .testTarget(
             name: "FulcrumWireTests",

@@ -13,11 +13,11 @@ extension Service {
     /// Reads the profiles file again (`--profiles`; SIGHUP, or the admin call
     /// over RPC, HTTP and the CLI). A file that does not load, or that drops
     /// a profile a journey step names, is refused with its error
-    /// (file:line:column and field) and the profiles in force stay.
+    /// (file:line:column and field) and the profiles in force stay. A server
+    /// without a file answers its built-in profiles.
     public func reloadProfiles(caller: Caller) async throws(FulcrumError) -> FulfillmentProfiles {
-        guard let file = profilesFile else {
-            throw FulcrumError(.unavailable, "this server has no profiles file (start it with --profiles FILE)", path: "profiles")
-        }
+        // Without a file the built-in profiles stay: there is nothing to read.
+        guard let file = profilesFile else { return profiles }
         let loaded = try ProfilesFile.load(path: file, nodeIDs: network.nodeIDs)
         if let journeys = orchestration.withLock({ $0?.book }) { try Self.check(journeys, against: loaded) }
         profileTable.withLock { $0 = loaded }

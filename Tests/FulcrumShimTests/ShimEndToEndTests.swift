@@ -84,6 +84,61 @@ import Testing
         #expect(verify.contains("consistent"), "\(verify)")
     }
 
+    /// Issue 18's acceptance: a Shopify webhook with its coordinates as
+    /// strings is sourced under the standard journey's profile, whose exclusion
+    /// and distance limit move it off the nearest warehouse; a profiles file
+    /// with a mistake is refused at reload (file:line:column) while the old
+    /// profiles keep serving; after SIGHUP with the contract's defaults the
+    /// same order ships from where the default profile sends it.
+    @Test func aShopifyOrderIsSourcedUnderItsProfileAndProfilesReloadSafely() async throws {
+        let directory = temporaryDirectory()
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        let profiles = directory + "/profiles.yaml"
+        try """
+            version: 1
+            profiles:
+              - name: standard
+                rules:
+                  max_distance_km: 2500
+                  exclude: [{node: DC-EAST}, {kind: store}]
+            """.write(toFile: profiles, atomically: true, encoding: .utf8)
+        let harness = try await ShimHarness(serverArguments: ["--demo", "--profiles", profiles])
+        func sourced(_ latitude: String, _ longitude: String, webhook: String) async throws -> OrderRecord {
+            let body = shopifyOrderAsSent(latitude: latitude, longitude: longitude).replacingOccurrences(
+                of: "820982911946154508", with: webhook)
+            let accepted = try await post(harness.shopifyURL, body: body, headers: shopifyHeaders(body, webhook: "wh-\(webhook)"))
+            #expect(accepted.status == 202, "\(accepted.body)")
+            return try await harness.waitFor("SHOPIFY-\(webhook)", "released") { $0.state == OrderStates.released }
+        }
+        let first = try await sourced(#""40.7128""#, #""-74.0060""#, webhook: "9001")
+        #expect(first.fulfillmentOrders.map(\.node) == ["DC-CENTRAL"])
+        #expect(try await harness.timeline("SHOPIFY-9001").contains { $0.text.contains("plan (profile standard)") })
+
+        let fulcrum = builtExecutable("fulcrum")
+        try "version: 1\nprofiles:\n  - name: standard\n    rules: {max_distance_km: far}\n"
+            .write(toFile: profiles, atomically: true, encoding: .utf8)
+        let refused = try await runDetached(fulcrum, ["profiles", "--reload", "--server", harness.server.address, "--json"], timeoutSeconds: 30)
+        #expect(refused.status != 0)
+        #expect(refused.output.contains("invalid_profiles") && refused.output.contains("profiles.yaml:4:30: profiles[0].rules.max_distance_km"), "\(refused.output)")
+        let kept = try await harness.client.profiles()
+        #expect(try kept.profile("standard", path: "profile").rules.maxDistanceKilometers == 2500)
+        #expect(try await sourced(#""40.7128""#, #""-74.0060""#, webhook: "9002").fulfillmentOrders.map(\.node) == ["DC-CENTRAL"])
+
+        try "version: 1\nprofiles:\n  - name: standard\n".write(toFile: profiles, atomically: true, encoding: .utf8)
+        kill(harness.server.process.processIdentifier, SIGHUP)
+        let deadline = ContinuousClock.now + .seconds(30)
+        while try await harness.client.profiles().profile("standard", path: "profile").rules.maxDistanceKilometers != nil,
+            ContinuousClock.now < deadline
+        {
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        let listed = try await runDetached(fulcrum, ["profiles", "--server", harness.server.address, "--json"], timeoutSeconds: 30)
+        #expect(listed.output.contains(#""name":"standard""#) && !listed.output.contains("max_distance_km"), "\(listed.output)")
+        #expect(try await sourced(#""40.7128""#, #""-74.0060""#, webhook: "9003").fulfillmentOrders.map(\.node) == ["DC-EAST"])
+        let verify = try await harness.finish()
+        #expect(verify.contains("consistent"), "\(verify)")
+    }
+
     /// Shims outlive fulcrumd's restarts: while it is down, intake answers 503
     /// with Retry-After (the platform retries); a shim started while it is
     /// down waits for it; once it is back both take webhooks again by themselves.
