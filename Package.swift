@@ -27,6 +27,7 @@ let package = Package(
         .library(name: "FulcrumOrchestration", targets: ["FulcrumOrchestration"]),
         .library(name: "FulcrumGateway", targets: ["FulcrumGateway"]),
         .library(name: "FulcrumShims", targets: ["FulcrumShims"]),
+        .library(name: "FulcrumGazetteer", targets: ["FulcrumGazetteer"]),
         .executable(name: "fulcrum", targets: ["fulcrum"]),
         .executable(name: "fulcrumd", targets: ["fulcrumd"]),
     ],
@@ -65,11 +66,13 @@ let package = Package(
         .target(name: "FulcrumSolver", dependencies: ["CGLPK", "CGLPKShim", "FulcrumCore"]),
         // jemalloc, linked by the executables only.
         .target(name: "FulcrumAllocator", dependencies: ["CJemalloc"]),
+        // The offline gazetteer (data from PyPI packages, scripts/build-gazetteer.py; NOTICE).
+        .target(name: "FulcrumGazetteer", dependencies: ["FulcrumCore"], resources: [.copy("gazetteer.tsv")]),
         .target(
             name: "FulcrumService",
             dependencies: [
-                "FulcrumConfig", "FulcrumCore", "FulcrumLedger", "FulcrumOrchestration", "FulcrumSolver",
-                .product(name: "Metrics", package: "swift-metrics"),
+                "FulcrumConfig", "FulcrumCore", "FulcrumGazetteer", "FulcrumLedger", "FulcrumOrchestration",
+                "FulcrumSolver", .product(name: "Metrics", package: "swift-metrics"),
             ]
         ),
         // The RPC protocol: frames, their codec, and the protobuf payloads
@@ -214,7 +217,7 @@ let package = Package(
         ),
         .testTarget(
             name: "FulcrumServiceTests",
-            dependencies: ["FulcrumConfig", "FulcrumCore", "FulcrumLedger", "FulcrumService", "FulcrumSolver", "FulcrumTestSupport"]
+            dependencies: ["FulcrumConfig", "FulcrumCore", "FulcrumGazetteer", "FulcrumLedger", "FulcrumService", "FulcrumSolver", "FulcrumTestSupport"]
         ),
         .testTarget(
             name: "FulcrumWireTests",

@@ -13,7 +13,10 @@ extension Orchestrator {
         switch action {
         case .optimizeAndReserve(let strategy, let profile):
             try move(.order, id, &outcome.order.state, to: OrderStates.reserved, log: &log)
-            let (order, nodes) = try solverInput(outcome.order)
+            let (order, nodes, placement) = try solverInput(outcome.order)
+            log.add(
+                .action, "order:\(id)",
+                "ship-to placed by \(placement.precision.rawValue) (\(placement.matched)): \(placement.latitude), \(placement.longitude)")
             let plan: OptimizeResponse.Plan
             if let window = step.batch, attempt == 1 {
                 plan = try await batcher.plan(order, nodes: nodes, step: step.id, window: window) { orders, nodes throws(FulcrumError) in
@@ -67,10 +70,27 @@ extension Orchestrator {
         return false
     }
 
-    /// The order as the solver sees it, and the nodes its policies allow.
-    private func solverInput(_ record: OrderRecord) throws(FulcrumError) -> (Order, [Node]) {
-        guard let latitude = record.shipTo.latitude, let longitude = record.shipTo.longitude else {
-            throw FulcrumError(.invalidArgument, "the order's ship-to address has no coordinates", path: "order:\(record.id).ship_to")
+    /// The order as the solver sees it, the nodes its policies allow, and
+    /// where its address was placed (its coordinates, else the gazetteer's).
+    private func solverInput(_ record: OrderRecord) throws(FulcrumError) -> (Order, [Node], Placement) {
+        let placement: Placement
+        if let latitude = record.shipTo.latitude, let longitude = record.shipTo.longitude {
+            placement = Placement(latitude: latitude, longitude: longitude, precision: .coordinates, matched: "as given")
+        } else if let placed = backend.place(record.shipTo) {
+            placement = placed
+        } else {
+            let address = record.shipTo
+            let given = [("postal code", address.postalCode), ("city", address.city), ("region", address.region)]
+                .compactMap { name, value in value.map { "\(name) \($0)" } }
+            throw FulcrumError(
+                .invalidArgument,
+                address.country == nil
+                    ? "the ship-to address has no coordinates and no country to place it in"
+                    : "the ship-to address has no coordinates, and the gazetteer has no place for country \(address.country!)"
+                        + (given.isEmpty ? "" : " with " + given.joined(separator: ", ")),
+                path: "order:\(record.id).ship_to."
+                    + (address.country == nil
+                        ? "country" : address.postalCode != nil ? "postal_code" : address.city != nil ? "city" : address.region != nil ? "region" : "country"))
         }
         var nodes = backend.networkNodes
         if let source = record.sourceNode { nodes = nodes.filter { $0.id == source } }
@@ -85,10 +105,10 @@ extension Orchestrator {
         }
         let order = Order(
             id: record.id, priority: record.priority ?? 1,
-            shipTo: Location(latitude: latitude, longitude: longitude, region: record.shipTo.region),
+            shipTo: Location(latitude: placement.latitude, longitude: placement.longitude, region: record.shipTo.region),
             shipComplete: record.shipComplete ?? false, maxShipments: record.maxShipments,
             lines: record.lines.map { Line(id: $0.id, sku: $0.sku, quantity: Int(clamping: $0.quantity)) })
-        return (order, nodes)
+        return (order, nodes, placement)
     }
 
     /// Holds the lines in the ledger (the step's command) and marks the order lines reserved.

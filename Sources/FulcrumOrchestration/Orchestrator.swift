@@ -18,6 +18,8 @@ public protocol FulfillmentBackend: Sendable {
     func records(prefix: [UInt8], after: [UInt8]?, limit: Int, reverse: Bool) throws(FulcrumError)
         -> [(key: [UInt8], value: [UInt8])]
     var networkNodes: [Node] { get }
+    /// Where an address without coordinates is (the gazetteer), or nil.
+    func place(_ address: Address) -> Placement?
     func optimize(_ request: OptimizeRequest, options: OptimizeOptions) throws(FulcrumError) -> OptimizeResponse
     /// A plan's shipped units as reservation lines.
     func reservationLines(_ plan: OptimizeResponse.Plan, order: Order) -> [ReservationLine]

@@ -1,5 +1,6 @@
 import Foundation
 import FulcrumCore
+import FulcrumGazetteer
 import FulcrumLedger
 import FulcrumOrchestration
 import FulcrumSolver
@@ -320,6 +321,14 @@ extension Service: LedgerCommandExecutor {
 /// The orchestrator's port: its records and steps go through the service's ledger.
 extension Service: FulfillmentBackend {
     public var networkNodes: [Node] { network.nodes }
+
+    public func place(_ address: Address) -> Placement? { Self.place(address) }
+
+    /// Where the shipped gazetteer places an address without coordinates
+    /// (postal code, else city, region, country), or nil.
+    public static func place(_ address: Address) -> Placement? {
+        Gazetteer.shipped.place(country: address.country, region: address.region, postalCode: address.postalCode, city: address.city)
+    }
 
     public func write(_ records: RecordBatch) async throws(FulcrumError) {
         try await ledger.write(records)

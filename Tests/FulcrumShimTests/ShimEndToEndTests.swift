@@ -139,6 +139,38 @@ import Testing
         #expect(verify.contains("consistent"), "\(verify)")
     }
 
+    /// Issue 18's acceptance: an order with only a postal code and a country
+    /// is placed by the gazetteer and sourced, and its timeline says
+    /// `postal_code`; one the gazetteer cannot place fails with a typed error
+    /// at the address's field.
+    @Test func anOrderWithOnlyAPostalCodeIsPlacedAndSourced() async throws {
+        let harness = try await ShimHarness()
+        func submit(_ id: String, zip: String, country: String) async throws {
+            let body = shopifyOrderAsSent(latitude: "null", longitude: "null")
+                .replacingOccurrences(of: "820982911946154508", with: id)
+                .replacingOccurrences(of: #""zip": "K2P0V6""#, with: #""zip": "\#(zip)""#)
+                .replacingOccurrences(of: #""country_code": "CA", "province_code": "ON""#, with: #""country_code": "\#(country)""#)
+                .replacingOccurrences(of: #""city": "Ottawa","#, with: "")
+            let accepted = try await post(harness.shopifyURL, body: body, headers: shopifyHeaders(body, webhook: "wh-\(id)"))
+            #expect(accepted.status == 202, "\(accepted.body)")
+        }
+        try await submit("9101", zip: "98101", country: "US")
+        let placed = try await harness.waitFor("SHOPIFY-9101", "released") { $0.state == OrderStates.released }
+        #expect(placed.shipTo.latitude == nil && placed.shipTo.postalCode == "98101")
+        // Seattle's ZIP: the west coast warehouse is the cheapest.
+        #expect(placed.fulfillmentOrders.map(\.node) == ["DC-WEST"])
+        let timeline = try await harness.timeline("SHOPIFY-9101")
+        #expect(timeline.contains { $0.text.hasPrefix("ship-to placed by postal_code (98101 (US))") }, "\(timeline.map(\.text))")
+
+        try await submit("9102", zip: "00000", country: "ZZ")
+        let failed = try await harness.waitFor("SHOPIFY-9102", "failed") { $0.failure != nil }
+        #expect(failed.failure?.code == "invalid_argument")
+        let error = try await harness.timeline("SHOPIFY-9102").last { $0.kind == .error }
+        #expect(error?.text.hasSuffix("(order:SHOPIFY-9102.ship_to.postal_code)") == true, "\(String(describing: error))")
+        let verify = try await harness.finish()
+        #expect(verify.contains("consistent"), "\(verify)")
+    }
+
     /// Shims outlive fulcrumd's restarts: while it is down, intake answers 503
     /// with Retry-After (the platform retries); a shim started while it is
     /// down waits for it; once it is back both take webhooks again by themselves.
