@@ -2,25 +2,17 @@ import Foundation
 import FulcrumCore
 
 /// The offline gazetteer: US ZIP code centroids and GeoNames places of 15,000
-/// people or more (`scripts/build-gazetteer.py`; NOTICE has the attribution).
-/// A region or a country is placed at its most populous place. Read once, on
-/// first use.
+/// people or more, with each region and country at its most populous place
+/// (`scripts/build-gazetteer.py`; NOTICE has the attribution). The rows stay
+/// as the file has them, sorted by their bytes: loading indexes the line
+/// starts (a few milliseconds) and a lookup is a binary search on a row's
+/// leading fields.
 public struct Gazetteer: Sendable {
-    struct Place: Sendable {
-        var region: String
-        var name: String
-        var latitude: Double
-        var longitude: Double
-        var population: Int
-    }
+    private let bytes: [UInt8]
+    /// Where each line starts; the lines are in byte order.
+    private let lineStarts: [Int32]
 
-    private let zipCodes: [UInt32: (latitude: Double, longitude: Double)]
-    /// By country and folded name; the most populous first.
-    private let places: [String: [Place]]
-    private let regions: [String: Place]
-    private let countries: [String: Place]
-
-    /// The gazetteer shipped with Fulcrum.
+    /// The gazetteer shipped with Fulcrum, read on first use.
     public static let shipped: Gazetteer = {
         guard let url = Bundle.module.url(forResource: "gazetteer", withExtension: "tsv"),
             let data = try? Data(contentsOf: url)
@@ -30,90 +22,52 @@ public struct Gazetteer: Sendable {
         return Gazetteer(tsv: data)
     }()
 
-    /// Reads the rows `scripts/build-gazetteer.py` writes, byte by byte (it
-    /// loads on the first address without coordinates: a few milliseconds).
     init(tsv: Data) {
-        var zipCodes: [UInt32: (latitude: Double, longitude: Double)] = [:]
-        var places: [String: [Place]] = [:]
-        var regions: [String: Place] = [:]
-        var countries: [String: Place] = [:]
-        zipCodes.reserveCapacity(45_000)
-        places.reserveCapacity(40_000)
-        tsv.withUnsafeBytes { raw in
-            let bytes = raw.bindMemory(to: UInt8.self)
-            var fields: [Range<Int>] = []
-            fields.reserveCapacity(8)
+        let bytes = [UInt8](tsv)
+        precondition(bytes.count < Int(Int32.max), "the gazetteer is indexed with 32-bit offsets")
+        var starts: [Int32] = []
+        starts.reserveCapacity(bytes.count / 24)
+        bytes.withUnsafeBufferPointer { buffer in
             var start = 0
-            while start < bytes.count {
-                var end = start
-                fields.removeAll(keepingCapacity: true)
-                var fieldStart = start
-                while end < bytes.count, bytes[end] != UInt8(ascii: "\n") {
-                    if bytes[end] == UInt8(ascii: "\t") {
-                        fields.append(fieldStart..<end)
-                        fieldStart = end + 1
-                    }
-                    end += 1
-                }
-                fields.append(fieldStart..<end)
-                defer { start = end + 1 }
-                func text(_ index: Int) -> String { String(decoding: UnsafeBufferPointer(rebasing: bytes[fields[index]]), as: UTF8.self) }
-                func number(_ index: Int) -> Double? { Self.decimal(UnsafeBufferPointer(rebasing: bytes[fields[index]])) }
-                guard let kind = fields.first.flatMap({ $0.count == 1 ? bytes[$0.lowerBound] : nil }) else { continue }
-                if kind == UInt8(ascii: "Z"), fields.count == 4, let zip = number(1), let latitude = number(2), let longitude = number(3) {
-                    zipCodes[UInt32(zip)] = (latitude, longitude)
-                } else if kind == UInt8(ascii: "P"), fields.count == 8, let latitude = number(5), let longitude = number(6),
-                    let population = number(7)
-                {
-                    let country = text(1)
-                    let place = Place(region: text(2), name: text(4), latitude: latitude, longitude: longitude, population: Int(population))
-                    places[country + "\u{1}" + text(3), default: []].append(place)
-                    let regionKey = country + "\u{1}" + place.region
-                    if regions[regionKey].map({ $0.population < place.population }) ?? true { regions[regionKey] = place }
-                    if countries[country].map({ $0.population < place.population }) ?? true { countries[country] = place }
-                }
+            while start < buffer.count {
+                starts.append(Int32(start))
+                guard let newline = buffer[start...].firstIndex(of: UInt8(ascii: "\n")) else { break }
+                start = newline + 1
             }
         }
-        for key in places.keys where places[key]!.count > 1 { places[key]!.sort { $0.population > $1.population } }
-        self.zipCodes = zipCodes
-        self.places = places
-        self.regions = regions
-        self.countries = countries
+        self.bytes = bytes
+        lineStarts = starts
     }
 
-    /// `-73.5878`, `10001`, `1762949`: the decimals the builder writes.
-    private static func decimal(_ bytes: UnsafeBufferPointer<UInt8>) -> Double? {
-        var index = 0
-        var negative = false
-        if index < bytes.count, bytes[index] == UInt8(ascii: "-") {
-            negative = true
-            index += 1
+    /// The most precise placement the address allows: its postal code (US
+    /// ZIP codes; ZIP+4 reads as the ZIP), else its city (within its region
+    /// when it names one, else the most populous of the name), else its
+    /// region, else its country. `country` is an ISO 3166-1 alpha-2 code.
+    /// Nil: nothing matched.
+    public func place(country: String?, region: String?, postalCode: String?, city: String?) -> Placement? {
+        guard let country = country?.trimmingCharacters(in: .whitespaces).uppercased(), !country.isEmpty else { return nil }
+        let region = region?.trimmingCharacters(in: .whitespaces).uppercased()
+        if country == "US", let postalCode, let zip = Self.zip(postalCode),
+            let row = rows(prefix: "Z\t\(zip)\t").first
+        {
+            return placement(row, latitude: 2, .postalCode, matched: "\(zip) (\(country))")
         }
-        var whole: Int64 = 0
-        var fraction: Int64 = 0
-        var scale: Int64 = 1
-        var digits = 0
-        var afterPoint = false
-        while index < bytes.count {
-            let byte = bytes[index]
-            if byte == UInt8(ascii: "."), !afterPoint {
-                afterPoint = true
-            } else if (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte), digits < 15 {
-                if afterPoint {
-                    fraction = fraction * 10 + Int64(byte - UInt8(ascii: "0"))
-                    scale *= 10
-                } else {
-                    whole = whole * 10 + Int64(byte - UInt8(ascii: "0"))
-                }
-                digits += 1
-            } else {
-                return nil
+        if let city {
+            // Fields: P, country, key, region, name, latitude, longitude, population.
+            let candidates = rows(prefix: "P\t\(country)\t\(Self.fold(city))\t")
+            let best =
+                candidates.first { $0[3] == region } ?? candidates.max { Self.number($0[7]) ?? 0 < Self.number($1[7]) ?? 0 }
+            if let best {
+                return placement(best, latitude: 5, .city, matched: [best[4], best[3], country].filter { !$0.isEmpty }.joined(separator: ", "))
             }
-            index += 1
         }
-        guard digits > 0 else { return nil }
-        let value = Double(whole) + Double(fraction) / Double(scale)
-        return negative ? -value : value
+        if let region, !region.isEmpty, let row = rows(prefix: "R\t\(country)\t\(region)\t").first {
+            return placement(row, latitude: 4, .region, matched: "\(region), \(country) (at \(row[3]))")
+        }
+        if let row = rows(prefix: "K\t\(country)\t").first {
+            return placement(row, latitude: 3, .country, matched: "\(country) (at \(row[2]))")
+        }
+        return nil
     }
 
     /// A name as compared: compatibility-decomposed, combining marks dropped,
@@ -125,37 +79,45 @@ public struct Gazetteer: Sendable {
         return String(String.UnicodeScalarView(scalars)).lowercased().split(whereSeparator: \.isWhitespace).joined(separator: " ")
     }
 
-    /// The most precise placement the address allows: its postal code (US
-    /// ZIP codes, ZIP+4 read as the ZIP), else its city (within its region
-    /// when it names one), else its region, else its country. `country` is an
-    /// ISO 3166-1 alpha-2 code. Nil: nothing matched.
-    public func place(country: String?, region: String?, postalCode: String?, city: String?) -> Placement? {
-        guard let country = country?.trimmingCharacters(in: .whitespaces).uppercased(), !country.isEmpty else { return nil }
-        let region = region?.trimmingCharacters(in: .whitespaces).uppercased()
-        if country == "US", let postalCode, let zip = Self.zip(postalCode), let centroid = zipCodes[zip] {
-            return Placement(
-                latitude: centroid.latitude, longitude: centroid.longitude, precision: .postalCode,
-                matched: "\(String(format: "%05u", zip)) (\(country))")
-        }
-        if let city, let candidates = places[country + "\u{1}" + Self.fold(city)] {
-            let place = candidates.first { $0.region.uppercased() == region } ?? candidates[0]
-            return placement(place, .city, matched: [place.name, place.region, country].filter { !$0.isEmpty }.joined(separator: ", "))
-        }
-        if let region, let place = regions[country + "\u{1}" + region] {
-            return placement(place, .region, matched: "\(region), \(country) (at \(place.name))")
-        }
-        if let place = countries[country] { return placement(place, .country, matched: "\(country) (at \(place.name))") }
-        return nil
+    private func placement(_ row: [String], latitude index: Int, _ precision: PlacementPrecision, matched: String) -> Placement? {
+        guard let latitude = Self.number(row[index]), let longitude = Self.number(row[index + 1]) else { return nil }
+        return Placement(latitude: latitude, longitude: longitude, precision: precision, matched: matched)
     }
 
-    private func placement(_ place: Place, _ precision: PlacementPrecision, matched: String) -> Placement {
-        Placement(latitude: place.latitude, longitude: place.longitude, precision: precision, matched: matched)
+    private static func number(_ text: String) -> Double? { Double(text) }
+
+    /// The rows starting with `prefix` (contiguous, the file being sorted by
+    /// bytes), each split into its fields.
+    private func rows(prefix: String) -> [[String]] {
+        let key = Array(prefix.utf8)
+        return bytes.withUnsafeBufferPointer { buffer in
+            func line(_ index: Int) -> Slice<UnsafeBufferPointer<UInt8>> {
+                let start = Int(lineStarts[index])
+                let end = index + 1 < lineStarts.count ? Int(lineStarts[index + 1]) - 1 : buffer.count
+                return buffer[start..<end]
+            }
+            // The first line not below `key` in byte order (compared over the key's length).
+            var low = 0
+            var high = lineStarts.count
+            while low < high {
+                let middle = (low + high) / 2
+                if line(middle).prefix(key.count).lexicographicallyPrecedes(key) { low = middle + 1 } else { high = middle }
+            }
+            var found: [[String]] = []
+            while low < lineStarts.count, line(low).starts(with: key) {
+                found.append(line(low).split(separator: UInt8(ascii: "\t"), omittingEmptySubsequences: false).map {
+                    String(decoding: $0, as: UTF8.self)
+                })
+                low += 1
+            }
+            return found
+        }
     }
 
-    /// `10001` or `10001-1234` as the ZIP 10001.
-    private static func zip(_ text: String) -> UInt32? {
+    /// `10001` or `10001-1234` as `10001`.
+    private static func zip(_ text: String) -> String? {
         let digits = text.trimmingCharacters(in: .whitespaces).prefix { $0 != "-" && $0 != " " }
-        guard digits.count == 5, digits.allSatisfy(\.isASCII), digits.allSatisfy(\.isNumber) else { return nil }
-        return UInt32(digits)
+        guard digits.count == 5, digits.allSatisfy({ $0.isASCII && $0.isNumber }) else { return nil }
+        return String(digits)
     }
 }
