@@ -32,10 +32,14 @@ public struct ByteReader: ~Copyable {
     @usableFromInline let buffer: UnsafeRawBufferPointer
     @usableFromInline var position = 0
     public var offset: Int { position }
+    /// The version of the record format being read (what its leading format
+    /// byte said), so a decoder reads the fields that version has; 0: none.
+    public let format: UInt8
 
     @inlinable
-    public init(_ buffer: UnsafeRawBufferPointer) {
+    public init(_ buffer: UnsafeRawBufferPointer, format: UInt8 = 0) {
         self.buffer = buffer
+        self.format = format
     }
 
     public var isAtEnd: Bool { offset == buffer.count }

@@ -11,7 +11,9 @@ extension Orchestrator {
     ) async throws(FulcrumError) -> Bool {
         let id = outcome.order.id
         switch action {
-        case .optimizeAndReserve(let strategy, let profile):
+        case .optimizeAndReserve(let strategy, let stepProfile):
+            // A policy's choice for this order wins over the step's.
+            let profile = outcome.order.profile ?? stepProfile
             try move(.order, id, &outcome.order.state, to: OrderStates.reserved, log: &log)
             let (order, nodes, placement) = try solverInput(outcome.order)
             log.add(
@@ -19,7 +21,8 @@ extension Orchestrator {
                 "ship-to placed by \(placement.precision.rawValue) (\(placement.matched)): \(placement.latitude), \(placement.longitude)")
             let plan: OptimizeResponse.Plan
             if let window = step.batch, attempt == 1 {
-                plan = try await batcher.plan(order, nodes: nodes, step: step.id, window: window) { orders, nodes throws(FulcrumError) in
+                // Orders under different profiles are solved in separate windows.
+                plan = try await batcher.plan(order, nodes: nodes, step: step.id + "\u{1}" + (profile ?? ""), window: window) { orders, nodes throws(FulcrumError) in
                     try self.backend.optimize(
                         OptimizeRequest(orders: orders, nodes: nodes, profile: profile), options: .init(strategy: strategy))
                 }

@@ -104,13 +104,18 @@ public struct JourneyBook: Sendable, Hashable {
 
     public func step(_ id: String) -> Step? { steps.first { $0.id == id } }
 
-    /// The fulfillment profiles steps name, each with the first step naming it.
-    public var profileNames: [(profile: String, step: String)] {
+    /// The fulfillment profiles steps and policies name, each with the
+    /// first naming it (`step ID`, `policy ID`).
+    public var profileNames: [(profile: String, namedBy: String)] {
         var seen = Set<String>()
-        return steps.compactMap { step in
-            guard case .optimizeAndReserve(_, let profile?) = step.action, seen.insert(profile).inserted else { return nil }
-            return (profile, step.id)
+        let named = steps.compactMap { step -> (String, String)? in
+            guard case .optimizeAndReserve(_, let profile?) = step.action else { return nil }
+            return (profile, "step \(step.id)")
+        } + policies.sorted { $0.key < $1.key }.compactMap { id, policy -> (String, String)? in
+            guard case .set(let values) = policy.effect, case .string(let profile)? = values["profile"] else { return nil }
+            return (profile, "policy \(id)")
         }
+        return named.filter { seen.insert($0.0).inserted }
     }
 
     /// The steps that listen to `event`, with their index in `steps`.

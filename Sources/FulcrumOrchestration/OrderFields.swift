@@ -5,14 +5,16 @@ public enum OrderFields {
     static let fixed: Set<String> = [
         "id", "source", "state", "shipping_method", "ship_to.region", "ship_to.country", "ship_to.postal_code",
         "ship_to.city", "ship_to.latitude", "ship_to.longitude", "total_quantity", "line_count", "max_line_quantity",
-        "skus", "source_node", "source_kind", "ship_complete", "max_shipments", "priority", "event",
+        "skus", "source_node", "source_kind", "profile", "ship_complete", "max_shipments", "priority", "event",
         "fulfillment_order_count",
     ]
     /// Prefixes of open-ended fields: `attributes.NAME`, `event.NAME`.
     static let prefixes = ["attributes.", "event."]
 
     /// The fields an execution policy may set.
-    public static let settable: Set<String> = ["source_node", "source_kind", "ship_complete", "max_shipments", "priority"]
+    public static let settable: Set<String> = [
+        "source_node", "source_kind", "profile", "ship_complete", "max_shipments", "priority",
+    ]
 
     public static func isKnown(_ name: String) -> Bool {
         fixed.contains(name) || prefixes.contains { name.hasPrefix($0) && name.count > $0.count }
@@ -43,6 +45,7 @@ public enum OrderFields {
         case "skus": return .list(order.lines.map { .string($0.sku) })
         case "source_node": return text(order.sourceNode)
         case "source_kind": return text(order.sourceKind)
+        case "profile": return text(order.profile)
         case "ship_complete": return order.shipComplete.map(ConditionValue.bool) ?? .null
         case "max_shipments": return number(order.maxShipments.map(Double.init))
         case "priority": return number(order.priority)

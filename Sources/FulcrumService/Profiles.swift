@@ -29,11 +29,11 @@ extension Service {
 
     /// Every profile a journey step names is configured.
     static func check(_ book: JourneyBook, against profiles: FulfillmentProfiles) throws(FulcrumError) {
-        for (profile, step) in book.profileNames where profiles.byName[profile] == nil {
+        for (profile, namedBy) in book.profileNames where profiles.byName[profile] == nil {
             throw FulcrumError(
                 .unknownReference,
-                "journey step \(step) names the fulfillment profile \(profile), which \(profiles.source ?? "the built-in profiles") does not define",
-                path: "\(book.file): \(step).profile")
+                "\(namedBy) names the fulfillment profile \(profile), which \(profiles.source ?? "the built-in profiles") does not define",
+                path: "\(book.file): \(namedBy)")
         }
     }
 }

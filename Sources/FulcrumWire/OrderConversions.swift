@@ -24,6 +24,7 @@ extension Fulcrum_V1_Order {
         attributes = order.attributes
         if let node = order.sourceNode { sourceNode = node }
         if let kind = order.sourceKind { sourceKind = kind }
+        if let profile = order.profile { self.profile = profile }
         if let shipComplete = order.shipComplete { self.shipComplete = shipComplete }
         if let maxShipments = order.maxShipments { self.maxShipments = Int64(maxShipments) }
         if let priority = order.priority { self.priority = priority }
@@ -88,6 +89,7 @@ extension Fulcrum_V1_Order {
         }
         order.sourceNode = hasSourceNode ? sourceNode : nil
         order.sourceKind = hasSourceKind ? sourceKind : nil
+        order.profile = hasProfile ? profile : nil
         order.shipComplete = hasShipComplete ? shipComplete : nil
         order.maxShipments = hasMaxShipments ? Int(maxShipments) : nil
         order.priority = hasPriority ? priority : nil

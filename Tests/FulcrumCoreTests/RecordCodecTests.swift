@@ -41,6 +41,7 @@ struct RecordCodecTests {
             }
             order.sourceNode = maybeText()
             order.sourceKind = maybeText()
+            order.profile = maybeText()
             order.shipComplete = chance() ? chance() : nil
             order.maxShipments = chance() ? Int(number()) : nil
             order.priority = chance() ? Double(number()) / 7 : nil
@@ -107,6 +108,21 @@ struct RecordCodecTests {
             #expect(try RecordCoding.decode(TimelineEntry.self, Array(Self.legacyJSON(entry).utf8), what: "timeline") == entry)
             #expect(try RecordCoding.decode(OutboxMessage.self, Array(Self.legacyJSON(message).utf8), what: "outbox") == message)
         }
+    }
+
+    /// Orders stored in format 1, before `profile` was added, end without it
+    /// and read as having none; format 2 reads it.
+    @Test func ordersStoredBeforeTheirProfileFieldStillRead() throws {
+        var maker = Maker(random: SplitMix64(seed: 78))
+        var order = maker.order()
+        order.profile = nil
+        let stored = RecordCoding.encode(order)
+        #expect(stored.first == 2 && stored.last == 0, "format 2; an absent optional is one zero byte, the record's last")
+        let formatOne = [1] + stored.dropFirst().dropLast()
+        #expect(try RecordCoding.decode(OrderRecord.self, formatOne, what: "order") == order)
+        #expect(throws: FulcrumError.self) { try RecordCoding.decode(OrderRecord.self, Array(stored.dropLast()), what: "order") }
+        order.profile = "express"
+        #expect(try RecordCoding.decode(OrderRecord.self, RecordCoding.encode(order), what: "order").profile == "express")
     }
 
     /// What `RecordCoding.encode` wrote before the binary style.

@@ -75,6 +75,42 @@ import Testing
         #expect(try harness.service.reservation(order: "NY-HUGE") == nil)
     }
 
+    /// A policy chooses the fulfillment profile per order, over the step's;
+    /// orders under different profiles never share a batch window.
+    @Test func aPolicySetsTheOrdersProfile() async throws {
+        let journeys = """
+            version: 1
+            policies:
+              - id: wholesale-from-central
+                when: "attributes.channel == 'wholesale'"
+                set: {profile: no-east}
+            journeys:
+              - id: sourcing
+                steps:
+                  - id: source
+                    on: [order.created]
+                    policies: [wholesale-from-central]
+                    action: optimize_and_reserve
+                    profile: standard
+                    batch: {window_ms: 200, orders_max: 2}
+            """
+        let profiles = FulfillmentProfiles(
+            [FulfillmentProfile(name: "no-east", rules: Rules(exclude: [Exclusion(node: "DC-EAST"), Exclusion(kind: .store)]))],
+            source: nil)
+        let harness = try await Harness.make(journeys: journeys, profiles: profiles)
+        _ = try await harness.orchestrator.submit(Self.order("RETAIL-1", region: "NY", quantity: 1))
+        _ = try await harness.orchestrator.submit(Self.order("WHOLESALE-1", region: "NY", quantity: 1, channel: "wholesale"))
+        try await harness.idle()
+        #expect(try harness.order("RETAIL-1").profile == nil)
+        #expect(try harness.order("RETAIL-1").lines[0].allocations == ["DC-EAST": 1])
+        let order = try harness.order("WHOLESALE-1")
+        #expect(order.profile == "no-east")
+        #expect(order.lines[0].allocations == ["DC-CENTRAL": 1])
+        let timeline = try harness.orchestrator.timeline("WHOLESALE-1").map(\.text)
+        #expect(timeline.contains("policy wholesale-from-central sets profile = 'no-east'"), "\(timeline)")
+        #expect(timeline.contains { $0.hasPrefix("plan (profile no-east)") }, "\(timeline)")
+    }
+
     @Test func filtersRouteOrdersAndCustomStatesHoldThem() async throws {
         let harness = try await Harness.make(journeys: Self.journeys)
         try await harness.submit(Self.order("B2B-1", region: "NY", quantity: 2, channel: "b2b"))

@@ -10,11 +10,15 @@ struct Harness {
     let service: Service
     let orchestrator: Orchestrator
 
-    static func make(journeys: String? = nil, directory: String = temporaryDirectory()) async throws -> Harness {
+    static func make(
+        journeys: String? = nil, directory: String = temporaryDirectory(), profiles: FulfillmentProfiles = .builtIn
+    ) async throws -> Harness {
         var options = Ledger.Options()
         options.durable = false
         let ledger = try Ledger(directory: directory, options: options)
-        let service = Service(ledger: ledger, network: DemoData.network)
+        var serviceOptions = Service.Options()
+        serviceOptions.profiles = profiles
+        let service = Service(ledger: ledger, network: DemoData.network, options: serviceOptions)
         if try service.counts().positions == 0 { try await DemoData.load(into: ledger) }
         let book = try journeys.map { try JourneyBook.decode(yaml: $0, file: "test.yaml") } ?? JourneyBook.standard()
         return Harness(service: service, orchestrator: try await Orchestrator(backend: service, book: book))

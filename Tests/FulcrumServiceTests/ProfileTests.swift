@@ -102,7 +102,12 @@ import Testing
             .write(toFile: journeyFile, atomically: true, encoding: .utf8)
         let service = try await Self.service(profilesFile: nil)
         defer { service.close() }
-        await #expect(throws: FulcrumError(.unknownReference, "journey step source names the fulfillment profile peak, which the built-in profiles does not define", path: "\(journeyFile): source.profile")) {
+        await #expect(throws: FulcrumError(.unknownReference, "step source names the fulfillment profile peak, which the built-in profiles does not define", path: "\(journeyFile): step source")) {
+            try await service.startJourneys(try Journeys.load(file: journeyFile))
+        }
+        try "version: 1\npolicies:\n  - id: big-orders-express\n    when: \"total_quantity > 5\"\n    set: {profile: express}\njourneys:\n  - id: j\n    steps:\n      - id: source\n        on: [order.created]\n        policies: [big-orders-express]\n        action: optimize_and_reserve\n"
+            .write(toFile: journeyFile, atomically: true, encoding: .utf8)
+        await #expect(throws: FulcrumError(.unknownReference, "policy big-orders-express names the fulfillment profile express, which the built-in profiles does not define", path: "\(journeyFile): policy big-orders-express")) {
             try await service.startJourneys(try Journeys.load(file: journeyFile))
         }
     }

@@ -107,8 +107,10 @@ public struct DeadLetter: Codable, Sendable, Hashable {
 /// byte, and JSON for people and webhooks. Records written before the binary
 /// style are JSON documents; they still read, and are written back binary.
 public enum RecordCoding {
-    /// The first byte of a binary record (a JSON record starts with `{`).
-    static let binaryFormat: UInt8 = 0x01
+    /// The first byte of a binary record (a JSON record starts with `{`):
+    /// its format's version. 2 added an order's `profile`; 1 still reads.
+    static let binaryFormat: UInt8 = 0x02
+    static let binaryFormats: ClosedRange<UInt8> = 0x01...binaryFormat
 
     public static func encode(_ record: some StoredRecord) -> [UInt8] {
         var writer = ByteWriter(capacity: 256)
@@ -120,10 +122,10 @@ public enum RecordCoding {
     public static func decode<T: StoredRecord & Decodable>(_ type: T.Type, _ bytes: [UInt8], what: String)
         throws(FulcrumError) -> T
     {
-        guard bytes.first == binaryFormat else { return try decodeJSON(type, bytes, what: what) }
+        guard let format = bytes.first, binaryFormats.contains(format) else { return try decodeJSON(type, bytes, what: what) }
         let result = bytes.withUnsafeBytes { raw in
             Result { () throws(FulcrumError) -> T in
-                var reader = ByteReader(UnsafeRawBufferPointer(rebasing: raw[1...]))
+                var reader = ByteReader(UnsafeRawBufferPointer(rebasing: raw[1...]), format: format)
                 let value = try T(from: &reader)
                 try reader.expectEnd(what)
                 return value

@@ -244,6 +244,9 @@ public struct OrderRecord: Codable, Sendable, Hashable {
     public var sourceNode: String?
     /// Set by execution policies: only nodes of this kind may ship.
     public var sourceKind: String?
+    /// Set by execution policies: the fulfillment profile the order is
+    /// sourced under (over the sourcing step's).
+    public var profile: String?
     public var shipComplete: Bool?
     public var maxShipments: Int?
     public var priority: Double?

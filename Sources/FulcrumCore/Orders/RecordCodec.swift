@@ -313,6 +313,7 @@ extension OrderRecord: StoredRecord {
         writer.write(waiting)
         writer.write(createdMs)
         writer.write(updatedMs)
+        writer.write(optional: profile)
     }
 
     public init(from reader: inout ByteReader) throws(FulcrumError) {
@@ -334,6 +335,7 @@ extension OrderRecord: StoredRecord {
         waiting = try reader.readRecords()
         createdMs = try reader.read()
         updatedMs = try reader.read()
+        profile = reader.format >= 2 ? try reader.readOptionalText() : nil
     }
 }
 

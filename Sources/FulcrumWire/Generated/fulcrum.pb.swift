@@ -1848,6 +1848,16 @@ public nonisolated struct Fulcrum_V1_Order: @unchecked Sendable {
     set {_uniqueStorage()._updatedMs = newValue}
   }
 
+  /// set by a policy: the fulfillment profile it is sourced under
+  public var profile: String {
+    get {_storage._profile ?? String()}
+    set {_uniqueStorage()._profile = newValue}
+  }
+  /// Returns true if `profile` has been explicitly set.
+  public var hasProfile: Bool {_storage._profile != nil}
+  /// Clears the value of `profile`. Subsequent reads from it will return its default value.
+  public mutating func clearProfile() {_uniqueStorage()._profile = nil}
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -5240,7 +5250,7 @@ nonisolated extension Fulcrum_V1_WaitingStep: SwiftProtobuf.Message, SwiftProtob
 
 nonisolated extension Fulcrum_V1_Order: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".Order"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}id\0\u{1}source\0\u{1}state\0\u{3}ship_to\0\u{3}shipping_method\0\u{1}lines\0\u{1}attributes\0\u{3}source_node\0\u{3}source_kind\0\u{3}ship_complete\0\u{3}max_shipments\0\u{1}priority\0\u{3}fulfillment_orders\0\u{1}returns\0\u{1}failure\0\u{1}waiting\0\u{3}created_ms\0\u{3}updated_ms\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}id\0\u{1}source\0\u{1}state\0\u{3}ship_to\0\u{3}shipping_method\0\u{1}lines\0\u{1}attributes\0\u{3}source_node\0\u{3}source_kind\0\u{3}ship_complete\0\u{3}max_shipments\0\u{1}priority\0\u{3}fulfillment_orders\0\u{1}returns\0\u{1}failure\0\u{1}waiting\0\u{3}created_ms\0\u{3}updated_ms\0\u{1}profile\0")
 
   fileprivate class _StorageClass {
     var _id: String = String()
@@ -5261,6 +5271,7 @@ nonisolated extension Fulcrum_V1_Order: SwiftProtobuf.Message, SwiftProtobuf._Me
     var _waiting: [Fulcrum_V1_WaitingStep] = []
     var _createdMs: Int64 = 0
     var _updatedMs: Int64 = 0
+    var _profile: String? = nil
 
       // This property is used as the initial default value for new instances of the type.
       // The type itself is protecting the reference to its storage via CoW semantics.
@@ -5289,6 +5300,7 @@ nonisolated extension Fulcrum_V1_Order: SwiftProtobuf.Message, SwiftProtobuf._Me
       _waiting = source._waiting
       _createdMs = source._createdMs
       _updatedMs = source._updatedMs
+      _profile = source._profile
     }
   }
 
@@ -5325,6 +5337,7 @@ nonisolated extension Fulcrum_V1_Order: SwiftProtobuf.Message, SwiftProtobuf._Me
         case 16: try { try decoder.decodeRepeatedMessageField(value: &_storage._waiting) }()
         case 17: try { try decoder.decodeSingularInt64Field(value: &_storage._createdMs) }()
         case 18: try { try decoder.decodeSingularInt64Field(value: &_storage._updatedMs) }()
+        case 19: try { try decoder.decodeSingularStringField(value: &_storage._profile) }()
         default: break
         }
       }
@@ -5391,6 +5404,9 @@ nonisolated extension Fulcrum_V1_Order: SwiftProtobuf.Message, SwiftProtobuf._Me
       if _storage._updatedMs != 0 {
         try visitor.visitSingularInt64Field(value: _storage._updatedMs, fieldNumber: 18)
       }
+      try { if let v = _storage._profile {
+        try visitor.visitSingularStringField(value: v, fieldNumber: 19)
+      } }()
     }
     try unknownFields.traverse(visitor: &visitor)
   }
@@ -5418,6 +5434,7 @@ nonisolated extension Fulcrum_V1_Order: SwiftProtobuf.Message, SwiftProtobuf._Me
         if _storage._waiting != rhs_storage._waiting {return false}
         if _storage._createdMs != rhs_storage._createdMs {return false}
         if _storage._updatedMs != rhs_storage._updatedMs {return false}
+        if _storage._profile != rhs_storage._profile {return false}
         return true
       }
       if !storagesAreEqual {return false}
