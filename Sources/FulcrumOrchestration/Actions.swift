@@ -57,8 +57,10 @@ extension Orchestrator {
             return try send(to: provider, kind: kind, step: step, slot: slot, queued: queued, outcome: &outcome, log: &log)
         case .confirmShipment:
             try confirmShipment(queued.event, outcome: &outcome, log: &log)
+        case .recordPickup:
+            try recordPickup(queued.event, outcome: &outcome, log: &log)
         case .cancelAndRelease:
-            let holdsStock = [OrderStates.reserved, OrderStates.released].contains(outcome.order.state)
+            let holdsStock = [OrderStates.reserved, OrderStates.released, OrderStates.readyForPickup].contains(outcome.order.state)
             try move(.order, id, &outcome.order.state, to: OrderStates.cancelled, log: &log)
             for index in outcome.order.lines.indices {
                 try move(.orderLine, "\(id)/\(outcome.order.lines[index].id)", &outcome.order.lines[index].state, to: LineStates.cancelled, log: &log)
@@ -77,10 +79,16 @@ extension Orchestrator {
     /// where its address was placed (its coordinates, else the gazetteer's).
     private func solverInput(_ record: OrderRecord) throws(FulcrumError) -> (Order, [Node], Placement) {
         let placement: Placement
+        let pickupNode = record.pickupNode.flatMap { id in backend.networkNodes.first { $0.id == id } }
         if let latitude = record.shipTo.latitude, let longitude = record.shipTo.longitude {
             placement = Placement(latitude: latitude, longitude: longitude, precision: .coordinates, matched: "as given")
         } else if let placed = backend.place(record.shipTo) {
             placement = placed
+        } else if let pickupNode {
+            // The customer collects: where they live does not enter the costs.
+            placement = Placement(
+                latitude: pickupNode.location.latitude, longitude: pickupNode.location.longitude, precision: .coordinates,
+                matched: "the pickup node \(pickupNode.id)")
         } else {
             let address = record.shipTo
             let given = [("postal code", address.postalCode), ("city", address.city), ("region", address.region)]
@@ -94,6 +102,9 @@ extension Orchestrator {
                 path: "order:\(record.id).ship_to."
                     + (address.country == nil
                         ? "country" : address.postalCode != nil ? "postal_code" : address.city != nil ? "city" : address.region != nil ? "region" : "country"))
+        }
+        if let id = record.pickupNode, pickupNode == nil {
+            throw FulcrumError(.unknownReference, "the pickup node \(id) is not in the network", path: "order:\(record.id).pickup_node")
         }
         var nodes = backend.networkNodes
         if let source = record.sourceNode { nodes = nodes.filter { $0.id == source } }
@@ -109,7 +120,7 @@ extension Orchestrator {
         let order = Order(
             id: record.id, priority: record.priority ?? 1,
             shipTo: Location(latitude: placement.latitude, longitude: placement.longitude, region: record.shipTo.region),
-            shipComplete: record.shipComplete ?? false, maxShipments: record.maxShipments,
+            shipComplete: record.shipComplete ?? false, maxShipments: record.maxShipments, pickupNode: record.pickupNode,
             lines: record.lines.map { Line(id: $0.id, sku: $0.sku, quantity: Int(clamping: $0.quantity)) })
         return (order, nodes, placement)
     }
@@ -204,12 +215,13 @@ extension Orchestrator {
     /// timeline instead of failing a journey that may be complete.
     func misfit(_ event: BusinessEvent, for action: StepAction, order: OrderRecord) -> FulcrumError? {
         switch action {
-        case .confirmShipment:
+        case .confirmShipment, .recordPickup:
             guard let reference = event.fields["fulfillment_order"] else { return nil }
             guard let fulfillmentOrder = order.fulfillmentOrders.first(where: { $0.id == reference }) else {
                 return FulcrumError(.unknownReference, "order \(order.id) has no fulfillment order \(reference)", path: "fields.fulfillment_order")
             }
-            guard ![FulfillmentOrderStates.shipped, FulfillmentOrderStates.cancelled].contains(fulfillmentOrder.state) else {
+            let done = [FulfillmentOrderStates.shipped, FulfillmentOrderStates.cancelled, FulfillmentOrderStates.pickedUp]
+            guard !done.contains(fulfillmentOrder.state) else {
                 return FulcrumError(
                     .transitionNotAllowed, "fulfillment order \(reference) is \(fulfillmentOrder.state) already", path: "fields.fulfillment_order")
             }
@@ -269,6 +281,36 @@ extension Orchestrator {
         try move(.order, id, &outcome.order.state, to: OrderStates.shipped, log: &log)
         for index in outcome.order.lines.indices {
             try move(.orderLine, "\(id)/\(outcome.order.lines[index].id)", &outcome.order.lines[index].state, to: LineStates.shipped, log: &log)
+        }
+        outcome.command = .ship(order: id)
+    }
+
+    /// A pickup order at its store: each fulfillment order ready, then
+    /// collected; the order follows when all of them have, and collection
+    /// ships the reservation (the stock leaves with the customer).
+    private func recordPickup(_ event: BusinessEvent, outcome: inout StepOutcome, log: inout TimelineLog) throws(FulcrumError) {
+        let id = outcome.order.id
+        guard outcome.order.pickupNode != nil else {
+            throw FulcrumError(.invalidArgument, "order \(id) is not a pickup order (no pickup_node)", path: "order")
+        }
+        guard let reference = event.fields["fulfillment_order"] else {
+            throw FulcrumError(.invalidArgument, "the event names no fulfillment_order", path: "fields.fulfillment_order")
+        }
+        guard let index = outcome.order.fulfillmentOrders.firstIndex(where: { $0.id == reference }) else {
+            throw FulcrumError(.notFound, "order \(id) has no fulfillment order \(reference)", path: "fields.fulfillment_order")
+        }
+        let collected = event.name == "fulfillment_order.picked_up"
+        let target = collected ? FulfillmentOrderStates.pickedUp : FulfillmentOrderStates.readyForPickup
+        try move(.fulfillmentOrder, reference, &outcome.order.fulfillmentOrders[index].state, to: target, log: &log)
+        let open = outcome.order.fulfillmentOrders.filter { $0.state != FulfillmentOrderStates.cancelled }
+        guard open.allSatisfy({ $0.state == target }) else { return }
+        guard collected else {
+            try move(.order, id, &outcome.order.state, to: OrderStates.readyForPickup, log: &log)
+            return
+        }
+        try move(.order, id, &outcome.order.state, to: OrderStates.pickedUp, log: &log)
+        for index in outcome.order.lines.indices {
+            try move(.orderLine, "\(id)/\(outcome.order.lines[index].id)", &outcome.order.lines[index].state, to: LineStates.pickedUp, log: &log)
         }
         outcome.command = .ship(order: id)
     }

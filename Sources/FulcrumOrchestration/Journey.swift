@@ -18,6 +18,10 @@ public enum StepAction: Sendable, Hashable {
     /// A fulfillment order shipped (event field `fulfillment_order`); the order
     /// ships in the ledger once all of them did.
     case confirmShipment
+    /// Records a pickup order's fulfillment order ready at its store
+    /// (`fulfillment_order.ready_for_pickup`) or collected
+    /// (`fulfillment_order.picked_up`, which ships the reservation).
+    case recordPickup
     /// Cancels the order and releases its stock.
     case cancelAndRelease
     /// Picks the node a return (event field `return`, the event's return lines) goes back to.
@@ -30,6 +34,7 @@ public enum StepAction: Sendable, Hashable {
         case .createFulfillmentOrders: "create_fulfillment_orders"
         case .sendToProvider: "send_to_provider"
         case .confirmShipment: "confirm_shipment"
+        case .recordPickup: "record_pickup"
         case .cancelAndRelease: "cancel_and_release"
         case .optimizeReturnLocation: "optimize_return_location"
         }
@@ -44,6 +49,7 @@ public enum StepAction: Sendable, Hashable {
         case .sendToProvider(_, .fulfillmentOrders): (["fulfillment_orders.sent"], ["fulfillment_orders.send_failed"])
         case .sendToProvider(_, .order): (["order.notified"], ["order.notify_failed"])
         case .confirmShipment: (["order.shipment_recorded"], ["order.shipment_failed"])
+        case .recordPickup: (["order.pickup_recorded"], ["order.pickup_failed"])
         case .cancelAndRelease: (["order.cancelled"], ["order.cancel_failed"])
         case .optimizeReturnLocation: (["return.located"], ["return.locate_failed"])
         }

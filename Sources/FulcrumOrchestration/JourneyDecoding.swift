@@ -212,12 +212,13 @@ extension JourneyBook {
             action = .sendToProvider(
                 provider: provider, message: try reader.choice("message", ProviderMessageKind.self) ?? .fulfillmentOrders)
         case "confirm_shipment": action = .confirmShipment
+        case "record_pickup": action = .recordPickup
         case "cancel_and_release": action = .cancelAndRelease
         case "optimize_return_location": action = .optimizeReturnLocation
         default:
             throw reader.error(
                 "action",
-                "'\(name)' is not an action (optimize_and_reserve, assign_source, create_fulfillment_orders, send_to_provider, confirm_shipment, cancel_and_release, optimize_return_location)")
+                "'\(name)' is not an action (optimize_and_reserve, assign_source, create_fulfillment_orders, send_to_provider, confirm_shipment, record_pickup, cancel_and_release, optimize_return_location)")
         }
         for key in ["strategy", "profile", "provider", "message"] where reader.has(key) {
             _ = reader.value(key)

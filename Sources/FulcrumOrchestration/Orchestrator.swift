@@ -190,6 +190,9 @@ public final class Orchestrator: Sendable {
             guard intake.id == event.order else {
                 throw FulcrumError(.invalidArgument, "the event's order is \(event.order), the order's id \(intake.id)", path: "order.id")
             }
+            if let node = intake.pickupNode, !backend.networkNodes.contains(where: { $0.id == node }) {
+                throw FulcrumError(.unknownReference, "no node \(node) in the server's network", path: "order.pickup_node")
+            }
         } else if event.intake != nil {
             throw FulcrumError(.invalidArgument, "only order.created carries an order", path: "order")
         }

@@ -25,6 +25,9 @@ extension JourneyBook {
               - id: record-shipment
                 on: [fulfillment_order.shipped]
                 action: confirm_shipment
+              - id: record-pickup
+                on: [fulfillment_order.ready_for_pickup, fulfillment_order.picked_up]
+                action: record_pickup
           - id: cancellation
             steps:
               - id: cancel

@@ -33,9 +33,11 @@ public struct StateFramework: Sendable, Hashable {
         func pairs(_ list: [(String, String)]) -> Set<Transition> { Set(list.map { Transition(from: $0.0, to: $0.1) }) }
         return StateFramework(
             states: [
-                .order: [O.created, O.reserved, O.released, O.partiallyShipped, O.shipped, O.cancelled],
-                .orderLine: [L.open, L.reserved, L.released, L.shipped, L.cancelled],
-                .fulfillmentOrder: [F.created, F.sent, F.shipped, F.cancelled],
+                .order: [
+                    O.created, O.reserved, O.released, O.partiallyShipped, O.shipped, O.cancelled, O.readyForPickup, O.pickedUp,
+                ],
+                .orderLine: [L.open, L.reserved, L.released, L.shipped, L.cancelled, L.pickedUp],
+                .fulfillmentOrder: [F.created, F.sent, F.shipped, F.cancelled, F.readyForPickup, F.pickedUp],
                 .returnOrder: [R.requested, R.located],
             ],
             transitions: [
@@ -43,13 +45,16 @@ public struct StateFramework: Sendable, Hashable {
                     (O.created, O.reserved), (O.created, O.cancelled), (O.reserved, O.released),
                     (O.reserved, O.cancelled), (O.released, O.partiallyShipped), (O.released, O.shipped),
                     (O.partiallyShipped, O.shipped), (O.released, O.cancelled),
+                    (O.released, O.readyForPickup), (O.readyForPickup, O.pickedUp), (O.readyForPickup, O.cancelled),
                 ]),
                 .orderLine: pairs([
                     (L.open, L.reserved), (L.reserved, L.released), (L.released, L.shipped), (L.open, L.cancelled),
-                    (L.reserved, L.cancelled), (L.released, L.cancelled),
+                    (L.reserved, L.cancelled), (L.released, L.cancelled), (L.released, L.pickedUp),
                 ]),
                 .fulfillmentOrder: pairs([
                     (F.created, F.sent), (F.sent, F.shipped), (F.created, F.cancelled), (F.sent, F.cancelled),
+                    (F.created, F.readyForPickup), (F.sent, F.readyForPickup), (F.readyForPickup, F.pickedUp),
+                    (F.readyForPickup, F.cancelled),
                 ]),
                 .returnOrder: pairs([(R.requested, R.located)]),
             ])

@@ -70,7 +70,8 @@ extension OrderIntake {
         self.init(
             id: intake.id, source: intake.source.isEmpty ? "rpc" : intake.source, shipTo: intake.shipTo.address,
             shippingMethod: text(intake.shippingMethod),
-            lines: intake.lines.map { .init(id: $0.id, sku: $0.sku, quantity: $0.quantity) }, attributes: intake.attributes)
+            lines: intake.lines.map { .init(id: $0.id, sku: $0.sku, quantity: $0.quantity) }, attributes: intake.attributes,
+            pickupNode: intake.hasPickupNode ? intake.pickupNode : nil)
     }
 }
 

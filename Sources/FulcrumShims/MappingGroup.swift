@@ -12,17 +12,26 @@ import FulcrumWire
 ///     skus: {SHOP-TEE-BLACK-M: TEE-BLK-M, "40123": CAP-RED}
 ///     locations: {"61234": DC-EAST}
 ///     shipping_methods: {Standard: ground, Express: air}
+///     pickup_methods: {"Pickup at Herald Square": STORE-NYC}
+///
+/// `pickup_methods`: a shipping line (code, else title) that means the
+/// customer collects at a store: the order is a pickup at that node.
 public struct MappingGroup: Sendable, Hashable {
     public var provider: String
     public var skus: [String: String]
     public var locations: [String: String]
     public var shippingMethods: [String: String]
+    public var pickupMethods: [String: String]
 
-    public init(provider: String, skus: [String: String], locations: [String: String] = [:], shippingMethods: [String: String] = [:]) {
+    public init(
+        provider: String, skus: [String: String], locations: [String: String] = [:], shippingMethods: [String: String] = [:],
+        pickupMethods: [String: String] = [:]
+    ) {
         self.provider = provider
         self.skus = skus
         self.locations = locations
         self.shippingMethods = shippingMethods
+        self.pickupMethods = pickupMethods
     }
 
     public static func load(path: String) throws(FulcrumError) -> MappingGroup {
@@ -38,7 +47,7 @@ public struct MappingGroup: Sendable, Hashable {
         guard try top.requiredInt("version", in: 1...Int.max) == 1 else { throw top.error("version", "only version 1 exists") }
         let group = MappingGroup(
             provider: try top.requiredName("provider"), skus: try table(top, "skus"), locations: try table(top, "locations"),
-            shippingMethods: try table(top, "shipping_methods"))
+            shippingMethods: try table(top, "shipping_methods"), pickupMethods: try table(top, "pickup_methods"))
         try top.finish()
         return group
     }
@@ -64,6 +73,9 @@ public struct MappingGroup: Sendable, Hashable {
     public func shippingMethod(_ external: String, path: String) throws(FulcrumError) -> String {
         try lookup(shippingMethods, "shipping_methods", external, path)
     }
+
+    /// The node of a pickup shipping line, or nil when the line ships.
+    public func pickupNode(_ external: String) -> String? { pickupMethods[external] }
 
     private func lookup(_ table: [String: String], _ name: String, _ external: String, _ path: String) throws(FulcrumError)
         -> String

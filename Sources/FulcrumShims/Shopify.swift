@@ -81,7 +81,11 @@ public struct ShopifyTranslator: Sendable {
                 country: address.countryCode, postalCode: address.zip, city: address.city)
         }
         if let line = order.shippingLines?.first, let code = line.code ?? line.title {
-            intake.shippingMethod = try mapping.shippingMethod(code, path: "shipping_lines[0].code")
+            if let node = mapping.pickupNode(code) ?? line.title.flatMap(mapping.pickupNode) {
+                intake.pickupNode = node
+            } else {
+                intake.shippingMethod = try mapping.shippingMethod(code, path: "shipping_lines[0].code")
+            }
         }
         if let source = order.sourceName { intake.attributes["channel"] = source }
         if let name = order.name { intake.attributes["name"] = name }

@@ -25,6 +25,7 @@ extension Fulcrum_V1_Order {
         if let node = order.sourceNode { sourceNode = node }
         if let kind = order.sourceKind { sourceKind = kind }
         if let profile = order.profile { self.profile = profile }
+        if let node = order.pickupNode { pickupNode = node }
         if let shipComplete = order.shipComplete { self.shipComplete = shipComplete }
         if let maxShipments = order.maxShipments { self.maxShipments = Int64(maxShipments) }
         if let priority = order.priority { self.priority = priority }
@@ -90,6 +91,7 @@ extension Fulcrum_V1_Order {
         order.sourceNode = hasSourceNode ? sourceNode : nil
         order.sourceKind = hasSourceKind ? sourceKind : nil
         order.profile = hasProfile ? profile : nil
+        order.pickupNode = hasPickupNode ? pickupNode : nil
         order.shipComplete = hasShipComplete ? shipComplete : nil
         order.maxShipments = hasMaxShipments ? Int(maxShipments) : nil
         order.priority = hasPriority ? priority : nil

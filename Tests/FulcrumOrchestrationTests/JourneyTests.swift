@@ -46,6 +46,53 @@ import Testing
         #expect(zip(timeline, timeline.dropFirst()).allSatisfy { $0.atMs <= $1.atMs })
     }
 
+    /// Buy online, pick up in store: reserved at the pickup store only (the
+    /// nearer warehouse is not used, the address is not needed), then ready
+    /// for pickup and picked up, which ships the reservation.
+    @Test func aPickupOrderIsReservedAtItsStoreAndPickedUp() async throws {
+        let harness = try await Harness.make()
+        let sku = try #require(DemoData.skus.first { try! harness.service.position(node: "STORE-CHI", sku: $0).available >= 2 })
+        var event = Harness.intake("PICK-1", [(sku, 2)])
+        event.intake!.pickupNode = "STORE-CHI"
+        event.intake!.shipTo = Address()
+        try await harness.submit(event)
+        var order = try harness.order("PICK-1")
+        #expect(order.state == OrderStates.released, "\(String(describing: order.failure))")
+        #expect(order.pickupNode == "STORE-CHI")
+        #expect(order.lines[0].allocations == ["STORE-CHI": 2])
+        #expect(order.fulfillmentOrders.map(\.node) == ["STORE-CHI"])
+        _ = try await harness.deliverAll()
+        let fulfillmentOrder = try #require(try harness.order("PICK-1").fulfillmentOrders.first).id
+
+        try await harness.submit(BusinessEvent(
+            name: "fulfillment_order.ready_for_pickup", order: "PICK-1", fields: ["fulfillment_order": fulfillmentOrder], source: "pos"))
+        order = try harness.order("PICK-1")
+        #expect(order.state == OrderStates.readyForPickup)
+        #expect(order.fulfillmentOrders[0].state == FulfillmentOrderStates.readyForPickup)
+        #expect(try harness.service.reservation(order: "PICK-1")?.state == .confirmed)
+
+        try await harness.submit(BusinessEvent(
+            name: "fulfillment_order.picked_up", order: "PICK-1", fields: ["fulfillment_order": fulfillmentOrder], source: "pos"))
+        order = try harness.order("PICK-1")
+        #expect(order.state == OrderStates.pickedUp)
+        #expect(order.lines.allSatisfy { $0.state == LineStates.pickedUp })
+        #expect(try harness.service.reservation(order: "PICK-1")?.state == .shipped)
+        let transitions = try harness.orchestrator.timeline("PICK-1").filter { $0.kind == .transition && $0.entity == "order:PICK-1" }.map(\.text)
+        #expect(transitions == ["created → reserved", "reserved → released", "released → ready_for_pickup", "ready_for_pickup → picked_up"])
+        // A second collection does not fit the order: rejected, nothing applied.
+        try await harness.submit(BusinessEvent(
+            name: "fulfillment_order.picked_up", order: "PICK-1", fields: ["fulfillment_order": fulfillmentOrder], source: "pos"))
+        #expect(try harness.orchestrator.timeline("PICK-1").last { $0.kind == .rejected } != nil)
+        #expect(try harness.service.verify().isConsistent)
+
+        // A pickup node the network does not have is refused at the door.
+        var unknown = Harness.intake("PICK-2", [(sku, 1)])
+        unknown.intake!.pickupNode = "STORE-MARS"
+        await #expect(throws: FulcrumError(.unknownReference, "no node STORE-MARS in the server's network", path: "order.pickup_node")) {
+            try await harness.submit(unknown)
+        }
+    }
+
     @Test func aDeadLetterFailsTheStepAndItsReplayCompletesWithoutReservingTwice() async throws {
         let harness = try await Harness.make()
         try await harness.submit(Harness.intake("ORD-2", [("JEANS-32", 1)]))

@@ -178,6 +178,26 @@ import Testing
         }
     }
 
+    /// A shipping line the mapping names as a pickup method makes the order
+    /// a pickup at that store (no shipping method); others ship.
+    @Test func aShopifyPickupShippingLineMakesAPickupOrder() throws {
+        let mapping = try MappingGroup.decode(
+            yaml: """
+                version: 1
+                provider: shopify
+                skus: {SHOP-TEE: TEE-BLK-M}
+                shipping_methods: {Standard: ground}
+                pickup_methods: {"Pickup at Michigan Ave": STORE-CHI}
+                """, file: "mapping.yaml")
+        let translator = ShopifyTranslator(mapping: mapping)
+        let body = shopifyOrderAsSent(latitude: "null", longitude: "null")
+            .replacingOccurrences(of: #""code": "Standard""#, with: #""code": "Pickup at Michigan Ave""#)
+        let pickup = try translator.event(topic: "orders/create", body: Data(body.utf8)).intake
+        #expect(pickup.pickupNode == "STORE-CHI" && pickup.shippingMethod.isEmpty)
+        let shipped = try translator.event(topic: "orders/create", body: Data(shopifyOrderAsSent(latitude: "1", longitude: "2").utf8)).intake
+        #expect(!shipped.hasPickupNode && shipped.shippingMethod == "ground")
+    }
+
     /// Lines counted as a person sees them, quoted line breaks included.
     @Test func csvRecordsKeepTheirLines() throws {
         let text = "a,b\n\"x\ny\",1\n\nlast,2\n"

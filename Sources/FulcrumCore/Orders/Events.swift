@@ -108,7 +108,8 @@ public struct DeadLetter: Codable, Sendable, Hashable {
 /// style are JSON documents; they still read, and are written back binary.
 public enum RecordCoding {
     /// The first byte of a binary record (a JSON record starts with `{`):
-    /// its format's version. 2 added an order's `profile`; 1 still reads.
+    /// its format's version. 2 added an order's `profile` and an order's and
+    /// an intake's `pickup_node`; 1 still reads.
     static let binaryFormat: UInt8 = 0x02
     static let binaryFormats: ClosedRange<UInt8> = 0x01...binaryFormat
 

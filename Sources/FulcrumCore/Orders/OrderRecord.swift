@@ -63,10 +63,13 @@ public struct OrderIntake: Codable, Sendable, Hashable {
     public var shippingMethod: String?
     public var lines: [Line]
     public var attributes: [String: String]
+    /// Buy online, pick up in store: the node the customer collects from
+    /// (the order is reserved there only and ships nowhere).
+    public var pickupNode: String?
 
     public init(
         id: String, source: String, shipTo: Address, shippingMethod: String? = nil, lines: [Line],
-        attributes: [String: String] = [:]
+        attributes: [String: String] = [:], pickupNode: String? = nil
     ) {
         self.id = id
         self.source = source
@@ -74,9 +77,10 @@ public struct OrderIntake: Codable, Sendable, Hashable {
         self.shippingMethod = shippingMethod
         self.lines = lines
         self.attributes = attributes
+        self.pickupNode = pickupNode
     }
 
-    enum CodingKeys: String, CodingKey, CaseIterable { case id, source, shipTo, shippingMethod, lines, attributes }
+    enum CodingKeys: String, CodingKey, CaseIterable { case id, source, shipTo, shippingMethod, lines, attributes, pickupNode }
 
     /// `source` (default `api`) and `attributes` may be left out.
     public init(from decoder: any Decoder) throws {
@@ -88,12 +92,14 @@ public struct OrderIntake: Codable, Sendable, Hashable {
         shippingMethod = try container.decodeIfPresent(String.self, forKey: .shippingMethod)
         lines = try container.decode([Line].self, forKey: .lines)
         attributes = try container.decodeIfPresent([String: String].self, forKey: .attributes) ?? [:]
+        pickupNode = try container.decodeIfPresent(String.self, forKey: .pickupNode)
     }
 
     /// Checks ids, quantities and bounds; errors name the field.
     public func validate() throws(FulcrumError) {
         try Names.validate(id, path: "order.id")
         try Names.validate(source, path: "order.source")
+        if let pickupNode { try Names.validate(pickupNode, path: "order.pickup_node") }
         guard !lines.isEmpty, lines.count <= Limits.reservationLinesMax else {
             throw FulcrumError(.invalidArgument, "an order has 1 to \(Limits.reservationLinesMax) lines", path: "order.lines")
         }
@@ -247,6 +253,8 @@ public struct OrderRecord: Codable, Sendable, Hashable {
     /// Set by execution policies: the fulfillment profile the order is
     /// sourced under (over the sourcing step's).
     public var profile: String?
+    /// Buy online, pick up in store: the node the customer collects from.
+    public var pickupNode: String?
     public var shipComplete: Bool?
     public var maxShipments: Int?
     public var priority: Double?
@@ -266,6 +274,7 @@ public struct OrderRecord: Codable, Sendable, Hashable {
         shippingMethod = intake.shippingMethod
         lines = intake.lines.map { LineRecord(id: $0.id, sku: $0.sku, quantity: $0.quantity, state: LineStates.open) }
         attributes = intake.attributes
+        pickupNode = intake.pickupNode
         createdMs = now.millisecondsSinceEpoch
         updatedMs = now.millisecondsSinceEpoch
     }

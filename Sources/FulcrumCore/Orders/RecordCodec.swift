@@ -186,12 +186,14 @@ extension OrderIntake: StoredRecord {
         writer.write(optional: shippingMethod)
         writer.write(lines)
         writer.write(attributes)
+        writer.write(optional: pickupNode)
     }
 
     public init(from reader: inout ByteReader) throws(FulcrumError) {
         self.init(
             id: try reader.readText(), source: try reader.readText(), shipTo: try Address(from: &reader),
-            shippingMethod: try reader.readOptionalText(), lines: try reader.readRecords(), attributes: try reader.readTextMap())
+            shippingMethod: try reader.readOptionalText(), lines: try reader.readRecords(), attributes: try reader.readTextMap(),
+            pickupNode: reader.format >= 2 ? try reader.readOptionalText() : nil)
     }
 }
 
@@ -314,6 +316,7 @@ extension OrderRecord: StoredRecord {
         writer.write(createdMs)
         writer.write(updatedMs)
         writer.write(optional: profile)
+        writer.write(optional: pickupNode)
     }
 
     public init(from reader: inout ByteReader) throws(FulcrumError) {
@@ -336,6 +339,7 @@ extension OrderRecord: StoredRecord {
         createdMs = try reader.read()
         updatedMs = try reader.read()
         profile = reader.format >= 2 ? try reader.readOptionalText() : nil
+        pickupNode = reader.format >= 2 ? try reader.readOptionalText() : nil
     }
 }
 

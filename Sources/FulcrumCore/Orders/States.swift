@@ -7,6 +7,9 @@ public enum OrderStates {
     public static let partiallyShipped = "partially_shipped"
     public static let shipped = "shipped"
     public static let cancelled = "cancelled"
+    /// A pickup order waiting at its store for the customer.
+    public static let readyForPickup = "ready_for_pickup"
+    public static let pickedUp = "picked_up"
 }
 
 public enum LineStates {
@@ -15,6 +18,7 @@ public enum LineStates {
     public static let released = "released"
     public static let shipped = "shipped"
     public static let cancelled = "cancelled"
+    public static let pickedUp = "picked_up"
 }
 
 public enum FulfillmentOrderStates {
@@ -22,6 +26,8 @@ public enum FulfillmentOrderStates {
     public static let sent = "sent"
     public static let shipped = "shipped"
     public static let cancelled = "cancelled"
+    public static let readyForPickup = "ready_for_pickup"
+    public static let pickedUp = "picked_up"
 }
 
 public enum ReturnStates {

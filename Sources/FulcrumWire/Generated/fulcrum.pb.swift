@@ -1489,11 +1489,22 @@ public nonisolated struct Fulcrum_V1_OrderIntake: Sendable {
 
   public var attributes: Dictionary<String,String> = [:]
 
+  /// buy online, pick up in store: reserved there only
+  public var pickupNode: String {
+    get {_pickupNode ?? String()}
+    set {_pickupNode = newValue}
+  }
+  /// Returns true if `pickupNode` has been explicitly set.
+  public var hasPickupNode: Bool {self._pickupNode != nil}
+  /// Clears the value of `pickupNode`. Subsequent reads from it will return its default value.
+  public mutating func clearPickupNode() {self._pickupNode = nil}
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
 
   fileprivate var _shipTo: Fulcrum_V1_Address? = nil
+  fileprivate var _pickupNode: String? = nil
 }
 
 public nonisolated struct Fulcrum_V1_ReturnLine: Sendable {
@@ -1857,6 +1868,15 @@ public nonisolated struct Fulcrum_V1_Order: @unchecked Sendable {
   public var hasProfile: Bool {_storage._profile != nil}
   /// Clears the value of `profile`. Subsequent reads from it will return its default value.
   public mutating func clearProfile() {_uniqueStorage()._profile = nil}
+
+  public var pickupNode: String {
+    get {_storage._pickupNode ?? String()}
+    set {_uniqueStorage()._pickupNode = newValue}
+  }
+  /// Returns true if `pickupNode` has been explicitly set.
+  public var hasPickupNode: Bool {_storage._pickupNode != nil}
+  /// Clears the value of `pickupNode`. Subsequent reads from it will return its default value.
+  public mutating func clearPickupNode() {_uniqueStorage()._pickupNode = nil}
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -4722,7 +4742,7 @@ nonisolated extension Fulcrum_V1_IntakeLine: SwiftProtobuf.Message, SwiftProtobu
 
 nonisolated extension Fulcrum_V1_OrderIntake: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".OrderIntake"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}id\0\u{1}source\0\u{3}ship_to\0\u{3}shipping_method\0\u{1}lines\0\u{1}attributes\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}id\0\u{1}source\0\u{3}ship_to\0\u{3}shipping_method\0\u{1}lines\0\u{1}attributes\0\u{3}pickup_node\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -4736,6 +4756,7 @@ nonisolated extension Fulcrum_V1_OrderIntake: SwiftProtobuf.Message, SwiftProtob
       case 4: try { try decoder.decodeSingularStringField(value: &self.shippingMethod) }()
       case 5: try { try decoder.decodeRepeatedMessageField(value: &self.lines) }()
       case 6: try { try decoder.decodeMapField(fieldType: SwiftProtobuf._ProtobufMap<SwiftProtobuf.ProtobufString,SwiftProtobuf.ProtobufString>.self, value: &self.attributes) }()
+      case 7: try { try decoder.decodeSingularStringField(value: &self._pickupNode) }()
       default: break
       }
     }
@@ -4764,6 +4785,9 @@ nonisolated extension Fulcrum_V1_OrderIntake: SwiftProtobuf.Message, SwiftProtob
     if !self.attributes.isEmpty {
       try visitor.visitMapField(fieldType: SwiftProtobuf._ProtobufMap<SwiftProtobuf.ProtobufString,SwiftProtobuf.ProtobufString>.self, value: self.attributes, fieldNumber: 6)
     }
+    try { if let v = self._pickupNode {
+      try visitor.visitSingularStringField(value: v, fieldNumber: 7)
+    } }()
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -4774,6 +4798,7 @@ nonisolated extension Fulcrum_V1_OrderIntake: SwiftProtobuf.Message, SwiftProtob
     if lhs.shippingMethod != rhs.shippingMethod {return false}
     if lhs.lines != rhs.lines {return false}
     if lhs.attributes != rhs.attributes {return false}
+    if lhs._pickupNode != rhs._pickupNode {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -5250,7 +5275,7 @@ nonisolated extension Fulcrum_V1_WaitingStep: SwiftProtobuf.Message, SwiftProtob
 
 nonisolated extension Fulcrum_V1_Order: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".Order"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}id\0\u{1}source\0\u{1}state\0\u{3}ship_to\0\u{3}shipping_method\0\u{1}lines\0\u{1}attributes\0\u{3}source_node\0\u{3}source_kind\0\u{3}ship_complete\0\u{3}max_shipments\0\u{1}priority\0\u{3}fulfillment_orders\0\u{1}returns\0\u{1}failure\0\u{1}waiting\0\u{3}created_ms\0\u{3}updated_ms\0\u{1}profile\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}id\0\u{1}source\0\u{1}state\0\u{3}ship_to\0\u{3}shipping_method\0\u{1}lines\0\u{1}attributes\0\u{3}source_node\0\u{3}source_kind\0\u{3}ship_complete\0\u{3}max_shipments\0\u{1}priority\0\u{3}fulfillment_orders\0\u{1}returns\0\u{1}failure\0\u{1}waiting\0\u{3}created_ms\0\u{3}updated_ms\0\u{1}profile\0\u{3}pickup_node\0")
 
   fileprivate class _StorageClass {
     var _id: String = String()
@@ -5272,6 +5297,7 @@ nonisolated extension Fulcrum_V1_Order: SwiftProtobuf.Message, SwiftProtobuf._Me
     var _createdMs: Int64 = 0
     var _updatedMs: Int64 = 0
     var _profile: String? = nil
+    var _pickupNode: String? = nil
 
       // This property is used as the initial default value for new instances of the type.
       // The type itself is protecting the reference to its storage via CoW semantics.
@@ -5301,6 +5327,7 @@ nonisolated extension Fulcrum_V1_Order: SwiftProtobuf.Message, SwiftProtobuf._Me
       _createdMs = source._createdMs
       _updatedMs = source._updatedMs
       _profile = source._profile
+      _pickupNode = source._pickupNode
     }
   }
 
@@ -5338,6 +5365,7 @@ nonisolated extension Fulcrum_V1_Order: SwiftProtobuf.Message, SwiftProtobuf._Me
         case 17: try { try decoder.decodeSingularInt64Field(value: &_storage._createdMs) }()
         case 18: try { try decoder.decodeSingularInt64Field(value: &_storage._updatedMs) }()
         case 19: try { try decoder.decodeSingularStringField(value: &_storage._profile) }()
+        case 20: try { try decoder.decodeSingularStringField(value: &_storage._pickupNode) }()
         default: break
         }
       }
@@ -5407,6 +5435,9 @@ nonisolated extension Fulcrum_V1_Order: SwiftProtobuf.Message, SwiftProtobuf._Me
       try { if let v = _storage._profile {
         try visitor.visitSingularStringField(value: v, fieldNumber: 19)
       } }()
+      try { if let v = _storage._pickupNode {
+        try visitor.visitSingularStringField(value: v, fieldNumber: 20)
+      } }()
     }
     try unknownFields.traverse(visitor: &visitor)
   }
@@ -5435,6 +5466,7 @@ nonisolated extension Fulcrum_V1_Order: SwiftProtobuf.Message, SwiftProtobuf._Me
         if _storage._createdMs != rhs_storage._createdMs {return false}
         if _storage._updatedMs != rhs_storage._updatedMs {return false}
         if _storage._profile != rhs_storage._profile {return false}
+        if _storage._pickupNode != rhs_storage._pickupNode {return false}
         return true
       }
       if !storagesAreEqual {return false}
