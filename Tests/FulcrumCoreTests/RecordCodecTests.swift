@@ -29,7 +29,8 @@ struct RecordCodecTests {
         mutating func intake() -> OrderIntake {
             OrderIntake(
                 id: text(), source: text(), shipTo: address(), shippingMethod: maybeText(),
-                lines: (0..<count()).map { _ in .init(id: text(), sku: text(), quantity: number()) }, attributes: textMap())
+                lines: (0..<count()).map { _ in .init(id: text(), sku: text(), quantity: number()) }, attributes: textMap(),
+                pickupNode: maybeText())
         }
         mutating func order() -> OrderRecord {
             var order = OrderRecord(intake(), at: Timestamp(millisecondsSinceEpoch: number()))
@@ -42,6 +43,7 @@ struct RecordCodecTests {
             order.sourceNode = maybeText()
             order.sourceKind = maybeText()
             order.profile = maybeText()
+            order.pickupNode = maybeText()
             order.shipComplete = chance() ? chance() : nil
             order.maxShipments = chance() ? Int(number()) : nil
             order.priority = chance() ? Double(number()) / 7 : nil
@@ -110,17 +112,18 @@ struct RecordCodecTests {
         }
     }
 
-    /// Orders stored in format 1, before `profile` was added, end without it
-    /// and read as having none; format 2 reads it.
+    /// Orders stored in format 1, before `profile` and `pickup_node` were
+    /// added, end without them and read as having none; format 2 reads them.
     @Test func ordersStoredBeforeTheirProfileFieldStillRead() throws {
         var maker = Maker(random: SplitMix64(seed: 78))
         var order = maker.order()
         order.profile = nil
+        order.pickupNode = nil
         let stored = RecordCoding.encode(order)
-        #expect(stored.first == 2 && stored.last == 0, "format 2; an absent optional is one zero byte, the record's last")
-        let formatOne = [1] + stored.dropFirst().dropLast()
+        #expect(stored.first == 2 && stored.suffix(2) == [0, 0], "format 2; an absent optional is one zero byte, two end the record")
+        let formatOne = [1] + stored.dropFirst().dropLast(2)
         #expect(try RecordCoding.decode(OrderRecord.self, formatOne, what: "order") == order)
-        #expect(throws: FulcrumError.self) { try RecordCoding.decode(OrderRecord.self, Array(stored.dropLast()), what: "order") }
+        #expect(throws: FulcrumError.self) { try RecordCoding.decode(OrderRecord.self, Array(stored.dropLast(2)), what: "order") }
         order.profile = "express"
         #expect(try RecordCoding.decode(OrderRecord.self, RecordCoding.encode(order), what: "order").profile == "express")
     }
