@@ -299,6 +299,13 @@ extension FulcrumClient {
         return try response.domain()
     }
 
+    /// The SKU catalogue; with `upsert`, after adding or replacing those SKUs.
+    public func skus(upsert: [SKU] = []) async throws(FulcrumError) -> [SKU] {
+        let response: Fulcrum_V1_SkusResponse = try await call(
+            upsert.isEmpty ? .skus : .upsertSkus, Fulcrum_V1_SkusRequest.with { $0.skus = upsert.map(Fulcrum_V1_Sku.init) })
+        return response.skus.map(\.domain)
+    }
+
     public func adjust(_ request: Fulcrum_V1_AdjustRequest) async throws(FulcrumError) -> Fulcrum_V1_PositionResponse {
         try await call(.adjust, request)
     }

@@ -71,6 +71,8 @@ public struct FulcrumError: Error, Hashable, Sendable, CustomStringConvertible {
         public static let recordConflict = Code(rawValue: "record_conflict")
         /// A journey file is not valid (its path says file:line:column and field).
         public static let invalidJourney = Code(rawValue: "invalid_journey")
+        /// A SKU catalogue file is not valid (its path says file:line and field).
+        public static let invalidCatalogue = Code(rawValue: "invalid_catalogue")
         /// A fulfillment profiles file is not valid (its path says file:line:column and field).
         public static let invalidProfiles = Code(rawValue: "invalid_profiles")
         /// A policy condition does not parse (its path says where, with the column).

@@ -177,6 +177,16 @@ enum GatewayJSON {
     }
 
     /// A solve as the operations page lists it.
+    /// `PUT /v1/skus`: `{"skus": [{"id", "weight_kg", "category"}]}`, the optimize contract's SKUs.
+    struct SkusBody: Decodable {
+        var skus: [SKU]
+        enum CodingKeys: String, CodingKey, CaseIterable { case skus }
+        init(from decoder: any Decoder) throws {
+            try decoder.refuseUnknownFields(CodingKeys.self)
+            skus = try decoder.container(keyedBy: CodingKeys.self).decode([SKU].self, forKey: .skus)
+        }
+    }
+
     struct DecisionBody: Encodable {
         struct ShipmentBody: Encodable {
             var node: String

@@ -34,6 +34,12 @@ struct GatewayRoutes: Sendable {
             return Self.json(.object(["entries": .array(entries.map(\.json))]))
         }
         router.get("/v1/profiles") { _, _ in Self.json(service.profiles.json) }
+        router.get("/v1/skus") { _, _ in Self.raw(GatewayJSON.encode(["skus": try service.skus()])) }
+        router.put("/v1/skus") { request, context in
+            let body = try await decode(GatewayJSON.SkusBody.self, request)
+            let count = try await service.upsert(body.skus, caller: context.caller)
+            return Self.json(.object(["upserted": .integer(Int64(count))]))
+        }
         router.post("/v1/profiles/reload") { _, context in
             Self.json(try await service.reloadProfiles(caller: context.caller).json)
         }
@@ -349,6 +355,7 @@ struct GatewayMiddleware: RouterMiddleware {
         "/v1/events": ["POST": "submit_event"], "/v1/orders": ["GET": "orders"], "/v1/orders/{order}": ["GET": "order"],
         "/v1/orders/{order}/reprocess": ["POST": "reprocess"], "/v1/audit": ["GET": "audit"],
         "/v1/profiles": ["GET": "profiles"], "/v1/profiles/reload": ["POST": "reload_profiles"],
+        "/v1/skus": ["GET": "skus", "PUT": "upsert_skus"],
     ]
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws

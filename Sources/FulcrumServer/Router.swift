@@ -69,6 +69,22 @@ struct Router: Sendable {
             case .profiles:
                 _ = try Fulcrum_V1_ProfilesRequest(payload: frame.payload)
                 responder.succeed(Fulcrum_V1_ProfilesResponse(service.profiles))
+            case .skus:
+                _ = try Fulcrum_V1_SkusRequest(payload: frame.payload)
+                let skus = try service.skus()
+                responder.succeed(Fulcrum_V1_SkusResponse.with { $0.skus = skus.map(Fulcrum_V1_Sku.init) })
+            case .upsertSkus:
+                let request = try Fulcrum_V1_SkusRequest(payload: frame.payload)
+                let service = self.service
+                Task {
+                    do throws(FulcrumError) {
+                        let skus = request.skus.map(\.domain)
+                        _ = try await service.upsert(skus, caller: caller)
+                        responder.succeed(Fulcrum_V1_SkusResponse.with { $0.skus = skus.map(Fulcrum_V1_Sku.init) })
+                    } catch {
+                        responder.fail(error)
+                    }
+                }
             case .reloadProfiles:
                 _ = try Fulcrum_V1_ProfilesRequest(payload: frame.payload)
                 let service = self.service

@@ -41,6 +41,8 @@ public final class Service: Sendable {
     let orchestration = Mutex<Orchestrator?>(nil)
     /// Replaced whole by a reload; each solve reads it once.
     let profileTable: Mutex<FulfillmentProfiles>
+    /// The SKU catalogue, read from the ledger on first use (nil until then).
+    let catalogueTable = Mutex<[String: SKU]?>(nil)
 
     /// Opens (or creates) the ledger in `directory` and serves it: the way
     /// front ends and offline tools get a service of their own.
@@ -229,7 +231,7 @@ public final class Service: Sendable {
         -> OptimizeResponse
     {
         let started = DispatchTime.now().uptimeNanoseconds
-        var request = request
+        var request = try withCatalogue(request)
         var options = options
         try profiles.apply(to: &request, options: &options)
         let stock: [Stock]

@@ -35,6 +35,8 @@ public struct Opcode: RawRepresentable, Hashable, Sendable, CustomStringConverti
     public static let audit = Opcode(rawValue: 60)
     public static let profiles = Opcode(rawValue: 61)
     public static let reloadProfiles = Opcode(rawValue: 62)
+    public static let skus = Opcode(rawValue: 63)
+    public static let upsertSkus = Opcode(rawValue: 64)
 
     /// Every operation's name, as metrics label it.
     public static let names: [UInt8: String] = [
@@ -42,7 +44,7 @@ public struct Opcode: RawRepresentable, Hashable, Sendable, CustomStringConverti
         14: "set_safety_stock", 20: "atp", 21: "atp_batch", 30: "reserve", 31: "get_reservation", 32: "confirm",
         33: "ship", 34: "release", 40: "optimize", 41: "optimize_and_reserve", 50: "submit_event", 51: "get_order",
         52: "reprocess", 53: "pull_outbox", 54: "acknowledge", 55: "dead_letters", 56: "replay_dead_letter",
-        60: "audit", 61: "profiles", 62: "reload_profiles",
+        60: "audit", 61: "profiles", 62: "reload_profiles", 63: "skus", 64: "upsert_skus",
     ]
     public var description: String { Self.names[rawValue] ?? "opcode_\(rawValue)" }
 

@@ -85,13 +85,7 @@ extension Fulcrum_V1_OptimizeProblem {
             }
         }
         nodes = request.nodes.map(Fulcrum_V1_Node.init)
-        skus = request.skus.map { sku in
-            .with {
-                $0.id = sku.id
-                $0.weightKg = sku.weightKilograms
-                if let category = sku.category { $0.category = category }
-            }
-        }
+        skus = request.skus.map(Fulcrum_V1_Sku.init)
         if let inventory = request.inventory {
             self.inventory = .with {
                 $0.rows = inventory.map { row in
@@ -134,9 +128,7 @@ extension Fulcrum_V1_OptimizeProblem {
             request.nodes.reserveCapacity(nodes.count)
             for (index, node) in nodes.enumerated() { request.nodes.append(try node.domain(path: "nodes[\(index)]")) }
         }
-        request.skus = skus.map {
-            SKU(id: $0.id, weightKilograms: $0.hasWeightKg ? $0.weightKg : 1, category: $0.hasCategory ? $0.category : nil)
-        }
+        request.skus = skus.map(\.domain)
         if hasInventory {
             request.inventory = inventory.rows.map { Stock(node: $0.node, sku: $0.sku, available: Int($0.available)) }
         }
@@ -172,6 +164,18 @@ extension Fulcrum_V1_Node {
             costPerShipment: costPerShipment, costPerUnit: costPerUnit,
             capacityUnits: hasCapacityUnits ? Int(capacityUnits) : nil)
     }
+}
+
+extension Fulcrum_V1_Sku {
+    public init(_ sku: SKU) {
+        self.init()
+        id = sku.id
+        weightKg = sku.weightKilograms
+        if let category = sku.category { self.category = category }
+    }
+
+    /// A weight left out is the contract's 1 kg.
+    public var domain: SKU { SKU(id: id, weightKilograms: hasWeightKg ? weightKg : 1, category: hasCategory ? category : nil) }
 }
 
 extension Fulcrum_V1_Rates {

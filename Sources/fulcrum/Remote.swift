@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import FulcrumClient
+import FulcrumConfig
 import FulcrumCore
 import FulcrumTLS
 import FulcrumWire
@@ -318,6 +319,32 @@ struct Profiles: AsyncParsableCommand {
             let text = "profiles from \(profiles.source ?? "built in")\n"
                 + profiles.names.map { profiles.byName[$0]!.json.rendered }.joined(separator: "\n")
             return (profiles.json, text)
+        }
+    }
+}
+
+/// `fulcrum skus --server H:P [--set FILE]`.
+struct Skus: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Show fulcrumd's SKU catalogue; --set adds or replaces the SKUs of a file (YAML, or CSV sku,weight_kg,category).")
+    @OptionGroup var server: ServerOptions
+    @Option(help: "A catalogue file to upsert first (inventory scope).") var set: String?
+
+    func run() async throws {
+        let upsert = try set.map { (file) throws(FulcrumError) in try CatalogueFile.load(path: file) } ?? []
+        try await server.run { client throws(FulcrumError) in
+            var skus: [SKU] = []
+            for start in stride(from: 0, to: upsert.count, by: Limits.pageItemsMax) {
+                _ = try await client.skus(upsert: Array(upsert[start..<min(start + Limits.pageItemsMax, upsert.count)]))
+            }
+            skus = try await client.skus()
+            let rows = skus.map { sku in
+                JSON.orderedObject(
+                    [("id", .string(sku.id)), ("weight_kg", .number(sku.weightKilograms))]
+                        + (sku.category.map { [("category", JSON.string($0))] } ?? []))
+            }
+            let text = skus.map { "\($0.id)  \($0.weightKilograms) kg  \($0.category ?? "-")" }.joined(separator: "\n")
+            return (.object(["skus": .array(rows)]), skus.isEmpty ? "(no SKUs)" : text)
         }
     }
 }

@@ -63,6 +63,9 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "A fulfillment profiles file (YAML; README: fulfillment profiles). Reread on SIGHUP and `fulcrum profiles reload`.")
     var profiles: String?
 
+    @Option(help: "A SKU catalogue (YAML, or CSV: sku,weight_kg,category) upserted into the ledger at start; live solves use it.")
+    var catalogue: String?
+
     @Option(help: "Also serve the HTTP/JSON gateway here, HOST:PORT (port 0 picks a free one).")
     var http: String?
 
@@ -156,7 +159,15 @@ struct Serve: AsyncParsableCommand {
             serviceOptions.profiles = try ProfilesFile.load(path: profiles, nodeIDs: networkNodes.nodeIDs)
             serviceOptions.profilesFile = profiles
         }
+        let catalogueSKUs = try catalogue.map { (file) throws(FulcrumError) in try CatalogueFile.load(path: file) }
         let service = try Service.open(directory: data, network: networkNodes, options: serviceOptions)
+        if let catalogueSKUs, let catalogue {
+            let caller = Caller(token: "file", request: "--catalogue")
+            for start in stride(from: 0, to: catalogueSKUs.count, by: Limits.pageItemsMax) {
+                _ = try await service.upsert(Array(catalogueSKUs[start..<min(start + Limits.pageItemsMax, catalogueSKUs.count)]), caller: caller)
+            }
+            logger.info("upserted \(catalogueSKUs.count) SKUs from \(catalogue)")
+        }
         if demo, try service.counts().entries == 0 {
             let commands = try await DemoData.load(into: service)
             logger.info("loaded the demo network and stock (\(commands) commands)")

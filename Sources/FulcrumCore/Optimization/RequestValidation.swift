@@ -38,7 +38,7 @@ extension OptimizeRequest {
     }
 
     /// Checks the SKU list: unique ids, weights in bounds.
-    static func validate(skus: [SKU]) throws(FulcrumError) {
+    public static func validate(skus: [SKU]) throws(FulcrumError) {
         _ = try uniqueIDs(skus.map(\.id), path: "skus")
         for (index, sku) in skus.enumerated() {
             try check(sku.weightKilograms, path: "skus[\(index)].weight_kg", in: Limits.weightKgMin...Limits.weightKgMax)

@@ -415,3 +415,15 @@ extension DeadLetter: StoredRecord {
         self.init(message: try OutboxMessage(from: &reader), reason: try reader.readText(), atMs: try reader.read())
     }
 }
+
+extension SKU: StoredRecord {
+    public func write(to writer: inout ByteWriter) {
+        writer.write(text: id)
+        writer.write(weightKilograms)
+        writer.write(optional: category)
+    }
+
+    public init(from reader: inout ByteReader) throws(FulcrumError) {
+        self.init(id: try reader.readText(), weightKilograms: try reader.readDouble(), category: try reader.readOptionalText())
+    }
+}
