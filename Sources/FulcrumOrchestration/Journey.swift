@@ -19,7 +19,7 @@ public enum StepAction: Sendable, Hashable {
     /// ships in the ledger once all of them did.
     case confirmShipment
     /// Records a pickup order's fulfillment order ready at its store
-    /// (`fulfillment_order.ready_for_pickup`) or collected
+    /// (`fulfillment_order.prepared_for_pickup`) or collected
     /// (`fulfillment_order.picked_up`, which ships the reservation).
     case recordPickup
     /// Cancels the order and releases its stock.

@@ -26,7 +26,7 @@ extension JourneyBook {
                 on: [fulfillment_order.shipped]
                 action: confirm_shipment
               - id: record-pickup
-                on: [fulfillment_order.ready_for_pickup, fulfillment_order.picked_up]
+                on: [fulfillment_order.prepared_for_pickup, fulfillment_order.picked_up]
                 action: record_pickup
           - id: cancellation
             steps:

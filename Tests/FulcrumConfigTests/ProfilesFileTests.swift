@@ -30,6 +30,7 @@ import Testing
         #expect(express.rules.given == [.maxDistanceKilometers, .exclude])
         #expect(express.rules.exclude == [Exclusion(node: "DC-EAST"), Exclusion(kind: .store)])
         #expect(express.strategy == .greedyNearest && express.timeLimitMilliseconds == 200 && express.shipComplete)
+        #expect(express.json.rendered == #"{"name":"express","rates":{"per_shipment":8},"rules":{"exclude":[{"node":"DC-EAST"},{"kind":"store"}],"max_distance_km":1200},"strategy":"greedy-nearest","time_limit_ms":200,"ship_complete":true}"#)
         #expect(try profiles.profile(nil, path: "profile").rules.maxShipmentsPerOrder == 2)
         // `standard` is built in when the file leaves it out: the contract's defaults.
         #expect(try profiles.profile("standard", path: "profile") == FulfillmentProfile(name: "standard"))

@@ -65,7 +65,7 @@ import Testing
         let fulfillmentOrder = try #require(try harness.order("PICK-1").fulfillmentOrders.first).id
 
         try await harness.submit(BusinessEvent(
-            name: "fulfillment_order.ready_for_pickup", order: "PICK-1", fields: ["fulfillment_order": fulfillmentOrder], source: "pos"))
+            name: "fulfillment_order.prepared_for_pickup", order: "PICK-1", fields: ["fulfillment_order": fulfillmentOrder], source: "pos"))
         order = try harness.order("PICK-1")
         #expect(order.state == OrderStates.readyForPickup)
         #expect(order.fulfillmentOrders[0].state == FulfillmentOrderStates.readyForPickup)

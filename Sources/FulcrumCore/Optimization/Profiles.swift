@@ -88,31 +88,13 @@ extension FulfillmentProfiles {
 }
 
 extension FulfillmentProfile {
+    /// The fields it sets, in the contract's words (rates and rules through
+    /// their own encoders, which write only what is given).
     public var json: JSON {
+        func encoded(_ value: some Encodable) -> JSON { .text(String(decoding: sortedJSON(value), as: UTF8.self)) }
         var fields: [(String, JSON)] = [("name", .string(name))]
-        var rateFields: [(String, JSON)] = []
-        if rates.given.contains(.perShipment) { rateFields.append(("per_shipment", .number(rates.perShipment))) }
-        if rates.given.contains(.perKilometer) { rateFields.append(("per_km", .number(rates.perKilometer))) }
-        if rates.given.contains(.perKilogramKilometer) { rateFields.append(("per_kg_km", .number(rates.perKilogramKilometer))) }
-        if !rateFields.isEmpty { fields.append(("rates", .orderedObject(rateFields))) }
-        var ruleFields: [(String, JSON)] = []
-        if let maxShipments = rules.maxShipmentsPerOrder { ruleFields.append(("max_shipments_per_order", .integer(Int64(maxShipments)))) }
-        if let maxDistance = rules.maxDistanceKilometers { ruleFields.append(("max_distance_km", .number(maxDistance))) }
-        if rules.given.contains(.backorderPenalty) { ruleFields.append(("backorder_penalty", .number(rules.backorderPenalty))) }
-        if rules.given.contains(.minAvailable) { ruleFields.append(("min_available", .integer(Int64(rules.minAvailable)))) }
-        if rules.given.contains(.safetyStock) { ruleFields.append(("safety_stock", .integer(Int64(rules.safetyStock)))) }
-        if rules.given.contains(.exclude) {
-            ruleFields.append(
-                ("exclude", .array(rules.exclude.map { exclusion in
-                    var parts: [(String, JSON)] = []
-                    if let node = exclusion.node { parts.append(("node", .string(node))) }
-                    if let kind = exclusion.kind { parts.append(("kind", .string(kind.rawValue))) }
-                    if let region = exclusion.region { parts.append(("region", .string(region))) }
-                    if let category = exclusion.skuCategory { parts.append(("sku_category", .string(category))) }
-                    return .orderedObject(parts)
-                })))
-        }
-        if !ruleFields.isEmpty { fields.append(("rules", .orderedObject(ruleFields))) }
+        if !rates.given.isEmpty { fields.append(("rates", encoded(rates))) }
+        if !rules.given.isEmpty { fields.append(("rules", encoded(rules))) }
         if let strategy { fields.append(("strategy", .string(strategy.rawValue))) }
         if let timeLimitMilliseconds { fields.append(("time_limit_ms", .integer(Int64(timeLimitMilliseconds)))) }
         if shipComplete { fields.append(("ship_complete", .bool(true))) }
