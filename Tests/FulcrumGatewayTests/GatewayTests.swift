@@ -153,7 +153,20 @@ private func error(_ json: [String: Any]) -> (code: String?, path: String?) {
                 #expect(connected == 0, "connect: errno \(errno)")
                 var timeout = timeval(tv_sec: 30, tv_usec: 0)  // generous: CI runs this beside heavy tests
                 setsockopt(descriptor, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
-                _ = Array(head.utf8).withUnsafeBytes { send(descriptor, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+                // A signal (SIGCHLD from other tests' children) can interrupt send before
+                // it sends anything: the server would then wait out its header timeout
+                // and close the connection with no answer. Send all of it.
+                let bytes = Array(head.utf8)
+                var sent = 0
+                while sent < bytes.count {
+                    let count = bytes[sent...].withUnsafeBytes { send(descriptor, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+                    if count < 0 && errno == EINTR { continue }
+                    guard count > 0 else {
+                        Issue.record("send: errno \(errno)")
+                        break
+                    }
+                    sent += count
+                }
                 var answer: [UInt8] = []
                 var ending = ""
                 var chunk = [UInt8](repeating: 0, count: 4_096)
