@@ -64,7 +64,11 @@ extension Decoder {
     /// Throws `unknown_field` at the first key of this object that is not
     /// one of `keys`. Call it first in a strict type's `init(from:)`.
     public func refuseUnknownFields<Keys: CodingKey & CaseIterable>(_ keys: Keys.Type) throws {
-        let known = Keys.allCases.map(\.stringValue)
+        try refuseUnknownFields(known: Keys.allCases.map(\.stringValue))
+    }
+
+    /// `refuseUnknownFields(_:)` for an object whose keys are named here.
+    public func refuseUnknownFields(known: [String]) throws {
         let container = try self.container(keyedBy: AnyCodingKey.self)
         for key in container.allKeys where !known.contains(key.stringValue) {
             // A snake_case key strategy hands keys over in camelCase: report them as sent.

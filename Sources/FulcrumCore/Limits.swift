@@ -81,6 +81,9 @@ public enum Limits {
     /// Solves one optimize-and-reserve makes when concurrent changes keep
     /// taking its planned stock, before it answers `plan_conflict`.
     public static let optimizeReserveAttemptsMax = 3
+    /// Tries a read-modify-write of one record makes (a node's settings)
+    /// before answering `record_conflict`.
+    public static let recordConflictAttemptsMax = 8
     /// The largest frame payload the RPC protocol accepts, in bytes.
     public static let framePayloadBytesMax = 16 << 20
     /// Requests one connection may have in flight; more are answered `overloaded`.

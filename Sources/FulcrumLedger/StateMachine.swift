@@ -138,6 +138,12 @@ struct LedgerStateMachine {
                     path: "guards[\(index)]")
             }
         }
+        // A counter that is not one fails the batch here, before anything is written.
+        for (index, addition) in records.additions.enumerated() {
+            if let stored = try transaction.value(database, key: addition.key), RecordBatch.counterValue(stored) == nil {
+                throw FulcrumError(.recordConflict, "the record is not a counter", path: "additions[\(index)]")
+            }
+        }
     }
 
     private func write(_ records: RecordBatch, in transaction: borrowing WriteTransaction) throws {
@@ -148,6 +154,12 @@ struct LedgerStateMachine {
             } else {
                 _ = try transaction.delete(database, key: write.key)
             }
+        }
+        for addition in records.additions {
+            let stored = try transaction.value(database, key: addition.key).flatMap(RecordBatch.counterValue) ?? 0
+            let (sum, overflow) = stored.addingReportingOverflow(addition.amount)
+            precondition(!overflow, "a counter overflowed Int64")
+            try transaction.put(database, key: addition.key, value: RecordBatch.counter(sum))
         }
     }
 

@@ -79,7 +79,8 @@ extension Orchestrator {
     /// where its address was placed (its coordinates, else the gazetteer's).
     private func solverInput(_ record: OrderRecord) throws(FulcrumError) -> (Order, [Node], Placement) {
         let placement: Placement
-        let pickupNode = record.pickupNode.flatMap { id in backend.networkNodes.first { $0.id == id } }
+        let network = try backend.networkNodes()
+        let pickupNode = record.pickupNode.flatMap { id in network.first { $0.id == id } }
         if let latitude = record.shipTo.latitude, let longitude = record.shipTo.longitude {
             placement = Placement(latitude: latitude, longitude: longitude, precision: .coordinates, matched: "as given")
         } else if let placed = backend.place(record.shipTo) {
@@ -106,13 +107,13 @@ extension Orchestrator {
         if let id = record.pickupNode, pickupNode == nil {
             throw FulcrumError(.unknownReference, "the pickup node \(id) is not in the network", path: "order:\(record.id).pickup_node")
         }
-        var nodes = backend.networkNodes
+        var nodes = network
         if let source = record.sourceNode { nodes = nodes.filter { $0.id == source } }
         if let kind = record.sourceKind { nodes = nodes.filter { $0.kind.rawValue == kind } }
         guard !nodes.isEmpty else {
             throw FulcrumError(
                 .unknownReference,
-                backend.networkNodes.isEmpty
+                network.isEmpty
                     ? "the server has no network (start fulcrumd with --network FILE or --demo)"
                     : "no node of the network matches source_node \(record.sourceNode ?? "-") and source_kind \(record.sourceKind ?? "-")",
                 path: "order:\(record.id)")
@@ -336,7 +337,7 @@ extension Orchestrator {
         let request = ReturnRequest(
             id: returnID, order: id, from: from,
             lines: lines.enumerated().map { Line(id: "\($0.offset + 1)", sku: $0.element.sku, quantity: Int(clamping: $0.element.quantity)) },
-            nodes: backend.networkNodes.map {
+            nodes: try backend.networkNodes().map {
                 ReturnRequest.Node(id: $0.id, kind: $0.kind, location: $0.location, enabled: $0.enabled)
             })
         try request.validate()

@@ -17,7 +17,9 @@ public protocol FulfillmentBackend: Sendable {
     /// Records under `prefix` in key order after `after` (descending with `reverse`), at most `limit`.
     func records(prefix: [UInt8], after: [UInt8]?, limit: Int, reverse: Bool) throws(FulcrumError)
         -> [(key: [UInt8], value: [UInt8])]
-    var networkNodes: [Node] { get }
+    /// The network's nodes as they stand now (closed ones disabled, daily
+    /// capacity what is left today).
+    func networkNodes() throws(FulcrumError) -> [Node]
     /// Where an address without coordinates is (the gazetteer), or nil.
     func place(_ address: Address) -> Placement?
     func optimize(_ request: OptimizeRequest, options: OptimizeOptions) throws(FulcrumError) -> OptimizeResponse
@@ -190,7 +192,7 @@ public final class Orchestrator: Sendable {
             guard intake.id == event.order else {
                 throw FulcrumError(.invalidArgument, "the event's order is \(event.order), the order's id \(intake.id)", path: "order.id")
             }
-            if let node = intake.pickupNode, !backend.networkNodes.contains(where: { $0.id == node }) {
+            if let node = intake.pickupNode, !(try backend.networkNodes()).contains(where: { $0.id == node }) {
                 throw FulcrumError(.unknownReference, "no node \(node) in the server's network", path: "order.pickup_node")
             }
         } else if event.intake != nil {

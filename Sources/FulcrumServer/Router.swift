@@ -251,7 +251,7 @@ struct Router: Sendable {
     private static func problem(_ message: Fulcrum_V1_OptimizeProblem, _ service: Service) throws(FulcrumError)
         -> OptimizeRequest
     {
-        let request = try message.domain(defaultNodes: service.defaultNodes)
+        let request = try message.domain(defaultNodes: try service.defaultNodes())
         try service.validate(request, usesNetwork: message.nodes.isEmpty)
         return request
     }

@@ -50,7 +50,7 @@ extension Service {
         _ command: LedgerCommand, idempotencyKey: String? = nil, caller: Caller,
         completion: @escaping @Sendable (Result<LedgerResult, FulcrumError>) -> Void
     ) {
-        guard let records = auditRecords(command, caller: caller) else {
+        guard let records = attachedRecords(command, caller: caller) else {
             return ledger.submit(command, idempotencyKey: idempotencyKey, completion: completion)
         }
         ledger.submit(command, idempotencyKey: idempotencyKey, attaching: records, completion: completion)
@@ -60,7 +60,7 @@ extension Service {
     public func execute(_ command: LedgerCommand, idempotencyKey: String? = nil, caller: Caller) async throws(FulcrumError)
         -> LedgerResult
     {
-        guard let records = auditRecords(command, caller: caller) else {
+        guard let records = attachedRecords(command, caller: caller) else {
             return try await ledger.execute(command, idempotencyKey: idempotencyKey)
         }
         return try await ledger.execute(command, idempotencyKey: idempotencyKey, attaching: records)
@@ -86,11 +86,14 @@ extension Service {
         }
     }
 
-    private func auditRecords(_ command: LedgerCommand, caller: Caller) -> RecordBatch? {
-        command.auditLine.map { auditBatch(operation: $0.operation, subject: $0.subject, detail: $0.detail, caller: caller) }
+    /// The command's audit entry and release counters, when it has either.
+    private func attachedRecords(_ command: LedgerCommand, caller: Caller) -> RecordBatch? {
+        withReleaseCounts(
+            command,
+            command.auditLine.map { auditBatch(operation: $0.operation, subject: $0.subject, detail: $0.detail, caller: caller) })
     }
 
-    private func auditBatch(operation: String, subject: String, detail: String, caller: Caller) -> RecordBatch {
+    func auditBatch(operation: String, subject: String, detail: String, caller: Caller) -> RecordBatch {
         let (key, at) = auditKeys.next()
         let entry = AuditEntry(
             id: AuditKeys.id(of: key), atMilliseconds: at, caller: caller, operation: operation, subject: subject, detail: detail)

@@ -31,7 +31,7 @@ public final class Service: Sendable {
     /// Front ends reach the ledger only through the methods below.
     let ledger: Ledger
     public let network: Network
-    private let readers: ReaderPool
+    let readers: ReaderPool
     let options: Options
     private let optimizeRetryCount = Atomic<UInt64>(0)
     private let decisions: DecisionLog
@@ -43,6 +43,10 @@ public final class Service: Sendable {
     let profileTable: Mutex<FulfillmentProfiles>
     /// The SKU catalogue, read from the ledger on first use (nil until then).
     let catalogueTable = Mutex<[String: SKU]?>(nil)
+    /// The live network's settings, read from the ledger on first use (nil until then).
+    let nodeSettingsTable = Mutex<NodeTable?>(nil)
+    /// Each node's local day, for its daily capacity.
+    let localDays = LocalDays()
 
     /// Opens (or creates) the ledger in `directory` and serves it: the way
     /// front ends and offline tools get a service of their own.
@@ -212,12 +216,12 @@ public final class Service: Sendable {
     /// An optimize request; one without `nodes` ships from the server's
     /// network (`--network` or `--demo`).
     public func decodeOptimizeRequest(json: Data) throws(FulcrumError) -> OptimizeRequest {
-        try OptimizeRequest.decode(json: json, defaultNodes: defaultNodes)
+        try OptimizeRequest.decode(json: json, defaultNodes: try defaultNodes())
     }
 
-    /// The nodes a request without its own uses: the network's, or nil when
-    /// the server has none.
-    public var defaultNodes: [Node]? { network.nodes.isEmpty ? nil : network.nodes }
+    /// The nodes a request without its own uses: the live network's
+    /// (`networkNodes()`), or nil when the server has none.
+    public func defaultNodes() throws(FulcrumError) -> [Node]? { network.nodes.isEmpty ? nil : try networkNodes() }
 
     /// Validates a request read from the binary protocol. With `usesNetwork`
     /// its nodes are the network's, checked once when the server started.
@@ -316,14 +320,13 @@ extension Service: LedgerCommandExecutor {
     public func execute(_ command: LedgerCommand, idempotencyKey: String? = nil) async throws(FulcrumError)
         -> LedgerResult
     {
-        try await ledger.execute(command, idempotencyKey: idempotencyKey)
+        guard let counts = releaseCounts(command) else { return try await ledger.execute(command, idempotencyKey: idempotencyKey) }
+        return try await ledger.execute(command, idempotencyKey: idempotencyKey, attaching: counts)
     }
 }
 
 /// The orchestrator's port: its records and steps go through the service's ledger.
 extension Service: FulfillmentBackend {
-    public var networkNodes: [Node] { network.nodes }
-
     public func place(_ address: Address) -> Placement? { Self.place(address) }
 
     /// Where the shipped gazetteer places an address without coordinates
@@ -339,7 +342,7 @@ extension Service: FulfillmentBackend {
     public func execute(_ command: LedgerCommand, attaching records: RecordBatch) async throws(FulcrumError)
         -> LedgerResult
     {
-        try await ledger.execute(command, attaching: records)
+        try await ledger.execute(command, attaching: withReleaseCounts(command, records)!)
     }
 
     public func record(_ key: [UInt8]) throws(FulcrumError) -> [UInt8]? {

@@ -82,4 +82,40 @@ import Testing
         long.put(Array(repeating: 1, count: 512), [])
         await #expect(throws: FulcrumError.self) { try await ledger.write(long) }
     }
+
+    @Test func countersAddUpAcrossConcurrentBatchesAndAFailedCommandAddsNothing() async throws {
+        let ledger = try makeLedger()
+        let key = Self.bytes("count/A")
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for amount in 1...50 {
+                group.addTask {
+                    var batch = RecordBatch()
+                    batch.add(key, Int64(amount))
+                    try await ledger.write(batch)
+                }
+            }
+            try await group.waitForAll()
+        }
+        let reader = try ledger.makeReader()
+        #expect(try reader.record(key).flatMap(RecordBatch.counterValue) == 1275)
+
+        _ = try await ledger.adjust(.init(node: "A", sku: "X", change: .set(1)))
+        var attached = RecordBatch()
+        attached.add(key, 1000)
+        let tooMuch = LedgerCommand.reserve(.init(order: "o1", lines: [line("A", "X", 3)]))
+        await #expect(throws: FulcrumError.self) { try await ledger.execute(tooMuch, attaching: attached) }
+        #expect(try reader.record(key).flatMap(RecordBatch.counterValue) == 1275)
+
+        var notACounter = RecordBatch()
+        notACounter.put(Self.bytes("text"), Self.bytes("hello"))
+        try await ledger.write(notACounter)
+        var adding = RecordBatch()
+        adding.put(Self.bytes("other"), Self.bytes("x"))
+        adding.add(Self.bytes("text"), 1)
+        await #expect(throws: FulcrumError(.recordConflict, "the record is not a counter", path: "additions[0]")) {
+            try await ledger.write(adding)
+        }
+        #expect(try reader.record(Self.bytes("other")) == nil)
+        #expect(try reader.record(Self.bytes("text")) == Self.bytes("hello"))
+    }
 }

@@ -184,6 +184,11 @@ extension NodeKind: Decodable {
 extension Node: Decodable {
     public init(from decoder: any Decoder) throws {
         try decoder.refuseUnknownFields(NodeKeys.self)
+        try self.init(fieldsOf: decoder)
+    }
+
+    /// The node's fields in `decoder`; other keys are the caller's to check.
+    init(fieldsOf decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: NodeKeys.self)
         self.init(
             id: try c.decode(String.self, forKey: .id),
@@ -194,6 +199,44 @@ extension Node: Decodable {
             costPerShipment: try c.decodeIfPresent(Double.self, forKey: .costPerShipment) ?? 0,
             costPerUnit: try c.decodeIfPresent(Double.self, forKey: .costPerUnit) ?? 0,
             capacityUnits: try c.decodeWholeNumberIfPresent(forKey: .capacityUnits))
+    }
+}
+
+/// A network file (`fulcrumd serve --network`): `{"nodes": [...]}`.
+public struct NetworkFile: Decodable, Sendable {
+    public var nodes: [NetworkFileNode]
+    private enum Keys: String, CodingKey, CaseIterable { case nodes }
+
+    public init(from decoder: any Decoder) throws {
+        try decoder.refuseUnknownFields(Keys.self)
+        nodes = try decoder.container(keyedBy: Keys.self).decode([NetworkFileNode].self, forKey: .nodes)
+    }
+}
+
+/// A node of a network file (`fulcrumd serve --network`): an optimize node
+/// whose capacity is per local day (`capacity_per_day`), with the time zone
+/// whose midnight starts that day (`timezone`, UTC when absent).
+public struct NetworkFileNode: Decodable, Sendable {
+    public var node: Node
+    public var settings: NodeSettings
+
+    private enum Keys: String, CodingKey { case timezone, capacityPerDay = "capacity_per_day" }
+
+    public init(from decoder: any Decoder) throws {
+        try decoder.refuseUnknownFields(
+            known: NodeKeys.allCases.filter { $0 != .capacityUnits }.map(\.stringValue) + ["timezone", "capacity_per_day"])
+        node = try Node(fieldsOf: decoder)
+        let c = try decoder.container(keyedBy: Keys.self)
+        settings = NodeSettings(enabled: node.enabled, canShip: node.canShip)
+        if let timezone = try c.decodeIfPresent(String.self, forKey: .timezone) {
+            try NodeSettings.validate(timezone: timezone, path: FulcrumError.fieldPath(c.codingPath + [Keys.timezone]))
+            settings.timezone = timezone
+        }
+        if let units = try c.decodeWholeNumberIfPresent(forKey: .capacityPerDay) {
+            try NodeSettings.validate(
+                capacityPerDay: Int64(units), path: FulcrumError.fieldPath(c.codingPath + [Keys.capacityPerDay]))
+            settings.capacityPerDay = Int64(units)
+        }
     }
 }
 

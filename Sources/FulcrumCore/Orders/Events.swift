@@ -124,6 +124,16 @@ public enum RecordCoding {
         throws(FulcrumError) -> T
     {
         guard let format = bytes.first, binaryFormats.contains(format) else { return try decodeJSON(type, bytes, what: what) }
+        return try decodeBinary(type, bytes, what: what)
+    }
+
+    /// A record of a kind only ever stored in the binary style.
+    public static func decodeBinary<T: StoredRecord>(_ type: T.Type, _ bytes: [UInt8], what: String)
+        throws(FulcrumError) -> T
+    {
+        guard let format = bytes.first, binaryFormats.contains(format) else {
+            throw FulcrumError(.corrupt, "stored \(what) has no known format", path: what)
+        }
         let result = bytes.withUnsafeBytes { raw in
             Result { () throws(FulcrumError) -> T in
                 var reader = ByteReader(UnsafeRawBufferPointer(rebasing: raw[1...]), format: format)
