@@ -306,6 +306,24 @@ extension FulcrumClient {
         return response.skus.map(\.domain)
     }
 
+    /// The live network: every node as it stands, or one with its newest changes first.
+    public func nodes(_ node: String? = nil, limit: Int = Limits.pageItemsDefault) async throws(FulcrumError) -> [NodeStatus] {
+        let response: Fulcrum_V1_NodesResponse = try await call(.nodes, Fulcrum_V1_NodesRequest.with {
+            $0.node = node ?? ""
+            $0.limit = UInt32(clamping: limit)
+        })
+        return try response.nodes.map { (status) throws(FulcrumError) in try status.domain() }
+    }
+
+    /// Changes a node's settings (admin scope); answers the node with its changes.
+    public func updateNode(_ node: String, _ update: NodeUpdate) async throws(FulcrumError) -> NodeStatus {
+        let response: Fulcrum_V1_NodesResponse = try await call(.updateNode, Fulcrum_V1_UpdateNodeRequest(node: node, update))
+        guard let status = response.nodes.first else {
+            throw FulcrumError(.corrupt, "the server answered no node", path: "nodes")
+        }
+        return try status.domain()
+    }
+
     public func adjust(_ request: Fulcrum_V1_AdjustRequest) async throws(FulcrumError) -> Fulcrum_V1_PositionResponse {
         try await call(.adjust, request)
     }

@@ -22,12 +22,12 @@ public enum Scope: String, CaseIterable, Sendable, Comparable {
         let operations: [Scope: [String]] = [
             .read: [
                 "stats", "metrics", "atp", "atp_batch", "positions", "get_reservation", "reservations", "optimize",
-                "decisions", "decision", "orders", "order", "get_order", "profiles", "skus",
+                "decisions", "decision", "orders", "order", "get_order", "profiles", "skus", "nodes", "node",
             ],
             .reserve: ["reserve", "confirm", "ship", "release", "optimize_and_reserve"],
             .inventory: ["adjust", "adjust_batch", "schedule", "receive", "set_safety_stock", "upsert_skus"],
             .orchestrate: ["submit_event", "reprocess", "pull_outbox", "acknowledge", "dead_letters"],
-            .admin: ["replay_dead_letter", "audit", "reload_profiles"],
+            .admin: ["replay_dead_letter", "audit", "reload_profiles", "update_node"],
         ]
         for (scope, names) in operations {
             for name in names { precondition(table.updateValue(scope, forKey: name) == nil, "\(name) listed twice") }

@@ -40,6 +40,17 @@ struct GatewayRoutes: Sendable {
             let count = try await service.upsert(body.skus, caller: context.caller)
             return Self.json(.object(["upserted": .integer(Int64(count))]))
         }
+        router.get("/v1/nodes") { _, _ in Self.json(.object(["nodes": .array(try service.nodeStatuses().map(\.json))])) }
+        router.get("/v1/nodes/:node") { request, context in
+            let node = try Self.pathParameter(context, "node")
+            let limit = try Self.limit(request, default: Limits.pageItemsDefault, maximum: Limits.pageItemsMax)
+            return Self.json(try service.nodeStatus(node, changesMax: limit).json)
+        }
+        router.patch("/v1/nodes/:node") { request, context in
+            let node = try Self.pathParameter(context, "node")
+            let update = try await decode(NodeUpdate.self, request)
+            return Self.json(try await service.updateNode(node, update, caller: context.caller).json)
+        }
         router.post("/v1/profiles/reload") { _, context in
             Self.json(try await service.reloadProfiles(caller: context.caller).json)
         }
@@ -355,7 +366,8 @@ struct GatewayMiddleware: RouterMiddleware {
         "/v1/events": ["POST": "submit_event"], "/v1/orders": ["GET": "orders"], "/v1/orders/{order}": ["GET": "order"],
         "/v1/orders/{order}/reprocess": ["POST": "reprocess"], "/v1/audit": ["GET": "audit"],
         "/v1/profiles": ["GET": "profiles"], "/v1/profiles/reload": ["POST": "reload_profiles"],
-        "/v1/skus": ["GET": "skus", "PUT": "upsert_skus"],
+        "/v1/skus": ["GET": "skus", "PUT": "upsert_skus"], "/v1/nodes": ["GET": "nodes"],
+        "/v1/nodes/{node}": ["GET": "node", "PATCH": "update_node"],
     ]
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws

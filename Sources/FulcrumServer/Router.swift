@@ -85,6 +85,24 @@ struct Router: Sendable {
                         responder.fail(error)
                     }
                 }
+            case .nodes:
+                let request = try Fulcrum_V1_NodesRequest(payload: frame.payload)
+                let statuses =
+                    request.node.isEmpty
+                    ? try service.nodeStatuses()
+                    : [try service.nodeStatus(request.node, changesMax: request.limit == 0 ? Limits.pageItemsDefault : Int(request.limit))]
+                responder.succeed(Fulcrum_V1_NodesResponse.with { $0.nodes = statuses.map(Fulcrum_V1_NodeStatus.init) })
+            case .updateNode:
+                let request = try Fulcrum_V1_UpdateNodeRequest(payload: frame.payload)
+                let service = self.service
+                Task {
+                    do throws(FulcrumError) {
+                        let status = try await service.updateNode(request.node, request.domain, caller: caller)
+                        responder.succeed(Fulcrum_V1_NodesResponse.with { $0.nodes = [.init(status)] })
+                    } catch {
+                        responder.fail(error)
+                    }
+                }
             case .reloadProfiles:
                 _ = try Fulcrum_V1_ProfilesRequest(payload: frame.payload)
                 let service = self.service

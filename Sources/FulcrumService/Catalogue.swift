@@ -11,21 +11,12 @@ extension Service {
 
     /// The catalogue, read from the ledger once and kept in step with upserts.
     func catalogue() throws(FulcrumError) -> [String: SKU] {
-        if let loaded = catalogueTable.withLock({ $0 }) { return loaded }
-        var table: [String: SKU] = [:]
-        var after: [UInt8]?
-        while true {
-            let page = try records(prefix: [Self.cataloguePrefix], after: after, limit: Limits.pageItemsMax, reverse: false)
-            for (key, value) in page {
+        try loadOnce(catalogueTable) { () throws(FulcrumError) in
+            var table: [String: SKU] = [:]
+            try forEachRecord(prefix: [Self.cataloguePrefix]) { (_, value) throws(FulcrumError) in
                 let sku = try RecordCoding.decode(SKU.self, value, what: "sku")
                 table[sku.id] = sku
-                after = key
             }
-            if page.count < Limits.pageItemsMax { break }
-        }
-        return catalogueTable.withLock { current in
-            if let current { return current }
-            current = table
             return table
         }
     }

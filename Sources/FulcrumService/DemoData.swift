@@ -5,7 +5,7 @@ import FulcrumSolver
 /// A small retail network with stock: what `fulcrum demo` tours and what
 /// `fulcrumd serve --demo` loads into an empty data directory.
 public enum DemoData {
-    /// Where the demo nodes are, and what they cost to ship from.
+    /// Where the demo nodes are, what they cost to ship from, and their time zones.
     public static let network = Network(nodes: [
         Node(id: "DC-EAST", location: Location(latitude: 40.52, longitude: -74.41), costPerShipment: 1, costPerUnit: 0.4),
         Node(id: "DC-WEST", location: Location(latitude: 39.53, longitude: -119.81), costPerShipment: 1, costPerUnit: 0.4),
@@ -13,6 +13,10 @@ public enum DemoData {
         Node(id: "STORE-NYC", kind: .store, location: Location(latitude: 40.75, longitude: -73.99), costPerShipment: 4, costPerUnit: 1.5),
         Node(id: "STORE-SF", kind: .store, location: Location(latitude: 37.77, longitude: -122.42), costPerShipment: 4, costPerUnit: 1.5),
         Node(id: "STORE-CHI", kind: .store, location: Location(latitude: 41.88, longitude: -87.63), costPerShipment: 4, costPerUnit: 1.5),
+    ], settings: [
+        "DC-EAST": NodeSettings(timezone: "America/New_York"), "DC-WEST": NodeSettings(timezone: "America/Los_Angeles"),
+        "DC-CENTRAL": NodeSettings(timezone: "America/Chicago"), "STORE-NYC": NodeSettings(timezone: "America/New_York"),
+        "STORE-SF": NodeSettings(timezone: "America/Los_Angeles"), "STORE-CHI": NodeSettings(timezone: "America/Chicago"),
     ])
     public static let skus = ["TEE-BLK-M", "TEE-WHT-L", "HOODIE-GRY-M", "JEANS-32", "CAP-RED", "SOCKS-3PK"]
 

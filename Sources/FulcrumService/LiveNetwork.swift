@@ -54,21 +54,12 @@ extension Service {
 
     /// The settings in force, read from the ledger once and kept in step with updates.
     func nodeTable() throws(FulcrumError) -> NodeTable {
-        if let loaded = nodeSettingsTable.withLock({ $0 }) { return loaded }
-        var table = NodeTable(network: network)
-        var after: [UInt8]?
-        while true {
-            let page = try records(prefix: [Self.nodeSettingsPrefix], after: after, limit: Limits.pageItemsMax, reverse: false)
-            for (key, value) in page {
+        try loadOnce(nodeSettingsTable) { () throws(FulcrumError) in
+            var table = NodeTable(network: network)
+            try forEachRecord(prefix: [Self.nodeSettingsPrefix]) { (key, value) throws(FulcrumError) in
                 let stored = try RecordCoding.decodeBinary(StoredNodeSettings.self, value, what: "node settings")
                 table.set(String(decoding: key.dropFirst(), as: UTF8.self), revision: stored.revision, stored.settings)
-                after = key
             }
-            if page.count < Limits.pageItemsMax { break }
-        }
-        return nodeSettingsTable.withLock { current in
-            if let current { return current }
-            current = table
             return table
         }
     }
@@ -117,7 +108,7 @@ extension Service {
             throw FulcrumError(.invalidArgument, "limit is 1 to \(Limits.pageItemsMax)", path: "limit")
         }
         guard var status = try nodeStatuses().first(where: { $0.node.id == id }) else {
-            throw FulcrumError(.unknownReference, "no node \(id) in the server's network", path: "node")
+            throw FulcrumError(.notFound, "no node \(id) in the server's network", path: "node")
         }
         status.changes = try records(
             prefix: [Self.nodeChangesPrefix] + Names.keyBytes(id) + [0], after: nil, limit: changesMax, reverse: true
@@ -132,7 +123,7 @@ extension Service {
         try Names.validate(id, path: "node")
         try update.validate()
         guard network.nodeIDs.contains(id) else {
-            throw FulcrumError(.unknownReference, "no node \(id) in the server's network", path: "node")
+            throw FulcrumError(.notFound, "no node \(id) in the server's network", path: "node")
         }
         let key = [Self.nodeSettingsPrefix] + Names.keyBytes(id)
         for _ in 1...Limits.recordConflictAttemptsMax {

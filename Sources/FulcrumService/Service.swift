@@ -362,6 +362,32 @@ extension Service: FulfillmentBackend {
     }
 }
 
+/// Tables the service keeps of its own records (the catalogue, the live network).
+extension Service {
+    /// Calls `body` with every record under `prefix`, in key order, read a page at a time.
+    func forEachRecord(prefix: [UInt8], _ body: ([UInt8], [UInt8]) throws(FulcrumError) -> Void) throws(FulcrumError) {
+        var after: [UInt8]?
+        while true {
+            let page = try records(prefix: prefix, after: after, limit: Limits.pageItemsMax, reverse: false)
+            for (key, value) in page { try body(key, value) }
+            after = page.last?.key
+            if page.count < Limits.pageItemsMax { break }
+        }
+    }
+
+    /// The table `cache` holds, else `load`'s, kept: when two callers load at
+    /// once the first to finish wins, so a table an update changed since is never replaced.
+    func loadOnce<Table: Sendable>(_ cache: borrowing Mutex<Table?>, _ load: () throws(FulcrumError) -> Table) throws(FulcrumError) -> Table {
+        if let loaded = cache.withLock({ $0 }) { return loaded }
+        let table = try load()
+        return cache.withLock { current in
+            if let current { return current }
+            current = table
+            return table
+        }
+    }
+}
+
 /// What `Service.availableToPromise` asks.
 public struct AvailabilityQuery: Sendable, Hashable {
     public var sku: String

@@ -37,6 +37,8 @@ public struct Opcode: RawRepresentable, Hashable, Sendable, CustomStringConverti
     public static let reloadProfiles = Opcode(rawValue: 62)
     public static let skus = Opcode(rawValue: 63)
     public static let upsertSkus = Opcode(rawValue: 64)
+    public static let nodes = Opcode(rawValue: 65)
+    public static let updateNode = Opcode(rawValue: 66)
 
     /// Every operation's name, as metrics label it.
     public static let names: [UInt8: String] = [
@@ -45,6 +47,7 @@ public struct Opcode: RawRepresentable, Hashable, Sendable, CustomStringConverti
         33: "ship", 34: "release", 40: "optimize", 41: "optimize_and_reserve", 50: "submit_event", 51: "get_order",
         52: "reprocess", 53: "pull_outbox", 54: "acknowledge", 55: "dead_letters", 56: "replay_dead_letter",
         60: "audit", 61: "profiles", 62: "reload_profiles", 63: "skus", 64: "upsert_skus",
+        65: "nodes", 66: "update_node",
     ]
     public var description: String { Self.names[rawValue] ?? "opcode_\(rawValue)" }
 

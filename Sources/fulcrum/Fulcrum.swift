@@ -11,7 +11,7 @@ struct Fulcrum: AsyncParsableCommand {
             Demo.self, Optimize.self, Return.self, Generate.self, Verify.self, Backup.self, Stress.self,
             Adjust.self, Reserve.self, ReservationCommand.self, Confirm.self, Ship.self, Release.self, ATP.self,
             Stats.self, Bench.self, Replay.self, OrderState.self, Records.self, EventCommand.self, Reprocess.self, DeadLetters.self,
-            Shim.self, Audit.self, Profiles.self, Skus.self, Place.self, Token.self,
+            Shim.self, Audit.self, Profiles.self, Skus.self, NodeCommand.self, Place.self, Token.self,
             Version.self,
         ]
     )

@@ -25,7 +25,15 @@ struct Generate: ParsableCommand {
     func run() {
         var workload = SyntheticWorkload(seed: seed, nodeCount: nodes, skuCount: skus)
         if network {
-            print(String(decoding: Network(nodes: workload.nodes).json(), as: UTF8.self))
+            // A served network's capacity is per local day.
+            var settings: [String: NodeSettings] = [:]
+            let nodes = workload.nodes.map { node in
+                var node = node
+                settings[node.id] = NodeSettings(capacityPerDay: node.capacityUnits.map(Int64.init))
+                node.capacityUnits = nil
+                return node
+            }
+            print(String(decoding: Network(nodes: nodes, settings: settings).json(), as: UTF8.self))
             return
         }
         for index in 0..<count {

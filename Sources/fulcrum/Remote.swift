@@ -349,6 +349,51 @@ struct Skus: AsyncParsableCommand {
     }
 }
 
+/// `fulcrum node`: the live network; with a setting, changes the node first.
+struct NodeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "node",
+        abstract: "Show fulcrumd's nodes as they stand (units released today, capacity left); with NODE, one node and its timeline of changes; with a setting, change it first (admin scope).")
+    @OptionGroup var server: ServerOptions
+    @Argument(help: "A node of the server's network.") var node: String?
+    @Option(help: "Open (true) or close (false) the node.") var enabled: Bool?
+    @Option(name: .customLong("can-ship"), help: "Whether the node ships to customers (a store that does not still serves pickups).")
+    var canShip: Bool?
+    @Option(name: .customLong("capacity-per-day"), help: "Units the node may release per local day, or 'unlimited'.")
+    var capacityPerDay: String?
+    @Option(help: "The IANA time zone whose midnight starts the node's day (America/Chicago).") var timezone: String?
+    @Option(help: "Why, for the node's timeline.") var reason: String?
+    @Option(help: "Changes to show for one node, newest first.") var limit = Limits.pageItemsDefault
+
+    func run() async throws {
+        let update = NodeUpdate(
+            enabled: enabled, canShip: canShip, capacityPerDay: try capacity(), timezone: timezone, reason: reason)
+        let changes = update != NodeUpdate(reason: reason)
+        try await server.run { client throws(FulcrumError) in
+            guard let node else {
+                guard !changes else { throw FulcrumError(.invalidArgument, "name the node to change", path: "node") }
+                let statuses = try await client.nodes()
+                return (.object(["nodes": .array(statuses.map(\.json))]), statuses.isEmpty ? "(no network)" : statuses.map(\.text).joined(separator: "\n"))
+            }
+            let status = changes ? try await client.updateNode(node, update) : try await client.nodes(node, limit: limit)[0]
+            let timeline = status.changes.map { change in
+                "  r\(change.revision) \(Date(timeIntervalSince1970: Double(change.atMilliseconds) / 1000).ISO8601Format()) \(change.caller): \(change.summary)"
+                    + (change.reason.map { " (\($0))" } ?? "")
+            }
+            return (status.json, ([status.text] + timeline).joined(separator: "\n"))
+        }
+    }
+
+    private func capacity() throws -> NodeUpdate.Capacity? {
+        guard let capacityPerDay else { return nil }
+        if capacityPerDay == "unlimited" { return .unlimited }
+        guard let units = Int64(capacityPerDay) else {
+            throw fail(FulcrumError(.invalidArgument, "a number of units, or unlimited", path: "capacity_per_day"), json: server.json)
+        }
+        return .units(units)
+    }
+}
+
 /// `fulcrum token new | hash`: tokens for a tokens file.
 struct Token: ParsableCommand {
     static let configuration = CommandConfiguration(

@@ -109,6 +109,18 @@ private func error(_ json: [String: Any]) -> (code: String?, path: String?) {
         let reservation = both.json["reservation"] as! [String: Any]
         #expect(reservation["order"] as? String == "W2" && reservation["state"] as? String == "reserved")
         #expect(try await gateway.call("POST", "/v1/reservations/W2/release").json["state"] as? String == "released")
+
+        let east = try await gateway.call("GET", "/v1/nodes").json["nodes"] as! [[String: Any]]
+        #expect(east.first?["node"] as? String == "DC-EAST" && east.first?["released_quantity"] as? Int == 4, "\(east)")
+        let closed = try await gateway.call("PATCH", "/v1/nodes/DC-EAST", #"{"enabled": false, "capacity_per_day": 10, "reason": "audit"}"#)
+        #expect(closed.status == 200 && closed.json["enabled"] as? Bool == false && closed.json["capacity_left"] as? Int == 6, "\(closed.json)")
+        let unlimited = try await gateway.call("PATCH", "/v1/nodes/DC-EAST", #"{"capacity_per_day": null}"#)
+        #expect(unlimited.json["capacity_left"] is NSNull && (unlimited.json["changes"] as? [Any])?.count == 2)
+        #expect(try await gateway.call("GET", "/v1/nodes/DC-EAST?limit=1").json["changes"].map { ($0 as! [Any]).count } == 1)
+        let unknown = try await gateway.call("PATCH", "/v1/nodes/NOWHERE", #"{"enabled": false}"#)
+        #expect(unknown.status == 404 && error(unknown.json).path == "node")
+        let typo = try await gateway.call("PATCH", "/v1/nodes/DC-EAST", #"{"capacity": 5}"#)
+        #expect(typo.status == 400 && error(typo.json).code == "unknown_field")
         }
     }
 

@@ -106,7 +106,7 @@ import Testing
         let service = try await Self.open(temporaryDirectory(), clock: ManualClock(Self.noonInChicago))
         defer { service.close() }
         let cases: [(String, NodeUpdate, FulcrumError.Code, String)] = [
-            ("NOWHERE", NodeUpdate(enabled: false), .unknownReference, "node"),
+            ("NOWHERE", NodeUpdate(enabled: false), .notFound, "node"),
             ("", NodeUpdate(enabled: false), .invalidArgument, "node"),
             ("CHI", NodeUpdate(), .invalidArgument, "node"),
             ("CHI", NodeUpdate(capacityPerDay: .units(-1)), .invalidArgument, "capacity_per_day"),

@@ -171,6 +171,69 @@ import Testing
         #expect(verify.contains("consistent"), "\(verify)")
     }
 
+    /// Issue 18's acceptance: a node closed at runtime (CLI) is no longer
+    /// chosen and reopening it (HTTP) restores it; a daily capacity used up
+    /// moves further orders to the next node, and the node's next local day
+    /// frees it. A running server's clock can't be moved, so the next day
+    /// comes from the node's time zone: set to one whose date is already
+    /// tomorrow (or still yesterday), its counter starts at zero (the
+    /// midnight itself is `LiveNetworkTests`', on an injected clock).
+    @Test func aLiveNetworkClosesReopensAndFillsNodes() async throws {
+        let harness = try await ShimHarness(serverArguments: ["--demo", "--http", "127.0.0.1:0"])
+        let fulcrum = builtExecutable("fulcrum")
+        var next: Int64 = 9200
+        func source() async throws -> [String] {
+            next += 1
+            let body = shopifyOrder(next)
+            let accepted = try await post(harness.shopifyURL, body: body, headers: shopifyHeaders(body, webhook: "wh-\(next)"))
+            #expect(accepted.status == 202, "\(accepted.body)")
+            return try await harness.waitFor("SHOPIFY-\(next)", "released") { $0.state == OrderStates.released }.fulfillmentOrders.map(\.node)
+        }
+        func node(_ arguments: [String]) async throws -> [String: Any] {
+            let answer = try await runDetached(fulcrum, ["node", "DC-EAST"] + arguments + ["--server", harness.server.address, "--json"], timeoutSeconds: 30)
+            #expect(answer.status == 0, "\(answer.output)")
+            return try #require(try JSONSerialization.jsonObject(with: Data(answer.output.utf8)) as? [String: Any])
+        }
+        #expect(try await source() == ["DC-EAST"])
+
+        let closed = try await node(["--enabled", "false", "--reason", "cycle count"])
+        #expect(closed["enabled"] as? Bool == false)
+        let detour = try await source()
+        #expect(!detour.contains("DC-EAST") && !detour.isEmpty)
+
+        var reopen = HTTPClientRequest(url: "http://\(try #require(harness.server.httpAddress))/v1/nodes/DC-EAST")
+        reopen.method = .PATCH
+        reopen.body = .bytes(ByteBuffer(string: #"{"enabled": true, "capacity_per_day": 6, "reason": "peak"}"#))
+        let reopened = try await HTTPClient.shared.execute(reopen, timeout: .seconds(10))
+        let reopenedBody = String(buffer: try await reopened.body.collect(upTo: 1 << 20))
+        #expect(reopened.status.code == 200 && reopenedBody.contains(#""enabled":true,"can_ship":true,"capacity_per_day":6"#), "\(reopenedBody)")
+        #expect(try await source() == ["DC-EAST"])
+        // 2 units released for the first order and 2 now: 2 of 6 are left, one more order's worth.
+        #expect(try await node([])["capacity_left"] as? Int == 2)
+        #expect(try await source() == ["DC-EAST"])
+        #expect(try await source() == detour)
+        let full = try await node([])
+        #expect(full["released_quantity"] as? Int == 6 && full["capacity_left"] as? Int == 0, "\(full)")
+        let changes = try #require(full["changes"] as? [[String: Any]])
+        #expect(changes.compactMap { $0["change"] as? String } == ["opened, capacity_per_day unlimited → 6", "closed"])
+        #expect(changes.compactMap { $0["reason"] as? String } == ["peak", "cycle count"])
+
+        // Whichever of the two zones 26 hours apart is not on New York's date.
+        let today = try #require(full["day"] as? String)
+        func date(in zone: String) -> String {
+            var calendar = Calendar(identifier: .gregorian)
+            calendar.timeZone = TimeZone(identifier: zone)!
+            let parts = calendar.dateComponents([.year, .month, .day], from: Date())
+            return String(format: "%04d-%02d-%02d", parts.year!, parts.month!, parts.day!)
+        }
+        let zone = ["Pacific/Kiritimati", "Etc/GMT+12"].first { date(in: $0) != today }!
+        let moved = try await node(["--timezone", zone])
+        #expect(moved["day"] as? String != today && moved["released_quantity"] as? Int == 0 && moved["capacity_left"] as? Int == 6, "\(moved)")
+        #expect(try await source() == ["DC-EAST"])
+        let verify = try await harness.finish()
+        #expect(verify.contains("consistent"), "\(verify)")
+    }
+
     /// Shims outlive fulcrumd's restarts: while it is down, intake answers 503
     /// with Retry-After (the platform retries); a shim started while it is
     /// down waits for it; once it is back both take webhooks again by themselves.

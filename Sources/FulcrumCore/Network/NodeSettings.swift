@@ -220,3 +220,55 @@ public final class LocalDays: Sendable {
         return day
     }
 }
+
+/// The live network as JSON: the one shape the gateway answers and the CLI
+/// prints with `--json`.
+extension NodeStatus {
+    public var json: JSON {
+        var fields: [(String, JSON)] = [
+            ("node", .string(node.id)), ("kind", .string(node.kind.rawValue)),
+            ("enabled", .bool(settings.enabled)), ("can_ship", .bool(settings.canShip)),
+            ("capacity_per_day", settings.capacityPerDay.map(JSON.integer) ?? .null),
+            ("timezone", .string(settings.timezone)), ("day", .string(day)),
+            ("released_quantity", .integer(releasedQuantity)), ("capacity_left", capacityLeft.map(JSON.integer) ?? .null),
+        ]
+        if !changes.isEmpty { fields.append(("changes", .array(changes.map(\.json)))) }
+        return .orderedObject(fields)
+    }
+
+    /// One line for people: `DC-EAST open, shipping, 120 of 300 units released on 2026-12-06 (America/New_York)`.
+    public var text: String {
+        let capacity = settings.capacityPerDay.map { "\(releasedQuantity) of \($0) units" } ?? "\(releasedQuantity) units (no daily capacity)"
+        return "\(node.id) \(settings.enabled ? "open" : "closed"), \(settings.canShip ? "shipping" : "not shipping"), "
+            + "\(capacity) released on \(day) (\(settings.timezone))"
+    }
+}
+
+extension NodeChange {
+    public var json: JSON {
+        .orderedObject([
+            ("revision", .integer(revision)), ("at_ms", .integer(atMilliseconds)), ("caller", .string(caller)),
+            ("change", .string(summary)), ("reason", reason.map(JSON.string) ?? .null),
+        ])
+    }
+}
+
+/// The body of a node's update (`PATCH /v1/nodes/{node}`): each field given
+/// replaces the node's; `"capacity_per_day": null` removes its daily capacity.
+extension NodeUpdate: Decodable {
+    private enum Keys: String, CodingKey, CaseIterable {
+        case enabled, canShip = "can_ship", capacityPerDay = "capacity_per_day", timezone, reason
+    }
+
+    public init(from decoder: any Decoder) throws {
+        try decoder.refuseUnknownFields(Keys.self)
+        let c = try decoder.container(keyedBy: Keys.self)
+        self.init(
+            enabled: try c.decodeIfPresent(Bool.self, forKey: .enabled),
+            canShip: try c.decodeIfPresent(Bool.self, forKey: .canShip),
+            capacityPerDay: !c.contains(.capacityPerDay)
+                ? nil : try c.decodeNil(forKey: .capacityPerDay) ? .unlimited : .units(try c.decodeInteger(forKey: .capacityPerDay)),
+            timezone: try c.decodeIfPresent(String.self, forKey: .timezone),
+            reason: try c.decodeIfPresent(String.self, forKey: .reason))
+    }
+}

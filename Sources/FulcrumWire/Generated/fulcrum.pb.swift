@@ -2324,6 +2324,241 @@ public nonisolated struct Fulcrum_V1_SkusResponse: Sendable {
   public init() {}
 }
 
+/// The live network. Opcode 65 (read scope): every node as it stands (request
+/// without `node`), or one node with its newest changes first (at most
+/// `limit`, 100 when 0). Opcode 66 (admin scope): change a node's settings;
+/// the fields given replace the node's, durably, on its timeline and in the
+/// audit trail; answers the node as `Nodes` does for one.
+public nonisolated struct Fulcrum_V1_NodesRequest: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var node: String = String()
+
+  public var limit: UInt32 = 0
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+public nonisolated struct Fulcrum_V1_NodeSettings: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var enabled: Bool = false
+
+  public var canShip: Bool = false
+
+  /// units per local day; absent: unlimited
+  public var capacityPerDay: Int64 {
+    get {_capacityPerDay ?? 0}
+    set {_capacityPerDay = newValue}
+  }
+  /// Returns true if `capacityPerDay` has been explicitly set.
+  public var hasCapacityPerDay: Bool {self._capacityPerDay != nil}
+  /// Clears the value of `capacityPerDay`. Subsequent reads from it will return its default value.
+  public mutating func clearCapacityPerDay() {self._capacityPerDay = nil}
+
+  /// IANA name
+  public var timezone: String = String()
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+
+  fileprivate var _capacityPerDay: Int64? = nil
+}
+
+public nonisolated struct Fulcrum_V1_NodeChange: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var revision: Int64 = 0
+
+  public var atMs: Int64 = 0
+
+  /// the token's name
+  public var caller: String = String()
+
+  public var before: Fulcrum_V1_NodeSettings {
+    get {_before ?? Fulcrum_V1_NodeSettings()}
+    set {_before = newValue}
+  }
+  /// Returns true if `before` has been explicitly set.
+  public var hasBefore: Bool {self._before != nil}
+  /// Clears the value of `before`. Subsequent reads from it will return its default value.
+  public mutating func clearBefore() {self._before = nil}
+
+  public var after: Fulcrum_V1_NodeSettings {
+    get {_after ?? Fulcrum_V1_NodeSettings()}
+    set {_after = newValue}
+  }
+  /// Returns true if `after` has been explicitly set.
+  public var hasAfter: Bool {self._after != nil}
+  /// Clears the value of `after`. Subsequent reads from it will return its default value.
+  public mutating func clearAfter() {self._after = nil}
+
+  public var reason: String {
+    get {_reason ?? String()}
+    set {_reason = newValue}
+  }
+  /// Returns true if `reason` has been explicitly set.
+  public var hasReason: Bool {self._reason != nil}
+  /// Clears the value of `reason`. Subsequent reads from it will return its default value.
+  public mutating func clearReason() {self._reason = nil}
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+
+  fileprivate var _before: Fulcrum_V1_NodeSettings? = nil
+  fileprivate var _after: Fulcrum_V1_NodeSettings? = nil
+  fileprivate var _reason: String? = nil
+}
+
+public nonisolated struct Fulcrum_V1_NodeStatus: @unchecked Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  /// as the network file gives it
+  public var node: Fulcrum_V1_Node {
+    get {_storage._node ?? Fulcrum_V1_Node()}
+    set {_uniqueStorage()._node = newValue}
+  }
+  /// Returns true if `node` has been explicitly set.
+  public var hasNode: Bool {_storage._node != nil}
+  /// Clears the value of `node`. Subsequent reads from it will return its default value.
+  public mutating func clearNode() {_uniqueStorage()._node = nil}
+
+  public var settings: Fulcrum_V1_NodeSettings {
+    get {_storage._settings ?? Fulcrum_V1_NodeSettings()}
+    set {_uniqueStorage()._settings = newValue}
+  }
+  /// Returns true if `settings` has been explicitly set.
+  public var hasSettings: Bool {_storage._settings != nil}
+  /// Clears the value of `settings`. Subsequent reads from it will return its default value.
+  public mutating func clearSettings() {_uniqueStorage()._settings = nil}
+
+  /// the node's local day, YYYY-MM-DD
+  public var day: String {
+    get {_storage._day}
+    set {_uniqueStorage()._day = newValue}
+  }
+
+  /// units released to the node on `day`
+  public var releasedQuantity: Int64 {
+    get {_storage._releasedQuantity}
+    set {_uniqueStorage()._releasedQuantity = newValue}
+  }
+
+  public var changes: [Fulcrum_V1_NodeChange] {
+    get {_storage._changes}
+    set {_uniqueStorage()._changes = newValue}
+  }
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+
+  fileprivate var _storage = _StorageClass.defaultInstance
+}
+
+public nonisolated struct Fulcrum_V1_NodesResponse: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var nodes: [Fulcrum_V1_NodeStatus] = []
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+public nonisolated struct Fulcrum_V1_UpdateNodeRequest: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var node: String = String()
+
+  public var enabled: Bool {
+    get {_enabled ?? false}
+    set {_enabled = newValue}
+  }
+  /// Returns true if `enabled` has been explicitly set.
+  public var hasEnabled: Bool {self._enabled != nil}
+  /// Clears the value of `enabled`. Subsequent reads from it will return its default value.
+  public mutating func clearEnabled() {self._enabled = nil}
+
+  public var canShip: Bool {
+    get {_canShip ?? false}
+    set {_canShip = newValue}
+  }
+  /// Returns true if `canShip` has been explicitly set.
+  public var hasCanShip: Bool {self._canShip != nil}
+  /// Clears the value of `canShip`. Subsequent reads from it will return its default value.
+  public mutating func clearCanShip() {self._canShip = nil}
+
+  public var capacity: Fulcrum_V1_UpdateNodeRequest.OneOf_Capacity? = nil
+
+  public var capacityPerDay: Int64 {
+    get {
+      if case .capacityPerDay(let v)? = capacity {return v}
+      return 0
+    }
+    set {capacity = .capacityPerDay(newValue)}
+  }
+
+  /// true: no daily capacity
+  public var capacityUnlimited: Bool {
+    get {
+      if case .capacityUnlimited(let v)? = capacity {return v}
+      return false
+    }
+    set {capacity = .capacityUnlimited(newValue)}
+  }
+
+  public var timezone: String {
+    get {_timezone ?? String()}
+    set {_timezone = newValue}
+  }
+  /// Returns true if `timezone` has been explicitly set.
+  public var hasTimezone: Bool {self._timezone != nil}
+  /// Clears the value of `timezone`. Subsequent reads from it will return its default value.
+  public mutating func clearTimezone() {self._timezone = nil}
+
+  public var reason: String {
+    get {_reason ?? String()}
+    set {_reason = newValue}
+  }
+  /// Returns true if `reason` has been explicitly set.
+  public var hasReason: Bool {self._reason != nil}
+  /// Clears the value of `reason`. Subsequent reads from it will return its default value.
+  public mutating func clearReason() {self._reason = nil}
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public nonisolated enum OneOf_Capacity: Equatable, Sendable {
+    case capacityPerDay(Int64)
+    /// true: no daily capacity
+    case capacityUnlimited(Bool)
+
+  }
+
+  public init() {}
+
+  fileprivate var _enabled: Bool? = nil
+  fileprivate var _canShip: Bool? = nil
+  fileprivate var _timezone: String? = nil
+  fileprivate var _reason: String? = nil
+}
+
 // MARK: - Code below here is support for the SwiftProtobuf runtime.
 
 fileprivate nonisolated let _protobuf_package = "fulcrum.v1"
@@ -6354,6 +6589,359 @@ nonisolated extension Fulcrum_V1_SkusResponse: SwiftProtobuf.Message, SwiftProto
 
   public static func ==(lhs: Fulcrum_V1_SkusResponse, rhs: Fulcrum_V1_SkusResponse) -> Bool {
     if lhs.skus != rhs.skus {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Fulcrum_V1_NodesRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".NodesRequest"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}node\0\u{1}limit\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.node) }()
+      case 2: try { try decoder.decodeSingularUInt32Field(value: &self.limit) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.node.isEmpty {
+      try visitor.visitSingularStringField(value: self.node, fieldNumber: 1)
+    }
+    if self.limit != 0 {
+      try visitor.visitSingularUInt32Field(value: self.limit, fieldNumber: 2)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Fulcrum_V1_NodesRequest, rhs: Fulcrum_V1_NodesRequest) -> Bool {
+    if lhs.node != rhs.node {return false}
+    if lhs.limit != rhs.limit {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Fulcrum_V1_NodeSettings: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".NodeSettings"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}enabled\0\u{3}can_ship\0\u{3}capacity_per_day\0\u{1}timezone\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularBoolField(value: &self.enabled) }()
+      case 2: try { try decoder.decodeSingularBoolField(value: &self.canShip) }()
+      case 3: try { try decoder.decodeSingularInt64Field(value: &self._capacityPerDay) }()
+      case 4: try { try decoder.decodeSingularStringField(value: &self.timezone) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    if self.enabled != false {
+      try visitor.visitSingularBoolField(value: self.enabled, fieldNumber: 1)
+    }
+    if self.canShip != false {
+      try visitor.visitSingularBoolField(value: self.canShip, fieldNumber: 2)
+    }
+    try { if let v = self._capacityPerDay {
+      try visitor.visitSingularInt64Field(value: v, fieldNumber: 3)
+    } }()
+    if !self.timezone.isEmpty {
+      try visitor.visitSingularStringField(value: self.timezone, fieldNumber: 4)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Fulcrum_V1_NodeSettings, rhs: Fulcrum_V1_NodeSettings) -> Bool {
+    if lhs.enabled != rhs.enabled {return false}
+    if lhs.canShip != rhs.canShip {return false}
+    if lhs._capacityPerDay != rhs._capacityPerDay {return false}
+    if lhs.timezone != rhs.timezone {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Fulcrum_V1_NodeChange: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".NodeChange"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}revision\0\u{3}at_ms\0\u{1}caller\0\u{1}before\0\u{1}after\0\u{1}reason\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularInt64Field(value: &self.revision) }()
+      case 2: try { try decoder.decodeSingularInt64Field(value: &self.atMs) }()
+      case 3: try { try decoder.decodeSingularStringField(value: &self.caller) }()
+      case 4: try { try decoder.decodeSingularMessageField(value: &self._before) }()
+      case 5: try { try decoder.decodeSingularMessageField(value: &self._after) }()
+      case 6: try { try decoder.decodeSingularStringField(value: &self._reason) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    if self.revision != 0 {
+      try visitor.visitSingularInt64Field(value: self.revision, fieldNumber: 1)
+    }
+    if self.atMs != 0 {
+      try visitor.visitSingularInt64Field(value: self.atMs, fieldNumber: 2)
+    }
+    if !self.caller.isEmpty {
+      try visitor.visitSingularStringField(value: self.caller, fieldNumber: 3)
+    }
+    try { if let v = self._before {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 4)
+    } }()
+    try { if let v = self._after {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 5)
+    } }()
+    try { if let v = self._reason {
+      try visitor.visitSingularStringField(value: v, fieldNumber: 6)
+    } }()
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Fulcrum_V1_NodeChange, rhs: Fulcrum_V1_NodeChange) -> Bool {
+    if lhs.revision != rhs.revision {return false}
+    if lhs.atMs != rhs.atMs {return false}
+    if lhs.caller != rhs.caller {return false}
+    if lhs._before != rhs._before {return false}
+    if lhs._after != rhs._after {return false}
+    if lhs._reason != rhs._reason {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Fulcrum_V1_NodeStatus: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".NodeStatus"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}node\0\u{1}settings\0\u{1}day\0\u{3}released_quantity\0\u{1}changes\0")
+
+  fileprivate class _StorageClass {
+    var _node: Fulcrum_V1_Node? = nil
+    var _settings: Fulcrum_V1_NodeSettings? = nil
+    var _day: String = String()
+    var _releasedQuantity: Int64 = 0
+    var _changes: [Fulcrum_V1_NodeChange] = []
+
+      // This property is used as the initial default value for new instances of the type.
+      // The type itself is protecting the reference to its storage via CoW semantics.
+      // This will force a copy to be made of this reference when the first mutation occurs;
+      // hence, it is safe to mark this as `nonisolated(unsafe)`.
+      static nonisolated(unsafe) let defaultInstance = _StorageClass()
+
+    private init() {}
+
+    init(copying source: _StorageClass) {
+      _node = source._node
+      _settings = source._settings
+      _day = source._day
+      _releasedQuantity = source._releasedQuantity
+      _changes = source._changes
+    }
+  }
+
+  fileprivate mutating func _uniqueStorage() -> _StorageClass {
+    if !isKnownUniquelyReferenced(&_storage) {
+      _storage = _StorageClass(copying: _storage)
+    }
+    return _storage
+  }
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    _ = _uniqueStorage()
+    try withExtendedLifetime(_storage) { (_storage: _StorageClass) in
+      while let fieldNumber = try decoder.nextFieldNumber() {
+        // The use of inline closures is to circumvent an issue where the compiler
+        // allocates stack space for every case branch when no optimizations are
+        // enabled. https://github.com/apple/swift-protobuf/issues/1034
+        switch fieldNumber {
+        case 1: try { try decoder.decodeSingularMessageField(value: &_storage._node) }()
+        case 2: try { try decoder.decodeSingularMessageField(value: &_storage._settings) }()
+        case 3: try { try decoder.decodeSingularStringField(value: &_storage._day) }()
+        case 4: try { try decoder.decodeSingularInt64Field(value: &_storage._releasedQuantity) }()
+        case 5: try { try decoder.decodeRepeatedMessageField(value: &_storage._changes) }()
+        default: break
+        }
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    try withExtendedLifetime(_storage) { (_storage: _StorageClass) in
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every if/case branch local when no optimizations
+      // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+      // https://github.com/apple/swift-protobuf/issues/1182
+      try { if let v = _storage._node {
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 1)
+      } }()
+      try { if let v = _storage._settings {
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 2)
+      } }()
+      if !_storage._day.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._day, fieldNumber: 3)
+      }
+      if _storage._releasedQuantity != 0 {
+        try visitor.visitSingularInt64Field(value: _storage._releasedQuantity, fieldNumber: 4)
+      }
+      if !_storage._changes.isEmpty {
+        try visitor.visitRepeatedMessageField(value: _storage._changes, fieldNumber: 5)
+      }
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Fulcrum_V1_NodeStatus, rhs: Fulcrum_V1_NodeStatus) -> Bool {
+    if lhs._storage !== rhs._storage {
+      let storagesAreEqual: Bool = withExtendedLifetime((lhs._storage, rhs._storage)) { (_args: (_StorageClass, _StorageClass)) in
+        let _storage = _args.0
+        let rhs_storage = _args.1
+        if _storage._node != rhs_storage._node {return false}
+        if _storage._settings != rhs_storage._settings {return false}
+        if _storage._day != rhs_storage._day {return false}
+        if _storage._releasedQuantity != rhs_storage._releasedQuantity {return false}
+        if _storage._changes != rhs_storage._changes {return false}
+        return true
+      }
+      if !storagesAreEqual {return false}
+    }
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Fulcrum_V1_NodesResponse: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".NodesResponse"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}nodes\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeRepeatedMessageField(value: &self.nodes) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.nodes.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.nodes, fieldNumber: 1)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Fulcrum_V1_NodesResponse, rhs: Fulcrum_V1_NodesResponse) -> Bool {
+    if lhs.nodes != rhs.nodes {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Fulcrum_V1_UpdateNodeRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".UpdateNodeRequest"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}node\0\u{1}enabled\0\u{3}can_ship\0\u{3}capacity_per_day\0\u{3}capacity_unlimited\0\u{1}timezone\0\u{1}reason\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.node) }()
+      case 2: try { try decoder.decodeSingularBoolField(value: &self._enabled) }()
+      case 3: try { try decoder.decodeSingularBoolField(value: &self._canShip) }()
+      case 4: try {
+        var v: Int64?
+        try decoder.decodeSingularInt64Field(value: &v)
+        if let v = v {
+          if self.capacity != nil {try decoder.handleConflictingOneOf()}
+          self.capacity = .capacityPerDay(v)
+        }
+      }()
+      case 5: try {
+        var v: Bool?
+        try decoder.decodeSingularBoolField(value: &v)
+        if let v = v {
+          if self.capacity != nil {try decoder.handleConflictingOneOf()}
+          self.capacity = .capacityUnlimited(v)
+        }
+      }()
+      case 6: try { try decoder.decodeSingularStringField(value: &self._timezone) }()
+      case 7: try { try decoder.decodeSingularStringField(value: &self._reason) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    if !self.node.isEmpty {
+      try visitor.visitSingularStringField(value: self.node, fieldNumber: 1)
+    }
+    try { if let v = self._enabled {
+      try visitor.visitSingularBoolField(value: v, fieldNumber: 2)
+    } }()
+    try { if let v = self._canShip {
+      try visitor.visitSingularBoolField(value: v, fieldNumber: 3)
+    } }()
+    switch self.capacity {
+    case .capacityPerDay?: try {
+      guard case .capacityPerDay(let v)? = self.capacity else { preconditionFailure() }
+      try visitor.visitSingularInt64Field(value: v, fieldNumber: 4)
+    }()
+    case .capacityUnlimited?: try {
+      guard case .capacityUnlimited(let v)? = self.capacity else { preconditionFailure() }
+      try visitor.visitSingularBoolField(value: v, fieldNumber: 5)
+    }()
+    case nil: break
+    }
+    try { if let v = self._timezone {
+      try visitor.visitSingularStringField(value: v, fieldNumber: 6)
+    } }()
+    try { if let v = self._reason {
+      try visitor.visitSingularStringField(value: v, fieldNumber: 7)
+    } }()
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Fulcrum_V1_UpdateNodeRequest, rhs: Fulcrum_V1_UpdateNodeRequest) -> Bool {
+    if lhs.node != rhs.node {return false}
+    if lhs._enabled != rhs._enabled {return false}
+    if lhs._canShip != rhs._canShip {return false}
+    if lhs.capacity != rhs.capacity {return false}
+    if lhs._timezone != rhs._timezone {return false}
+    if lhs._reason != rhs._reason {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
