@@ -4,6 +4,7 @@ import HTTPTypes
 import HummingbirdCore
 import Logging
 import NIOCore
+import NIOHTTP1
 
 /// The room and the deadlines of an HTTP listener: a connection cap with a
 /// smaller budget for connections still sending their first request's
@@ -33,6 +34,8 @@ final class AdmissionHandler: ChannelDuplexHandler, RemovableChannelHandler {
     private var admitted = false
     private var inFlight = 0
     private var bodyDeadline: Scheduled<Void>?
+    /// A head HTTP could not parse was answered here.
+    private var answeredUnparsable = false
 
     init(table: ConnectionTable, bodyTimeoutMilliseconds: Int64) {
         self.table = table
@@ -77,20 +80,33 @@ final class AdmissionHandler: ChannelDuplexHandler, RemovableChannelHandler {
         context.fireChannelRead(data)
     }
 
-    func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
-        switch unwrapOutboundIn(data) {
-        case .head(let head) where head.status == .badRequest && head.headerFields[.contentLength] == "0":
-            // Hummingbird's answer to a request line or header HTTP cannot
-            // parse has no body; every error of ours says what and where.
+    /// A request line or header HTTP cannot parse is answered here, at once:
+    /// the decoder closes the channel as soon as this returns, before
+    /// Hummingbird's own (bodiless) 400 can be written from its task (under
+    /// load the client saw the connection close with no answer at all).
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        if error is HTTPParserError, inFlight == 0, !answeredUnparsable {
+            answeredUnparsable = true
             let error = FulcrumError(
                 .invalidArgument, "the request line or a header is not valid HTTP/1.1", path: "headers")
             let body = ByteBuffer(string: HTTPErrors.body(error).rendered)
-            var typed = head
-            typed.headerFields[.contentType] = "application/json"
-            typed.headerFields[.contentLength] = String(body.readableBytes)
-            context.write(wrapOutboundOut(.head(typed)), promise: nil)
-            context.write(wrapOutboundOut(.body(body)), promise: promise)
+            let head = HTTPResponse(
+                status: .badRequest,
+                headerFields: [.connection: "close", .contentType: "application/json", .contentLength: String(body.readableBytes)])
+            context.write(wrapOutboundOut(.head(head)), promise: nil)
+            context.write(wrapOutboundOut(.body(body)), promise: nil)
+            context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
+        }
+        context.fireErrorCaught(error)
+    }
+
+    func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
+        if answeredUnparsable {
+            // Hummingbird's answer to the same error, if it gets to write one.
+            promise?.succeed(())
             return
+        }
+        switch unwrapOutboundIn(data) {
         case .end:
             if let ticket, inFlight > 0 {
                 inFlight -= 1

@@ -91,18 +91,7 @@ extension Orchestrator {
                 latitude: pickupNode.location.latitude, longitude: pickupNode.location.longitude, precision: .coordinates,
                 matched: "the pickup node \(pickupNode.id)")
         } else {
-            let address = record.shipTo
-            let given = [("postal code", address.postalCode), ("city", address.city), ("region", address.region)]
-                .compactMap { name, value in value.map { "\(name) \($0)" } }
-            throw FulcrumError(
-                .invalidArgument,
-                address.country == nil
-                    ? "the ship-to address has no coordinates and no country to place it in"
-                    : "the ship-to address has no coordinates, and the gazetteer has no place for country \(address.country!)"
-                        + (given.isEmpty ? "" : " with " + given.joined(separator: ", ")),
-                path: "order:\(record.id).ship_to."
-                    + (address.country == nil
-                        ? "country" : address.postalCode != nil ? "postal_code" : address.city != nil ? "city" : address.region != nil ? "region" : "country"))
+            throw record.shipTo.unplaceable(path: "order:\(record.id).ship_to")
         }
         if let id = record.pickupNode, pickupNode == nil {
             throw FulcrumError(.unknownReference, "the pickup node \(id) is not in the network", path: "order:\(record.id).pickup_node")

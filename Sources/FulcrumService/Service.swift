@@ -238,9 +238,11 @@ public final class Service: Sendable {
         var request = try withCatalogue(request)
         var options = options
         try profiles.apply(to: &request, options: &options)
+        let precisions = try Self.placeShipTo(&request)
         let stock: [Stock]
         if let inventory = request.inventory { stock = inventory } else { stock = try ledgerStock(for: request) }
-        let response = try Optimizer.solve(request, availability: stock, options: options)
+        var response = try Optimizer.solve(request, availability: stock, options: options)
+        Self.mark(&response, precisions)
         decisions.record(
             at: self.options.clock.now(), strategy: options.strategy, request: request, stock: stock, response: response)
         solveMetrics.record(

@@ -15,6 +15,11 @@ public enum Optimizer {
     public static func solve(_ request: OptimizeRequest, availability: [Stock]? = nil, options: Options = Options())
         throws(FulcrumError) -> OptimizeResponse
     {
+        if let index = request.orders.firstIndex(where: { !$0.shipTo.isPlaced }) {
+            throw FulcrumError(
+                .invalidArgument, "the ship-to address has no coordinates: place it first (the service does, from its country, region, city or postal code)",
+                path: "orders[\(index)].ship_to.latitude")
+        }
         guard let stock = request.inventory ?? availability else {
             throw FulcrumError(
                 .invalidArgument, "the request has no inventory and no ledger supplies availability", path: "inventory")

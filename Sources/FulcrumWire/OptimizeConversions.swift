@@ -37,8 +37,14 @@ extension Fulcrum_V1_Address {
             postalCode: text(hasPostalCode, postalCode), city: text(hasCity, city))
     }
 
-    /// The address as the solver needs it: both coordinates are required.
+    /// The address as the solver needs it: both coordinates, or a country
+    /// for the server to place it by.
     func location(path: String) throws(FulcrumError) -> Location {
+        if !hasLatitude, !hasLongitude, hasCountry {
+            return .unplaced(
+                region: hasRegion ? region : nil, country: country, postalCode: hasPostalCode ? postalCode : nil,
+                city: hasCity ? city : nil)
+        }
         try Self.require(hasLatitude, path: path + ".latitude")
         try Self.require(hasLongitude, path: path + ".longitude")
         return Location(
@@ -288,6 +294,7 @@ extension Fulcrum_V1_OptimizeSolution {
                 }
                 $0.backorders = plan.backorders.map(Fulcrum_V1_LineQuantity.init)
                 $0.cost = plan.cost
+                if let precision = plan.shipToPrecision { $0.shipToPrecision = precision.rawValue }
             }
         }
         stats = .with {
@@ -321,14 +328,21 @@ extension Fulcrum_V1_OptimizeSolution {
         }
         var response = OptimizeResponse(
             status: status, objective: objective,
-            plans: plans.map { plan in
-                OptimizeResponse.Plan(
+            plans: try plans.map { (plan) throws(FulcrumError) in
+                var domain = OptimizeResponse.Plan(
                     order: plan.order,
                     shipments: plan.shipments.map {
                         OptimizeResponse.Shipment(
                             node: $0.node, distanceKilometers: $0.distanceKm, cost: $0.cost, lines: $0.lines.map(\.domain))
                     },
                     backorders: plan.backorders.map(\.domain), cost: plan.cost)
+                if plan.hasShipToPrecision {
+                    guard let precision = PlacementPrecision(rawValue: plan.shipToPrecision) else {
+                        throw FulcrumError(.corrupt, "unknown placement precision '\(plan.shipToPrecision)'", path: "plans.ship_to_precision")
+                    }
+                    domain.shipToPrecision = precision
+                }
+                return domain
             },
             statistics: OptimizeResponse.Statistics(
                 solveMilliseconds: stats.solveMs, candidates: Int(stats.candidates), variables: Int(stats.variables),

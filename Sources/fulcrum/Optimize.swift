@@ -127,7 +127,7 @@ struct Optimize: AsyncParsableCommand {
         var parsed = try OptimizeRequest.decode(json: document)
         var options = try OptimizeOptions(strategy: strategy, timeLimitMs: timeLimitMilliseconds, explain: explain)
         try profiles.apply(to: &parsed, options: &options)
-        if emitDat { return Service.mathProgData(parsed) }
+        if emitDat { return try Service.mathProgData(parsed) }
         return String(decoding: try Service.solve(parsed, options: options).json(), as: UTF8.self)
     }
 }

@@ -110,6 +110,9 @@ private func error(_ json: [String: Any]) -> (code: String?, path: String?) {
         #expect(reservation["order"] as? String == "W2" && reservation["state"] as? String == "reserved")
         #expect(try await gateway.call("POST", "/v1/reservations/W2/release").json["state"] as? String == "released")
 
+        let placed = try await gateway.call("POST", "/v1/optimize", order.replacingOccurrences(of: #""latitude": 40.7, "longitude": -74.0"#, with: #""country": "US", "postal_code": "10001""#))
+        #expect((placed.json["plans"] as? [[String: Any]])?.first?["ship_to_precision"] as? String == "postal_code", "\(placed.json)")
+
         let east = try await gateway.call("GET", "/v1/nodes").json["nodes"] as! [[String: Any]]
         #expect(east.first?["node"] as? String == "DC-EAST" && east.first?["released_quantity"] as? Int == 4, "\(east)")
         let closed = try await gateway.call("PATCH", "/v1/nodes/DC-EAST", #"{"enabled": false, "capacity_per_day": 10, "reason": "audit"}"#)

@@ -24,6 +24,7 @@ struct WireConversionTests {
                     shipComplete: true, maxShipments: 2, pickupNode: "STORE-1",
                     lines: [Line(id: "1", sku: "A", quantity: 3, noSplit: true), Line(id: "2", sku: "B", quantity: 1)]),
                 Order(id: "O-2", shipTo: Location(latitude: 0, longitude: 0), lines: [Line(id: "1", sku: "A", quantity: 1)]),
+                Order(id: "O-3", shipTo: .unplaced(country: "US", postalCode: "10001"), lines: [Line(id: "1", sku: "B", quantity: 1)]),
             ],
             nodes: [
                 Node(id: "DC-1", location: Location(latitude: 40, longitude: -75, region: "PA"), costPerShipment: 1.5, costPerUnit: 0.25),
@@ -90,7 +91,8 @@ struct WireConversionTests {
         let back = try Fulcrum_V1_OptimizeSolution(serializedBytes: bytes).domain()
         #expect(back == response)
         #expect(back.json() == response.json())
-        let unexplained = try Optimizer.solve(request)
+        var unexplained = try Optimizer.solve(request)
+        unexplained.plans[0].shipToPrecision = .city
         #expect(try Fulcrum_V1_OptimizeSolution(unexplained).domain() == unexplained)
 
         let everyReason: [NodeExplanation.Reason] = [

@@ -2,6 +2,7 @@ import Foundation
 import FulcrumCore
 import FulcrumLedger
 import FulcrumService
+import FulcrumSolver
 import FulcrumTestSupport
 import Testing
 
@@ -138,5 +139,45 @@ import Testing
             let error = #expect(throws: FulcrumError.self) { try Network.decode(json: Data(#"{"nodes": [\#(node)]}"#.utf8), path: "net.json") }
             #expect(error?.path == path, "\(String(describing: error))")
         }
+    }
+}
+
+/// Optimize requests whose ship-to has no coordinates: the service places
+/// them as journeys do, and each plan says how.
+@Suite struct PlacedOptimizeTests {
+    static func request(_ shipTo: String) -> String {
+        #"{"orders": [{"id": "Z1", "ship_to": \#(shipTo), "lines": [{"id": "1", "sku": "TEE", "quantity": 1}]}], "inventory": [{"node": "DC-WEST", "sku": "TEE", "available": 5}, {"node": "DC-EAST", "sku": "TEE", "available": 5}]}"#
+    }
+
+    @Test func aPostalCodeIsPlacedAndThePlanSaysSo() throws {
+        let service = Service(ledger: try Ledger(directory: temporaryDirectory()), network: DemoData.network)
+        defer { service.close() }
+        let seattle = try service.decodeOptimizeRequest(json: Data(Self.request(#"{"country": "US", "postal_code": "98101"}"#).utf8))
+        #expect(!seattle.orders[0].shipTo.isPlaced)
+        let response = try service.optimize(seattle, options: OptimizeOptions())
+        #expect(response.plans[0].shipments.map(\.node) == ["DC-WEST"])
+        #expect(response.plans[0].shipToPrecision == .postalCode)
+        #expect(String(decoding: response.json(), as: UTF8.self).contains(#""ship_to_precision":"postal_code""#))
+        // Offline, the same; glpsol's data carries the placed coordinates.
+        #expect(try Service.solve(seattle, options: OptimizeOptions()).plans[0].shipToPrecision == .postalCode)
+        #expect(try Service.mathProgData(seattle).contains("47.6"))
+        // Coordinates given: nothing to say.
+        let given = try service.decodeOptimizeRequest(json: Data(Self.request(#"{"latitude": 47.6, "longitude": -122.3}"#).utf8))
+        #expect(try service.optimize(given, options: OptimizeOptions()).plans[0].shipToPrecision == nil)
+    }
+
+    @Test func anAddressThatCannotBePlacedIsATypedErrorAtItsField() throws {
+        let service = Service(ledger: try Ledger(directory: temporaryDirectory()), network: DemoData.network)
+        defer { service.close() }
+        let nowhere = try service.decodeOptimizeRequest(json: Data(Self.request(#"{"country": "ZZ", "city": "Atlantis"}"#).utf8))
+        let error = #expect(throws: FulcrumError.self) { try service.optimize(nowhere, options: OptimizeOptions()) }
+        #expect(error?.code == .invalidArgument && error?.path == "orders[0].ship_to.city", "\(String(describing: error))")
+        for shipTo in [#"{"postal_code": "98101"}"#, #"{"latitude": 47.6, "country": "US"}"#] {
+            let missing = #expect(throws: FulcrumError.self) { try service.decodeOptimizeRequest(json: Data(Self.request(shipTo).utf8)) }
+            #expect(missing?.path.hasPrefix("orders[0].ship_to.") == true, "\(shipTo): \(String(describing: missing))")
+        }
+        let unplaced = try service.decodeOptimizeRequest(json: Data(Self.request(#"{"country": "US", "postal_code": "98101"}"#).utf8))
+        let solver = #expect(throws: FulcrumError.self) { try Optimizer.solve(unplaced) }
+        #expect(solver?.path == "orders[0].ship_to.latitude")
     }
 }

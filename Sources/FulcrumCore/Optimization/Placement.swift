@@ -8,6 +8,25 @@ public enum PlacementPrecision: String, Sendable, CaseIterable {
     case country
 }
 
+extension Address {
+    /// The error for an address without coordinates that the gazetteer
+    /// cannot place, at its most precise field under `path` (`ship_to`).
+    public func unplaceable(path: String) -> FulcrumError {
+        let given = [("postal code", postalCode), ("city", city), ("region", region)]
+            .compactMap { name, value in value.map { "\(name) \($0)" } }
+        let field =
+            country == nil
+            ? "country" : postalCode != nil ? "postal_code" : city != nil ? "city" : region != nil ? "region" : "country"
+        return FulcrumError(
+            .invalidArgument,
+            country.map {
+                "the ship-to address has no coordinates, and the gazetteer has no place for country \($0)"
+                    + (given.isEmpty ? "" : " with " + given.joined(separator: ", "))
+            } ?? "the ship-to address has no coordinates and no country to place it in",
+            path: path + "." + field)
+    }
+}
+
 /// Where an address is, and how it was found.
 public struct Placement: Sendable, Hashable {
     public var latitude: Double

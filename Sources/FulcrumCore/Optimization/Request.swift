@@ -46,6 +46,22 @@ public struct Location: Sendable, Hashable {
         self.postalCode = postalCode
         self.city = city
     }
+
+    /// A customer's address given without coordinates (a country at least),
+    /// for the server to place before solving (`Service.place`).
+    public static func unplaced(region: String? = nil, country: String, postalCode: String? = nil, city: String? = nil) -> Location {
+        Location(latitude: .nan, longitude: .nan, region: region, country: country, postalCode: postalCode, city: city)
+    }
+
+    /// False for an address waiting to be placed (see `unplaced`).
+    public var isPlaced: Bool { !(latitude.isNaN && longitude.isNaN) }
+
+    /// Equal fields; two unplaced addresses' missing coordinates are equal.
+    public static func == (lhs: Location, rhs: Location) -> Bool {
+        func same(_ a: Double, _ b: Double) -> Bool { a == b || (a.isNaN && b.isNaN) }
+        return same(lhs.latitude, rhs.latitude) && same(lhs.longitude, rhs.longitude) && lhs.region == rhs.region
+            && lhs.country == rhs.country && lhs.postalCode == rhs.postalCode && lhs.city == rhs.city
+    }
 }
 
 public struct Order: Sendable, Hashable {

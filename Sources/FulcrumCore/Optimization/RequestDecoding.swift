@@ -123,11 +123,19 @@ extension OptimizeRequest: Decodable {
 }
 
 extension Location: Decodable {
-    /// A customer's address (`ship_to`, a return's `from`). Coordinates are
-    /// required: placing an address by postal code or city is not done yet.
+    /// A customer's address (`ship_to`, a return's `from`). Without both
+    /// coordinates and with a country it is `unplaced` (validation decides
+    /// where that is allowed).
     public init(from decoder: any Decoder) throws {
         try decoder.refuseUnknownFields(ShipToKeys.self)
         let c = try decoder.container(keyedBy: ShipToKeys.self)
+        if !c.contains(.latitude), !c.contains(.longitude), let country = try c.decodeIfPresent(String.self, forKey: .country) {
+            self = .unplaced(
+                region: try c.decodeIfPresent(String.self, forKey: .region), country: country,
+                postalCode: try c.decodeIfPresent(String.self, forKey: .postalCode),
+                city: try c.decodeIfPresent(String.self, forKey: .city))
+            return
+        }
         self.init(
             latitude: try c.decode(Double.self, forKey: .latitude), longitude: try c.decode(Double.self, forKey: .longitude),
             region: try c.decodeIfPresent(String.self, forKey: .region),

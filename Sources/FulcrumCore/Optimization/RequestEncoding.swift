@@ -30,8 +30,10 @@ func sortedJSON(_ value: some Encodable) -> Data {
 extension Location: Encodable {
     public func encode(to encoder: any Encoder) throws {
         var c = encoder.container(keyedBy: ShipToKeys.self)
-        try c.encode(latitude, forKey: .latitude)
-        try c.encode(longitude, forKey: .longitude)
+        if isPlaced {
+            try c.encode(latitude, forKey: .latitude)
+            try c.encode(longitude, forKey: .longitude)
+        }
         try c.encodeIfPresent(region, forKey: .region)
         try c.encodeIfPresent(country, forKey: .country)
         try c.encodeIfPresent(postalCode, forKey: .postalCode)

@@ -97,6 +97,9 @@ private enum RequestReading {
             case .city: location.city = try optionalString(&r)
             }
         }
+        if latitude == nil, longitude == nil, let country = location.country {
+            return .unplaced(region: location.region, country: country, postalCode: location.postalCode, city: location.city)
+        }
         guard let latitude, let longitude else { throw Failure() }
         location.latitude = latitude
         location.longitude = longitude

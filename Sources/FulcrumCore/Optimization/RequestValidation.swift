@@ -89,7 +89,15 @@ private func check(_ value: Int, path: String, minimum: Int) throws(FulcrumError
 }
 
 extension Location {
-    func validate(path: String) throws(FulcrumError) {
+    /// With `placeable`, an address without coordinates but with a country
+    /// passes: the server places it before solving.
+    func validate(path: String, placeable: Bool = false) throws(FulcrumError) {
+        if !isPlaced {
+            guard placeable, country != nil else {
+                throw FulcrumError(.invalidArgument, "a required field is missing", path: path + ".latitude")
+            }
+            return
+        }
         guard latitude.isFinite, (-90...90).contains(latitude) else {
             throw FulcrumError(.invalidArgument, "latitude \(latitude) is not within -90...90", path: path + ".latitude")
         }
@@ -111,7 +119,7 @@ extension Node {
 extension Order {
     func validate(path: String, nodeIDs: Set<String>) throws(FulcrumError) {
         try check(priority, path: path + ".priority", in: Limits.priorityMin...Limits.priorityMax)
-        try shipTo.validate(path: path + ".ship_to")
+        try shipTo.validate(path: path + ".ship_to", placeable: true)
         if let maxShipments { try check(maxShipments, path: path + ".max_shipments", minimum: 1) }
         if let pickupNode, !nodeIDs.contains(pickupNode) {
             throw FulcrumError(.unknownReference, "no node \(pickupNode) in the request", path: path + ".pickup_node")

@@ -39,6 +39,9 @@ public struct OptimizeResponse: Sendable, Hashable {
         public var shipments: [Shipment]
         public var backorders: [LineQuantity]
         public var cost: Double
+        /// How the server placed the order's ship-to address when the
+        /// request gave no coordinates; nil when it did.
+        public var shipToPrecision: PlacementPrecision?
 
         package init(order: String, shipments: [Shipment], backorders: [LineQuantity], cost: Double) {
             self.order = order
@@ -103,13 +106,14 @@ extension OptimizeResponse: Encodable {
 }
 
 extension OptimizeResponse.Plan: Encodable {
-    private enum Keys: String, CodingKey { case order, shipments, backorders, cost }
+    private enum Keys: String, CodingKey { case order, shipments, backorders, cost, shipToPrecision = "ship_to_precision" }
     public func encode(to encoder: any Encoder) throws {
         var c = encoder.container(keyedBy: Keys.self)
         try c.encode(order, forKey: .order)
         try c.encode(shipments, forKey: .shipments)
         try c.encode(backorders, forKey: .backorders)
         try c.encode(cost, forKey: .cost)
+        try c.encodeIfPresent(shipToPrecision?.rawValue, forKey: .shipToPrecision)
     }
 }
 

@@ -1151,9 +1151,22 @@ public nonisolated struct Fulcrum_V1_Plan: Sendable {
 
   public var cost: Double = 0
 
+  /// How the server placed a ship-to given without coordinates: postal_code,
+  /// city, region or country; absent when the request gave coordinates.
+  public var shipToPrecision: String {
+    get {_shipToPrecision ?? String()}
+    set {_shipToPrecision = newValue}
+  }
+  /// Returns true if `shipToPrecision` has been explicitly set.
+  public var hasShipToPrecision: Bool {self._shipToPrecision != nil}
+  /// Clears the value of `shipToPrecision`. Subsequent reads from it will return its default value.
+  public mutating func clearShipToPrecision() {self._shipToPrecision = nil}
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
+
+  fileprivate var _shipToPrecision: String? = nil
 }
 
 public nonisolated struct Fulcrum_V1_SolveStats: Sendable {
@@ -4407,7 +4420,7 @@ nonisolated extension Fulcrum_V1_Shipment: SwiftProtobuf.Message, SwiftProtobuf.
 
 nonisolated extension Fulcrum_V1_Plan: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".Plan"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}order\0\u{1}shipments\0\u{1}backorders\0\u{1}cost\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}order\0\u{1}shipments\0\u{1}backorders\0\u{1}cost\0\u{3}ship_to_precision\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -4419,12 +4432,17 @@ nonisolated extension Fulcrum_V1_Plan: SwiftProtobuf.Message, SwiftProtobuf._Mes
       case 2: try { try decoder.decodeRepeatedMessageField(value: &self.shipments) }()
       case 3: try { try decoder.decodeRepeatedMessageField(value: &self.backorders) }()
       case 4: try { try decoder.decodeSingularDoubleField(value: &self.cost) }()
+      case 5: try { try decoder.decodeSingularStringField(value: &self._shipToPrecision) }()
       default: break
       }
     }
   }
 
   public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
     if !self.order.isEmpty {
       try visitor.visitSingularStringField(value: self.order, fieldNumber: 1)
     }
@@ -4437,6 +4455,9 @@ nonisolated extension Fulcrum_V1_Plan: SwiftProtobuf.Message, SwiftProtobuf._Mes
     if self.cost.bitPattern != 0 {
       try visitor.visitSingularDoubleField(value: self.cost, fieldNumber: 4)
     }
+    try { if let v = self._shipToPrecision {
+      try visitor.visitSingularStringField(value: v, fieldNumber: 5)
+    } }()
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -4445,6 +4466,7 @@ nonisolated extension Fulcrum_V1_Plan: SwiftProtobuf.Message, SwiftProtobuf._Mes
     if lhs.shipments != rhs.shipments {return false}
     if lhs.backorders != rhs.backorders {return false}
     if lhs.cost != rhs.cost {return false}
+    if lhs._shipToPrecision != rhs._shipToPrecision {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
