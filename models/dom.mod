@@ -44,6 +44,7 @@ param capacity {NODES} integer >= -1;              /* -1: unlimited */
 /* SKUs */
 param weight {SKUS} > 0, default 1;
 param category {SKUS} symbolic, default '';
+set SKU_FLAGS dimen 2;                            /* (SKU, flag) pairs */
 
 /* Stock: a missing pair is 0 */
 param available {NODES, SKUS} integer >= 0, default 0;
@@ -63,6 +64,7 @@ param ex_node {EXCLUDES} integer >= 0;
 param ex_kind {EXCLUDES} symbolic;
 param ex_region {EXCLUDES} symbolic;
 param ex_category {EXCLUDES} symbolic;
+param ex_flag {EXCLUDES} symbolic, default '*';
 
 /* Great-circle distance, haversine, Earth radius 6371.0 km */
 param pi := 4 * atan(1);
@@ -76,7 +78,8 @@ param excluded {l in LINES, n in NODES} binary :=
         ((ex_node[e] = 0 or ex_node[e] = n)
          and (ex_kind[e] = '*' or ex_kind[e] = kind[n])
          and (ex_region[e] = '*' or ex_region[e] = region[n])
-         and (ex_category[e] = '*' or ex_category[e] = category[sku_of[l]])) then 1 else 0;
+         and (ex_category[e] = '*' or ex_category[e] = category[sku_of[l]])
+         and (ex_flag[e] = '*' or (sku_of[l], ex_flag[e]) in SKU_FLAGS)) then 1 else 0;
 
 param eligible {l in LINES, n in NODES} binary :=
     if enabled[n] = 1 and excluded[l, n] = 0 and

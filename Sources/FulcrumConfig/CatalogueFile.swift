@@ -9,11 +9,13 @@ import FulcrumCore
 /// version: 1
 /// skus:
 ///   - {id: TEE-BLK-M, weight_kg: 0.3, category: apparel}
+///   - {id: LAMP-OIL, weight_kg: 1.1, flags: [hazmat]}
 /// ```
 ///
 /// ```csv
-/// sku,weight_kg,category
-/// TEE-BLK-M,0.3,apparel
+/// sku,weight_kg,category,flags
+/// TEE-BLK-M,0.3,apparel,
+/// LAMP-OIL,1.1,,hazmat|fragile
 /// ```
 public enum CatalogueFile {
     public static func load(path: String) throws(FulcrumError) -> [SKU] {
@@ -33,15 +35,15 @@ public enum CatalogueFile {
             guard seen.insert(id).inserted else { throw entry.error("id", "'\(id)' is listed twice") }
             return SKU(
                 id: id, weightKilograms: try entry.double("weight_kg", in: Limits.weightKgMin...Limits.weightKgMax) ?? 1,
-                category: try entry.name("category"))
+                category: try entry.name("category"), flags: try entry.names("flags"))
         }
         try top.finish()
         if skus.isEmpty { throw top.error("skus", "must list at least one SKU") }
         return skus
     }
 
-    /// A header `sku,weight_kg,category` (any order; `category` optional),
-    /// then one SKU a line. Quoted fields are not read: a quote is an error.
+    /// A header `sku,weight_kg,category,flags` (any order; `category` and
+    /// `flags` optional, flags separated by `|`), then one SKU a line. Quoted fields are not read: a quote is an error.
     public static func decode(csv: String, file: String) throws(FulcrumError) -> [SKU] {
         // CRLF is one Character in Swift: split on newlines, not on "\n".
         var lines = csv.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline).enumerated().map {
@@ -51,10 +53,12 @@ public enum CatalogueFile {
         let header = lines.removeFirst()
         let names = header.text.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
         guard let skuColumn = names.firstIndex(of: "sku"), let weightColumn = names.firstIndex(of: "weight_kg") else {
-            throw FulcrumError(.invalidCatalogue, "the header names the columns sku and weight_kg (and category)", path: "\(file):\(header.number)")
+            throw FulcrumError(
+                .invalidCatalogue, "the header names the columns sku and weight_kg (and category, flags)", path: "\(file):\(header.number)")
         }
         let categoryColumn = names.firstIndex(of: "category")
-        if let unknown = names.first(where: { !["sku", "weight_kg", "category"].contains($0) }) {
+        let flagsColumn = names.firstIndex(of: "flags")
+        if let unknown = names.first(where: { !["sku", "weight_kg", "category", "flags"].contains($0) }) {
             throw FulcrumError(.invalidCatalogue, "unknown column '\(unknown)'", path: "\(file):\(header.number)")
         }
         var seen = Set<String>()
@@ -76,7 +80,9 @@ public enum CatalogueFile {
             }
             let category = categoryColumn.map { fields[$0] }.flatMap { $0.isEmpty ? nil : $0 }
             if let category { try Names.validate(category, path: "\(path): category") }
-            skus.append(SKU(id: id, weightKilograms: weight, category: category))
+            let flags = flagsColumn.map { fields[$0] }.map { $0.isEmpty ? [] : $0.split(separator: "|", omittingEmptySubsequences: false).map(String.init) } ?? []
+            for flag in flags { try Names.validate(flag, path: "\(path): flags") }
+            skus.append(SKU(id: id, weightKilograms: weight, category: category, flags: flags))
         }
         if skus.isEmpty { throw FulcrumError(.invalidCatalogue, "no SKUs below the header", path: "\(file):\(header.number)") }
         return skus

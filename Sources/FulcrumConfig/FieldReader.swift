@@ -153,6 +153,27 @@ public final class FieldReader {
         return records
     }
 
+    /// A list of identifiers (a SKU's flags), each checked like `name`; absent: empty.
+    public func names(_ key: String) throws(FulcrumError) -> [String] {
+        guard has(key) else {
+            read.insert(key)
+            return []
+        }
+        var names: [String] = []
+        for item in try list(key) {
+            guard case .scalar(let text) = item.document.value else {
+                throw error(at: item.document.location, item.path, "must be a single value")
+            }
+            do throws(FulcrumError) {
+                try Names.validate(text, path: item.path)
+            } catch {
+                throw self.error(at: item.document.location, item.path, error.message)
+            }
+            names.append(text)
+        }
+        return names
+    }
+
     /// A list of numbers, such as a shape of weights.
     public func doubles(_ key: String, count: Int? = nil, in range: ClosedRange<Double>) throws(FulcrumError) -> [Double]? {
         guard has(key) else {

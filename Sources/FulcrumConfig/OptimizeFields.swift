@@ -27,11 +27,8 @@ extension FieldReader {
             }
             let exclusion = Exclusion(
                 node: node, kind: try rule.choice("kind", NodeKind.self), region: try rule.string("region"),
-                skuCategory: try rule.string("sku_category"))
-            // An entry with no field would match every pair and exclude everything.
-            guard node != nil || exclusion.kind != nil || exclusion.region != nil || exclusion.skuCategory != nil else {
-                throw rule.error(at: rule.document.location, rule.path, "an exclusion needs node, kind, region or sku_category")
-            }
+                skuCategory: try rule.string("sku_category"), skuFlag: try rule.string("sku_flag"))
+            guard !exclusion.isEmpty else { throw rule.error(at: rule.document.location, rule.path, Exclusion.emptyMessage) }
             return exclusion
         }
         let rules = Rules(

@@ -81,6 +81,8 @@ public enum Limits {
     /// Solves one optimize-and-reserve makes when concurrent changes keep
     /// taking its planned stock, before it answers `plan_conflict`.
     public static let optimizeReserveAttemptsMax = 3
+    /// Flags one SKU may carry.
+    public static let skuFlagsMax = 16
     /// Tries a read-modify-write of one record makes (a node's settings)
     /// before answering `record_conflict`.
     public static let recordConflictAttemptsMax = 8

@@ -59,6 +59,10 @@ public enum MathProgData {
         let described = Dictionary(uniqueKeysWithValues: request.skus.map { ($0.id, $0) })
         param("weight", skus.map { decimal(described[$0]?.weightKilograms ?? 1) })
         param("category", skus.map { symbol(described[$0]?.category ?? "") })
+        let flagged = skus.enumerated().flatMap { index, sku in
+            (described[sku]?.flags ?? []).map { "(\(index + 1),\(symbol($0)))" }
+        }
+        out += "set SKU_FLAGS :=" + flagged.map { " " + $0 }.joined() + ";\n"
         let rows = stock.compactMap { row in nodeNumber[row.node].map { "\($0) \(skuNumber(of: row.sku)) \(row.available)" } }
         if !rows.isEmpty { out += "param available :=\n  " + rows.joined(separator: "\n  ") + ";\n" }
         let rates = request.rates
@@ -75,6 +79,7 @@ public enum MathProgData {
         param("ex_kind", rules.exclude.map { symbol($0.kind?.rawValue ?? "*") })
         param("ex_region", rules.exclude.map { symbol($0.region ?? "*") })
         param("ex_category", rules.exclude.map { symbol($0.skuCategory ?? "*") })
+        param("ex_flag", rules.exclude.map { symbol($0.skuFlag ?? "*") })
         return out + "end;\n"
     }
 

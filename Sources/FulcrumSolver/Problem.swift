@@ -37,7 +37,8 @@ struct PreparedProblem: Sendable {
     /// Candidate indices per line, in node order.
     private(set) var candidatesOfLine: [[Int]] = []
     private let weights: [Double]
-    private let categories: [String?]
+    /// Each SKU's category and flags, by SKU index: what exclusions match.
+    private let traits: [Exclusion.Goods]
 
     /// Prepares `request` with stock from `availability` (the request's own
     /// inventory, or the ledger's). `pruning` drops dominated nodes; explain
@@ -67,7 +68,7 @@ struct PreparedProblem: Sendable {
         }
         let described = Dictionary(uniqueKeysWithValues: request.skus.map { ($0.id, $0) })
         weights = skuIDs.map { described[$0]?.weightKilograms ?? 1 }
-        categories = skuIDs.map { described[$0]?.category }
+        traits = skuIDs.map { Exclusion.Goods(category: described[$0]?.category, flags: described[$0]?.flags ?? []) }
         nodeIndex = Dictionary(uniqueKeysWithValues: request.nodes.enumerated().map { ($1.id, $0) })
         var usable = Array(repeating: 0, count: request.nodes.count * skuIDs.count)
         for row in availability {
@@ -210,7 +211,7 @@ struct PreparedProblem: Sendable {
         let node = request.nodes[nodeIndex]
         guard node.enabled else { return .failure(.init(.disabled)) }
         for (rule, exclusion) in request.rules.exclude.enumerated()
-        where exclusion.matches(node: node.id, kind: node.kind, region: node.location.region, categories: [categories[line.sku]]) {
+        where exclusion.matches(node: node.id, kind: node.kind, region: node.location.region, goods: [traits[line.sku]]) {
             return .failure(.init(.excluded(rule: rule)))
         }
         if let pickup = request.orders[line.order].pickupNode {
@@ -235,14 +236,22 @@ struct PreparedProblem: Sendable {
 }
 
 extension Exclusion {
-    /// Whether this entry forbids a node for goods of these categories: every
-    /// field it gives matches (`sku_category`: any of the categories).
-    func matches(node id: String, kind: NodeKind, region: String?, categories: [String?]) -> Bool {
+    /// What an exclusion knows of a SKU.
+    struct Goods {
+        var category: String?
+        var flags: [String]
+    }
+
+    /// Whether this entry forbids a node for these goods: every field it
+    /// gives matches (`sku_category` and `sku_flag`: one of the goods has both).
+    func matches(node id: String, kind: NodeKind, region: String?, goods: [Goods]) -> Bool {
         if let node, node != id { return false }
         if let required = self.kind, required != kind { return false }
         if let required = self.region, required != region { return false }
-        if let skuCategory, !categories.contains(skuCategory) { return false }
-        return true
+        guard skuCategory != nil || skuFlag != nil else { return true }
+        return goods.contains { sku in
+            (skuCategory == nil || sku.category == skuCategory) && (skuFlag.map { sku.flags.contains($0) } ?? true)
+        }
     }
 }
 

@@ -28,10 +28,10 @@ public enum ReturnOptimizer {
     private static func price(_ request: ReturnRequest, node: ReturnRequest.Node) -> Result<ReturnResponse.Choice, IneligibleForReturn> {
         guard node.enabled else { return .failure(.init(reason: .disabled)) }
         guard node.acceptsReturns else { return .failure(.init(reason: .doesNotAcceptReturns)) }
-        let categoryOfSKU = Dictionary(uniqueKeysWithValues: request.skus.map { ($0.id, $0.category) })
-        let categories = request.lines.map { categoryOfSKU[$0.sku] ?? nil }
+        let described = Dictionary(uniqueKeysWithValues: request.skus.map { ($0.id, $0) })
+        let goods = request.lines.map { Exclusion.Goods(category: described[$0.sku]?.category, flags: described[$0.sku]?.flags ?? []) }
         for (rule, exclusion) in request.rules.exclude.enumerated()
-        where exclusion.matches(node: node.id, kind: node.kind, region: node.location.region, categories: categories) {
+        where exclusion.matches(node: node.id, kind: node.kind, region: node.location.region, goods: goods) {
             return .failure(.init(reason: .excluded(rule: rule)))
         }
         let distance = Geography.distanceKilometers(request.from, node.location)

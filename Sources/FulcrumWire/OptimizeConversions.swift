@@ -178,10 +178,13 @@ extension Fulcrum_V1_Sku {
         id = sku.id
         weightKg = sku.weightKilograms
         if let category = sku.category { self.category = category }
+        flags = sku.flags
     }
 
     /// A weight left out is the contract's 1 kg.
-    public var domain: SKU { SKU(id: id, weightKilograms: hasWeightKg ? weightKg : 1, category: hasCategory ? category : nil) }
+    public var domain: SKU {
+        SKU(id: id, weightKilograms: hasWeightKg ? weightKg : 1, category: hasCategory ? category : nil, flags: flags)
+    }
 }
 
 extension Fulcrum_V1_Rates {
@@ -254,6 +257,7 @@ extension Fulcrum_V1_Rules {
                 if let kind = exclusion.kind { $0.kind = kind.rawValue }
                 if let region = exclusion.region { $0.region = region }
                 if let category = exclusion.skuCategory { $0.skuCategory = category }
+                if let flag = exclusion.skuFlag { $0.skuFlag = flag }
             }
         }
     }
@@ -265,7 +269,8 @@ extension Fulcrum_V1_Rules {
                 Exclusion(
                     node: rule.hasNode ? rule.node : nil,
                     kind: rule.hasKind ? try NodeKind(wire: rule.kind, path: "rules.exclude[\(index)].kind") : nil,
-                    region: rule.hasRegion ? rule.region : nil, skuCategory: rule.hasSkuCategory ? rule.skuCategory : nil))
+                    region: rule.hasRegion ? rule.region : nil, skuCategory: rule.hasSkuCategory ? rule.skuCategory : nil,
+                    skuFlag: rule.hasSkuFlag ? rule.skuFlag : nil))
         }
         return Rules(
             maxShipmentsPerOrder: hasMaxShipmentsPerOrder ? Int(maxShipmentsPerOrder) : nil,

@@ -341,9 +341,11 @@ struct Skus: AsyncParsableCommand {
             let rows = skus.map { sku in
                 JSON.orderedObject(
                     [("id", .string(sku.id)), ("weight_kg", .number(sku.weightKilograms))]
-                        + (sku.category.map { [("category", JSON.string($0))] } ?? []))
+                        + (sku.category.map { [("category", JSON.string($0))] } ?? [])
+                        + (sku.flags.isEmpty ? [] : [("flags", JSON.array(sku.flags.map(JSON.string)))]))
             }
-            let text = skus.map { "\($0.id)  \($0.weightKilograms) kg  \($0.category ?? "-")" }.joined(separator: "\n")
+            let text = skus.map { "\($0.id)  \($0.weightKilograms) kg  \($0.category ?? "-")  \($0.flags.joined(separator: ","))" }
+                .joined(separator: "\n")
             return (.object(["skus": .array(rows)]), skus.isEmpty ? "(no SKUs)" : text)
         }
     }

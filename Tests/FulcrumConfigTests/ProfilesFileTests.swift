@@ -63,7 +63,7 @@ import Testing
         ("version: 1\nprofiles:\n  - name: a\n    stratgy: optimal\n", "p.yaml:4:5: profiles[0].stratgy", "unknown field 'stratgy' (did you mean 'strategy'?)"),
         ("version: 1\nprofiles:\n  - name: a\n    strategy: cheapest\n", "p.yaml:4:15: profiles[0].strategy", "not one of the allowed values"),
         ("version: 1\nprofiles:\n  - name: a\n    rules: {exclude: [{node: DC-WEST}]}\n", "p.yaml:4:30: profiles[0].rules.exclude[0].node", "'DC-WEST' is not defined in the server's network"),
-        ("version: 1\nprofiles:\n  - name: a\n    rules: {exclude: [{}]}\n", "p.yaml:4:23: profiles[0].rules.exclude[0]", "an exclusion needs node, kind, region or sku_category"),
+        ("version: 1\nprofiles:\n  - name: a\n    rules: {exclude: [{}]}\n", "p.yaml:4:23: profiles[0].rules.exclude[0]", "an exclusion needs node, kind, region, sku_category or sku_flag"),
         ("version: 1\nprofiles:\n  - name: a\n  - name: a\n", "p.yaml:4:11: profiles[1].name", "'a' names two profiles"),
         ("version: 1\nprofiles:\n  - name: a\n    rates: {per_km: -1}\n", "p.yaml:4:21: profiles[0].rates.per_km", "outside"),
         ("version: 1\nprofiles:\n  - name: a\n    time_limit_ms: 0\n", "p.yaml:4:20: profiles[0].time_limit_ms", "outside"),

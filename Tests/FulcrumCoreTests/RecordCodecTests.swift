@@ -120,12 +120,23 @@ struct RecordCodecTests {
         order.profile = nil
         order.pickupNode = nil
         let stored = RecordCoding.encode(order)
-        #expect(stored.first == 2 && stored.suffix(2) == [0, 0], "format 2; an absent optional is one zero byte, two end the record")
+        #expect(stored.first == 3 && stored.suffix(2) == [0, 0], "format 3; an absent optional is one zero byte, two end the record")
         let formatOne = [1] + stored.dropFirst().dropLast(2)
         #expect(try RecordCoding.decode(OrderRecord.self, formatOne, what: "order") == order)
         #expect(throws: FulcrumError.self) { try RecordCoding.decode(OrderRecord.self, Array(stored.dropLast(2)), what: "order") }
         order.profile = "express"
         #expect(try RecordCoding.decode(OrderRecord.self, RecordCoding.encode(order), what: "order").profile == "express")
+    }
+
+    /// SKUs stored in formats 1 and 2, before `flags`, read as having none.
+    @Test func skusStoredBeforeTheirFlagsStillRead() throws {
+        let flagged = SKU(id: "A", weightKilograms: 2, category: "bulky", flags: ["hazmat", "oversize"])
+        let stored = RecordCoding.encode(flagged)
+        #expect(try RecordCoding.decode(SKU.self, stored, what: "sku") == flagged)
+        var plain = flagged
+        plain.flags = []
+        let formatTwo = [2] + RecordCoding.encode(plain).dropFirst().dropLast(4)  // no flag count
+        #expect(try RecordCoding.decode(SKU.self, formatTwo, what: "sku") == plain)
     }
 
     /// What `RecordCoding.encode` wrote before the binary style.

@@ -34,12 +34,12 @@ struct WireConversionTests {
                 Node(id: "V", kind: .vendor, location: Location(latitude: -33.9, longitude: 151.2), capacityUnits: 40),
                 Node(id: "T", kind: .thirdParty, location: Location(latitude: 1, longitude: 2)),
             ],
-            skus: [SKU(id: "A", weightKilograms: 0.2, category: "hazmat"), SKU(id: "B")],
+            skus: [SKU(id: "A", weightKilograms: 0.2, category: "hazmat", flags: ["hazmat", "oversize"]), SKU(id: "B")],
             inventory: [Stock(node: "DC-1", sku: "A", available: 7), Stock(node: "V", sku: "B", available: 0)],
             rates: Rates(perShipment: 4, perKilometer: 0.01, perKilogramKilometer: 0),
             rules: Rules(
                 maxShipmentsPerOrder: 3, maxDistanceKilometers: 1_500, backorderPenalty: 0, minAvailable: 2, safetyStock: 1,
-                exclude: [Exclusion(node: "DC-1"), Exclusion(kind: .store, region: "MA", skuCategory: "hazmat")]),
+                exclude: [Exclusion(node: "DC-1"), Exclusion(kind: .store, region: "MA", skuCategory: "hazmat"), Exclusion(skuFlag: "oversize")]),
             profile: "express")
         #expect(try overTheWire(request) == request)
         var noStock = request

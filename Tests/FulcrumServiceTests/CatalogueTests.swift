@@ -75,6 +75,10 @@ import Testing
             == [SKU(id: "A", weightKilograms: 0.3, category: "apparel"), SKU(id: "B")])
         #expect(try CatalogueFile.decode(csv: "sku,weight_kg,category\r\nA,0.3,apparel\nB,2,\n", file: "c.csv")
             == [SKU(id: "A", weightKilograms: 0.3, category: "apparel"), SKU(id: "B", weightKilograms: 2)])
+        #expect(try CatalogueFile.decode(yaml: "version: 1\nskus:\n  - {id: A, flags: [hazmat, oversize]}\n", file: "c.yaml")
+            == [SKU(id: "A", flags: ["hazmat", "oversize"])])
+        #expect(try CatalogueFile.decode(csv: "sku,weight_kg,flags\nA,1,hazmat|oversize\nB,1,\n", file: "c.csv")
+            == [SKU(id: "A", flags: ["hazmat", "oversize"]), SKU(id: "B")])
         let mistakes: [(() throws -> [SKU], String)] = [
             ({ try CatalogueFile.decode(yaml: "version: 1\nskus:\n  - {id: A, weight: 2}\n", file: "c.yaml") }, "c.yaml:3:13: skus[0].weight"),
             ({ try CatalogueFile.decode(yaml: "version: 1\nskus:\n  - {id: A, weight_kg: -1}\n", file: "c.yaml") }, "c.yaml:3:24: skus[0].weight_kg"),
@@ -82,6 +86,7 @@ import Testing
             ({ try CatalogueFile.decode(csv: "sku,weight_kg\nA,1\nA,2\n", file: "c.csv") }, "c.csv:3: sku"),
             ({ try CatalogueFile.decode(csv: "sku,weight\nA,1\n", file: "c.csv") }, "c.csv:1"),
             ({ try CatalogueFile.decode(csv: "sku,weight_kg\n\"A,B\",1\n", file: "c.csv") }, "c.csv:2"),
+            ({ try CatalogueFile.decode(yaml: "version: 1\nskus:\n  - {id: A, flags: hazmat}\n", file: "c.yaml") }, "c.yaml:3:20: skus[0].flags"),
         ]
         for (decode, path) in mistakes {
             do {
@@ -90,6 +95,30 @@ import Testing
             } catch let error as FulcrumError {
                 #expect(error.code == .invalidCatalogue && error.path == path, "\(error)")
             }
+        }
+    }
+
+    /// A flag in the catalogue reaches live solves: a profile's exclusion
+    /// naming it keeps hazmat goods out of stores.
+    @Test func flagsReachExclusionsOfLiveSolves() async throws {
+        var options = Service.Options()
+        options.profiles = FulfillmentProfiles(
+            [FulfillmentProfile(name: "no-hazmat-in-stores", rules: Rules(exclude: [Exclusion(kind: .store, skuFlag: "hazmat")]))],
+            source: nil)
+        let service = Service(ledger: try Ledger(directory: temporaryDirectory()), network: DemoData.network, options: options)
+        defer { service.close() }
+        _ = try await DemoData.load(into: service)
+        let sku = try #require(DemoData.skus.first { try! service.position(node: "STORE-CHI", sku: $0).available >= 1 })
+        func nodes(_ profile: String?) throws -> [String] {
+            try service.optimize(Self.chicagoOrder(sku, profile: profile), options: OptimizeOptions()).plans[0].shipments.map(\.node)
+        }
+        _ = try await service.upsert([SKU(id: sku, weightKilograms: 10, flags: ["hazmat"])], caller: Self.caller)
+        #expect(try nodes(nil) == ["STORE-CHI"])
+        #expect(try nodes("no-hazmat-in-stores") == ["DC-EAST"])
+        _ = try await service.upsert([SKU(id: sku, weightKilograms: 10)], caller: Self.caller)
+        #expect(try nodes("no-hazmat-in-stores") == ["STORE-CHI"])
+        await #expect(throws: FulcrumError.self) {
+            try await service.upsert([SKU(id: sku, flags: ["hazmat", "hazmat"])], caller: Self.caller)
         }
     }
 }

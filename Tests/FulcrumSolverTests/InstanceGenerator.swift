@@ -30,6 +30,7 @@ struct InstanceGenerator {
             request["skus"] = described.map { id -> [String: Any] in
                 var sku: [String: Any] = ["id": id, "weight_kg": double(0.1...8)]
                 if chance(60) { sku["category"] = pick(["apparel", "fragile", "bulky"]) }
+                if chance(30) { sku["flags"] = chance(50) ? ["hazmat"] : ["hazmat", "oversize"] }
                 return sku
             }
         }
@@ -91,6 +92,7 @@ struct InstanceGenerator {
                 if chance(40) { exclusion["kind"] = pick(["warehouse", "store", "3pl", "vendor"]) }
                 if chance(40) { exclusion["region"] = pick(["east", "west"]) }
                 if chance(40) { exclusion["sku_category"] = pick(["apparel", "fragile", "bulky"]) }
+                if chance(30) { exclusion["sku_flag"] = pick(["hazmat", "oversize"]) }
                 // An entry must name a field (an empty one is refused: it would exclude everything).
                 if exclusion.isEmpty { exclusion["region"] = pick(["east", "west"]) }
                 return exclusion

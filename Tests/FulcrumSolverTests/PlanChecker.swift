@@ -81,6 +81,7 @@ enum PlanChecker {
             let matches = (exclusion.node.map { $0 == node.id } ?? true) && (exclusion.kind.map { $0 == node.kind } ?? true)
                 && (exclusion.region.map { $0 == node.location.region } ?? true)
                 && (exclusion.skuCategory.map { $0 == skus[line.sku]?.category } ?? true)
+                && (exclusion.skuFlag.map { skus[line.sku]?.flags.contains($0) ?? false } ?? true)
             if matches { return ["\(label): excluded"] }
         }
         if let pickup = order.pickupNode { return pickup == node.id ? [] : ["\(label): not the pickup node"] }

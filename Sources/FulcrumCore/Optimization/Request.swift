@@ -139,10 +139,13 @@ public struct SKU: Sendable, Hashable {
     public var id: String
     public var weightKilograms: Double = 1
     public var category: String?
-    public init(id: String, weightKilograms: Double = 1, category: String? = nil) {
+    /// Names rules can match (`sku_flag` exclusions): `hazmat`, `oversize`, ...
+    public var flags: [String] = []
+    public init(id: String, weightKilograms: Double = 1, category: String? = nil, flags: [String] = []) {
         self.id = id
         self.weightKilograms = weightKilograms
         self.category = category
+        self.flags = flags
     }
 }
 
@@ -219,12 +222,23 @@ public struct Exclusion: Sendable, Hashable {
     public var kind: NodeKind?
     public var region: String?
     public var skuCategory: String?
-    public init(node: String? = nil, kind: NodeKind? = nil, region: String? = nil, skuCategory: String? = nil) {
+    /// Matches lines whose SKU carries this flag.
+    public var skuFlag: String?
+    public init(
+        node: String? = nil, kind: NodeKind? = nil, region: String? = nil, skuCategory: String? = nil, skuFlag: String? = nil
+    ) {
         self.node = node
         self.kind = kind
         self.region = region
         self.skuCategory = skuCategory
+        self.skuFlag = skuFlag
     }
+
+    /// An entry giving no field would match every pair and exclude everything: refused.
+    public var isEmpty: Bool { node == nil && kind == nil && region == nil && skuCategory == nil && skuFlag == nil }
+
+    /// What an empty entry is told.
+    public static let emptyMessage = "an exclusion needs node, kind, region, sku_category or sku_flag"
 }
 
 /// The rules of a solve. `given` says which fields the request (or the

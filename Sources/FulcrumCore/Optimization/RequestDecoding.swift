@@ -89,14 +89,16 @@ enum NodeKeys: String, CodingKey, CaseIterable {
     case id, kind, latitude, longitude, region, enabled, canShip = "can_ship", costPerShipment = "cost_per_shipment"
     case costPerUnit = "cost_per_unit", capacityUnits = "capacity_units"
 }
-enum SKUKeys: String, CodingKey, CaseIterable { case id, weightKg = "weight_kg", category }
+enum SKUKeys: String, CodingKey, CaseIterable { case id, weightKg = "weight_kg", category, flags }
 enum StockKeys: String, CodingKey, CaseIterable { case node, sku, available }
 enum RatesKeys: String, CodingKey, CaseIterable { case perShipment = "per_shipment", perKm = "per_km", perKgKm = "per_kg_km" }
 enum RulesKeys: String, CodingKey, CaseIterable {
     case maxShipmentsPerOrder = "max_shipments_per_order", maxDistanceKm = "max_distance_km"
     case backorderPenalty = "backorder_penalty", minAvailable = "min_available", safetyStock = "safety_stock", exclude
 }
-enum ExclusionKeys: String, CodingKey, CaseIterable { case node, kind, region, skuCategory = "sku_category" }
+enum ExclusionKeys: String, CodingKey, CaseIterable {
+    case node, kind, region, skuCategory = "sku_category", skuFlag = "sku_flag"
+}
 private enum ReturnRequestKeys: String, CodingKey, CaseIterable { case `return`, nodes, skus, rates, rules }
 private enum ParcelKeys: String, CodingKey, CaseIterable { case id, order, from, lines }
 private enum ReturnNodeKeys: String, CodingKey, CaseIterable {
@@ -255,7 +257,8 @@ extension SKU: Decodable {
         self.init(
             id: try c.decode(String.self, forKey: .id),
             weightKilograms: try c.decodeIfPresent(Double.self, forKey: .weightKg) ?? 1,
-            category: try c.decodeIfPresent(String.self, forKey: .category))
+            category: try c.decodeIfPresent(String.self, forKey: .category),
+            flags: try c.decodeIfPresent([String].self, forKey: .flags) ?? [])
     }
 }
 
@@ -288,12 +291,10 @@ extension Exclusion: Decodable {
             node: try c.decodeIfPresent(String.self, forKey: .node),
             kind: try c.decodeIfPresent(NodeKind.self, forKey: .kind),
             region: try c.decodeIfPresent(String.self, forKey: .region),
-            skuCategory: try c.decodeIfPresent(String.self, forKey: .skuCategory))
-        // An entry with no field would match every pair and exclude everything.
-        guard node != nil || kind != nil || region != nil || skuCategory != nil else {
-            throw FulcrumError(
-                .invalidArgument, "an exclusion needs node, kind, region or sku_category",
-                path: FulcrumError.fieldPath(decoder.codingPath))
+            skuCategory: try c.decodeIfPresent(String.self, forKey: .skuCategory),
+            skuFlag: try c.decodeIfPresent(String.self, forKey: .skuFlag))
+        guard !isEmpty else {
+            throw FulcrumError(.invalidArgument, Self.emptyMessage, path: FulcrumError.fieldPath(decoder.codingPath))
         }
     }
 }

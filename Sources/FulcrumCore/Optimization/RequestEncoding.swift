@@ -86,6 +86,7 @@ extension SKU: Encodable {
         try c.encode(id, forKey: .id)
         try c.encode(weightKilograms, forKey: .weightKg)
         try c.encodeIfPresent(category, forKey: .category)
+        if !flags.isEmpty { try c.encode(flags, forKey: .flags) }
     }
 }
 
@@ -115,6 +116,7 @@ extension Exclusion: Encodable {
         try c.encodeIfPresent(kind?.rawValue, forKey: .kind)
         try c.encodeIfPresent(region, forKey: .region)
         try c.encodeIfPresent(skuCategory, forKey: .skuCategory)
+        try c.encodeIfPresent(skuFlag, forKey: .skuFlag)
     }
 }
 

@@ -159,6 +159,7 @@ private enum RequestReading {
             case .id: id = try r.readString()
             case .weightKg: if !r.readNull() { sku.weightKilograms = try r.readDouble() }
             case .category: sku.category = try optionalString(&r)
+            case .flags: if !r.readNull() { sku.flags = try r.readArray { (r) throws(Failure) in try r.readString() } }
             }
         }
         guard let id else { throw Failure() }
@@ -219,11 +220,11 @@ private enum RequestReading {
             case .kind: exclusion.kind = try kind(&r)
             case .region: exclusion.region = try r.readString()
             case .skuCategory: exclusion.skuCategory = try r.readString()
+            case .skuFlag: exclusion.skuFlag = try r.readString()
             }
         }
         // One with no field would exclude everything: the reference decoder says so.
-        guard exclusion.node != nil || exclusion.kind != nil || exclusion.region != nil || exclusion.skuCategory != nil
-        else { throw Failure() }
+        guard !exclusion.isEmpty else { throw Failure() }
         return exclusion
     }
 

@@ -42,6 +42,16 @@ extension OptimizeRequest {
         _ = try uniqueIDs(skus.map(\.id), path: "skus")
         for (index, sku) in skus.enumerated() {
             try check(sku.weightKilograms, path: "skus[\(index)].weight_kg", in: Limits.weightKgMin...Limits.weightKgMax)
+            guard sku.flags.count <= Limits.skuFlagsMax else {
+                throw FulcrumError(.invalidArgument, "a SKU has at most \(Limits.skuFlagsMax) flags", path: "skus[\(index)].flags")
+            }
+            var seen = Set<String>()
+            for (position, flag) in sku.flags.enumerated() {
+                try Names.validate(flag, path: "skus[\(index)].flags[\(position)]")
+                guard seen.insert(flag).inserted else {
+                    throw FulcrumError(.duplicateID, "the flag \(flag) twice", path: "skus[\(index)].flags[\(position)]")
+                }
+            }
         }
     }
 

@@ -421,9 +421,12 @@ extension SKU: StoredRecord {
         writer.write(text: id)
         writer.write(weightKilograms)
         writer.write(optional: category)
+        writer.write(flags)
     }
 
     public init(from reader: inout ByteReader) throws(FulcrumError) {
-        self.init(id: try reader.readText(), weightKilograms: try reader.readDouble(), category: try reader.readOptionalText())
+        self.init(
+            id: try reader.readText(), weightKilograms: try reader.readDouble(), category: try reader.readOptionalText(),
+            flags: reader.format >= 3 ? try reader.readTexts() : [])
     }
 }

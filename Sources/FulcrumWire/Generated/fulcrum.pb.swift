@@ -845,6 +845,9 @@ public nonisolated struct Fulcrum_V1_Sku: Sendable {
   /// Clears the value of `category`. Subsequent reads from it will return its default value.
   public mutating func clearCategory() {self._category = nil}
 
+  /// names sku_flag exclusions match
+  public var flags: [String] = []
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -967,6 +970,15 @@ public nonisolated struct Fulcrum_V1_Exclusion: Sendable {
   /// Clears the value of `skuCategory`. Subsequent reads from it will return its default value.
   public mutating func clearSkuCategory() {self._skuCategory = nil}
 
+  public var skuFlag: String {
+    get {_skuFlag ?? String()}
+    set {_skuFlag = newValue}
+  }
+  /// Returns true if `skuFlag` has been explicitly set.
+  public var hasSkuFlag: Bool {self._skuFlag != nil}
+  /// Clears the value of `skuFlag`. Subsequent reads from it will return its default value.
+  public mutating func clearSkuFlag() {self._skuFlag = nil}
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -975,6 +987,7 @@ public nonisolated struct Fulcrum_V1_Exclusion: Sendable {
   fileprivate var _kind: String? = nil
   fileprivate var _region: String? = nil
   fileprivate var _skuCategory: String? = nil
+  fileprivate var _skuFlag: String? = nil
 }
 
 public nonisolated struct Fulcrum_V1_Rules: Sendable {
@@ -4005,7 +4018,7 @@ nonisolated extension Fulcrum_V1_Node: SwiftProtobuf.Message, SwiftProtobuf._Mes
 
 nonisolated extension Fulcrum_V1_Sku: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".Sku"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}id\0\u{3}weight_kg\0\u{1}category\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}id\0\u{3}weight_kg\0\u{1}category\0\u{1}flags\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -4016,6 +4029,7 @@ nonisolated extension Fulcrum_V1_Sku: SwiftProtobuf.Message, SwiftProtobuf._Mess
       case 1: try { try decoder.decodeSingularStringField(value: &self.id) }()
       case 2: try { try decoder.decodeSingularDoubleField(value: &self._weightKg) }()
       case 3: try { try decoder.decodeSingularStringField(value: &self._category) }()
+      case 4: try { try decoder.decodeRepeatedStringField(value: &self.flags) }()
       default: break
       }
     }
@@ -4035,6 +4049,9 @@ nonisolated extension Fulcrum_V1_Sku: SwiftProtobuf.Message, SwiftProtobuf._Mess
     try { if let v = self._category {
       try visitor.visitSingularStringField(value: v, fieldNumber: 3)
     } }()
+    if !self.flags.isEmpty {
+      try visitor.visitRepeatedStringField(value: self.flags, fieldNumber: 4)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -4042,6 +4059,7 @@ nonisolated extension Fulcrum_V1_Sku: SwiftProtobuf.Message, SwiftProtobuf._Mess
     if lhs.id != rhs.id {return false}
     if lhs._weightKg != rhs._weightKg {return false}
     if lhs._category != rhs._category {return false}
+    if lhs.flags != rhs.flags {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -4163,7 +4181,7 @@ nonisolated extension Fulcrum_V1_Rates: SwiftProtobuf.Message, SwiftProtobuf._Me
 
 nonisolated extension Fulcrum_V1_Exclusion: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".Exclusion"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}node\0\u{1}kind\0\u{1}region\0\u{3}sku_category\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}node\0\u{1}kind\0\u{1}region\0\u{3}sku_category\0\u{3}sku_flag\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -4175,6 +4193,7 @@ nonisolated extension Fulcrum_V1_Exclusion: SwiftProtobuf.Message, SwiftProtobuf
       case 2: try { try decoder.decodeSingularStringField(value: &self._kind) }()
       case 3: try { try decoder.decodeSingularStringField(value: &self._region) }()
       case 4: try { try decoder.decodeSingularStringField(value: &self._skuCategory) }()
+      case 5: try { try decoder.decodeSingularStringField(value: &self._skuFlag) }()
       default: break
       }
     }
@@ -4197,6 +4216,9 @@ nonisolated extension Fulcrum_V1_Exclusion: SwiftProtobuf.Message, SwiftProtobuf
     try { if let v = self._skuCategory {
       try visitor.visitSingularStringField(value: v, fieldNumber: 4)
     } }()
+    try { if let v = self._skuFlag {
+      try visitor.visitSingularStringField(value: v, fieldNumber: 5)
+    } }()
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -4205,6 +4227,7 @@ nonisolated extension Fulcrum_V1_Exclusion: SwiftProtobuf.Message, SwiftProtobuf
     if lhs._kind != rhs._kind {return false}
     if lhs._region != rhs._region {return false}
     if lhs._skuCategory != rhs._skuCategory {return false}
+    if lhs._skuFlag != rhs._skuFlag {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
