@@ -39,7 +39,7 @@ extension Orchestrator {
                     path: "order:\(id)")
             }
             try reserve(backend.reservationLines(plan, order: order), outcome: &outcome, log: &log)
-            log.add(.action, "order:\(id)", "plan (profile \(profile ?? FulfillmentProfiles.defaultName)\(strategy.map { ", \($0.rawValue)" } ?? "")): \(plan.shipments.count) shipments from \(plan.shipments.map(\.node).joined(separator: ", ")), cost \((plan.cost * 100).rounded() / 100)")
+            log.add(.action, "order:\(id)", "plan (profile \(profile ?? FulfillmentProfiles.defaultName)\(strategy.map { ", \($0.rawValue)" } ?? "")): \(plan.shipments.count) shipments from \(plan.shipments.map(\.node).joined(separator: ", ")), cost \((plan.cost * 100).rounded() / 100)\(outcome.order.pickupNode == nil ? "" : outcome.order.curbside == true ? ", curbside pickup" : ", pickup")")
         case .assignSource:
             try move(.order, id, &outcome.order.state, to: OrderStates.reserved, log: &log)
             guard let node = outcome.order.sourceNode else {
@@ -178,7 +178,7 @@ extension Orchestrator {
             for fulfillmentOrder in order.fulfillmentOrders where fulfillmentOrder.state == FulfillmentOrderStates.created {
                 let body = FulfillmentOrderMessage(
                     order: order.id, fulfillmentOrder: fulfillmentOrder, shipTo: order.shipTo,
-                    shippingMethod: order.shippingMethod)
+                    shippingMethod: order.shippingMethod, curbside: order.curbside)
                 messages.append(message(topic: "fulfillment_order.created", fulfillmentOrder: fulfillmentOrder.id, body: body.json))
             }
         case .order:
@@ -346,6 +346,8 @@ struct FulfillmentOrderMessage: Codable {
     var fulfillmentOrder: OrderRecord.FulfillmentOrder
     var shipTo: Address
     var shippingMethod: String?
+    /// True for a curbside pickup: the store brings it out to the car.
+    var curbside: Bool?
 
     /// The body as JSON, rendered directly (one is made per fulfillment
     /// order on the journeys' hot path): the same document as `RecordCoding.text`,
@@ -366,7 +368,8 @@ struct FulfillmentOrderMessage: Codable {
                 ("postal_code", shipTo.postalCode.map(JSON.string)), ("region", shipTo.region.map(JSON.string)),
             ]))
         return JSON.orderedObject(
-            [("fulfillment_order", fulfillment), ("order", .string(order)), ("ship_to", address)]
+            optional([("curbside", curbside.map(JSON.bool))])
+                + [("fulfillment_order", fulfillment), ("order", .string(order)), ("ship_to", address)]
                 + optional([("shipping_method", shippingMethod.map(JSON.string))])
         ).rendered
     }

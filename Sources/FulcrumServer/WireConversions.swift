@@ -71,7 +71,7 @@ extension OrderIntake {
             id: intake.id, source: intake.source.isEmpty ? "rpc" : intake.source, shipTo: intake.shipTo.address,
             shippingMethod: text(intake.shippingMethod),
             lines: intake.lines.map { .init(id: $0.id, sku: $0.sku, quantity: $0.quantity) }, attributes: intake.attributes,
-            pickupNode: intake.hasPickupNode ? intake.pickupNode : nil)
+            pickupNode: intake.hasPickupNode ? intake.pickupNode : nil, curbside: intake.curbside)
     }
 }
 

@@ -13,25 +13,29 @@ import FulcrumWire
 ///     locations: {"61234": DC-EAST}
 ///     shipping_methods: {Standard: ground, Express: air}
 ///     pickup_methods: {"Pickup at Herald Square": STORE-NYC}
+///     curbside_methods: {"Curbside at Herald Square": STORE-NYC}
 ///
 /// `pickup_methods`: a shipping line (code, else title) that means the
-/// customer collects at a store: the order is a pickup at that node.
+/// customer collects at a store: the order is a pickup at that node;
+/// `curbside_methods` likewise, brought out to the customer's car.
 public struct MappingGroup: Sendable, Hashable {
     public var provider: String
     public var skus: [String: String]
     public var locations: [String: String]
     public var shippingMethods: [String: String]
     public var pickupMethods: [String: String]
+    public var curbsideMethods: [String: String]
 
     public init(
         provider: String, skus: [String: String], locations: [String: String] = [:], shippingMethods: [String: String] = [:],
-        pickupMethods: [String: String] = [:]
+        pickupMethods: [String: String] = [:], curbsideMethods: [String: String] = [:]
     ) {
         self.provider = provider
         self.skus = skus
         self.locations = locations
         self.shippingMethods = shippingMethods
         self.pickupMethods = pickupMethods
+        self.curbsideMethods = curbsideMethods
     }
 
     public static func load(path: String) throws(FulcrumError) -> MappingGroup {
@@ -47,7 +51,8 @@ public struct MappingGroup: Sendable, Hashable {
         guard try top.requiredInt("version", in: 1...Int.max) == 1 else { throw top.error("version", "only version 1 exists") }
         let group = MappingGroup(
             provider: try top.requiredName("provider"), skus: try table(top, "skus"), locations: try table(top, "locations"),
-            shippingMethods: try table(top, "shipping_methods"), pickupMethods: try table(top, "pickup_methods"))
+            shippingMethods: try table(top, "shipping_methods"), pickupMethods: try table(top, "pickup_methods"),
+            curbsideMethods: try table(top, "curbside_methods"))
         try top.finish()
         return group
     }
@@ -74,8 +79,11 @@ public struct MappingGroup: Sendable, Hashable {
         try lookup(shippingMethods, "shipping_methods", external, path)
     }
 
-    /// The node of a pickup shipping line, or nil when the line ships.
-    public func pickupNode(_ external: String) -> String? { pickupMethods[external] }
+    /// The node of a pickup shipping line and whether it is curbside, or nil when the line ships.
+    public func pickup(_ external: String) -> (node: String, curbside: Bool)? {
+        if let node = curbsideMethods[external] { return (node, true) }
+        return pickupMethods[external].map { ($0, false) }
+    }
 
     private func lookup(_ table: [String: String], _ name: String, _ external: String, _ path: String) throws(FulcrumError)
         -> String

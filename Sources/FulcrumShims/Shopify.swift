@@ -81,8 +81,9 @@ public struct ShopifyTranslator: Sendable {
                 country: address.countryCode, postalCode: address.zip, city: address.city)
         }
         if let line = order.shippingLines?.first, let code = line.code ?? line.title {
-            if let node = mapping.pickupNode(code) ?? line.title.flatMap(mapping.pickupNode) {
-                intake.pickupNode = node
+            if let pickup = mapping.pickup(code) ?? line.title.flatMap(mapping.pickup) {
+                intake.pickupNode = pickup.node
+                intake.curbside = pickup.curbside
             } else {
                 intake.shippingMethod = try mapping.shippingMethod(code, path: "shipping_lines[0].code")
             }

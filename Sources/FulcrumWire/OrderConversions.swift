@@ -26,6 +26,7 @@ extension Fulcrum_V1_Order {
         if let kind = order.sourceKind { sourceKind = kind }
         if let profile = order.profile { self.profile = profile }
         if let node = order.pickupNode { pickupNode = node }
+        curbside = order.curbside ?? false
         if let shipComplete = order.shipComplete { self.shipComplete = shipComplete }
         if let maxShipments = order.maxShipments { self.maxShipments = Int64(maxShipments) }
         if let priority = order.priority { self.priority = priority }
@@ -92,6 +93,7 @@ extension Fulcrum_V1_Order {
         order.sourceKind = hasSourceKind ? sourceKind : nil
         order.profile = hasProfile ? profile : nil
         order.pickupNode = hasPickupNode ? pickupNode : nil
+        order.curbside = curbside ? true : nil
         order.shipComplete = hasShipComplete ? shipComplete : nil
         order.maxShipments = hasMaxShipments ? Int(maxShipments) : nil
         order.priority = hasPriority ? priority : nil

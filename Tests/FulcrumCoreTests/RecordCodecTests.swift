@@ -113,17 +113,20 @@ struct RecordCodecTests {
     }
 
     /// Orders stored in format 1, before `profile` and `pickup_node` were
-    /// added, end without them and read as having none; format 2 reads them.
+    /// added, end without them and read as having none; format 2 reads them,
+    /// and ends before `curbside`.
     @Test func ordersStoredBeforeTheirProfileFieldStillRead() throws {
         var maker = Maker(random: SplitMix64(seed: 78))
         var order = maker.order()
         order.profile = nil
         order.pickupNode = nil
         let stored = RecordCoding.encode(order)
-        #expect(stored.first == 3 && stored.suffix(2) == [0, 0], "format 3; an absent optional is one zero byte, two end the record")
-        let formatOne = [1] + stored.dropFirst().dropLast(2)
+        #expect(stored.first == 3 && stored.suffix(3) == [0, 0, 0], "format 3; an absent optional is one zero byte, three end the record")
+        let formatOne = [1] + stored.dropFirst().dropLast(3)
         #expect(try RecordCoding.decode(OrderRecord.self, formatOne, what: "order") == order)
-        #expect(throws: FulcrumError.self) { try RecordCoding.decode(OrderRecord.self, Array(stored.dropLast(2)), what: "order") }
+        let formatTwo = [2] + stored.dropFirst().dropLast(1)
+        #expect(try RecordCoding.decode(OrderRecord.self, formatTwo, what: "order") == order)
+        #expect(throws: FulcrumError.self) { try RecordCoding.decode(OrderRecord.self, Array(stored.dropLast(3)), what: "order") }
         order.profile = "express"
         #expect(try RecordCoding.decode(OrderRecord.self, RecordCoding.encode(order), what: "order").profile == "express")
     }

@@ -85,6 +85,21 @@ import Testing
         #expect(try harness.orchestrator.timeline("PICK-1").last { $0.kind == .rejected } != nil)
         #expect(try harness.service.verify().isConsistent)
 
+        // Curbside: the same journey; the store's message and the timeline say so.
+        var curbside = Harness.intake("PICK-3", [(sku, 1)])
+        curbside.intake!.pickupNode = "STORE-CHI"
+        curbside.intake!.curbside = true
+        try await harness.submit(curbside)
+        #expect(try harness.order("PICK-3").curbside == true)
+        let sent = try await harness.deliverAll()
+        #expect(sent.contains { $0.order == "PICK-3" && $0.body.hasPrefix(#"{"curbside":true,"#) }, "\(sent.map(\.body))")
+        #expect(try harness.orchestrator.timeline("PICK-3").contains { $0.text.contains("shipments from STORE-CHI") && $0.text.hasSuffix(", curbside pickup") })
+        var notPickup = Harness.intake("PICK-4", [(sku, 1)])
+        notPickup.intake!.curbside = true
+        await #expect(throws: FulcrumError(.invalidArgument, "a curbside order is a pickup: give its pickup_node", path: "order.curbside")) {
+            try await harness.submit(notPickup)
+        }
+
         // A pickup node the network does not have is refused at the door.
         var unknown = Harness.intake("PICK-2", [(sku, 1)])
         unknown.intake!.pickupNode = "STORE-MARS"

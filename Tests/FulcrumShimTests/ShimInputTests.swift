@@ -188,12 +188,16 @@ import Testing
                 skus: {SHOP-TEE: TEE-BLK-M}
                 shipping_methods: {Standard: ground}
                 pickup_methods: {"Pickup at Michigan Ave": STORE-CHI}
+                curbside_methods: {"Curbside at Michigan Ave": STORE-CHI}
                 """, file: "mapping.yaml")
         let translator = ShopifyTranslator(mapping: mapping)
         let body = shopifyOrderAsSent(latitude: "null", longitude: "null")
             .replacingOccurrences(of: #""code": "Standard""#, with: #""code": "Pickup at Michigan Ave""#)
         let pickup = try translator.event(topic: "orders/create", body: Data(body.utf8)).intake
-        #expect(pickup.pickupNode == "STORE-CHI" && pickup.shippingMethod.isEmpty)
+        #expect(pickup.pickupNode == "STORE-CHI" && pickup.shippingMethod.isEmpty && !pickup.curbside)
+        let curbside = try translator.event(
+            topic: "orders/create", body: Data(body.replacingOccurrences(of: "Pickup at", with: "Curbside at").utf8)).intake
+        #expect(curbside.pickupNode == "STORE-CHI" && curbside.curbside)
         let shipped = try translator.event(topic: "orders/create", body: Data(shopifyOrderAsSent(latitude: "1", longitude: "2").utf8)).intake
         #expect(!shipped.hasPickupNode && shipped.shippingMethod == "ground")
     }

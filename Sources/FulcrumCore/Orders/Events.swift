@@ -109,7 +109,8 @@ public struct DeadLetter: Codable, Sendable, Hashable {
 public enum RecordCoding {
     /// The first byte of a binary record (a JSON record starts with `{`):
     /// its format's version. 2 added an order's `profile` and an order's and
-    /// an intake's `pickup_node`, 3 a SKU's `flags`; 1 and 2 still read.
+    /// an intake's `pickup_node`, 3 a SKU's `flags` and an order's and an
+    /// intake's `curbside`; 1 and 2 still read.
     static let binaryFormat: UInt8 = 0x03
     static let binaryFormats: ClosedRange<UInt8> = 0x01...binaryFormat
 

@@ -66,10 +66,12 @@ public struct OrderIntake: Codable, Sendable, Hashable {
     /// Buy online, pick up in store: the node the customer collects from
     /// (the order is reserved there only and ships nowhere).
     public var pickupNode: String?
+    /// A pickup brought out to the customer's car at `pickup_node`.
+    public var curbside = false
 
     public init(
         id: String, source: String, shipTo: Address, shippingMethod: String? = nil, lines: [Line],
-        attributes: [String: String] = [:], pickupNode: String? = nil
+        attributes: [String: String] = [:], pickupNode: String? = nil, curbside: Bool = false
     ) {
         self.id = id
         self.source = source
@@ -78,9 +80,10 @@ public struct OrderIntake: Codable, Sendable, Hashable {
         self.lines = lines
         self.attributes = attributes
         self.pickupNode = pickupNode
+        self.curbside = curbside
     }
 
-    enum CodingKeys: String, CodingKey, CaseIterable { case id, source, shipTo, shippingMethod, lines, attributes, pickupNode }
+    enum CodingKeys: String, CodingKey, CaseIterable { case id, source, shipTo, shippingMethod, lines, attributes, pickupNode, curbside }
 
     /// `source` (default `api`) and `attributes` may be left out.
     public init(from decoder: any Decoder) throws {
@@ -93,6 +96,7 @@ public struct OrderIntake: Codable, Sendable, Hashable {
         lines = try container.decode([Line].self, forKey: .lines)
         attributes = try container.decodeIfPresent([String: String].self, forKey: .attributes) ?? [:]
         pickupNode = try container.decodeIfPresent(String.self, forKey: .pickupNode)
+        curbside = try container.decodeIfPresent(Bool.self, forKey: .curbside) ?? false
     }
 
     /// Checks ids, quantities and bounds; errors name the field.
@@ -100,6 +104,9 @@ public struct OrderIntake: Codable, Sendable, Hashable {
         try Names.validate(id, path: "order.id")
         try Names.validate(source, path: "order.source")
         if let pickupNode { try Names.validate(pickupNode, path: "order.pickup_node") }
+        if curbside && pickupNode == nil {
+            throw FulcrumError(.invalidArgument, "a curbside order is a pickup: give its pickup_node", path: "order.curbside")
+        }
         guard !lines.isEmpty, lines.count <= Limits.reservationLinesMax else {
             throw FulcrumError(.invalidArgument, "an order has 1 to \(Limits.reservationLinesMax) lines", path: "order.lines")
         }
@@ -255,6 +262,8 @@ public struct OrderRecord: Codable, Sendable, Hashable {
     public var profile: String?
     /// Buy online, pick up in store: the node the customer collects from.
     public var pickupNode: String?
+    /// True for a curbside pickup (brought out to the car); nil otherwise.
+    public var curbside: Bool?
     public var shipComplete: Bool?
     public var maxShipments: Int?
     public var priority: Double?
@@ -275,6 +284,7 @@ public struct OrderRecord: Codable, Sendable, Hashable {
         lines = intake.lines.map { LineRecord(id: $0.id, sku: $0.sku, quantity: $0.quantity, state: LineStates.open) }
         attributes = intake.attributes
         pickupNode = intake.pickupNode
+        curbside = intake.curbside ? true : nil
         createdMs = now.millisecondsSinceEpoch
         updatedMs = now.millisecondsSinceEpoch
     }

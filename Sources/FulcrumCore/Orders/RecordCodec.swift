@@ -187,13 +187,15 @@ extension OrderIntake: StoredRecord {
         writer.write(lines)
         writer.write(attributes)
         writer.write(optional: pickupNode)
+        writer.write(curbside)
     }
 
     public init(from reader: inout ByteReader) throws(FulcrumError) {
         self.init(
             id: try reader.readText(), source: try reader.readText(), shipTo: try Address(from: &reader),
             shippingMethod: try reader.readOptionalText(), lines: try reader.readRecords(), attributes: try reader.readTextMap(),
-            pickupNode: reader.format >= 2 ? try reader.readOptionalText() : nil)
+            pickupNode: reader.format >= 2 ? try reader.readOptionalText() : nil,
+            curbside: reader.format >= 3 ? try reader.readBool() : false)
     }
 }
 
@@ -317,6 +319,7 @@ extension OrderRecord: StoredRecord {
         writer.write(updatedMs)
         writer.write(optional: profile)
         writer.write(optional: pickupNode)
+        writer.write(optional: curbside)
     }
 
     public init(from reader: inout ByteReader) throws(FulcrumError) {
@@ -340,6 +343,7 @@ extension OrderRecord: StoredRecord {
         updatedMs = try reader.read()
         profile = reader.format >= 2 ? try reader.readOptionalText() : nil
         pickupNode = reader.format >= 2 ? try reader.readOptionalText() : nil
+        curbside = reader.format >= 3 ? try reader.readOptionalBool() : nil
     }
 }
 

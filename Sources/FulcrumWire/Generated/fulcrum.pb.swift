@@ -1525,6 +1525,9 @@ public nonisolated struct Fulcrum_V1_OrderIntake: Sendable {
   /// Clears the value of `pickupNode`. Subsequent reads from it will return its default value.
   public mutating func clearPickupNode() {self._pickupNode = nil}
 
+  /// a pickup brought out to the car (needs pickup_node)
+  public var curbside: Bool = false
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -1903,6 +1906,11 @@ public nonisolated struct Fulcrum_V1_Order: @unchecked Sendable {
   public var hasPickupNode: Bool {_storage._pickupNode != nil}
   /// Clears the value of `pickupNode`. Subsequent reads from it will return its default value.
   public mutating func clearPickupNode() {_uniqueStorage()._pickupNode = nil}
+
+  public var curbside: Bool {
+    get {_storage._curbside}
+    set {_uniqueStorage()._curbside = newValue}
+  }
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -5050,7 +5058,7 @@ nonisolated extension Fulcrum_V1_IntakeLine: SwiftProtobuf.Message, SwiftProtobu
 
 nonisolated extension Fulcrum_V1_OrderIntake: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".OrderIntake"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}id\0\u{1}source\0\u{3}ship_to\0\u{3}shipping_method\0\u{1}lines\0\u{1}attributes\0\u{3}pickup_node\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}id\0\u{1}source\0\u{3}ship_to\0\u{3}shipping_method\0\u{1}lines\0\u{1}attributes\0\u{3}pickup_node\0\u{1}curbside\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -5065,6 +5073,7 @@ nonisolated extension Fulcrum_V1_OrderIntake: SwiftProtobuf.Message, SwiftProtob
       case 5: try { try decoder.decodeRepeatedMessageField(value: &self.lines) }()
       case 6: try { try decoder.decodeMapField(fieldType: SwiftProtobuf._ProtobufMap<SwiftProtobuf.ProtobufString,SwiftProtobuf.ProtobufString>.self, value: &self.attributes) }()
       case 7: try { try decoder.decodeSingularStringField(value: &self._pickupNode) }()
+      case 8: try { try decoder.decodeSingularBoolField(value: &self.curbside) }()
       default: break
       }
     }
@@ -5096,6 +5105,9 @@ nonisolated extension Fulcrum_V1_OrderIntake: SwiftProtobuf.Message, SwiftProtob
     try { if let v = self._pickupNode {
       try visitor.visitSingularStringField(value: v, fieldNumber: 7)
     } }()
+    if self.curbside != false {
+      try visitor.visitSingularBoolField(value: self.curbside, fieldNumber: 8)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -5107,6 +5119,7 @@ nonisolated extension Fulcrum_V1_OrderIntake: SwiftProtobuf.Message, SwiftProtob
     if lhs.lines != rhs.lines {return false}
     if lhs.attributes != rhs.attributes {return false}
     if lhs._pickupNode != rhs._pickupNode {return false}
+    if lhs.curbside != rhs.curbside {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -5583,7 +5596,7 @@ nonisolated extension Fulcrum_V1_WaitingStep: SwiftProtobuf.Message, SwiftProtob
 
 nonisolated extension Fulcrum_V1_Order: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".Order"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}id\0\u{1}source\0\u{1}state\0\u{3}ship_to\0\u{3}shipping_method\0\u{1}lines\0\u{1}attributes\0\u{3}source_node\0\u{3}source_kind\0\u{3}ship_complete\0\u{3}max_shipments\0\u{1}priority\0\u{3}fulfillment_orders\0\u{1}returns\0\u{1}failure\0\u{1}waiting\0\u{3}created_ms\0\u{3}updated_ms\0\u{1}profile\0\u{3}pickup_node\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}id\0\u{1}source\0\u{1}state\0\u{3}ship_to\0\u{3}shipping_method\0\u{1}lines\0\u{1}attributes\0\u{3}source_node\0\u{3}source_kind\0\u{3}ship_complete\0\u{3}max_shipments\0\u{1}priority\0\u{3}fulfillment_orders\0\u{1}returns\0\u{1}failure\0\u{1}waiting\0\u{3}created_ms\0\u{3}updated_ms\0\u{1}profile\0\u{3}pickup_node\0\u{1}curbside\0")
 
   fileprivate class _StorageClass {
     var _id: String = String()
@@ -5606,6 +5619,7 @@ nonisolated extension Fulcrum_V1_Order: SwiftProtobuf.Message, SwiftProtobuf._Me
     var _updatedMs: Int64 = 0
     var _profile: String? = nil
     var _pickupNode: String? = nil
+    var _curbside: Bool = false
 
       // This property is used as the initial default value for new instances of the type.
       // The type itself is protecting the reference to its storage via CoW semantics.
@@ -5636,6 +5650,7 @@ nonisolated extension Fulcrum_V1_Order: SwiftProtobuf.Message, SwiftProtobuf._Me
       _updatedMs = source._updatedMs
       _profile = source._profile
       _pickupNode = source._pickupNode
+      _curbside = source._curbside
     }
   }
 
@@ -5674,6 +5689,7 @@ nonisolated extension Fulcrum_V1_Order: SwiftProtobuf.Message, SwiftProtobuf._Me
         case 18: try { try decoder.decodeSingularInt64Field(value: &_storage._updatedMs) }()
         case 19: try { try decoder.decodeSingularStringField(value: &_storage._profile) }()
         case 20: try { try decoder.decodeSingularStringField(value: &_storage._pickupNode) }()
+        case 21: try { try decoder.decodeSingularBoolField(value: &_storage._curbside) }()
         default: break
         }
       }
@@ -5746,6 +5762,9 @@ nonisolated extension Fulcrum_V1_Order: SwiftProtobuf.Message, SwiftProtobuf._Me
       try { if let v = _storage._pickupNode {
         try visitor.visitSingularStringField(value: v, fieldNumber: 20)
       } }()
+      if _storage._curbside != false {
+        try visitor.visitSingularBoolField(value: _storage._curbside, fieldNumber: 21)
+      }
     }
     try unknownFields.traverse(visitor: &visitor)
   }
@@ -5775,6 +5794,7 @@ nonisolated extension Fulcrum_V1_Order: SwiftProtobuf.Message, SwiftProtobuf._Me
         if _storage._updatedMs != rhs_storage._updatedMs {return false}
         if _storage._profile != rhs_storage._profile {return false}
         if _storage._pickupNode != rhs_storage._pickupNode {return false}
+        if _storage._curbside != rhs_storage._curbside {return false}
         return true
       }
       if !storagesAreEqual {return false}
