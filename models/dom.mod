@@ -98,25 +98,33 @@ param shipment_cost {o in ORDERS, n in NODES} :=
     if pickup[o] > 0 then cost_per_shipment[n]
     else cost_per_shipment[n] + per_shipment + per_km * dist[o, n];
 
+/* A line whose SKU carries the flag ship_alone is a shipment of its own. */
+param ship_alone {l in LINES} binary := if (sku_of[l], 'ship_alone') in SKU_FLAGS then 1 else 0;
+
 param unit_cost {l in LINES, n in NODES} :=
     if pickup[order_of[l]] > 0 then cost_per_unit[n]
     else cost_per_unit[n] + per_kg_km * weight[sku_of[l]] * dist[order_of[l], n];
 
 var x {LINES, NODES} integer >= 0;     /* units of line l from node n */
 var y {ORDERS, NODES} binary;          /* order o has a shipment from node n */
+var z {LINES, NODES} binary;           /* a ship-alone line's own shipment from node n */
 var u {LINES} integer >= 0;            /* units of line l backordered */
 var waits {ORDERS} binary;             /* a ship-complete order waits whole */
 var whole {LINES, NODES} binary;       /* a no-split line comes wholly from n */
 
 minimize total:
     sum {o in ORDERS, n in NODES} shipment_cost[o, n] * y[o, n]
+    + sum {l in LINES, n in NODES: ship_alone[l] = 1} shipment_cost[order_of[l], n] * z[l, n]
     + sum {l in LINES, n in NODES} unit_cost[l, n] * x[l, n]
     + sum {l in LINES} backorder_penalty * priority[order_of[l]] * u[l];
 
 s.t. demand {l in LINES}: sum {n in NODES} x[l, n] + u[l] = quantity[l];
-s.t. link {l in LINES, n in NODES}: x[l, n] <= quantity[l] * y[order_of[l], n];
+s.t. link {l in LINES, n in NODES: ship_alone[l] = 0}: x[l, n] <= quantity[l] * y[order_of[l], n];
+s.t. link_alone {l in LINES, n in NODES: ship_alone[l] = 1}: x[l, n] <= quantity[l] * z[l, n];
+s.t. no_alone {l in LINES, n in NODES: ship_alone[l] = 0}: z[l, n] = 0;
 s.t. stock {n in NODES, s in SKUS}: sum {l in LINES: sku_of[l] = s} x[l, n] <= usable[n, s];
-s.t. splits {o in ORDERS: max_shipments[o] > 0}: sum {n in NODES} y[o, n] <= max_shipments[o];
+s.t. splits {o in ORDERS: max_shipments[o] > 0}:
+    sum {n in NODES} y[o, n] + sum {l in LINES, n in NODES: order_of[l] = o and ship_alone[l] = 1} z[l, n] <= max_shipments[o];
 s.t. capacity_limit {n in NODES: capacity[n] >= 0}: sum {l in LINES} x[l, n] <= capacity[n];
 s.t. eligibility {l in LINES, n in NODES: eligible[l, n] = 0}: x[l, n] = 0;
 s.t. complete {l in LINES: ship_complete[order_of[l]] = 1}: u[l] = quantity[l] * waits[order_of[l]];

@@ -23,7 +23,7 @@ extension Optimizer {
             let used = Set(response.plans[orderIndex].shipments.map(\.node))
             var nodes: [NodeExplanation] = []
             for (nodeIndex, node) in request.nodes.enumerated() where !used.contains(node.id) {
-                guard model.shipmentColumn(order: orderIndex, node: nodeIndex, nodeCount: request.nodes.count) != nil else {
+                guard model.ships(order: orderIndex, node: nodeIndex, problem) else {
                     nodes.append(.init(node: node.id, reasons: ineligibility(order: orderIndex, node: nodeIndex, problem)))
                     continue
                 }

@@ -40,7 +40,7 @@ enum GreedyStrategy: Sendable {
         order: Int, _ problem: PreparedProblem, _ allocation: inout Allocation, stockLeft: inout [Int],
         capacityLeft: inout [Int]
     ) -> Bool {
-        var used = Set<Int>()
+        var used = Set<ShipmentKey>()
         let limit = problem.maxShipments(order: order) ?? Int.max
         var complete = true
         for line in problem.linesOfOrder[order] {
@@ -48,7 +48,8 @@ enum GreedyStrategy: Sendable {
             var need = flat.quantity
             for candidate in ordered(problem.candidatesOfLine[line], problem, order: order) where need > 0 {
                 let node = problem.candidates[candidate].node
-                if !used.contains(node) && used.count >= limit { continue }
+                let shipment = ShipmentKey(node: node, parcel: problem.parcelOfLine[line])
+                if !used.contains(shipment) && used.count >= limit { continue }
                 let key = PreparedProblem.stockKey(node: node, sku: flat.sku, skuCount: problem.skuIDs.count)
                 let free = min(stockLeft[key], capacityLeft[node])
                 let take = flat.noSplit ? (free >= flat.quantity ? flat.quantity : 0) : min(need, free)
@@ -56,7 +57,7 @@ enum GreedyStrategy: Sendable {
                 allocation.units[candidate] += take
                 stockLeft[key] -= take
                 capacityLeft[node] -= take
-                used.insert(node)
+                used.insert(shipment)
                 need -= take
             }
             if need > 0 { complete = false }

@@ -5,7 +5,8 @@ import FulcrumCore
 ///
 /// Columns: units of each candidate (integer, bounded by the candidate's
 /// bound; for a no-split line a binary "wholly from this node" instead),
-/// a binary shipment per (order, node) pair that has candidates, backordered
+/// a binary shipment per (parcel, node) pair that has candidates (a parcel:
+/// an order's lines, each `ship_alone` line apart), backordered
 /// units per line (for a ship-complete order one binary "waits" instead).
 /// Rows: demand per line, shipment links per candidate, and stock, capacity
 /// and split rows only where they can bind.
@@ -13,7 +14,7 @@ struct MIPModel: Sendable {
     enum Column: Sendable, Hashable {
         case units(candidate: Int)
         case whole(candidate: Int)
-        case shipment(order: Int, node: Int)
+        case shipment(parcel: Int, node: Int)
         case backorder(line: Int)
         case waits(order: Int)
     }
@@ -70,12 +71,17 @@ struct MIPModel: Sendable {
     }
 
     private mutating func addOrderColumns(_ problem: PreparedProblem) {
+        var nodesOfParcel = Array(repeating: Set<Int>(), count: problem.orderOfParcel.count)
+        for (line, parcel) in problem.parcelOfLine.enumerated() {
+            for candidate in problem.candidatesOfLine[line] { nodesOfParcel[parcel].insert(problem.candidates[candidate].node) }
+        }
         for (order, range) in problem.linesOfOrder.enumerated() {
-            let nodes = Set(range.flatMap { problem.candidatesOfLine[$0].map { problem.candidates[$0].node } })
-            for node in nodes.sorted() {
-                shipmentColumn[order * problem.request.nodes.count + node] = add(
-                    .shipment(order: order, node: node), .binary, upper: 1,
-                    cost: problem.shipmentCost(order: order, node: node))
+            for parcel in problem.parcelsOfOrder[order] {
+                for node in nodesOfParcel[parcel].sorted() {
+                    shipmentColumn[parcel * problem.request.nodes.count + node] = add(
+                        .shipment(parcel: parcel, node: node), .binary, upper: 1,
+                        cost: problem.shipmentCost(order: order, node: node))
+                }
             }
             if problem.request.orders[order].shipComplete {
                 let penalty = range.reduce(0.0) { $0 + Double(problem.lines[$1].quantity) * problem.lines[$1].backorderCost }
@@ -90,13 +96,13 @@ struct MIPModel: Sendable {
         }
     }
 
-    private func shipment(order: Int, node: Int, _ problem: PreparedProblem) -> Int {
-        shipmentColumn[order * problem.request.nodes.count + node]!
+    private func shipment(parcel: Int, node: Int, _ problem: PreparedProblem) -> Int {
+        shipmentColumn[parcel * problem.request.nodes.count + node]!
     }
 
-    /// The shipment column of (order, node), if that pair has candidates.
-    func shipmentColumn(order: Int, node: Int, nodeCount: Int) -> Int? {
-        shipmentColumn[order * nodeCount + node]
+    /// Whether `order` has candidates at `node` (a shipment column of one of its parcels).
+    func ships(order: Int, node: Int, _ problem: PreparedProblem) -> Bool {
+        problem.parcelsOfOrder[order].contains { shipmentColumn[$0 * problem.request.nodes.count + node] != nil }
     }
 
     /// The same model where `order` must really ship at least one unit from
@@ -126,7 +132,7 @@ struct MIPModel: Sendable {
                 let column = columnOfCandidate[candidate]
                 let node = problem.candidates[candidate].node
                 rows.append(
-                    Row(bound: .atMost(0), entries: [(column, 1), (shipment(order: line.order, node: node, problem), -upperBounds[column])]))
+                    Row(bound: .atMost(0), entries: [(column, 1), (shipment(parcel: problem.parcelOfLine[lineIndex], node: node, problem), -upperBounds[column])]))
             }
         }
     }
@@ -160,7 +166,9 @@ struct MIPModel: Sendable {
     private mutating func addSplitRows(_ problem: PreparedProblem) {
         for order in problem.request.orders.indices {
             guard let limit = problem.maxShipments(order: order) else { continue }
-            let columns = problem.request.nodes.indices.compactMap { shipmentColumn[order * problem.request.nodes.count + $0] }
+            let columns = problem.parcelsOfOrder[order].flatMap { parcel in
+                problem.request.nodes.indices.compactMap { shipmentColumn[parcel * problem.request.nodes.count + $0] }
+            }
             if columns.count > limit {
                 rows.append(Row(bound: .atMost(Double(limit)), entries: columns.map { ($0, 1) }))
             }
@@ -175,9 +183,10 @@ struct MIPModel: Sendable {
             switch column {
             case .units(let candidate): value = Double(allocation.units[candidate])
             case .whole(let candidate): value = allocation.units[candidate] > 0 ? 1 : 0
-            case .shipment(let order, let node):
-                let used = problem.linesOfOrder[order].contains { line in
-                    problem.candidatesOfLine[line].contains { problem.candidates[$0].node == node && allocation.units[$0] > 0 }
+            case .shipment(let parcel, let node):
+                let used = problem.linesOfOrder[problem.orderOfParcel[parcel]].contains { line in
+                    problem.parcelOfLine[line] == parcel
+                        && problem.candidatesOfLine[line].contains { problem.candidates[$0].node == node && allocation.units[$0] > 0 }
                 }
                 value = used ? 1 : 0
             case .backorder(let line):

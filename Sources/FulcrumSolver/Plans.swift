@@ -1,5 +1,12 @@
 import FulcrumCore
 
+/// One shipment of an order: a parcel from a node (ordered by node, then parcel).
+struct ShipmentKey: Hashable, Comparable {
+    var node: Int
+    var parcel: Int
+    static func < (a: ShipmentKey, b: ShipmentKey) -> Bool { (a.node, a.parcel) < (b.node, b.parcel) }
+}
+
 /// Units per candidate: a complete answer of any strategy.
 struct Allocation: Sendable, Hashable {
     var units: [Int]
@@ -17,18 +24,20 @@ extension PreparedProblem {
     {
         var plans: [OptimizeResponse.Plan] = []
         for (orderIndex, order) in request.orders.enumerated() {
-            var byNode: [Int: [OptimizeResponse.LineQuantity]] = [:]
+            // A shipment per (node, parcel) that carries units.
+            var byShipment: [ShipmentKey: [OptimizeResponse.LineQuantity]] = [:]
             var backorders: [OptimizeResponse.LineQuantity] = []
             var cost = 0.0
-            var unitCosts: [Int: Double] = [:]
+            var unitCosts: [ShipmentKey: Double] = [:]
             for lineIndex in linesOfOrder[orderIndex] {
                 var filled = 0
                 for candidateIndex in candidatesOfLine[lineIndex] where allocation.units[candidateIndex] > 0 {
                     let candidate = candidates[candidateIndex]
                     let units = allocation.units[candidateIndex]
+                    let key = ShipmentKey(node: candidate.node, parcel: parcelOfLine[lineIndex])
                     filled += units
-                    byNode[candidate.node, default: []].append(.init(line: order.lines[lines[lineIndex].indexInOrder].id, quantity: units))
-                    unitCosts[candidate.node, default: 0] += Double(units) * candidate.unitCost
+                    byShipment[key, default: []].append(.init(line: order.lines[lines[lineIndex].indexInOrder].id, quantity: units))
+                    unitCosts[key, default: 0] += Double(units) * candidate.unitCost
                 }
                 let short = lines[lineIndex].quantity - filled
                 precondition(short >= 0, "an allocation overfills line \(lineIndex)")
@@ -37,12 +46,12 @@ extension PreparedProblem {
                     cost += Double(short) * lines[lineIndex].backorderCost
                 }
             }
-            let shipments = byNode.keys.sorted().map { node in
-                let shipmentCost = shipmentCost(order: orderIndex, node: node) + unitCosts[node]!
+            let shipments = byShipment.keys.sorted().map { key in
+                let shipmentCost = shipmentCost(order: orderIndex, node: key.node) + unitCosts[key]!
                 cost += shipmentCost
                 return OptimizeResponse.Shipment(
-                    node: request.nodes[node].id, distanceKilometers: distances[orderIndex][node], cost: shipmentCost,
-                    lines: byNode[node]!)
+                    node: request.nodes[key.node].id, distanceKilometers: distances[orderIndex][key.node], cost: shipmentCost,
+                    lines: byShipment[key]!)
             }
             plans.append(.init(order: order.id, shipments: shipments, backorders: backorders, cost: cost))
         }
@@ -90,18 +99,18 @@ extension PreparedProblem {
     func objective(of allocation: Allocation) -> Double {
         var total = 0.0
         for (orderIndex, range) in linesOfOrder.enumerated() {
-            var nodes = Set<Int>()
+            var shipments = Set<ShipmentKey>()
             for lineIndex in range {
                 var filled = 0
                 for candidateIndex in candidatesOfLine[lineIndex] where allocation.units[candidateIndex] > 0 {
                     let candidate = candidates[candidateIndex]
                     filled += allocation.units[candidateIndex]
                     total += Double(allocation.units[candidateIndex]) * candidate.unitCost
-                    nodes.insert(candidate.node)
+                    shipments.insert(ShipmentKey(node: candidate.node, parcel: parcelOfLine[lineIndex]))
                 }
                 total += Double(lines[lineIndex].quantity - filled) * lines[lineIndex].backorderCost
             }
-            total += nodes.reduce(0) { $0 + shipmentCost(order: orderIndex, node: $1) }
+            total += shipments.reduce(0) { $0 + shipmentCost(order: orderIndex, node: $1.node) }
         }
         return total
     }

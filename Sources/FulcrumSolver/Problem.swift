@@ -27,6 +27,11 @@ struct PreparedProblem: Sendable {
     let lines: [FlatLine]
     /// The lines of each order, as a range of `lines`.
     let linesOfOrder: [Range<Int>]
+    /// What ships together from one node, paying one shipment: an order's
+    /// lines, but each `ship_alone` line in a parcel of its own.
+    let parcelOfLine: [Int]
+    let orderOfParcel: [Int]
+    let parcelsOfOrder: [[Int]]
     let skuIDs: [String]
     let nodeIndex: [String: Int]
     /// `distances[order][node]`, kilometres.
@@ -69,6 +74,33 @@ struct PreparedProblem: Sendable {
         let described = Dictionary(uniqueKeysWithValues: request.skus.map { ($0.id, $0) })
         weights = skuIDs.map { described[$0]?.weightKilograms ?? 1 }
         traits = skuIDs.map { Exclusion.Goods(category: described[$0]?.category, flags: described[$0]?.flags ?? []) }
+        var parcelOfLine: [Int] = []
+        var orderOfParcel: [Int] = []
+        var parcelsOfOrder: [[Int]] = []
+        for (order, range) in linesOfOrder.enumerated() {
+            var together: Int?
+            var parcels: [Int] = []
+            for line in range {
+                let parcel: Int
+                if traits[lines[line].sku].flags.contains(SKU.shipAloneFlag) {
+                    parcel = orderOfParcel.count
+                    orderOfParcel.append(order)
+                    parcels.append(parcel)
+                } else if let together {
+                    parcel = together
+                } else {
+                    parcel = orderOfParcel.count
+                    together = parcel
+                    orderOfParcel.append(order)
+                    parcels.append(parcel)
+                }
+                parcelOfLine.append(parcel)
+            }
+            parcelsOfOrder.append(parcels)
+        }
+        self.parcelOfLine = parcelOfLine
+        self.orderOfParcel = orderOfParcel
+        self.parcelsOfOrder = parcelsOfOrder
         nodeIndex = Dictionary(uniqueKeysWithValues: request.nodes.enumerated().map { ($1.id, $0) })
         var usable = Array(repeating: 0, count: request.nodes.count * skuIDs.count)
         for row in availability {

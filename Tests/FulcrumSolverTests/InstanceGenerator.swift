@@ -30,7 +30,7 @@ struct InstanceGenerator {
             request["skus"] = described.map { id -> [String: Any] in
                 var sku: [String: Any] = ["id": id, "weight_kg": double(0.1...8)]
                 if chance(60) { sku["category"] = pick(["apparel", "fragile", "bulky"]) }
-                if chance(30) { sku["flags"] = chance(50) ? ["hazmat"] : ["hazmat", "oversize"] }
+                if chance(30) { sku["flags"] = pick([["hazmat"], ["hazmat", "oversize"], ["ship_alone"], ["ship_alone", "hazmat"]]) }
                 return sku
             }
         }

@@ -47,7 +47,13 @@ enum PlanChecker {
             if let limit = order.maxShipments ?? request.rules.maxShipmentsPerOrder, plan.shipments.count > limit {
                 problems.append("\(order.id): \(plan.shipments.count) shipments over the limit \(limit)")
             }
-            if Set(plan.shipments.map(\.node)).count != plan.shipments.count { problems.append("\(order.id): a node ships twice") }
+            // A node ships once per order, but a ship-alone line in a shipment of its own.
+            let alone = Set(order.lines.filter { skus[$0.sku]?.flags.contains("ship_alone") ?? false }.map(\.id))
+            for shipment in plan.shipments where shipment.lines.contains(where: { alone.contains($0.line) }) && shipment.lines.count > 1 {
+                problems.append("\(order.id)@\(shipment.node): a ship-alone line shares its shipment")
+            }
+            let together = plan.shipments.filter { !$0.lines.contains { alone.contains($0.line) } }
+            if Set(together.map(\.node)).count != together.count { problems.append("\(order.id): a node ships twice") }
             var waiting = 0
             for line in order.lines {
                 let backordered = plan.backorders.filter { $0.line == line.id }.reduce(0) { $0 + $1.quantity }

@@ -80,6 +80,26 @@ import Testing
     ]
 
     /// Version 1's names are refused with the version 2 name in the message.
+    /// A ship-alone line is a shipment of its own, from the same node as
+    /// the rest of its order, and pays its own shipment cost.
+    @Test func aShipAloneLineShipsApart() throws {
+        let request = OptimizeRequest(
+            orders: [Order(id: "O", shipTo: Location(latitude: 40, longitude: -74), lines: [
+                Line(id: "1", sku: "SOFA", quantity: 1), Line(id: "2", sku: "PILLOW", quantity: 2), Line(id: "3", sku: "LAMP", quantity: 1),
+            ])],
+            nodes: [Node(id: "DC", location: Location(latitude: 40.5, longitude: -74.4))],
+            skus: [SKU(id: "SOFA", flags: [SKU.shipAloneFlag]), SKU(id: "LAMP", flags: ["fragile"])],
+            inventory: [Stock(node: "DC", sku: "SOFA", available: 5), Stock(node: "DC", sku: "PILLOW", available: 5), Stock(node: "DC", sku: "LAMP", available: 5)],
+            rates: Rates(perShipment: 7, perKilometer: 0, perKilogramKilometer: 0))
+        let plan = try Optimizer.solve(request).plans[0]
+        #expect(plan.shipments.map(\.node) == ["DC", "DC"])
+        #expect(plan.shipments.map { $0.lines.map(\.line) } == [["1"], ["2", "3"]])
+        #expect(plan.cost == 14)
+        var limited = request
+        limited.rules.maxShipmentsPerOrder = 1
+        #expect(try Optimizer.solve(limited).plans[0].backorders.map(\.line) == ["1"], "the sofa's own shipment would be a second")
+    }
+
     @Test func oldNamesNameTheNewOnes() {
         let expectations = [
             ("qty", "unknown field 'qty' (did you mean 'quantity'?)"),

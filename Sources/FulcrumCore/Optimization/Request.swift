@@ -139,7 +139,8 @@ public struct SKU: Sendable, Hashable {
     public var id: String
     public var weightKilograms: Double = 1
     public var category: String?
-    /// Names rules can match (`sku_flag` exclusions): `hazmat`, `oversize`, ...
+    /// Names rules can match (`sku_flag` exclusions): `hazmat`, `oversize`,
+    /// ...; `ship_alone` also makes each line of the SKU a shipment of its own.
     public var flags: [String] = []
     public init(id: String, weightKilograms: Double = 1, category: String? = nil, flags: [String] = []) {
         self.id = id
@@ -147,6 +148,9 @@ public struct SKU: Sendable, Hashable {
         self.category = category
         self.flags = flags
     }
+
+    /// The flag whose lines ship alone: each in a shipment (a parcel) of its own.
+    public static let shipAloneFlag = "ship_alone"
 }
 
 public struct Stock: Sendable, Hashable {
