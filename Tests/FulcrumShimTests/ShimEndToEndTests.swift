@@ -234,6 +234,39 @@ import Testing
         #expect(verify.contains("consistent"), "\(verify)")
     }
 
+    /// Issue 18's acceptance: a Shopify order whose shipping line the
+    /// mapping names as curbside pickup is reserved at its store only, the
+    /// store's message says curbside, and the store's events (sent with
+    /// `fulcrum event`) move it through ready for pickup to picked up.
+    @Test func aCurbsidePickupIsReservedAtItsStoreAndPickedUp() async throws {
+        let harness = try await ShimHarness()
+        _ = try await harness.client.adjust(.with {
+            $0.node = "STORE-CHI"
+            $0.sku = "TEE-BLK-M"
+            $0.set = 10
+        })
+        let body = shopifyOrder(9301, quantity: 1).replacingOccurrences(of: #"{"code": "Standard"}"#, with: #"{"code": "Curbside at Michigan Ave"}"#)
+        #expect(try await post(harness.shopifyURL, body: body, headers: shopifyHeaders(body, webhook: "wh-9301")).status == 202)
+        let sent = try await harness.waitFor("SHOPIFY-9301", "sent to the store") {
+            !$0.fulfillmentOrders.isEmpty && $0.fulfillmentOrders.allSatisfy { $0.state == FulfillmentOrderStates.sent }
+        }
+        #expect(sent.pickupNode == "STORE-CHI" && sent.curbside == true && sent.fulfillmentOrders.map(\.node) == ["STORE-CHI"])
+        #expect(harness.receiver.received.contains { $0.body.contains(#""curbside":true"#) && $0.body.contains("SHOPIFY-9301/FO-1") })
+        #expect(try await harness.client.reservation(order: "SHOPIFY-9301").lines.map(\.node) == ["STORE-CHI"])
+
+        let fulcrum = builtExecutable("fulcrum")
+        for (event, state) in [("fulfillment_order.prepared_for_pickup", OrderStates.readyForPickup), ("fulfillment_order.picked_up", OrderStates.pickedUp)] {
+            let sentEvent = try await runDetached(
+                fulcrum, ["event", event, "--order", "SHOPIFY-9301", "--field", "fulfillment_order=SHOPIFY-9301/FO-1", "--server", harness.server.address],
+                timeoutSeconds: 30)
+            #expect(sentEvent.status == 0, "\(sentEvent.output)")
+            _ = try await harness.waitFor("SHOPIFY-9301", state) { $0.state == state }
+        }
+        #expect(try await harness.client.reservation(order: "SHOPIFY-9301").state == "shipped")
+        let verify = try await harness.finish()
+        #expect(verify.contains("consistent"), "\(verify)")
+    }
+
     /// Shims outlive fulcrumd's restarts: while it is down, intake answers 503
     /// with Retry-After (the platform retries); a shim started while it is
     /// down waits for it; once it is back both take webhooks again by themselves.

@@ -124,6 +124,7 @@ final class ShimHarness {
         provider: shopify
         skus: {SHOP-TEE: TEE-BLK-M, SHOP-CAP: CAP-RED, SHOP-JEANS: JEANS-32}
         shipping_methods: {Standard: ground, Express: air}
+        curbside_methods: {"Curbside at Michigan Ave": STORE-CHI}
         """
 
     let directory = temporaryDirectory()
