@@ -2,7 +2,7 @@
 """`fulcrum optimize --jsonl` beside HiGHS (through scipy) on one generated
 stream, in one run: what a user who wrote the model in Python would get.
 
-    python3 scripts/compare-highs.py [--count 300] [--seed 7]
+    python3 scripts/compare-highs.py [--count 300] [--seed 7] [--orders 1 --nodes 100 --lines 5]
 
 Both read the same JSON Lines file. Fulcrum's time is the whole process
 (read, decode, solve, encode, write); HiGHS's is json.loads, building the
@@ -27,13 +27,17 @@ parser = argparse.ArgumentParser()
 parser.add_argument("--count", type=int, default=300)
 parser.add_argument("--seed", type=int, default=7)
 parser.add_argument("--fulcrum", default=".build/release/fulcrum")
+parser.add_argument("--orders", type=int, default=1, help="orders per request (a batch)")
+parser.add_argument("--nodes", type=int, default=100)
+parser.add_argument("--lines", type=int, default=5)
 args = parser.parse_args()
 
 work = tempfile.mkdtemp(prefix="fulcrum-highs-")
 stream = os.path.join(work, "requests.jsonl")
 with open(stream, "w") as out:
     subprocess.run([args.fulcrum, "generate", "--count", str(args.count), "--seed", str(args.seed),
-                    "--nodes", "100", "--lines", "5", "--skus", "200"], stdout=out, check=True)
+                    "--orders", str(args.orders), "--nodes", str(args.nodes), "--lines", str(args.lines), "--skus", "200"],
+                   stdout=out, check=True)
 
 
 def distance_km(a_lat, a_lon, b_lat, b_lon):

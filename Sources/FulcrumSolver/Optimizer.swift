@@ -1,5 +1,6 @@
 import Foundation
 import FulcrumCore
+import Synchronization
 
 /// Solves optimize requests. Stateless and synchronous: a solve runs
 /// entirely on the calling thread (GLPK's environment is per thread), so any
@@ -72,9 +73,73 @@ public enum Optimizer {
         }
     }
 
-    /// A batch: first each order on its own, which bounds the batch from both
-    /// sides (see `BatchBounds`); the joint model only when a gap remains.
+    /// A batch: split into groups of orders that share no stock or capacity
+    /// that could run short (`PreparedProblem.independentGroups`), each solved
+    /// on its own, concurrently; a group of one order is a single-order solve.
     private static func planBatch(_ request: OptimizeRequest, stock: [Stock], options: Options) throws(FulcrumError)
+        -> OptimizeResponse
+    {
+        let groups = PreparedProblem(request, availability: stock).independentGroups()
+        guard groups.count > 1 else { return try planCoupled(request, stock: stock, options: options) }
+        let started = DispatchTime.now().uptimeNanoseconds
+        let deadline = started + UInt64(options.timeLimitMilliseconds) * 1_000_000
+        let rowsOfSKU = Dictionary(grouping: stock, by: \.sku)
+        let results = Mutex<[Int: Result<OptimizeResponse, FulcrumError>]>([:])
+        DispatchQueue.concurrentPerform(iterations: groups.count) { index in
+            let orders = groups[index].map { request.orders[$0] }
+            var part = request
+            part.orders = orders
+            let skus = Set(orders.flatMap { $0.lines.map(\.sku) })
+            let rows = skus.sorted().flatMap { rowsOfSKU[$0] ?? [] }
+            part.inventory = request.inventory == nil ? nil : rows
+            var partOptions = options
+            // Each group gets what is left of the batch's time when it starts.
+            let now = DispatchTime.now().uptimeNanoseconds
+            partOptions.timeLimitMilliseconds = max(1, Int((deadline > now ? deadline - now : 0) / 1_000_000))
+            let result = Result { () throws(FulcrumError) in
+                orders.count > 1
+                    ? try planCoupled(part, stock: rows, options: partOptions) : try plan(part, stock: rows, options: partOptions)
+            }
+            results.withLock { $0[index] = result }
+        }
+        var responses: [OptimizeResponse] = []
+        for index in groups.indices { responses.append(try results.withLock { $0[index]! }.get()) }
+        return merged(responses, groups: groups, orderCount: request.orders.count, started: started)
+    }
+
+    /// The groups' answers as one: plans in request order, optimal when every
+    /// group is, and the gap of the summed objectives to the summed bounds.
+    private static func merged(_ responses: [OptimizeResponse], groups: [[Int]], orderCount: Int, started: UInt64)
+        -> OptimizeResponse
+    {
+        var plans: [OptimizeResponse.Plan?] = Array(repeating: nil, count: orderCount)
+        var objective = 0.0
+        var bound = 0.0
+        var candidates = 0
+        var variables = 0
+        var constraints = 0
+        for (group, response) in zip(groups, responses) {
+            for (position, order) in group.enumerated() { plans[order] = response.plans[position] }
+            objective += response.objective
+            bound += response.objective * (1 - response.statistics.gap)
+            candidates += response.statistics.candidates
+            variables += response.statistics.variables
+            constraints += response.statistics.constraints
+        }
+        let optimal = responses.allSatisfy { $0.status == .optimal }
+        let statistics = OptimizeResponse.Statistics(
+            solveMilliseconds: Double(DispatchTime.now().uptimeNanoseconds - started) / 1e6, candidates: candidates,
+            variables: variables, constraints: constraints,
+            gap: optimal ? 0 : max(0, (objective - bound) / max(objective, 1e-12)))
+        return OptimizeResponse(
+            status: optimal ? .optimal : .feasible, objective: objective, plans: plans.map { $0! }, statistics: statistics,
+            explanations: nil)
+    }
+
+    /// Orders that share stock or capacity: first each order on its own,
+    /// which bounds the batch from both sides (see `BatchBounds`); the joint
+    /// model only when a gap remains.
+    private static func planCoupled(_ request: OptimizeRequest, stock: [Stock], options: Options) throws(FulcrumError)
         -> OptimizeResponse
     {
         let started = DispatchTime.now().uptimeNanoseconds

@@ -208,6 +208,44 @@ struct PreparedProblem: Sendable {
         }
     }
 
+    /// The orders in groups that share no resource that could run short: no
+    /// (node, SKU) stock and no node capacity that their candidates' bounds
+    /// together exceed. The model's rows between groups can never bind, so
+    /// the groups' optima together are the batch's optimum. Groups are in
+    /// order of their first order, each in request order.
+    func independentGroups() -> [[Int]] {
+        var parent = Array(request.orders.indices)
+        func root(_ order: Int) -> Int {
+            var order = order
+            while parent[order] != order {
+                parent[order] = parent[parent[order]]
+                order = parent[order]
+            }
+            return order
+        }
+        func join(_ orders: Set<Int>) {
+            guard let first = orders.first else { return }
+            for order in orders { parent[root(order)] = root(first) }
+        }
+        var byStock: [Int: (orders: Set<Int>, most: Int)] = [:]
+        var byNode: [Int: (orders: Set<Int>, most: Int)] = [:]
+        for candidate in candidates {
+            let line = lines[candidate.line]
+            let key = Self.stockKey(node: candidate.node, sku: line.sku, skuCount: skuIDs.count)
+            byStock[key, default: ([], 0)].orders.insert(line.order)
+            byStock[key]!.most += candidate.upperBound
+            byNode[candidate.node, default: ([], 0)].orders.insert(line.order)
+            byNode[candidate.node]!.most += candidate.upperBound
+        }
+        for (key, use) in byStock where use.orders.count > 1 && use.most > usable[key] { join(use.orders) }
+        for (node, use) in byNode where use.orders.count > 1 {
+            if let capacity = request.nodes[node].capacityUnits, use.most > capacity { join(use.orders) }
+        }
+        var groups: [Int: [Int]] = [:]
+        for order in request.orders.indices { groups[root(order), default: []].append(order) }
+        return groups.values.sorted { $0[0] < $1[0] }
+    }
+
     static func stockKey(node: Int, sku: Int, skuCount: Int) -> Int { node * skuCount + sku }
 
     func usableUnits(node: Int, sku: Int) -> Int {
