@@ -42,6 +42,10 @@ enum OperationsPage {
         <section><h2>Timeline: order <span id="timeline-id">—</span></h2>
         <table id="timeline"><thead><tr><th>At</th><th>Kind</th><th>Entity</th><th>Step</th><th>What</th></tr></thead>
         <tbody></tbody></table></section>
+        <section><h2>Network</h2>
+        <table id="network"><thead><tr><th>Node</th><th>Kind</th><th>Open</th><th>Ships</th><th>Day</th><th>Released</th>
+        <th>Capacity/day</th><th>Left</th><th>Time zone</th></tr></thead><tbody></tbody></table>
+        <p class="note">Units released to each node on its local day; change a node with fulcrum node or PATCH /v1/nodes/{node}.</p></section>
         <section><h2>Inventory positions</h2>
         <div class="bar"><label>Node <input id="node-filter" size="12"></label>
         <label>SKU contains <input id="sku-filter" size="12"></label></div>
@@ -165,6 +169,18 @@ enum OperationsPage {
           }
           if (explain.length === 0) box.textContent = "Every node was used.";
         }
+        async function network() {
+          const { nodes } = await get("/v1/nodes");
+          fill("network", nodes, n => {
+            const tr = document.createElement("tr");
+            const limit = n.capacity_per_day === null ? "—" : String(n.capacity_per_day);
+            const left = n.capacity_left === null ? "—" : String(n.capacity_left);
+            tr.append(cell(n.node, "text"), cell(n.kind, "text"), cell(n.enabled ? "open" : "closed", "text"),
+              cell(n.can_ship ? "yes" : "no", "text"), cell(n.day, "text"), cell(String(n.released_quantity)), cell(limit),
+              cell(left), cell(n.timezone, "text"));
+            return tr;
+          });
+        }
         async function audit() {
           const note = document.getElementById("audit-note");
           try {
@@ -184,7 +200,7 @@ enum OperationsPage {
         }
         async function refresh() {
           try {
-            await Promise.all([positions(), reservations(), decisions(), orders(), audit()]);
+            await Promise.all([positions(), reservations(), decisions(), orders(), network(), audit()]);
             document.getElementById("status").textContent = "updated " + new Date().toLocaleTimeString();
             document.getElementById("error").textContent = "";
           } catch (error) {

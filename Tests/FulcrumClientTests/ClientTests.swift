@@ -143,7 +143,8 @@ private final class ScriptedServer: ChannelInboundHandler, @unchecked Sendable {
             .bind(host: "127.0.0.1", port: port).get()
         defer { server.close(promise: nil) }
         var answered = false
-        let deadline = ContinuousClock.now + .seconds(10)
+        // Generous: under the full suite on 2 cores, 10 s of backoff and retries once ran out.
+        let deadline = ContinuousClock.now + .seconds(60)
         while !answered, ContinuousClock.now < deadline {
             answered = (try? await client.health()) != nil
             if !answered { try await Task.sleep(for: .milliseconds(50)) }

@@ -384,6 +384,11 @@ private func error(_ json: [String: Any]) -> (code: String?, path: String?) {
             try await Task.sleep(for: .milliseconds(20))
         }
 
+        var close = URLRequest(url: URL(string: "http://\(http)/v1/nodes/STORE-SF")!)
+        close.httpMethod = "PATCH"
+        close.httpBody = Data(#"{"enabled": false, "capacity_per_day": 50}"#.utf8)
+        _ = try await URLSession.shared.data(for: close)
+
         let profile = temporaryDirectory()
         let (status, dom) = try await runDetached(
             "/usr/bin/env",
@@ -412,5 +417,10 @@ private func error(_ json: [String: Any]) -> (code: String?, path: String?) {
         #expect(timeline.contains { $0[1] == "transition" && $0[4] == "created → reserved" })
         #expect(timeline.first?[4].hasPrefix("order.created from http") == true)
         #expect(dom.contains("more_expensive"))
+        let network = Self.rows(dom, table: "network")
+        #expect(network.count == 6)
+        #expect(network.first.map { Array($0.prefix(6)) + [$0[8]] }
+            == ["DC-EAST", "warehouse", "open", "yes", network.first?[4] ?? "", "1", "America/New_York"], "WEB-1's unit was released there")
+        #expect(network.first { $0.first == "STORE-SF" }.map { [$0[2], $0[6], $0[7]] } == ["closed", "50", "50"])
     }
 }
