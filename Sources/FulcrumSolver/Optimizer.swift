@@ -86,18 +86,13 @@ public enum Optimizer {
         let rowsOfSKU = Dictionary(grouping: stock, by: \.sku)
         let results = Mutex<[Int: Result<OptimizeResponse, FulcrumError>]>([:])
         DispatchQueue.concurrentPerform(iterations: groups.count) { index in
-            let orders = groups[index].map { request.orders[$0] }
-            var part = request
-            part.orders = orders
-            let skus = Set(orders.flatMap { $0.lines.map(\.sku) })
-            let rows = skus.sorted().flatMap { rowsOfSKU[$0] ?? [] }
-            part.inventory = request.inventory == nil ? nil : rows
+            let (part, rows) = Self.part(request, orders: groups[index], rowsOfSKU: rowsOfSKU)
             var partOptions = options
             // Each group gets what is left of the batch's time when it starts.
             let now = DispatchTime.now().uptimeNanoseconds
             partOptions.timeLimitMilliseconds = max(1, Int((deadline > now ? deadline - now : 0) / 1_000_000))
             let result = Result { () throws(FulcrumError) in
-                orders.count > 1
+                part.orders.count > 1
                     ? try planCoupled(part, stock: rows, options: partOptions) : try plan(part, stock: rows, options: partOptions)
             }
             results.withLock { $0[index] = result }
@@ -105,6 +100,15 @@ public enum Optimizer {
         var responses: [OptimizeResponse] = []
         for index in groups.indices { responses.append(try results.withLock { $0[index]! }.get()) }
         return merged(responses, groups: groups, orderCount: request.orders.count, started: started)
+    }
+
+    /// The request with only these orders, and the stock rows of their SKUs.
+    static func part(_ request: OptimizeRequest, orders: [Int], rowsOfSKU: [String: [Stock]]) -> (OptimizeRequest, [Stock]) {
+        var part = request
+        part.orders = orders.map { request.orders[$0] }
+        let rows = Set(part.orders.flatMap { $0.lines.map(\.sku) }).sorted().flatMap { rowsOfSKU[$0] ?? [] }
+        part.inventory = request.inventory == nil ? nil : rows
+        return (part, rows)
     }
 
     /// The groups' answers as one: plans in request order, optimal when every

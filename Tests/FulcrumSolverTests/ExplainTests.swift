@@ -91,6 +91,44 @@ import Testing
         else { #expect(Self.reason(nearest, "C") == .moreExpensive(extraCost: 7)) }
     }
 
+    /// A batch is explained group by group: in a batch of orders that share
+    /// nothing that can run short, each order's reasons and prices are
+    /// those of the order explained alone; where the orders compete for
+    /// scarce stock, the price is the batch's (2 units at A for orders of 2
+    /// and 1: o1 at A 7, o2 at C 10; o1 at C means o2 at A, 14 + 6 = 20, +3;
+    /// o2 at A means o1 at C, the same 20, +3).
+    @Test func aBatchIsExplainedOneIndependentGroupAtATime() throws {
+        var workload = SyntheticWorkload(seed: 4, nodeCount: 12, skuCount: 40)
+        let batch = workload.request(orderCount: 4, linesPerOrder: 2)
+        let explained = try Optimizer.solve(batch, options: .init(explain: true))
+        #expect(explained.status == .optimal)
+        for (index, order) in batch.orders.enumerated() {
+            var alone = batch
+            alone.orders = [order]
+            let single = try Optimizer.solve(alone, options: .init(explain: true))
+            let batchReasons = explained.explanations![index].nodes
+            let aloneReasons = single.explanations![0].nodes
+            #expect(batchReasons.map(\.node) == aloneReasons.map(\.node), "\(order.id)")
+            for (a, b) in zip(batchReasons, aloneReasons) {
+                if case .moreExpensive(let x) = a.reasons.first, case .moreExpensive(let y) = b.reasons.first {
+                    #expect(abs(x - y) <= 1e-6 * max(1, abs(y)), "\(order.id)@\(a.node): \(x) vs \(y)")
+                } else {
+                    #expect(a.reasons == b.reasons, "\(order.id)@\(a.node)")
+                }
+            }
+        }
+        let scarce = Self.priced(
+            [
+                Order(id: "o1", shipTo: Self.here, lines: [Line(id: "l", sku: "X", quantity: 2)]),
+                Order(id: "o2", shipTo: Self.here, lines: [Line(id: "l", sku: "X", quantity: 1)]),
+            ], nodes: [Self.nearA, Self.dearC],
+            inventory: [Stock(node: "A", sku: "X", available: 2), Stock(node: "C", sku: "X", available: 5)])
+        let competing = try Optimizer.solve(scarce, options: .init(explain: true))
+        #expect(competing.plans.map { $0.shipments.map(\.node) } == [["A"], ["C"]] && competing.objective == 17)
+        #expect(competing.explanations![0].nodes.first { $0.node == "C" }?.reasons == [.moreExpensive(extraCost: 3)])
+        #expect(competing.explanations![1].nodes.first { $0.node == "A" }?.reasons == [.moreExpensive(extraCost: 3)])
+    }
+
     /// A no-split line moves whole: 5 + 3 × 2 = 11 from C against 5 + 3 × 1 = 8 from A.
     @Test func aNoSplitLineIsPricedWhole() throws {
         let request = Self.priced(
