@@ -97,7 +97,7 @@ public struct TokenTable: Sendable {
 
     /// The text form of a digest in a tokens file: `sha256:` and 64 hex digits.
     public static func digestText(_ digest: [UInt8]) -> String {
-        "sha256:" + digest.map { String($0, radix: 16).leftPadded(to: 2) }.joined()
+        "sha256:" + SHA256.hex(digest)
     }
 
     /// Parses `sha256:HEX`; nil when it is not one.
@@ -145,11 +145,5 @@ public final class AccessControl: Sendable {
             throw FulcrumError(.unauthenticated, "the token is not (or no longer) one of the server's", path: "token")
         }
         return grant
-    }
-}
-
-extension String {
-    fileprivate func leftPadded(to width: Int) -> String {
-        count >= width ? self : String(repeating: "0", count: width - count) + self
     }
 }

@@ -24,6 +24,12 @@ public struct ByteWriter: Sendable {
         write(UInt16(count))
         storage.append(contentsOf: string.utf8)
     }
+
+    /// Writes bytes as a UInt32 byte count and the bytes.
+    public mutating func write(bytes: [UInt8]) {
+        write(UInt32(bytes.count))
+        storage.append(contentsOf: bytes)
+    }
 }
 
 /// Reads what `ByteWriter` wrote. Every read is bounds-checked and throws
@@ -54,6 +60,15 @@ public struct ByteReader: ~Copyable {
     }
 
     public mutating func readString() throws(FulcrumError) -> String { try readUTF8(count: Int(try read(UInt16.self))) }
+
+    /// Reads what `ByteWriter.write(bytes:)` wrote.
+    public mutating func readBytes() throws(FulcrumError) -> [UInt8] {
+        let count = Int(try read(UInt32.self))
+        guard buffer.count - position >= count else { throw truncated() }
+        let bytes = Array(UnsafeRawBufferPointer(rebasing: buffer[position..<position + count]))
+        position += count
+        return bytes
+    }
 
     /// The next `count` bytes as UTF-8 text.
     mutating func readUTF8(count: Int) throws(FulcrumError) -> String {

@@ -36,8 +36,12 @@ public struct FulcrumError: Error, Hashable, Sendable, CustomStringConvertible {
         public static let idempotencyConflict = Code(rawValue: "idempotency_conflict")
         /// A bounded queue is full; retry later.
         public static let overloaded = Code(rawValue: "overloaded")
-        /// The ledger is closed or closing.
+        /// The ledger is closed or closing, or a write's outcome is unknown
+        /// (retry it with the same idempotency key).
         public static let unavailable = Code(rawValue: "unavailable")
+        /// A write reached a replica that follows: its path is the leader's
+        /// address when one is known; send it there.
+        public static let notLeader = Code(rawValue: "not_leader")
         /// Another process serves the data directory (the message names its pid).
         public static let locked = Code(rawValue: "locked")
         /// The data directory does not hold a Fulcrum ledger.

@@ -74,10 +74,11 @@ struct Entry: Hashable, Sendable {
     }
 }
 
-/// Encodings used by idempotency records: the request (compared byte for byte
-/// with a retry's) and the result (returned to the retry).
-enum IdempotencyCodec {
-    static func encode(_ command: LedgerCommand) -> [UInt8] {
+/// The one encoding of a command: the idempotency fingerprint (compared byte
+/// for byte with a retry's) and, `exact`, the replicated log's (which must
+/// decode to the same command: `receive` then says whether it had a quantity).
+enum CommandCodec {
+    static func encode(_ command: LedgerCommand, exact: Bool = false) -> [UInt8] {
         var writer = ByteWriter()
         switch command {
         case .adjust(let request):
@@ -96,6 +97,7 @@ enum IdempotencyCodec {
             writer.write(UInt8(3))
             writer.write(request.receipt)
             writer.write(request.quantity ?? -1)
+            if exact { writer.write(UInt8(request.quantity == nil ? 0 : 1)) }
         case .setSafetyStock(let request):
             writer.write(UInt8(4))
             writer.write(request.node)
@@ -119,6 +121,51 @@ enum IdempotencyCodec {
         return writer.bytes
     }
 
+    /// Reads what `encode(_:exact: true)` wrote.
+    static func decode(_ reader: inout ByteReader) throws(FulcrumError) -> LedgerCommand {
+        switch try reader.read(UInt8.self) {
+        case 1:
+            let node = try reader.readString()
+            let sku = try reader.readString()
+            let change: AdjustRequest.Change
+            switch try reader.read(UInt8.self) {
+            case 0: change = .set(try reader.read())
+            case 1: change = .delta(try reader.read())
+            default: throw FulcrumError(.corrupt, "unknown adjustment kind in a logged command")
+            }
+            return .adjust(AdjustRequest(node: node, sku: sku, change: change, reason: try reader.readString()))
+        case 2:
+            return .schedule(ScheduleRequest(try Records.decodeReceipt(&reader)))
+        case 3:
+            let receipt = try reader.readString()
+            let quantity: Int64 = try reader.read()
+            let given = try reader.read(UInt8.self) == 1
+            return .receive(ReceiveRequest(receipt: receipt, quantity: given ? quantity : nil))
+        case 4:
+            return .setSafetyStock(
+                SetSafetyStockRequest(node: try reader.readString(), sku: try reader.readString(), quantity: try reader.read()))
+        case 5:
+            let order = try reader.readString()
+            let ttlSeconds: Int64 = try reader.read()
+            let count = Int(try reader.read(UInt16.self))
+            var lines: [ReservationLine] = []
+            lines.reserveCapacity(count)
+            for _ in 0..<count {
+                lines.append(ReservationLine(node: try reader.readString(), sku: try reader.readString(), quantity: try reader.read()))
+            }
+            return .reserve(ReserveRequest(order: order, lines: lines, ttlSeconds: ttlSeconds))
+        case 6: return .confirm(order: try reader.readString())
+        case 7: return .ship(order: try reader.readString())
+        case 8: return .release(order: try reader.readString())
+        case 9: return .expireDue
+        default: throw FulcrumError(.corrupt, "unknown command kind in a logged command")
+        }
+    }
+}
+
+/// Encodings used by idempotency records: the request's fingerprint
+/// (`CommandCodec`) and the result (returned to the retry).
+enum IdempotencyCodec {
     static func record(command: [UInt8], result: LedgerResult) -> [UInt8] {
         var writer = ByteWriter(capacity: command.count + 64)
         writer.write(UInt32(command.count))

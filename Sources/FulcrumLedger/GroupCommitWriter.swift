@@ -20,6 +20,13 @@ final class GroupCommitWriter: @unchecked Sendable {
         var idempotencyKey: String?
         var records: RecordBatch?
         var completion: Completion?
+        /// Entries of the cluster's log to apply as they are (a follower's
+        /// catch-up): then the fields above are unused.
+        var logged: [LogEntry]? = nil
+
+        var asLogged: LogEntry.Command {
+            LogEntry.Command(command: command, idempotencyKey: idempotencyKey, records: records)
+        }
     }
 
     struct Configuration {
@@ -40,23 +47,33 @@ final class GroupCommitWriter: @unchecked Sendable {
     private let condition = NSCondition()
     private var queue: [Pending] = []
     private var stopping = false
+    private var role: LedgerRole
 
     // Confined to the writer thread: the runtime's exclusivity checks only cost time.
     @exclusivity(unchecked) private var machine: LedgerStateMachine
     @exclusivity(unchecked) private var lastSweepUptimeNanoseconds: UInt64 = 0
     /// The last sweep stopped at `expiriesPerGroupMax`: more are due now.
     @exclusivity(unchecked) private var sweepBacklog = false
+    /// The last log entry applied (replicas; 0 for a single node), and its time:
+    /// a new leader's groups are never timed before what it applied.
+    @exclusivity(unchecked) private var appliedSequence: UInt64
+    @exclusivity(unchecked) private var appliedAt = Timestamp(millisecondsSinceEpoch: 0)
+    /// `appliedSequence` for other threads.
+    let appliedPosition = Atomic<UInt64>(0)
 
     private let finished = DispatchSemaphore(value: 0)
     private var writerThread: Thread?
 
-    init(environment: Environment, schema: Schema, gate: ReaderGate, configuration: Configuration) throws {
+    init(environment: Environment, schema: Schema, gate: ReaderGate, configuration: Configuration, role: LedgerRole) throws {
         precondition(configuration.groupCommandsMax >= 1 && configuration.queueDepthMax >= configuration.groupCommandsMax)
         self.environment = environment
         self.gate = gate
         self.configuration = configuration
+        self.role = role
         let transaction = try ReadTransaction(environment)
         self.machine = try LedgerStateMachine(schema: schema, integrity: configuration.integrity, transaction: transaction)
+        appliedSequence = try transaction.value(schema.meta, key: Schema.appliedSequenceKey).flatMap(Schema.decodeSequence) ?? 0
+        appliedPosition.store(appliedSequence, ordering: .relaxed)
         queue.reserveCapacity(configuration.queueDepthMax)
         let thread = Thread { [self] in run() }
         thread.name = "fulcrum-ledger-writer"
@@ -76,6 +93,11 @@ final class GroupCommitWriter: @unchecked Sendable {
             completion(.failure(FulcrumError(.unavailable, "the ledger is closed")))
             return
         }
+        if case .follower(let leader) = role {
+            condition.unlock()
+            completion(.failure(Self.notLeader(leader)))
+            return
+        }
         if queue.count >= configuration.queueDepthMax {
             condition.unlock()
             statistics.rejected.add(1, ordering: .relaxed)
@@ -86,6 +108,43 @@ final class GroupCommitWriter: @unchecked Sendable {
         queue.append(Pending(command: command, idempotencyKey: idempotencyKey, records: records, completion: completion))
         if queue.count == 1 { condition.signal() }
         condition.unlock()
+    }
+
+    /// Queues entries of the cluster's log to apply in order, in one
+    /// transaction; entries already applied are skipped. The caller (one
+    /// replica loop) awaits each batch, which bounds what it queues.
+    func apply(_ entries: [LogEntry], completion: @escaping Completion) {
+        precondition(!entries.isEmpty)
+        condition.lock()
+        if stopping {
+            condition.unlock()
+            completion(.failure(FulcrumError(.unavailable, "the ledger is closed")))
+            return
+        }
+        queue.append(Pending(command: nil, idempotencyKey: nil, records: nil, completion: completion, logged: entries))
+        if queue.count == 1 { condition.signal() }
+        condition.unlock()
+    }
+
+    /// Who writes from the next group on.
+    func setRole(_ newRole: LedgerRole) {
+        condition.lock()
+        role = newRole
+        condition.signal()
+        condition.unlock()
+    }
+
+    var currentRole: LedgerRole {
+        condition.lock()
+        defer { condition.unlock() }
+        return role
+    }
+
+    static func notLeader(_ leader: String?) -> FulcrumError {
+        guard let leader else {
+            return FulcrumError(.notLeader, "this replica is a follower and no leader is known yet; retry shortly")
+        }
+        return FulcrumError(.notLeader, "this replica is a follower; the leader is at \(leader)", path: leader)
     }
 
     /// Stops taking commands, commits what is queued, and ends the thread.
@@ -107,17 +166,26 @@ final class GroupCommitWriter: @unchecked Sendable {
     }
 
     private func run() {
-        while let group = nextGroup() {
-            commit(group)
+        while let (group, role) = nextGroup() {
+            if let entries = group.first?.logged {
+                applyLogged(entries, completion: group[0].completion)
+                continue
+            }
+            switch role {
+            case .single: commit(group, appending: nil)
+            case .leader(let log, let term): commit(group, appending: (log, term))
+            case .follower(let leader): fail(group, Self.notLeader(leader))
+            }
         }
         finished.signal()
     }
 
     /// Waits for work; returns nil when stopped and drained. Adds an expiry
-    /// sweep at the front of a group when the sweep interval has passed.
-    private func nextGroup() -> [Pending]? {
+    /// sweep at the front of a group when the sweep interval has passed and
+    /// this ledger may write. Logged entries come as a group of their own.
+    private func nextGroup() -> ([Pending], LedgerRole)? {
         condition.lock()
-        while queue.isEmpty && !stopping && !sweepIsDue() {
+        while queue.isEmpty && !stopping && !(sweepIsDue() && role.writes) {
             if let interval = configuration.expirySweepIntervalMilliseconds {
                 _ = condition.wait(until: Date(timeIntervalSinceNow: Double(interval) / 1000))
             } else {
@@ -128,20 +196,27 @@ final class GroupCommitWriter: @unchecked Sendable {
             condition.unlock()
             return nil
         }
+        let role = self.role
         var group: [Pending]
-        if queue.count <= configuration.groupCommandsMax {
+        if queue.first?.logged != nil {
+            group = [queue.removeFirst()]
+            condition.unlock()
+            return (group, role)
+        }
+        let count = queue.prefix(configuration.groupCommandsMax).prefix { $0.logged == nil }.count
+        if count == queue.count {
             group = queue
             queue.removeAll(keepingCapacity: true)
         } else {
-            group = Array(queue.prefix(configuration.groupCommandsMax))
-            queue.removeFirst(configuration.groupCommandsMax)
+            group = Array(queue.prefix(count))
+            queue.removeFirst(count)
         }
         condition.unlock()
-        if sweepIsDue() {
+        if role.writes && sweepIsDue() {
             lastSweepUptimeNanoseconds = DispatchTime.now().uptimeNanoseconds
             group.insert(Pending(command: .expireDue, idempotencyKey: nil, records: nil, completion: nil), at: 0)
         }
-        return group
+        return (group, role)
     }
 
     private func sweepIsDue() -> Bool {
@@ -150,9 +225,32 @@ final class GroupCommitWriter: @unchecked Sendable {
             || DispatchTime.now().uptimeNanoseconds - lastSweepUptimeNanoseconds >= UInt64(interval) * 1_000_000
     }
 
-    private func commit(_ group: [Pending]) {
+    /// Applies a group in one transaction and completes its commands. A
+    /// leader first appends the group to the cluster's log (`appending`):
+    /// nothing is applied or acknowledged unless that append committed, and a
+    /// failed append makes this replica a follower.
+    private func commit(_ group: [Pending], appending: (log: any ReplicatedLog, term: UInt64)?) {
+        var group = group
+        var now = configuration.clock.now()
+        var sequence: UInt64?
+        if let (log, term) = appending {
+            now = max(now, appliedAt)
+            // A sweep with nothing due is not worth a log entry.
+            if group.first?.command == .expireDue && group[0].completion == nil && !sweepFindsWork(now: now) {
+                group.removeFirst()
+                if group.isEmpty { return }
+            }
+            let entry = LogEntry(sequence: appliedSequence + 1, term: term, at: now, commands: group.map(\.asLogged))
+            do {
+                try log.append(entry.encoded(), sequence: entry.sequence)
+                sequence = entry.sequence
+            } catch {
+                setRole(.follower(leader: nil))
+                fail(group, error)
+                return
+            }
+        }
         while true {
-            let now = configuration.clock.now()
             let applyStarted = DispatchTime.now().uptimeNanoseconds
             do {
                 let transaction = try WriteTransaction(environment)
@@ -164,8 +262,10 @@ final class GroupCommitWriter: @unchecked Sendable {
                             pending.command, idempotencyKey: pending.idempotencyKey, records: pending.records, now: now,
                             in: transaction))
                 }
+                if let sequence { try transaction.put(machine.schema.meta, key: Schema.appliedSequenceKey, value: Schema.encodeSequence(sequence)) }
                 let started = DispatchTime.now().uptimeNanoseconds
                 try transaction.commit()
+                if let sequence { applied(sequence, at: now) }
                 var expiries = 0
                 var backlog = false
                 for case .success(.expired(let orders)) in results {
@@ -187,10 +287,73 @@ final class GroupCommitWriter: @unchecked Sendable {
                 }
             } catch {
                 machine.groupAborted()
+                // Logged but not applied here: the replica's log tail applies it again.
+                if sequence != nil { setRole(.follower(leader: nil)) }
                 fail(group, configuration.integrity.error(error))
                 return
             }
         }
+    }
+
+    /// Applies entries of the log, as the leader did, in one transaction with
+    /// the position they reach. Their commands' own outcomes were the
+    /// leader's to report; only a failure to write fails the batch.
+    private func applyLogged(_ entries: [LogEntry], completion: Completion?) {
+        while true {
+            var sequence = appliedSequence
+            var at = appliedAt
+            do {
+                let transaction = try WriteTransaction(environment)
+                for entry in entries where entry.sequence > sequence {
+                    guard entry.sequence == sequence + 1 else {
+                        throw FulcrumError(.corrupt, "log entry \(entry.sequence) follows \(sequence): a gap in the log")
+                    }
+                    for command in entry.commands {
+                        _ = try machine.execute(
+                            command.command, idempotencyKey: command.idempotencyKey, records: command.records, now: entry.at,
+                            in: transaction)
+                    }
+                    sequence = entry.sequence
+                    at = entry.at
+                }
+                try transaction.put(machine.schema.meta, key: Schema.appliedSequenceKey, value: Schema.encodeSequence(sequence))
+                try transaction.commit()
+                machine.groupCommitted()
+                applied(sequence, at: at)
+                completion?(.success(.recorded))
+                return
+            } catch LMDBError.mapFull {
+                machine.groupAborted()
+                if let failure = growMap() {
+                    completion?(.failure(failure))
+                    return
+                }
+            } catch let error as FulcrumError {
+                machine.groupAborted()
+                completion?(.failure(error))
+                return
+            } catch {
+                machine.groupAborted()
+                completion?(.failure(configuration.integrity.error(error)))
+                return
+            }
+        }
+    }
+
+    private func sweepFindsWork(now: Timestamp) -> Bool {
+        do {
+            let transaction = try ReadTransaction(environment)
+            return try machine.anyDue(now: now, in: transaction)
+        } catch {
+            return true  // the sweep itself reports what is wrong
+        }
+    }
+
+    private func applied(_ sequence: UInt64, at: Timestamp) {
+        assert(sequence >= appliedSequence)
+        appliedSequence = sequence
+        appliedAt = at
+        appliedPosition.store(sequence, ordering: .releasing)
     }
 
     private func fail(_ group: [Pending], _ error: FulcrumError) {

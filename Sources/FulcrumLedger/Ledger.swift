@@ -22,7 +22,7 @@ public final class Ledger: Sendable {
     let integrity: Integrity
     /// This process's claim on the directory, held while it may write.
     private let lock: DirectoryLock?
-    private let writer: GroupCommitWriter
+    let writer: GroupCommitWriter
     private let scrubber: Scrubber?
 
     /// Opens the ledger in `directory`, creating both when absent.
@@ -42,7 +42,8 @@ public final class Ledger: Sendable {
                 configuration: .init(
                     queueDepthMax: options.queueDepthMax, groupCommandsMax: options.groupCommandsMax,
                     expirySweepIntervalMilliseconds: options.expirySweepIntervalMilliseconds, clock: options.clock,
-                    mapSizeBytesMax: options.mapSizeBytesMax, integrity: integrity))
+                    mapSizeBytesMax: options.mapSizeBytesMax, integrity: integrity),
+                role: options.replica ? .follower(leader: nil) : .single)
         } catch {
             throw integrity.error(error)
         }

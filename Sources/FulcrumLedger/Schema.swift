@@ -9,6 +9,18 @@ struct Schema: Sendable {
     /// 2: every value ends in a checksum (`Checksum`). Version 1 ledgers are
     /// upgraded in place when opened for writing.
     static let formatVersion: UInt32 = 2
+    /// A replica's position in its cluster's log (meta): the last entry applied.
+    static let appliedSequenceKey: [UInt8] = Array("applied_sequence".utf8)
+
+    static func encodeSequence(_ sequence: UInt64) -> [UInt8] {
+        var writer = ByteWriter(capacity: 8)
+        writer.write(sequence)
+        return writer.bytes
+    }
+
+    static func decodeSequence(_ bytes: [UInt8]) -> UInt64? {
+        try? bytes.decode("applied sequence") { (reader) throws(FulcrumError) in try reader.read(UInt64.self) }
+    }
 
     let meta: Database
     /// kind byte + name → UInt32 id (little-endian).

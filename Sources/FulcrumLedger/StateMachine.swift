@@ -80,7 +80,7 @@ struct LedgerStateMachine {
             if let idempotencyKey {
                 try Names.validateText(
                     idempotencyKey, path: "idempotency_key", bytesMax: Limits.idempotencyKeyBytesMax, allowEmpty: false)
-                fingerprint = IdempotencyCodec.encode(command)
+                fingerprint = CommandCodec.encode(command)
                 if let stored = try transaction.value(schema.idempotency, key: Names.keyBytes(idempotencyKey)) {
                     let record = try IdempotencyCodec.decodeRecord(stored)
                     guard record.command == fingerprint else {
@@ -403,6 +403,14 @@ struct LedgerStateMachine {
         return Effect(
             kind: kind, reference: reservation.order, changes: changes, reservation: updated,
             expiryRemoved: from == .reserved ? reservation.expiresAt : nil, result: .reservation(updated))
+    }
+
+    /// Whether a reservation's time to live has passed at `now`.
+    func anyDue(now: Timestamp, in transaction: borrowing some TransactionReading & ~Copyable) throws -> Bool {
+        let cursor = try transaction.cursor(schema.expiries)
+        guard let (key, _) = try cursor.first() else { return false }
+        guard let (at, _) = Keys.decodeExpiry(key) else { throw FulcrumError(.corrupt, "bad expiry key") }
+        return at <= now
     }
 
     /// Expires due reservations, oldest first, planning and writing each in

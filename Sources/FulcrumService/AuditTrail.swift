@@ -22,7 +22,7 @@ final class AuditKeys: Sendable {
 
     /// The id an entry shows: its key after the prefix, in hex.
     static func id(of key: [UInt8]) -> String {
-        key.dropFirst().map { String($0, radix: 16).count == 1 ? "0" + String($0, radix: 16) : String($0, radix: 16) }.joined()
+        SHA256.hex(key.dropFirst())
     }
 
     static func key(of id: String) throws(FulcrumError) -> [UInt8] {

@@ -14,6 +14,9 @@ public struct LedgerOptions: Sendable {
     public var readersMax = Limits.readersMax
     /// Stored records the background scrubber checksums per second; 0: no scrubber.
     public var scrubRecordsPerSecond = Limits.scrubRecordsPerSecond
+    /// A replica of a cluster: it starts as a follower, writing nothing until
+    /// its replica loop applies the log or makes it the leader.
+    public var replica = false
     public init() {}
 }
 

@@ -1,0 +1,83 @@
+import FulcrumCore
+import FulcrumStorage
+
+/// The replicated log a clustered ledger's leader appends each group to before
+/// applying it: the port FulcrumReplication's etcd log implements.
+public protocol ReplicatedLog: Sendable {
+    /// Appends an encoded `LogEntry` at `sequence` and returns once the log
+    /// has committed it. Throws `not_leader` when this replica was deposed
+    /// (nothing was appended) and `unavailable` when the outcome is unknown.
+    /// Called on the ledger's writer thread; it blocks that thread.
+    func append(_ entry: [UInt8], sequence: UInt64) throws(FulcrumError)
+}
+
+/// Who writes to a ledger.
+public enum LedgerRole: Sendable {
+    /// One process and no log: the embedded node.
+    case single
+    /// A replica that applies the log its leader appends (`Ledger.apply`);
+    /// commands answer `not_leader`, naming the leader's address when known.
+    case follower(leader: String?)
+    /// The replica that appends each group to `log`, in `term`, before applying it.
+    case leader(log: any ReplicatedLog, term: UInt64)
+
+    /// Whether commands (and expiry sweeps) run here.
+    var writes: Bool {
+        if case .follower = self { return false }
+        return true
+    }
+}
+
+extension Ledger {
+    /// Who writes from the next group on: a cluster's replica loop says so.
+    public func setRole(_ role: LedgerRole) { writer.setRole(role) }
+
+    public var role: LedgerRole { writer.currentRole }
+
+    /// The last entry of the cluster's log applied here (0: none; always 0 for a single node).
+    public var appliedSequence: UInt64 { writer.appliedPosition.load(ordering: .acquiring) }
+
+    /// Applies entries of the cluster's log in order, in one transaction;
+    /// those already applied are skipped, a gap is `corrupt`.
+    public func apply(_ entries: [LogEntry]) async throws(FulcrumError) {
+        guard !entries.isEmpty else { return }
+        let result = await withCheckedContinuation { continuation in
+            writer.apply(entries) { continuation.resume(returning: $0) }
+        }
+        _ = try result.get()
+    }
+
+    /// A SHA-256 (hex) of every stored key and value but this replica's own
+    /// position: replicas that applied the same log have the same digest.
+    public func digest() throws(FulcrumError) -> String {
+        do {
+            let transaction = try ReadTransaction(environment)
+            var hash = SHA256()
+            for database in schema.all {
+                hash.update(Array(database.name.utf8))
+                let cursor = try transaction.cursor(database, verifying: false)
+                var record = try cursor.first()
+                while let (key, value) = record {
+                    if !(database == schema.meta && key == Schema.appliedSequenceKey) {
+                        hash.update(ByteWriter.lengthPrefixed(key))
+                        hash.update(ByteWriter.lengthPrefixed(value))
+                    }
+                    record = try cursor.next()
+                }
+            }
+            return SHA256.hex(hash.finish())
+        } catch let error as FulcrumError {
+            throw error
+        } catch {
+            throw integrity.error(error)
+        }
+    }
+}
+
+extension ByteWriter {
+    static func lengthPrefixed(_ bytes: [UInt8]) -> [UInt8] {
+        var writer = ByteWriter(capacity: bytes.count + 4)
+        writer.write(bytes: bytes)
+        return writer.bytes
+    }
+}
