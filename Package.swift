@@ -3,6 +3,7 @@
 // Arrows point one way. FulcrumCore holds the domain's values (the optimize contract, positions,
 // reservations, commands, orders and events), errors, limits and JSON; behind it:
 // FulcrumCore <- FulcrumStorage (LMDB) <- FulcrumLedger <- FulcrumOrchestration <- FulcrumService;
+// FulcrumLedger <- FulcrumReplication (etcd) <- FulcrumService;
 // FulcrumCore <- FulcrumSolver (GLPK) <- FulcrumService; FulcrumCore <- FulcrumConfig (YAML).
 // Front ends call FulcrumService and never the ledger, solver or orchestration:
 // FulcrumService <- {FulcrumServer (+ FulcrumWire), FulcrumGateway (+ FulcrumHTTP), FulcrumReplay, fulcrum} <- fulcrumd;
@@ -17,6 +18,7 @@ let package = Package(
         .library(name: "FulcrumCore", targets: ["FulcrumCore"]),
         .library(name: "FulcrumStorage", targets: ["FulcrumStorage"]),
         .library(name: "FulcrumLedger", targets: ["FulcrumLedger"]),
+        .library(name: "FulcrumReplication", targets: ["FulcrumReplication"]),
         .library(name: "FulcrumSolver", targets: ["FulcrumSolver"]),
         .library(name: "FulcrumService", targets: ["FulcrumService"]),
         .library(name: "FulcrumWire", targets: ["FulcrumWire"]),
@@ -68,11 +70,21 @@ let package = Package(
         .target(name: "FulcrumAllocator", dependencies: ["CJemalloc"]),
         // The offline gazetteer (data from PyPI packages, scripts/build-gazetteer.py; NOTICE).
         .target(name: "FulcrumGazetteer", dependencies: ["FulcrumCore"], resources: [.copy("gazetteer.tsv")]),
+        // A ledger as a replica of a cluster: the log and the leader's lease in etcd (its JSON gateway).
+        .target(
+            name: "FulcrumReplication",
+            dependencies: [
+                "FulcrumCore", "FulcrumLedger", .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         .target(
             name: "FulcrumService",
             dependencies: [
                 "FulcrumConfig", "FulcrumCore", "FulcrumGazetteer", "FulcrumLedger", "FulcrumOrchestration",
-                "FulcrumSolver", .product(name: "Metrics", package: "swift-metrics"),
+                "FulcrumReplication", "FulcrumSolver", .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Logging", package: "swift-log"),
             ]
         ),
         // The RPC protocol: frames, their codec, and the protobuf payloads

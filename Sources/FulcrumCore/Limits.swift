@@ -130,4 +130,27 @@ public enum Limits {
     public static let batchItemsMax = 10_000
     /// The most distinct nodes and SKUs (ids are 32-bit).
     public static let internedNamesMax = Int(UInt32.max) - 1
+
+    // Replication on etcd (docs/replication.md).
+    /// The leader's lease: a leader that stops renewing it (crash, pause,
+    /// partition) loses the leadership this long after its last renewal.
+    public static let leaderLeaseSeconds: Int64 = 2
+    /// How often a replica renews its lease (well inside `leaderLeaseSeconds`).
+    public static let leaseRenewIntervalMilliseconds = 500
+    /// The longest a leader waits for an append before its outcome is unknown.
+    public static let logAppendTimeoutMilliseconds = 2_000
+    /// The largest log entry (etcd refuses requests over 1.5 MiB by default,
+    /// base64 adds a third): a larger group is cut in two.
+    public static let logEntryBytesMax = 1 << 20
+    /// Log entries a follower reads and applies in one transaction.
+    public static let logEntriesPerApplyMax = 256
+    /// How often a follower looks again at the leader key and the log when its watch says nothing.
+    public static let followerPollIntervalMilliseconds = 500
+    /// How long a replica waits before trying etcd again after a failure.
+    public static let replicaRetryIntervalMilliseconds = 200
+    /// How often a replica publishes the position it has applied.
+    public static let appliedPublishIntervalMilliseconds = 1_000
+    public static let etcdConnectTimeoutMilliseconds = 1_000
+    public static let etcdRequestTimeoutMilliseconds = 2_000
+    public static let etcdResponseBytesMax = 64 << 20
 }

@@ -241,8 +241,20 @@ final class GroupCommitWriter: @unchecked Sendable {
                 if group.isEmpty { return }
             }
             let entry = LogEntry(sequence: appliedSequence + 1, term: term, at: now, commands: group.map(\.asLogged))
+            let encoded = entry.encoded()
+            if encoded.count > Limits.logEntryBytesMax {
+                guard group.count > 1 else {
+                    fail(group, FulcrumError(
+                        .payloadTooLarge,
+                        "the command takes \(encoded.count) bytes in the log; an entry holds at most \(Limits.logEntryBytesMax)"))
+                    return
+                }
+                commit(Array(group[..<(group.count / 2)]), appending: appending)
+                commit(Array(group[(group.count / 2)...]), appending: appending)
+                return
+            }
             do {
-                try log.append(entry.encoded(), sequence: entry.sequence)
+                try log.append(encoded, sequence: entry.sequence)
                 sequence = entry.sequence
             } catch {
                 setRole(.follower(leader: nil))

@@ -50,6 +50,19 @@ extension Ledger {
     /// A SHA-256 (hex) of every stored key and value but this replica's own
     /// position: replicas that applied the same log have the same digest.
     public func digest() throws(FulcrumError) -> String {
+        try LedgerDigest.digest(environment: environment, schema: schema, integrity: integrity)
+    }
+}
+
+/// Digests of a ledger's whole content, for comparing replicas.
+public enum LedgerDigest {
+    /// The digest of the ledger in `directory` (another process may be serving it).
+    public static func digest(directory: String) throws(FulcrumError) -> String {
+        let (environment, schema, _) = try LedgerFiles.open(directory: directory, mode: .readOnly)
+        return try digest(environment: environment, schema: schema, integrity: Integrity(directory: directory))
+    }
+
+    static func digest(environment: Environment, schema: Schema, integrity: Integrity) throws(FulcrumError) -> String {
         do {
             let transaction = try ReadTransaction(environment)
             var hash = SHA256()
@@ -66,8 +79,6 @@ extension Ledger {
                 }
             }
             return SHA256.hex(hash.finish())
-        } catch let error as FulcrumError {
-            throw error
         } catch {
             throw integrity.error(error)
         }

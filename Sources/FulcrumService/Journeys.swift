@@ -19,19 +19,36 @@ public struct Journeys: Sendable {
 extension Service {
     /// Starts `journeys`, resuming every event accepted but not finished
     /// before the last stop. Call it once.
+    /// A replica of a cluster runs them while it leads (its orchestrator's
+    /// records travel in the log with their ledger commands).
     public func startJourneys(_ journeys: Journeys) async throws(FulcrumError) {
         try Self.check(journeys.book, against: profiles)
-        let orchestrator = try await Orchestrator(backend: self, book: journeys.book)
-        let started = orchestration.withLock { running in
-            guard running == nil else { return false }
-            running = orchestrator
-            return true
+        let first = journeyBook.withLock { book in
+            defer { book = journeys.book }
+            return book == nil
         }
-        precondition(started, "the journeys were started twice")
+        precondition(first, "the journeys were started twice")
+        if case .follower = ledger.role { return }
+        try await runJourneys()
+    }
+
+    /// Starts an orchestrator over the ledger as it is now: it resumes what
+    /// was accepted and not finished, under whichever leader accepted it.
+    func runJourneys() async throws(FulcrumError) {
+        guard let book = journeyBook.withLock({ $0 }) else { return }
+        let orchestrator = try await Orchestrator(backend: self, book: book)
+        orchestration.withLock { running in
+            if running == nil { running = orchestrator }
+        }
     }
 
     private func orchestrator(_ path: String) throws(FulcrumError) -> Orchestrator {
         guard let orchestrator = orchestration.withLock({ $0 }) else {
+            if case .follower(let leader) = ledger.role, journeyBook.withLock({ $0 != nil }) {
+                throw FulcrumError(
+                    .notLeader, "journeys run on the cluster's leader" + (leader.map { ", at \($0)" } ?? ", and none is known yet"),
+                    path: leader ?? "")
+            }
             throw FulcrumError(.unavailable, "this server runs no journeys", path: path)
         }
         return orchestrator

@@ -2,6 +2,7 @@ import Foundation
 import FulcrumCore
 import FulcrumGazetteer
 import FulcrumLedger
+import FulcrumReplication
 import FulcrumOrchestration
 import FulcrumSolver
 import Metrics
@@ -47,6 +48,10 @@ public final class Service: Sendable {
     let nodeSettingsTable = Mutex<NodeTable?>(nil)
     /// Each node's local day, for its daily capacity.
     let localDays = LocalDays()
+    /// The cluster this service's ledger replicates in (`joinCluster`), if any.
+    let replication = Mutex<Replica?>(nil)
+    /// The journeys `startJourneys` was given: a replica runs them while it leads.
+    let journeyBook = Mutex<JourneyBook?>(nil)
 
     /// Opens (or creates) the ledger in `directory` and serves it: the way
     /// front ends and offline tools get a service of their own.

@@ -14,18 +14,22 @@ struct Verify: ParsableCommand {
 
     @OptionGroup var data: DataOptions
     @Flag(help: "Also check every stored record's checksum, listing each damaged one.") var checksums = false
+    @Flag(help: "Also print a digest of every stored key and value (replicas that applied the same log agree).")
+    var digest = false
     @Flag(help: "Print machine-readable JSON.") var json = false
     @Flag(help: .private) var inProcess = false
 
     func run() throws {
         guard inProcess else { return try runInChild() }
         let report: VerificationReport
+        let digestText: String?
         do {
             report = try Service.verify(directory: data.data, checksums: checksums)
+            digestText = digest ? try Service.digest(directory: data.data) : nil
         } catch {
             throw fail(error, json: json)
         }
-        printReport(report, json: json)
+        printReport(report, json: json, digest: digestText)
         if !report.isConsistent { throw ExitCode(1) }
     }
 
@@ -34,7 +38,7 @@ struct Verify: ParsableCommand {
     private func runInChild() throws {
         let child = Process()
         child.executableURL = URL(fileURLWithPath: "/proc/self/exe")
-        child.arguments = ["verify", "--data", data.data, "--in-process"] + (checksums ? ["--checksums"] : [])
+        child.arguments = ["verify", "--data", data.data, "--in-process"] + (checksums ? ["--checksums"] : []) + (digest ? ["--digest"] : [])
             + (json ? ["--json"] : [])
         var environment = ProcessInfo.processInfo.environment
         environment["SWIFT_BACKTRACE"] = "enable=no"  // the report says what matters; no thread dump
@@ -64,16 +68,19 @@ struct Verify: ParsableCommand {
     }
 }
 
-func printReport(_ report: VerificationReport, json: Bool) {
+func printReport(_ report: VerificationReport, json: Bool, digest: String? = nil) {
     if json {
-        print(JSON.object([
-            "consistent": .bool(report.isConsistent), "entries": .integer(Int64(report.entries)),
-            "positions": .integer(Int64(report.positions)), "reservations": .integer(Int64(report.reservations)),
-            "receipts": .integer(Int64(report.receipts)), "checked_records": .integer(Int64(report.checkedRecords)),
-            "mismatches": .array(report.mismatches.map(JSON.string)),
-        ]).rendered)
+        var fields: [(String, JSON)] = [
+            ("consistent", .bool(report.isConsistent)), ("entries", .integer(Int64(report.entries))),
+            ("positions", .integer(Int64(report.positions))), ("reservations", .integer(Int64(report.reservations))),
+            ("receipts", .integer(Int64(report.receipts))), ("checked_records", .integer(Int64(report.checkedRecords))),
+            ("mismatches", .array(report.mismatches.map(JSON.string))),
+        ]
+        if let digest { fields.append(("digest", .string(digest))) }
+        print(JSON.orderedObject(fields).rendered)
         return
     }
+    if let digest { print("digest: \(digest)") }
     for mismatch in report.mismatches { print("mismatch: \(mismatch)") }
     let verdict = report.isConsistent ? "consistent" : "\(report.mismatches.count) mismatches"
     print(

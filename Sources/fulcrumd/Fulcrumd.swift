@@ -90,6 +90,15 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "HTTP: open connections; those still sending their first headers make room first.")
     var httpConnectionsMax = Limits.httpConnectionsMax
 
+    @Option(help: "Run as a replica of this cluster (its log and leader in etcd, under /fulcrum/NAME/); needs --etcd.")
+    var cluster: String?
+
+    @Option(help: "etcd's client URLs, comma-separated (http://HOST:PORT,...): the cluster's log and leader election.")
+    var etcd: String?
+
+    @Option(help: "With --cluster: the RPC address clients reach this replica at, HOST:PORT (default: --listen's).")
+    var advertise: String?
+
     func validate() throws {
         if token != nil && tokens != nil { throw ValidationError("give --token or --tokens, not both") }
         if (tlsCert == nil) != (tlsKey == nil) { throw ValidationError("--tls-cert and --tls-key go together") }
@@ -97,6 +106,11 @@ struct Serve: AsyncParsableCommand {
         for (value, flag) in [(helloTimeoutMs, "--hello-timeout-ms"), (idleTimeoutMs, "--idle-timeout-ms"), (httpIdleTimeoutMs, "--http-idle-timeout-ms")]
         where value < 1 {
             throw ValidationError("\(flag) must be at least 1")
+        }
+        if (cluster == nil) != (etcd == nil) { throw ValidationError("--cluster and --etcd go together") }
+        if advertise != nil && cluster == nil { throw ValidationError("--advertise needs --cluster") }
+        if let cluster, cluster.isEmpty || cluster.contains("/") {
+            throw ValidationError("--cluster is a name without slashes")
         }
         for (value, flag) in [(connectionsMax, "--connections-max"), (unauthenticatedConnectionsMax, "--unauthenticated-connections-max"), (httpConnectionsMax, "--http-connections-max")]
         where value < 1 {
@@ -160,15 +174,30 @@ struct Serve: AsyncParsableCommand {
             serviceOptions.profilesFile = profiles
         }
         let catalogueSKUs = try catalogue.map { (file) throws(FulcrumError) in try CatalogueFile.load(path: file) }
-        let service = try Service.open(directory: data, network: networkNodes, options: serviceOptions)
-        if let catalogueSKUs, let catalogue {
+        var ledgerOptions = LedgerOptions()
+        ledgerOptions.replica = cluster != nil
+        let service = try Service.open(directory: data, ledgerOptions: ledgerOptions, network: networkNodes, options: serviceOptions)
+        if let cluster, let etcd {
+            let endpoints = etcd.split(separator: ",").map { String($0).hasPrefix("http") ? String($0) : "http://\($0)" }
+            do {
+                try await service.joinCluster(
+                    ClusterOptions(cluster: cluster, endpoints: endpoints, advertise: advertise ?? listen), logger: logger)
+            } catch {
+                service.close()
+                throw error
+            }
+            logger.info("replica of cluster \(cluster) at entry \(service.replicaStatus?.applied ?? 0)")
+        }
+        // A replica writes only as the leader; the others receive the same writes through the log.
+        let writes = try await leadsOrIsSingle(service)
+        if let catalogueSKUs, let catalogue, writes {
             let caller = Caller(token: "file", request: "--catalogue")
             for start in stride(from: 0, to: catalogueSKUs.count, by: Limits.pageItemsMax) {
                 _ = try await service.upsert(Array(catalogueSKUs[start..<min(start + Limits.pageItemsMax, catalogueSKUs.count)]), caller: caller)
             }
             logger.info("upserted \(catalogueSKUs.count) SKUs from \(catalogue)")
         }
-        if demo, try service.counts().entries == 0 {
+        if demo, writes, try service.counts().entries == 0 {
             let commands = try await DemoData.load(into: service)
             logger.info("loaded the demo network and stock (\(commands) commands)")
         }
@@ -222,7 +251,10 @@ struct Serve: AsyncParsableCommand {
         let ready = line(listening, text: "fulcrumd listening on \(address)" + (httpAddress.map { ", HTTP on \($0)" } ?? ""))
         var parts: [ServiceGroupConfiguration.ServiceConfiguration] = [
             // Said once the group traps SIGTERM and SIGINT: a client may stop us the moment it reads it.
-            .init(service: Part(description: "ledger", started: { Self.say(ready) }) { service.close() }),
+            .init(service: Part(description: "ledger", started: { Self.say(ready) }) {
+                await service.leaveCluster()
+                service.close()
+            }),
             .init(service: Part(description: "rpc") {
                 logger.info("draining \(server.requestsInFlight) requests in flight")
                 await server.shutdown()
@@ -239,6 +271,16 @@ struct Serve: AsyncParsableCommand {
         try await ServiceGroup(configuration: group).run()
         logger.info("stopped; the ledger is closed")
         report(["stopped": address], text: "fulcrumd stopped")
+    }
+
+    /// True for a single node; a replica waits (bounded) for an election and says whether it won.
+    private func leadsOrIsSingle(_ service: FulcrumService.Service) async throws -> Bool {
+        guard cluster != nil else { return true }
+        for _ in 0..<100 {
+            if let status = service.replicaStatus, status.leader != nil { return status.role == "leader" }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        return false
     }
 
     private func loadTokens() throws(FulcrumError) -> TokenTable {
