@@ -43,14 +43,22 @@ public final class FulcrumClient: Sendable {
         var retryAt: ContinuousClock.Instant?
         var backoffMilliseconds = Limits.clientReconnectBackoffMsInitial
         var closed = false
+        /// The endpoint in use: a cluster's leader, as far as the client knows.
+        var current = 0
+        /// Connections that failed in a row: the backoff starts once every endpoint failed.
+        var failures = 0
     }
 
-    private let endpoint: Endpoint
+    /// One server, or the replicas of a cluster (writes follow its leader).
+    private let endpoints: [Endpoint]
     private let state = Mutex(State())
 
-    private init(endpoint: Endpoint) {
-        self.endpoint = endpoint
+    private init(endpoints: [Endpoint]) {
+        precondition(!endpoints.isEmpty)
+        self.endpoints = endpoints
     }
+
+    private var endpoint: Endpoint { endpoints[state.withLock { $0.current }] }
 
     /// Connects to `host:port` and says Hello (with `token` when the server
     /// needs one); throws when the server cannot be reached now. With
@@ -67,13 +75,40 @@ public final class FulcrumClient: Sendable {
         return connection
     }
 
-    /// Connects to "host:port".
+    /// Connects to "host:port", or to the first of a cluster's replicas that
+    /// answers ("host:port,host:port,…"): a write a follower refuses with
+    /// `not_leader` goes again to the leader it names, and a replica that
+    /// cannot be reached makes way for the next.
     public static func connect(
-        _ address: String, token: String? = nil, requestTimeoutMilliseconds: Int64? = nil, tls: ClientTLS? = nil
+        _ addresses: String, token: String? = nil, requestTimeoutMilliseconds: Int64? = nil, tls: ClientTLS? = nil
     ) async throws(FulcrumError) -> FulcrumClient {
-        let (host, port) = try ServerAddress.parse(address)
-        return try await connect(
-            host: host, port: port, token: token, requestTimeoutMilliseconds: requestTimeoutMilliseconds, tls: tls)
+        let client = try connecting(addresses, token: token, requestTimeoutMilliseconds: requestTimeoutMilliseconds, tls: tls)
+        var attempts = 0
+        while true {
+            do {
+                _ = try await client.connection()
+                return client
+            } catch {
+                attempts += 1
+                guard attempts < client.endpoints.count else { throw error }
+            }
+        }
+    }
+
+    /// `connecting(host:port:…)` for "host:port" or a cluster's "host:port,host:port,…".
+    public static func connecting(
+        _ addresses: String, token: String? = nil, requestTimeoutMilliseconds: Int64? = nil, tls: ClientTLS? = nil
+    ) throws(FulcrumError) -> FulcrumClient {
+        precondition(requestTimeoutMilliseconds.map { $0 >= 1 } ?? true)
+        var endpoints: [Endpoint] = []
+        for address in addresses.split(separator: ",", omittingEmptySubsequences: false) {
+            let (host, port) = try ServerAddress.parse(String(address))
+            endpoints.append(
+                Endpoint(
+                    host: host, port: port, token: token, client: "fulcrum-swift", payloadBytesMax: Limits.framePayloadBytesMax,
+                    requestTimeoutMilliseconds: requestTimeoutMilliseconds, tls: tls))
+        }
+        return FulcrumClient(endpoints: endpoints)
     }
 
     /// A client that connects on its first call, and again after each lost
@@ -84,9 +119,9 @@ public final class FulcrumClient: Sendable {
     ) -> FulcrumClient {
         precondition(requestTimeoutMilliseconds.map { $0 >= 1 } ?? true)
         return FulcrumClient(
-            endpoint: Endpoint(
+            endpoints: [Endpoint(
                 host: host, port: port, token: token, client: client, payloadBytesMax: payloadBytesMax,
-                requestTimeoutMilliseconds: requestTimeoutMilliseconds, tls: tls))
+                requestTimeoutMilliseconds: requestTimeoutMilliseconds, tls: tls)])
     }
 
     public func close() async {
@@ -106,6 +141,7 @@ public final class FulcrumClient: Sendable {
             if state.closed { return .refuse(FulcrumError(.unavailable, "the client is closed", path: "server")) }
             if let connection = state.connection, connection.channel.isActive { return .ready(connection) }
             if let connecting = state.connecting { return .wait(connecting) }
+            let endpoint = endpoints[state.current]
             if let retryAt = state.retryAt, now < retryAt {
                 let wait = (retryAt - now).components
                 let milliseconds = wait.seconds * 1_000 + wait.attoseconds / 1_000_000_000_000_000
@@ -113,7 +149,6 @@ public final class FulcrumClient: Sendable {
                     .unavailable, "fulcrumd at \(endpoint.host):\(endpoint.port) is unreachable; next attempt in \(milliseconds) ms",
                     path: "server"))
             }
-            let endpoint = self.endpoint
             let task = Task { try await Self.open(endpoint) }
             state.connecting = task
             return .wait(task)
@@ -129,13 +164,19 @@ public final class FulcrumClient: Sendable {
                 case .success(let connection):
                     state.connection = connection
                     state.retryAt = nil
+                    state.failures = 0
                     state.backoffMilliseconds = Limits.clientReconnectBackoffMsInitial
                     return connection
                 case .failure(let error):
-                    // Jitter: anywhere in the upper half of the backoff.
-                    let backoff = state.backoffMilliseconds
-                    state.retryAt = ContinuousClock.now + .milliseconds(Int64.random(in: backoff / 2...backoff))
-                    state.backoffMilliseconds = min(backoff * 2, Limits.clientReconnectBackoffMsMax)
+                    // The next replica is tried at once; once every one failed, the backoff begins.
+                    state.failures += 1
+                    state.current = (state.current + 1) % endpoints.count
+                    if state.failures >= endpoints.count {
+                        // Jitter: anywhere in the upper half of the backoff.
+                        let backoff = state.backoffMilliseconds
+                        state.retryAt = ContinuousClock.now + .milliseconds(Int64.random(in: backoff / 2...backoff))
+                        state.backoffMilliseconds = min(backoff * 2, Limits.clientReconnectBackoffMsMax)
+                    }
                     throw error as? FulcrumError ?? FulcrumError(.unavailable, "\(error)", path: "server")
                 }
             }
@@ -202,14 +243,44 @@ public final class FulcrumClient: Sendable {
         return .success(connection)
     }
 
-    /// Sends one request and waits for its answer's payload.
+    /// Sends one request and waits for its answer's payload. With a
+    /// cluster's replicas, a `not_leader` answer (nothing was applied) sends
+    /// it again to the leader named, and an unreachable replica makes way for
+    /// the next, a bounded number of times.
     public func call(_ opcode: Opcode, payload: ByteBuffer) async throws(FulcrumError) -> ByteBuffer {
-        let connection = try await connection()
-        do {
-            return try await Self.send([(opcode, payload)], on: connection, timeoutMilliseconds: endpoint.requestTimeoutMilliseconds)[0].get()
-        } catch {
-            throw Self.fulcrumError(error)
+        var attempts = 0
+        while true {
+            attempts += 1
+            let retry = endpoints.count > 1 && attempts < endpoints.count + Limits.clientLeaderRedirectsMax
+            let connection: Connection
+            do {
+                connection = try await self.connection()
+            } catch {
+                if retry && state.withLock({ $0.retryAt == nil }) { continue }
+                throw error
+            }
+            do {
+                return try await Self.send([(opcode, payload)], on: connection, timeoutMilliseconds: endpoint.requestTimeoutMilliseconds)[0].get()
+            } catch {
+                let error = Self.fulcrumError(error)
+                guard error.code == .notLeader, retry else { throw error }
+                await follow(error.path, from: connection)
+            }
         }
+    }
+
+    /// Moves to the leader a follower named (or, when it named none, to the next
+    /// replica after a pause: an election is under way).
+    private func follow(_ leader: String, from connection: Connection) async {
+        let known = endpoints.firstIndex { "\($0.host):\($0.port)" == leader }
+        if known == nil { try? await Task.sleep(for: .milliseconds(Limits.clientLeaderWaitMilliseconds)) }
+        let stale = state.withLock { state -> Connection? in
+            guard state.connection?.channel === connection.channel else { return nil }
+            state.current = known ?? (state.current + 1) % endpoints.count
+            state.connection = nil
+            return connection
+        }
+        try? await stale?.channel.close()
     }
 
     /// Sends many requests with one flush and waits for all their answers,

@@ -150,6 +150,10 @@ public enum Limits {
     public static let replicaRetryIntervalMilliseconds = 200
     /// How often a replica publishes the position it has applied.
     public static let appliedPublishIntervalMilliseconds = 1_000
+    /// How many times a client follows `not_leader` answers for one call.
+    public static let clientLeaderRedirectsMax = 8
+    /// A client's pause before asking another replica when no leader is known (an election).
+    public static let clientLeaderWaitMilliseconds = 250
     public static let etcdConnectTimeoutMilliseconds = 1_000
     public static let etcdRequestTimeoutMilliseconds = 2_000
     public static let etcdResponseBytesMax = 64 << 20

@@ -1,5 +1,6 @@
 import FulcrumCore
 import FulcrumTLS
+import HTTPTypes
 import Hummingbird
 import HummingbirdCore
 import Logging
@@ -120,6 +121,10 @@ public enum HTTPErrors {
     public static func response(_ error: FulcrumError) -> Response {
         var response = json(body(error), status: status(of: error.code))
         if response.status == .serviceUnavailable { response.headers[.retryAfter] = String(Limits.retryAfterSeconds) }
+        // A follower names its cluster's leader (the error's path): send the request there.
+        if error.code == .notLeader, !error.path.isEmpty, let leader = HTTPField.Name("Fulcrum-Leader") {
+            response.headers[leader] = error.path
+        }
         return response
     }
 
@@ -133,6 +138,7 @@ public enum HTTPErrors {
             .conflict
         case .unmappedValue: .unprocessableContent
         case .payloadTooLarge: .contentTooLarge
+        case .notLeader: .misdirectedRequest
         case .methodNotAllowed: .methodNotAllowed
         case .overloaded, .unavailable: .serviceUnavailable
         case .storage, .corrupt, .solverFailure, .notALedger: .internalServerError

@@ -150,6 +150,7 @@ struct Router: Sendable {
             let integrity = service.integrity
             $0.corruptRecords = UInt64(integrity.corruptRecords)
             $0.scrubbedRecords = UInt64(integrity.scrubbedRecords)
+            if let replica = service.replicaStatus { $0.replication = .init(replica) }
         }
     }
 

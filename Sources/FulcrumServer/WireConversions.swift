@@ -88,3 +88,18 @@ extension Fulcrum_V1_OutboxMessage {
         createdMs = message.createdMs
     }
 }
+
+extension Fulcrum_V1_Replication {
+    init(_ status: ReplicaStatus) {
+        self = .with {
+            $0.cluster = status.cluster
+            $0.name = status.name
+            $0.role = status.role
+            $0.term = status.term
+            $0.leader = status.leader ?? ""
+            $0.applied = status.applied
+            $0.head = status.head
+            $0.lagEntries = status.lagEntries
+        }
+    }
+}

@@ -42,16 +42,15 @@ struct ConnectionOptions: ParsableArguments {
 
     /// A client that connects on first use and again after restarts (the shims).
     func connecting(_ server: String, token: String?) throws(FulcrumError) -> FulcrumClient {
-        let (host, port) = try ServerAddress.parse(server)
-        return FulcrumClient.connecting(
-            host: host, port: port, token: token ?? ProcessInfo.processInfo.environment["FULCRUM_TOKEN"],
-            requestTimeoutMilliseconds: milliseconds, tls: try tls())
+        try FulcrumClient.connecting(
+            server, token: token ?? ProcessInfo.processInfo.environment["FULCRUM_TOKEN"], requestTimeoutMilliseconds: milliseconds,
+            tls: try tls())
     }
 }
 
 /// Options every command that talks to a running fulcrumd shares.
 struct ServerOptions: ParsableArguments {
-    @Option(help: "fulcrumd's address, HOST:PORT.") var server: String
+    @Option(help: "fulcrumd's address, HOST:PORT; a cluster's replicas as HOST:PORT,HOST:PORT,... (writes follow the leader).") var server: String
     @Option(help: "The server's token (default: $FULCRUM_TOKEN).") var token: String?
     @Flag(help: "Print machine-readable JSON.") var json = false
     @OptionGroup var connection: ConnectionOptions
@@ -275,13 +274,25 @@ struct Stats: AsyncParsableCommand {
                 ("optimize_retries", stats.optimizeRetries), ("events_queued", stats.eventsQueued),
                 ("corrupt_records", stats.corruptRecords), ("scrubbed_records", stats.scrubbedRecords),
             ]
-            let json = JSON.orderedObject(
+            var fields: [(String, JSON)] =
                 [("ready", .bool(health.ready)), ("version", .string(health.version)),
                  ("uptime_ms", .integer(Int64(health.uptimeMs)))]
-                    + counters.map { ($0.0, JSON.integer(Int64($0.1))) })
-            let text = "fulcrumd \(health.version), \(health.ready ? "ready" : "draining"), up \(health.uptimeMs / 1000) s\n"
+                    + counters.map { ($0.0, JSON.integer(Int64($0.1))) }
+            var text = "fulcrumd \(health.version), \(health.ready ? "ready" : "draining"), up \(health.uptimeMs / 1000) s\n"
                 + counters.map { "\($0.0): \($0.1)" }.joined(separator: "\n")
-            return (json, text)
+            if stats.hasReplication {
+                let replica = stats.replication
+                fields.append(("replication", .orderedObject([
+                    ("cluster", .string(replica.cluster)), ("name", .string(replica.name)), ("role", .string(replica.role)),
+                    ("term", .integer(Int64(replica.term))), ("leader", replica.leader.isEmpty ? .null : .string(replica.leader)),
+                    ("applied", .integer(Int64(replica.applied))), ("head", .integer(Int64(replica.head))),
+                    ("lag_entries", .integer(Int64(replica.lagEntries))),
+                ])))
+                text += "\nreplica \(replica.name) of cluster \(replica.cluster): \(replica.role), term \(replica.term), "
+                    + "leader \(replica.leader.isEmpty ? "unknown" : replica.leader), applied \(replica.applied) of \(replica.head) "
+                    + "(\(replica.lagEntries) behind)"
+            }
+            return (JSON.orderedObject(fields), text)
         }
     }
 }

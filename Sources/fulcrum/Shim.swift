@@ -17,7 +17,7 @@ struct Shim: AsyncParsableCommand {
 
 /// What every shim shares: the server, its token, and how it reports.
 struct ShimOptions: ParsableArguments {
-    @Option(help: "fulcrumd's address, HOST:PORT.") var server: String
+    @Option(help: "fulcrumd's address, HOST:PORT; a cluster's replicas as HOST:PORT,HOST:PORT,... (writes follow the leader).") var server: String
     @Option(help: "fulcrumd's token (default: $FULCRUM_TOKEN).") var token: String?
     @Flag(help: "Print machine-readable lines (JSON) on standard output.") var json = false
     @OptionGroup var connection: ConnectionOptions

@@ -109,6 +109,9 @@ struct Serve: AsyncParsableCommand {
         }
         if (cluster == nil) != (etcd == nil) { throw ValidationError("--cluster and --etcd go together") }
         if advertise != nil && cluster == nil { throw ValidationError("--advertise needs --cluster") }
+        if cluster != nil && advertise == nil && listen.hasSuffix(":0") {
+            throw ValidationError("a replica's peers name its address to clients: give --advertise, or --listen with a fixed port")
+        }
         if let cluster, cluster.isEmpty || cluster.contains("/") {
             throw ValidationError("--cluster is a name without slashes")
         }

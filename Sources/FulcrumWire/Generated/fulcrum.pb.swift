@@ -116,43 +116,133 @@ public nonisolated struct Fulcrum_V1_StatsRequest: Sendable {
   public init() {}
 }
 
-public nonisolated struct Fulcrum_V1_StatsResponse: Sendable {
+public nonisolated struct Fulcrum_V1_StatsResponse: @unchecked Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
-  public var positions: UInt64 = 0
+  public var positions: UInt64 {
+    get {_storage._positions}
+    set {_uniqueStorage()._positions = newValue}
+  }
 
-  public var reservations: UInt64 = 0
+  public var reservations: UInt64 {
+    get {_storage._reservations}
+    set {_uniqueStorage()._reservations = newValue}
+  }
 
-  public var entries: UInt64 = 0
+  public var entries: UInt64 {
+    get {_storage._entries}
+    set {_uniqueStorage()._entries = newValue}
+  }
 
-  public var receipts: UInt64 = 0
+  public var receipts: UInt64 {
+    get {_storage._receipts}
+    set {_uniqueStorage()._receipts = newValue}
+  }
 
-  public var writerGroups: UInt64 = 0
+  public var writerGroups: UInt64 {
+    get {_storage._writerGroups}
+    set {_uniqueStorage()._writerGroups = newValue}
+  }
 
-  public var writerCommands: UInt64 = 0
+  public var writerCommands: UInt64 {
+    get {_storage._writerCommands}
+    set {_uniqueStorage()._writerCommands = newValue}
+  }
 
-  public var writerRejected: UInt64 = 0
+  public var writerRejected: UInt64 {
+    get {_storage._writerRejected}
+    set {_uniqueStorage()._writerRejected = newValue}
+  }
 
-  public var writerQueueDepth: UInt64 = 0
+  public var writerQueueDepth: UInt64 {
+    get {_storage._writerQueueDepth}
+    set {_uniqueStorage()._writerQueueDepth = newValue}
+  }
 
-  public var connections: UInt64 = 0
+  public var connections: UInt64 {
+    get {_storage._connections}
+    set {_uniqueStorage()._connections = newValue}
+  }
 
-  public var requests: UInt64 = 0
+  public var requests: UInt64 {
+    get {_storage._requests}
+    set {_uniqueStorage()._requests = newValue}
+  }
 
-  public var requestsFailed: UInt64 = 0
+  public var requestsFailed: UInt64 {
+    get {_storage._requestsFailed}
+    set {_uniqueStorage()._requestsFailed = newValue}
+  }
 
-  public var optimizeRetries: UInt64 = 0
+  public var optimizeRetries: UInt64 {
+    get {_storage._optimizeRetries}
+    set {_uniqueStorage()._optimizeRetries = newValue}
+  }
 
   /// business events accepted, not yet processed
-  public var eventsQueued: UInt64 = 0
+  public var eventsQueued: UInt64 {
+    get {_storage._eventsQueued}
+    set {_uniqueStorage()._eventsQueued = newValue}
+  }
 
   /// stored records whose checksum failed since start
-  public var corruptRecords: UInt64 = 0
+  public var corruptRecords: UInt64 {
+    get {_storage._corruptRecords}
+    set {_uniqueStorage()._corruptRecords = newValue}
+  }
 
   /// records the background scrubber has checked since start
-  public var scrubbedRecords: UInt64 = 0
+  public var scrubbedRecords: UInt64 {
+    get {_storage._scrubbedRecords}
+    set {_uniqueStorage()._scrubbedRecords = newValue}
+  }
+
+  /// set on a replica of a cluster
+  public var replication: Fulcrum_V1_Replication {
+    get {_storage._replication ?? Fulcrum_V1_Replication()}
+    set {_uniqueStorage()._replication = newValue}
+  }
+  /// Returns true if `replication` has been explicitly set.
+  public var hasReplication: Bool {_storage._replication != nil}
+  /// Clears the value of `replication`. Subsequent reads from it will return its default value.
+  public mutating func clearReplication() {_uniqueStorage()._replication = nil}
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+
+  fileprivate var _storage = _StorageClass.defaultInstance
+}
+
+/// A replica's view of its cluster (fulcrumd serve --cluster).
+public nonisolated struct Fulcrum_V1_Replication: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var cluster: String = String()
+
+  public var name: String = String()
+
+  /// "leader" or "follower"
+  public var role: String = String()
+
+  /// the leadership it knows: the leader key's create revision in etcd
+  public var term: UInt64 = 0
+
+  /// the leader's address, when known
+  public var leader: String = String()
+
+  /// the last log entry applied here
+  public var applied: UInt64 = 0
+
+  /// the log's last entry, as last seen
+  public var head: UInt64 = 0
+
+  /// head - applied
+  public var lagEntries: UInt64 = 0
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -2787,7 +2877,182 @@ nonisolated extension Fulcrum_V1_StatsRequest: SwiftProtobuf.Message, SwiftProto
 
 nonisolated extension Fulcrum_V1_StatsResponse: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".StatsResponse"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}positions\0\u{1}reservations\0\u{1}entries\0\u{1}receipts\0\u{3}writer_groups\0\u{3}writer_commands\0\u{3}writer_rejected\0\u{3}writer_queue_depth\0\u{1}connections\0\u{1}requests\0\u{3}requests_failed\0\u{3}optimize_retries\0\u{3}events_queued\0\u{3}corrupt_records\0\u{3}scrubbed_records\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}positions\0\u{1}reservations\0\u{1}entries\0\u{1}receipts\0\u{3}writer_groups\0\u{3}writer_commands\0\u{3}writer_rejected\0\u{3}writer_queue_depth\0\u{1}connections\0\u{1}requests\0\u{3}requests_failed\0\u{3}optimize_retries\0\u{3}events_queued\0\u{3}corrupt_records\0\u{3}scrubbed_records\0\u{1}replication\0")
+
+  fileprivate class _StorageClass {
+    var _positions: UInt64 = 0
+    var _reservations: UInt64 = 0
+    var _entries: UInt64 = 0
+    var _receipts: UInt64 = 0
+    var _writerGroups: UInt64 = 0
+    var _writerCommands: UInt64 = 0
+    var _writerRejected: UInt64 = 0
+    var _writerQueueDepth: UInt64 = 0
+    var _connections: UInt64 = 0
+    var _requests: UInt64 = 0
+    var _requestsFailed: UInt64 = 0
+    var _optimizeRetries: UInt64 = 0
+    var _eventsQueued: UInt64 = 0
+    var _corruptRecords: UInt64 = 0
+    var _scrubbedRecords: UInt64 = 0
+    var _replication: Fulcrum_V1_Replication? = nil
+
+      // This property is used as the initial default value for new instances of the type.
+      // The type itself is protecting the reference to its storage via CoW semantics.
+      // This will force a copy to be made of this reference when the first mutation occurs;
+      // hence, it is safe to mark this as `nonisolated(unsafe)`.
+      static nonisolated(unsafe) let defaultInstance = _StorageClass()
+
+    private init() {}
+
+    init(copying source: _StorageClass) {
+      _positions = source._positions
+      _reservations = source._reservations
+      _entries = source._entries
+      _receipts = source._receipts
+      _writerGroups = source._writerGroups
+      _writerCommands = source._writerCommands
+      _writerRejected = source._writerRejected
+      _writerQueueDepth = source._writerQueueDepth
+      _connections = source._connections
+      _requests = source._requests
+      _requestsFailed = source._requestsFailed
+      _optimizeRetries = source._optimizeRetries
+      _eventsQueued = source._eventsQueued
+      _corruptRecords = source._corruptRecords
+      _scrubbedRecords = source._scrubbedRecords
+      _replication = source._replication
+    }
+  }
+
+  fileprivate mutating func _uniqueStorage() -> _StorageClass {
+    if !isKnownUniquelyReferenced(&_storage) {
+      _storage = _StorageClass(copying: _storage)
+    }
+    return _storage
+  }
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    _ = _uniqueStorage()
+    try withExtendedLifetime(_storage) { (_storage: _StorageClass) in
+      while let fieldNumber = try decoder.nextFieldNumber() {
+        // The use of inline closures is to circumvent an issue where the compiler
+        // allocates stack space for every case branch when no optimizations are
+        // enabled. https://github.com/apple/swift-protobuf/issues/1034
+        switch fieldNumber {
+        case 1: try { try decoder.decodeSingularUInt64Field(value: &_storage._positions) }()
+        case 2: try { try decoder.decodeSingularUInt64Field(value: &_storage._reservations) }()
+        case 3: try { try decoder.decodeSingularUInt64Field(value: &_storage._entries) }()
+        case 4: try { try decoder.decodeSingularUInt64Field(value: &_storage._receipts) }()
+        case 5: try { try decoder.decodeSingularUInt64Field(value: &_storage._writerGroups) }()
+        case 6: try { try decoder.decodeSingularUInt64Field(value: &_storage._writerCommands) }()
+        case 7: try { try decoder.decodeSingularUInt64Field(value: &_storage._writerRejected) }()
+        case 8: try { try decoder.decodeSingularUInt64Field(value: &_storage._writerQueueDepth) }()
+        case 9: try { try decoder.decodeSingularUInt64Field(value: &_storage._connections) }()
+        case 10: try { try decoder.decodeSingularUInt64Field(value: &_storage._requests) }()
+        case 11: try { try decoder.decodeSingularUInt64Field(value: &_storage._requestsFailed) }()
+        case 12: try { try decoder.decodeSingularUInt64Field(value: &_storage._optimizeRetries) }()
+        case 13: try { try decoder.decodeSingularUInt64Field(value: &_storage._eventsQueued) }()
+        case 14: try { try decoder.decodeSingularUInt64Field(value: &_storage._corruptRecords) }()
+        case 15: try { try decoder.decodeSingularUInt64Field(value: &_storage._scrubbedRecords) }()
+        case 16: try { try decoder.decodeSingularMessageField(value: &_storage._replication) }()
+        default: break
+        }
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    try withExtendedLifetime(_storage) { (_storage: _StorageClass) in
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every if/case branch local when no optimizations
+      // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+      // https://github.com/apple/swift-protobuf/issues/1182
+      if _storage._positions != 0 {
+        try visitor.visitSingularUInt64Field(value: _storage._positions, fieldNumber: 1)
+      }
+      if _storage._reservations != 0 {
+        try visitor.visitSingularUInt64Field(value: _storage._reservations, fieldNumber: 2)
+      }
+      if _storage._entries != 0 {
+        try visitor.visitSingularUInt64Field(value: _storage._entries, fieldNumber: 3)
+      }
+      if _storage._receipts != 0 {
+        try visitor.visitSingularUInt64Field(value: _storage._receipts, fieldNumber: 4)
+      }
+      if _storage._writerGroups != 0 {
+        try visitor.visitSingularUInt64Field(value: _storage._writerGroups, fieldNumber: 5)
+      }
+      if _storage._writerCommands != 0 {
+        try visitor.visitSingularUInt64Field(value: _storage._writerCommands, fieldNumber: 6)
+      }
+      if _storage._writerRejected != 0 {
+        try visitor.visitSingularUInt64Field(value: _storage._writerRejected, fieldNumber: 7)
+      }
+      if _storage._writerQueueDepth != 0 {
+        try visitor.visitSingularUInt64Field(value: _storage._writerQueueDepth, fieldNumber: 8)
+      }
+      if _storage._connections != 0 {
+        try visitor.visitSingularUInt64Field(value: _storage._connections, fieldNumber: 9)
+      }
+      if _storage._requests != 0 {
+        try visitor.visitSingularUInt64Field(value: _storage._requests, fieldNumber: 10)
+      }
+      if _storage._requestsFailed != 0 {
+        try visitor.visitSingularUInt64Field(value: _storage._requestsFailed, fieldNumber: 11)
+      }
+      if _storage._optimizeRetries != 0 {
+        try visitor.visitSingularUInt64Field(value: _storage._optimizeRetries, fieldNumber: 12)
+      }
+      if _storage._eventsQueued != 0 {
+        try visitor.visitSingularUInt64Field(value: _storage._eventsQueued, fieldNumber: 13)
+      }
+      if _storage._corruptRecords != 0 {
+        try visitor.visitSingularUInt64Field(value: _storage._corruptRecords, fieldNumber: 14)
+      }
+      if _storage._scrubbedRecords != 0 {
+        try visitor.visitSingularUInt64Field(value: _storage._scrubbedRecords, fieldNumber: 15)
+      }
+      try { if let v = _storage._replication {
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 16)
+      } }()
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Fulcrum_V1_StatsResponse, rhs: Fulcrum_V1_StatsResponse) -> Bool {
+    if lhs._storage !== rhs._storage {
+      let storagesAreEqual: Bool = withExtendedLifetime((lhs._storage, rhs._storage)) { (_args: (_StorageClass, _StorageClass)) in
+        let _storage = _args.0
+        let rhs_storage = _args.1
+        if _storage._positions != rhs_storage._positions {return false}
+        if _storage._reservations != rhs_storage._reservations {return false}
+        if _storage._entries != rhs_storage._entries {return false}
+        if _storage._receipts != rhs_storage._receipts {return false}
+        if _storage._writerGroups != rhs_storage._writerGroups {return false}
+        if _storage._writerCommands != rhs_storage._writerCommands {return false}
+        if _storage._writerRejected != rhs_storage._writerRejected {return false}
+        if _storage._writerQueueDepth != rhs_storage._writerQueueDepth {return false}
+        if _storage._connections != rhs_storage._connections {return false}
+        if _storage._requests != rhs_storage._requests {return false}
+        if _storage._requestsFailed != rhs_storage._requestsFailed {return false}
+        if _storage._optimizeRetries != rhs_storage._optimizeRetries {return false}
+        if _storage._eventsQueued != rhs_storage._eventsQueued {return false}
+        if _storage._corruptRecords != rhs_storage._corruptRecords {return false}
+        if _storage._scrubbedRecords != rhs_storage._scrubbedRecords {return false}
+        if _storage._replication != rhs_storage._replication {return false}
+        return true
+      }
+      if !storagesAreEqual {return false}
+    }
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Fulcrum_V1_Replication: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".Replication"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}cluster\0\u{1}name\0\u{1}role\0\u{1}term\0\u{1}leader\0\u{1}applied\0\u{1}head\0\u{3}lag_entries\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -2795,91 +3060,56 @@ nonisolated extension Fulcrum_V1_StatsResponse: SwiftProtobuf.Message, SwiftProt
       // allocates stack space for every case branch when no optimizations are
       // enabled. https://github.com/apple/swift-protobuf/issues/1034
       switch fieldNumber {
-      case 1: try { try decoder.decodeSingularUInt64Field(value: &self.positions) }()
-      case 2: try { try decoder.decodeSingularUInt64Field(value: &self.reservations) }()
-      case 3: try { try decoder.decodeSingularUInt64Field(value: &self.entries) }()
-      case 4: try { try decoder.decodeSingularUInt64Field(value: &self.receipts) }()
-      case 5: try { try decoder.decodeSingularUInt64Field(value: &self.writerGroups) }()
-      case 6: try { try decoder.decodeSingularUInt64Field(value: &self.writerCommands) }()
-      case 7: try { try decoder.decodeSingularUInt64Field(value: &self.writerRejected) }()
-      case 8: try { try decoder.decodeSingularUInt64Field(value: &self.writerQueueDepth) }()
-      case 9: try { try decoder.decodeSingularUInt64Field(value: &self.connections) }()
-      case 10: try { try decoder.decodeSingularUInt64Field(value: &self.requests) }()
-      case 11: try { try decoder.decodeSingularUInt64Field(value: &self.requestsFailed) }()
-      case 12: try { try decoder.decodeSingularUInt64Field(value: &self.optimizeRetries) }()
-      case 13: try { try decoder.decodeSingularUInt64Field(value: &self.eventsQueued) }()
-      case 14: try { try decoder.decodeSingularUInt64Field(value: &self.corruptRecords) }()
-      case 15: try { try decoder.decodeSingularUInt64Field(value: &self.scrubbedRecords) }()
+      case 1: try { try decoder.decodeSingularStringField(value: &self.cluster) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.name) }()
+      case 3: try { try decoder.decodeSingularStringField(value: &self.role) }()
+      case 4: try { try decoder.decodeSingularUInt64Field(value: &self.term) }()
+      case 5: try { try decoder.decodeSingularStringField(value: &self.leader) }()
+      case 6: try { try decoder.decodeSingularUInt64Field(value: &self.applied) }()
+      case 7: try { try decoder.decodeSingularUInt64Field(value: &self.head) }()
+      case 8: try { try decoder.decodeSingularUInt64Field(value: &self.lagEntries) }()
       default: break
       }
     }
   }
 
   public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
-    if self.positions != 0 {
-      try visitor.visitSingularUInt64Field(value: self.positions, fieldNumber: 1)
+    if !self.cluster.isEmpty {
+      try visitor.visitSingularStringField(value: self.cluster, fieldNumber: 1)
     }
-    if self.reservations != 0 {
-      try visitor.visitSingularUInt64Field(value: self.reservations, fieldNumber: 2)
+    if !self.name.isEmpty {
+      try visitor.visitSingularStringField(value: self.name, fieldNumber: 2)
     }
-    if self.entries != 0 {
-      try visitor.visitSingularUInt64Field(value: self.entries, fieldNumber: 3)
+    if !self.role.isEmpty {
+      try visitor.visitSingularStringField(value: self.role, fieldNumber: 3)
     }
-    if self.receipts != 0 {
-      try visitor.visitSingularUInt64Field(value: self.receipts, fieldNumber: 4)
+    if self.term != 0 {
+      try visitor.visitSingularUInt64Field(value: self.term, fieldNumber: 4)
     }
-    if self.writerGroups != 0 {
-      try visitor.visitSingularUInt64Field(value: self.writerGroups, fieldNumber: 5)
+    if !self.leader.isEmpty {
+      try visitor.visitSingularStringField(value: self.leader, fieldNumber: 5)
     }
-    if self.writerCommands != 0 {
-      try visitor.visitSingularUInt64Field(value: self.writerCommands, fieldNumber: 6)
+    if self.applied != 0 {
+      try visitor.visitSingularUInt64Field(value: self.applied, fieldNumber: 6)
     }
-    if self.writerRejected != 0 {
-      try visitor.visitSingularUInt64Field(value: self.writerRejected, fieldNumber: 7)
+    if self.head != 0 {
+      try visitor.visitSingularUInt64Field(value: self.head, fieldNumber: 7)
     }
-    if self.writerQueueDepth != 0 {
-      try visitor.visitSingularUInt64Field(value: self.writerQueueDepth, fieldNumber: 8)
-    }
-    if self.connections != 0 {
-      try visitor.visitSingularUInt64Field(value: self.connections, fieldNumber: 9)
-    }
-    if self.requests != 0 {
-      try visitor.visitSingularUInt64Field(value: self.requests, fieldNumber: 10)
-    }
-    if self.requestsFailed != 0 {
-      try visitor.visitSingularUInt64Field(value: self.requestsFailed, fieldNumber: 11)
-    }
-    if self.optimizeRetries != 0 {
-      try visitor.visitSingularUInt64Field(value: self.optimizeRetries, fieldNumber: 12)
-    }
-    if self.eventsQueued != 0 {
-      try visitor.visitSingularUInt64Field(value: self.eventsQueued, fieldNumber: 13)
-    }
-    if self.corruptRecords != 0 {
-      try visitor.visitSingularUInt64Field(value: self.corruptRecords, fieldNumber: 14)
-    }
-    if self.scrubbedRecords != 0 {
-      try visitor.visitSingularUInt64Field(value: self.scrubbedRecords, fieldNumber: 15)
+    if self.lagEntries != 0 {
+      try visitor.visitSingularUInt64Field(value: self.lagEntries, fieldNumber: 8)
     }
     try unknownFields.traverse(visitor: &visitor)
   }
 
-  public static func ==(lhs: Fulcrum_V1_StatsResponse, rhs: Fulcrum_V1_StatsResponse) -> Bool {
-    if lhs.positions != rhs.positions {return false}
-    if lhs.reservations != rhs.reservations {return false}
-    if lhs.entries != rhs.entries {return false}
-    if lhs.receipts != rhs.receipts {return false}
-    if lhs.writerGroups != rhs.writerGroups {return false}
-    if lhs.writerCommands != rhs.writerCommands {return false}
-    if lhs.writerRejected != rhs.writerRejected {return false}
-    if lhs.writerQueueDepth != rhs.writerQueueDepth {return false}
-    if lhs.connections != rhs.connections {return false}
-    if lhs.requests != rhs.requests {return false}
-    if lhs.requestsFailed != rhs.requestsFailed {return false}
-    if lhs.optimizeRetries != rhs.optimizeRetries {return false}
-    if lhs.eventsQueued != rhs.eventsQueued {return false}
-    if lhs.corruptRecords != rhs.corruptRecords {return false}
-    if lhs.scrubbedRecords != rhs.scrubbedRecords {return false}
+  public static func ==(lhs: Fulcrum_V1_Replication, rhs: Fulcrum_V1_Replication) -> Bool {
+    if lhs.cluster != rhs.cluster {return false}
+    if lhs.name != rhs.name {return false}
+    if lhs.role != rhs.role {return false}
+    if lhs.term != rhs.term {return false}
+    if lhs.leader != rhs.leader {return false}
+    if lhs.applied != rhs.applied {return false}
+    if lhs.head != rhs.head {return false}
+    if lhs.lagEntries != rhs.lagEntries {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
