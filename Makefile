@@ -2,7 +2,7 @@
 SWIFT ?= swift
 DATA ?= ./data
 
-.PHONY: setup build run demo test stress benchmarks compare compare-highs bench-server bench-http bench-tls bench-orders compare-servers replay replay-peak clean proto gazetteer
+.PHONY: setup build run cluster bench-cluster demo test stress benchmarks compare compare-highs bench-server bench-http bench-tls bench-orders compare-servers replay replay-peak clean proto gazetteer
 
 setup:
 	@bash scripts/setup.sh
@@ -20,15 +20,23 @@ HTTP ?= 127.0.0.1:8080
 run: build
 	.build/release/fulcrumd serve --data $(DATA) --listen $(LISTEN) --http $(HTTP) --demo
 
+# A replicated Fulcrum on 127.0.0.1: 3 etcd members and 3 fulcrumd replicas (docs/replication.md).
+cluster: build
+	bash scripts/cluster.sh
+
+# Durable reservations through the 3-replica cluster beside a single node, failover time, follower lag.
+bench-cluster: build
+	bash scripts/bench-cluster.sh
+
 # The ledger's guided tour (no server): stock, ATP, a race, a life cycle, a refold.
 demo: build
 	.build/release/fulcrum demo --data ./demo-data
 	.build/release/fulcrum verify --data ./demo-data
 
 # Sets up and runs the whole test suite (Chromium checks the replay report's charts,
-# schemathesis the HTTP gateway against docs/openapi.yaml).
+# schemathesis the HTTP gateway against docs/openapi.yaml, etcd carries the cluster tests).
 test:
-	@bash scripts/setup.sh chromium
+	@bash scripts/setup.sh chromium etcd-server
 	@bash scripts/setup-python.sh
 	$(SWIFT) test --parallel --num-workers 2
 

@@ -247,6 +247,7 @@ let package = Package(
             ]
         ),
         .testTarget(name: "FulcrumConfigTests", dependencies: ["FulcrumConfig", "FulcrumCore"]),
+        .testTarget(name: "FulcrumReplicationTests", dependencies: ["FulcrumCore", "FulcrumReplication"]),
         // Documented shapes (OpenAPI, protocol, optimize contract, scenarios) against the vocabulary.
         .testTarget(name: "VocabularyTests", dependencies: [.product(name: "Yams", package: "Yams")]),
         .testTarget(name: "FulcrumSolverTests", dependencies: ["CGLPK", "CGLPKShim", "FulcrumSolver", "FulcrumTestSupport", "fulcrum"]),

@@ -165,26 +165,114 @@ final class GroupCommitWriter: @unchecked Sendable {
         return queue.count
     }
 
+    /// A leader's group whose append is in flight: applied and acknowledged
+    /// once the log has it, while the next group's append is in flight.
+    private struct Appending {
+        var group: [Pending]
+        var sequence: UInt64
+        var at: Timestamp
+        var append: any LogAppend
+    }
+    @exclusivity(unchecked) private var appending: Appending?
+    /// A logged group failed to apply here: what is in flight can no longer be applied in order.
+    @exclusivity(unchecked) private var applyBroken = false
+
     private func run() {
-        while let (group, role) = nextGroup() {
+        while true {
+            if let previous = appending {
+                // A leader's pipeline: while the log takes the next group, the previous one is applied.
+                appending = nil
+                guard finishAppend(previous) else { continue }
+                if case .leader(let log, let term) = currentRole, let (group, _) = nextGroup(waiting: false) {
+                    startAppend(group, log: log, term: term, after: previous)
+                }
+                applyAppended(previous)
+                continue
+            }
+            applyBroken = false
+            guard let (group, role) = nextGroup(waiting: true) else { break }
             if let entries = group.first?.logged {
                 applyLogged(entries, completion: group[0].completion)
                 continue
             }
             switch role {
-            case .single: commit(group, appending: nil)
-            case .leader(let log, let term): commit(group, appending: (log, term))
+            case .single: commit(group)
+            case .leader(let log, let term): startAppend(group, log: log, term: term, after: nil)
             case .follower(let leader): fail(group, Self.notLeader(leader))
             }
         }
         finished.signal()
     }
 
-    /// Waits for work; returns nil when stopped and drained. Adds an expiry
-    /// sweep at the front of a group when the sweep interval has passed and
-    /// this ledger may write. Logged entries come as a group of their own.
-    private func nextGroup() -> ([Pending], LedgerRole)? {
+    /// Appends a leader's group to the log (one append in flight at a time).
+    /// A group too large for one entry is cut: its second half goes back to the queue.
+    private func startAppend(_ group: [Pending], log: any ReplicatedLog, term: UInt64, after previous: Appending?) {
+        var group = group
+        let at = max(configuration.clock.now(), previous?.at ?? appliedAt)
+        // A sweep with nothing due is not worth a log entry.
+        if group.first?.command == .expireDue && group[0].completion == nil && !sweepFindsWork(now: at) {
+            group.removeFirst()
+            if group.isEmpty { return }
+        }
+        let sequence = (previous?.sequence ?? appliedSequence) + 1
+        var encoded = LogEntry(sequence: sequence, term: term, at: at, commands: group.map(\.asLogged)).encoded()
+        while encoded.count > Limits.logEntryBytesMax {
+            guard group.count > 1 else {
+                fail(group, FulcrumError(
+                    .payloadTooLarge,
+                    "the command takes \(encoded.count) bytes in the log; an entry holds at most \(Limits.logEntryBytesMax)"))
+                return
+            }
+            requeue(Array(group[(group.count / 2)...]))
+            group.removeLast(group.count - group.count / 2)
+            encoded = LogEntry(sequence: sequence, term: term, at: at, commands: group.map(\.asLogged)).encoded()
+        }
+        appending = Appending(group: group, sequence: sequence, at: at, append: log.append(encoded, sequence: sequence))
+    }
+
+    /// Waits for an append. A failed one fails its group and makes this
+    /// replica a follower; one that landed after a group failed to apply here
+    /// cannot be applied in order, so its outcome is the log's to tell.
+    private func finishAppend(_ appended: Appending) -> Bool {
+        do {
+            try appended.append.wait()
+        } catch {
+            setRole(.follower(leader: nil))
+            fail(appended.group, error)
+            return false
+        }
+        guard !applyBroken else {
+            fail(appended.group, FulcrumError(
+                .unavailable, "the command is in the cluster's log but this replica could not apply it; retry with the same idempotency key"))
+            return false
+        }
+        return true
+    }
+
+    private func applyAppended(_ appended: Appending) {
+        if !commit(appended.group, logged: (appended.sequence, appended.at)) {
+            // Logged but not applied here: the replica's log tail applies it again.
+            applyBroken = true
+            setRole(.follower(leader: nil))
+        }
+    }
+
+    private func requeue(_ pending: [Pending]) {
         condition.lock()
+        queue.insert(contentsOf: pending, at: 0)
+        condition.unlock()
+    }
+
+    /// Waits for work (`waiting`, else answers nil at once when there is none);
+    /// returns nil when stopped and drained. Adds an expiry sweep at the front
+    /// of a group when the sweep interval has passed and this ledger may
+    /// write. Logged entries come as a group of their own.
+    private func nextGroup(waiting: Bool) -> ([Pending], LedgerRole)? {
+        condition.lock()
+        if !waiting && (queue.isEmpty || queue.first?.logged != nil) && !(sweepIsDue() && role.writes) {
+            condition.unlock()
+            return nil
+        }
         while queue.isEmpty && !stopping && !(sweepIsDue() && role.writes) {
             if let interval = configuration.expirySweepIntervalMilliseconds {
                 _ = condition.wait(until: Date(timeIntervalSinceNow: Double(interval) / 1000))
@@ -225,43 +313,13 @@ final class GroupCommitWriter: @unchecked Sendable {
             || DispatchTime.now().uptimeNanoseconds - lastSweepUptimeNanoseconds >= UInt64(interval) * 1_000_000
     }
 
-    /// Applies a group in one transaction and completes its commands. A
-    /// leader first appends the group to the cluster's log (`appending`):
-    /// nothing is applied or acknowledged unless that append committed, and a
-    /// failed append makes this replica a follower.
-    private func commit(_ group: [Pending], appending: (log: any ReplicatedLog, term: UInt64)?) {
-        var group = group
-        var now = configuration.clock.now()
-        var sequence: UInt64?
-        if let (log, term) = appending {
-            now = max(now, appliedAt)
-            // A sweep with nothing due is not worth a log entry.
-            if group.first?.command == .expireDue && group[0].completion == nil && !sweepFindsWork(now: now) {
-                group.removeFirst()
-                if group.isEmpty { return }
-            }
-            let entry = LogEntry(sequence: appliedSequence + 1, term: term, at: now, commands: group.map(\.asLogged))
-            let encoded = entry.encoded()
-            if encoded.count > Limits.logEntryBytesMax {
-                guard group.count > 1 else {
-                    fail(group, FulcrumError(
-                        .payloadTooLarge,
-                        "the command takes \(encoded.count) bytes in the log; an entry holds at most \(Limits.logEntryBytesMax)"))
-                    return
-                }
-                commit(Array(group[..<(group.count / 2)]), appending: appending)
-                commit(Array(group[(group.count / 2)...]), appending: appending)
-                return
-            }
-            do {
-                try log.append(encoded, sequence: entry.sequence)
-                sequence = entry.sequence
-            } catch {
-                setRole(.follower(leader: nil))
-                fail(group, error)
-                return
-            }
-        }
+    /// Applies a group in one transaction and completes its commands; a
+    /// leader's group (`logged`: its position in the log and its time) only
+    /// once the log has it. Returns false when the group failed.
+    @discardableResult
+    private func commit(_ group: [Pending], logged: (sequence: UInt64, at: Timestamp)? = nil) -> Bool {
+        let now = logged?.at ?? configuration.clock.now()
+        let sequence = logged?.sequence
         while true {
             let applyStarted = DispatchTime.now().uptimeNanoseconds
             do {
@@ -290,19 +348,17 @@ final class GroupCommitWriter: @unchecked Sendable {
                     commitNanoseconds: DispatchTime.now().uptimeNanoseconds - started, expiries: expiries)
                 machine.groupCommitted()
                 for (pending, result) in zip(group, results) { pending.completion?(result) }
-                return
+                return true
             } catch LMDBError.mapFull {
                 machine.groupAborted()
                 if let failure = growMap() {
                     fail(group, failure)
-                    return
+                    return false
                 }
             } catch {
                 machine.groupAborted()
-                // Logged but not applied here: the replica's log tail applies it again.
-                if sequence != nil { setRole(.follower(leader: nil)) }
                 fail(group, configuration.integrity.error(error))
-                return
+                return false
             }
         }
     }

@@ -29,7 +29,9 @@ public final class Ledger: Sendable {
     public init(directory: String, options: Options = Options()) throws(FulcrumError) {
         let (environment, schema, lock) = try LedgerFiles.open(
             directory: directory,
-            mode: .readWrite(durable: options.durable, mapSizeBytes: options.mapSizeBytes, readersMax: options.readersMax))
+            mode: .readWrite(
+                durable: options.durable, metaSync: !options.replica, mapSizeBytes: options.mapSizeBytes,
+                readersMax: options.readersMax))
         self.directory = directory
         self.clock = options.clock
         self.environment = environment

@@ -12,7 +12,8 @@ import Darwin
 enum LedgerFiles {
     enum Mode {
         /// The writer's mode: create the directory and the ledger when absent.
-        case readWrite(durable: Bool, mapSizeBytes: Int, readersMax: Int)
+        /// `metaSync` false: a replica's commits skip the meta page's sync (its log replays what a crash undoes).
+        case readWrite(durable: Bool, metaSync: Bool = true, mapSizeBytes: Int, readersMax: Int)
         /// Tools (verify, backup): the ledger must exist; nothing is written.
         case readOnly
     }
@@ -44,10 +45,10 @@ enum LedgerFiles {
                 environment = try Environment(path: directory, options: .init(mapSizeBytes: 0, readOnly: true))
                 try refuseTruncated(environment, dataFile: dataFile, directory: directory)
                 schema = try Schema(environment: environment, create: false, writable: false)
-            case .readWrite(let durable, let mapSizeBytes, let readersMax):
+            case .readWrite(let durable, let metaSync, let mapSizeBytes, let readersMax):
                 environment = try Environment(
                     path: directory,
-                    options: .init(mapSizeBytes: mapSizeBytes, maxReaders: UInt32(readersMax), durable: durable))
+                    options: .init(mapSizeBytes: mapSizeBytes, maxReaders: UInt32(readersMax), durable: durable, metaSync: metaSync))
                 try refuseTruncated(environment, dataFile: dataFile, directory: directory)
                 // An existing file must already hold every database: a foreign
                 // LMDB file is refused, not extended.

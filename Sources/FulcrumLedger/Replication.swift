@@ -3,12 +3,28 @@ import FulcrumStorage
 
 /// The replicated log a clustered ledger's leader appends each group to before
 /// applying it: the port FulcrumReplication's etcd log implements.
+///
+/// One append is in flight at a time, and the next begins only once the
+/// previous one's `wait` returned (each append is fenced on the one before);
+/// the writer applies the previous group meanwhile.
 public protocol ReplicatedLog: Sendable {
-    /// Appends an encoded `LogEntry` at `sequence` and returns once the log
-    /// has committed it. Throws `not_leader` when this replica was deposed
-    /// (nothing was appended) and `unavailable` when the outcome is unknown.
-    /// Called on the ledger's writer thread; it blocks that thread.
-    func append(_ entry: [UInt8], sequence: UInt64) throws(FulcrumError)
+    /// Starts appending an encoded `LogEntry` at `sequence`.
+    func append(_ entry: [UInt8], sequence: UInt64) -> any LogAppend
+}
+
+/// An append in flight.
+public protocol LogAppend {
+    /// Returns once the log has committed the entry. Throws `not_leader` when
+    /// this replica was deposed (nothing was appended) and `unavailable` when
+    /// the outcome is unknown. Blocks the calling thread (the ledger's writer).
+    func wait() throws(FulcrumError)
+}
+
+/// An append whose outcome is already known (logs that answer at once, and refusals).
+public struct FinishedAppend: LogAppend {
+    let error: FulcrumError?
+    public init(_ error: FulcrumError? = nil) { self.error = error }
+    public func wait() throws(FulcrumError) { if let error { throw error } }
 }
 
 /// Who writes to a ledger.

@@ -259,18 +259,34 @@ public final class Replica: Sendable {
         await client.revoke(lease: lease)
     }
 
-    /// Applies the log while `leader` holds the leader key.
+    /// Applies the log while `leader` holds the leader key: the entries the
+    /// watch delivers, in order; the log is read only to fill a gap and on
+    /// each periodic check.
     private func follow(_ leader: KeyValue, from revision: Int64) async throws(FulcrumError) {
         let address = String(decoding: leader.valueBytes, as: UTF8.self)
         stepDown(leader: address)
         state.withLock { $0.term = UInt64(leader.createRevision) }
         let leaderChanged = Atomic<Bool>(false)
+        let delivered = Mutex<(entries: [[UInt8]], overflow: Bool)>(([], false))
         let keys = keys
         let wakeup = wakeup
         let watch = Task { [client] in
             do {
-                try await client.watch(keys.prefix, end: ClusterKeys.end(of: keys.prefix), startRevision: revision) { events in
-                    if events.contains(where: { $0.key == keys.leader }) { leaderChanged.store(true, ordering: .relaxed) }
+                try await client.watch(keys.prefix, end: ClusterKeys.end(of: keys.prefix), startRevision: revision) { changes in
+                    var logged: [[UInt8]] = []
+                    for change in changes {
+                        if change.key == keys.leader { leaderChanged.store(true, ordering: .relaxed) }
+                        if !change.deleted && change.key.starts(with: keys.logStart) { logged.append(change.value) }
+                    }
+                    delivered.withLock { delivered in
+                        // Bounded: past the limit the log itself is read instead.
+                        if delivered.entries.count + logged.count > Limits.logEntriesPerApplyMax * 4 {
+                            delivered.overflow = true
+                            delivered.entries.removeAll()
+                        } else {
+                            delivered.entries += logged
+                        }
+                    }
                     wakeup.fire()
                 }
             } catch {}
@@ -279,11 +295,20 @@ public final class Replica: Sendable {
             wakeup.fire()
         }
         defer { watch.cancel() }
+        while try await tail() {}
         var checked = ContinuousClock.now
         while !Task.isCancelled {
-            while try await tail() {}
+            let (values, overflow) = delivered.withLock { delivered in
+                defer { delivered = ([], false) }
+                return delivered
+            }
+            let continued = overflow ? false : try await applyDelivered(values)
+            if !continued {
+                while try await tail() {}
+            }
             if leaderChanged.load(ordering: .relaxed) { return }
             if ContinuousClock.now - checked >= .milliseconds(Limits.followerPollIntervalMilliseconds) {
+                while try await tail() {}
                 let current = try await client.range(keys.leader).kvs?.first
                 guard current?.createRevision == leader.createRevision else { return }
                 _ = try await readHead()
@@ -292,6 +317,26 @@ public final class Replica: Sendable {
             }
             await wakeup.wait(milliseconds: Limits.followerPollIntervalMilliseconds)
         }
+    }
+
+    /// Applies entries a watch delivered that continue this replica's log;
+    /// false when they leave a gap (the log is read instead).
+    private func applyDelivered(_ values: [[UInt8]]) async throws(FulcrumError) -> Bool {
+        guard !values.isEmpty else { return true }
+        var entries: [LogEntry] = []
+        var next = ledger.appliedSequence + 1
+        for value in values {
+            let entry = try LogEntry.decode(value)
+            if entry.sequence < next { continue }
+            guard entry.sequence == next else { return false }
+            entries.append(entry)
+            next += 1
+        }
+        guard !entries.isEmpty else { return true }
+        try await ledger.apply(entries)
+        state.withLock { $0.head = max($0.head, entries.last!.sequence) }
+        onApplied()
+        return true
     }
 
     private func stepDown(leader: String?) {
@@ -345,10 +390,10 @@ public final class Replica: Sendable {
 final class EtcdLog: ReplicatedLog {
     private let client: EtcdClient
     private let keys: ClusterKeys
-    private let term: Int64
+    let term: Int64
     private let wakeup: Wakeup
     /// The head key's revision after the last append: the next append's compare.
-    private let headRevision: Mutex<Int64>
+    let headRevision: Mutex<Int64>
     private let failure = Atomic<Bool>(false)
 
     init(client: EtcdClient, keys: ClusterKeys, term: Int64, head: (sequence: UInt64, revision: Int64), wakeup: Wakeup) {
@@ -362,26 +407,36 @@ final class EtcdLog: ReplicatedLog {
     /// An append failed: this log takes no more.
     var failed: Bool { failure.load(ordering: .acquiring) }
 
-    func append(_ entry: [UInt8], sequence: UInt64) throws(FulcrumError) {
-        guard !failed else { throw FulcrumError(.notLeader, "this replica no longer leads; retry at the new leader") }
+    func append(_ entry: [UInt8], sequence: UInt64) -> any LogAppend {
+        guard !failed else { return FinishedAppend(FulcrumError(.notLeader, "this replica no longer leads; retry at the new leader")) }
         var transaction = Txn()
         transaction.compares = [(keys.leader, .create, term), (keys.head, .mod, headRevision.withLock { $0 })]
         transaction.success = [
             .put(key: keys.log(sequence), value: entry, lease: nil), .put(key: keys.head, value: Array(String(sequence).utf8), lease: nil),
         ]
-        let response: TxnResponse
-        do {
-            response = try client.txnBlocking(transaction, timeoutMilliseconds: Limits.logAppendTimeoutMilliseconds)
-        } catch {
-            fail()
-            throw FulcrumError(
-                .unavailable, "the log append's outcome is unknown (\(error.message)); retry with the same idempotency key")
+        return Append(log: self, call: client.startTxn(transaction, timeoutMilliseconds: Limits.logAppendTimeoutMilliseconds))
+    }
+
+    /// One append in flight; its answer moves the head the next append is fenced on.
+    struct Append: LogAppend {
+        let log: EtcdLog
+        let call: EtcdClient.StartedTxn
+
+        func wait() throws(FulcrumError) {
+            let response: TxnResponse
+            do {
+                response = try call.wait()
+            } catch {
+                log.fail()
+                throw FulcrumError(
+                    .unavailable, "the log append's outcome is unknown (\(error.message)); retry with the same idempotency key")
+            }
+            guard response.succeeded == true else {
+                log.fail()
+                throw FulcrumError(.notLeader, "this replica lost its leadership (term \(log.term)); retry at the new leader")
+            }
+            log.headRevision.withLock { $0 = response.header?.revisionNumber ?? 0 }
         }
-        guard response.succeeded == true else {
-            fail()
-            throw FulcrumError(.notLeader, "this replica lost its leadership (term \(term)); retry at the new leader")
-        }
-        headRevision.withLock { $0 = response.header?.revisionNumber ?? 0 }
     }
 
     private func fail() {

@@ -25,16 +25,22 @@ public final class Environment: @unchecked Sendable {
         /// When false, commits skip fsync (`MDB_NOSYNC`): for throwaway ledgers
         /// in tests and replays, never for a server's data.
         public var durable: Bool
+        /// When false, a commit syncs the data but not the meta page
+        /// (`MDB_NOMETASYNC`): atomicity and consistency are kept, and a
+        /// system crash may undo the last transaction. For replicas, whose
+        /// cluster's log holds the durable copy and replays it.
+        public var metaSync: Bool
 
         public init(
             mapSizeBytes: Int, maxDatabases: UInt32 = 16, maxReaders: UInt32 = 1024,
-            readOnly: Bool = false, durable: Bool = true
+            readOnly: Bool = false, durable: Bool = true, metaSync: Bool = true
         ) {
             self.mapSizeBytes = mapSizeBytes
             self.maxDatabases = maxDatabases
             self.maxReaders = maxReaders
             self.readOnly = readOnly
             self.durable = durable
+            self.metaSync = metaSync
         }
     }
 
@@ -58,6 +64,7 @@ public final class Environment: @unchecked Sendable {
             var flags = UInt32(MDB_NOTLS)
             if options.readOnly { flags |= UInt32(MDB_RDONLY) }
             if !options.durable { flags |= UInt32(MDB_NOSYNC) }
+            if !options.metaSync { flags |= UInt32(MDB_NOMETASYNC) }
             try check(mdb_env_open(env, path, flags, 0o644), "mdb_env_open(\(path))")
         } catch {
             mdb_env_close(env)

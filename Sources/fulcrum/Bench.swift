@@ -29,6 +29,8 @@ struct Bench: AsyncParsableCommand {
     @Option(help: "Seconds to run.") var durationSeconds = 10.0
     @Option(help: "Requests each client keeps in flight.") var pipeline = 1
     @Option(help: "Seed of the generated stock and orders.") var seed: UInt64 = 7
+    @Option(help: "atp: read from this replica (HOST:PORT, a cluster's follower, say) once --server has the stock.")
+    var readFrom: String?
     @Flag(help: """
         optimize-and-reserve: send orders without nodes; the server ships from its own network, \
         started with --network from `fulcrum generate --network --seed S` (the same seed).
@@ -44,6 +46,7 @@ struct Bench: AsyncParsableCommand {
         guard clients >= 1, clients <= Limits.connectionsMax else { throw ValidationError("--clients must be in 1...\(Limits.connectionsMax)") }
         guard durationSeconds > 0 else { throw ValidationError("--duration-seconds must be positive") }
         guard pipeline >= 1, pipeline <= 1024 else { throw ValidationError("--pipeline must be in 1...1024") }
+        if readFrom != nil && op != .atp { throw ValidationError("--read-from goes with --op atp") }
     }
 
     func run() async throws {
@@ -57,7 +60,7 @@ struct Bench: AsyncParsableCommand {
             let deadline = started + .milliseconds(Int64(durationSeconds * 1000))
             let tallies = try await withThrowingTaskGroup(of: Tally.self) { group in
                 for index in 0..<clients {
-                    let client = try await server.connect()
+                    let client = try await server.connection.connect(readFrom ?? server.server, token: server.token)
                     group.addTask {
                         let tally = await drive(
                             client, workload: workload, client: index, orders: orders, run: run, until: deadline)

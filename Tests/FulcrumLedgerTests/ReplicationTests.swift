@@ -10,14 +10,13 @@ final class MemoryLog: ReplicatedLog {
     let entries = Mutex<[[UInt8]]>([])
     let refusal = Mutex<FulcrumError?>(nil)
 
-    func append(_ entry: [UInt8], sequence: UInt64) throws(FulcrumError) {
-        if let refusal = refusal.withLock({ $0 }) { throw refusal }
-        try entries.withLock { (entries) throws(FulcrumError) in
-            guard sequence == UInt64(entries.count) + 1 else {
-                throw FulcrumError(.notLeader, "the log's head moved")
-            }
+    func append(_ entry: [UInt8], sequence: UInt64) -> any LogAppend {
+        if let refusal = refusal.withLock({ $0 }) { return FinishedAppend(refusal) }
+        return FinishedAppend(entries.withLock { entries in
+            guard sequence == UInt64(entries.count) + 1 else { return FulcrumError(.notLeader, "the log's head moved") }
             entries.append(entry)
-        }
+            return nil
+        })
     }
 
     func decoded() throws -> [LogEntry] { try entries.withLock { $0 }.map(LogEntry.decode) }
