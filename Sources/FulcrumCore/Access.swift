@@ -23,6 +23,7 @@ public enum Scope: String, CaseIterable, Sendable, Comparable {
             .read: [
                 "stats", "metrics", "atp", "atp_batch", "positions", "get_reservation", "reservations", "optimize",
                 "decisions", "decision", "orders", "order", "get_order", "profiles", "skus", "nodes", "node",
+                "replication",
             ],
             .reserve: ["reserve", "confirm", "ship", "release", "optimize_and_reserve"],
             .inventory: ["adjust", "adjust_batch", "schedule", "receive", "set_safety_stock", "upsert_skus"],

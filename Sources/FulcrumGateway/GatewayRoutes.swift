@@ -40,6 +40,7 @@ struct GatewayRoutes: Sendable {
             let count = try await service.upsert(body.skus, caller: context.caller)
             return Self.json(.object(["upserted": .integer(Int64(count))]))
         }
+        router.get("/v1/replication") { _, _ in try await replication() }
         router.get("/v1/nodes") { _, _ in Self.json(.object(["nodes": .array(try service.nodeStatuses().map(\.json))])) }
         router.get("/v1/nodes/:node") { request, context in
             let node = try Self.pathParameter(context, "node")
@@ -196,6 +197,21 @@ struct GatewayRoutes: Sendable {
             throw FulcrumError(.invalidArgument, "'\(text)' is not a limit in 1...\(maximum)", path: "limit")
         }
         return limit
+    }
+
+    /// This replica's view of its cluster and every replica's published position; null on a single node.
+    private func replication() async throws -> Response {
+        guard let status = service.replicaStatus else { return Self.json(.object(["replication": .null])) }
+        let positions = (try? await service.replicaPositions()) ?? [:]
+        return Self.json(.object(["replication": .orderedObject([
+            ("cluster", .string(status.cluster)), ("name", .string(status.name)), ("role", .string(status.role)),
+            ("term", .integer(Int64(status.term))), ("leader", status.leader.map(JSON.string) ?? .null),
+            ("applied", .integer(Int64(status.applied))), ("head", .integer(Int64(status.head))),
+            ("lag_entries", .integer(Int64(status.lagEntries))),
+            ("replicas", .array(positions.sorted { $0.key < $1.key }.map { name, applied in
+                .orderedObject([("name", .string(name)), ("applied", .integer(Int64(applied)))])
+            })),
+        ])]))
     }
 
     private func positions(_ request: Request) throws -> Response {
@@ -367,6 +383,7 @@ struct GatewayMiddleware: RouterMiddleware {
         "/v1/orders/{order}/reprocess": ["POST": "reprocess"], "/v1/audit": ["GET": "audit"],
         "/v1/profiles": ["GET": "profiles"], "/v1/profiles/reload": ["POST": "reload_profiles"],
         "/v1/skus": ["GET": "skus", "PUT": "upsert_skus"], "/v1/nodes": ["GET": "nodes"],
+        "/v1/replication": ["GET": "replication"],
         "/v1/nodes/{node}": ["GET": "node", "PATCH": "update_node"],
     ]
 

@@ -42,6 +42,10 @@ enum OperationsPage {
         <section><h2>Timeline: order <span id="timeline-id">—</span></h2>
         <table id="timeline"><thead><tr><th>At</th><th>Kind</th><th>Entity</th><th>Step</th><th>What</th></tr></thead>
         <tbody></tbody></table></section>
+        <section id="replication-section" hidden><h2>Replication</h2>
+        <p id="replication-summary"></p>
+        <table id="replicas"><thead><tr><th>Replica</th><th>Applied</th><th>Behind</th></tr></thead><tbody></tbody></table>
+        <p class="note">Writes go to the leader; every replica serves reads (docs/replication.md).</p></section>
         <section><h2>Network</h2>
         <table id="network"><thead><tr><th>Node</th><th>Kind</th><th>Open</th><th>Ships</th><th>Day</th><th>Released</th>
         <th>Capacity/day</th><th>Left</th><th>Time zone</th></tr></thead><tbody></tbody></table>
@@ -169,6 +173,20 @@ enum OperationsPage {
           }
           if (explain.length === 0) box.textContent = "Every node was used.";
         }
+        async function replication() {
+          const { replication: r } = await get("/v1/replication");
+          document.getElementById("replication-section").hidden = r === null;
+          if (r === null) return;
+          document.getElementById("replication-summary").textContent =
+            `Replica ${r.name} of cluster ${r.cluster}: ${r.role}, term ${r.term}, leader ${r.leader ?? "unknown"}, ` +
+            `applied ${r.applied} of ${r.head} (${r.lag_entries} behind).`;
+          fill("replicas", r.replicas, p => {
+            const tr = document.createElement("tr");
+            tr.append(cell(p.name + (p.name === r.name ? " (this one)" : ""), "text"), cell(String(p.applied)),
+              cell(String(Math.max(0, r.head - p.applied))));
+            return tr;
+          });
+        }
         async function network() {
           const { nodes } = await get("/v1/nodes");
           fill("network", nodes, n => {
@@ -200,7 +218,7 @@ enum OperationsPage {
         }
         async function refresh() {
           try {
-            await Promise.all([positions(), reservations(), decisions(), orders(), network(), audit()]);
+            await Promise.all([positions(), reservations(), decisions(), orders(), network(), replication(), audit()]);
             document.getElementById("status").textContent = "updated " + new Date().toLocaleTimeString();
             document.getElementById("error").textContent = "";
           } catch (error) {

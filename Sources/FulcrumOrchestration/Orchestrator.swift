@@ -218,30 +218,24 @@ public final class Orchestrator: Sendable {
     // MARK: Reads
 
     /// The stored order, or nil.
-    public func load(_ order: String) throws(FulcrumError) -> OrderRecord? { try loadStored(order)?.order }
+    public func load(_ order: String) throws(FulcrumError) -> OrderRecord? { try reads.load(order) }
 
     /// The stored order and its bytes as stored (what a conditional write expects).
     func loadStored(_ order: String) throws(FulcrumError) -> (order: OrderRecord, bytes: [UInt8])? {
-        try Names.validate(order, path: "order")
-        guard let bytes = try backend.record(RecordKeys.order(order)) else { return nil }
-        return (try RecordCoding.decode(OrderRecord.self, bytes, what: "order \(order)"), bytes)
+        try reads.loadStored(order)
     }
 
     /// The order's timeline, oldest first, at most `limit` entries.
     public func timeline(_ order: String, limit: Int = 1_000) throws(FulcrumError) -> [TimelineEntry] {
-        try Names.validate(order, path: "order")
-        return try backend.records(prefix: RecordKeys.timelinePrefix(order), limit: limit).map {
-            (record) throws(FulcrumError) in try RecordCoding.decode(TimelineEntry.self, record.value, what: "timeline")
-        }
+        try reads.timeline(order, limit: limit)
     }
 
     /// Orders in id order after `after`, at most `limit`.
     public func orders(after: String? = nil, limit: Int) throws(FulcrumError) -> [OrderRecord] {
-        if let after { try Names.validate(after, path: "after") }
-        return try backend.records(
-            prefix: [RecordKeys.order], after: after.map(RecordKeys.order), limit: limit
-        ).map { (record) throws(FulcrumError) in try RecordCoding.decode(OrderRecord.self, record.value, what: "order") }
+        try reads.orders(after: after, limit: limit)
     }
+
+    private var reads: JourneyReads { JourneyReads(backend: backend) }
 
     /// Events accepted and not yet processed.
     public var eventsQueued: Int { dispatch.withLock { $0.queued } }
@@ -354,5 +348,38 @@ public final class Orchestrator: Sendable {
                 return
             }
         }
+    }
+}
+
+/// Orders and timelines as the journeys stored them, read without an
+/// orchestrator: what a cluster's follower serves from its own ledger.
+public struct JourneyReads {
+    let backend: any FulfillmentBackend
+
+    public init(backend: any FulfillmentBackend) { self.backend = backend }
+
+    public func load(_ order: String) throws(FulcrumError) -> OrderRecord? { try loadStored(order)?.order }
+
+    /// The stored order and its bytes as stored (what a conditional write expects).
+    func loadStored(_ order: String) throws(FulcrumError) -> (order: OrderRecord, bytes: [UInt8])? {
+        try Names.validate(order, path: "order")
+        guard let bytes = try backend.record(RecordKeys.order(order)) else { return nil }
+        return (try RecordCoding.decode(OrderRecord.self, bytes, what: "order \(order)"), bytes)
+    }
+
+    /// The order's timeline, oldest first, at most `limit` entries.
+    public func timeline(_ order: String, limit: Int = 1_000) throws(FulcrumError) -> [TimelineEntry] {
+        try Names.validate(order, path: "order")
+        return try backend.records(prefix: RecordKeys.timelinePrefix(order), limit: limit).map {
+            (record) throws(FulcrumError) in try RecordCoding.decode(TimelineEntry.self, record.value, what: "timeline")
+        }
+    }
+
+    /// Orders in id order after `after`, at most `limit`.
+    public func orders(after: String? = nil, limit: Int) throws(FulcrumError) -> [OrderRecord] {
+        if let after { try Names.validate(after, path: "after") }
+        return try backend.records(
+            prefix: [RecordKeys.order], after: after.map(RecordKeys.order), limit: limit
+        ).map { (record) throws(FulcrumError) in try RecordCoding.decode(OrderRecord.self, record.value, what: "order") }
     }
 }

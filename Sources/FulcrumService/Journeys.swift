@@ -59,19 +59,27 @@ extension Service {
         try await orchestrator("event").submit(event, idempotencyKey: idempotencyKey)
     }
 
-    /// One order as the journeys keep it, or nil.
+    /// One order as the journeys keep it, or nil. A cluster's follower reads its own ledger.
     public func order(_ id: String) throws(FulcrumError) -> OrderRecord? {
-        try orchestrator("order").load(id)
+        try journeyReads().load(id)
     }
 
     /// Orders in id order after `after`, at most `limit`.
     public func orders(after: String? = nil, limit: Int) throws(FulcrumError) -> [OrderRecord] {
-        try orchestrator("order").orders(after: after, limit: limit)
+        try journeyReads().orders(after: after, limit: limit)
     }
 
     /// An order's timeline, oldest first, at most `limit` entries.
     public func timeline(order: String, limit: Int) throws(FulcrumError) -> [TimelineEntry] {
-        try orchestrator("order").timeline(order, limit: limit)
+        try journeyReads().timeline(order, limit: limit)
+    }
+
+    /// Reads of the journeys' records: a replica that runs no orchestrator (a follower) serves them too.
+    private func journeyReads() throws(FulcrumError) -> JourneyReads {
+        guard journeyBook.withLock({ $0 != nil }) else {
+            throw FulcrumError(.unavailable, "this server runs no journeys", path: "order")
+        }
+        return JourneyReads(backend: self)
     }
 
     /// Resumes a failed journey at its step's `resume_on_error`; returns the event's number.
