@@ -148,6 +148,12 @@ public enum Limits {
     public static let followerPollIntervalMilliseconds = 500
     /// How long a replica waits before trying etcd again after a failure.
     public static let replicaRetryIntervalMilliseconds = 200
+    /// Log entries the leader keeps below the lowest position a live replica
+    /// published: a replica down for less than this catches up from the log;
+    /// one down longer starts from a copy of a peer (`fulcrum backup`).
+    public static let logTailEntriesKept: UInt64 = 10_000
+    /// How often the leader compacts etcd's history after trimming the log.
+    public static let logCompactionIntervalMilliseconds = 60_000
     /// How often a replica publishes the position it has applied.
     public static let appliedPublishIntervalMilliseconds = 1_000
     /// How many times a client follows `not_leader` answers for one call.

@@ -77,6 +77,11 @@ final class EtcdClient: Sendable {
         }
     }
 
+    /// Drops etcd's history up to `revision` (what deleted keys still hold).
+    func compact(revision: Int64) async throws(FulcrumError) {
+        _ = try await call("/v3/kv/compaction", ["revision": String(revision)], as: LeaseResponse.self)
+    }
+
     func grantLease(ttlSeconds: Int64) async throws(FulcrumError) -> Int64 {
         let response = try await call("/v3/lease/grant", ["TTL": String(ttlSeconds)], as: LeaseResponse.self)
         guard let id = response.ID.flatMap(Int64.init), id != 0 else {

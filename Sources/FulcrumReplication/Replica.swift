@@ -15,6 +15,8 @@ public struct ClusterOptions: Sendable {
     /// This replica's name among its peers (its published position's key).
     public var name: String
     public var leaseSeconds = Limits.leaderLeaseSeconds
+    /// Log entries the leader keeps below the lowest live replica's position.
+    public var logTailEntriesKept = Limits.logTailEntriesKept
 
     public init(cluster: String, endpoints: [String], advertise: String, name: String? = nil) {
         self.cluster = cluster
@@ -192,6 +194,13 @@ public final class Replica: Sendable {
         let from = ledger.appliedSequence + 1
         let response = try await client.range(keys.log(from), end: keys.logEnd, limit: Limits.logEntriesPerApplyMax)
         guard let pairs = response.kvs, !pairs.isEmpty else { return false }
+        if let first = pairs.first, first.keyBytes != keys.log(from) {
+            throw FulcrumError(
+                .unavailable,
+                "the log of cluster \(options.cluster) was trimmed past this replica's position \(from - 1) (its next entry is gone): "
+                    + "start this replica from a copy of a peer's data directory (fulcrum backup --data PEER --to DIR)",
+                path: "cluster")
+        }
         var entries: [LogEntry] = []
         for (offset, pair) in pairs.enumerated() {
             let entry = try LogEntry.decode(pair.valueBytes)
@@ -244,9 +253,11 @@ public final class Replica: Sendable {
         logger.info("replica \(options.name) leads cluster \(options.cluster) from entry \(head.sequence) (term \(term))")
         await onLeadership(true)
         var published = ContinuousClock.now - .seconds(60)
+        var retention = Retention()
         while !Task.isCancelled && !log.failed && state.withLock({ $0.lease }) == lease {
             if ContinuousClock.now - published >= .milliseconds(Limits.appliedPublishIntervalMilliseconds) {
                 await publishApplied(lease: lease)
+                await trim(&retention)
                 published = .now
             }
             await wakeup.wait(milliseconds: Limits.followerPollIntervalMilliseconds)
@@ -337,6 +348,34 @@ public final class Replica: Sendable {
         state.withLock { $0.head = max($0.head, entries.last!.sequence) }
         onApplied()
         return true
+    }
+
+    /// What the leader has trimmed, and when it last compacted etcd's history.
+    private struct Retention {
+        var trimmedBelow: UInt64 = 0
+        var compactedAt = ContinuousClock.now
+        var compactRevision: Int64 = 0
+    }
+
+    /// Deletes the log below the lowest position a live replica published,
+    /// less a kept tail; now and then compacts etcd's history behind it.
+    private func trim(_ retention: inout Retention) async {
+        guard let lowest = try? await positions().values.min(), lowest > options.logTailEntriesKept else { return }
+        let cut = lowest - options.logTailEntriesKept
+        if cut > retention.trimmedBelow {
+            var delete = Txn()
+            delete.success = [.delete(key: keys.log(0), end: keys.log(cut))]
+            guard let response = try? await client.txn(delete) else { return }
+            retention.trimmedBelow = cut
+            retention.compactRevision = response.header?.revisionNumber ?? 0
+        }
+        if retention.compactRevision > 0,
+            ContinuousClock.now - retention.compactedAt >= .milliseconds(Limits.logCompactionIntervalMilliseconds)
+        {
+            try? await client.compact(revision: retention.compactRevision)
+            retention.compactedAt = .now
+            retention.compactRevision = 0
+        }
     }
 
     private func stepDown(leader: String?) {

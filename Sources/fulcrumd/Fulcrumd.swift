@@ -99,6 +99,9 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "With --cluster: the RPC address clients reach this replica at, HOST:PORT (default: --listen's).")
     var advertise: String?
 
+    @Option(help: "With --cluster, as leader: log entries kept below the lowest position a live replica published.")
+    var logTailEntries = Limits.logTailEntriesKept
+
     func validate() throws {
         if token != nil && tokens != nil { throw ValidationError("give --token or --tokens, not both") }
         if (tlsCert == nil) != (tlsKey == nil) { throw ValidationError("--tls-cert and --tls-key go together") }
@@ -182,9 +185,10 @@ struct Serve: AsyncParsableCommand {
         let service = try Service.open(directory: data, ledgerOptions: ledgerOptions, network: networkNodes, options: serviceOptions)
         if let cluster, let etcd {
             let endpoints = etcd.split(separator: ",").map { String($0).hasPrefix("http") ? String($0) : "http://\($0)" }
+            var clusterOptions = ClusterOptions(cluster: cluster, endpoints: endpoints, advertise: advertise ?? listen)
+            clusterOptions.logTailEntriesKept = logTailEntries
             do {
-                try await service.joinCluster(
-                    ClusterOptions(cluster: cluster, endpoints: endpoints, advertise: advertise ?? listen), logger: logger)
+                try await service.joinCluster(clusterOptions, logger: logger)
             } catch {
                 service.close()
                 throw error

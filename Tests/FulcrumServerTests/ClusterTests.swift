@@ -298,6 +298,66 @@ import Testing
         #expect(refusedForData.code == "invalid_argument" && refusedForData.path == "data", "\(outside.output)")
     }
 
+    /// Retention: the leader trims the log below what every live replica
+    /// applied (less a kept tail); a new replica the log no longer reaches
+    /// is refused with what to do, and starts from a copy of a peer.
+    @Test(.timeLimit(.minutes(3))) func aTrimmedLogTakesNewReplicasFromACopyOfAPeer() async throws {
+        let etcd = try EtcdCluster(members: 1)
+        defer { etcd.stopAll() }
+        let ports = (0..<3).map { _ in freePort() }
+        let directories = (0..<3).map { _ in temporaryDirectory() }
+        func start(_ index: Int) throws -> ServerProcess {
+            try ServerProcess(
+                data: directories[index], listen: "127.0.0.1:\(ports[index])",
+                arguments: ["--cluster", "trim", "--etcd", etcd.endpoints, "--log-tail-entries", "5"])
+        }
+        var replicas = [try start(0), try start(1)]
+        let client = try FulcrumClient.connecting(
+            "127.0.0.1:\(ports[0]),127.0.0.1:\(ports[1])", requestTimeoutMilliseconds: 3_000)
+        for index in 0..<40 {
+            _ = try await client.adjust(.with { $0.node = "N1"; $0.sku = "S\(index % 4)"; $0.delta = 1; $0.idempotencyKey = "a\(index)" })
+        }
+        await client.close()
+        // Trimmed within a few publishing rounds: at most the tail below the lowest position, and what came after.
+        let logKey = Data("/fulcrum/trim/log/".utf8).base64EncodedString()
+        let logEnd = Data("/fulcrum/trim/log0".utf8).base64EncodedString()
+        var count = Int.max
+        for _ in 0..<100 where count > 8 {
+            try await Task.sleep(for: .milliseconds(100))
+            let answer = EtcdCluster.post(
+                etcd.members[0].clientURL + "/v3/kv/range", body: "{\"key\":\"\(logKey)\",\"range_end\":\"\(logEnd)\",\"count_only\":true}")
+            count = Int(answer?["count"] as? String ?? "0") ?? 0
+        }
+        #expect(count <= 8, "log entries left: \(count)")
+
+        let refused = try await runDetached(
+            builtExecutable("fulcrumd"),
+            ["serve", "--data", directories[2], "--listen", "127.0.0.1:\(ports[2])", "--cluster", "trim", "--etcd", etcd.endpoints, "--json"],
+            timeoutSeconds: 60)
+        #expect(refused.status == 2)
+        let refusal = Self.refusal(refused.output)
+        #expect(refusal.code == "unavailable" && refusal.message.contains("fulcrum backup --data PEER --to DIR"), "\(refused.output)")
+
+        try FileManager.default.removeItem(atPath: directories[2])
+        let copied = try await runDetached(builtExecutable("fulcrum"), ["backup", "--data", directories[1], "--to", directories[2]])
+        #expect(copied.status == 0, "\(copied.output)")
+        replicas.append(try start(2))
+        let late = try FulcrumClient.connecting("127.0.0.1:\(ports[1]),127.0.0.1:\(ports[0])", requestTimeoutMilliseconds: 3_000)
+        _ = try await late.adjust(.with { $0.node = "N1"; $0.sku = "LAST"; $0.set = 9; $0.idempotencyKey = "last" })
+        await late.close()
+        var digests: Set<String> = []
+        for _ in 0..<100 {
+            try await Task.sleep(for: .milliseconds(100))
+            let copy = try FulcrumClient.connecting("127.0.0.1:\(ports[2])", requestTimeoutMilliseconds: 3_000)
+            let available = try? await copy.atp(.with { $0.sku = "LAST"; $0.node = "N1" }).available
+            await copy.close()
+            if available == 9 { break }
+        }
+        for replica in replicas { replica.stop() }
+        for directory in directories { digests.insert(try Service.digest(directory: directory)) }
+        #expect(digests.count == 1)
+    }
+
     /// The checker itself: a double application, a lost acknowledgement, a
     /// reservation nobody was told of, and a diverged replica are each caught.
     @Test func theCheckerCatchesWhatFencingAndIdempotencyPrevent() {
