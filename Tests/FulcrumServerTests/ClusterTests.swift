@@ -358,6 +358,59 @@ import Testing
         #expect(digests.count == 1)
     }
 
+    /// Journeys move with the leadership: events the leader accepted just
+    /// before a kill -9 are resumed and finished by the replica that takes over.
+    @Test(.timeLimit(.minutes(3))) func journeysAcceptedByAKilledLeaderFinishOnTheNext() async throws {
+        let etcd = try EtcdCluster(members: 1)
+        defer { etcd.stopAll() }
+        let ports = (0..<3).map { _ in freePort() }
+        var replicas: [ServerProcess?] = try (0..<3).map { index in
+            try ServerProcess(
+                data: temporaryDirectory(), listen: "127.0.0.1:\(ports[index])",
+                arguments: ["--cluster", "journeys", "--etcd", etcd.endpoints, "--demo", "--http", "127.0.0.1:0"])
+        }
+        defer { for replica in replicas { replica?.stop(SIGKILL) } }
+        var leader: Int?
+        for _ in 0..<100 where leader == nil {
+            for (index, replica) in replicas.enumerated() {
+                let status = EtcdCluster.get("http://\(replica!.httpAddress!)/v1/replication")?["replication"] as? [String: Any]
+                if status?["role"] as? String == "leader" { leader = index }
+            }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        let leading = try #require(leader)
+        let gateway = "http://\(replicas[leading]!.httpAddress!)"
+        let outcomes = Outcomes()
+        await withTaskGroup(of: Void.self) { group in
+            for index in 0..<20 {
+                group.addTask {
+                    let order = "J-\(index)"
+                    let body = #"{"event": "order.created", "order": "\#(order)", "intake": {"id": "\#(order)", "#
+                        + #""ship_to": {"latitude": 40.7, "longitude": -74.0}, "lines": [{"id": "1", "sku": "CAP-RED", "quantity": 1}]}}"#
+                    if EtcdCluster.post(gateway + "/v1/events", body: body)?["sequence"] != nil {
+                        outcomes.acknowledged.withLock { $0[order] = [] }
+                    }
+                }
+            }
+            try? await Task.sleep(for: .milliseconds(30))
+            replicas[leading]!.stop(SIGKILL)
+            replicas[leading] = nil
+        }
+        let survivor = replicas.compactMap { $0 }.first!
+        var states: [String: String] = [:]
+        for _ in 0..<300 {
+            let orders = EtcdCluster.get("http://\(survivor.httpAddress!)/v1/orders?limit=100")?["orders"] as? [[String: Any]] ?? []
+            states = Dictionary(uniqueKeysWithValues: orders.compactMap { order in
+                (order["id"] as? String).map { ($0, ((order["lines"] as? [[String: Any]])?.first?["state"] as? String) ?? "") }
+            })
+            if outcomes.acknowledged.withLock({ $0.keys }).allSatisfy({ states[$0] == "released" }) { break }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        let acknowledged = outcomes.acknowledged.withLock { Set($0.keys) }
+        #expect(!acknowledged.isEmpty)
+        #expect(acknowledged.filter { states[$0] != "released" }.isEmpty, "\(states)")
+    }
+
     /// The checker itself: a double application, a lost acknowledgement, a
     /// reservation nobody was told of, and a diverged replica are each caught.
     @Test func theCheckerCatchesWhatFencingAndIdempotencyPrevent() {

@@ -114,11 +114,18 @@ public final class EtcdCluster {
         for index in members.indices { kill9(index) }
     }
 
-    /// A POST to etcd's JSON gateway; the answer's object, or nil.
+    /// A GET of a JSON object (a gateway's), or nil.
+    public static func get(_ url: String) -> [String: Any]? { exchange(URLRequest(url: URL(string: url)!, timeoutInterval: 5)) }
+
+    /// A POST to etcd's JSON gateway (or any JSON route); the answer's object, or nil.
     public static func post(_ url: String, body: String) -> [String: Any]? {
-        var request = URLRequest(url: URL(string: url)!, timeoutInterval: 2)
+        var request = URLRequest(url: URL(string: url)!, timeoutInterval: 5)
         request.httpMethod = "POST"
         request.httpBody = Data(body.utf8)
+        return exchange(request)
+    }
+
+    private static func exchange(_ request: URLRequest) -> [String: Any]? {
         final class Answer: @unchecked Sendable { var data: Data? }
         let answer = Answer()
         let done = DispatchSemaphore(value: 0)
