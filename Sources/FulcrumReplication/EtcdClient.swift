@@ -212,7 +212,7 @@ final class EtcdClient: Sendable {
 
 /// A transaction: compares, then the success or the failure operations.
 struct Txn {
-    enum Target: String { case create = "CREATE", mod = "MOD", value = "VALUE" }
+    enum Target: String { case create = "CREATE", mod = "MOD" }
     enum Operation {
         case put(key: [UInt8], value: [UInt8], lease: Int64?)
         case range(key: [UInt8])
@@ -264,7 +264,7 @@ struct Txn {
                 }
             }
         }
-        let fields = [Target.create: "create_revision", .mod: "mod_revision", .value: "value"]
+        let fields = [Target.create: "create_revision", .mod: "mod_revision"]
         text("{\"compare\":[")
         for (index, compare) in compares.enumerated() {
             if index > 0 { text(",") }
@@ -326,7 +326,6 @@ struct KeyValue: Decodable, Sendable {
 struct RangeResponse: Decodable, Sendable {
     var header: ResponseHeader?
     var kvs: [KeyValue]?
-    var more: Bool?
 }
 
 struct TxnResponse: Decodable, Sendable {
