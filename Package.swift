@@ -55,9 +55,9 @@ let package = Package(
         .systemLibrary(name: "CGLPK", providers: [.apt(["libglpk-dev"])]),
         .systemLibrary(name: "CJemalloc", providers: [.apt(["libjemalloc-dev"])]),
 
-        .target(name: "FulcrumCore"),
-        // CRC32C of stored values (the SSE4.2 instruction when there is one).
+        // CRC32C of stored values and of snapshots (the SSE4.2 instruction when there is one).
         .target(name: "CChecksum"),
+        .target(name: "FulcrumCore", dependencies: ["CChecksum"]),
         .target(name: "FulcrumStorage", dependencies: ["CLMDB", "CChecksum", "FulcrumCore"]),
         .target(
             name: "FulcrumLedger",
@@ -180,7 +180,7 @@ let package = Package(
         .executableTarget(
             name: "fulcrumd",
             dependencies: [
-                "FulcrumAllocator", "FulcrumConfig", "FulcrumCore", "FulcrumGateway", "FulcrumServer",
+                "FulcrumAllocator", "FulcrumClient", "FulcrumConfig", "FulcrumCore", "FulcrumGateway", "FulcrumServer",
                 "FulcrumService", "FulcrumTLS",
                 "FulcrumWire", .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Metrics", package: "swift-metrics"), .product(name: "Prometheus", package: "swift-prometheus"),

@@ -1,3 +1,4 @@
+import Foundation
 import FulcrumCore
 import FulcrumTLS
 import FulcrumWire
@@ -361,6 +362,49 @@ extension FulcrumClient {
             $0.limit = UInt32(clamping: limit)
         })
         return response.entries.map(AuditEntry.init)
+    }
+
+    /// Downloads a snapshot of the server's ledger (the snapshot RPC, admin
+    /// scope) to `file`, replaced when present, chunk by chunk, and checks
+    /// its size and CRC-32C. Answers the log position the copy holds.
+    public func downloadSnapshot(to file: String) async throws(FulcrumError) -> (position: UInt64, sizeBytes: UInt64) {
+        guard FileManager.default.createFile(atPath: file, contents: nil) else {
+            throw FulcrumError(.storage, "cannot create \(file)", path: file)
+        }
+        let output: FileHandle
+        do { output = try FileHandle(forWritingTo: URL(fileURLWithPath: file)) } catch {
+            throw FulcrumError(.storage, "cannot open \(file): \(error)", path: file)
+        }
+        defer { try? output.close() }
+        var check = CRC32C()
+        var response: Fulcrum_V1_SnapshotResponse = try await call(.snapshot, Fulcrum_V1_SnapshotRequest())
+        var written: UInt64 = 0
+        while true {
+            guard response.offset == written, written + UInt64(response.chunk.count) <= response.sizeBytes else {
+                throw FulcrumError(.corrupt, "snapshot \(response.snapshot) answered bytes from \(response.offset), not \(written)", path: "offset")
+            }
+            do { try output.write(contentsOf: response.chunk) } catch {
+                throw FulcrumError(.storage, "cannot write \(file): \(error)", path: file)
+            }
+            response.chunk.withUnsafeBytes { check.update($0) }
+            written += UInt64(response.chunk.count)
+            if written == response.sizeBytes { break }
+            guard !response.chunk.isEmpty else {
+                throw FulcrumError(.corrupt, "snapshot \(response.snapshot) ended at \(written) of \(response.sizeBytes) bytes", path: "offset")
+            }
+            let offset = written
+            response = try await call(.snapshot, Fulcrum_V1_SnapshotRequest.with {
+                $0.snapshot = response.snapshot
+                $0.offset = offset
+            })
+        }
+        guard check.value == response.crc32C else {
+            throw FulcrumError(.corrupt, "snapshot \(response.snapshot) does not match its CRC-32C \(response.crc32C)", path: file)
+        }
+        do { try output.synchronize() } catch {
+            throw FulcrumError(.storage, "cannot sync \(file): \(error)", path: file)
+        }
+        return (response.position, response.sizeBytes)
     }
 
     /// The fulfillment profiles in force; with `reload`, after the server

@@ -28,7 +28,7 @@ public enum Scope: String, CaseIterable, Sendable, Comparable {
             .reserve: ["reserve", "confirm", "ship", "release", "optimize_and_reserve"],
             .inventory: ["adjust", "adjust_batch", "schedule", "receive", "set_safety_stock", "upsert_skus"],
             .orchestrate: ["submit_event", "reprocess", "pull_outbox", "acknowledge", "dead_letters"],
-            .admin: ["replay_dead_letter", "audit", "reload_profiles", "update_node"],
+            .admin: ["replay_dead_letter", "audit", "reload_profiles", "update_node", "snapshot"],
         ]
         for (scope, names) in operations {
             for name in names { precondition(table.updateValue(scope, forKey: name) == nil, "\(name) listed twice") }

@@ -150,8 +150,18 @@ public enum Limits {
     public static let replicaRetryIntervalMilliseconds = 200
     /// Log entries the leader keeps below the lowest position a live replica
     /// published: a replica down for less than this catches up from the log;
-    /// one down longer starts from a copy of a peer (`fulcrum backup`).
+    /// one down longer starts from a peer's snapshot (the snapshot RPC).
     public static let logTailEntriesKept: UInt64 = 10_000
+    /// The bytes of a snapshot one answer carries (well inside `framePayloadBytesMax`).
+    public static let snapshotChunkBytes = 4 << 20
+    /// Snapshots a server keeps at once (each a compacted copy of the ledger on its disk).
+    public static let snapshotsKeptMax = 2
+    /// How long a replica waits for one answer of the snapshot RPC (the first makes the copy).
+    public static let snapshotRequestTimeoutMilliseconds: Int64 = 120_000
+    /// How long a starting replica that needs a snapshot keeps trying while no leader can give one.
+    public static let snapshotStartWaitMilliseconds = 30_000
+    /// A snapshot nobody read for this long is deleted.
+    public static let snapshotIdleMilliseconds: Int64 = 60_000
     /// How often the leader compacts etcd's history after trimming the log.
     public static let logCompactionIntervalMilliseconds = 60_000
     /// How often a replica publishes the position it has applied.

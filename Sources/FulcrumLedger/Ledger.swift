@@ -1,6 +1,12 @@
 import FulcrumCore
 import FulcrumStorage
 
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// The inventory ledger: balances per (node, SKU), reservations, scheduled
 /// receipts and the append-only entry log, in one LMDB environment.
 ///
@@ -173,6 +179,36 @@ public enum LedgerBackup {
         let (environment, _, _) = try LedgerFiles.open(directory: directory, mode: .readOnly)
         try copy(environment, to: path, gate: nil)
         return try LedgerVerifier.verify(directory: path)
+    }
+
+    /// Where the ledger in `directory` stands in a cluster's log: nil when
+    /// the directory holds no ledger; else the last log entry it applied and
+    /// whether it holds any entry (a ledger written outside a cluster has
+    /// entries at position 0).
+    public static func position(directory: String) throws(FulcrumError) -> (applied: UInt64, holdsEntries: Bool)? {
+        guard LedgerFiles.fileExists(directory + "/data.mdb") else { return nil }
+        let (environment, schema, _) = try LedgerFiles.open(directory: directory, mode: .readOnly)
+        do {
+            let transaction = try ReadTransaction(environment)
+            let applied = try transaction.value(schema.meta, key: Schema.appliedSequenceKey).flatMap(Schema.decodeSequence) ?? 0
+            return (applied, try transaction.count(schema.entries) > 0)
+        } catch {
+            throw FulcrumError(.storage, "cannot read \(directory): \(error)", path: directory)
+        }
+    }
+
+    /// Makes `file` (a replica's snapshot, already checked whole) the ledger
+    /// of `directory`, in place of what it held, under the directory's lock:
+    /// refused while a process serves the directory.
+    public static func install(_ file: String, into directory: String) throws(FulcrumError) {
+        try LedgerFiles.makeDirectory(directory)
+        let lock = try DirectoryLock.acquire(directory: directory)
+        defer { lock.release() }
+        guard rename(file, directory + "/data.mdb") == 0 else {
+            throw FulcrumError(.storage, "cannot move the snapshot into \(directory): \(String(cString: strerror(errno)))", path: directory)
+        }
+        // LMDB's reader table belonged to the file replaced.
+        unlink(directory + "/lock.mdb")
     }
 
     static func copy(_ environment: Environment, to path: String, gate: ReaderGate?) throws(FulcrumError) {

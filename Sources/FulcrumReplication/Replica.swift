@@ -115,6 +115,35 @@ public final class Replica: Sendable {
         return replica
     }
 
+    /// Where a replica whose ledger applied `applied` entries starts from:
+    /// nil when the log still holds the entry after them (it catches up from
+    /// the log), else the address of the leader, to copy a snapshot from.
+    /// Throws when etcd cannot be reached, or the log was trimmed past
+    /// `applied` and no leader is up to copy from.
+    public static func snapshotSource(options: ClusterOptions, applied: UInt64) async throws(FulcrumError) -> String? {
+        let client = EtcdClient(endpoints: options.endpoints)
+        let keys = ClusterKeys(cluster: options.cluster)
+        do throws(FulcrumError) {
+            let first = try await client.range(keys.logStart, end: keys.logEnd, limit: 1).kvs?.first
+            guard let first, let sequence = keys.sequence(first.keyBytes), sequence > applied + 1 else {
+                await client.shutdown()
+                return nil
+            }
+            let leader = try await client.range(keys.leader).kvs?.first
+            await client.shutdown()
+            guard let leader else {
+                throw FulcrumError(
+                    .unavailable,
+                    "the log of cluster \(options.cluster) starts at entry \(sequence), past this replica's \(applied), and no leader is up to copy a snapshot from; retry once one is",
+                    path: "cluster")
+            }
+            return String(decoding: leader.valueBytes, as: UTF8.self)
+        } catch {
+            await client.shutdown()
+            throw error
+        }
+    }
+
     public var status: ReplicaStatus {
         let state = state.withLock { $0 }
         return ReplicaStatus(
@@ -198,7 +227,7 @@ public final class Replica: Sendable {
             throw FulcrumError(
                 .unavailable,
                 "the log of cluster \(options.cluster) was trimmed past this replica's position \(from - 1) (its next entry is gone): "
-                    + "start this replica from a copy of a peer's data directory (fulcrum backup --data PEER --to DIR)",
+                    + "restart it to start from a snapshot of the leader",
                 path: "cluster")
         }
         var entries: [LogEntry] = []
@@ -508,6 +537,12 @@ struct ClusterKeys: Sendable {
     func log(_ sequence: UInt64) -> [UInt8] {
         let digits = String(sequence)
         return logStart + Array((String(repeating: "0", count: 20 - digits.count) + digits).utf8)
+    }
+
+    /// The sequence a `log(_:)` key names; nil for another key.
+    func sequence(_ key: [UInt8]) -> UInt64? {
+        guard key.starts(with: logStart) else { return nil }
+        return UInt64(String(decoding: key.dropFirst(logStart.count), as: UTF8.self))
     }
 
     func applied(_ name: String) -> [UInt8] { appliedPrefix + Array(name.utf8) }

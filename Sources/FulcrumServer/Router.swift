@@ -113,6 +113,17 @@ struct Router: Sendable {
                         responder.fail(error)
                     }
                 }
+            case .snapshot:
+                let request = try Fulcrum_V1_SnapshotRequest(payload: frame.payload)
+                let service = self.service
+                Task {
+                    do throws(FulcrumError) {
+                        let chunk = try service.snapshot(request.snapshot.isEmpty ? nil : request.snapshot, offset: request.offset)
+                        responder.succeed(Fulcrum_V1_SnapshotResponse(chunk))
+                    } catch {
+                        responder.fail(error)
+                    }
+                }
             default:
                 throw FulcrumError(.unknownOperation, "opcode \(frame.opcode.rawValue) is not an operation", path: "opcode")
             }

@@ -1,3 +1,4 @@
+import Foundation
 import FulcrumCore
 import FulcrumService
 import FulcrumWire
@@ -100,6 +101,19 @@ extension Fulcrum_V1_Replication {
             $0.applied = status.applied
             $0.head = status.head
             $0.lagEntries = status.lagEntries
+        }
+    }
+}
+
+extension Fulcrum_V1_SnapshotResponse {
+    init(_ chunk: SnapshotChunk) {
+        self = .with {
+            $0.snapshot = chunk.snapshot
+            $0.position = chunk.position
+            $0.sizeBytes = chunk.sizeBytes
+            $0.crc32C = chunk.crc32c
+            $0.offset = chunk.offset
+            $0.chunk = Data(chunk.bytes)
         }
     }
 }

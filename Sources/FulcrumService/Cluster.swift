@@ -1,3 +1,4 @@
+import Foundation
 import FulcrumCore
 import FulcrumLedger
 import FulcrumReplication
@@ -33,6 +34,46 @@ extension Service {
         replication.withLock { $0 = replica }
     }
 
+    /// Starts a new, wiped or long-stopped replica's data directory from a
+    /// peer's snapshot when the cluster's log no longer reaches it (the
+    /// leader trimmed the entries it would need): `download` fetches the
+    /// snapshot from the address given into the file given (the snapshot
+    /// RPC) and answers its log position. The copy is verified before it
+    /// replaces what the directory held. Answers the peer and position, or
+    /// nil when the log reaches the directory (nothing is changed). A
+    /// directory holding a ledger written outside a cluster is left alone
+    /// (`joinCluster` refuses it). Call before opening the directory.
+    public static func bootstrap(
+        directory: String, options: ClusterOptions,
+        download: (_ source: String, _ file: String) async throws(FulcrumError) -> UInt64
+    ) async throws(FulcrumError) -> (source: String, position: UInt64)? {
+        let partial = directory + "/snapshot.partial"
+        try? FileManager.default.removeItem(atPath: partial)  // an interrupted download
+        let current = try LedgerBackup.position(directory: directory)
+        if let current, current.applied == 0 && current.holdsEntries { return nil }
+        guard let source = try await Replica.snapshotSource(options: options, applied: current?.applied ?? 0) else { return nil }
+        do {
+            try FileManager.default.createDirectory(atPath: partial, withIntermediateDirectories: true)
+        } catch {
+            throw FulcrumError(.storage, "cannot create \(partial): \(error)", path: "data")
+        }
+        defer { try? FileManager.default.removeItem(atPath: partial) }
+        let position = try await download(source, partial + "/data.mdb")
+        guard position > (current?.applied ?? 0) else {
+            throw FulcrumError(
+                .unavailable, "the snapshot of \(source) holds entry \(position), no further than this replica's \(current?.applied ?? 0)",
+                path: "cluster")
+        }
+        let report = try LedgerVerifier.verify(directory: partial, checksums: true)
+        guard report.isConsistent else {
+            throw FulcrumError(
+                .corrupt, "the snapshot of \(source) fails its refold: \(report.mismatches.prefix(3).joined(separator: "; "))",
+                path: "cluster")
+        }
+        try LedgerBackup.install(partial + "/data.mdb", into: directory)
+        return (source, position)
+    }
+
     /// This replica's view of its cluster; nil for a single node.
     public var replicaStatus: ReplicaStatus? { replication.withLock { $0 }?.status }
 
@@ -55,6 +96,15 @@ extension Service {
     /// The same for the ledger in `directory` (which may be in use): `fulcrum verify --digest`.
     public static func digest(directory: String) throws(FulcrumError) -> String {
         try LedgerDigest.digest(directory: directory)
+    }
+
+    /// A compacted copy of the ledger, in chunks, for a new or wiped replica
+    /// to start from (the snapshot RPC): with `snapshot` nil, makes a copy
+    /// (a blocking disk copy: call it off the event loop) and answers its
+    /// first chunk; else the chunk of that copy from `offset`.
+    public func snapshot(_ snapshot: String?, offset: UInt64) throws(FulcrumError) -> SnapshotChunk {
+        guard let snapshot else { return try snapshots.make(from: ledger) }
+        return try snapshots.chunk(snapshot, offset: offset)
     }
 
     /// Caches read from the ledger (the catalogue, the live network) are read

@@ -48,6 +48,8 @@ public final class Service: Sendable {
     let nodeSettingsTable = Mutex<NodeTable?>(nil)
     /// Each node's local day, for its daily capacity.
     let localDays = LocalDays()
+    /// Copies of the ledger new replicas are downloading.
+    let snapshots: SnapshotStore
     /// The cluster this service's ledger replicates in (`joinCluster`), if any.
     let replication = Mutex<Replica?>(nil)
     /// The journeys `startJourneys` was given: a replica runs them while it leads.
@@ -97,6 +99,7 @@ public final class Service: Sendable {
         decisions = DecisionLog(capacity: options.decisionsKept)
         auditKeys = AuditKeys(clock: options.clock)
         profileTable = Mutex(options.profiles)
+        snapshots = SnapshotStore(root: ledger.directory + "/snapshots")
     }
 
     /// The most recent solves, newest last.

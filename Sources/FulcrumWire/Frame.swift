@@ -39,6 +39,7 @@ public struct Opcode: RawRepresentable, Hashable, Sendable, CustomStringConverti
     public static let upsertSkus = Opcode(rawValue: 64)
     public static let nodes = Opcode(rawValue: 65)
     public static let updateNode = Opcode(rawValue: 66)
+    public static let snapshot = Opcode(rawValue: 70)
 
     /// Every operation's name, as metrics label it.
     public static let names: [UInt8: String] = [
@@ -47,7 +48,7 @@ public struct Opcode: RawRepresentable, Hashable, Sendable, CustomStringConverti
         33: "ship", 34: "release", 40: "optimize", 41: "optimize_and_reserve", 50: "submit_event", 51: "get_order",
         52: "reprocess", 53: "pull_outbox", 54: "acknowledge", 55: "dead_letters", 56: "replay_dead_letter",
         60: "audit", 61: "profiles", 62: "reload_profiles", 63: "skus", 64: "upsert_skus",
-        65: "nodes", 66: "update_node",
+        65: "nodes", 66: "update_node", 70: "snapshot",
     ]
     public var description: String { Self.names[rawValue] ?? "opcode_\(rawValue)" }
 

@@ -2,6 +2,7 @@ import ArgumentParser
 import Dispatch
 import Foundation
 import FulcrumAllocator
+import FulcrumClient
 import FulcrumConfig
 import FulcrumCore
 import FulcrumGateway
@@ -102,6 +103,9 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "With --cluster, as leader: log entries kept below the lowest position a live replica published.")
     var logTailEntries = Limits.logTailEntriesKept
 
+    @Option(help: "With --cluster: the token this replica presents to the leader for a snapshot (admin scope; default --token).")
+    var peerToken: String?
+
     func validate() throws {
         if token != nil && tokens != nil { throw ValidationError("give --token or --tokens, not both") }
         if (tlsCert == nil) != (tlsKey == nil) { throw ValidationError("--tls-cert and --tls-key go together") }
@@ -112,6 +116,7 @@ struct Serve: AsyncParsableCommand {
         }
         if (cluster == nil) != (etcd == nil) { throw ValidationError("--cluster and --etcd go together") }
         if advertise != nil && cluster == nil { throw ValidationError("--advertise needs --cluster") }
+        if peerToken != nil && cluster == nil { throw ValidationError("--peer-token needs --cluster") }
         if cluster != nil && advertise == nil && listen.hasSuffix(":0") {
             throw ValidationError("a replica's peers name its address to clients: give --advertise, or --listen with a fixed port")
         }
@@ -182,11 +187,16 @@ struct Serve: AsyncParsableCommand {
         let catalogueSKUs = try catalogue.map { (file) throws(FulcrumError) in try CatalogueFile.load(path: file) }
         var ledgerOptions = LedgerOptions()
         ledgerOptions.replica = cluster != nil
+        let clusterOptions = cluster.map { cluster in
+            var options = ClusterOptions(
+                cluster: cluster, endpoints: (etcd ?? "").split(separator: ",").map { String($0).hasPrefix("http") ? String($0) : "http://\($0)" },
+                advertise: advertise ?? listen)
+            options.logTailEntriesKept = logTailEntries
+            return options
+        }
+        if let clusterOptions { try await startFromSnapshotWhenBehind(clusterOptions, logger: logger) }
         let service = try Service.open(directory: data, ledgerOptions: ledgerOptions, network: networkNodes, options: serviceOptions)
-        if let cluster, let etcd {
-            let endpoints = etcd.split(separator: ",").map { String($0).hasPrefix("http") ? String($0) : "http://\($0)" }
-            var clusterOptions = ClusterOptions(cluster: cluster, endpoints: endpoints, advertise: advertise ?? listen)
-            clusterOptions.logTailEntriesKept = logTailEntries
+        if let cluster, let clusterOptions {
             do {
                 try await service.joinCluster(clusterOptions, logger: logger)
             } catch {
@@ -278,6 +288,43 @@ struct Serve: AsyncParsableCommand {
         try await ServiceGroup(configuration: group).run()
         logger.info("stopped; the ledger is closed")
         report(["stopped": address], text: "fulcrumd stopped")
+    }
+
+    /// A replica the cluster's log no longer reaches (new, wiped, or stopped
+    /// while the leader trimmed the log) starts from a snapshot of the leader.
+    /// While there is no leader to copy from, or the copy fails on the way
+    /// (a leader that died), it tries again for `Limits.snapshotStartWaitMilliseconds`;
+    /// an etcd it cannot reach ends the start at once, as `joinCluster` would.
+    private func startFromSnapshotWhenBehind(_ options: ClusterOptions, logger: Logger) async throws(FulcrumError) {
+        let token = peerToken ?? token
+        let started = ContinuousClock.now
+        while true {
+            do throws(FulcrumError) {
+                let installed = try await Service.bootstrap(directory: data, options: options) { (source, file) throws(FulcrumError) in
+                    logger.info("the log of cluster \(options.cluster) no longer reaches \(data): copying a snapshot from \(source)")
+                    let client = try await FulcrumClient.connect(
+                        source, token: token, requestTimeoutMilliseconds: Limits.snapshotRequestTimeoutMilliseconds)
+                    do throws(FulcrumError) {
+                        let downloaded = try await client.downloadSnapshot(to: file)
+                        await client.close()
+                        return downloaded.position
+                    } catch {
+                        await client.close()
+                        throw error
+                    }
+                }
+                if let installed {
+                    logger.info(
+                        "started from a snapshot of \(installed.source) at log entry \(installed.position) (\((ContinuousClock.now - started).components.seconds) s)")
+                }
+                return
+            } catch where error.code == .unavailable && error.path != "etcd"
+                && ContinuousClock.now - started < .milliseconds(Limits.snapshotStartWaitMilliseconds)
+            {
+                logger.warning("no snapshot yet (\(error.message)); trying again")
+                try? await Task.sleep(for: .milliseconds(Limits.replicaRetryIntervalMilliseconds * 5))
+            }
+        }
     }
 
     /// True for a single node; a replica waits (bounded) for an election and says whether it won.

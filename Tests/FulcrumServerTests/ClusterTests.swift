@@ -32,7 +32,8 @@ import Testing
         func start(_ index: Int) throws {
             processes[index] = try ServerProcess(
                 data: directories[index], listen: "127.0.0.1:\(ports[index])",
-                arguments: ["--cluster", ClusterTests.cluster, "--etcd", etcd.endpoints], errorLog: directories[index] + ".log")
+                arguments: ["--cluster", ClusterTests.cluster, "--etcd", etcd.endpoints, "--log-tail-entries", "50"],
+                errorLog: directories[index] + ".log")
         }
 
         func stop(_ index: Int, _ signal: Int32 = SIGTERM) {
@@ -226,7 +227,9 @@ import Testing
                 let follower = (leader + 1) % 3
                 replicas.stop(follower, SIGKILL)
                 try FileManager.default.removeItem(atPath: replicas.directories[follower])
-                try replicas.start(follower)  // rebuilt from the log
+                try replicas.start(follower)  // rebuilt from a snapshot of the leader: the log is trimmed past its start
+                let started = (try? String(contentsOfFile: replicas.directories[follower] + ".log", encoding: .utf8)) ?? ""
+                #expect(started.contains("started from a snapshot of"), "\(started)")
             }
             log.append("\(fault) (leader was \(leader))")
         }
@@ -299,63 +302,88 @@ import Testing
     }
 
     /// Retention: the leader trims the log below what every live replica
-    /// applied (less a kept tail); a new replica the log no longer reaches
-    /// is refused with what to do, and starts from a copy of a peer.
-    @Test(.timeLimit(.minutes(3))) func aTrimmedLogTakesNewReplicasFromACopyOfAPeer() async throws {
+    /// applied (less a kept tail); a new replica the log no longer reaches,
+    /// and one stopped while the log was trimmed past it, start from a
+    /// snapshot of the leader (the snapshot RPC) and then tail the log.
+    @Test(.timeLimit(.minutes(3))) func aTrimmedLogStartsReplicasFromASnapshotOfTheLeader() async throws {
         let etcd = try EtcdCluster(members: 1)
         defer { etcd.stopAll() }
         let ports = (0..<3).map { _ in freePort() }
         let directories = (0..<3).map { _ in temporaryDirectory() }
-        func start(_ index: Int) throws -> ServerProcess {
-            try ServerProcess(
+        var replicas: [ServerProcess?] = [nil, nil, nil]
+        defer { for replica in replicas { replica?.stop(SIGKILL) } }
+        func start(_ index: Int) throws {
+            replicas[index] = try ServerProcess(
                 data: directories[index], listen: "127.0.0.1:\(ports[index])",
-                arguments: ["--cluster", "trim", "--etcd", etcd.endpoints, "--log-tail-entries", "5"])
+                arguments: ["--cluster", "trim", "--etcd", etcd.endpoints, "--log-tail-entries", "5"],
+                errorLog: directories[index] + ".log")
         }
-        var replicas = [try start(0), try start(1)]
-        let client = try FulcrumClient.connecting(
-            "127.0.0.1:\(ports[0]),127.0.0.1:\(ports[1])", requestTimeoutMilliseconds: 3_000)
-        for index in 0..<40 {
-            _ = try await client.adjust(.with { $0.node = "N1"; $0.sku = "S\(index % 4)"; $0.delta = 1; $0.idempotencyKey = "a\(index)" })
+        func write(_ count: Int, from first: Int, through running: [Int]) async throws {
+            let client = try FulcrumClient.connecting(
+                running.map { "127.0.0.1:\(ports[$0])" }.joined(separator: ","), requestTimeoutMilliseconds: 3_000)
+            for index in first..<(first + count) {
+                _ = try await client.adjust(.with { $0.node = "N1"; $0.sku = "S\(index % 4)"; $0.delta = 1; $0.idempotencyKey = "a\(index)" })
+            }
+            await client.close()
         }
-        await client.close()
-        // Trimmed within a few publishing rounds: at most the tail below the lowest position, and what came after.
-        let logKey = Data("/fulcrum/trim/log/".utf8).base64EncodedString()
-        let logEnd = Data("/fulcrum/trim/log0".utf8).base64EncodedString()
-        var count = Int.max
-        for _ in 0..<100 where count > 8 {
-            try await Task.sleep(for: .milliseconds(100))
-            let answer = EtcdCluster.post(
-                etcd.members[0].clientURL + "/v3/kv/range", body: "{\"key\":\"\(logKey)\",\"range_end\":\"\(logEnd)\",\"count_only\":true}")
-            count = Int(answer?["count"] as? String ?? "0") ?? 0
+        /// The log's first entry, once the leader trimmed it to at most the kept tail and what came after.
+        func trimmedLogStart() async throws -> UInt64 {
+            let logKey = Data("/fulcrum/trim/log/".utf8).base64EncodedString()
+            let logEnd = Data("/fulcrum/trim/log0".utf8).base64EncodedString()
+            var count = Int.max
+            var first: UInt64 = 0
+            for _ in 0..<100 where count > 8 {
+                try await Task.sleep(for: .milliseconds(100))
+                let answer = EtcdCluster.post(
+                    etcd.members[0].clientURL + "/v3/kv/range", body: "{\"key\":\"\(logKey)\",\"range_end\":\"\(logEnd)\",\"limit\":1}")
+                count = Int(answer?["count"] as? String ?? "0") ?? 0
+                let key = ((answer?["kvs"] as? [[String: Any]])?.first?["key"] as? String).flatMap { Data(base64Encoded: $0) }
+                first = key.flatMap { UInt64(String(decoding: $0.suffix(20), as: UTF8.self)) } ?? 0
+            }
+            #expect(count <= 8, "log entries left: \(count)")
+            return first
         }
-        #expect(count <= 8, "log entries left: \(count)")
+        func log(_ index: Int) -> String { (try? String(contentsOfFile: directories[index] + ".log", encoding: .utf8)) ?? "" }
 
-        let refused = try await runDetached(
-            builtExecutable("fulcrumd"),
-            ["serve", "--data", directories[2], "--listen", "127.0.0.1:\(ports[2])", "--cluster", "trim", "--etcd", etcd.endpoints, "--json"],
-            timeoutSeconds: 60)
-        #expect(refused.status == 2)
-        let refusal = Self.refusal(refused.output)
-        #expect(refusal.code == "unavailable" && refusal.message.contains("fulcrum backup --data PEER --to DIR"), "\(refused.output)")
+        try start(0)
+        try start(1)
+        try await write(40, from: 0, through: [0, 1])
+        #expect(try await trimmedLogStart() > 2)
+        try start(2)  // a new replica: its directory does not exist yet
+        #expect(log(2).contains("started from a snapshot of"), "\(log(2))")
 
-        try FileManager.default.removeItem(atPath: directories[2])
-        let copied = try await runDetached(builtExecutable("fulcrum"), ["backup", "--data", directories[1], "--to", directories[2]])
-        #expect(copied.status == 0, "\(copied.output)")
-        replicas.append(try start(2))
+        // One stopped while the log moves on: its ledger is behind the trimmed log, and replaced by a snapshot.
+        replicas[1]?.stop()
+        replicas[1] = nil
+        let stoppedAt = try #require(try LedgerBackup.position(directory: directories[1])).applied
+        try await write(40, from: 40, through: [0, 2])
+        #expect(try await trimmedLogStart() > stoppedAt + 1)
+        try start(1)
+        #expect(log(1).contains("started from a snapshot of"), "\(log(1))")
+
         let late = try FulcrumClient.connecting("127.0.0.1:\(ports[1]),127.0.0.1:\(ports[0])", requestTimeoutMilliseconds: 3_000)
         _ = try await late.adjust(.with { $0.node = "N1"; $0.sku = "LAST"; $0.set = 9; $0.idempotencyKey = "last" })
         await late.close()
-        var digests: Set<String> = []
-        for _ in 0..<100 {
-            try await Task.sleep(for: .milliseconds(100))
-            let copy = try FulcrumClient.connecting("127.0.0.1:\(ports[2])", requestTimeoutMilliseconds: 3_000)
-            let available = try? await copy.atp(.with { $0.sku = "LAST"; $0.node = "N1" }).available
-            await copy.close()
-            if available == 9 { break }
+        for index in 0..<3 {
+            for _ in 0..<100 {
+                let copy = try FulcrumClient.connecting("127.0.0.1:\(ports[index])", requestTimeoutMilliseconds: 3_000)
+                let available = try? await copy.atp(.with { $0.sku = "LAST"; $0.node = "N1" }).available
+                await copy.close()
+                if available == 9 { break }
+                try await Task.sleep(for: .milliseconds(100))
+            }
         }
-        for replica in replicas { replica.stop() }
-        for directory in directories { digests.insert(try Service.digest(directory: directory)) }
-        #expect(digests.count == 1)
+        for index in 0..<3 {
+            replicas[index]?.stop()
+            replicas[index] = nil
+        }
+        let digests = try directories.map { (directory) throws -> String in try Service.digest(directory: directory) }
+        let positions = try directories.map { (directory) throws -> UInt64? in try LedgerBackup.position(directory: directory)?.applied }
+        #expect(Set(digests).count == 1, "\(digests), positions \(positions)")
+        // Each snapshot was deleted once read to its end.
+        for directory in directories {
+            #expect((try? FileManager.default.contentsOfDirectory(atPath: directory + "/snapshots")) ?? [] == [])
+        }
     }
 
     /// Journeys move with the leadership: events the leader accepted just

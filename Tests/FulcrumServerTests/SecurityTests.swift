@@ -211,7 +211,7 @@ struct TestPKI {
         let tokensFile = data + "-tokens.yaml"
         let errorLog = data + "-stderr.log"
         defer {
-            for path in [data, tokensFile, errorLog] { try? FileManager.default.removeItem(atPath: path) }
+            for path in [data, tokensFile, errorLog, data + "-snapshot.mdb"] { try? FileManager.default.removeItem(atPath: path) }
         }
         let secrets = [
             "reader": "fulcrum_reader_7d0f6c", "stocker": "fulcrum_stocker_91ab2e", "seller": "fulcrum_seller_c4e8a0",
@@ -250,6 +250,7 @@ struct TestPKI {
                 let _: Fulcrum_V1_DeadLettersResponse = try await client.call(.deadLetters, Fulcrum_V1_DeadLettersRequest.with { $0.provider = "wms" })
             }),
             ("audit", "admin", { client throws(FulcrumError) in _ = try await client.audit(limit: 5) }),
+            ("snapshot", "admin", { client throws(FulcrumError) in _ = try await client.downloadSnapshot(to: data + "-snapshot.mdb") }),
         ]
         for (name, client) in clients.sorted(by: { $0.key < $1.key }) {
             for operation in operations {
