@@ -53,6 +53,7 @@ public final class FulcrumClient: Sendable {
     /// One server, or the replicas of a cluster (writes follow its leader).
     private let endpoints: [Endpoint]
     private let state = Mutex(State())
+    private let writtenPosition = Atomic<UInt64>(0)
 
     private init(endpoints: [Endpoint]) {
         precondition(!endpoints.isEmpty)
@@ -299,12 +300,20 @@ public final class FulcrumClient: Sendable {
         return results.map { $0.mapError(Self.fulcrumError) }
     }
 
-    /// Sends a message and decodes the answer as `Response`.
+    /// Sends a message and decodes the answer as `Response`; a write's
+    /// answer moves `logPosition`.
     public func call<Response: SwiftProtobuf.Message>(
         _ opcode: Opcode, _ request: some SwiftProtobuf.Message, as: Response.Type = Response.self
     ) async throws(FulcrumError) -> Response {
-        try Response(payload: try await call(opcode, payload: request.payload()))
+        let response = try Response(payload: try await call(opcode, payload: request.payload()))
+        if let written = response as? any LogPositioned { writtenPosition.max(written.logPosition, ordering: .relaxed) }
+        return response
     }
+
+    /// The highest log position this client's writes were answered at (0
+    /// until a replica of a cluster answered one): as a read's
+    /// `min_position`, at any replica, it makes the read see them all.
+    public var logPosition: UInt64 { writtenPosition.load(ordering: .relaxed) }
 
     /// Writes `requests` and flushes, in one hop to the channel's event
     /// loop; the futures are their answers. When the writes fail (the
@@ -475,9 +484,14 @@ extension FulcrumClient {
         try await call(.reserve, request, as: Fulcrum_V1_ReservationResponse.self).reservation
     }
 
-    public func reservation(order: String) async throws(FulcrumError) -> Fulcrum_V1_Reservation {
-        try await call(.getReservation, Fulcrum_V1_OrderRequest.with { $0.order = order }, as: Fulcrum_V1_ReservationResponse.self)
-            .reservation
+    /// `minPosition`: see `logPosition`.
+    public func reservation(order: String, minPosition: UInt64 = 0) async throws(FulcrumError) -> Fulcrum_V1_Reservation {
+        try await call(
+            .getReservation, Fulcrum_V1_OrderRequest.with {
+                $0.order = order
+                $0.minPosition = minPosition
+            }, as: Fulcrum_V1_ReservationResponse.self
+        ).reservation
     }
 
     public func confirm(order: String, idempotencyKey: String = "") async throws(FulcrumError) -> Fulcrum_V1_Reservation {

@@ -42,6 +42,9 @@ public struct FulcrumError: Error, Hashable, Sendable, CustomStringConvertible {
         /// A write reached a replica that follows: its path is the leader's
         /// address when one is known; send it there.
         public static let notLeader = Code(rawValue: "not_leader")
+        /// A read asked for a log position (`min_position`) this replica did
+        /// not apply within the bounded wait: retry, or read from the leader.
+        public static let stale = Code(rawValue: "stale")
         /// Another process serves the data directory (the message names its pid).
         public static let locked = Code(rawValue: "locked")
         /// The data directory does not hold a Fulcrum ledger.

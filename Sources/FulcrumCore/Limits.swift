@@ -166,6 +166,11 @@ public enum Limits {
     public static let logCompactionIntervalMilliseconds = 60_000
     /// How often a replica publishes the position it has applied.
     public static let appliedPublishIntervalMilliseconds = 1_000
+    /// How long a read with `min_position` waits for its replica to apply
+    /// that far before it answers `stale`.
+    public static let readPositionWaitMilliseconds = 1_000
+    /// How often such a read looks again.
+    public static let readPositionPollMilliseconds = 1
     /// How many times a client follows `not_leader` answers for one call.
     public static let clientLeaderRedirectsMax = 8
     /// A client's pause before asking another replica when no leader is known (an election).

@@ -15,7 +15,7 @@ struct GatewayRoutes: Sendable {
 
     func router() -> Router<GatewayContext> {
         let router = Router(context: GatewayContext.self)
-        router.add(middleware: GatewayMiddleware(access: configuration.access))
+        router.add(middleware: GatewayMiddleware(access: configuration.access, service: service))
         router.get("/health") { _, _ in Self.json(.object(["status": .string("ok")])) }
         if let registry = configuration.metrics {
             router.get("/metrics") { _, _ in try metrics(registry) }
@@ -24,7 +24,7 @@ struct GatewayRoutes: Sendable {
             _ = try service.counts()
             return Self.json(.object(["status": .string("ready")]))
         }
-        router.get("/v1/atp") { request, _ in try availability(request) }
+        router.get("/v1/atp") { request, _ in try await availability(request) }
         router.post("/v1/atp/batch") { request, _ in try await availabilityBatch(request) }
         router.post("/v1/adjust") { request, context in try await adjust(request, caller: context.caller) }
         router.get("/v1/audit") { request, _ in
@@ -56,8 +56,9 @@ struct GatewayRoutes: Sendable {
             Self.json(try await service.reloadProfiles(caller: context.caller).json)
         }
         router.post("/v1/reservations") { request, _ in try await reserve(request) }
-        router.get("/v1/reservations/:order") { _, context in
+        router.get("/v1/reservations/:order") { request, context in
             let order = try Self.pathParameter(context, "order")
+            try await waitForMinPosition(request)
             guard let reservation = try service.reservation(order: order) else {
                 throw FulcrumError(.reservationNotFound, "no reservation for order \(order)", path: "order")
             }
@@ -170,7 +171,18 @@ struct GatewayRoutes: Sendable {
             body: .init(byteBuffer: ByteBuffer(bytes: registry.emitToBuffer())))
     }
 
-    private func availability(_ request: Request) throws -> Response {
+    /// A read's `min_position` (a write's `Fulcrum-Log-Position`): waits,
+    /// bounded, until this replica applied the log that far (`stale` after).
+    private func waitForMinPosition(_ request: Request) async throws {
+        guard let text = request.uri.queryParameters["min_position"] else { return }
+        guard let position = UInt64(text) else {
+            throw FulcrumError(.invalidArgument, "'\(text)' is not a log position", path: "min_position")
+        }
+        if position > service.logPosition { try await service.waitForLogPosition(position) }
+    }
+
+    private func availability(_ request: Request) async throws -> Response {
+        try await waitForMinPosition(request)
         let parameters = request.uri.queryParameters
         guard let sku = parameters["sku"].map(String.init) else {
             throw FulcrumError(.invalidArgument, "the query needs sku", path: "sku")
@@ -238,6 +250,7 @@ struct GatewayRoutes: Sendable {
     }
 
     private func availabilityBatch(_ request: Request) async throws -> Response {
+        try await waitForMinPosition(request)
         let batch = try await decode(GatewayJSON.AvailabilityBatchBody.self, request)
         guard batch.queries.count <= Limits.batchItemsMax else {
             throw FulcrumError(.invalidArgument, "at most \(Limits.batchItemsMax) queries", path: "queries")
@@ -362,7 +375,17 @@ struct GatewayMiddleware: RouterMiddleware {
         func take() -> UInt64 { next.wrappingAdd(1, ordering: .relaxed).newValue }
     }
 
-    init(access: AccessControl) { self.access = access }
+    /// Whose log position write answers carry.
+    let service: FulcrumService.Service
+
+    init(access: AccessControl, service: FulcrumService.Service) {
+        self.access = access
+        self.service = service
+    }
+
+    /// Set on every answered write: the log position it was answered at
+    /// (a replica's; 0 on a single node), a read's `min_position` at any replica.
+    static let logPositionField = HTTPField.Name("Fulcrum-Log-Position")!
 
     /// Probes of load balancers and orchestrators, and the operations page
     /// itself (static; its data comes from the guarded routes), need no token.
@@ -392,7 +415,10 @@ struct GatewayMiddleware: RouterMiddleware {
     {
         let arrived = DispatchTime.now().uptimeNanoseconds
         var context = context
-        let response = await respond(request, context: &context, next: next)
+        var response = await respond(request, context: &context, next: next)
+        if request.method != .get && request.method != .head && response.status.code < 300 {
+            response.headers[Self.logPositionField] = String(service.logPosition)
+        }
         let operation = context.endpointPath.flatMap { Self.routes[$0]?[request.method.rawValue] } ?? "unknown"
         metrics.record(
             operation, failed: response.status.code >= 400, nanoseconds: DispatchTime.now().uptimeNanoseconds - arrived)

@@ -116,7 +116,7 @@ public enum HTTPErrors {
         ])
     }
 
-    /// The error's answer; a 503 (`overloaded`, `unavailable`) says when to
+    /// The error's answer; a 503 (`overloaded`, `unavailable`, `stale`) says when to
     /// try again (`Retry-After`, seconds), as clients and webhook platforms expect.
     public static func response(_ error: FulcrumError) -> Response {
         var response = json(body(error), status: status(of: error.code))
@@ -140,7 +140,7 @@ public enum HTTPErrors {
         case .payloadTooLarge: .contentTooLarge
         case .notLeader: .misdirectedRequest
         case .methodNotAllowed: .methodNotAllowed
-        case .overloaded, .unavailable: .serviceUnavailable
+        case .overloaded, .unavailable, .stale: .serviceUnavailable
         case .storage, .corrupt, .solverFailure, .notALedger: .internalServerError
         default: .badRequest
         }

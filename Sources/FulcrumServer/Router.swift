@@ -20,8 +20,13 @@ struct Router: Sendable {
             case .stats: responder.succeed(try stats())
             case .atp:
                 let request = try Fulcrum_V1_AtpRequest(payload: frame.payload)
-                responder.succeed(Fulcrum_V1_AtpResponse(try service.availableToPromise(AvailabilityQuery(request))))
-            case .atpBatch: responder.succeed(try atpBatch(try Fulcrum_V1_AtpBatchRequest(payload: frame.payload)))
+                let service = self.service
+                read(after: request.minPosition, responder) { () throws(FulcrumError) in
+                    Fulcrum_V1_AtpResponse(try service.availableToPromise(AvailabilityQuery(request)))
+                }
+            case .atpBatch:
+                let request = try Fulcrum_V1_AtpBatchRequest(payload: frame.payload)
+                read(after: request.minPosition, responder) { [self] () throws(FulcrumError) in try atpBatch(request) }
             case .adjust:
                 let request = try Fulcrum_V1_AdjustRequest(payload: frame.payload)
                 submit(try LedgerCommand(request, path: ""), key: request.idempotencyKey, caller, responder)
@@ -47,10 +52,13 @@ struct Router: Sendable {
                 submit(LedgerCommand(request), key: request.idempotencyKey, caller, responder)
             case .getReservation:
                 let request = try Fulcrum_V1_OrderRequest(payload: frame.payload)
-                guard let reservation = try service.reservation(order: request.order) else {
-                    throw FulcrumError(.reservationNotFound, "no reservation for order \(request.order)", path: "order")
+                let service = self.service
+                read(after: request.minPosition, responder) { () throws(FulcrumError) in
+                    guard let reservation = try service.reservation(order: request.order) else {
+                        throw FulcrumError(.reservationNotFound, "no reservation for order \(request.order)", path: "order")
+                    }
+                    return Fulcrum_V1_ReservationResponse.with { $0.reservation = .init(reservation) }
                 }
-                responder.succeed(Fulcrum_V1_ReservationResponse.with { $0.reservation = .init(reservation) })
             case .confirm, .ship, .release:
                 let request = try Fulcrum_V1_OrderRequest(payload: frame.payload)
                 let command: LedgerCommand =
@@ -171,6 +179,27 @@ struct Router: Sendable {
         return .with { $0.entries = entries.map(Fulcrum_V1_AuditEntry.init) }
     }
 
+    /// Answers a read at once when this replica applied the log through
+    /// `minPosition` (always so for 0), else once it has (bounded: `stale`).
+    private func read(
+        after minPosition: UInt64, _ responder: Responder,
+        _ body: @escaping @Sendable () throws(FulcrumError) -> some SwiftProtobuf.Message & Sendable
+    ) {
+        guard minPosition > service.logPosition else {
+            responder.complete { () throws(FulcrumError) in try body().payload() }
+            return
+        }
+        let service = self.service
+        Task {
+            do throws(FulcrumError) {
+                try await service.waitForLogPosition(minPosition)
+                responder.succeed(try body())
+            } catch {
+                responder.fail(error)
+            }
+        }
+    }
+
     private func atpBatch(_ request: Fulcrum_V1_AtpBatchRequest) throws(FulcrumError) -> Fulcrum_V1_AtpBatchResponse {
         try Self.checkBatch(request.queries.count, path: "queries")
         var response = Fulcrum_V1_AtpBatchResponse()
@@ -191,7 +220,7 @@ struct Router: Sendable {
         throws(FulcrumError)
     {
         try Self.checkBatch(request.items.count, path: "items")
-        let results = BatchResults(count: request.items.count)
+        let results = BatchResults(count: request.items.count, service: service)
         for (index, item) in request.items.enumerated() {
             let path = "items[\(index)]"
             let command: LedgerCommand
@@ -217,16 +246,23 @@ struct Router: Sendable {
     /// Queues a ledger command; the answer is written once it is durable.
     private func submit(_ command: LedgerCommand, key: String, _ caller: Caller, _ responder: Responder) {
         service.submit(command, idempotencyKey: idempotencyKey(key), caller: caller) { result in
-            responder.complete { () throws(FulcrumError) in Self.payload(of: try result.get()) }
+            let logPosition = service.logPosition  // read after the write applied
+            responder.complete { () throws(FulcrumError) in Self.payload(of: try result.get(), logPosition: logPosition) }
         }
     }
 
-    static func payload(of result: LedgerResult) -> ByteBuffer {
+    static func payload(of result: LedgerResult, logPosition: UInt64) -> ByteBuffer {
         switch result {
         case .position(let key, let position):
-            Fulcrum_V1_PositionResponse.with { $0.position = .init(key, position) }.payload()
+            Fulcrum_V1_PositionResponse.with {
+                $0.position = .init(key, position)
+                $0.logPosition = logPosition
+            }.payload()
         case .reservation(let reservation):
-            Fulcrum_V1_ReservationResponse.with { $0.reservation = .init(reservation) }.payload()
+            Fulcrum_V1_ReservationResponse.with {
+                $0.reservation = .init(reservation)
+                $0.logPosition = logPosition
+            }.payload()
         case .receipt(let receipt):
             Fulcrum_V1_ScheduleResponse.with {
                 $0.receipt = receipt.receipt
@@ -234,6 +270,7 @@ struct Router: Sendable {
                 $0.sku = receipt.sku
                 $0.quantity = receipt.quantity
                 $0.dueMs = receipt.due.millisecondsSinceEpoch
+                $0.logPosition = logPosition
             }.payload()
         case .expired, .recorded:
             preconditionFailure("no opcode runs expireDue or writes records alone")
@@ -269,6 +306,7 @@ struct Router: Sendable {
                     $0.solution = .init(result.response)
                     if let reservation = result.reservation { $0.reservations = [.init(reservation)] }
                     $0.attempts = UInt32(result.attempts)
+                    $0.logPosition = service.logPosition
                 })
             } catch {
                 responder.fail(error)
@@ -299,9 +337,11 @@ struct Router: Sendable {
 /// Collects a bulk request's per-item results from the writer thread.
 private final class BatchResults: Sendable {
     private let results: Mutex<(items: [Result<LedgerResult, FulcrumError>?], missing: Int)>
+    private let service: Service
 
-    init(count: Int) {
+    init(count: Int, service: Service) {
         results = Mutex((Array(repeating: nil, count: count), count))
+        self.service = service
     }
 
     func set(_ index: Int, _ result: Result<LedgerResult, FulcrumError>, then responder: Responder) {
@@ -322,6 +362,7 @@ private final class BatchResults: Sendable {
                     }
                 }
             }
+            response.logPosition = service.logPosition
         })
     }
 }

@@ -98,6 +98,31 @@ extension Service {
         try LedgerDigest.digest(directory: directory)
     }
 
+    /// The last log entry this replica applied (0 on a single node): what a
+    /// write's answer carries, read after the write, so at or after its entry.
+    public var logPosition: UInt64 { ledger.appliedSequence }
+
+    /// Returns once this replica applied the log through `position`, for a
+    /// read that must see a write answered at that position (read-your-writes);
+    /// `stale` after `Limits.readPositionWaitMilliseconds`.
+    /// A single node has no log: a position past 0 is `invalid_argument`.
+    public func waitForLogPosition(_ position: UInt64) async throws(FulcrumError) {
+        guard position == 0 || replicaStatus != nil else {
+            throw FulcrumError(
+                .invalidArgument, "this is a single node, not a replica of a cluster: its log position is always 0", path: "min_position")
+        }
+        let deadline = ContinuousClock.now + .milliseconds(Limits.readPositionWaitMilliseconds)
+        while ledger.appliedSequence < position {
+            guard ContinuousClock.now < deadline else {
+                throw FulcrumError(
+                    .stale,
+                    "this replica applied the log to entry \(ledger.appliedSequence), not \(position), within \(Limits.readPositionWaitMilliseconds) ms: retry, or read from the leader",
+                    path: "min_position")
+            }
+            try? await Task.sleep(for: .milliseconds(Limits.readPositionPollMilliseconds))
+        }
+    }
+
     /// A compacted copy of the ledger, in chunks, for a new or wiped replica
     /// to start from (the snapshot RPC): with `snapshot` nil, makes a copy
     /// (a blocking disk copy: call it off the event loop) and answers its

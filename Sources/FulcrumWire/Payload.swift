@@ -58,3 +58,14 @@ extension FulcrumError {
         self.init(Code(rawValue: wire.code), wire.message, path: wire.path)
     }
 }
+
+/// A write's answer: it carries the log position it was answered at (see `PositionResponse` in fulcrum.proto).
+public protocol LogPositioned {
+    var logPosition: UInt64 { get }
+}
+
+extension Fulcrum_V1_PositionResponse: LogPositioned {}
+extension Fulcrum_V1_AdjustBatchResponse: LogPositioned {}
+extension Fulcrum_V1_ScheduleResponse: LogPositioned {}
+extension Fulcrum_V1_ReservationResponse: LogPositioned {}
+extension Fulcrum_V1_OptimizeAndReserveResponse: LogPositioned {}

@@ -212,11 +212,14 @@ struct ATP: AsyncParsableCommand {
     @Option var node: String?
     @Option(help: "Count receipts due by then: YYYY-MM-DD (end of that day, UTC) or an ISO 8601 time.") var on: String?
     @Option(help: "LATITUDE,LONGITUDE: list the network's nodes nearest first, with distances.") var near: String?
+    @Option(help: "A replica answers once it applied the cluster's log this far (a write's log position), else `stale`.")
+    var minPosition: UInt64 = 0
 
     func run() async throws {
         var request = Fulcrum_V1_AtpRequest.with {
             $0.sku = sku
             $0.node = node ?? ""
+            $0.minPosition = minPosition
         }
         do throws(FulcrumError) {
             if let on { request.onMs = try Self.parseDate(on) }

@@ -1,4 +1,7 @@
 import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
 import FulcrumClient
 import FulcrumCore
 import FulcrumLedger
@@ -384,6 +387,76 @@ import Testing
         for directory in directories {
             #expect((try? FileManager.default.contentsOfDirectory(atPath: directory + "/snapshots")) ?? [] == [])
         }
+    }
+
+    /// Read-your-writes: every write answers a log position; a read sent to
+    /// a follower with it as `min_position` sees the write, and one asking
+    /// for a position nobody reached answers `stale` at `min_position`.
+    @Test(.timeLimit(.minutes(3))) func readsWithMinPositionSeeTheWritesOnAFollower() async throws {
+        let etcd = try EtcdCluster(members: 1)
+        defer { etcd.stopAll() }
+        let ports = (0..<2).map { _ in freePort() }
+        let replicas = try ports.map { port in
+            try ServerProcess(
+                data: temporaryDirectory(), listen: "127.0.0.1:\(port)",
+                arguments: ["--cluster", "ryw", "--etcd", etcd.endpoints, "--http", "127.0.0.1:0"])
+        }
+        defer { for replica in replicas { replica.stop() } }
+        let writer = try FulcrumClient.connecting(ports.map { "127.0.0.1:\($0)" }.joined(separator: ","), requestTimeoutMilliseconds: 5_000)
+        _ = try await writer.adjust(.with { $0.node = "N1"; $0.sku = "S"; $0.set = 0; $0.idempotencyKey = "start" })
+        var follower: FulcrumClient?
+        var followerIndex = 0
+        for (index, port) in ports.enumerated() {
+            let client = try await FulcrumClient.connect("127.0.0.1:\(port)", requestTimeoutMilliseconds: 5_000)
+            if try await client.stats().replication.role == "follower" {
+                follower = client
+                followerIndex = index
+            } else {
+                await client.close()
+            }
+        }
+        let reader = try #require(follower)
+        var lastPosition: UInt64 = 0
+        for round in 1...50 {
+            let written = try await writer.adjust(.with { $0.node = "N1"; $0.sku = "S"; $0.set = Int64(round); $0.idempotencyKey = "w\(round)" })
+            #expect(written.logPosition > lastPosition)
+            lastPosition = written.logPosition
+            let read = try await reader.atp(.with { $0.node = "N1"; $0.sku = "S"; $0.minPosition = written.logPosition })
+            #expect(read.available == Int64(round), "round \(round): the follower answered \(read.available) at position \(written.logPosition)")
+        }
+        _ = try await writer.reserve(.with {
+            $0.order = "RYW-1"; $0.lines = [.with { $0.node = "N1"; $0.sku = "S"; $0.quantity = 2 }]; $0.idempotencyKey = "ryw-1"
+        })
+        #expect(writer.logPosition > lastPosition)  // the client keeps its writes' highest position
+        let got = try await reader.reservation(order: "RYW-1", minPosition: writer.logPosition)
+        #expect(got.state == "reserved")
+        let batch = try await reader.atpBatch(.with {
+            $0.queries = [.with { $0.node = "N1"; $0.sku = "S" }]
+            $0.minPosition = writer.logPosition
+        })
+        #expect(batch.answers.first?.available == 48)
+
+        // The gateway: a write's Fulcrum-Log-Position header, as a follower's min_position.
+        var write = URLRequest(url: URL(string: "http://\(replicas[1 - followerIndex].httpAddress!)/v1/adjust")!)
+        write.httpMethod = "POST"
+        write.httpBody = Data(#"{"node": "N1", "sku": "HTTP", "set": 7, "idempotency_key": "h1"}"#.utf8)
+        let (_, written) = try await URLSession.shared.data(for: write)
+        let header = try #require((written as! HTTPURLResponse).value(forHTTPHeaderField: "Fulcrum-Log-Position"))
+        #expect(UInt64(header)! > writer.logPosition)
+        let (data, _) = try await URLSession.shared.data(
+            from: URL(string: "http://\(replicas[followerIndex].httpAddress!)/v1/atp?sku=HTTP&node=N1&min_position=\(header)")!)
+        #expect((try JSONSerialization.jsonObject(with: data) as? [String: Any])?["available"] as? Int == 7)
+
+        let started = ContinuousClock.now
+        do {
+            _ = try await reader.atp(.with { $0.node = "N1"; $0.sku = "S"; $0.minPosition = lastPosition + 1_000_000 })
+            Issue.record("a position nobody reached was answered")
+        } catch {
+            #expect(error.code == .stale && error.path == "min_position", "\(error)")
+        }
+        #expect(ContinuousClock.now - started >= .milliseconds(Limits.readPositionWaitMilliseconds))
+        await reader.close()
+        await writer.close()
     }
 
     /// Journeys move with the leadership: events the leader accepted just

@@ -346,6 +346,9 @@ public nonisolated struct Fulcrum_V1_AdjustBatchResponse: Sendable {
 
   public var items: [Fulcrum_V1_AdjustBatchResponse.Item] = []
 
+  /// see PositionResponse
+  public var logPosition: UInt64 = 0
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public nonisolated struct Item: Sendable {
@@ -424,6 +427,9 @@ public nonisolated struct Fulcrum_V1_ScheduleResponse: Sendable {
 
   public var dueMs: Int64 = 0
 
+  /// see PositionResponse
+  public var logPosition: UInt64 = 0
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -466,6 +472,9 @@ public nonisolated struct Fulcrum_V1_SetSafetyStockRequest: Sendable {
 }
 
 /// Adjust, Receive and SetSafetyStock answer the position after the change.
+/// Every write's answer carries `log_position`: on a replica of a cluster, a
+/// log entry at or after the write's own (0 on a single node). A read sent
+/// with it as `min_position` to any replica sees the write (read-your-writes).
 public nonisolated struct Fulcrum_V1_PositionResponse: Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
@@ -479,6 +488,8 @@ public nonisolated struct Fulcrum_V1_PositionResponse: Sendable {
   public var hasPosition: Bool {self._position != nil}
   /// Clears the value of `position`. Subsequent reads from it will return its default value.
   public mutating func clearPosition() {self._position = nil}
+
+  public var logPosition: UInt64 = 0
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -508,6 +519,11 @@ public nonisolated struct Fulcrum_V1_AtpRequest: Sendable {
   public var nearLatitude: Double = 0
 
   public var nearLongitude: Double = 0
+
+  /// Answer once this replica applied the cluster's log to this entry (a
+  /// write's `log_position`); waits at most Limits.readPositionWaitMilliseconds,
+  /// then answers `stale`. 0: at once.
+  public var minPosition: UInt64 = 0
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -554,6 +570,9 @@ public nonisolated struct Fulcrum_V1_AtpBatchRequest: Sendable {
   // methods supported on all messages.
 
   public var queries: [Fulcrum_V1_AtpRequest] = []
+
+  /// as AtpRequest's, for the whole batch
+  public var minPosition: UInt64 = 0
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -619,6 +638,9 @@ public nonisolated struct Fulcrum_V1_OrderRequest: Sendable {
   /// ignored by get
   public var idempotencyKey: String = String()
 
+  /// get only: as AtpRequest's
+  public var minPosition: UInt64 = 0
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -660,6 +682,9 @@ public nonisolated struct Fulcrum_V1_ReservationResponse: Sendable {
   public var hasReservation: Bool {self._reservation != nil}
   /// Clears the value of `reservation`. Subsequent reads from it will return its default value.
   public mutating func clearReservation() {self._reservation = nil}
+
+  /// writes: see PositionResponse
+  public var logPosition: UInt64 = 0
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -1561,6 +1586,9 @@ public nonisolated struct Fulcrum_V1_OptimizeAndReserveResponse: Sendable {
 
   /// solves made (1 when nothing changed)
   public var attempts: UInt32 = 0
+
+  /// see PositionResponse
+  public var logPosition: UInt64 = 0
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -3336,7 +3364,7 @@ nonisolated extension Fulcrum_V1_AdjustBatchRequest: SwiftProtobuf.Message, Swif
 
 nonisolated extension Fulcrum_V1_AdjustBatchResponse: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".AdjustBatchResponse"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}items\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}items\0\u{3}log_position\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -3345,6 +3373,7 @@ nonisolated extension Fulcrum_V1_AdjustBatchResponse: SwiftProtobuf.Message, Swi
       // enabled. https://github.com/apple/swift-protobuf/issues/1034
       switch fieldNumber {
       case 1: try { try decoder.decodeRepeatedMessageField(value: &self.items) }()
+      case 2: try { try decoder.decodeSingularUInt64Field(value: &self.logPosition) }()
       default: break
       }
     }
@@ -3354,11 +3383,15 @@ nonisolated extension Fulcrum_V1_AdjustBatchResponse: SwiftProtobuf.Message, Swi
     if !self.items.isEmpty {
       try visitor.visitRepeatedMessageField(value: self.items, fieldNumber: 1)
     }
+    if self.logPosition != 0 {
+      try visitor.visitSingularUInt64Field(value: self.logPosition, fieldNumber: 2)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
   public static func ==(lhs: Fulcrum_V1_AdjustBatchResponse, rhs: Fulcrum_V1_AdjustBatchResponse) -> Bool {
     if lhs.items != rhs.items {return false}
+    if lhs.logPosition != rhs.logPosition {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -3488,7 +3521,7 @@ nonisolated extension Fulcrum_V1_ScheduleRequest: SwiftProtobuf.Message, SwiftPr
 
 nonisolated extension Fulcrum_V1_ScheduleResponse: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".ScheduleResponse"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}receipt\0\u{1}node\0\u{1}sku\0\u{1}quantity\0\u{3}due_ms\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}receipt\0\u{1}node\0\u{1}sku\0\u{1}quantity\0\u{3}due_ms\0\u{3}log_position\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -3501,6 +3534,7 @@ nonisolated extension Fulcrum_V1_ScheduleResponse: SwiftProtobuf.Message, SwiftP
       case 3: try { try decoder.decodeSingularStringField(value: &self.sku) }()
       case 4: try { try decoder.decodeSingularInt64Field(value: &self.quantity) }()
       case 5: try { try decoder.decodeSingularInt64Field(value: &self.dueMs) }()
+      case 6: try { try decoder.decodeSingularUInt64Field(value: &self.logPosition) }()
       default: break
       }
     }
@@ -3522,6 +3556,9 @@ nonisolated extension Fulcrum_V1_ScheduleResponse: SwiftProtobuf.Message, SwiftP
     if self.dueMs != 0 {
       try visitor.visitSingularInt64Field(value: self.dueMs, fieldNumber: 5)
     }
+    if self.logPosition != 0 {
+      try visitor.visitSingularUInt64Field(value: self.logPosition, fieldNumber: 6)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -3531,6 +3568,7 @@ nonisolated extension Fulcrum_V1_ScheduleResponse: SwiftProtobuf.Message, SwiftP
     if lhs.sku != rhs.sku {return false}
     if lhs.quantity != rhs.quantity {return false}
     if lhs.dueMs != rhs.dueMs {return false}
+    if lhs.logPosition != rhs.logPosition {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -3623,7 +3661,7 @@ nonisolated extension Fulcrum_V1_SetSafetyStockRequest: SwiftProtobuf.Message, S
 
 nonisolated extension Fulcrum_V1_PositionResponse: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".PositionResponse"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}position\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}position\0\u{3}log_position\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -3632,6 +3670,7 @@ nonisolated extension Fulcrum_V1_PositionResponse: SwiftProtobuf.Message, SwiftP
       // enabled. https://github.com/apple/swift-protobuf/issues/1034
       switch fieldNumber {
       case 1: try { try decoder.decodeSingularMessageField(value: &self._position) }()
+      case 2: try { try decoder.decodeSingularUInt64Field(value: &self.logPosition) }()
       default: break
       }
     }
@@ -3645,11 +3684,15 @@ nonisolated extension Fulcrum_V1_PositionResponse: SwiftProtobuf.Message, SwiftP
     try { if let v = self._position {
       try visitor.visitSingularMessageField(value: v, fieldNumber: 1)
     } }()
+    if self.logPosition != 0 {
+      try visitor.visitSingularUInt64Field(value: self.logPosition, fieldNumber: 2)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
   public static func ==(lhs: Fulcrum_V1_PositionResponse, rhs: Fulcrum_V1_PositionResponse) -> Bool {
     if lhs._position != rhs._position {return false}
+    if lhs.logPosition != rhs.logPosition {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -3657,7 +3700,7 @@ nonisolated extension Fulcrum_V1_PositionResponse: SwiftProtobuf.Message, SwiftP
 
 nonisolated extension Fulcrum_V1_AtpRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".AtpRequest"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}sku\0\u{1}node\0\u{3}on_ms\0\u{3}has_near\0\u{3}near_latitude\0\u{3}near_longitude\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}sku\0\u{1}node\0\u{3}on_ms\0\u{3}has_near\0\u{3}near_latitude\0\u{3}near_longitude\0\u{3}min_position\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -3671,6 +3714,7 @@ nonisolated extension Fulcrum_V1_AtpRequest: SwiftProtobuf.Message, SwiftProtobu
       case 4: try { try decoder.decodeSingularBoolField(value: &self.hasNear_p) }()
       case 5: try { try decoder.decodeSingularDoubleField(value: &self.nearLatitude) }()
       case 6: try { try decoder.decodeSingularDoubleField(value: &self.nearLongitude) }()
+      case 7: try { try decoder.decodeSingularUInt64Field(value: &self.minPosition) }()
       default: break
       }
     }
@@ -3695,6 +3739,9 @@ nonisolated extension Fulcrum_V1_AtpRequest: SwiftProtobuf.Message, SwiftProtobu
     if self.nearLongitude.bitPattern != 0 {
       try visitor.visitSingularDoubleField(value: self.nearLongitude, fieldNumber: 6)
     }
+    if self.minPosition != 0 {
+      try visitor.visitSingularUInt64Field(value: self.minPosition, fieldNumber: 7)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -3705,6 +3752,7 @@ nonisolated extension Fulcrum_V1_AtpRequest: SwiftProtobuf.Message, SwiftProtobu
     if lhs.hasNear_p != rhs.hasNear_p {return false}
     if lhs.nearLatitude != rhs.nearLatitude {return false}
     if lhs.nearLongitude != rhs.nearLongitude {return false}
+    if lhs.minPosition != rhs.minPosition {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -3792,7 +3840,7 @@ nonisolated extension Fulcrum_V1_AtpResponse: SwiftProtobuf.Message, SwiftProtob
 
 nonisolated extension Fulcrum_V1_AtpBatchRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".AtpBatchRequest"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}queries\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}queries\0\u{3}min_position\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -3801,6 +3849,7 @@ nonisolated extension Fulcrum_V1_AtpBatchRequest: SwiftProtobuf.Message, SwiftPr
       // enabled. https://github.com/apple/swift-protobuf/issues/1034
       switch fieldNumber {
       case 1: try { try decoder.decodeRepeatedMessageField(value: &self.queries) }()
+      case 2: try { try decoder.decodeSingularUInt64Field(value: &self.minPosition) }()
       default: break
       }
     }
@@ -3810,11 +3859,15 @@ nonisolated extension Fulcrum_V1_AtpBatchRequest: SwiftProtobuf.Message, SwiftPr
     if !self.queries.isEmpty {
       try visitor.visitRepeatedMessageField(value: self.queries, fieldNumber: 1)
     }
+    if self.minPosition != 0 {
+      try visitor.visitSingularUInt64Field(value: self.minPosition, fieldNumber: 2)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
   public static func ==(lhs: Fulcrum_V1_AtpBatchRequest, rhs: Fulcrum_V1_AtpBatchRequest) -> Bool {
     if lhs.queries != rhs.queries {return false}
+    if lhs.minPosition != rhs.minPosition {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -3937,7 +3990,7 @@ nonisolated extension Fulcrum_V1_ReserveRequest: SwiftProtobuf.Message, SwiftPro
 
 nonisolated extension Fulcrum_V1_OrderRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".OrderRequest"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}order\0\u{3}idempotency_key\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}order\0\u{3}idempotency_key\0\u{3}min_position\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -3947,6 +4000,7 @@ nonisolated extension Fulcrum_V1_OrderRequest: SwiftProtobuf.Message, SwiftProto
       switch fieldNumber {
       case 1: try { try decoder.decodeSingularStringField(value: &self.order) }()
       case 2: try { try decoder.decodeSingularStringField(value: &self.idempotencyKey) }()
+      case 3: try { try decoder.decodeSingularUInt64Field(value: &self.minPosition) }()
       default: break
       }
     }
@@ -3959,12 +4013,16 @@ nonisolated extension Fulcrum_V1_OrderRequest: SwiftProtobuf.Message, SwiftProto
     if !self.idempotencyKey.isEmpty {
       try visitor.visitSingularStringField(value: self.idempotencyKey, fieldNumber: 2)
     }
+    if self.minPosition != 0 {
+      try visitor.visitSingularUInt64Field(value: self.minPosition, fieldNumber: 3)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
   public static func ==(lhs: Fulcrum_V1_OrderRequest, rhs: Fulcrum_V1_OrderRequest) -> Bool {
     if lhs.order != rhs.order {return false}
     if lhs.idempotencyKey != rhs.idempotencyKey {return false}
+    if lhs.minPosition != rhs.minPosition {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -4027,7 +4085,7 @@ nonisolated extension Fulcrum_V1_Reservation: SwiftProtobuf.Message, SwiftProtob
 
 nonisolated extension Fulcrum_V1_ReservationResponse: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".ReservationResponse"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}reservation\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}reservation\0\u{3}log_position\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -4036,6 +4094,7 @@ nonisolated extension Fulcrum_V1_ReservationResponse: SwiftProtobuf.Message, Swi
       // enabled. https://github.com/apple/swift-protobuf/issues/1034
       switch fieldNumber {
       case 1: try { try decoder.decodeSingularMessageField(value: &self._reservation) }()
+      case 2: try { try decoder.decodeSingularUInt64Field(value: &self.logPosition) }()
       default: break
       }
     }
@@ -4049,11 +4108,15 @@ nonisolated extension Fulcrum_V1_ReservationResponse: SwiftProtobuf.Message, Swi
     try { if let v = self._reservation {
       try visitor.visitSingularMessageField(value: v, fieldNumber: 1)
     } }()
+    if self.logPosition != 0 {
+      try visitor.visitSingularUInt64Field(value: self.logPosition, fieldNumber: 2)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
   public static func ==(lhs: Fulcrum_V1_ReservationResponse, rhs: Fulcrum_V1_ReservationResponse) -> Bool {
     if lhs._reservation != rhs._reservation {return false}
+    if lhs.logPosition != rhs.logPosition {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -5256,7 +5319,7 @@ nonisolated extension Fulcrum_V1_OptimizeAndReserveRequest: SwiftProtobuf.Messag
 
 nonisolated extension Fulcrum_V1_OptimizeAndReserveResponse: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".OptimizeAndReserveResponse"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\u{2}reservations\0\u{1}attempts\0\u{1}solution\0\u{b}response_json\0\u{c}\u{1}\u{1}")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\u{2}reservations\0\u{1}attempts\0\u{1}solution\0\u{3}log_position\0\u{b}response_json\0\u{c}\u{1}\u{1}")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -5267,6 +5330,7 @@ nonisolated extension Fulcrum_V1_OptimizeAndReserveResponse: SwiftProtobuf.Messa
       case 2: try { try decoder.decodeRepeatedMessageField(value: &self.reservations) }()
       case 3: try { try decoder.decodeSingularUInt32Field(value: &self.attempts) }()
       case 4: try { try decoder.decodeSingularMessageField(value: &self._solution) }()
+      case 5: try { try decoder.decodeSingularUInt64Field(value: &self.logPosition) }()
       default: break
       }
     }
@@ -5286,6 +5350,9 @@ nonisolated extension Fulcrum_V1_OptimizeAndReserveResponse: SwiftProtobuf.Messa
     try { if let v = self._solution {
       try visitor.visitSingularMessageField(value: v, fieldNumber: 4)
     } }()
+    if self.logPosition != 0 {
+      try visitor.visitSingularUInt64Field(value: self.logPosition, fieldNumber: 5)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -5293,6 +5360,7 @@ nonisolated extension Fulcrum_V1_OptimizeAndReserveResponse: SwiftProtobuf.Messa
     if lhs._solution != rhs._solution {return false}
     if lhs.reservations != rhs.reservations {return false}
     if lhs.attempts != rhs.attempts {return false}
+    if lhs.logPosition != rhs.logPosition {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
