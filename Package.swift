@@ -207,8 +207,8 @@ let package = Package(
         .testTarget(
             name: "FulcrumGatewayTests",
             dependencies: [
-                "FulcrumCore", "FulcrumGateway", "FulcrumLedger", "FulcrumService", "FulcrumTestSupport", "fulcrum", "fulcrumd",
-                .product(name: "Logging", package: "swift-log"),
+                "FulcrumClient", "FulcrumCore", "FulcrumGateway", "FulcrumLedger", "FulcrumService", "FulcrumTestSupport", "FulcrumWire",
+                "fulcrum", "fulcrumd", .product(name: "Logging", package: "swift-log"),
             ]
         ),
         .testTarget(

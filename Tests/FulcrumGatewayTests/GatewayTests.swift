@@ -1,9 +1,11 @@
 import Foundation
+import FulcrumClient
 import FulcrumCore
 @testable import FulcrumGateway
 import FulcrumLedger
 import FulcrumService
 import FulcrumTestSupport
+import FulcrumWire
 import Logging
 import Testing
 
@@ -422,5 +424,54 @@ private func error(_ json: [String: Any]) -> (code: String?, path: String?) {
         #expect(network.first.map { Array($0.prefix(6)) + [$0[8]] }
             == ["DC-EAST", "warehouse", "open", "yes", network.first?[4] ?? "", "1", "America/New_York"], "WEB-1's unit was released there")
         #expect(network.first { $0.first == "STORE-SF" }.map { [$0[2], $0[6], $0[7]] } == ["closed", "50", "50"])
+    }
+
+    /// On a replica of a cluster the page has a Replication panel: this
+    /// replica's role, term, leader and position, and every replica's
+    /// published position (headless Chromium, against a follower).
+    @Test func theOperationsPageShowsTheReplication() async throws {
+        let etcd = try EtcdCluster(members: 1)
+        defer { etcd.stopAll() }
+        let ports = (0..<2).map { _ in freePort() }
+        let replicas = try ports.map { port in
+            try ServerProcess(
+                data: temporaryDirectory(), listen: "127.0.0.1:\(port)",
+                arguments: ["--cluster", "page", "--etcd", etcd.endpoints, "--http", "127.0.0.1:0"])
+        }
+        defer { for replica in replicas { replica.stop() } }
+        let writer = try FulcrumClient.connecting(ports.map { "127.0.0.1:\($0)" }.joined(separator: ","), requestTimeoutMilliseconds: 5_000)
+        for index in 0..<3 { _ = try await writer.adjust(.with { $0.node = "N1"; $0.sku = "S\(index)"; $0.set = 1 }) }
+        await writer.close()
+        // Both replicas publish their positions within a second; the follower applies the writes.
+        var follower: Int?
+        var leaderPort = 0
+        for _ in 0..<100 {
+            for (index, port) in ports.enumerated() {
+                let client = try await FulcrumClient.connect("127.0.0.1:\(port)", requestTimeoutMilliseconds: 2_000)
+                let replication = try await client.stats().replication
+                await client.close()
+                if replication.role == "follower" && replication.applied >= 3 { follower = index }
+                if replication.role == "leader" { leaderPort = port }
+            }
+            if follower != nil && leaderPort != 0 { break }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        let index = try #require(follower)
+        try await Task.sleep(for: .milliseconds(Limits.appliedPublishIntervalMilliseconds + 500))
+        let http = try #require(replicas[index].httpAddress)
+        let (status, dom) = try await runDetached(
+            "/usr/bin/env",
+            [
+                "chromium", "--headless", "--no-sandbox", "--disable-gpu", "--user-data-dir=\(temporaryDirectory())",
+                "--virtual-time-budget=8000", "--dump-dom", "http://\(http)/",
+            ], timeoutSeconds: 120)
+        #expect(status == 0)
+        let summary = dom.range(of: "<p id=\"replication-summary\">").map { String(dom[$0.upperBound...].prefix { $0 != "<" }) } ?? ""
+        #expect(summary.hasPrefix("Replica 127.0.0.1:\(ports[index]) of cluster page: follower, term "), "\(summary)")
+        #expect(summary.contains("leader 127.0.0.1:\(leaderPort)") && summary.contains("(0 behind)"), "\(summary)")
+        let rows = Self.rows(dom, table: "replicas")
+        #expect(rows.count == 2, "\(rows)")
+        #expect(rows.contains { $0.first == "127.0.0.1:\(ports[index]) (this one)" && $0.last == "0" }, "\(rows)")
+        #expect(rows.allSatisfy { UInt64($0[1]).map { $0 >= 3 } ?? false }, "\(rows)")
     }
 }
