@@ -109,3 +109,43 @@ struct Backup: ParsableCommand {
         }
     }
 }
+
+/// `fulcrum snapshot --server ADDR --to DIR`: a running server's ledger,
+/// copied over the snapshot RPC (what a new replica starts from), then verified.
+struct SnapshotCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "snapshot",
+        abstract: "Copy a running server's ledger over the RPC (admin scope): consistent, compacted, checked; then verify the copy.")
+
+    @OptionGroup var server: ServerOptions
+    @Option(help: "The directory to write the copy to (created; must be empty).") var to: String
+
+    func run() async throws {
+        let report: VerificationReport
+        do throws(FulcrumError) {
+            do {
+                try FileManager.default.createDirectory(atPath: to, withIntermediateDirectories: true)
+            } catch {
+                throw FulcrumError(.storage, "cannot create \(to): \(error)", path: "to")
+            }
+            guard (try? FileManager.default.contentsOfDirectory(atPath: to))?.isEmpty == true else {
+                throw FulcrumError(.invalidArgument, "the snapshot directory must be empty", path: "to")
+            }
+            let client = try await server.connect()
+            let downloaded: (position: UInt64, sizeBytes: UInt64)
+            do throws(FulcrumError) {
+                downloaded = try await client.downloadSnapshot(to: to + "/data.mdb")
+                await client.close()
+            } catch {
+                await client.close()
+                throw error
+            }
+            report = try Service.verify(directory: to, checksums: true)
+            if !server.json { print("copied \(downloaded.sizeBytes) bytes from \(server.server) to \(to) (log position \(downloaded.position))") }
+        } catch {
+            throw fail(error, json: server.json)
+        }
+        printReport(report, json: server.json)
+        if !report.isConsistent { throw ExitCode(1) }
+    }
+}

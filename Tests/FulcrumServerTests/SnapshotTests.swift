@@ -29,6 +29,16 @@ import Testing
         #expect(try Service.digest(directory: copy) == (try server.service.digest()))
         #expect(try FileManager.default.contentsOfDirectory(atPath: server.directory + "/snapshots") == [])
 
+        // The same from the command line, into an empty directory only.
+        let copied = temporaryDirectory()
+        let fulcrum = builtExecutable("fulcrum")
+        let taken = try await runDetached(fulcrum, ["snapshot", "--server", "127.0.0.1:\(server.port)", "--to", copied, "--json"])
+        #expect(taken.status == 0, "\(taken.output)")
+        #expect(taken.output.contains(#""consistent":true"#), "\(taken.output)")
+        #expect(try Service.digest(directory: copied) == (try server.service.digest()))
+        let again = try await runDetached(fulcrum, ["snapshot", "--server", "127.0.0.1:\(server.port)", "--to", copied, "--json"])
+        #expect(again.status != 0 && again.output.contains(#""code":"invalid_argument""#) && again.output.contains(#""path":"to""#), "\(again.output)")
+
         func refusal(_ request: Fulcrum_V1_SnapshotRequest) async -> FulcrumError? {
             do {
                 let _: Fulcrum_V1_SnapshotResponse = try await client.call(.snapshot, request)
@@ -54,6 +64,7 @@ import Testing
         #expect(end.chunk.count == 1)
         let _: Fulcrum_V1_SnapshotResponse = try await client.call(.snapshot, Fulcrum_V1_SnapshotRequest())
         await client.close()
+
         await server.stop()
     }
 }
