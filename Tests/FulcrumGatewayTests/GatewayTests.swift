@@ -432,14 +432,9 @@ private func error(_ json: [String: Any]) -> (code: String?, path: String?) {
     @Test func theOperationsPageShowsTheReplication() async throws {
         let etcd = try EtcdCluster(members: 1)
         defer { etcd.stopAll() }
-        let ports = (0..<2).map { _ in freePort() }
-        let replicas = try ports.map { port in
-            try ServerProcess(
-                data: temporaryDirectory(), listen: "127.0.0.1:\(port)",
-                arguments: ["--cluster", "page", "--etcd", etcd.endpoints, "--http", "127.0.0.1:0"])
-        }
+        let (replicas, ports, addresses) = try etcd.replicas(2, cluster: "page")
         defer { for replica in replicas { replica.stop() } }
-        let writer = try FulcrumClient.connecting(ports.map { "127.0.0.1:\($0)" }.joined(separator: ","), requestTimeoutMilliseconds: 5_000)
+        let writer = try FulcrumClient.connecting(addresses, requestTimeoutMilliseconds: 5_000)
         for index in 0..<3 { _ = try await writer.adjust(.with { $0.node = "N1"; $0.sku = "S\(index)"; $0.set = 1 }) }
         await writer.close()
         // Both replicas publish their positions within a second; the follower applies the writes.

@@ -395,14 +395,9 @@ import Testing
     @Test(.timeLimit(.minutes(3))) func readsWithMinPositionSeeTheWritesOnAFollower() async throws {
         let etcd = try EtcdCluster(members: 1)
         defer { etcd.stopAll() }
-        let ports = (0..<2).map { _ in freePort() }
-        let replicas = try ports.map { port in
-            try ServerProcess(
-                data: temporaryDirectory(), listen: "127.0.0.1:\(port)",
-                arguments: ["--cluster", "ryw", "--etcd", etcd.endpoints, "--http", "127.0.0.1:0"])
-        }
+        let (replicas, ports, addresses) = try etcd.replicas(2, cluster: "ryw")
         defer { for replica in replicas { replica.stop() } }
-        let writer = try FulcrumClient.connecting(ports.map { "127.0.0.1:\($0)" }.joined(separator: ","), requestTimeoutMilliseconds: 5_000)
+        let writer = try FulcrumClient.connecting(addresses, requestTimeoutMilliseconds: 5_000)
         _ = try await writer.adjust(.with { $0.node = "N1"; $0.sku = "S"; $0.set = 0; $0.idempotencyKey = "start" })
         var follower: FulcrumClient?
         var followerIndex = 0

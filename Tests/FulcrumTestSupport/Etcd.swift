@@ -110,6 +110,19 @@ public final class EtcdCluster {
         throw EtcdError.unhealthy((try? String(contentsOfFile: log, encoding: .utf8)).map { String($0.suffix(2_000)) } ?? "")
     }
 
+    /// `count` fulcrumd replicas of `cluster` over these members, each on a
+    /// fixed free port (a replica's peers name it) with an HTTP gateway; and
+    /// their addresses as a client takes them.
+    public func replicas(_ count: Int, cluster: String) throws -> (processes: [ServerProcess], ports: [Int], addresses: String) {
+        let ports = (0..<count).map { _ in freePort() }
+        let processes = try ports.map { port in
+            try ServerProcess(
+                data: temporaryDirectory(), listen: "127.0.0.1:\(port)",
+                arguments: ["--cluster", cluster, "--etcd", endpoints, "--http", "127.0.0.1:0"])
+        }
+        return (processes, ports, ports.map { "127.0.0.1:\($0)" }.joined(separator: ","))
+    }
+
     public func stopAll() {
         for index in members.indices { kill9(index) }
     }
