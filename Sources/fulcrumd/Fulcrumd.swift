@@ -194,17 +194,8 @@ struct Serve: AsyncParsableCommand {
             options.logTailEntriesKept = logTailEntries
             return options
         }
-        if let clusterOptions { try await startFromSnapshotWhenBehind(clusterOptions, logger: logger) }
-        let service = try Service.open(directory: data, ledgerOptions: ledgerOptions, network: networkNodes, options: serviceOptions)
-        if let cluster, let clusterOptions {
-            do {
-                try await service.joinCluster(clusterOptions, logger: logger)
-            } catch {
-                service.close()
-                throw error
-            }
-            logger.info("replica of cluster \(cluster) at entry \(service.replicaStatus?.applied ?? 0)")
-        }
+        let service = try await openService(
+            ledgerOptions: ledgerOptions, network: networkNodes, options: serviceOptions, clusterOptions: clusterOptions, logger: logger)
         // A replica writes only as the leader; the others receive the same writes through the log.
         let writes = try await leadsOrIsSingle(service)
         if let catalogueSKUs, let catalogue, writes {
@@ -288,6 +279,35 @@ struct Serve: AsyncParsableCommand {
         try await ServiceGroup(configuration: group).run()
         logger.info("stopped; the ledger is closed")
         report(["stopped": address], text: "fulcrumd stopped")
+    }
+
+    /// Opens the service; a replica first starts from a snapshot when the
+    /// log no longer reaches it, then joins its cluster. A busy leader with a
+    /// short log tail may trim past the snapshot while the replica starts: the
+    /// join then fails at `cluster` and the start begins again, for at most
+    /// `Limits.snapshotStartWaitMilliseconds`.
+    private func openService(
+        ledgerOptions: LedgerOptions, network: Network, options: FulcrumService.Service.Options, clusterOptions: ClusterOptions?, logger: Logger
+    ) async throws(FulcrumError) -> FulcrumService.Service {
+        guard let cluster = clusterOptions else { return try Service.open(directory: data, ledgerOptions: ledgerOptions, network: network, options: options) }
+        let started = ContinuousClock.now
+        while true {
+            try await startFromSnapshotWhenBehind(cluster, logger: logger)
+            let service = try Service.open(directory: data, ledgerOptions: ledgerOptions, network: network, options: options)
+            do throws(FulcrumError) {
+                try await service.joinCluster(cluster, logger: logger)
+                logger.info("replica of cluster \(cluster.cluster) at entry \(service.replicaStatus?.applied ?? 0)")
+                return service
+            } catch where error.code == .unavailable && error.path == "cluster"
+                && ContinuousClock.now - started < .milliseconds(Limits.snapshotStartWaitMilliseconds)
+            {
+                service.close()
+                logger.warning("\(error.message); starting again")
+            } catch {
+                service.close()
+                throw error
+            }
+        }
     }
 
     /// A replica the cluster's log no longer reaches (new, wiped, or stopped
