@@ -20,13 +20,12 @@ struct Router: Sendable {
             case .stats: responder.succeed(try stats())
             case .atp:
                 let request = try Fulcrum_V1_AtpRequest(payload: frame.payload)
-                let service = self.service
-                read(after: request.minPosition, responder) { () throws(FulcrumError) in
-                    Fulcrum_V1_AtpResponse(try service.availableToPromise(AvailabilityQuery(request)))
-                }
+                guard readable(after: request.minPosition, frame, responder, caller) else { break }
+                responder.succeed(Fulcrum_V1_AtpResponse(try service.availableToPromise(AvailabilityQuery(request))))
             case .atpBatch:
                 let request = try Fulcrum_V1_AtpBatchRequest(payload: frame.payload)
-                read(after: request.minPosition, responder) { [self] () throws(FulcrumError) in try atpBatch(request) }
+                guard readable(after: request.minPosition, frame, responder, caller) else { break }
+                responder.succeed(try atpBatch(request))
             case .adjust:
                 let request = try Fulcrum_V1_AdjustRequest(payload: frame.payload)
                 submit(try LedgerCommand(request, path: ""), key: request.idempotencyKey, caller, responder)
@@ -52,13 +51,11 @@ struct Router: Sendable {
                 submit(LedgerCommand(request), key: request.idempotencyKey, caller, responder)
             case .getReservation:
                 let request = try Fulcrum_V1_OrderRequest(payload: frame.payload)
-                let service = self.service
-                read(after: request.minPosition, responder) { () throws(FulcrumError) in
-                    guard let reservation = try service.reservation(order: request.order) else {
-                        throw FulcrumError(.reservationNotFound, "no reservation for order \(request.order)", path: "order")
-                    }
-                    return Fulcrum_V1_ReservationResponse.with { $0.reservation = .init(reservation) }
+                guard readable(after: request.minPosition, frame, responder, caller) else { break }
+                guard let reservation = try service.reservation(order: request.order) else {
+                    throw FulcrumError(.reservationNotFound, "no reservation for order \(request.order)", path: "order")
                 }
+                responder.succeed(Fulcrum_V1_ReservationResponse.with { $0.reservation = .init(reservation) })
             case .confirm, .ship, .release:
                 let request = try Fulcrum_V1_OrderRequest(payload: frame.payload)
                 let command: LedgerCommand =
@@ -179,25 +176,20 @@ struct Router: Sendable {
         return .with { $0.entries = entries.map(Fulcrum_V1_AuditEntry.init) }
     }
 
-    /// Answers a read at once when this replica applied the log through
-    /// `minPosition` (always so for 0), else once it has (bounded: `stale`).
-    private func read(
-        after minPosition: UInt64, _ responder: Responder,
-        _ body: @escaping @Sendable () throws(FulcrumError) -> some SwiftProtobuf.Message & Sendable
-    ) {
-        guard minPosition > service.logPosition else {
-            responder.complete { () throws(FulcrumError) in try body().payload() }
-            return
-        }
-        let service = self.service
-        Task {
+    /// Whether a read may be answered now: this replica applied the log
+    /// through `minPosition` (always so for 0). Else the frame is routed
+    /// again once it has (bounded: `stale`), off the hot path, and false.
+    private func readable(after minPosition: UInt64, _ frame: Frame, _ responder: Responder, _ caller: Caller) -> Bool {
+        guard minPosition > service.logPosition else { return true }
+        Task { [self] in
             do throws(FulcrumError) {
                 try await service.waitForLogPosition(minPosition)
-                responder.succeed(try body())
+                route(frame, responder, caller: caller)
             } catch {
                 responder.fail(error)
             }
         }
+        return false
     }
 
     private func atpBatch(_ request: Fulcrum_V1_AtpBatchRequest) throws(FulcrumError) -> Fulcrum_V1_AtpBatchResponse {

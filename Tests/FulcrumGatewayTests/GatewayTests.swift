@@ -346,6 +346,18 @@ private func error(_ json: [String: Any]) -> (code: String?, path: String?) {
     }
 
     /// The rows of the table with `id` in a DOM dump, each as its cells' text.
+    /// The operations page at `http` (HOST:PORT) once headless Chromium ran its script.
+    private static func renderedPage(_ http: String) async throws -> String {
+        let (status, dom) = try await runDetached(
+            "/usr/bin/env",
+            [
+                "chromium", "--headless", "--no-sandbox", "--disable-gpu", "--user-data-dir=\(temporaryDirectory())",
+                "--virtual-time-budget=8000", "--dump-dom", "http://\(http)/",
+            ], timeoutSeconds: 120)
+        #expect(status == 0)
+        return dom
+    }
+
     private static func rows(_ dom: String, table id: String) -> [[String]] {
         guard let start = dom.range(of: "<table id=\"\(id)\""),
             let end = dom.range(of: "</table>", range: start.upperBound..<dom.endIndex)
@@ -391,14 +403,7 @@ private func error(_ json: [String: Any]) -> (code: String?, path: String?) {
         close.httpBody = Data(#"{"enabled": false, "capacity_per_day": 50}"#.utf8)
         _ = try await URLSession.shared.data(for: close)
 
-        let profile = temporaryDirectory()
-        let (status, dom) = try await runDetached(
-            "/usr/bin/env",
-            [
-                "chromium", "--headless", "--no-sandbox", "--disable-gpu", "--user-data-dir=\(profile)",
-                "--virtual-time-budget=8000", "--dump-dom", "http://\(http)/",
-            ], timeoutSeconds: 120)
-        #expect(status == 0)
+        let dom = try await Self.renderedPage(http)
         let positions = Self.rows(dom, table: "positions")
         #expect(positions.count == 36, "6 demo nodes × 6 SKUs")
         #expect(positions.contains { $0.prefix(3) == ["DC-EAST", "TEE-BLK-M", "371"] && $0[3] == "3" })
@@ -453,14 +458,7 @@ private func error(_ json: [String: Any]) -> (code: String?, path: String?) {
         }
         let index = try #require(follower)
         try await Task.sleep(for: .milliseconds(Limits.appliedPublishIntervalMilliseconds + 500))
-        let http = try #require(replicas[index].httpAddress)
-        let (status, dom) = try await runDetached(
-            "/usr/bin/env",
-            [
-                "chromium", "--headless", "--no-sandbox", "--disable-gpu", "--user-data-dir=\(temporaryDirectory())",
-                "--virtual-time-budget=8000", "--dump-dom", "http://\(http)/",
-            ], timeoutSeconds: 120)
-        #expect(status == 0)
+        let dom = try await Self.renderedPage(try #require(replicas[index].httpAddress))
         let summary = dom.range(of: "<p id=\"replication-summary\">").map { String(dom[$0.upperBound...].prefix { $0 != "<" }) } ?? ""
         #expect(summary.hasPrefix("Replica 127.0.0.1:\(ports[index]) of cluster page: follower, term "), "\(summary)")
         #expect(summary.contains("leader 127.0.0.1:\(leaderPort)") && summary.contains("(0 behind)"), "\(summary)")
