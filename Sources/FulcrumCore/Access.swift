@@ -26,7 +26,9 @@ public enum Scope: String, CaseIterable, Sendable, Comparable {
                 "replication",
             ],
             .reserve: ["reserve", "confirm", "ship", "release", "optimize_and_reserve"],
-            .inventory: ["adjust", "adjust_batch", "schedule", "receive", "set_safety_stock", "upsert_skus"],
+            .inventory: [
+                "adjust", "adjust_batch", "schedule", "receive", "set_safety_stock", "transfer", "reconcile", "upsert_skus",
+            ],
             .orchestrate: ["submit_event", "reprocess", "pull_outbox", "acknowledge", "dead_letters"],
             .admin: ["replay_dead_letter", "audit", "reload_profiles", "update_node", "snapshot"],
         ]

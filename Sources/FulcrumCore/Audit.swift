@@ -77,7 +77,14 @@ extension LedgerCommand {
                 case .set(let quantity): "set \(quantity)"
                 case .delta(let quantity): "delta \(quantity)"
                 }
-            return ("adjust", "\(request.node)/\(request.sku)", withReason(change, request.reason))
+            let counted = request.asOf.map { " counted at \($0.millisecondsSinceEpoch)" } ?? ""
+            let source = request.source.isEmpty ? "" : " from \(request.source) \(request.sourceReference)"
+            return ("adjust", "\(request.node)/\(request.sku)", withReason(change + counted + source, request.reason))
+        case .transfer(let request):
+            return (
+                "transfer", request.transfer,
+                "\(request.quantity) of \(request.sku) from \(request.fromNode) to \(request.toNode) due \(request.due.millisecondsSinceEpoch)"
+            )
         case .schedule(let request):
             let receipt = request.receipt
             return (

@@ -7,6 +7,12 @@ public enum Limits {
     public static let idempotencyKeyBytesMax = 128
     /// The longest free-text reason on an adjustment, in UTF-8 bytes.
     public static let reasonBytesMax = 256
+    /// The longest feed source name or source reference on an adjustment, in UTF-8 bytes.
+    public static let sourceBytesMax = 128
+    /// How far back a counted snapshot (`as_of_ms`) may reach, in ledger
+    /// entries: keeping the changes applied since the count reads them all,
+    /// so an older count is refused rather than read without bound.
+    public static let countEntriesScannedMax = 100_000
     /// The deepest nesting of arrays and objects in a JSON input, counting
     /// the outermost: Foundation's `JSONDecoder` limit, which the fast
     /// reader (`JSONReader`) keeps so that both accept the same inputs.

@@ -1,4 +1,5 @@
 import FulcrumCore
+import FulcrumStorage
 
 /// A change to one (node, SKU): signed deltas of each balance.
 struct Posting: Hashable, Sendable {
@@ -18,18 +19,23 @@ struct Posting: Hashable, Sendable {
 /// depend on the command logic it checks.
 struct Entry: Hashable, Sendable {
     enum Kind: UInt8, Sendable {
-        case adjust = 1, schedule, receive, setSafetyStock, reserve, confirm, ship, release, expire
+        case adjust = 1, schedule, receive, setSafetyStock, reserve, confirm, ship, release, expire, transfer
     }
 
     var kind: Kind
     var at: Timestamp
-    /// The order id (reservations), the receipt id (receipts), or empty.
+    /// The order id (reservations), the receipt or transfer id (receipts),
+    /// the source's reference of an adjustment, or empty.
     var reference: String
     /// The reason of an adjustment.
     var note: String
-    /// A reservation's expiry, or a scheduled receipt's due date.
+    /// A reservation's expiry, a scheduled receipt's due date, or the time a
+    /// counted adjustment's count was taken.
     var deadline: Timestamp
     var postings: [Posting]
+    /// The system an adjustment came from; empty otherwise. Encoded after
+    /// the postings only when present, so older entries read unchanged.
+    var source: String = ""
 
     func encoded() -> [UInt8] {
         var writer = ByteWriter(capacity: 48 + postings.count * 48)
@@ -48,6 +54,7 @@ struct Entry: Hashable, Sendable {
             writer.write(posting.safetyStock)
             writer.write(posting.scheduled)
         }
+        if !source.isEmpty { writer.write(source) }
         return writer.bytes
     }
 
@@ -69,8 +76,45 @@ struct Entry: Hashable, Sendable {
                         reserved: try reader.read(), committed: try reader.read(),
                         safetyStock: try reader.read(), scheduled: try reader.read()))
             }
-            return Entry(kind: kind, at: at, reference: reference, note: note, deadline: deadline, postings: postings)
+            let source = reader.isAtEnd ? "" : try reader.readString()
+            return Entry(
+                kind: kind, at: at, reference: reference, note: note, deadline: deadline, postings: postings,
+                source: source)
         }
+    }
+}
+
+extension Entry {
+    /// The on-hand change of each position (by `Keys.positionWord`) made by
+    /// the entries after `asOf`: read newest first, back to the first entry
+    /// at or before it (entries are in time order), at most
+    /// `Limits.countEntriesScannedMax` of them; an older `asOf` is refused.
+    static func onHandChanges(
+        _ words: Set<UInt64>, after asOf: Timestamp, schema: Schema,
+        in transaction: borrowing some TransactionReading & ~Copyable
+    ) throws -> [UInt64: Int64] {
+        var changes: [UInt64: Int64] = [:]
+        guard !words.isEmpty else { return changes }
+        let cursor = try transaction.cursor(schema.entries)
+        var record = try cursor.last()
+        var scanned = 0
+        while let (_, value) = record {
+            let entry = try Entry.decode(value)
+            if entry.at <= asOf { return changes }
+            scanned += 1
+            guard scanned <= Limits.countEntriesScannedMax else {
+                throw FulcrumError(
+                    .invalidArgument,
+                    "the count at \(asOf) is older than the last \(Limits.countEntriesScannedMax) ledger entries;"
+                        + " send a newer one", path: "as_of_ms")
+            }
+            for posting in entry.postings where posting.onHand != 0 {
+                let word = Keys.positionWord(sku: posting.sku, node: posting.node)
+                if words.contains(word) { changes[word, default: 0] += posting.onHand }
+            }
+            record = try cursor.previous()
+        }
+        return changes
     }
 }
 
@@ -82,7 +126,8 @@ enum CommandCodec {
         var writer = ByteWriter()
         switch command {
         case .adjust(let request):
-            writer.write(UInt8(1))
+            // Kind 10 carries the source and count time; without them, kind 1 as before.
+            writer.write(UInt8(request.hasProvenance ? 10 : 1))
             writer.write(request.node)
             writer.write(request.sku)
             switch request.change {
@@ -90,6 +135,20 @@ enum CommandCodec {
             case .delta(let quantity): writer.write(UInt8(1)); writer.write(quantity)
             }
             writer.write(request.reason)
+            if request.hasProvenance {
+                writer.write(request.source)
+                writer.write(request.sourceReference)
+                writer.write(UInt8(request.asOf == nil ? 0 : 1))
+                writer.write(request.asOf?.millisecondsSinceEpoch ?? 0)
+            }
+        case .transfer(let request):
+            writer.write(UInt8(11))
+            writer.write(request.transfer)
+            writer.write(request.fromNode)
+            writer.write(request.toNode)
+            writer.write(request.sku)
+            writer.write(request.quantity)
+            writer.write(request.due.millisecondsSinceEpoch)
         case .schedule(let request):
             writer.write(UInt8(2))
             Records.encode(request.receipt, into: &writer)
@@ -124,7 +183,7 @@ enum CommandCodec {
     /// Reads what `encode(_:exact: true)` wrote.
     static func decode(_ reader: inout ByteReader) throws(FulcrumError) -> LedgerCommand {
         switch try reader.read(UInt8.self) {
-        case 1:
+        case let kind where kind == 1 || kind == 10:
             let node = try reader.readString()
             let sku = try reader.readString()
             let change: AdjustRequest.Change
@@ -133,7 +192,21 @@ enum CommandCodec {
             case 1: change = .delta(try reader.read())
             default: throw FulcrumError(.corrupt, "unknown adjustment kind in a logged command")
             }
-            return .adjust(AdjustRequest(node: node, sku: sku, change: change, reason: try reader.readString()))
+            var request = AdjustRequest(node: node, sku: sku, change: change, reason: try reader.readString())
+            if kind == 10 {
+                request.source = try reader.readString()
+                request.sourceReference = try reader.readString()
+                let counted = try reader.read(UInt8.self) == 1
+                let asOf = Timestamp(millisecondsSinceEpoch: try reader.read())
+                request.asOf = counted ? asOf : nil
+            }
+            return .adjust(request)
+        case 11:
+            return .transfer(
+                TransferRequest(
+                    transfer: try reader.readString(), fromNode: try reader.readString(), toNode: try reader.readString(),
+                    sku: try reader.readString(), quantity: try reader.read(),
+                    due: Timestamp(millisecondsSinceEpoch: try reader.read())))
         case 2:
             return .schedule(ScheduleRequest(try Records.decodeReceipt(&reader)))
         case 3:
@@ -197,8 +270,10 @@ enum IdempotencyCodec {
             writer.write(position.committed)
             writer.write(position.safetyStock)
         case .receipt(let receipt):
-            writer.write(UInt8(2))
+            // Kind 5: a transfer's receipt, with its shipping node.
+            writer.write(UInt8(receipt.fromNode.isEmpty ? 2 : 5))
             Records.encode(receipt, into: &writer)
+            if !receipt.fromNode.isEmpty { writer.write(receipt.fromNode) }
         case .reservation(let reservation):
             writer.write(UInt8(3))
             Records.encode(reservation, into: &writer)
@@ -221,6 +296,10 @@ enum IdempotencyCodec {
             return .position(key, position)
         case 2:
             return .receipt(try Records.decodeReceipt(&reader))
+        case 5:
+            var receipt = try Records.decodeReceipt(&reader)
+            receipt.fromNode = try reader.readString()
+            return .receipt(receipt)
         case 3:
             return .reservation(try Records.decodeReservation(&reader))
         case 4:

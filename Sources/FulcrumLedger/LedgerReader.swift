@@ -67,6 +67,24 @@ public final class LedgerReader {
         }
     }
 
+    /// The on hand of each pair as it stood at `asOf` (now without one):
+    /// today's less the changes entries made since, from one snapshot. For
+    /// reconciling a count taken then.
+    public func onHand(_ keys: [PositionKey], asOf: Timestamp?) throws(FulcrumError) -> [Int64] {
+        try snapshot { transaction in
+            var words: [UInt64?] = []
+            var onHand: [Int64] = []
+            for key in keys {
+                words.append(try positionWord(key, in: transaction))
+                onHand.append(try position(node: key.node, sku: key.sku, in: transaction).onHand)
+            }
+            guard let asOf else { return onHand }
+            let changes = try Entry.onHandChanges(
+                Set(words.compactMap { $0 }), after: asOf, schema: ledger.schema, in: transaction)
+            return zip(onHand, words).map { onHand, word in onHand - (word.flatMap { changes[$0] } ?? 0) }
+        }
+    }
+
     /// Available-to-promise of `sku` at `node`: available now, plus scheduled
     /// receipts due on or before `date` when one is given.
     public func availableToPromise(node: String, sku: String, on date: Timestamp? = nil) throws(FulcrumError) -> Int64 {
@@ -138,7 +156,7 @@ public final class LedgerReader {
             guard let bytes = try transaction.value(ledger.schema.receipts, key: Names.keyBytes(receipt)) else {
                 return nil
             }
-            return try bytes.decode("receipt") { (reader) throws(FulcrumError) in try Records.decodeReceipt(&reader) }
+            return try Records.decodeReceiptRecord(bytes)
         }
     }
 

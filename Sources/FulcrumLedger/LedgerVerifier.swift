@@ -188,11 +188,13 @@ private struct Fold {
             reservation.state = states[entry.kind]!
             reservation.updatedAt = entry.at
             reservations[entry.reference] = reservation
-        case .schedule:
-            guard let posting = entry.postings.first else { return }
+        case .schedule, .transfer:
+            // A transfer's units leave its first posting's node and are due at the one scheduling them.
+            guard let posting = entry.postings.first(where: { $0.scheduled != 0 }) else { return }
+            let from = entry.postings.first(where: { $0.onHand < 0 }).map { names.name(.node, $0.node) }
             receipts[entry.reference] = ScheduledReceipt(
                 receipt: entry.reference, node: names.name(.node, posting.node), sku: names.name(.sku, posting.sku),
-                quantity: posting.scheduled, due: entry.deadline)
+                quantity: posting.scheduled, due: entry.deadline, fromNode: from ?? "")
         case .receive:
             receipts[entry.reference] = nil
         case .adjust, .setSafetyStock:
@@ -274,9 +276,7 @@ private struct Fold {
             record = try cursor.next()
             report.receipts += 1
             let id = String(decoding: key, as: UTF8.self)
-            let stored = try value.decode("receipt") { (reader) throws(FulcrumError) in
-                try Records.decodeReceipt(&reader)
-            }
+            let stored = try Records.decodeReceiptRecord(value)
             if stored != unseen.removeValue(forKey: id) {
                 report.mismatches.append("receipt \(id): stored \(stored) differs from its entries")
             }

@@ -249,15 +249,28 @@ enum Records {
         writer.write(receipt.due.millisecondsSinceEpoch)
     }
 
+    /// The stored record: a transfer's `fromNode` follows the fields every
+    /// receipt has (absent for others, so older records read unchanged).
     static func encode(_ receipt: ScheduledReceipt) -> [UInt8] {
         var writer = ByteWriter()
         encode(receipt, into: &writer)
+        if !receipt.fromNode.isEmpty { writer.write(receipt.fromNode) }
         return writer.bytes
     }
 
+    /// Reads what `encode(_:into:)` wrote (no `fromNode`).
     static func decodeReceipt(_ reader: inout ByteReader) throws(FulcrumError) -> ScheduledReceipt {
         ScheduledReceipt(
             receipt: try reader.readString(), node: try reader.readString(), sku: try reader.readString(),
             quantity: try reader.read(), due: Timestamp(millisecondsSinceEpoch: try reader.read()))
+    }
+
+    /// Reads a stored record (what `encode(_:)` wrote).
+    static func decodeReceiptRecord(_ bytes: [UInt8]) throws(FulcrumError) -> ScheduledReceipt {
+        try bytes.decode("receipt") { (reader) throws(FulcrumError) in
+            var receipt = try decodeReceipt(&reader)
+            if !reader.isAtEnd { receipt.fromNode = try reader.readString() }
+            return receipt
+        }
     }
 }

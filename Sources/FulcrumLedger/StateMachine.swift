@@ -14,6 +14,7 @@ struct Effect {
     var kind: Entry.Kind
     var reference: String = ""
     var note: String = ""
+    var source: String = ""
     var deadline = Timestamp(millisecondsSinceEpoch: 0)
     var changes: [Change] = []
     var reservation: Reservation?
@@ -173,6 +174,7 @@ struct LedgerStateMachine {
         case .schedule(let request): try planSchedule(request, in: transaction)
         case .receive(let request): try planReceive(request, in: transaction)
         case .setSafetyStock(let request): try planSafetyStock(request, in: transaction)
+        case .transfer(let request): try planTransfer(request, in: transaction)
         case .reserve(let request): try planReserve(request, now: now, in: transaction)
         case .confirm(let order): try planTransition(order, to: .confirmed, now: now, in: transaction)
         case .ship(let order): try planTransition(order, to: .shipped, now: now, in: transaction)
@@ -209,6 +211,9 @@ struct LedgerStateMachine {
     private func planAdjust(_ request: AdjustRequest, in transaction: borrowing WriteTransaction) throws -> Effect {
         try validateKey(node: request.node, sku: request.sku, path: "")
         try Names.validateText(request.reason, path: "reason", bytesMax: Limits.reasonBytesMax, allowEmpty: true)
+        try Names.validateText(request.source, path: "source", bytesMax: Limits.sourceBytesMax, allowEmpty: true)
+        try Names.validateText(
+            request.sourceReference, path: "source_reference", bytesMax: Limits.sourceBytesMax, allowEmpty: true)
         let key = PositionKey(node: request.node, sku: request.sku)
         let before = try position(key, in: transaction)
         var after = before
@@ -216,7 +221,14 @@ struct LedgerStateMachine {
         case .set(let quantity):
             try Names.validateQuantity(quantity, path: "set", allowZero: true)
             after.onHand = quantity
+            if let asOf = request.asOf {
+                // Changes applied since the count stand on top of it.
+                after.onHand += try onHandChanges(key, after: asOf, in: transaction)
+            }
         case .delta(let quantity):
+            guard request.asOf == nil else {
+                throw FulcrumError(.invalidArgument, "as_of_ms goes with set (a count), not delta", path: "as_of_ms")
+            }
             guard quantity != 0, quantity.magnitude <= Limits.quantityMax.magnitude else {
                 throw FulcrumError(
                     .invalidArgument, "delta \(quantity) must be non-zero and within ±\(Limits.quantityMax)",
@@ -233,8 +245,18 @@ struct LedgerStateMachine {
                 path: request.change.isSet ? "set" : "delta")
         }
         return Effect(
-            kind: .adjust, note: request.reason, changes: [.init(key: key, before: before, after: after)],
-            result: .position(key, after))
+            kind: .adjust, reference: request.sourceReference, note: request.reason, source: request.source,
+            deadline: request.asOf ?? Timestamp(millisecondsSinceEpoch: 0),
+            changes: [.init(key: key, before: before, after: after)], result: .position(key, after))
+    }
+
+    /// The on-hand change of `key` by the entries after `asOf`.
+    private func onHandChanges(_ key: PositionKey, after asOf: Timestamp, in transaction: borrowing WriteTransaction)
+        throws -> Int64
+    {
+        guard let node = interner.lookup(.node, key.node), let sku = interner.lookup(.sku, key.sku) else { return 0 }
+        let word = Keys.positionWord(sku: sku, node: node)
+        return try Entry.onHandChanges([word], after: asOf, schema: schema, in: transaction)[word] ?? 0
     }
 
     private func planSafetyStock(_ request: SetSafetyStockRequest, in transaction: borrowing WriteTransaction) throws
@@ -255,7 +277,7 @@ struct LedgerStateMachine {
         -> ScheduledReceipt?
     {
         guard let bytes = try transaction.value(schema.receipts, key: Names.keyBytes(receipt)) else { return nil }
-        return try bytes.decode("receipt") { (reader) throws(FulcrumError) in try Records.decodeReceipt(&reader) }
+        return try Records.decodeReceiptRecord(bytes)
     }
 
     private func planSchedule(_ request: ScheduleRequest, in transaction: borrowing WriteTransaction) throws -> Effect {
@@ -263,6 +285,9 @@ struct LedgerStateMachine {
         try Names.validate(receipt.receipt, path: "receipt")
         try validateKey(node: receipt.node, sku: receipt.sku, path: "")
         try Names.validateQuantity(receipt.quantity, path: "quantity")
+        guard receipt.fromNode.isEmpty else {
+            throw FulcrumError(.invalidArgument, "units from another node are sent with transfer", path: "from_node")
+        }
         if try storedReceipt(receipt.receipt, in: transaction) != nil {
             throw FulcrumError(.receiptExists, "receipt \(receipt.receipt) is already scheduled", path: "receipt")
         }
@@ -292,6 +317,43 @@ struct LedgerStateMachine {
             kind: .receive, reference: receipt.receipt,
             changes: [.init(key: key, before: before, after: after, scheduled: -receipt.quantity)],
             receiptRemoved: receipt, result: .position(key, after))
+    }
+
+    private func planTransfer(_ request: TransferRequest, in transaction: borrowing WriteTransaction) throws -> Effect {
+        try Names.validate(request.transfer, path: "transfer")
+        try Names.validate(request.fromNode, path: "from_node")
+        try Names.validate(request.toNode, path: "to_node")
+        try Names.validate(request.sku, path: "sku")
+        try Names.validateQuantity(request.quantity, path: "quantity")
+        guard request.fromNode != request.toNode else {
+            throw FulcrumError(.invalidArgument, "a transfer goes to another node than \(request.fromNode)", path: "to_node")
+        }
+        if try storedReceipt(request.transfer, in: transaction) != nil {
+            throw FulcrumError(.receiptExists, "receipt \(request.transfer) is already scheduled", path: "transfer")
+        }
+        let from = PositionKey(node: request.fromNode, sku: request.sku)
+        let before = try position(from, in: transaction)
+        // Units held by reservations stay; safety stock may travel (it is a promise buffer, not a hold).
+        let unheld = before.onHand - before.reserved - before.committed
+        guard unheld >= request.quantity else {
+            throw FulcrumError(
+                .insufficientStock, "\(from): transferring \(request.quantity), \(unheld) not held by reservations",
+                path: "quantity")
+        }
+        var after = before
+        after.onHand -= request.quantity
+        let to = PositionKey(node: request.toNode, sku: request.sku)
+        let destination = try position(to, in: transaction)
+        let receipt = ScheduledReceipt(
+            receipt: request.transfer, node: request.toNode, sku: request.sku, quantity: request.quantity,
+            due: request.due, fromNode: request.fromNode)
+        return Effect(
+            kind: .transfer, reference: request.transfer, deadline: request.due,
+            changes: [
+                .init(key: from, before: before, after: after),
+                .init(key: to, before: destination, after: destination, scheduled: request.quantity),
+            ],
+            receiptAdded: receipt, result: .receipt(receipt))
     }
 
     private func storedReservation(_ order: String, in transaction: borrowing WriteTransaction) throws -> Reservation? {
@@ -461,7 +523,7 @@ struct LedgerStateMachine {
         if !postings.isEmpty {
             let entry = Entry(
                 kind: effect.kind, at: now, reference: effect.reference, note: effect.note,
-                deadline: effect.deadline, postings: postings)
+                deadline: effect.deadline, postings: postings, source: effect.source)
             try transaction.append(schema.entries, key: Keys.entry(nextSequence), value: entry.encoded())
             nextSequence += 1
         }
@@ -479,7 +541,9 @@ struct LedgerStateMachine {
         if let at = effect.expiryAdded {
             try transaction.put(schema.expiries, key: Keys.expiry(at, order: effect.reference), value: [])
         }
-        if let receipt = effect.receiptAdded ?? effect.receiptRemoved, let posting = postings.first {
+        if let receipt = effect.receiptAdded ?? effect.receiptRemoved,
+            let posting = postings.first(where: { $0.scheduled != 0 })
+        {
             let indexKey = Keys.receiptByPosition(
                 sku: posting.sku, node: posting.node, due: receipt.due, receipt: receipt.receipt)
             if effect.receiptAdded != nil {

@@ -57,20 +57,23 @@ struct Stress: AsyncParsableCommand {
         if !report.isConsistent { throw ExitCode(1) }
     }
 
-    /// One submitter's deterministic stream: restocks, reservations of 1 to 3
-    /// lines, and confirm/ship/release of its own open orders.
+    /// One submitter's deterministic stream: restocks, counts, transfers and
+    /// their receipts, reservations of 1 to 3 lines, and confirm/ship/release
+    /// of its own open orders.
     private func drive(_ ledger: Service, submitter: Int, commands: Int) async -> (acked: Int, refused: Int) {
         var random = SplitMix64(seed: seed &* 1_000_003 &+ UInt64(submitter))
         var open: [String] = []
+        var inTransit: [String] = []
         var acked = 0
         var refused = 0
         for index in 0..<commands {
             let key = "s\(seed)-\(submitter)-\(index)"
-            let command = nextCommand(&random, order: key, open: &open)
+            let command = nextCommand(&random, order: key, open: &open, inTransit: &inTransit)
             do {
                 _ = try await ledger.execute(command, idempotencyKey: key)
                 acked += 1
                 if case .reserve(let request) = command { open.append(request.order) }
+                if case .transfer(let request) = command { inTransit.append(request.transfer) }
                 if acks { printFlushed("ack \(key)") }
             } catch {
                 refused += 1
@@ -79,15 +82,31 @@ struct Stress: AsyncParsableCommand {
         return (acked, refused)
     }
 
-    private func nextCommand(_ random: inout SplitMix64, order: String, open: inout [String]) -> LedgerCommand {
+    private func nextCommand(_ random: inout SplitMix64, order: String, open: inout [String], inTransit: inout [String])
+        -> LedgerCommand
+    {
         func key() -> (node: String, sku: String) {
             ("N\(Int.random(in: 0..<nodes, using: &random))", "SKU\(Int.random(in: 0..<skus, using: &random))")
         }
         let roll = Int.random(in: 0..<100, using: &random)
         switch roll {
-        case 0..<20:
+        case 0..<14:
             let (node, sku) = key()
             return .adjust(.init(node: node, sku: sku, change: .delta(Int64.random(in: 1...20, using: &random)), reason: "restock"))
+        case 14..<15:
+            // A count taken a moment ago: what the ledger did since stays.
+            let (node, sku) = key()
+            let asOf = SystemClock().now().adding(seconds: -1)
+            let quantity = Int64.random(in: 0...60, using: &random)
+            return .adjust(.init(node: node, sku: sku, change: .set(quantity), reason: "count", source: "stress", asOf: asOf))
+        case 15..<18:
+            let (from, sku) = key()
+            let to = "N\(Int.random(in: 0..<nodes, using: &random))"
+            let due = SystemClock().now().adding(seconds: 3_600)
+            let quantity = Int64.random(in: 1...5, using: &random)
+            return .transfer(.init(transfer: order, fromNode: from, toNode: to, sku: sku, quantity: quantity, due: due))
+        case 18..<20 where !inTransit.isEmpty:
+            return .receive(.init(receipt: inTransit.removeFirst()))
         case 20..<60 where !open.isEmpty:
             let order = open.remove(at: Int.random(in: 0..<open.count, using: &random))
             switch Int.random(in: 0..<3, using: &random) {

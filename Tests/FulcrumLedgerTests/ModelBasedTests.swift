@@ -23,6 +23,8 @@ struct ModelLedger {
     var reservations: [String: Reservation] = [:]
     var receipts: [String: ScheduledReceipt] = [:]
     var keys: [String: (LedgerCommand, LedgerResult)] = [:]
+    /// Every on-hand change, when it was made: a count's `asOf` keeps the later ones.
+    var onHandChanges: [(at: Timestamp, key: PositionKey, quantity: Int64)] = []
 
     mutating func apply(_ command: LedgerCommand, key: String?, now: Timestamp) -> Outcome {
         if let key {
@@ -36,6 +38,15 @@ struct ModelLedger {
     }
 
     private mutating func applyFresh(_ command: LedgerCommand, now: Timestamp) -> Outcome {
+        let before = positions
+        let outcome = applyRules(command, now: now)
+        for (key, position) in positions where position.onHand != (before[key] ?? .zero).onHand {
+            onHandChanges.append((now, key, position.onHand - (before[key] ?? .zero).onHand))
+        }
+        return outcome
+    }
+
+    private mutating func applyRules(_ command: LedgerCommand, now: Timestamp) -> Outcome {
         switch command {
         case .adjust(let request):
             let key = PositionKey(node: request.node, sku: request.sku)
@@ -44,13 +55,31 @@ struct ModelLedger {
             case .set(let quantity):
                 if quantity < 0 { return .failure(.invalidArgument) }
                 position.onHand = quantity
+                if let asOf = request.asOf {
+                    position.onHand += onHandChanges.filter { $0.key == key && $0.at > asOf }.reduce(0) { $0 + $1.quantity }
+                }
             case .delta(let quantity):
-                if quantity == 0 { return .failure(.invalidArgument) }
+                if quantity == 0 || request.asOf != nil { return .failure(.invalidArgument) }
                 position.onHand += quantity
             }
             if position.onHand < position.reserved + position.committed { return .failure(.insufficientStock) }
             positions[key] = position
             return .success(.position(key, position))
+        case .transfer(let request):
+            if request.quantity < 1 || request.fromNode == request.toNode { return .failure(.invalidArgument) }
+            if receipts[request.transfer] != nil { return .failure(.receiptExists) }
+            let from = PositionKey(node: request.fromNode, sku: request.sku)
+            var position = positions[from] ?? .zero
+            if position.onHand - position.reserved - position.committed < request.quantity {
+                return .failure(.insufficientStock)
+            }
+            position.onHand -= request.quantity
+            positions[from] = position
+            let receipt = ScheduledReceipt(
+                receipt: request.transfer, node: request.toNode, sku: request.sku, quantity: request.quantity,
+                due: request.due, fromNode: request.fromNode)
+            receipts[request.transfer] = receipt
+            return .success(.receipt(receipt))
         case .setSafetyStock(let request):
             if request.quantity < 0 { return .failure(.invalidArgument) }
             let key = PositionKey(node: request.node, sku: request.sku)
@@ -148,10 +177,27 @@ struct CommandGenerator {
         let node = pick(["N0", "N1", "N2"])
         let sku = pick(["S0", "S1", "S2", "S3"])
         switch Int.random(in: 0..<100, using: &random) {
-        case 0..<15:
+        case 0..<10:
             let change: AdjustRequest.Change = Bool.random(using: &random) ? .set(quantity(-1...30)) : .delta(quantity(-10...15))
-            return (.adjust(.init(node: node, sku: sku, change: change, reason: pick(["", "count"]))), key)
-        case 15..<20:
+            // A count may be as of a while ago (rarely, wrongly, with a delta).
+            let asOf: Timestamp? =
+                Int.random(in: 0..<3, using: &random) == 0 ? clock.now().adding(seconds: -quantity(0...120)) : nil
+            let source = pick(["", "wms"])
+            return (
+                .adjust(
+                    .init(
+                        node: node, sku: sku, change: change, reason: pick(["", "count"]), source: source,
+                        sourceReference: source.isEmpty ? "" : "F1", asOf: asOf)), key
+            )
+        case 10..<16:
+            let to = pick(["N0", "N1", "N2"])
+            let due = clock.now().adding(seconds: quantity(0...2 * 86_400))
+            return (
+                .transfer(
+                    .init(transfer: pick(["R0", "R1", "R2"]), fromNode: node, toNode: to, sku: sku, quantity: quantity(0...12), due: due)),
+                key
+            )
+        case 16..<20:
             return (.setSafetyStock(.init(node: node, sku: sku, quantity: quantity(-1...4))), key)
         case 20..<27:
             let due = clock.now().adding(seconds: quantity(-86_400...3 * 86_400))
@@ -222,6 +268,9 @@ struct CommandGenerator {
             let incoming = model.receipts.values.filter { $0.node == key.node && $0.sku == key.sku && $0.due <= horizon }
             let expected = (model.positions[key] ?? .zero).available + incoming.reduce(0) { $0 + $1.quantity }
             try #require(try reader.availableToPromise(node: key.node, sku: key.sku, on: horizon) == expected, "\(context): ATP \(key)")
+        }
+        for receipt in ["R0", "R1", "R2"] {
+            try #require(try reader.receipt(receipt) == model.receipts[receipt], "\(context): receipt \(receipt)")
         }
         for order in ["O0", "O1", "O2", "O3", "O4", "O5"] {
             // Reads show a lapsed reservation as expired (at its deadline) before any sweep records it.

@@ -23,6 +23,14 @@ extension LedgerCommandExecutor {
         return receipt
     }
 
+    public func transfer(_ request: TransferRequest, idempotencyKey: String? = nil) async throws(FulcrumError)
+        -> ScheduledReceipt
+    {
+        guard case .receipt(let receipt) = try await execute(.transfer(request), idempotencyKey: idempotencyKey)
+        else { preconditionFailure("transfer returns a receipt") }
+        return receipt
+    }
+
     public func receive(_ request: ReceiveRequest, idempotencyKey: String? = nil) async throws(FulcrumError)
         -> Position
     {

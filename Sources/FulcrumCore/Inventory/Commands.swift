@@ -11,11 +11,52 @@ public struct AdjustRequest: Hashable, Sendable {
     public var change: Change
     /// Why: "cycle count", "damaged", ... (free text, stored in the entry).
     public var reason: String
-    public init(node: String, sku: String, change: Change, reason: String = "") {
+    /// The system the change comes from ("wms-east", "pos"): empty for a
+    /// direct call. Stored in the entry with `sourceReference`.
+    public var source: String
+    /// The source's own id of the change (a feed file, a message id).
+    public var sourceReference: String
+    /// With `set`: the instant the count was taken. On-hand changes the
+    /// ledger applied after it are kept on top of the count, so a late
+    /// snapshot never undoes newer deltas, shipments or receipts.
+    public var asOf: Timestamp?
+    public init(
+        node: String, sku: String, change: Change, reason: String = "", source: String = "",
+        sourceReference: String = "", asOf: Timestamp? = nil
+    ) {
         self.node = node
         self.sku = sku
         self.change = change
         self.reason = reason
+        self.source = source
+        self.sourceReference = sourceReference
+        self.asOf = asOf
+    }
+
+    /// Whether the request carries a source or a count time (stored and
+    /// logged in the longer encoding).
+    public var hasProvenance: Bool { !source.isEmpty || !sourceReference.isEmpty || asOf != nil }
+}
+
+/// Moves units between nodes: they leave `fromNode`'s on hand now and are
+/// in transit as a scheduled receipt at `toNode`, due at `due`, which ATP by
+/// date counts from then. `receive` with the transfer's id lands them.
+public struct TransferRequest: Hashable, Sendable {
+    /// The client's id of the transfer; also the receipt's id at `toNode`.
+    public var transfer: String
+    public var fromNode: String
+    public var toNode: String
+    public var sku: String
+    public var quantity: Int64
+    /// The expected arrival at `toNode`.
+    public var due: Timestamp
+    public init(transfer: String, fromNode: String, toNode: String, sku: String, quantity: Int64, due: Timestamp) {
+        self.transfer = transfer
+        self.fromNode = fromNode
+        self.toNode = toNode
+        self.sku = sku
+        self.quantity = quantity
+        self.due = due
     }
 }
 
@@ -69,6 +110,8 @@ public enum LedgerCommand: Hashable, Sendable {
     case schedule(ScheduleRequest)
     case receive(ReceiveRequest)
     case setSafetyStock(SetSafetyStockRequest)
+    /// Ships units from one node toward another (in transit until received).
+    case transfer(TransferRequest)
     case reserve(ReserveRequest)
     /// reserved → confirmed: the reserved units become committed.
     case confirm(order: String)
@@ -85,7 +128,7 @@ public enum LedgerCommand: Hashable, Sendable {
 public enum LedgerResult: Hashable, Sendable {
     /// adjust, receive, setSafetyStock: the position after the change.
     case position(PositionKey, Position)
-    /// schedule: the receipt as stored.
+    /// schedule, transfer: the receipt as stored (a transfer's names `fromNode`).
     case receipt(ScheduledReceipt)
     /// reserve, confirm, ship, release: the reservation after the change.
     case reservation(Reservation)

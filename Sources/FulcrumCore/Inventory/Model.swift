@@ -109,11 +109,15 @@ public struct ScheduledReceipt: Hashable, Sendable {
     public var sku: String
     public var quantity: Int64
     public var due: Timestamp
-    public init(receipt: String, node: String, sku: String, quantity: Int64, due: Timestamp) {
+    /// A transfer's shipping node (its units are in transit); empty for a
+    /// purchase order or any other receipt from outside the network.
+    public var fromNode: String
+    public init(receipt: String, node: String, sku: String, quantity: Int64, due: Timestamp, fromNode: String = "") {
         self.receipt = receipt
         self.node = node
         self.sku = sku
         self.quantity = quantity
         self.due = due
+        self.fromNode = fromNode
     }
 }
