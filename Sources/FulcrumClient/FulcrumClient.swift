@@ -466,6 +466,16 @@ extension FulcrumClient {
         try await call(.receive, request)
     }
 
+    public func transfer(_ request: Fulcrum_V1_TransferRequest) async throws(FulcrumError) -> Fulcrum_V1_ScheduleResponse {
+        try await call(.transfer, request)
+    }
+
+    public func reconcile(_ request: Fulcrum_V1_ReconcileRequest) async throws(FulcrumError)
+        -> Fulcrum_V1_ReconcileResponse
+    {
+        try await call(.reconcile, request)
+    }
+
     public func setSafetyStock(_ request: Fulcrum_V1_SetSafetyStockRequest) async throws(FulcrumError)
         -> Fulcrum_V1_PositionResponse
     {

@@ -23,11 +23,11 @@ public enum Scope: String, CaseIterable, Sendable, Comparable {
             .read: [
                 "stats", "metrics", "atp", "atp_batch", "positions", "get_reservation", "reservations", "optimize",
                 "decisions", "decision", "orders", "order", "get_order", "profiles", "skus", "nodes", "node",
-                "replication",
+                "replication", "reconcile", "receipt",
             ],
             .reserve: ["reserve", "confirm", "ship", "release", "optimize_and_reserve"],
             .inventory: [
-                "adjust", "adjust_batch", "schedule", "receive", "set_safety_stock", "transfer", "reconcile", "upsert_skus",
+                "adjust", "adjust_batch", "schedule", "receive", "set_safety_stock", "transfer", "upsert_skus",
             ],
             .orchestrate: ["submit_event", "reprocess", "pull_outbox", "acknowledge", "dead_letters"],
             .admin: ["replay_dead_letter", "audit", "reload_profiles", "update_node", "snapshot"],

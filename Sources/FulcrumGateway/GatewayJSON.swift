@@ -102,8 +102,14 @@ enum GatewayJSON {
         var set: Int64?
         var delta: Int64?
         var reason: String?
+        var source: String?
+        var sourceReference: String?
+        var asOfMs: Int64?
         var idempotencyKey: String?
-        enum CodingKeys: String, CodingKey, CaseIterable { case node, sku, set, delta, reason, idempotencyKey = "idempotency_key" }
+        enum CodingKeys: String, CodingKey, CaseIterable {
+            case node, sku, set, delta, reason, source, sourceReference = "source_reference", asOfMs = "as_of_ms"
+            case idempotencyKey = "idempotency_key"
+        }
         init(from decoder: any Decoder) throws {
             try decoder.refuseUnknownFields(CodingKeys.self)
             let c = try decoder.container(keyedBy: CodingKeys.self)
@@ -112,7 +118,87 @@ enum GatewayJSON {
             set = try c.decodeIntegerIfPresent(forKey: .set)
             delta = try c.decodeIntegerIfPresent(forKey: .delta)
             reason = try c.decodeIfPresent(String.self, forKey: .reason)
+            source = try c.decodeIfPresent(String.self, forKey: .source)
+            sourceReference = try c.decodeIfPresent(String.self, forKey: .sourceReference)
+            asOfMs = try c.decodeIntegerIfPresent(forKey: .asOfMs)
             idempotencyKey = try c.decodeIfPresent(String.self, forKey: .idempotencyKey)
+        }
+    }
+
+    /// `POST /v1/receipts`: a purchase order or other receipt due at a node.
+    struct ScheduleBody: Decodable {
+        var receipt: ScheduledReceipt
+        var idempotencyKey: String?
+        enum CodingKeys: String, CodingKey, CaseIterable {
+            case receipt, node, sku, quantity, dueMs = "due_ms", idempotencyKey = "idempotency_key"
+        }
+        init(from decoder: any Decoder) throws {
+            try decoder.refuseUnknownFields(CodingKeys.self)
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            receipt = ScheduledReceipt(
+                receipt: try c.decode(String.self, forKey: .receipt), node: try c.decode(String.self, forKey: .node),
+                sku: try c.decode(String.self, forKey: .sku), quantity: try c.decodeInteger(forKey: .quantity),
+                due: Timestamp(millisecondsSinceEpoch: try c.decodeInteger(forKey: .dueMs)))
+            idempotencyKey = try c.decodeIfPresent(String.self, forKey: .idempotencyKey)
+        }
+    }
+
+    /// `POST /v1/receipts/{receipt}/receive`: all that was scheduled unless `quantity` says otherwise.
+    struct ReceiveBody: Decodable {
+        var quantity: Int64?
+        var idempotencyKey: String?
+        enum CodingKeys: String, CodingKey, CaseIterable { case quantity, idempotencyKey = "idempotency_key" }
+        init(from decoder: any Decoder) throws {
+            try decoder.refuseUnknownFields(CodingKeys.self)
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            quantity = try c.decodeIntegerIfPresent(forKey: .quantity)
+            idempotencyKey = try c.decodeIfPresent(String.self, forKey: .idempotencyKey)
+        }
+    }
+
+    /// `POST /v1/transfers`.
+    struct TransferBody: Decodable {
+        var request: TransferRequest
+        var idempotencyKey: String?
+        enum CodingKeys: String, CodingKey, CaseIterable {
+            case transfer, fromNode = "from_node", toNode = "to_node", sku, quantity, dueMs = "due_ms"
+            case idempotencyKey = "idempotency_key"
+        }
+        init(from decoder: any Decoder) throws {
+            try decoder.refuseUnknownFields(CodingKeys.self)
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            request = TransferRequest(
+                transfer: try c.decode(String.self, forKey: .transfer), fromNode: try c.decode(String.self, forKey: .fromNode),
+                toNode: try c.decode(String.self, forKey: .toNode), sku: try c.decode(String.self, forKey: .sku),
+                quantity: try c.decodeInteger(forKey: .quantity),
+                due: Timestamp(millisecondsSinceEpoch: try c.decodeInteger(forKey: .dueMs)))
+            idempotencyKey = try c.decodeIfPresent(String.self, forKey: .idempotencyKey)
+        }
+    }
+
+    /// `POST /v1/reconcile`: a stock count against the ledger.
+    struct ReconcileBody: Decodable {
+        struct Count: Decodable {
+            var count: StockCount
+            enum CodingKeys: String, CodingKey, CaseIterable { case node, sku, quantity }
+            init(from decoder: any Decoder) throws {
+                try decoder.refuseUnknownFields(CodingKeys.self)
+                let c = try decoder.container(keyedBy: CodingKeys.self)
+                count = StockCount(
+                    node: try c.decode(String.self, forKey: .node), sku: try c.decode(String.self, forKey: .sku),
+                    quantity: try c.decodeInteger(forKey: .quantity))
+            }
+        }
+        var counts: [Count]
+        var asOfMs: Int64?
+        var nodes: [String]?
+        enum CodingKeys: String, CodingKey, CaseIterable { case counts, asOfMs = "as_of_ms", nodes }
+        init(from decoder: any Decoder) throws {
+            try decoder.refuseUnknownFields(CodingKeys.self)
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            counts = try c.decode([Count].self, forKey: .counts)
+            asOfMs = try c.decodeIntegerIfPresent(forKey: .asOfMs)
+            nodes = try c.decodeIfPresent([String].self, forKey: .nodes)
         }
     }
 

@@ -55,6 +55,23 @@ struct GatewayRoutes: Sendable {
         router.post("/v1/profiles/reload") { _, context in
             Self.json(try await service.reloadProfiles(caller: context.caller).json)
         }
+        router.post("/v1/receipts") { request, context in
+            let body = try await decode(GatewayJSON.ScheduleBody.self, request)
+            return try await execute(
+                .schedule(ScheduleRequest(body.receipt)), key: body.idempotencyKey, caller: context.caller, status: .created)
+        }
+        router.get("/v1/receipts/:receipt") { _, context in try receipt(context) }
+        router.post("/v1/receipts/:receipt/receive") { request, context in
+            let body = try await decodeOptional(GatewayJSON.ReceiveBody.self, request)
+            let command = LedgerCommand.receive(
+                ReceiveRequest(receipt: try context.parameters.require("receipt"), quantity: body?.quantity))
+            return try await execute(command, key: body?.idempotencyKey, caller: context.caller)
+        }
+        router.post("/v1/transfers") { request, context in
+            let body = try await decode(GatewayJSON.TransferBody.self, request)
+            return try await execute(.transfer(body.request), key: body.idempotencyKey, caller: context.caller, status: .created)
+        }
+        router.post("/v1/reconcile") { request, _ in try await reconcile(request) }
         router.post("/v1/reservations") { request, _ in try await reserve(request) }
         router.get("/v1/reservations/:order") { request, context in
             let order = try Self.pathParameter(context, "order")
@@ -276,8 +293,26 @@ struct GatewayRoutes: Sendable {
         case (nil, let delta?): change = .delta(delta)
         default: throw FulcrumError(.invalidArgument, "give exactly one of set and delta", path: "set")
         }
-        let command = LedgerCommand.adjust(AdjustRequest(node: body.node, sku: body.sku, change: change, reason: body.reason ?? ""))
+        let command = LedgerCommand.adjust(
+            AdjustRequest(
+                node: body.node, sku: body.sku, change: change, reason: body.reason ?? "", source: body.source ?? "",
+                sourceReference: body.sourceReference ?? "", asOf: body.asOfMs.map(Timestamp.init(millisecondsSinceEpoch:))))
         return try await execute(command, key: body.idempotencyKey, caller: caller)
+    }
+
+    private func reconcile(_ request: Request) async throws -> Response {
+        let body = try await decode(GatewayJSON.ReconcileBody.self, request)
+        let reconciliation = try service.reconcile(
+            body.counts.map(\.count), asOf: body.asOfMs.map(Timestamp.init(millisecondsSinceEpoch:)), nodes: body.nodes ?? [])
+        return Self.json(reconciliation.json)
+    }
+
+    private func receipt(_ context: GatewayContext) throws -> Response {
+        let id = try context.parameters.require("receipt")
+        guard let receipt = try service.receipt(id) else {
+            throw FulcrumError(.receiptNotFound, "no scheduled receipt \(id)", path: "receipt")
+        }
+        return Self.json(receipt.json)
     }
 
     private func reserve(_ request: Request) async throws -> Response {
@@ -298,7 +333,8 @@ struct GatewayRoutes: Sendable {
         switch result {
         case .position(let key, let position): return Self.json(position.json(key), status: status)
         case .reservation(let reservation): return Self.json(reservation.json, status: status)
-        case .receipt, .expired, .recorded: preconditionFailure("the gateway sends no schedule, expiry or record commands")
+        case .receipt(let receipt): return Self.json(receipt.json, status: status)
+        case .expired, .recorded: preconditionFailure("the gateway sends no expiry or record commands")
         }
     }
 
@@ -397,6 +433,9 @@ struct GatewayMiddleware: RouterMiddleware {
         "/": ["GET": "operations_page"], "/health": ["GET": "health"], "/ready": ["GET": "ready"],
         "/metrics": ["GET": "metrics"], "/v1/atp": ["GET": "atp"], "/v1/atp/batch": ["POST": "atp_batch"],
         "/v1/adjust": ["POST": "adjust"], "/v1/positions": ["GET": "positions"],
+        "/v1/receipts": ["POST": "schedule"], "/v1/receipts/{receipt}": ["GET": "receipt"],
+        "/v1/receipts/{receipt}/receive": ["POST": "receive"], "/v1/transfers": ["POST": "transfer"],
+        "/v1/reconcile": ["POST": "reconcile"],
         "/v1/reservations": ["POST": "reserve", "GET": "reservations"],
         "/v1/reservations/{order}": ["GET": "get_reservation"], "/v1/reservations/{order}/confirm": ["POST": "confirm"],
         "/v1/reservations/{order}/ship": ["POST": "ship"], "/v1/reservations/{order}/release": ["POST": "release"],

@@ -41,6 +41,15 @@ struct Router: Sendable {
                 let command = LedgerCommand.receive(
                     ReceiveRequest(receipt: request.receipt, quantity: request.quantity == 0 ? nil : request.quantity))
                 submit(command, key: request.idempotencyKey, caller, responder)
+            case .transfer:
+                let request = try Fulcrum_V1_TransferRequest(payload: frame.payload)
+                submit(LedgerCommand(request), key: request.idempotencyKey, caller, responder)
+            case .reconcile:
+                let request = try Fulcrum_V1_ReconcileRequest(payload: frame.payload)
+                let reconciliation = try service.reconcile(
+                    request.counts.map { StockCount(node: $0.node, sku: $0.sku, quantity: $0.quantity) },
+                    asOf: request.asOfMs == 0 ? nil : Timestamp(millisecondsSinceEpoch: request.asOfMs), nodes: request.nodes)
+                responder.succeed(Fulcrum_V1_ReconcileResponse(reconciliation))
             case .setSafetyStock:
                 let request = try Fulcrum_V1_SetSafetyStockRequest(payload: frame.payload)
                 let command = LedgerCommand.setSafetyStock(
@@ -262,6 +271,7 @@ struct Router: Sendable {
                 $0.sku = receipt.sku
                 $0.quantity = receipt.quantity
                 $0.dueMs = receipt.due.millisecondsSinceEpoch
+                $0.fromNode = receipt.fromNode
                 $0.logPosition = logPosition
             }.payload()
         case .expired, .recorded:

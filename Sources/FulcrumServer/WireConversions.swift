@@ -42,7 +42,18 @@ extension LedgerCommand {
         case .delta(let quantity): change = .delta(quantity)
         case nil: throw FulcrumError(.invalidArgument, "one of set or delta is required", path: path.isEmpty ? "change" : "\(path).change")
         }
-        self = .adjust(AdjustRequest(node: request.node, sku: request.sku, change: change, reason: request.reason))
+        self = .adjust(
+            AdjustRequest(
+                node: request.node, sku: request.sku, change: change, reason: request.reason, source: request.source,
+                sourceReference: request.sourceReference,
+                asOf: request.asOfMs == 0 ? nil : Timestamp(millisecondsSinceEpoch: request.asOfMs)))
+    }
+
+    init(_ request: Fulcrum_V1_TransferRequest) {
+        self = .transfer(
+            TransferRequest(
+                transfer: request.transfer, fromNode: request.fromNode, toNode: request.toNode, sku: request.sku,
+                quantity: request.quantity, due: Timestamp(millisecondsSinceEpoch: request.dueMs)))
     }
 
     init(_ request: Fulcrum_V1_ReserveRequest) {
@@ -50,6 +61,22 @@ extension LedgerCommand {
             order: request.order,
             lines: request.lines.map { ReservationLine(node: $0.node, sku: $0.sku, quantity: $0.quantity) },
             ttlSeconds: request.ttlSeconds == 0 ? ReserveRequest.defaultTTLSeconds : request.ttlSeconds))
+    }
+}
+
+extension Fulcrum_V1_ReconcileResponse {
+    init(_ reconciliation: Reconciliation) {
+        self.init()
+        matched = UInt32(reconciliation.matched)
+        differences = reconciliation.differences.map { difference in
+            .with {
+                $0.node = difference.node
+                $0.sku = difference.sku
+                $0.quantity = difference.quantity
+                $0.ledgerQuantity = difference.ledgerQuantity
+                $0.difference = difference.difference
+            }
+        }
     }
 }
 

@@ -121,6 +121,12 @@ public final class Service: Sendable {
         return try readers.withReader { reader throws(FulcrumError) in try reader.reservation(order: order) }
     }
 
+    /// The scheduled (not yet received) receipt or transfer in transit with this id, or nil.
+    public func receipt(_ receipt: String) throws(FulcrumError) -> ScheduledReceipt? {
+        try Names.validate(receipt, path: "receipt")
+        return try readers.withReader { reader throws(FulcrumError) in try reader.receipt(receipt) }
+    }
+
     public func counts() throws(FulcrumError) -> (positions: Int, reservations: Int, entries: Int, receipts: Int) {
         try readers.withReader { reader throws(FulcrumError) in try reader.counts() }
     }

@@ -5,40 +5,53 @@ import FulcrumCore
 import FulcrumWire
 import Logging
 
-/// A file-drop intake: polls a directory for `*.csv` and `*.jsonl` files of
-/// orders, submits each order as `order.created`, and records finished
-/// files in a checkpoint (`.fulcrum-checkpoint.json` in the directory) so a
-/// file is imported once. Each order's idempotency key is `file:NAME:ORDER`,
-/// so a crash between a submit and the checkpoint imports nothing twice.
-/// Orders that fail (bad rows, unmapped SKUs) are written with their typed
-/// error to `NAME.errors.jsonl`; the rest of the file goes on.
-///
-/// CSV (as spreadsheets export it: quoted fields, CRLF, a byte-order mark):
-/// a header row naming at least `order_id, line_id, sku, quantity`, and
-/// optionally `latitude, longitude, region, country, postal_code, city,
-/// shipping_method`; one row per order line (an order's rows share its id).
-/// JSONL: one order per line, `{"id", "lines": [{"id", "sku", "quantity"}],
-/// "ship_to": {"latitude", "longitude", "region", ...}, "shipping_method",
-/// "attributes": {...}}`. SKUs and shipping methods go through the mapping group.
+/// What a file drop does with one file: orders (`OrderFiles`) or stock
+/// (`StockFiles`).
+public protocol FileImporter: Sendable {
+    /// What the files hold, for log lines ("orders", "stock lines").
+    var items: String { get }
+    /// Imports one file. A throw (fulcrumd busy or gone) leaves the file
+    /// unfinished, to be read again; item failures are in the outcome.
+    func importFile(name: String, data: Data) async throws(FulcrumError) -> FileOutcome
+}
+
+/// One file's import: its items' counts, each refused item's typed error,
+/// and reports to write beside it as JSON lines (by name suffix).
+public struct FileOutcome: Sendable {
+    public var accepted = 0
+    public var duplicate = 0
+    public var failed = 0
+    public var errors: [FulcrumError] = []
+    public var reports: [String: [JSON]] = [:]
+    public init() {}
+}
+
+/// A file-drop intake: polls a directory for `*.csv` and `*.jsonl` files,
+/// imports each with its `FileImporter`, and records finished files in a
+/// checkpoint (`.fulcrum-checkpoint.json` in the directory) so a file is
+/// imported once. Importers key each item by file name, so a crash between
+/// an import and the checkpoint imports nothing twice. Refused items are
+/// written with their typed errors to `NAME.errors.jsonl`; the rest of the
+/// file goes on.
 public final class FileDrop: Sendable {
     public static let checkpointName = ".fulcrum-checkpoint.json"
+    /// Files the drop writes itself, never imported.
+    static let reportSuffixes = [".errors.jsonl", StockFeed.reconciliationSuffix]
 
     public struct Report: Sendable, Hashable {
         public var files = 0
-        public var ordersAccepted = 0
-        public var ordersDuplicate = 0
-        public var ordersFailed = 0
+        public var accepted = 0
+        public var duplicate = 0
+        public var failed = 0
     }
 
     let directory: String
-    let mapping: MappingGroup
-    let client: FulcrumClient
+    let importer: any FileImporter
     let logger: Logger
 
-    public init(directory: String, mapping: MappingGroup, client: FulcrumClient, logger: Logger) {
+    public init(directory: String, importer: any FileImporter, logger: Logger) {
         self.directory = directory
-        self.mapping = mapping
-        self.client = client
+        self.importer = importer
         self.logger = logger
     }
 
@@ -59,45 +72,26 @@ public final class FileDrop: Sendable {
         var checkpoint = loadCheckpoint()
         var report = Report()
         let names = ((try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? [])
-            .filter { ($0.hasSuffix(".csv") || $0.hasSuffix(".jsonl")) && !$0.hasSuffix(".errors.jsonl") }
+            .filter { name in
+                (name.hasSuffix(".csv") || name.hasSuffix(".jsonl")) && !Self.reportSuffixes.contains { name.hasSuffix($0) }
+            }
             .sorted()
         for name in names where checkpoint[name] == nil {
             guard let data = FileManager.default.contents(atPath: directory + "/" + name) else { continue }
-            var errors: [String] = []
-            let orders: [Result<Fulcrum_V1_OrderIntake, FulcrumError>] =
-                name.hasSuffix(".csv") ? CSVOrders.parse(data, mapping: mapping) : JSONLOrders.parse(data, mapping: mapping)
-            for parsed in orders {
-                switch parsed {
-                case .failure(let error):
-                    report.ordersFailed += 1
-                    errors.append(HTTPErrorLine.render(error))
-                case .success(let intake):
-                    do {
-                        let answer = try await client.call(
-                            .submitEvent, Fulcrum_V1_SubmitEventRequest.with {
-                                $0.event = "order.created"
-                                $0.order = intake.id
-                                $0.intake = intake
-                                $0.source = "file"
-                                $0.idempotencyKey = "file:\(name):\(intake.id)"
-                            }, as: Fulcrum_V1_SubmitEventResponse.self)
-                        if answer.duplicate { report.ordersDuplicate += 1 } else { report.ordersAccepted += 1 }
-                    } catch where [.overloaded, .unavailable].contains(error.code) {
-                        throw error  // fulcrumd is busy or gone: the file stays unfinished and is read again
-                    } catch {
-                        report.ordersFailed += 1
-                        errors.append(HTTPErrorLine.render(FulcrumError(error.code, error.message, path: "\(intake.id): \(error.path)")))
-                    }
-                }
-            }
-            if !errors.isEmpty {
-                _ = FileManager.default.createFile(
-                    atPath: directory + "/" + name + ".errors.jsonl", contents: Data((errors.joined(separator: "\n") + "\n").utf8))
+            let outcome = try await importer.importFile(name: name, data: data)
+            var reports = outcome.reports
+            if !outcome.errors.isEmpty { reports[".errors.jsonl"] = outcome.errors.map(\.lineJSON) }
+            for (suffix, lines) in reports where !lines.isEmpty {
+                let contents = Data((lines.map(\.rendered).joined(separator: "\n") + "\n").utf8)
+                _ = FileManager.default.createFile(atPath: directory + "/" + name + suffix, contents: contents)
             }
             checkpoint[name] = data.count
             try saveCheckpoint(checkpoint)
             report.files += 1
-            logger.info("file drop: \(name): \(orders.count) orders, \(errors.count) refused")
+            report.accepted += outcome.accepted
+            report.duplicate += outcome.duplicate
+            report.failed += outcome.failed
+            logger.info("file drop: \(name): \(outcome.accepted + outcome.duplicate + outcome.failed) \(importer.items), \(outcome.failed) refused")
         }
         return report
     }
@@ -125,10 +119,60 @@ public final class FileDrop: Sendable {
     }
 }
 
-/// An error as one JSON line.
-enum HTTPErrorLine {
-    static func render(_ error: FulcrumError) -> String {
-        JSON.orderedObject([("code", .string(error.code.rawValue)), ("message", .string(error.message)), ("path", .string(error.path))]).rendered
+/// Orders: each submitted as `order.created`, keyed `file:NAME:ORDER`.
+///
+/// CSV (as spreadsheets export it: quoted fields, CRLF, a byte-order mark):
+/// a header row naming at least `order_id, line_id, sku, quantity`, and
+/// optionally `latitude, longitude, region, country, postal_code, city,
+/// shipping_method`; one row per order line (an order's rows share its id).
+/// JSONL: one order per line, `{"id", "lines": [{"id", "sku", "quantity"}],
+/// "ship_to": {"latitude", "longitude", "region", ...}, "shipping_method",
+/// "attributes": {...}}`. SKUs and shipping methods go through the mapping group.
+public struct OrderFiles: FileImporter {
+    public let items = "orders"
+    let mapping: MappingGroup
+    let client: FulcrumClient
+
+    public init(mapping: MappingGroup, client: FulcrumClient) {
+        self.mapping = mapping
+        self.client = client
+    }
+
+    public func importFile(name: String, data: Data) async throws(FulcrumError) -> FileOutcome {
+        var outcome = FileOutcome()
+        let orders = name.hasSuffix(".csv") ? CSVOrders.parse(data, mapping: mapping) : JSONLOrders.parse(data, mapping: mapping)
+        for parsed in orders {
+            switch parsed {
+            case .failure(let error):
+                outcome.failed += 1
+                outcome.errors.append(error)
+            case .success(let intake):
+                do {
+                    let answer = try await client.call(
+                        .submitEvent, Fulcrum_V1_SubmitEventRequest.with {
+                            $0.event = "order.created"
+                            $0.order = intake.id
+                            $0.intake = intake
+                            $0.source = "file"
+                            $0.idempotencyKey = "file:\(name):\(intake.id)"
+                        }, as: Fulcrum_V1_SubmitEventResponse.self)
+                    if answer.duplicate { outcome.duplicate += 1 } else { outcome.accepted += 1 }
+                } catch where [.overloaded, .unavailable].contains(error.code) {
+                    throw error  // fulcrumd is busy or gone: the file stays unfinished and is read again
+                } catch {
+                    outcome.failed += 1
+                    outcome.errors.append(FulcrumError(error.code, error.message, path: "\(intake.id): \(error.path)"))
+                }
+            }
+        }
+        return outcome
+    }
+}
+
+extension FulcrumError {
+    /// The error as one JSON line of a report.
+    var lineJSON: JSON {
+        .orderedObject([("code", .string(code.rawValue)), ("message", .string(message)), ("path", .string(path))])
     }
 }
 

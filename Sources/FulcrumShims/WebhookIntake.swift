@@ -1,18 +1,48 @@
 import Foundation
+import FulcrumClient
 import FulcrumCore
 import FulcrumWire
 import FulcrumHTTP
 import HTTPTypes
+import Logging
 
-/// One provider's inbound webhooks: how a request is authenticated, what
-/// makes it unique (its idempotency key in fulcrumd), and the business event
-/// it becomes.
-public protocol WebhookIntake: Sendable {
+/// What a webhook shim does with a request: authenticate it, then act on
+/// its body through fulcrumd and say what was done.
+public protocol WebhookReceiver: Sendable {
     /// The provider's name, for logs and answers.
     var provider: String { get }
     func authenticate(_ headers: HTTPFields, body: Data, now: Timestamp) throws(FulcrumError)
+    /// Acts on an authenticated request; the answer's JSON and status.
+    func receive(_ headers: HTTPFields, body: Data, client: FulcrumClient, logger: Logger) async throws(FulcrumError)
+        -> (json: JSON, status: HTTPResponse.Status)
+}
+
+/// One provider's inbound order webhooks: what makes a request unique (its
+/// idempotency key in fulcrumd), and the business event it becomes.
+public protocol WebhookIntake: WebhookReceiver {
     func idempotencyKey(_ headers: HTTPFields, body: Data) throws(FulcrumError) -> String
     func event(_ headers: HTTPFields, body: Data) throws(FulcrumError) -> Fulcrum_V1_SubmitEventRequest
+}
+
+extension WebhookIntake {
+    /// Submits the request's event; 202 with its sequence, `duplicate_id` for a replay.
+    public func receive(_ headers: HTTPFields, body: Data, client: FulcrumClient, logger: Logger) async throws(FulcrumError)
+        -> (json: JSON, status: HTTPResponse.Status)
+    {
+        let key = try idempotencyKey(headers, body: body)
+        var event = try event(headers, body: body)
+        event.idempotencyKey = key
+        let answer = try await client.call(.submitEvent, event, as: Fulcrum_V1_SubmitEventResponse.self)
+        if answer.duplicate {
+            throw FulcrumError(.duplicateID, "this webhook (\(key)) was already received", path: "idempotency_key")
+        }
+        logger.info("\(provider): \(event.event) for \(event.order) accepted as event \(answer.sequence)")
+        return (
+            .orderedObject([
+                ("event", .string(event.event)), ("order", .string(event.order)), ("sequence", .integer(Int64(answer.sequence))),
+            ]), .accepted
+        )
+    }
 }
 
 extension HTTPFields {
@@ -169,6 +199,43 @@ public struct BigCommerceIntake: WebhookIntake {
         }
         if let source = order.orderSource { intake.attributes["channel"] = source }
         return intake
+    }
+}
+
+/// A WMS, POS or ERP sending stock: `POST {"source_reference", "lines":
+/// [...]}` (the lines of `StockFeed`) signed with `X-Fulcrum-Hmac-Sha256`
+/// (hex). Answers 200 with the lines applied, each refused line's typed
+/// error and the counts' differences from the ledger; the same body again
+/// applies nothing twice (each line is keyed by the reference).
+public struct StockIntake: WebhookReceiver {
+    public var provider: String { feed.source }
+    public let secret: String
+    let feed: StockFeed
+
+    public init(secret: String, feed: StockFeed) {
+        self.secret = secret
+        self.feed = feed
+    }
+
+    public func authenticate(_ headers: HTTPFields, body: Data, now: Timestamp) throws(FulcrumError) {
+        try WebhookSignature.verify(
+            headers[named: "X-Fulcrum-Hmac-Sha256"], body: body, secret: secret, encoding: .hex,
+            headerName: "X-Fulcrum-Hmac-Sha256")
+    }
+
+    public func receive(_ headers: HTTPFields, body: Data, client: FulcrumClient, logger: Logger) async throws(FulcrumError)
+        -> (json: JSON, status: HTTPResponse.Status)
+    {
+        let (reference, lines) = try feed.parseBody(body)
+        let outcome = try await feed.apply(lines, reference: reference, client: client)
+        logger.info("\(provider): \(reference): \(outcome.accepted) lines applied, \(outcome.failed) refused")
+        return (
+            .orderedObject([
+                ("source_reference", .string(reference)), ("accepted", .integer(Int64(outcome.accepted))),
+                ("failed", .integer(Int64(outcome.failed))), ("errors", .array(outcome.errors.map(\.lineJSON))),
+                ("differences", .array(outcome.reports[StockFeed.reconciliationSuffix] ?? [])),
+            ]), .ok
+        )
     }
 }
 

@@ -6,19 +6,19 @@ import FulcrumWire
 import Hummingbird
 import Logging
 
-/// An intake shim's HTTP side: `POST /webhook` authenticated, translated into
-/// a business event and submitted to fulcrumd over the binary RPC; the
-/// answer says what fulcrumd did. `GET /health` for probes.
+/// An intake shim's HTTP side: `POST /webhook` authenticated and handed to
+/// its receiver, which acts through fulcrumd over the binary RPC; the answer
+/// says what fulcrumd did. `GET /health` for probes.
 ///
-/// Answers: 202 accepted (`{"event", "order", "sequence"}`); 409
+/// Order intakes answer 202 accepted (`{"event", "order", "sequence"}`); 409
 /// `duplicate_id` for a replay (its id was accepted before) or an order that
-/// exists; 401 `bad_signature`; 422 `unmapped_value`; 400 for bad payloads;
-/// 503 when fulcrumd cannot take it (the platform retries).
+/// exists; every receiver 401 `bad_signature`; 422 `unmapped_value`; 400 for
+/// bad payloads; 503 when fulcrumd cannot take it (the platform retries).
 public enum WebhookServer {
     public static let bodyBytesMax = 1 << 20
 
     public static func start(
-        intake: any WebhookIntake, client: FulcrumClient, host: String, port: Int, clock: any Clock = SystemClock(),
+        intake: any WebhookReceiver, client: FulcrumClient, host: String, port: Int, clock: any Clock = SystemClock(),
         logger: Logger
     ) async throws(FulcrumError) -> HTTPListener {
         let router = Router()
@@ -31,7 +31,7 @@ public enum WebhookServer {
     }
 
     @inline(never)
-    static func handle(_ request: Request, intake: any WebhookIntake, client: FulcrumClient, clock: any Clock, logger: Logger)
+    static func handle(_ request: Request, intake: any WebhookReceiver, client: FulcrumClient, clock: any Clock, logger: Logger)
         async -> Response
     {
         do {
@@ -43,18 +43,8 @@ public enum WebhookServer {
             }
             let body = Data(buffer.readableBytesView)
             try intake.authenticate(request.headers, body: body, now: clock.now())
-            let key = try intake.idempotencyKey(request.headers, body: body)
-            var event = try intake.event(request.headers, body: body)
-            event.idempotencyKey = key
-            let answer = try await client.call(.submitEvent, event, as: Fulcrum_V1_SubmitEventResponse.self)
-            if answer.duplicate {
-                throw FulcrumError(.duplicateID, "this webhook (\(key)) was already received", path: "idempotency_key")
-            }
-            logger.info("\(intake.provider): \(event.event) for \(event.order) accepted as event \(answer.sequence)")
-            return HTTPErrors.json(
-                .orderedObject([
-                    ("event", .string(event.event)), ("order", .string(event.order)), ("sequence", .integer(Int64(answer.sequence))),
-                ]), status: .accepted)
+            let (json, status) = try await intake.receive(request.headers, body: body, client: client, logger: logger)
+            return HTTPErrors.json(json, status: status)
         } catch let error as FulcrumError {
             logger.warning("\(intake.provider): refused: \(error)")
             return HTTPErrors.response(error)

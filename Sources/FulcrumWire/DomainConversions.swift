@@ -21,6 +21,15 @@ extension Fulcrum_V1_Position {
     }
 }
 
+extension Fulcrum_V1_ScheduleResponse {
+    /// The receipt the message carries.
+    public var domain: ScheduledReceipt {
+        ScheduledReceipt(
+            receipt: receipt, node: node, sku: sku, quantity: quantity, due: Timestamp(millisecondsSinceEpoch: dueMs),
+            fromNode: fromNode)
+    }
+}
+
 extension Fulcrum_V1_Reservation {
     public init(_ reservation: Reservation) {
         self.init()

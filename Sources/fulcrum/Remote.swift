@@ -91,6 +91,10 @@ struct Adjust: AsyncParsableCommand {
     @Option(help: "On hand becomes this many units.") var set: Int64?
     @Option(help: "On hand moves by this many units (negative for shrink).") var delta: Int64?
     @Option(help: "Why (free text, kept in the ledger's entry).") var reason = ""
+    @Option(help: "The system the change comes from (kept in the ledger's entry).") var source = ""
+    @Option(help: "The source's own id of the change.") var sourceReference = ""
+    @Option(help: "With --set: when the count was taken (YYYY-MM-DD or ISO 8601); changes applied since stay on top.")
+    var asOf: String?
     @Option(help: "An idempotency key: a retry with the same key is applied once.") var key = ""
 
     func validate() throws {
@@ -98,12 +102,21 @@ struct Adjust: AsyncParsableCommand {
     }
 
     func run() async throws {
+        let asOfMs: Int64
+        do {
+            asOfMs = try asOf.map { text throws(FulcrumError) in try ATP.parseDate(text, path: "as_of_ms") } ?? 0
+        } catch {
+            throw fail(error, json: server.json)
+        }
         let request = Fulcrum_V1_AdjustRequest.with {
             $0.node = node
             $0.sku = sku
             if let set { $0.set = set }
             if let delta { $0.delta = delta }
             $0.reason = reason
+            $0.source = source
+            $0.sourceReference = sourceReference
+            $0.asOfMs = asOfMs
             $0.idempotencyKey = key
         }
         try await server.run { client throws(FulcrumError) in
@@ -250,12 +263,13 @@ struct ATP: AsyncParsableCommand {
         }
     }
 
-    static func parseDate(_ text: String) throws(FulcrumError) -> Int64 {
+    /// YYYY-MM-DD (the end of that day, UTC) or an ISO 8601 time, as epoch milliseconds.
+    static func parseDate(_ text: String, path: String = "on") throws(FulcrumError) -> Int64 {
         if text.count == 10, let day = try? Date.ISO8601FormatStyle().year().month().day().parse(text) {
             return Int64(day.timeIntervalSince1970 * 1000) + 86_400_000 - 1
         }
         if let time = try? Date.ISO8601FormatStyle().parse(text) { return Int64(time.timeIntervalSince1970 * 1000) }
-        throw FulcrumError(.invalidArgument, "expected YYYY-MM-DD or an ISO 8601 time, got \(text)", path: "on")
+        throw FulcrumError(.invalidArgument, "expected YYYY-MM-DD or an ISO 8601 time, got \(text)", path: path)
     }
 }
 

@@ -11,8 +11,10 @@ import Logging
 /// the binary RPC to fulcrumd. Runs until SIGTERM or SIGINT.
 struct Shim: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Run a provider shim: webhook intake (shopify, bigcommerce, wms), a file drop, or outbound webhooks.",
-        subcommands: [ShopifyShim.self, BigCommerceShim.self, ShipmentShim.self, FileDropShim.self, WebhookShim.self])
+        abstract: "Run a provider shim: webhook intake (shopify, bigcommerce, wms), a file drop, stock feeds, or outbound webhooks.",
+        subcommands: [
+            ShopifyShim.self, BigCommerceShim.self, ShipmentShim.self, FileDropShim.self, StockShim.self, WebhookShim.self,
+        ])
 }
 
 /// What every shim shares: the server, its token, and how it reports.
@@ -56,7 +58,7 @@ struct ShimOptions: ParsableArguments {
 }
 
 /// Runs an intake's webhook receiver until signalled.
-private func serveWebhooks(_ intake: any WebhookIntake, listen: String, options: ShimOptions) async throws {
+private func serveWebhooks(_ intake: any WebhookReceiver, listen: String, options: ShimOptions) async throws {
     let client = try options.connect()
     do throws(FulcrumError) {
         let (host, port) = try ServerAddress.parse(listen)
@@ -117,14 +119,64 @@ struct FileDropShim: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "files", abstract: "Import orders from CSV and JSONL files dropped in a directory, each once.")
     @OptionGroup var options: ShimOptions
-    @Option(help: "The directory to watch.") var watch: String
+    @OptionGroup var drop: DropOptions
     @Option(help: "The mapping group file.") var mapping: String
-    @Option(help: "How often to look for new files.") var intervalMs = 1_000
-    @Flag(help: "Import what is there, then exit.") var once = false
 
     func run() async throws {
         let client = try options.connect()
-        let drop = FileDrop(directory: watch, mapping: try options.loadMapping(mapping), client: client, logger: options.logger)
+        try await drop.run(OrderFiles(mapping: try options.loadMapping(mapping), client: client), client: client, options: options)
+    }
+}
+
+/// `fulcrum shim stock`: a WMS, POS or ERP's stock — counts and deltas — from
+/// signed webhooks (`--listen`) or files dropped in a directory (`--watch`).
+struct StockShim: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "stock",
+        abstract: "Take stock counts and deltas from a WMS, POS or ERP: signed webhooks or CSV/JSONL files; counts are reconciled first.")
+    @OptionGroup var options: ShimOptions
+    @Option(help: "The feed's name, kept on every ledger entry it makes (e.g. wms-east).") var source: String
+    @Option(help: "A mapping group file: node and SKU ids of the source (locations, skus).") var mapping: String?
+    @Option(help: "Receive webhooks here, HOST:PORT (POST /webhook).") var listen: String?
+    @Option(help: "The secret webhooks are signed with (X-Fulcrum-Hmac-Sha256); needed with --listen.") var secret: String?
+    @Option(help: "Import files dropped in this directory.") var watch: String?
+    @Option(help: "How often to look for new files.") var intervalMs = 1_000
+    @Flag(help: "Import the files there, then exit (with --watch).") var once = false
+
+    func validate() throws {
+        guard (listen == nil) != (watch == nil) else { throw ValidationError("give exactly one of --listen and --watch") }
+        guard listen == nil || secret != nil else { throw ValidationError("--listen needs --secret") }
+        guard !source.isEmpty else { throw ValidationError("--source must name the feed") }
+    }
+
+    func run() async throws {
+        let feed = StockFeed(source: source, mapping: try mapping.map { path in try options.loadMapping(path) })
+        if let listen, let secret {
+            try await serveWebhooks(StockIntake(secret: secret, feed: feed), listen: listen, options: options)
+            return
+        }
+        let client = try options.connect()
+        let drop = DropOptions(watch: watch!, intervalMs: intervalMs, once: once)
+        try await drop.run(StockFiles(feed: feed, client: client), client: client, options: options)
+    }
+}
+
+/// A file drop's directory and how it runs.
+struct DropOptions: ParsableArguments {
+    @Option(help: "The directory to watch.") var watch: String
+    @Option(help: "How often to look for new files.") var intervalMs = 1_000
+    @Flag(help: "Import what is there, then exit.") var once = false
+
+    init() {}
+    init(watch: String, intervalMs: Int, once: Bool) {
+        self.watch = watch
+        self.intervalMs = intervalMs
+        self.once = once
+    }
+
+    /// Imports once and prints the counts, or watches until signalled.
+    func run(_ importer: any FileImporter, client: FulcrumClient, options: ShimOptions) async throws {
+        let drop = FileDrop(directory: watch, importer: importer, logger: options.logger)
         if once {
             do throws(FulcrumError) {
                 let report = try await drop.scan()
@@ -132,10 +184,10 @@ struct FileDropShim: AsyncParsableCommand {
                 printFlushed(
                     options.json
                         ? JSON.orderedObject([
-                            ("files", .integer(Int64(report.files))), ("accepted", .integer(Int64(report.ordersAccepted))),
-                            ("duplicate", .integer(Int64(report.ordersDuplicate))), ("failed", .integer(Int64(report.ordersFailed))),
+                            ("files", .integer(Int64(report.files))), ("accepted", .integer(Int64(report.accepted))),
+                            ("duplicate", .integer(Int64(report.duplicate))), ("failed", .integer(Int64(report.failed))),
                         ]).rendered
-                        : "\(report.files) files: \(report.ordersAccepted) orders accepted, \(report.ordersDuplicate) already imported, \(report.ordersFailed) refused")
+                        : "\(report.files) files: \(report.accepted) \(importer.items) accepted, \(report.duplicate) already imported, \(report.failed) refused")
             } catch {
                 await client.close()
                 throw fail(error, json: options.json)

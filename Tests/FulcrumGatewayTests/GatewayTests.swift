@@ -129,6 +129,45 @@ private func error(_ json: [String: Any]) -> (code: String?, path: String?) {
         }
     }
 
+    /// Receipts, transfers in transit, counts from a feed and reconciliation over HTTP.
+    @Test func stockMovesOverHTTP() async throws {
+        try await TestGateway.with { gateway in
+        _ = try await gateway.call("POST", "/v1/adjust", #"{"node": "DC-EAST", "sku": "TEE", "set": 10}"#)
+        let scheduled = try await gateway.call(
+            "POST", "/v1/receipts", #"{"receipt": "PO-1", "node": "DC-WEST", "sku": "TEE", "quantity": 4, "due_ms": 2000000000000}"#)
+        #expect(scheduled.status == 201 && scheduled.json["from_node"] == nil, "\(scheduled.json)")
+        let moved = try await gateway.call(
+            "POST", "/v1/transfers",
+            #"{"transfer": "T-1", "from_node": "DC-EAST", "to_node": "DC-WEST", "sku": "TEE", "quantity": 6, "due_ms": 2000000000000}"#)
+        #expect(moved.status == 201 && moved.json["from_node"] as? String == "DC-EAST", "\(moved.json)")
+        #expect(try await gateway.call("GET", "/v1/receipts/T-1").json["quantity"] as? Int == 6)
+        #expect(try await gateway.call("GET", "/v1/atp?sku=TEE&node=DC-WEST&on_ms=2000000000000").json["available"] as? Int == 10)
+        let tooMany = try await gateway.call(
+            "POST", "/v1/transfers",
+            #"{"transfer": "T-2", "from_node": "DC-EAST", "to_node": "DC-WEST", "sku": "TEE", "quantity": 5, "due_ms": 1}"#)
+        #expect(tooMany.status == 409 && error(tooMany.json) == ("insufficient_stock", "quantity"), "\(tooMany.json)")
+        let landed = try await gateway.call("POST", "/v1/receipts/T-1/receive", #"{"quantity": 5}"#)
+        #expect(landed.status == 200 && landed.json["on_hand"] as? Int == 5, "\(landed.json)")
+        #expect(try await gateway.call("GET", "/v1/receipts/T-1").status == 404)
+        #expect(try await gateway.call("POST", "/v1/receipts/PO-1/receive").json["on_hand"] as? Int == 9)
+
+        let counted = try await gateway.call(
+            "POST", "/v1/adjust", #"{"node": "DC-WEST", "sku": "TEE", "set": 8, "source": "wms", "source_reference": "f-1", "as_of_ms": 1}"#)
+        #expect(counted.status == 200 && counted.json["on_hand"] as? Int == 17, "a count from long ago keeps all since: \(counted.json)")
+        let delta = try await gateway.call("POST", "/v1/adjust", #"{"node": "DC-WEST", "sku": "TEE", "delta": 1, "as_of_ms": 1}"#)
+        #expect(delta.status == 400 && error(delta.json).path == "as_of_ms")
+
+        let reconciled = try await gateway.call(
+            "POST", "/v1/reconcile", #"{"counts": [{"node": "DC-WEST", "sku": "TEE", "quantity": 15}], "nodes": ["DC-EAST"]}"#)
+        #expect(reconciled.status == 200 && reconciled.json["matched"] as? Int == 0, "\(reconciled.json)")
+        let differences = reconciled.json["differences"] as? [[String: Any]] ?? []
+        #expect(differences.map { "\($0["node"]!)/\($0["sku"]!) \($0["difference"]!)" } == ["DC-EAST/TEE -4", "DC-WEST/TEE -2"])
+        let twice = try await gateway.call(
+            "POST", "/v1/reconcile", #"{"counts": [{"node": "A", "sku": "X", "quantity": 1}, {"node": "A", "sku": "X", "quantity": 2}]}"#)
+        #expect(twice.status == 400 && error(twice.json).path == "counts[1]")
+        }
+    }
+
     /// Each bad request: its status, its code and its path; nothing changes.
     /// Ids with a space, `/`, `%` and an emoji: created over HTTP, read and moved
     /// again over HTTP by their percent-encoded path, and the same id the service holds.

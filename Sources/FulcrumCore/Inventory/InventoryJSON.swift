@@ -15,6 +15,41 @@ extension Position {
     }
 }
 
+extension ScheduledReceipt {
+    public var json: JSON {
+        var fields: [(String, JSON)] = [
+            ("receipt", .string(receipt)), ("node", .string(node)), ("sku", .string(sku)), ("quantity", .integer(quantity)),
+            ("due_ms", .integer(due.millisecondsSinceEpoch)),
+        ]
+        if !fromNode.isEmpty { fields.append(("from_node", .string(fromNode))) }
+        return .orderedObject(fields)
+    }
+
+    /// One line for people: `T-1: 5 of TEE-BLK-M due at DC-WEST at 1700000000000 (from DC-EAST)`.
+    public var text: String {
+        "\(receipt): \(quantity) of \(sku) due at \(node) at \(due.millisecondsSinceEpoch)"
+            + (fromNode.isEmpty ? "" : " (in transit from \(fromNode))")
+    }
+}
+
+extension Reconciliation {
+    public var json: JSON {
+        .orderedObject([
+            (
+                "differences",
+                .array(differences.map { difference in
+                    .orderedObject([
+                        ("node", .string(difference.node)), ("sku", .string(difference.sku)),
+                        ("quantity", .integer(difference.quantity)), ("ledger_quantity", .integer(difference.ledgerQuantity)),
+                        ("difference", .integer(difference.difference)),
+                    ])
+                })
+            ),
+            ("matched", .integer(Int64(matched))),
+        ])
+    }
+}
+
 extension Reservation {
     public var json: JSON {
         .orderedObject([

@@ -314,6 +314,16 @@ public nonisolated struct Fulcrum_V1_AdjustRequest: Sendable {
 
   public var idempotencyKey: String = String()
 
+  /// The system the change comes from (a WMS, a POS feed) and its own id of
+  /// the change: both stored with the ledger entry.
+  public var source: String = String()
+
+  public var sourceReference: String = String()
+
+  /// With set: the count was taken then (Unix epoch ms); on-hand changes the
+  /// ledger applied since stay on top of it. 0: the count is of now.
+  public var asOfMs: Int64 = 0
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public nonisolated enum OneOf_Change: Equatable, Sendable {
@@ -430,7 +440,113 @@ public nonisolated struct Fulcrum_V1_ScheduleResponse: Sendable {
   /// see PositionResponse
   public var logPosition: UInt64 = 0
 
+  /// a transfer's shipping node; empty for others
+  public var fromNode: String = String()
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+/// Opcode 15 (answers ScheduleResponse). Units leave from_node's on hand now
+/// and are in transit: a receipt at to_node named `transfer`, due at due_ms,
+/// counted by ATP by date from then. Receive (opcode 13) with the transfer's
+/// id lands them. Units held by reservations cannot be transferred.
+public nonisolated struct Fulcrum_V1_TransferRequest: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var transfer: String = String()
+
+  public var fromNode: String = String()
+
+  public var toNode: String = String()
+
+  public var sku: String = String()
+
+  public var quantity: Int64 = 0
+
+  public var dueMs: Int64 = 0
+
+  public var idempotencyKey: String = String()
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+/// Opcode 16. A stock count (a WMS or POS snapshot) against the ledger's on
+/// hand as it stood at as_of_ms (0: now), without changing anything. With
+/// `nodes`, the count covers those nodes whole: a position there that the
+/// count does not list counts as 0.
+public nonisolated struct Fulcrum_V1_ReconcileRequest: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var counts: [Fulcrum_V1_ReconcileRequest.Count] = []
+
+  public var asOfMs: Int64 = 0
+
+  public var nodes: [String] = []
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public nonisolated struct Count: Sendable {
+    // SwiftProtobuf.Message conformance is added in an extension below. See the
+    // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+    // methods supported on all messages.
+
+    public var node: String = String()
+
+    public var sku: String = String()
+
+    public var quantity: Int64 = 0
+
+    public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+    public init() {}
+  }
+
+  public init() {}
+}
+
+/// Every position where the count and the ledger differ, by node then SKU.
+public nonisolated struct Fulcrum_V1_ReconcileResponse: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var differences: [Fulcrum_V1_ReconcileResponse.Difference] = []
+
+  /// positions where they agree
+  public var matched: UInt32 = 0
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public nonisolated struct Difference: Sendable {
+    // SwiftProtobuf.Message conformance is added in an extension below. See the
+    // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+    // methods supported on all messages.
+
+    public var node: String = String()
+
+    public var sku: String = String()
+
+    /// counted
+    public var quantity: Int64 = 0
+
+    /// on hand in the ledger at as_of_ms
+    public var ledgerQuantity: Int64 = 0
+
+    /// quantity - ledger_quantity
+    public var difference: Int64 = 0
+
+    public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+    public init() {}
+  }
 
   public init() {}
 }
@@ -3257,7 +3373,7 @@ nonisolated extension Fulcrum_V1_Position: SwiftProtobuf.Message, SwiftProtobuf.
 
 nonisolated extension Fulcrum_V1_AdjustRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".AdjustRequest"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}node\0\u{1}sku\0\u{1}set\0\u{1}delta\0\u{1}reason\0\u{3}idempotency_key\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}node\0\u{1}sku\0\u{1}set\0\u{1}delta\0\u{1}reason\0\u{3}idempotency_key\0\u{1}source\0\u{3}source_reference\0\u{3}as_of_ms\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -3285,6 +3401,9 @@ nonisolated extension Fulcrum_V1_AdjustRequest: SwiftProtobuf.Message, SwiftProt
       }()
       case 5: try { try decoder.decodeSingularStringField(value: &self.reason) }()
       case 6: try { try decoder.decodeSingularStringField(value: &self.idempotencyKey) }()
+      case 7: try { try decoder.decodeSingularStringField(value: &self.source) }()
+      case 8: try { try decoder.decodeSingularStringField(value: &self.sourceReference) }()
+      case 9: try { try decoder.decodeSingularInt64Field(value: &self.asOfMs) }()
       default: break
       }
     }
@@ -3318,6 +3437,15 @@ nonisolated extension Fulcrum_V1_AdjustRequest: SwiftProtobuf.Message, SwiftProt
     if !self.idempotencyKey.isEmpty {
       try visitor.visitSingularStringField(value: self.idempotencyKey, fieldNumber: 6)
     }
+    if !self.source.isEmpty {
+      try visitor.visitSingularStringField(value: self.source, fieldNumber: 7)
+    }
+    if !self.sourceReference.isEmpty {
+      try visitor.visitSingularStringField(value: self.sourceReference, fieldNumber: 8)
+    }
+    if self.asOfMs != 0 {
+      try visitor.visitSingularInt64Field(value: self.asOfMs, fieldNumber: 9)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -3327,6 +3455,9 @@ nonisolated extension Fulcrum_V1_AdjustRequest: SwiftProtobuf.Message, SwiftProt
     if lhs.change != rhs.change {return false}
     if lhs.reason != rhs.reason {return false}
     if lhs.idempotencyKey != rhs.idempotencyKey {return false}
+    if lhs.source != rhs.source {return false}
+    if lhs.sourceReference != rhs.sourceReference {return false}
+    if lhs.asOfMs != rhs.asOfMs {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -3521,7 +3652,7 @@ nonisolated extension Fulcrum_V1_ScheduleRequest: SwiftProtobuf.Message, SwiftPr
 
 nonisolated extension Fulcrum_V1_ScheduleResponse: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".ScheduleResponse"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}receipt\0\u{1}node\0\u{1}sku\0\u{1}quantity\0\u{3}due_ms\0\u{3}log_position\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}receipt\0\u{1}node\0\u{1}sku\0\u{1}quantity\0\u{3}due_ms\0\u{3}log_position\0\u{3}from_node\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -3535,6 +3666,7 @@ nonisolated extension Fulcrum_V1_ScheduleResponse: SwiftProtobuf.Message, SwiftP
       case 4: try { try decoder.decodeSingularInt64Field(value: &self.quantity) }()
       case 5: try { try decoder.decodeSingularInt64Field(value: &self.dueMs) }()
       case 6: try { try decoder.decodeSingularUInt64Field(value: &self.logPosition) }()
+      case 7: try { try decoder.decodeSingularStringField(value: &self.fromNode) }()
       default: break
       }
     }
@@ -3559,6 +3691,9 @@ nonisolated extension Fulcrum_V1_ScheduleResponse: SwiftProtobuf.Message, SwiftP
     if self.logPosition != 0 {
       try visitor.visitSingularUInt64Field(value: self.logPosition, fieldNumber: 6)
     }
+    if !self.fromNode.isEmpty {
+      try visitor.visitSingularStringField(value: self.fromNode, fieldNumber: 7)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -3569,6 +3704,232 @@ nonisolated extension Fulcrum_V1_ScheduleResponse: SwiftProtobuf.Message, SwiftP
     if lhs.quantity != rhs.quantity {return false}
     if lhs.dueMs != rhs.dueMs {return false}
     if lhs.logPosition != rhs.logPosition {return false}
+    if lhs.fromNode != rhs.fromNode {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Fulcrum_V1_TransferRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".TransferRequest"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}transfer\0\u{3}from_node\0\u{3}to_node\0\u{1}sku\0\u{1}quantity\0\u{3}due_ms\0\u{3}idempotency_key\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.transfer) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.fromNode) }()
+      case 3: try { try decoder.decodeSingularStringField(value: &self.toNode) }()
+      case 4: try { try decoder.decodeSingularStringField(value: &self.sku) }()
+      case 5: try { try decoder.decodeSingularInt64Field(value: &self.quantity) }()
+      case 6: try { try decoder.decodeSingularInt64Field(value: &self.dueMs) }()
+      case 7: try { try decoder.decodeSingularStringField(value: &self.idempotencyKey) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.transfer.isEmpty {
+      try visitor.visitSingularStringField(value: self.transfer, fieldNumber: 1)
+    }
+    if !self.fromNode.isEmpty {
+      try visitor.visitSingularStringField(value: self.fromNode, fieldNumber: 2)
+    }
+    if !self.toNode.isEmpty {
+      try visitor.visitSingularStringField(value: self.toNode, fieldNumber: 3)
+    }
+    if !self.sku.isEmpty {
+      try visitor.visitSingularStringField(value: self.sku, fieldNumber: 4)
+    }
+    if self.quantity != 0 {
+      try visitor.visitSingularInt64Field(value: self.quantity, fieldNumber: 5)
+    }
+    if self.dueMs != 0 {
+      try visitor.visitSingularInt64Field(value: self.dueMs, fieldNumber: 6)
+    }
+    if !self.idempotencyKey.isEmpty {
+      try visitor.visitSingularStringField(value: self.idempotencyKey, fieldNumber: 7)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Fulcrum_V1_TransferRequest, rhs: Fulcrum_V1_TransferRequest) -> Bool {
+    if lhs.transfer != rhs.transfer {return false}
+    if lhs.fromNode != rhs.fromNode {return false}
+    if lhs.toNode != rhs.toNode {return false}
+    if lhs.sku != rhs.sku {return false}
+    if lhs.quantity != rhs.quantity {return false}
+    if lhs.dueMs != rhs.dueMs {return false}
+    if lhs.idempotencyKey != rhs.idempotencyKey {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Fulcrum_V1_ReconcileRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".ReconcileRequest"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}counts\0\u{3}as_of_ms\0\u{1}nodes\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeRepeatedMessageField(value: &self.counts) }()
+      case 2: try { try decoder.decodeSingularInt64Field(value: &self.asOfMs) }()
+      case 3: try { try decoder.decodeRepeatedStringField(value: &self.nodes) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.counts.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.counts, fieldNumber: 1)
+    }
+    if self.asOfMs != 0 {
+      try visitor.visitSingularInt64Field(value: self.asOfMs, fieldNumber: 2)
+    }
+    if !self.nodes.isEmpty {
+      try visitor.visitRepeatedStringField(value: self.nodes, fieldNumber: 3)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Fulcrum_V1_ReconcileRequest, rhs: Fulcrum_V1_ReconcileRequest) -> Bool {
+    if lhs.counts != rhs.counts {return false}
+    if lhs.asOfMs != rhs.asOfMs {return false}
+    if lhs.nodes != rhs.nodes {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Fulcrum_V1_ReconcileRequest.Count: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = Fulcrum_V1_ReconcileRequest.protoMessageName + ".Count"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}node\0\u{1}sku\0\u{1}quantity\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.node) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.sku) }()
+      case 3: try { try decoder.decodeSingularInt64Field(value: &self.quantity) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.node.isEmpty {
+      try visitor.visitSingularStringField(value: self.node, fieldNumber: 1)
+    }
+    if !self.sku.isEmpty {
+      try visitor.visitSingularStringField(value: self.sku, fieldNumber: 2)
+    }
+    if self.quantity != 0 {
+      try visitor.visitSingularInt64Field(value: self.quantity, fieldNumber: 3)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Fulcrum_V1_ReconcileRequest.Count, rhs: Fulcrum_V1_ReconcileRequest.Count) -> Bool {
+    if lhs.node != rhs.node {return false}
+    if lhs.sku != rhs.sku {return false}
+    if lhs.quantity != rhs.quantity {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Fulcrum_V1_ReconcileResponse: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".ReconcileResponse"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}differences\0\u{1}matched\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeRepeatedMessageField(value: &self.differences) }()
+      case 2: try { try decoder.decodeSingularUInt32Field(value: &self.matched) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.differences.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.differences, fieldNumber: 1)
+    }
+    if self.matched != 0 {
+      try visitor.visitSingularUInt32Field(value: self.matched, fieldNumber: 2)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Fulcrum_V1_ReconcileResponse, rhs: Fulcrum_V1_ReconcileResponse) -> Bool {
+    if lhs.differences != rhs.differences {return false}
+    if lhs.matched != rhs.matched {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Fulcrum_V1_ReconcileResponse.Difference: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = Fulcrum_V1_ReconcileResponse.protoMessageName + ".Difference"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}node\0\u{1}sku\0\u{1}quantity\0\u{3}ledger_quantity\0\u{1}difference\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.node) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.sku) }()
+      case 3: try { try decoder.decodeSingularInt64Field(value: &self.quantity) }()
+      case 4: try { try decoder.decodeSingularInt64Field(value: &self.ledgerQuantity) }()
+      case 5: try { try decoder.decodeSingularInt64Field(value: &self.difference) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.node.isEmpty {
+      try visitor.visitSingularStringField(value: self.node, fieldNumber: 1)
+    }
+    if !self.sku.isEmpty {
+      try visitor.visitSingularStringField(value: self.sku, fieldNumber: 2)
+    }
+    if self.quantity != 0 {
+      try visitor.visitSingularInt64Field(value: self.quantity, fieldNumber: 3)
+    }
+    if self.ledgerQuantity != 0 {
+      try visitor.visitSingularInt64Field(value: self.ledgerQuantity, fieldNumber: 4)
+    }
+    if self.difference != 0 {
+      try visitor.visitSingularInt64Field(value: self.difference, fieldNumber: 5)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Fulcrum_V1_ReconcileResponse.Difference, rhs: Fulcrum_V1_ReconcileResponse.Difference) -> Bool {
+    if lhs.node != rhs.node {return false}
+    if lhs.sku != rhs.sku {return false}
+    if lhs.quantity != rhs.quantity {return false}
+    if lhs.ledgerQuantity != rhs.ledgerQuantity {return false}
+    if lhs.difference != rhs.difference {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
