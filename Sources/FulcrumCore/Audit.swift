@@ -95,6 +95,11 @@ extension LedgerCommand {
             return ("receive", request.receipt, request.quantity.map { "\($0) units" } ?? "in full")
         case .setSafetyStock(let request):
             return ("set_safety_stock", "\(request.node)/\(request.sku)", "\(request.quantity)")
+        case .returnToStock(let request):
+            return (
+                "return_to_stock", request.returnID,
+                "at \(request.node): " + request.lines.map { "\($0.disposition) \($0.quantity) \($0.sku)" }.joined(separator: ", ")
+            )
         case .reserve, .confirm, .ship, .release, .expireDue:
             return nil
         }

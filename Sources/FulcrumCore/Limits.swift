@@ -13,6 +13,9 @@ public enum Limits {
     /// entries: keeping the changes applied since the count reads them all,
     /// so an older count is refused rather than read without bound.
     public static let countEntriesScannedMax = 100_000
+    /// How long refurbishing a returned unit takes when its return does not
+    /// say: its receipt is due this long after the return is received.
+    public static let refurbishSecondsDefault: Int64 = 7 * 24 * 3600
     /// The deepest nesting of arrays and objects in a JSON input, counting
     /// the outermost: Foundation's `JSONDecoder` limit, which the fast
     /// reader (`JSONReader`) keeps so that both accept the same inputs.

@@ -334,7 +334,7 @@ struct GatewayRoutes: Sendable {
         case .position(let key, let position): return Self.json(position.json(key), status: status)
         case .reservation(let reservation): return Self.json(reservation.json, status: status)
         case .receipt(let receipt): return Self.json(receipt.json, status: status)
-        case .expired, .recorded: preconditionFailure("the gateway sends no expiry or record commands")
+        case .expired, .positions, .recorded: preconditionFailure("the gateway sends no expiry, return or record commands")
         }
     }
 

@@ -20,6 +20,8 @@ struct Posting: Hashable, Sendable {
 struct Entry: Hashable, Sendable {
     enum Kind: UInt8, Sendable {
         case adjust = 1, schedule, receive, setSafetyStock, reserve, confirm, ship, release, expire, transfer
+        /// A return received: restocked units on hand (refurbished ones are `schedule` entries beside it).
+        case returnToStock
     }
 
     var kind: Kind
@@ -141,6 +143,17 @@ enum CommandCodec {
                 writer.write(UInt8(request.asOf == nil ? 0 : 1))
                 writer.write(request.asOf?.millisecondsSinceEpoch ?? 0)
             }
+        case .returnToStock(let request):
+            writer.write(UInt8(12))
+            writer.write(request.returnID)
+            writer.write(request.node)
+            writer.write(request.refurbishDue.millisecondsSinceEpoch)
+            writer.write(UInt16(request.lines.count))
+            for line in request.lines {
+                writer.write(line.sku)
+                writer.write(line.quantity)
+                writer.write(line.disposition.rawValue)
+            }
         case .transfer(let request):
             writer.write(UInt8(11))
             writer.write(request.transfer)
@@ -201,6 +214,21 @@ enum CommandCodec {
                 request.asOf = counted ? asOf : nil
             }
             return .adjust(request)
+        case 12:
+            let returnID = try reader.readString()
+            let node = try reader.readString()
+            let refurbishDue = Timestamp(millisecondsSinceEpoch: try reader.read())
+            let count = Int(try reader.read(UInt16.self))
+            var lines: [ReturnToStockRequest.Line] = []
+            for _ in 0..<count {
+                let sku = try reader.readString()
+                let quantity: Int64 = try reader.read()
+                guard let disposition = Disposition(rawValue: try reader.read(UInt8.self)) else {
+                    throw FulcrumError(.corrupt, "unknown disposition in a logged command")
+                }
+                lines.append(.init(sku: sku, quantity: quantity, disposition: disposition))
+            }
+            return .returnToStock(ReturnToStockRequest(returnID: returnID, node: node, lines: lines, refurbishDue: refurbishDue))
         case 11:
             return .transfer(
                 TransferRequest(
@@ -281,6 +309,12 @@ enum IdempotencyCodec {
             writer.write(UInt8(4))
             writer.write(UInt32(orders.count))
             for order in orders { writer.write(order) }
+        case .positions(let positions):
+            writer.write(UInt8(6))
+            writer.write(UInt32(positions.count))
+            for (key, position) in positions.sorted(by: { ($0.key.node, $0.key.sku) < ($1.key.node, $1.key.sku) }) {
+                encode(.position(key, position), into: &writer)
+            }
         case .recorded:
             preconditionFailure("record batches alone carry no idempotency key")
         }
@@ -300,6 +334,16 @@ enum IdempotencyCodec {
             var receipt = try Records.decodeReceipt(&reader)
             receipt.fromNode = try reader.readString()
             return .receipt(receipt)
+        case 6:
+            let count = Int(try reader.read(UInt32.self))
+            var positions: [PositionKey: Position] = [:]
+            for _ in 0..<count {
+                guard case .position(let key, let position) = try decodeResult(&reader) else {
+                    throw FulcrumError(.corrupt, "a returned position is not a position in an idempotency record")
+                }
+                positions[key] = position
+            }
+            return .positions(positions)
         case 3:
             return .reservation(try Records.decodeReservation(&reader))
         case 4:

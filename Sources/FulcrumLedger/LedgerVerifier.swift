@@ -197,7 +197,7 @@ private struct Fold {
                 quantity: posting.scheduled, due: entry.deadline, fromNode: from ?? "")
         case .receive:
             receipts[entry.reference] = nil
-        case .adjust, .setSafetyStock:
+        case .adjust, .setSafetyStock, .returnToStock:
             break
         }
     }

@@ -96,6 +96,12 @@ struct LedgerStateMachine {
             if command == .expireDue {
                 writing = true
                 result = .expired(try expireDue(now: now, in: transaction))
+            } else if case .returnToStock(let request) = command {
+                // One entry for the stock, one `schedule` entry per refurbished SKU: all planned before any is written.
+                let effects = try planReturn(request, in: transaction)
+                writing = true
+                for effect in effects { try write(effect, now: now, in: transaction) }
+                result = effects[0].result
             } else {
                 let effect = try plan(command, now: now, in: transaction)
                 writing = true
@@ -175,6 +181,7 @@ struct LedgerStateMachine {
         case .receive(let request): try planReceive(request, in: transaction)
         case .setSafetyStock(let request): try planSafetyStock(request, in: transaction)
         case .transfer(let request): try planTransfer(request, in: transaction)
+        case .returnToStock: preconditionFailure("a return plans one effect per entry")
         case .reserve(let request): try planReserve(request, now: now, in: transaction)
         case .confirm(let order): try planTransition(order, to: .confirmed, now: now, in: transaction)
         case .ship(let order): try planTransition(order, to: .shipped, now: now, in: transaction)
@@ -354,6 +361,68 @@ struct LedgerStateMachine {
                 .init(key: to, before: destination, after: destination, scheduled: request.quantity),
             ],
             receiptAdded: receipt, result: .receipt(receipt))
+    }
+
+    private func planReturn(_ request: ReturnToStockRequest, in transaction: borrowing WriteTransaction) throws -> [Effect] {
+        try Names.validate(request.returnID, path: "return")
+        try Names.validate(request.node, path: "node")
+        guard !request.lines.isEmpty, request.lines.count <= Limits.reservationLinesMax else {
+            throw FulcrumError(
+                .invalidArgument, "a return has 1 to \(Limits.reservationLinesMax) lines, not \(request.lines.count)",
+                path: "lines")
+        }
+        var restocked: [String: Int64] = [:]
+        var seen = Set<[String]>()
+        var refurbished: [Effect] = []
+        for (index, line) in request.lines.enumerated() {
+            try Names.validate(line.sku, path: "lines[\(index)].sku")
+            try Names.validateQuantity(line.quantity, path: "lines[\(index)].quantity")
+            guard seen.insert([line.sku, line.disposition.description]).inserted else {
+                throw FulcrumError(
+                    .invalidArgument, "\(line.sku) is \(line.disposition) twice; merge the quantities", path: "lines[\(index)]")
+            }
+        }
+        for (index, line) in request.lines.enumerated() {
+            switch line.disposition {
+            case .restock: restocked[line.sku, default: 0] += line.quantity
+            case .dispose: restocked[line.sku, default: 0] += 0
+            case .refurbish:
+                let receipt = ScheduledReceipt(
+                    receipt: ReturnToStockRequest.refurbishReceipt(returnID: request.returnID, sku: line.sku),
+                    node: request.node, sku: line.sku, quantity: line.quantity, due: request.refurbishDue)
+                try Names.validate(receipt.receipt, path: "lines[\(index)].sku")
+                if try storedReceipt(receipt.receipt, in: transaction) != nil {
+                    throw FulcrumError(.receiptExists, "receipt \(receipt.receipt) is already scheduled", path: "lines[\(index)]")
+                }
+                let key = PositionKey(node: request.node, sku: line.sku)
+                let current = try position(key, in: transaction)
+                refurbished.append(
+                    Effect(
+                        kind: .schedule, reference: receipt.receipt, deadline: receipt.due,
+                        changes: [.init(key: key, before: current, after: current, scheduled: receipt.quantity)],
+                        receiptAdded: receipt, result: .receipt(receipt)))
+            }
+        }
+        var changes: [Effect.Change] = []
+        var positions: [PositionKey: Position] = [:]
+        for sku in restocked.keys.sorted() {
+            let key = PositionKey(node: request.node, sku: sku)
+            let before = try position(key, in: transaction)
+            var after = before
+            after.onHand += restocked[sku]!
+            guard after.onHand <= Limits.quantityMax else {
+                throw FulcrumError(.invalidArgument, "on hand would exceed \(Limits.quantityMax)", path: "lines")
+            }
+            changes.append(.init(key: key, before: before, after: after))
+            positions[key] = after
+        }
+        for effect in refurbished { positions[effect.changes[0].key] = positions[effect.changes[0].key] ?? effect.changes[0].after }
+        let note = request.lines.map { "\($0.disposition) \($0.quantity) \($0.sku)" }.joined(separator: ", ")
+        // A return of refurbished units alone still leaves an entry of its own (zero postings at the node).
+        if changes.isEmpty, let first = refurbished.first { changes.append(.init(key: first.changes[0].key, before: first.changes[0].before, after: first.changes[0].before)) }
+        let stock = Effect(
+            kind: .returnToStock, reference: request.returnID, note: note, changes: changes, result: .positions(positions))
+        return [stock] + refurbished
     }
 
     private func storedReservation(_ order: String, in transaction: borrowing WriteTransaction) throws -> Reservation? {

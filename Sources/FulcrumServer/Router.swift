@@ -274,8 +274,8 @@ struct Router: Sendable {
                 $0.fromNode = receipt.fromNode
                 $0.logPosition = logPosition
             }.payload()
-        case .expired, .recorded:
-            preconditionFailure("no opcode runs expireDue or writes records alone")
+        case .expired, .positions, .recorded:
+            preconditionFailure("no opcode runs expireDue or returnToStock, or writes records alone")
         }
     }
 

@@ -57,8 +57,8 @@ struct Stress: AsyncParsableCommand {
         if !report.isConsistent { throw ExitCode(1) }
     }
 
-    /// One submitter's deterministic stream: restocks, counts, transfers and
-    /// their receipts, reservations of 1 to 3 lines, and confirm/ship/release
+    /// One submitter's deterministic stream: restocks, counts, returns,
+    /// transfers and their receipts, reservations of 1 to 3 lines, and confirm/ship/release
     /// of its own open orders.
     private func drive(_ ledger: Service, submitter: Int, commands: Int) async -> (acked: Int, refused: Int) {
         var random = SplitMix64(seed: seed &* 1_000_003 &+ UInt64(submitter))
@@ -90,9 +90,14 @@ struct Stress: AsyncParsableCommand {
         }
         let roll = Int.random(in: 0..<100, using: &random)
         switch roll {
-        case 0..<14:
+        case 0..<13:
             let (node, sku) = key()
             return .adjust(.init(node: node, sku: sku, change: .delta(Int64.random(in: 1...20, using: &random)), reason: "restock"))
+        case 13..<14:
+            // A return: some units restocked, some refurbished (a receipt due in a week), some disposed of.
+            let (node, sku) = key()
+            let lines = Disposition.allCases.map { ReturnToStockRequest.Line(sku: sku, quantity: Int64.random(in: 1...3, using: &random), disposition: $0) }
+            return .returnToStock(.init(returnID: order, node: node, lines: lines, refurbishDue: SystemClock().now().adding(seconds: 7 * 86_400)))
         case 14..<15:
             // A count taken a moment ago: what the ledger did since stays.
             let (node, sku) = key()

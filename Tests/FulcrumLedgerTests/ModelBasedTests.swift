@@ -65,6 +65,28 @@ struct ModelLedger {
             if position.onHand < position.reserved + position.committed { return .failure(.insufficientStock) }
             positions[key] = position
             return .success(.position(key, position))
+        case .returnToStock(let request):
+            if request.lines.isEmpty || request.lines.contains(where: { $0.quantity < 1 })
+                || Set(request.lines.map { "\($0.sku) \($0.disposition)" }).count != request.lines.count
+            {
+                return .failure(.invalidArgument)
+            }
+            let refurbished = request.lines.filter { $0.disposition == .refurbish }.map { line in
+                ScheduledReceipt(
+                    receipt: "\(request.returnID)/\(line.sku)", node: request.node, sku: line.sku, quantity: line.quantity,
+                    due: request.refurbishDue)
+            }
+            if refurbished.contains(where: { receipts[$0.receipt] != nil }) { return .failure(.receiptExists) }
+            var changed: [PositionKey: Position] = [:]
+            for line in request.lines {
+                let key = PositionKey(node: request.node, sku: line.sku)
+                var position = positions[key] ?? .zero
+                if line.disposition == .restock { position.onHand += line.quantity }
+                positions[key] = position
+                changed[key] = position
+            }
+            for receipt in refurbished { receipts[receipt.receipt] = receipt }
+            return .success(.positions(changed))
         case .transfer(let request):
             if request.quantity < 1 || request.fromNode == request.toNode { return .failure(.invalidArgument) }
             if receipts[request.transfer] != nil { return .failure(.receiptExists) }
@@ -197,7 +219,14 @@ struct CommandGenerator {
                     .init(transfer: pick(["R0", "R1", "R2"]), fromNode: node, toNode: to, sku: sku, quantity: quantity(0...12), due: due)),
                 key
             )
-        case 16..<20:
+        case 16..<18:
+            var lines: [ReturnToStockRequest.Line] = []
+            for _ in 0..<Int.random(in: 0...3, using: &random) {
+                lines.append(.init(sku: pick(["S0", "S1", "S2", "S3"]), quantity: quantity(0...6), disposition: pick(Disposition.allCases)))
+            }
+            let due = clock.now().adding(seconds: quantity(0...3 * 86_400))
+            return (.returnToStock(.init(returnID: pick(["R", "RR"]), node: node, lines: lines, refurbishDue: due)), key)
+        case 18..<20:
             return (.setSafetyStock(.init(node: node, sku: sku, quantity: quantity(-1...4))), key)
         case 20..<27:
             let due = clock.now().adding(seconds: quantity(-86_400...3 * 86_400))
@@ -269,7 +298,7 @@ struct CommandGenerator {
             let expected = (model.positions[key] ?? .zero).available + incoming.reduce(0) { $0 + $1.quantity }
             try #require(try reader.availableToPromise(node: key.node, sku: key.sku, on: horizon) == expected, "\(context): ATP \(key)")
         }
-        for receipt in ["R0", "R1", "R2"] {
+        for receipt in ["R0", "R1", "R2", "R/S0", "R/S1", "RR/S2", "RR/S3"] {
             try #require(try reader.receipt(receipt) == model.receipts[receipt], "\(context): receipt \(receipt)")
         }
         for order in ["O0", "O1", "O2", "O3", "O4", "O5"] {

@@ -31,6 +31,14 @@ extension LedgerCommandExecutor {
         return receipt
     }
 
+    public func returnToStock(_ request: ReturnToStockRequest, idempotencyKey: String? = nil) async throws(FulcrumError)
+        -> [PositionKey: Position]
+    {
+        guard case .positions(let positions) = try await execute(.returnToStock(request), idempotencyKey: idempotencyKey)
+        else { preconditionFailure("returnToStock returns positions") }
+        return positions
+    }
+
     public func receive(_ request: ReceiveRequest, idempotencyKey: String? = nil) async throws(FulcrumError)
         -> Position
     {

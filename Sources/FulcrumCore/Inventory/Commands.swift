@@ -89,6 +89,60 @@ public struct SetSafetyStockRequest: Hashable, Sendable {
     }
 }
 
+/// What becomes of returned units once inspected.
+public enum Disposition: UInt8, Hashable, Sendable, CaseIterable, CustomStringConvertible {
+    /// Sellable again at once: on hand at the receiving node.
+    case restock = 1
+    /// Sellable again once refurbished: a receipt at the node, due then.
+    case refurbish = 2
+    /// Written off: recorded, never on hand.
+    case dispose = 3
+
+    public var description: String {
+        switch self {
+        case .restock: "restock"
+        case .refurbish: "refurbish"
+        case .dispose: "dispose"
+        }
+    }
+
+    /// The disposition named `name`, or nil.
+    public init?(name: String) {
+        guard let disposition = Self.allCases.first(where: { $0.description == name }) else { return nil }
+        self = disposition
+    }
+}
+
+/// Returned units received and inspected at a node, each line with its
+/// disposition. Refurbished units become a receipt `RETURN/SKU` due at
+/// `refurbishDue`, which ATP by date counts from then and `receive` lands.
+public struct ReturnToStockRequest: Hashable, Sendable {
+    public struct Line: Hashable, Sendable {
+        public var sku: String
+        public var quantity: Int64
+        public var disposition: Disposition
+        public init(sku: String, quantity: Int64, disposition: Disposition) {
+            self.sku = sku
+            self.quantity = quantity
+            self.disposition = disposition
+        }
+    }
+    /// The return's id (an order's returns are `ORDER/RETURN`).
+    public var returnID: String
+    public var node: String
+    public var lines: [Line]
+    public var refurbishDue: Timestamp
+    public init(returnID: String, node: String, lines: [Line], refurbishDue: Timestamp) {
+        self.returnID = returnID
+        self.node = node
+        self.lines = lines
+        self.refurbishDue = refurbishDue
+    }
+
+    /// The receipt of a line's refurbished units.
+    public static func refurbishReceipt(returnID: String, sku: String) -> String { "\(returnID)/\(sku)" }
+}
+
 /// Holds stock for an order: every line or none.
 public struct ReserveRequest: Hashable, Sendable {
     public var order: String
@@ -112,6 +166,8 @@ public enum LedgerCommand: Hashable, Sendable {
     case setSafetyStock(SetSafetyStockRequest)
     /// Ships units from one node toward another (in transit until received).
     case transfer(TransferRequest)
+    /// A return received and inspected: restocked, refurbished or disposed of.
+    case returnToStock(ReturnToStockRequest)
     case reserve(ReserveRequest)
     /// reserved → confirmed: the reserved units become committed.
     case confirm(order: String)
@@ -134,6 +190,8 @@ public enum LedgerResult: Hashable, Sendable {
     case reservation(Reservation)
     /// expireDue: the orders whose reservations expired.
     case expired([String])
+    /// returnToStock: the positions of the return's SKUs at its node after it.
+    case positions([PositionKey: Position])
     /// A `RecordBatch` alone was written.
     case recorded
 }
