@@ -26,6 +26,10 @@ public enum StepAction: Sendable, Hashable {
     case cancelAndRelease
     /// Picks the node a return (event field `return`, the event's return lines) goes back to.
     case optimizeReturnLocation
+    /// A return received at a node (event fields `return`, `node` unless it
+    /// was located, `refurbish_due_ms`; return lines with dispositions): its
+    /// units back to stock, refurbished or written off in the ledger.
+    case restockReturn
 
     public var name: String {
         switch self {
@@ -37,6 +41,7 @@ public enum StepAction: Sendable, Hashable {
         case .recordPickup: "record_pickup"
         case .cancelAndRelease: "cancel_and_release"
         case .optimizeReturnLocation: "optimize_return_location"
+        case .restockReturn: "restock_return"
         }
     }
 
@@ -52,6 +57,8 @@ public enum StepAction: Sendable, Hashable {
         case .recordPickup: (["order.pickup_recorded"], ["order.pickup_failed"])
         case .cancelAndRelease: (["order.cancelled"], ["order.cancel_failed"])
         case .optimizeReturnLocation: (["return.located"], ["return.locate_failed"])
+        case .restockReturn: (["return.inspected"], ["return.restock_failed"])
+        case .sendToProvider(_, .refund): (["return.refunded"], ["return.refund_failed"])
         }
     }
 }
@@ -62,6 +69,10 @@ public enum ProviderMessageKind: String, Sendable, Hashable {
     case fulfillmentOrders = "fulfillment_orders"
     /// One message with the order (topic `order.STATE`).
     case order
+    /// One message asking the storefront to refund a return that was
+    /// restocked or disposed of (topic `return.refund_requested`; event field
+    /// `return`); the return is `refunded` once the provider takes it.
+    case refund
 }
 
 /// An execution policy: a rule that fails the step or sets fields when its condition holds.

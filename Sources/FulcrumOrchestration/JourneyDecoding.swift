@@ -215,10 +215,11 @@ extension JourneyBook {
         case "record_pickup": action = .recordPickup
         case "cancel_and_release": action = .cancelAndRelease
         case "optimize_return_location": action = .optimizeReturnLocation
+        case "restock_return": action = .restockReturn
         default:
             throw reader.error(
                 "action",
-                "'\(name)' is not an action (optimize_and_reserve, assign_source, create_fulfillment_orders, send_to_provider, confirm_shipment, record_pickup, cancel_and_release, optimize_return_location)")
+                "'\(name)' is not an action (optimize_and_reserve, assign_source, create_fulfillment_orders, send_to_provider, confirm_shipment, record_pickup, cancel_and_release, optimize_return_location, restock_return)")
         }
         for key in ["strategy", "profile", "provider", "message"] where reader.has(key) {
             _ = reader.value(key)

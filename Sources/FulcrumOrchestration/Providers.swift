@@ -136,6 +136,11 @@ extension Orchestrator {
                 updated = failed.order
                 outputs = failed.outputs
             } else if waiting.messages.isEmpty {
+                if case .sendToProvider(_, .refund) = step.action, let returnID = waiting.fields["return"],
+                    let index = updated.returns.firstIndex(where: { $0.id == "\(order.id)/\(returnID)" })
+                {
+                    try move(.returnOrder, updated.returns[index].id, &updated.returns[index].state, to: ReturnStates.refunded, log: &log)
+                }
                 outputs = step.successEvents.map {
                     BusinessEvent(name: $0, order: order.id, fields: waiting.fields, source: "step:\(step.id)", atMs: log.atMs)
                 }

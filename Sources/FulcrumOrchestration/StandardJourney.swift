@@ -38,6 +38,14 @@ extension JourneyBook {
               - id: locate-return
                 on: [return.requested]
                 action: optimize_return_location
+              - id: receive-return
+                on: [return.received]
+                action: restock_return
+              - id: refund
+                on: [return.inspected]
+                action: send_to_provider
+                provider: storefront
+                message: refund
 
         """
 

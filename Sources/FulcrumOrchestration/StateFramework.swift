@@ -38,7 +38,7 @@ public struct StateFramework: Sendable, Hashable {
                 ],
                 .orderLine: [L.open, L.reserved, L.released, L.shipped, L.cancelled, L.pickedUp],
                 .fulfillmentOrder: [F.created, F.sent, F.shipped, F.cancelled, F.readyForPickup, F.pickedUp],
-                .returnOrder: [R.requested, R.located],
+                .returnOrder: [R.requested, R.located, R.received, R.inspected, R.restocked, R.disposed, R.refunded],
             ],
             transitions: [
                 .order: pairs([
@@ -56,7 +56,10 @@ public struct StateFramework: Sendable, Hashable {
                     (F.created, F.readyForPickup), (F.sent, F.readyForPickup), (F.readyForPickup, F.pickedUp),
                     (F.readyForPickup, F.cancelled),
                 ]),
-                .returnOrder: pairs([(R.requested, R.located)]),
+                .returnOrder: pairs([
+                    (R.requested, R.located), (R.requested, R.received), (R.located, R.received), (R.received, R.inspected),
+                    (R.inspected, R.restocked), (R.inspected, R.disposed), (R.restocked, R.refunded), (R.disposed, R.refunded),
+                ]),
             ])
     }()
 

@@ -87,7 +87,11 @@ extension BusinessEvent {
         let intake: OrderIntake? = request.hasIntake ? OrderIntake(request.intake) : nil
         self.init(
             name: request.event, order: request.order, fields: request.fields, intake: intake,
-            returnLines: request.returnLines.isEmpty ? nil : request.returnLines.map { .init(sku: $0.sku, quantity: $0.quantity) },
+            returnLines: request.returnLines.isEmpty
+                ? nil
+                : request.returnLines.map {
+                    .init(sku: $0.sku, quantity: $0.quantity, disposition: $0.disposition.isEmpty ? nil : $0.disposition)
+                },
             source: request.source.isEmpty ? "rpc" : request.source)
     }
 }

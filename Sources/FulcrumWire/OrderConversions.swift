@@ -45,17 +45,22 @@ extension Fulcrum_V1_Order {
                 if let tracking = fulfillmentOrder.tracking { $0.tracking = tracking }
             }
         }
+        func wire(_ lines: [OrderRecord.Return.Line]) -> [Fulcrum_V1_ReturnLine] {
+            lines.map { line in
+                .with {
+                    $0.sku = line.sku
+                    $0.quantity = line.quantity
+                    $0.disposition = line.disposition ?? ""
+                }
+            }
+        }
         returns = order.returns.map { item in
             .with {
                 $0.id = item.id
-                $0.lines = item.lines.map { line in
-                    .with {
-                        $0.sku = line.sku
-                        $0.quantity = line.quantity
-                    }
-                }
+                $0.lines = wire(item.lines)
                 $0.state = item.state
                 if let node = item.node { $0.node = node }
+                $0.received = wire(item.received)
             }
         }
         if let failure = order.failure {
@@ -102,10 +107,11 @@ extension Fulcrum_V1_Order {
                 id: $0.id, node: $0.node, lines: $0.lines.map { .init(line: $0.line, sku: $0.sku, quantity: $0.quantity) },
                 state: $0.state, tracking: $0.hasTracking ? $0.tracking : nil)
         }
+        func domain(_ lines: [Fulcrum_V1_ReturnLine]) -> [OrderRecord.Return.Line] {
+            lines.map { .init(sku: $0.sku, quantity: $0.quantity, disposition: $0.disposition.isEmpty ? nil : $0.disposition) }
+        }
         order.returns = returns.map {
-            .init(
-                id: $0.id, lines: $0.lines.map { .init(sku: $0.sku, quantity: $0.quantity) }, state: $0.state,
-                node: $0.hasNode ? $0.node : nil)
+            .init(id: $0.id, lines: domain($0.lines), state: $0.state, node: $0.hasNode ? $0.node : nil, received: domain($0.received))
         }
         if hasFailure {
             order.failure = .init(

@@ -70,7 +70,10 @@ struct EventCommand: AsyncParsableCommand {
     @Argument(help: "The event's name.") var name: String
     @Option(help: "The order it is about.") var order: String
     @Option(name: .customLong("field"), help: "A field of the event, KEY=VALUE (repeatable).") var fields: [String] = []
-    @Option(name: .customLong("return-line"), help: "For return.requested: SKU=QUANTITY (repeatable).") var returnLines: [String] = []
+    @Option(
+        name: .customLong("return-line"),
+        help: "return.requested: SKU=QUANTITY; return.received: SKU=QUANTITY:DISPOSITION (restock, refurbish, dispose). Repeatable.")
+    var returnLines: [String] = []
     @Option(help: "An idempotency key: the event is accepted once.") var key = ""
 
     func run() async throws {
@@ -85,12 +88,14 @@ struct EventCommand: AsyncParsableCommand {
         }
         for line in returnLines {
             let parts = line.split(separator: "=")
-            guard parts.count == 2, let quantity = Int64(parts[1]) else {
-                throw ValidationError("--return-line takes SKU=QUANTITY, not \(line)")
+            let amount = parts.count == 2 ? parts[1].split(separator: ":", omittingEmptySubsequences: false) : []
+            guard parts.count == 2, (1...2).contains(amount.count), let quantity = Int64(amount[0]) else {
+                throw ValidationError("--return-line takes SKU=QUANTITY or SKU=QUANTITY:DISPOSITION, not \(line)")
             }
             request.returnLines.append(.with {
                 $0.sku = String(parts[0])
                 $0.quantity = quantity
+                $0.disposition = amount.count == 2 ? String(amount[1]) : ""
             })
         }
         try await server.run { client throws(FulcrumError) in

@@ -53,7 +53,9 @@ struct RecordCodecTests {
                     state: text(), tracking: maybeText())
             }
             order.returns = (0..<count()).map { _ in
-                .init(id: text(), lines: (0..<count()).map { _ in .init(sku: text(), quantity: number()) }, state: text(), node: maybeText())
+                .init(
+                    id: text(), lines: (0..<count()).map { _ in .init(sku: text(), quantity: number()) }, state: text(), node: maybeText(),
+                    received: (0..<count()).map { _ in .init(sku: text(), quantity: number(), disposition: maybeText()) })
             }
             order.failure = chance()
                 ? .init(step: text(), code: text(), message: text(), resumeStep: maybeText(), atMs: number()) : nil
@@ -120,15 +122,34 @@ struct RecordCodecTests {
         var order = maker.order()
         order.profile = nil
         order.pickupNode = nil
+        order.returns = []  // their format changed in 4: `returnsStoredBeforeDispositionsStillRead`
         let stored = RecordCoding.encode(order)
-        #expect(stored.first == 3 && stored.suffix(3) == [0, 0, 0], "format 3; an absent optional is one zero byte, three end the record")
+        #expect(stored.first == 4 && stored.suffix(3) == [0, 0, 0], "format 4; an absent optional is one zero byte, three end the record")
         let formatOne = [1] + stored.dropFirst().dropLast(3)
         #expect(try RecordCoding.decode(OrderRecord.self, formatOne, what: "order") == order)
         let formatTwo = [2] + stored.dropFirst().dropLast(1)
         #expect(try RecordCoding.decode(OrderRecord.self, formatTwo, what: "order") == order)
+        #expect(try RecordCoding.decode(OrderRecord.self, [3] + stored.dropFirst(), what: "order") == order)
         #expect(throws: FulcrumError.self) { try RecordCoding.decode(OrderRecord.self, Array(stored.dropLast(3)), what: "order") }
         order.profile = "express"
         #expect(try RecordCoding.decode(OrderRecord.self, RecordCoding.encode(order), what: "order").profile == "express")
+    }
+
+    /// Returns stored in format 3, before dispositions and received lines, read as having none.
+    @Test func returnsStoredBeforeDispositionsStillRead() throws {
+        var writer = ByteWriter()
+        writer.write(UInt8(3))
+        writer.write(text: "O-1/R-1")
+        writer.write(UInt32(1))
+        writer.write(text: "CAP-RED")
+        writer.write(Int64(2))
+        writer.write(text: "located")
+        writer.write(optional: "DC-EAST")
+        let old = try RecordCoding.decodeBinary(OrderRecord.Return.self, writer.bytes, what: "return")
+        #expect(old == OrderRecord.Return(id: "O-1/R-1", lines: [.init(sku: "CAP-RED", quantity: 2)], state: "located", node: "DC-EAST"))
+        var received = old
+        received.received = [.init(sku: "CAP-RED", quantity: 2, disposition: "refurbish")]
+        #expect(try RecordCoding.decodeBinary(OrderRecord.Return.self, RecordCoding.encode(received), what: "return") == received)
     }
 
     /// SKUs stored in formats 1 and 2, before `flags`, read as having none.

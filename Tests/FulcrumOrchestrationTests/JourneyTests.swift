@@ -190,6 +190,72 @@ import Testing
         #expect(rejected.first?.text.contains("2 CAP-RED cannot come back: 2 shipped, 1 returned") == true)
     }
 
+    /// A return received and inspected: restocked units are sellable again at
+    /// once, refurbished ones are due back by date, the rest written off; the
+    /// storefront is asked to refund it, and it is refunded once it took that.
+    @Test func aReturnIsRestockedSellableAgainAndRefunded() async throws {
+        let harness = try await Harness.make()
+        try await harness.submit(Harness.intake("ORD-RS", [("CAP-RED", 3), ("TEE-BLK-M", 1)]))
+        _ = try await harness.deliverAll()
+        for fulfillmentOrder in try harness.order("ORD-RS").fulfillmentOrders {
+            try await harness.submit(
+                BusinessEvent(name: "fulfillment_order.shipped", order: "ORD-RS", fields: ["fulfillment_order": fulfillmentOrder.id], source: "wms"))
+        }
+        #expect(try harness.order("ORD-RS").state == OrderStates.shipped)
+        try await harness.submit(BusinessEvent(
+            name: "return.requested", order: "ORD-RS", fields: ["return": "R-1"],
+            returnLines: [.init(sku: "CAP-RED", quantity: 3)], source: "storefront"))
+        let located = try #require(try harness.order("ORD-RS").returns.first)
+        #expect(located.state == ReturnStates.located)
+        let node = try #require(located.node)
+        let before = try harness.service.position(node: node, sku: "CAP-RED")
+        let dueMs: Int64 = 1_900_000_000_000
+
+        // More than was asked to come back is rejected, and changes nothing.
+        try await harness.submit(BusinessEvent(
+            name: "return.received", order: "ORD-RS", fields: ["return": "R-1"],
+            returnLines: [.init(sku: "CAP-RED", quantity: 4, disposition: "restock")], source: "wms"))
+        #expect(try harness.order("ORD-RS").returns.first?.state == ReturnStates.located)
+        try await harness.submit(BusinessEvent(
+            name: "return.received", order: "ORD-RS", fields: ["return": "R-1", "refurbish_due_ms": "\(dueMs)"],
+            returnLines: [
+                .init(sku: "CAP-RED", quantity: 1, disposition: "restock"), .init(sku: "CAP-RED", quantity: 1, disposition: "refurbish"),
+                .init(sku: "CAP-RED", quantity: 1, disposition: "dispose"),
+            ], source: "wms"))
+        let restocked = try #require(try harness.order("ORD-RS").returns.first)
+        #expect(restocked.state == ReturnStates.restocked && restocked.received.count == 3, "\(restocked)")
+        let after = try harness.service.position(node: node, sku: "CAP-RED")
+        #expect(after.onHand == before.onHand + 1 && after.available == before.available + 1)
+        let atp = { (onMs: Int64) throws in
+            try harness.service.availableToPromise(
+                AvailabilityQuery(sku: "CAP-RED", node: node, on: Timestamp(millisecondsSinceEpoch: onMs))).available
+        }
+        #expect(try atp(dueMs) == (try atp(dueMs - 1)) + 1, "the refurbished unit counts from its due date")
+        #expect(try harness.service.receipt("ORD-RS/R-1/CAP-RED")?.quantity == 1)
+        let rejected = try harness.orchestrator.timeline("ORD-RS").filter { $0.kind == .rejected }
+        #expect(rejected.compactMap(\.code) == ["invalid_argument"], "\(rejected)")
+
+        // A second receipt of the same return is rejected; the refund waits for the storefront.
+        try await harness.submit(BusinessEvent(
+            name: "return.received", order: "ORD-RS", fields: ["return": "R-1"],
+            returnLines: [.init(sku: "CAP-RED", quantity: 1, disposition: "restock")], source: "wms"))
+        #expect(try harness.service.position(node: node, sku: "CAP-RED") == after)
+        let refunds = try await harness.deliverAll("storefront")
+        #expect(refunds.map(\.topic) == ["return.refund_requested"])
+        #expect(refunds.first?.body.contains(#""disposition":"refurbish""#) == true)
+        #expect(try harness.order("ORD-RS").returns.first?.state == ReturnStates.refunded)
+
+        // A store takes a return nobody asked for: disposed of, it still leaves a ledger entry and a refund.
+        try await harness.submit(BusinessEvent(
+            name: "return.received", order: "ORD-RS", fields: ["return": "R-2", "node": "STORE-NYC"],
+            returnLines: [.init(sku: "TEE-BLK-M", quantity: 1, disposition: "dispose")], source: "pos"))
+        let walkIn = try #require(try harness.order("ORD-RS").returns.last)
+        #expect(walkIn.state == ReturnStates.disposed && walkIn.node == "STORE-NYC", "\(walkIn)")
+        #expect(try await harness.deliverAll("storefront").count == 1)
+        #expect(try harness.order("ORD-RS").returns.last?.state == ReturnStates.refunded)
+        #expect(try harness.service.verify().isConsistent)
+    }
+
     /// A step that fails applies nothing, and its timeline shows no transition it did not make.
     @Test func aFailedStepRecordsNoTransition() async throws {
         let harness = try await Harness.make()

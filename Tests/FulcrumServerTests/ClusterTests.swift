@@ -366,11 +366,13 @@ import Testing
 
         let late = try FulcrumClient.connecting("127.0.0.1:\(ports[1]),127.0.0.1:\(ports[0])", requestTimeoutMilliseconds: 3_000)
         _ = try await late.adjust(.with { $0.node = "N1"; $0.sku = "LAST"; $0.set = 9; $0.idempotencyKey = "last" })
+        let last = late.logPosition
         await late.close()
+        // Every replica applied the log through the last write (a read at its position answers; bounded, 60 s under load).
         for index in 0..<3 {
-            for _ in 0..<100 {
+            for _ in 0..<300 {
                 let copy = try FulcrumClient.connecting("127.0.0.1:\(ports[index])", requestTimeoutMilliseconds: 3_000)
-                let available = try? await copy.atp(.with { $0.sku = "LAST"; $0.node = "N1" }).available
+                let available = try? await copy.atp(.with { $0.sku = "LAST"; $0.node = "N1"; $0.minPosition = last }).available
                 await copy.close()
                 if available == 9 { break }
                 try await Task.sleep(for: .milliseconds(100))

@@ -188,30 +188,49 @@ public struct OrderRecord: Codable, Sendable, Hashable {
         public struct Line: Codable, Sendable, Hashable {
             public var sku: String
             public var quantity: Int64
-            public init(sku: String, quantity: Int64) {
+            /// Once received: `restock`, `refurbish` or `dispose` (`Disposition`).
+            public var disposition: String?
+            public init(sku: String, quantity: Int64, disposition: String? = nil) {
                 self.sku = sku
                 self.quantity = quantity
+                self.disposition = disposition
             }
 
-            enum CodingKeys: String, CodingKey, CaseIterable { case sku, quantity }
+            enum CodingKeys: String, CodingKey, CaseIterable { case sku, quantity, disposition }
 
             public init(from decoder: any Decoder) throws {
                 try decoder.refuseUnknownFields(CodingKeys.self)
                 let c = try decoder.container(keyedBy: CodingKeys.self)
-                self.init(sku: try c.decode(String.self, forKey: .sku), quantity: try c.decodeInteger(forKey: .quantity))
+                self.init(
+                    sku: try c.decode(String.self, forKey: .sku), quantity: try c.decodeInteger(forKey: .quantity),
+                    disposition: try c.decodeIfPresent(String.self, forKey: .disposition))
             }
         }
         public var id: String
+        /// As requested.
         public var lines: [Line]
         public var state: String
-        /// The node chosen to receive it.
+        /// The node chosen to receive it, or where it was received.
         public var node: String?
+        /// As received and inspected, each with its disposition.
+        public var received: [Line]
 
-        package init(id: String, lines: [Line], state: String, node: String? = nil) {
+        package init(id: String, lines: [Line], state: String, node: String? = nil, received: [Line] = []) {
             self.id = id
             self.lines = lines
             self.state = state
             self.node = node
+            self.received = received
+        }
+
+        enum CodingKeys: String, CodingKey { case id, lines, state, node, received }
+
+        public init(from decoder: any Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            self.init(
+                id: try c.decode(String.self, forKey: .id), lines: try c.decode([Line].self, forKey: .lines),
+                state: try c.decode(String.self, forKey: .state), node: try c.decodeIfPresent(String.self, forKey: .node),
+                received: try c.decodeIfPresent([Line].self, forKey: .received) ?? [])
         }
     }
 

@@ -247,10 +247,13 @@ extension OrderRecord.Return.Line: StoredRecord {
     public func write(to writer: inout ByteWriter) {
         writer.write(text: sku)
         writer.write(quantity)
+        writer.write(optional: disposition)
     }
 
     public init(from reader: inout ByteReader) throws(FulcrumError) {
-        self.init(sku: try reader.readText(), quantity: try reader.read())
+        self.init(
+            sku: try reader.readText(), quantity: try reader.read(),
+            disposition: reader.format >= 4 ? try reader.readOptionalText() : nil)
     }
 }
 
@@ -260,12 +263,13 @@ extension OrderRecord.Return: StoredRecord {
         writer.write(lines)
         writer.write(text: state)
         writer.write(optional: node)
+        writer.write(received)
     }
 
     public init(from reader: inout ByteReader) throws(FulcrumError) {
         self.init(
             id: try reader.readText(), lines: try reader.readRecords(), state: try reader.readText(),
-            node: try reader.readOptionalText())
+            node: try reader.readOptionalText(), received: reader.format >= 4 ? try reader.readRecords() : [])
     }
 }
 

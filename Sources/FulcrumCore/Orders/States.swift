@@ -34,4 +34,14 @@ public enum ReturnStates {
     public static let requested = "requested"
     /// A node to receive it was chosen.
     public static let located = "located"
+    /// Its units arrived at a node.
+    public static let received = "received"
+    /// Each received line has a disposition.
+    public static let inspected = "inspected"
+    /// Some units are on hand again (or due back once refurbished).
+    public static let restocked = "restocked"
+    /// Every unit was written off.
+    public static let disposed = "disposed"
+    /// The storefront was told to refund it, and took the message.
+    public static let refunded = "refunded"
 }

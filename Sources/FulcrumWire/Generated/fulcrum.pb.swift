@@ -1784,6 +1784,9 @@ public nonisolated struct Fulcrum_V1_ReturnLine: Sendable {
 
   public var quantity: Int64 = 0
 
+  /// return.received: restock, refurbish or dispose. Empty when requested.
+  public var disposition: String = String()
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -1931,11 +1934,12 @@ public nonisolated struct Fulcrum_V1_OrderReturn: Sendable {
 
   public var id: String = String()
 
+  /// as requested
   public var lines: [Fulcrum_V1_ReturnLine] = []
 
   public var state: String = String()
 
-  /// the node chosen to receive it
+  /// the node chosen to receive it, or where it was received
   public var node: String {
     get {_node ?? String()}
     set {_node = newValue}
@@ -1944,6 +1948,9 @@ public nonisolated struct Fulcrum_V1_OrderReturn: Sendable {
   public var hasNode: Bool {self._node != nil}
   /// Clears the value of `node`. Subsequent reads from it will return its default value.
   public mutating func clearNode() {self._node = nil}
+
+  /// as received, each with its disposition
+  public var received: [Fulcrum_V1_ReturnLine] = []
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -5838,7 +5845,7 @@ nonisolated extension Fulcrum_V1_OrderIntake: SwiftProtobuf.Message, SwiftProtob
 
 nonisolated extension Fulcrum_V1_ReturnLine: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".ReturnLine"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}sku\0\u{1}quantity\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}sku\0\u{1}quantity\0\u{1}disposition\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -5848,6 +5855,7 @@ nonisolated extension Fulcrum_V1_ReturnLine: SwiftProtobuf.Message, SwiftProtobu
       switch fieldNumber {
       case 1: try { try decoder.decodeSingularStringField(value: &self.sku) }()
       case 2: try { try decoder.decodeSingularInt64Field(value: &self.quantity) }()
+      case 3: try { try decoder.decodeSingularStringField(value: &self.disposition) }()
       default: break
       }
     }
@@ -5860,12 +5868,16 @@ nonisolated extension Fulcrum_V1_ReturnLine: SwiftProtobuf.Message, SwiftProtobu
     if self.quantity != 0 {
       try visitor.visitSingularInt64Field(value: self.quantity, fieldNumber: 2)
     }
+    if !self.disposition.isEmpty {
+      try visitor.visitSingularStringField(value: self.disposition, fieldNumber: 3)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
   public static func ==(lhs: Fulcrum_V1_ReturnLine, rhs: Fulcrum_V1_ReturnLine) -> Bool {
     if lhs.sku != rhs.sku {return false}
     if lhs.quantity != rhs.quantity {return false}
+    if lhs.disposition != rhs.disposition {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -6164,7 +6176,7 @@ nonisolated extension Fulcrum_V1_FulfillmentOrder: SwiftProtobuf.Message, SwiftP
 
 nonisolated extension Fulcrum_V1_OrderReturn: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".OrderReturn"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}id\0\u{1}lines\0\u{1}state\0\u{1}node\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}id\0\u{1}lines\0\u{1}state\0\u{1}node\0\u{1}received\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -6176,6 +6188,7 @@ nonisolated extension Fulcrum_V1_OrderReturn: SwiftProtobuf.Message, SwiftProtob
       case 2: try { try decoder.decodeRepeatedMessageField(value: &self.lines) }()
       case 3: try { try decoder.decodeSingularStringField(value: &self.state) }()
       case 4: try { try decoder.decodeSingularStringField(value: &self._node) }()
+      case 5: try { try decoder.decodeRepeatedMessageField(value: &self.received) }()
       default: break
       }
     }
@@ -6198,6 +6211,9 @@ nonisolated extension Fulcrum_V1_OrderReturn: SwiftProtobuf.Message, SwiftProtob
     try { if let v = self._node {
       try visitor.visitSingularStringField(value: v, fieldNumber: 4)
     } }()
+    if !self.received.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.received, fieldNumber: 5)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -6206,6 +6222,7 @@ nonisolated extension Fulcrum_V1_OrderReturn: SwiftProtobuf.Message, SwiftProtob
     if lhs.lines != rhs.lines {return false}
     if lhs.state != rhs.state {return false}
     if lhs._node != rhs._node {return false}
+    if lhs.received != rhs.received {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
