@@ -16,6 +16,12 @@ public enum Limits {
     /// How long refurbishing a returned unit takes when its return does not
     /// say: its receipt is due this long after the return is received.
     public static let refurbishSecondsDefault: Int64 = 7 * 24 * 3600
+    /// How often a journey's backordered orders are looked at for stock that arrived.
+    public static let backorderSweepIntervalMilliseconds = 1_000
+    /// Backordered orders one pass reads (first come first served among them).
+    public static let backordersScannedMax = 1_000
+    /// Backordered orders one pass sources again.
+    public static let backordersReleasedMax = 100
     /// The deepest nesting of arrays and objects in a JSON input, counting
     /// the outermost: Foundation's `JSONDecoder` limit, which the fast
     /// reader (`JSONReader`) keeps so that both accept the same inputs.

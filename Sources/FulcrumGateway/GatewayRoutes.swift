@@ -110,6 +110,11 @@ struct GatewayRoutes: Sendable {
             let sequence = try await service.reprocess(order: id, source: "http")
             return Self.json(.object(["sequence": .integer(Int64(sequence))]), status: .accepted)
         }
+        router.get("/v1/backorders") { request, _ in
+            let backorders = try service.backorders(
+                limit: try Self.limit(request, default: Limits.pageItemsDefault, maximum: Limits.pageItemsMax))
+            return Self.json(.object(["backorders": .array(backorders.map(\.json))]))
+        }
         router.get("/v1/decisions") { request, _ in
             let limit = try Self.limit(request, default: Limits.pageItemsDefault, maximum: Limits.pageItemsMax)
             return Self.raw(GatewayJSON.encode(["decisions": service.recentDecisions.suffix(limit).reversed().map(GatewayJSON.DecisionBody.init)]))
@@ -435,7 +440,7 @@ struct GatewayMiddleware: RouterMiddleware {
         "/v1/adjust": ["POST": "adjust"], "/v1/positions": ["GET": "positions"],
         "/v1/receipts": ["POST": "schedule"], "/v1/receipts/{receipt}": ["GET": "receipt"],
         "/v1/receipts/{receipt}/receive": ["POST": "receive"], "/v1/transfers": ["POST": "transfer"],
-        "/v1/reconcile": ["POST": "reconcile"],
+        "/v1/reconcile": ["POST": "reconcile"], "/v1/backorders": ["GET": "backorders"],
         "/v1/reservations": ["POST": "reserve", "GET": "reservations"],
         "/v1/reservations/{order}": ["GET": "get_reservation"], "/v1/reservations/{order}/confirm": ["POST": "confirm"],
         "/v1/reservations/{order}/ship": ["POST": "ship"], "/v1/reservations/{order}/release": ["POST": "release"],

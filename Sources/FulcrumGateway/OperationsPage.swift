@@ -39,6 +39,9 @@ enum OperationsPage {
         <table id="orders"><thead><tr><th>Order</th><th>Source</th><th>State</th><th>Units</th><th>Fulfillment orders</th>
         <th>Journey</th></tr></thead><tbody></tbody></table>
         <p class="note">Click an order to see its timeline.</p></section>
+        <section><h2>Backorders</h2>
+        <table id="backorders"><thead><tr><th>Order</th><th>Waiting since</th><th>Priority</th><th>Short</th></tr></thead>
+        <tbody></tbody></table><p class="note">Orders waiting whole for stock, first come first served within priority.</p></section>
         <section><h2>Timeline: order <span id="timeline-id">—</span></h2>
         <table id="timeline"><thead><tr><th>At</th><th>Kind</th><th>Entity</th><th>Step</th><th>What</th></tr></thead>
         <tbody></tbody></table></section>
@@ -122,6 +125,17 @@ enum OperationsPage {
             return tr;
           });
           if (timelineID === null && orders.length > 0) await timeline(orders[0].id);
+        }
+        async function backorders() {
+          const { backorders } = await get("/v1/backorders?limit=200");
+          fill("backorders", backorders, b => {
+            const tr = document.createElement("tr");
+            tr.className = "pick";
+            const short = Object.entries(b.shortages).map(([sku, quantity]) => quantity + " " + sku).join(", ");
+            tr.append(cell(b.order, "text"), cell(time(b.since_ms)), cell(b.priority), cell(short, "text"));
+            tr.addEventListener("click", () => timeline(b.order));
+            return tr;
+          });
         }
         async function timeline(id) {
           timelineID = id;
@@ -218,7 +232,7 @@ enum OperationsPage {
         }
         async function refresh() {
           try {
-            await Promise.all([positions(), reservations(), decisions(), orders(), network(), replication(), audit()]);
+            await Promise.all([positions(), reservations(), decisions(), orders(), backorders(), network(), replication(), audit()]);
             document.getElementById("status").textContent = "updated " + new Date().toLocaleTimeString();
             document.getElementById("error").textContent = "";
           } catch (error) {

@@ -14,6 +14,8 @@ extension Orchestrator {
         case .optimizeAndReserve(let strategy, let stepProfile):
             // A policy's choice for this order wins over the step's.
             let profile = outcome.order.profile ?? stepProfile
+            let stateBefore = outcome.order.state
+            let transitionEntry = log.entries.count
             try move(.order, id, &outcome.order.state, to: OrderStates.reserved, log: &log)
             let (order, nodes, placement) = try solverInput(outcome.order)
             log.add(
@@ -32,6 +34,14 @@ extension Orchestrator {
                 plan = response.plans[0]
             }
             let backordered = plan.backorders.filter { $0.quantity > 0 }
+            if !backordered.isEmpty, step.onShortage == .backorder {
+                // Not reserved after all: the order waits instead.
+                if stateBefore != outcome.order.state { log.entries.remove(at: transitionEntry) }
+                outcome.order.state = stateBefore
+                try backorder(backordered, step: step, outcome: &outcome, log: &log)
+                return false
+            }
+            if stateBefore == OrderStates.backordered { outcome.backorder = .remove(order: id) }
             guard backordered.isEmpty else {
                 throw FulcrumError(
                     .insufficientStock,
@@ -61,6 +71,7 @@ extension Orchestrator {
             try recordPickup(queued.event, outcome: &outcome, log: &log)
         case .cancelAndRelease:
             let holdsStock = [OrderStates.reserved, OrderStates.released, OrderStates.readyForPickup].contains(outcome.order.state)
+            if outcome.order.state == OrderStates.backordered { outcome.backorder = .remove(order: id) }
             try move(.order, id, &outcome.order.state, to: OrderStates.cancelled, log: &log)
             for index in outcome.order.lines.indices {
                 try move(.orderLine, "\(id)/\(outcome.order.lines[index].id)", &outcome.order.lines[index].state, to: LineStates.cancelled, log: &log)
@@ -139,6 +150,38 @@ extension Orchestrator {
         }
         outcome.command = .reserve(ReserveRequest(order: id, lines: lines, ttlSeconds: options.reservationTTLSeconds))
         log.add(.action, "order:\(id)", "reserved " + lines.map { "\($0.quantity) \($0.sku) at \($0.node)" }.joined(separator: ", "))
+    }
+
+    /// The order is short: it waits whole, nothing reserved, its short lines
+    /// `backordered`, in the backorder queue with what it lacks and what was
+    /// available (so it is tried again only once more is).
+    private func backorder(
+        _ short: [OptimizeResponse.LineQuantity], step: Step, outcome: inout StepOutcome, log: inout TimelineLog
+    ) throws(FulcrumError) {
+        let id = outcome.order.id
+        let firstTime = outcome.order.state != OrderStates.backordered
+        try move(.order, id, &outcome.order.state, to: OrderStates.backordered, log: &log)
+        var shortages: [String: Int64] = [:]
+        for item in short {
+            guard let index = outcome.order.lines.firstIndex(where: { $0.id == item.line }) else { continue }
+            shortages[outcome.order.lines[index].sku, default: 0] += Int64(item.quantity)
+            try move(.orderLine, "\(id)/\(item.line)", &outcome.order.lines[index].state, to: LineStates.backordered, log: &log)
+        }
+        var available: [String: Int64] = [:]
+        for sku in shortages.keys { available[sku] = try backend.available(sku: sku) }
+        let previous = try backend.record(RecordKeys.backorder(id)).map { bytes throws(FulcrumError) in
+            try RecordCoding.decodeBinary(Backorder.self, bytes, what: "backorder")
+        }
+        outcome.backorder = .queue(
+            Backorder(
+                order: id, step: step.id, priority: outcome.order.priority ?? 1, sinceMs: previous?.sinceMs ?? log.atMs,
+                shortages: shortages, availableWhenTried: available))
+        outcome.command = nil
+        outcome.events = ["order.backordered"]
+        log.add(
+            .action, "order:\(id)",
+            "backordered: " + shortages.sorted { $0.key < $1.key }.map { "\($0.value) \($0.key) short" }.joined(separator: ", ")
+                + (firstTime ? "" : " (still)"))
     }
 
     private func createFulfillmentOrders(_ outcome: inout StepOutcome, log: inout TimelineLog) throws(FulcrumError) {

@@ -194,9 +194,16 @@ extension JourneyBook {
                 ordersMax: try window.int("orders_max", in: 1...1_000) ?? 100)
             try window.finish()
         }
+        let onShortage = try reader.choice("on_shortage", ShortagePolicy.self) ?? .fail
+        if onShortage != .fail {
+            guard case .optimizeAndReserve = action else {
+                throw reader.error("on_shortage", "only optimize_and_reserve steps backorder orders")
+            }
+        }
         return Step(
             id: id, journey: journey, inputEvents: inputs, filter: filter, policies: stepPolicies, action: action,
-            transition: transition, successEvents: success, failureEvents: failure, resumeOnError: resume, batch: batch)
+            transition: transition, successEvents: success, failureEvents: failure, resumeOnError: resume, batch: batch,
+            onShortage: onShortage)
     }
 
     private static func decodeAction(_ reader: FieldReader) throws(FulcrumError) -> StepAction? {

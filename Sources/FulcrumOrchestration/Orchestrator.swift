@@ -25,6 +25,8 @@ public protocol FulfillmentBackend: Sendable {
     func optimize(_ request: OptimizeRequest, options: OptimizeOptions) throws(FulcrumError) -> OptimizeResponse
     /// A plan's shipped units as reservation lines.
     func reservationLines(_ plan: OptimizeResponse.Plan, order: Order) -> [ReservationLine]
+    /// Units of `sku` available to promise now, at every node together.
+    func available(sku: String) throws(FulcrumError) -> Int64
 }
 
 extension FulfillmentBackend {
@@ -54,6 +56,8 @@ public final class Orchestrator: Sendable {
         public var reservationTTLSeconds: Int64 = 7 * 24 * 3600
         /// Solves a step makes when concurrent changes take its planned stock.
         public var sourcingAttemptsMax = Limits.optimizeReserveAttemptsMax
+        /// How often backordered orders are looked at for stock that arrived; nil: only when `releaseBackorders` is called.
+        public var backorderSweepIntervalMilliseconds: Int? = Limits.backorderSweepIntervalMilliseconds
         public init() {}
     }
 
@@ -99,6 +103,7 @@ public final class Orchestrator: Sendable {
             after = last.key
         }
         for queued in pending { enqueue(queued) }
+        if let interval = options.backorderSweepIntervalMilliseconds { sweepBackorders(intervalMilliseconds: interval) }
     }
 
     func allocateSequence() -> UInt64 {
@@ -172,7 +177,7 @@ public final class Orchestrator: Sendable {
         guard JourneyBook.isEventName(event.name) else {
             throw FulcrumError(.invalidArgument, "'\(event.name)' is not an event name (such as order.created)", path: "event")
         }
-        guard !event.name.hasPrefix("provider."), event.name != BusinessEvent.reprocess else {
+        guard !event.name.hasPrefix("provider."), event.name != BusinessEvent.reprocess, event.name != BusinessEvent.stockArrived else {
             throw FulcrumError(.invalidArgument, "\(event.name) is raised by fulcrumd itself", path: "event")
         }
         try Names.validate(event.order, path: "order")
@@ -235,7 +240,7 @@ public final class Orchestrator: Sendable {
         try reads.orders(after: after, limit: limit)
     }
 
-    private var reads: JourneyReads { JourneyReads(backend: backend) }
+    var reads: JourneyReads { JourneyReads(backend: backend) }
 
     /// Events accepted and not yet processed.
     public var eventsQueued: Int { dispatch.withLock { $0.queued } }

@@ -9,6 +9,9 @@ struct StepOutcome {
     var entries: [TimelineEntry] = []
     var outbox: [OutboxMessage] = []
     var outputs: [BusinessEvent] = []
+    /// Raised instead of the step's success events (an order backordered).
+    var events: [String]?
+    var backorder: BackorderChange?
 }
 
 /// The timeline entries a step writes, stamped with one time.
@@ -39,7 +42,7 @@ extension Orchestrator {
             return
         }
         let listening: [(index: Int, step: Step)]
-        if event.name == BusinessEvent.reprocess {
+        if event.name == BusinessEvent.reprocess || event.name == BusinessEvent.stockArrived {
             listening = book.steps.enumerated().filter { $0.element.id == event.fields["step"] }.map { ($0.offset, $0.element) }
         } else {
             listening = book.steps(listeningTo: event.name)
@@ -108,6 +111,11 @@ extension Orchestrator {
         }
         for message in outcome.outbox {
             batch.put(RecordKeys.outbox(message.provider, message.id), RecordCoding.encode(message))
+        }
+        switch outcome.backorder {
+        case .queue(let backorder)?: batch.put(RecordKeys.backorder(order), RecordCoding.encode(backorder))
+        case .remove(let order)?: batch.delete(RecordKeys.backorder(order))
+        case nil: break
         }
         let raised = raise(outcome.outputs, into: &batch)
         var progress = queued
@@ -193,7 +201,7 @@ extension Orchestrator {
                 waiting = try await perform(action, step: step, slot: slot, queued: queued, outcome: &outcome, log: &log, attempt: attempt)
             }
             if !waiting {
-                outcome.outputs = step.successEvents.map {
+                outcome.outputs = (outcome.events ?? step.successEvents).map {
                     BusinessEvent(name: $0, order: order.id, fields: event.fields, source: "step:\(step.id)", atMs: now)
                 }
             }

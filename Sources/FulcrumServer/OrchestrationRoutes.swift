@@ -68,6 +68,21 @@ struct OrchestrationRoutes: Sendable {
                     }
                 }
             })
+        case .backorders:
+            let request = try Fulcrum_V1_BackordersRequest(payload: frame.payload)
+            let limit = request.limit == 0 ? Limits.pageItemsDefault : min(Int(request.limit), Limits.pageItemsMax)
+            let backorders = try service.backorders(limit: limit)
+            responder.succeed(Fulcrum_V1_BackordersResponse.with {
+                $0.backorders = backorders.map { backorder in
+                    .with {
+                        $0.order = backorder.order
+                        $0.step = backorder.step
+                        $0.priority = backorder.priority
+                        $0.sinceMs = backorder.sinceMs
+                        $0.shortages = backorder.shortages
+                    }
+                }
+            })
         case .replayDeadLetter:
             let request = try Fulcrum_V1_ReplayDeadLetterRequest(payload: frame.payload)
             let source = request.source.isEmpty ? "rpc" : request.source

@@ -82,6 +82,11 @@ extension Service {
         return JourneyReads(backend: self)
     }
 
+    /// Orders waiting whole for stock, in queue order (first come first served within priority), at most `limit`.
+    public func backorders(limit: Int) throws(FulcrumError) -> [Backorder] {
+        try journeyReads().backorders(limit: limit)
+    }
+
     /// Resumes a failed journey at its step's `resume_on_error`; returns the event's number.
     public func reprocess(order: String, source: String) async throws(FulcrumError) -> UInt64 {
         try await orchestrator("order").reprocess(order: order, source: source)

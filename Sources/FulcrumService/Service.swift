@@ -343,6 +343,10 @@ extension Service: LedgerCommandExecutor {
 
 /// The orchestrator's port: its records and steps go through the service's ledger.
 extension Service: FulfillmentBackend {
+    public func available(sku: String) throws(FulcrumError) -> Int64 {
+        try availableToPromise(AvailabilityQuery(sku: sku)).available
+    }
+
     public func place(_ address: Address) -> Placement? { Self.place(address) }
 
     /// Where the shipped gazetteer places an address without coordinates

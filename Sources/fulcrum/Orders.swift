@@ -161,6 +161,34 @@ struct DeadLetters: AsyncParsableCommand {
     }
 }
 
+/// `fulcrum backorders --server H:P [--limit N]`: the backorder queue.
+struct Backorders: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "List the orders waiting whole for stock, first come first served within priority.")
+    @OptionGroup var server: ServerOptions
+    @Option(help: "At most this many.") var limit: UInt32 = 100
+
+    func run() async throws {
+        try await server.run { client throws(FulcrumError) in
+            let answer = try await client.call(
+                .backorders, Fulcrum_V1_BackordersRequest.with { $0.limit = limit }, as: Fulcrum_V1_BackordersResponse.self)
+            let rows = answer.backorders.map { backorder in
+                Backorder(
+                    order: backorder.order, step: backorder.step, priority: backorder.priority, sinceMs: backorder.sinceMs,
+                    shortages: backorder.shortages, availableWhenTried: [:])
+            }
+            let json = JSON.array(rows.map(\.json))
+            let text = rows.isEmpty
+                ? "no backorders"
+                : rows.map { row in
+                    "\(row.order)  since \(row.sinceMs)  priority \(row.priority)  short "
+                        + row.shortages.sorted { $0.key < $1.key }.map { "\($0.value) \($0.key)" }.joined(separator: ", ")
+                }.joined(separator: "\n")
+            return (json, text)
+        }
+    }
+}
+
 /// `fulcrum records --data DIR --kind KIND`: the orchestration's stored
 /// records, decoded, one JSON object a line (read-only: fulcrumd may be running).
 struct Records: ParsableCommand {

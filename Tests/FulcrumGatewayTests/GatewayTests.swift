@@ -3,6 +3,7 @@ import FulcrumClient
 import FulcrumCore
 @testable import FulcrumGateway
 import FulcrumLedger
+import FulcrumOrchestration
 import FulcrumService
 import FulcrumTestSupport
 import FulcrumWire
@@ -414,7 +415,12 @@ private func error(_ json: [String: Any]) -> (code: String?, path: String?) {
     /// data: the positions, a reservation made over HTTP, a solve and its
     /// explanation are what the page shows once its script has run.
     @Test func theOperationsPageShowsTheServersState() async throws {
-        let server = try ServerProcess(data: temporaryDirectory(), arguments: ["--demo", "--http", "127.0.0.1:0"])
+        // The standard journeys, but an order short of stock waits for it.
+        let journeys = temporaryDirectory() + ".yaml"
+        try JourneyBook.standardYAML.replacingOccurrences(
+            of: "        profile: standard\n", with: "        profile: standard\n        on_shortage: backorder\n"
+        ).write(toFile: journeys, atomically: true, encoding: .utf8)
+        let server = try ServerProcess(data: temporaryDirectory(), arguments: ["--demo", "--http", "127.0.0.1:0", "--journeys", journeys])
         defer { server.stop() }
         let http = try #require(server.httpAddress)
         func post(_ path: String, _ body: String) async throws {
@@ -426,11 +432,20 @@ private func error(_ json: [String: Any]) -> (code: String?, path: String?) {
         try await post("/v1/reservations", #"{"order": "OPS-1", "lines": [{"node": "DC-EAST", "sku": "TEE-BLK-M", "quantity": 3}]}"#)
         try await post(
             "/v1/optimize", #"{"orders": [{"id": "OPS-2", "ship_to": {"latitude": 40.7, "longitude": -74.0}, "lines": [{"id": "1", "sku": "JEANS-32", "quantity": 2}]}]}"#)
+        // An order short of stock first: it waits in the backorder queue.
+        let deadline = ContinuousClock.now + .seconds(20)
+        try await post(
+            "/v1/events",
+            #"{"event": "order.created", "order": "WEB-2", "intake": {"id": "WEB-2", "ship_to": {"latitude": 40.7, "longitude": -74.0}, "lines": [{"id": "1", "sku": "HOODIE-GRY-M", "quantity": 100000}]}}"#)
+        while ContinuousClock.now < deadline {
+            let (data, _) = try await URLSession.shared.data(from: URL(string: "http://\(http)/v1/backorders")!)
+            if String(decoding: data, as: UTF8.self).contains("WEB-2") { break }
+            try await Task.sleep(for: .milliseconds(20))
+        }
         try await post(
             "/v1/events",
             #"{"event": "order.created", "order": "WEB-1", "intake": {"id": "WEB-1", "ship_to": {"latitude": 40.7, "longitude": -74.0}, "lines": [{"id": "1", "sku": "CAP-RED", "quantity": 1}]}}"#)
         // The journey runs after the event is accepted: wait (bounded) until the order is released.
-        let deadline = ContinuousClock.now + .seconds(20)
         while ContinuousClock.now < deadline {
             let (data, _) = try await URLSession.shared.data(from: URL(string: "http://\(http)/v1/orders/WEB-1")!)
             if String(decoding: data, as: UTF8.self).contains(#""state":"released""#) { break }
@@ -451,13 +466,15 @@ private func error(_ json: [String: Any]) -> (code: String?, path: String?) {
             ["OPS-1", "reserved", "DC-EAST:TEE-BLK-M×3", "3"], ["WEB-1", "confirmed", "DC-EAST:CAP-RED×1", "1"],
         ])
         let decisions = Self.rows(dom, table: "decisions")
-        #expect(decisions.count == 2 && decisions.last?[3] == "OPS-2" && decisions.last?[4] == "DC-EAST (2)")
-        #expect(decisions.first?[3] == "WEB-1", "the journey's solve, newest first")
+        #expect(decisions.count == 3 && decisions.last?[3] == "OPS-2" && decisions.last?[4] == "DC-EAST (2)")
+        #expect(decisions.map { $0[3] }.prefix(2) == ["WEB-1", "WEB-2"], "the journeys' solves, newest first")
         // The newest decision's explanation: every other node, each with its reason.
         let why = Self.rows(dom, table: "explanation-0")
         #expect(why.count == 5 && why.allSatisfy { $0.count == 2 && !$0[1].isEmpty })
         let orders = Self.rows(dom, table: "orders")
-        #expect(orders.map { Array($0.prefix(4)) } == [["WEB-1", "api", "released", "1"]])
+        #expect(orders.map { Array($0.prefix(4)) } == [["WEB-1", "api", "released", "1"], ["WEB-2", "api", "backordered", "100000"]])
+        let backorders = Self.rows(dom, table: "backorders")
+        #expect(backorders.count == 1 && backorders.first?[0] == "WEB-2" && backorders.first?[3].hasSuffix(" HOODIE-GRY-M") == true, "\(backorders)")
         #expect(orders.first?[5] == "waiting at send-to-warehouse")
         let timeline = Self.rows(dom, table: "timeline")
         #expect(timeline.contains { $0[1] == "transition" && $0[4] == "created → reserved" })

@@ -256,6 +256,49 @@ import Testing
         #expect(try harness.service.verify().isConsistent)
     }
 
+    /// An order short of stock waits whole in the backorder queue; when stock
+    /// arrives the first in the queue is sourced again and goes on its
+    /// journey, a later one waits for more, and a cancelled one leaves the queue.
+    @Test func backorderedOrdersAreSourcedWhenStockArrivesFirstComeFirstServed() async throws {
+        let journeys = JourneyBook.standardYAML.replacingOccurrences(
+            of: "        profile: standard\n", with: "        profile: standard\n        on_shortage: backorder\n")
+        #expect(journeys != JourneyBook.standardYAML)
+        var options = Orchestrator.Options()
+        options.backorderSweepIntervalMilliseconds = nil
+        let harness = try await Harness.make(journeys: journeys, options: options)
+        let available = try harness.service.availableToPromise(AvailabilityQuery(sku: "CAP-RED")).available
+        try await harness.submit(Harness.intake("BO-1", [("CAP-RED", available + 5), ("TEE-BLK-M", 1)]))
+        try await harness.submit(Harness.intake("BO-2", [("CAP-RED", available + 50)]))
+        let waiting = try harness.order("BO-1")
+        #expect(waiting.state == OrderStates.backordered && waiting.failure == nil, "\(waiting)")
+        #expect(waiting.lines.map(\.state) == [LineStates.backordered, LineStates.open])
+        #expect(try harness.service.reservation(order: "BO-1") == nil)
+        #expect(try harness.orchestrator.timeline("BO-1").contains { $0.text == "backordered: 5 CAP-RED short" })
+        let reads = JourneyReads(backend: harness.service)
+        let queue = try reads.backorders(limit: 10)
+        #expect(queue.map(\.order) == ["BO-1", "BO-2"] && queue.map { $0.shortages["CAP-RED"] } == [5, 50], "\(queue)")
+
+        // Nothing arrived: nothing is tried again.
+        #expect(try await harness.orchestrator.releaseBackorders() == 0)
+        _ = try await harness.service.adjust(.init(node: "DC-EAST", sku: "CAP-RED", change: .delta(3)))
+        #expect(try await harness.orchestrator.releaseBackorders() == 0, "3 of the 5 units it lacks")
+        _ = try await harness.service.adjust(.init(node: "DC-EAST", sku: "CAP-RED", change: .delta(2)))
+        #expect(try await harness.orchestrator.releaseBackorders() == 1)
+        try await harness.idle()
+        let sourced = try harness.order("BO-1")
+        #expect(sourced.state == OrderStates.released, "\(sourced)")
+        #expect(sourced.lines.allSatisfy { $0.state == LineStates.released })
+        #expect(try harness.service.reservation(order: "BO-1")?.state == .confirmed)
+        #expect(try reads.backorders(limit: 10).map(\.order) == ["BO-2"])
+        // The order taken, BO-2 still lacks its 50.
+        #expect(try await harness.orchestrator.releaseBackorders() == 0)
+
+        try await harness.submit(BusinessEvent(name: "order.cancel_requested", order: "BO-2", source: "test"))
+        #expect(try harness.order("BO-2").state == OrderStates.cancelled)
+        #expect(try reads.backorders(limit: 10).isEmpty)
+        #expect(try harness.service.verify().isConsistent)
+    }
+
     /// A step that fails applies nothing, and its timeline shows no transition it did not make.
     @Test func aFailedStepRecordsNoTransition() async throws {
         let harness = try await Harness.make()

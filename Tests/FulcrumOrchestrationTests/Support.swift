@@ -11,17 +11,18 @@ struct Harness {
     let orchestrator: Orchestrator
 
     static func make(
-        journeys: String? = nil, directory: String = temporaryDirectory(), profiles: FulfillmentProfiles = .builtIn
+        journeys: String? = nil, directory: String = temporaryDirectory(), profiles: FulfillmentProfiles = .builtIn,
+        options: Orchestrator.Options = Orchestrator.Options()
     ) async throws -> Harness {
-        var options = Ledger.Options()
-        options.durable = false
-        let ledger = try Ledger(directory: directory, options: options)
+        var ledgerOptions = Ledger.Options()
+        ledgerOptions.durable = false
+        let ledger = try Ledger(directory: directory, options: ledgerOptions)
         var serviceOptions = Service.Options()
         serviceOptions.profiles = profiles
         let service = Service(ledger: ledger, network: DemoData.network, options: serviceOptions)
         if try service.counts().positions == 0 { try await DemoData.load(into: ledger) }
         let book = try journeys.map { try JourneyBook.decode(yaml: $0, file: "test.yaml") } ?? JourneyBook.standard()
-        return Harness(service: service, orchestrator: try await Orchestrator(backend: service, book: book))
+        return Harness(service: service, orchestrator: try await Orchestrator(backend: service, book: book, options: options))
     }
 
     /// An order to New York of `lines` (SKU, units).

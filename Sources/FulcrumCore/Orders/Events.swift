@@ -36,6 +36,8 @@ public struct BusinessEvent: Codable, Sendable, Hashable {
     package static let providerDeadLettered = "provider.dead_lettered"
     /// Resume a failed journey (field `step`).
     package static let reprocess = "order.reprocess"
+    /// Stock a backordered order waits for is available: its step runs again (field `step`).
+    package static let stockArrived = "order.stock_arrived"
 }
 
 /// One line of an order's timeline.

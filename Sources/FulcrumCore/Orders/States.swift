@@ -1,6 +1,8 @@
 /// The built-in states of orders (what the built-in actions move them through).
 public enum OrderStates {
     public static let created = "created"
+    /// Waits, nothing reserved, for stock to fill it whole (a step's `on_shortage: backorder`).
+    public static let backordered = "backordered"
     public static let reserved = "reserved"
     /// Fulfillment orders made and the stock committed.
     public static let released = "released"
@@ -14,6 +16,8 @@ public enum OrderStates {
 
 public enum LineStates {
     public static let open = "open"
+    /// Short of stock: waits with its order.
+    public static let backordered = "backordered"
     public static let reserved = "reserved"
     public static let released = "released"
     public static let shipped = "shipped"
