@@ -2,7 +2,7 @@
 SWIFT ?= swift
 DATA ?= ./data
 
-.PHONY: setup build run cluster bench-cluster demo test stress benchmarks compare compare-highs bench-server bench-http bench-tls bench-orders compare-servers replay replay-peak clean proto gazetteer
+.PHONY: setup build run cluster bench-cluster demo test stress benchmarks compare compare-highs bench-server bench-http bench-tls bench-orders compare-servers compare-feeds replay replay-peak clean proto gazetteer
 
 setup:
 	@bash scripts/setup.sh
@@ -74,6 +74,10 @@ bench-tls: setup
 # Durable 2-line reservations: Fulcrum beside PostgreSQL 15 and Redis 7 (installs both).
 compare-servers: setup
 	bash scripts/compare-reservations.sh
+
+# A 10,000-count WMS snapshot arriving after newer deltas: Fulcrum's stock shim beside PostgreSQL 15.
+compare-feeds: setup
+	bash scripts/compare-feeds.sh
 
 # The demo scenario with every strategy side by side; reports in replay-reports/demo.
 replay: build

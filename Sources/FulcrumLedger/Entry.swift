@@ -91,12 +91,13 @@ extension Entry {
     /// the entries after `asOf`: read newest first, back to the first entry
     /// at or before it (entries are in time order), at most
     /// `Limits.countEntriesScannedMax` of them; an older `asOf` is refused.
+    /// With `words` nil, of every position the entries changed.
     static func onHandChanges(
-        _ words: Set<UInt64>, after asOf: Timestamp, schema: Schema,
+        _ words: Set<UInt64>?, after asOf: Timestamp, schema: Schema,
         in transaction: borrowing some TransactionReading & ~Copyable
     ) throws -> [UInt64: Int64] {
         var changes: [UInt64: Int64] = [:]
-        guard !words.isEmpty else { return changes }
+        if let words, words.isEmpty { return changes }
         let cursor = try transaction.cursor(schema.entries)
         var record = try cursor.last()
         var scanned = 0
@@ -112,7 +113,7 @@ extension Entry {
             }
             for posting in entry.postings where posting.onHand != 0 {
                 let word = Keys.positionWord(sku: posting.sku, node: posting.node)
-                if words.contains(word) { changes[word, default: 0] += posting.onHand }
+                if words?.contains(word) ?? true { changes[word, default: 0] += posting.onHand }
             }
             record = try cursor.previous()
         }

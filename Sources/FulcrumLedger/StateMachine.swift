@@ -34,6 +34,10 @@ struct LedgerStateMachine {
     private let integrity: Integrity
     private(set) var nextSequence: UInt64
     private var committedSequence: UInt64
+    /// Per count time, the on-hand changes of every position since it, read
+    /// once a group and kept up to date as the group writes: a snapshot of
+    /// thousands of counts reads the entries since its time once, not once a count.
+    private var countChanges: [Timestamp: [UInt64: Int64]] = [:]
 
     init(schema: Schema, integrity: Integrity, transaction: borrowing some TransactionReading & ~Copyable) throws {
         self.schema = schema
@@ -52,12 +56,14 @@ struct LedgerStateMachine {
     mutating func groupCommitted() {
         interner.commit()
         committedSequence = nextSequence
+        countChanges.removeAll(keepingCapacity: true)
     }
 
     /// A group's transaction was aborted: forget what it interned and numbered.
     mutating func groupAborted() {
         interner.rollback()
         nextSequence = committedSequence
+        countChanges.removeAll(keepingCapacity: true)
     }
 
     /// Runs one command. Client errors and damaged records found while
@@ -172,7 +178,7 @@ struct LedgerStateMachine {
 
     // MARK: Planning (reads only)
 
-    private func plan(_ command: LedgerCommand, now: Timestamp, in transaction: borrowing WriteTransaction)
+    private mutating func plan(_ command: LedgerCommand, now: Timestamp, in transaction: borrowing WriteTransaction)
         throws -> Effect
     {
         switch command {
@@ -215,7 +221,7 @@ struct LedgerStateMachine {
         try Names.validate(sku, path: path.isEmpty ? "sku" : "\(path).sku")
     }
 
-    private func planAdjust(_ request: AdjustRequest, in transaction: borrowing WriteTransaction) throws -> Effect {
+    private mutating func planAdjust(_ request: AdjustRequest, in transaction: borrowing WriteTransaction) throws -> Effect {
         try validateKey(node: request.node, sku: request.sku, path: "")
         try Names.validateText(request.reason, path: "reason", bytesMax: Limits.reasonBytesMax, allowEmpty: true)
         try Names.validateText(request.source, path: "source", bytesMax: Limits.sourceBytesMax, allowEmpty: true)
@@ -258,12 +264,16 @@ struct LedgerStateMachine {
     }
 
     /// The on-hand change of `key` by the entries after `asOf`.
-    private func onHandChanges(_ key: PositionKey, after asOf: Timestamp, in transaction: borrowing WriteTransaction)
+    private mutating func onHandChanges(_ key: PositionKey, after asOf: Timestamp, in transaction: borrowing WriteTransaction)
         throws -> Int64
     {
         guard let node = interner.lookup(.node, key.node), let sku = interner.lookup(.sku, key.sku) else { return 0 }
-        let word = Keys.positionWord(sku: sku, node: node)
-        return try Entry.onHandChanges([word], after: asOf, schema: schema, in: transaction)[word] ?? 0
+        if countChanges[asOf] == nil {
+            // A few count times a group at most are kept; another reads the entries again.
+            if countChanges.count >= 4 { countChanges.removeAll() }
+            countChanges[asOf] = try Entry.onHandChanges(nil, after: asOf, schema: schema, in: transaction)
+        }
+        return countChanges[asOf]![Keys.positionWord(sku: sku, node: node)] ?? 0
     }
 
     private func planSafetyStock(_ request: SetSafetyStockRequest, in transaction: borrowing WriteTransaction) throws
@@ -581,6 +591,12 @@ struct LedgerStateMachine {
             if change.after != change.before {
                 try transaction.put(
                     schema.positions, key: Keys.position(sku: sku, node: node), value: Records.encode(change.after))
+            }
+            if change.after.onHand != change.before.onHand {
+                // Counts read in this group see this entry's change too.
+                for asOf in countChanges.keys where now > asOf {
+                    countChanges[asOf]![Keys.positionWord(sku: sku, node: node), default: 0] += change.after.onHand - change.before.onHand
+                }
             }
             postings.append(
                 Posting(

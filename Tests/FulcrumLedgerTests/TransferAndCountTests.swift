@@ -86,6 +86,30 @@ import Testing
         }
     }
 
+    /// Counts and deltas submitted together share group commits: each count
+    /// still keeps exactly the deltas after its time, whichever came first.
+    @Test func countsInOneGroupKeepTheDeltasWrittenBesideThem() async throws {
+        let clock = ManualClock()
+        let ledger = try makeLedger(clock: clock)
+        let skus = (0..<200).map { "S\($0)" }
+        for sku in skus { _ = try await ledger.adjust(.init(node: "A", sku: sku, change: .set(50))) }
+        clock.advance(milliseconds: 1_000)
+        let countedAt = clock.now()
+        clock.advance(milliseconds: 1_000)
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for (index, sku) in skus.enumerated() {
+                group.addTask { _ = try await ledger.adjust(.init(node: "A", sku: sku, change: .delta(Int64(index % 7 + 1)))) }
+                group.addTask { _ = try await ledger.adjust(.init(node: "A", sku: sku, change: .set(40), asOf: countedAt)) }
+            }
+            try await group.waitForAll()
+        }
+        let reader = try ledger.makeReader()
+        let onHand = try reader.positions(skus.map { PositionKey(node: "A", sku: $0) }).map(\.onHand)
+        #expect(onHand == skus.indices.map { Int64(40 + $0 % 7 + 1) })
+        #expect(ledger.counters.groups < 400, "the commands shared groups")
+        #expect(try ledger.verify().isConsistent)
+    }
+
     @Test func provenanceSurvivesTheLogAndTheIdempotencyRecord() async throws {
         let counted = LedgerCommand.adjust(
             .init(
