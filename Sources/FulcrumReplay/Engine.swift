@@ -12,8 +12,8 @@ public protocol ReplayEngine: AnyObject, Sendable {
     /// Sets on hand and safety stock of each position (a stock count).
     func setStock(_ positions: [StockPlan.Position]) async throws(FulcrumError)
     func available(node: String, sku: String) async throws(FulcrumError) -> Int64
-    /// Moves on hand by `delta` units (a transfer leaving, say).
-    func adjust(node: String, sku: String, delta: Int64, reason: String) async throws(FulcrumError)
+    /// Ships units between nodes: in transit, due at the destination, as the ledger's `transfer`.
+    func transfer(_ request: TransferRequest) async throws(FulcrumError)
     func schedule(_ receipt: ScheduledReceipt) async throws(FulcrumError)
     func receive(receipt: String) async throws(FulcrumError)
     /// Solves against the ledger's available-to-promise (the request has no
@@ -101,8 +101,8 @@ public final class EmbeddedEngine: ReplayEngine {
         try service.position(node: node, sku: sku).available
     }
 
-    public func adjust(node: String, sku: String, delta: Int64, reason: String) async throws(FulcrumError) {
-        _ = try await service.adjust(AdjustRequest(node: node, sku: sku, change: .delta(delta), reason: reason))
+    public func transfer(_ request: TransferRequest) async throws(FulcrumError) {
+        _ = try await service.transfer(request)
     }
 
     public func schedule(_ receipt: ScheduledReceipt) async throws(FulcrumError) {

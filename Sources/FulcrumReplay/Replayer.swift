@@ -133,10 +133,13 @@ private struct Run {
                 supply.unitsTransferAsked += quantity
                 supply.unitsTransferred += moved
                 if moved > 0 {
-                    try await engine.adjust(node: from, sku: sku, delta: -Int64(moved), reason: "transfer to \(to)")
+                    // The ledger's transfer: in transit (ATP by date counts it at arrival), then received.
+                    receiptCount += 1
+                    let transfer = "\(options.idPrefix)T\(receiptCount)"
                     let due = time.adding(seconds: Int64(transitMinutes * 60))
-                    let receipt = try await schedule(engine, node: to, sku: sku, quantity: moved, due: due)
-                    queue.push(due, .receive(receipt: receipt, quantity: moved))
+                    try await engine.transfer(
+                        TransferRequest(transfer: transfer, fromNode: from, toNode: to, sku: sku, quantity: Int64(moved), due: due))
+                    queue.push(due, .receive(receipt: transfer, quantity: moved))
                 }
             case .expire(let order):
                 var orders = [order]

@@ -69,13 +69,15 @@ final class RemoteReplayEngine: ReplayEngine {
         return try await client.atp(request).available
     }
 
-    func adjust(node: String, sku: String, delta: Int64, reason: String) async throws(FulcrumError) {
-        var request = Fulcrum_V1_AdjustRequest()
-        request.node = node
-        request.sku = name(sku)
-        request.delta = delta
-        request.reason = reason
-        _ = try await client.adjust(request)
+    func transfer(_ request: TransferRequest) async throws(FulcrumError) {
+        _ = try await client.transfer(.with {
+            $0.transfer = request.transfer
+            $0.fromNode = request.fromNode
+            $0.toNode = request.toNode
+            $0.sku = name(request.sku)
+            $0.quantity = request.quantity
+            $0.dueMs = request.due.millisecondsSinceEpoch
+        })
     }
 
     func schedule(_ receipt: ScheduledReceipt) async throws(FulcrumError) {
