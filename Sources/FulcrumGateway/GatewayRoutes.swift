@@ -61,6 +61,13 @@ struct GatewayRoutes: Sendable {
                 .schedule(ScheduleRequest(body.receipt)), key: body.idempotencyKey, caller: context.caller, status: .created)
         }
         router.get("/v1/receipts/:receipt") { _, context in try receipt(context) }
+        router.get("/v1/receipts") { request, _ in
+            let parameters = request.uri.queryParameters
+            let receipts = try service.receipts(
+                node: parameters["node"].map(String.init), after: parameters["after"].map(String.init),
+                limit: try Self.limit(request, default: Limits.pageItemsDefault, maximum: Limits.pageItemsMax))
+            return Self.json(.object(["receipts": .array(receipts.map(\.json))]))
+        }
         router.post("/v1/receipts/:receipt/receive") { request, context in
             let body = try await decodeOptional(GatewayJSON.ReceiveBody.self, request)
             let command = LedgerCommand.receive(
@@ -438,7 +445,7 @@ struct GatewayMiddleware: RouterMiddleware {
         "/": ["GET": "operations_page"], "/health": ["GET": "health"], "/ready": ["GET": "ready"],
         "/metrics": ["GET": "metrics"], "/v1/atp": ["GET": "atp"], "/v1/atp/batch": ["POST": "atp_batch"],
         "/v1/adjust": ["POST": "adjust"], "/v1/positions": ["GET": "positions"],
-        "/v1/receipts": ["POST": "schedule"], "/v1/receipts/{receipt}": ["GET": "receipt"],
+        "/v1/receipts": ["POST": "schedule", "GET": "receipts"], "/v1/receipts/{receipt}": ["GET": "receipt"],
         "/v1/receipts/{receipt}/receive": ["POST": "receive"], "/v1/transfers": ["POST": "transfer"],
         "/v1/reconcile": ["POST": "reconcile"], "/v1/backorders": ["GET": "backorders"],
         "/v1/reservations": ["POST": "reserve", "GET": "reservations"],

@@ -53,6 +53,9 @@ enum OperationsPage {
         <table id="network"><thead><tr><th>Node</th><th>Kind</th><th>Open</th><th>Ships</th><th>Day</th><th>Released</th>
         <th>Capacity/day</th><th>Left</th><th>Time zone</th></tr></thead><tbody></tbody></table>
         <p class="note">Units released to each node on its local day; change a node with fulcrum node or PATCH /v1/nodes/{node}.</p></section>
+        <section><h2>Receipts and transfers in transit</h2>
+        <table id="receipts"><thead><tr><th>Receipt</th><th>Node</th><th>SKU</th><th>Units</th><th>Due</th><th>From</th></tr></thead>
+        <tbody></tbody></table></section>
         <section><h2>Inventory positions</h2>
         <div class="bar"><label>Node <input id="node-filter" size="12"></label>
         <label>SKU contains <input id="sku-filter" size="12"></label></div>
@@ -125,6 +128,15 @@ enum OperationsPage {
             return tr;
           });
           if (timelineID === null && orders.length > 0) await timeline(orders[0].id);
+        }
+        async function receipts() {
+          const { receipts } = await get("/v1/receipts?limit=200");
+          fill("receipts", receipts, r => {
+            const tr = document.createElement("tr");
+            tr.append(cell(r.receipt, "text"), cell(r.node, "text"), cell(r.sku, "text"), cell(r.quantity),
+              cell(new Date(r.due_ms).toISOString().slice(0, 16).replace("T", " ")), cell(r.from_node || "—", "text"));
+            return tr;
+          });
         }
         async function backorders() {
           const { backorders } = await get("/v1/backorders?limit=200");
@@ -232,7 +244,7 @@ enum OperationsPage {
         }
         async function refresh() {
           try {
-            await Promise.all([positions(), reservations(), decisions(), orders(), backorders(), network(), replication(), audit()]);
+            await Promise.all([positions(), reservations(), decisions(), orders(), backorders(), receipts(), network(), replication(), audit()]);
             document.getElementById("status").textContent = "updated " + new Date().toLocaleTimeString();
             document.getElementById("error").textContent = "";
           } catch (error) {

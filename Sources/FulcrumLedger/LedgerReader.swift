@@ -241,6 +241,26 @@ public final class LedgerReader {
         return listed
     }
 
+    /// Receipts not yet received (purchase orders, transfers in transit) in
+    /// id order after `after`, those due at `node` when given, at most `limit`.
+    public func receipts(node: String? = nil, after: String? = nil, limit: Int) throws(FulcrumError) -> [ScheduledReceipt] {
+        precondition(limit >= 0)
+        if let node { try Names.validate(node, path: "node") }
+        if let after { try Names.validate(after, path: "after") }
+        return try snapshot { transaction in
+            var listed: [ScheduledReceipt] = []
+            let cursor = try transaction.cursor(ledger.schema.receipts)
+            var record = try after.map { try cursor.seek(atLeast: Names.keyBytes($0)) } ?? cursor.first()
+            if let after, let (key, _) = record, key == Names.keyBytes(after) { record = try cursor.next() }
+            while let (_, value) = record, listed.count < limit {
+                let receipt = try Records.decodeReceiptRecord(value)
+                if node == nil || receipt.node == node { listed.append(receipt) }
+                record = try cursor.next()
+            }
+            return listed
+        }
+    }
+
     /// Positions in storage order (by SKU, then node), those at `node` and
     /// of SKUs containing `skuContaining` when given, at most `limit`.
     public func positions(node: String? = nil, skuContaining: String? = nil, limit: Int) throws(FulcrumError)

@@ -127,6 +127,11 @@ public final class Service: Sendable {
         return try readers.withReader { reader throws(FulcrumError) in try reader.receipt(receipt) }
     }
 
+    /// Receipts not yet received (and transfers in transit) in id order after `after`, at `node` when given.
+    public func receipts(node: String?, after: String?, limit: Int) throws(FulcrumError) -> [ScheduledReceipt] {
+        try readers.withReader { reader throws(FulcrumError) in try reader.receipts(node: node, after: after, limit: limit) }
+    }
+
     public func counts() throws(FulcrumError) -> (positions: Int, reservations: Int, entries: Int, receipts: Int) {
         try readers.withReader { reader throws(FulcrumError) in try reader.counts() }
     }

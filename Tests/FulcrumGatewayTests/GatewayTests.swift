@@ -142,6 +142,9 @@ private func error(_ json: [String: Any]) -> (code: String?, path: String?) {
             #"{"transfer": "T-1", "from_node": "DC-EAST", "to_node": "DC-WEST", "sku": "TEE", "quantity": 6, "due_ms": 2000000000000}"#)
         #expect(moved.status == 201 && moved.json["from_node"] as? String == "DC-EAST", "\(moved.json)")
         #expect(try await gateway.call("GET", "/v1/receipts/T-1").json["quantity"] as? Int == 6)
+        let listed = try await gateway.call("GET", "/v1/receipts?node=DC-WEST").json["receipts"] as? [[String: Any]] ?? []
+        #expect(listed.map { "\($0["receipt"]!) \($0["from_node"] ?? "-")" } == ["PO-1 -", "T-1 DC-EAST"])
+        #expect((try await gateway.call("GET", "/v1/receipts?after=PO-1").json["receipts"] as? [[String: Any]])?.count == 1)
         #expect(try await gateway.call("GET", "/v1/atp?sku=TEE&node=DC-WEST&on_ms=2000000000000").json["available"] as? Int == 10)
         let tooMany = try await gateway.call(
             "POST", "/v1/transfers",
@@ -473,6 +476,7 @@ private func error(_ json: [String: Any]) -> (code: String?, path: String?) {
         #expect(why.count == 5 && why.allSatisfy { $0.count == 2 && !$0[1].isEmpty })
         let orders = Self.rows(dom, table: "orders")
         #expect(orders.map { Array($0.prefix(4)) } == [["WEB-1", "api", "released", "1"], ["WEB-2", "api", "backordered", "100000"]])
+        #expect(!Self.rows(dom, table: "receipts").isEmpty, "the demo's purchase orders")
         let backorders = Self.rows(dom, table: "backorders")
         #expect(backorders.count == 1 && backorders.first?[0] == "WEB-2" && backorders.first?[3].hasSuffix(" HOODIE-GRY-M") == true, "\(backorders)")
         #expect(orders.first?[5] == "waiting at send-to-warehouse")
