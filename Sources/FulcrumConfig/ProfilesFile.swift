@@ -13,6 +13,7 @@ import FulcrumCore
 ///     strategy: optimal          # optimal | greedy-priority | greedy-nearest
 ///     time_limit_ms: 200
 ///     ship_complete: true
+///     on_shortage: backorder     # journeys: fail (default) | backorder
 ///     rates: {per_shipment: 8, per_km: 0.01}
 ///     rules:
 ///       max_shipments_per_order: 1
@@ -43,7 +44,8 @@ public enum ProfilesFile {
                 rules: try entry.rules("rules", nodeIDs: nodeIDs, nodesOf: "the server's network") ?? Rules(),
                 strategy: try entry.choice("strategy", Strategy.self),
                 timeLimitMilliseconds: try entry.int("time_limit_ms", in: 1...Limits.solveTimeLimitMsMax),
-                shipComplete: try entry.bool("ship_complete") ?? false)
+                shipComplete: try entry.bool("ship_complete") ?? false,
+                onShortage: try entry.choice("on_shortage", ShortagePolicy.self))
         }
         try top.finish()
         if profiles.isEmpty { throw top.error("profiles", "must list at least one profile") }

@@ -34,7 +34,7 @@ extension Orchestrator {
                 plan = response.plans[0]
             }
             let backordered = plan.backorders.filter { $0.quantity > 0 }
-            if !backordered.isEmpty, step.onShortage == .backorder {
+            if !backordered.isEmpty, try shortagePolicy(step, profile: profile) == .backorder {
                 // Not reserved after all: the order waits instead.
                 if stateBefore != outcome.order.state { log.entries.remove(at: transitionEntry) }
                 outcome.order.state = stateBefore
@@ -150,6 +150,12 @@ extension Orchestrator {
         }
         outcome.command = .reserve(ReserveRequest(order: id, lines: lines, ttlSeconds: options.reservationTTLSeconds))
         log.add(.action, "order:\(id)", "reserved " + lines.map { "\($0.quantity) \($0.sku) at \($0.node)" }.joined(separator: ", "))
+    }
+
+    /// What a shortage does at `step`: the step's choice, else its profile's, else fail.
+    private func shortagePolicy(_ step: Step, profile: String?) throws(FulcrumError) -> ShortagePolicy {
+        if let chosen = step.onShortage { return chosen }
+        return try backend.profile(profile).onShortage ?? .fail
     }
 
     /// The order is short: it waits whole, nothing reserved, its short lines

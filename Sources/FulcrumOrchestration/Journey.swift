@@ -108,18 +108,9 @@ public struct Step: Sendable, Hashable {
     /// Where `reprocess` resumes when this step failed.
     public var resumeOnError: String?
     public var batch: BatchWindow?
-    /// optimize_and_reserve: what a shortage does.
-    public var onShortage: ShortagePolicy = .fail
-}
-
-/// What an order short of stock does at an optimize_and_reserve step.
-public enum ShortagePolicy: String, Sendable, Hashable {
-    /// The step fails (`insufficient_stock`).
-    case fail
-    /// The order waits whole, nothing reserved, in the backorder queue; it
-    /// is sourced again when the stock it lacks is available, first come
-    /// first served within priority (`order.backordered`, then `order.reserved`).
-    case backorder
+    /// optimize_and_reserve: what a shortage does; nil: what the order's
+    /// fulfillment profile says, else fail.
+    public var onShortage: ShortagePolicy?
 }
 
 /// Every journey of a file, with its state framework and policies.

@@ -194,8 +194,8 @@ extension JourneyBook {
                 ordersMax: try window.int("orders_max", in: 1...1_000) ?? 100)
             try window.finish()
         }
-        let onShortage = try reader.choice("on_shortage", ShortagePolicy.self) ?? .fail
-        if onShortage != .fail {
+        let onShortage = try reader.choice("on_shortage", ShortagePolicy.self)
+        if onShortage != nil {
             guard case .optimizeAndReserve = action else {
                 throw reader.error("on_shortage", "only optimize_and_reserve steps backorder orders")
             }

@@ -27,6 +27,8 @@ public protocol FulfillmentBackend: Sendable {
     func reservationLines(_ plan: OptimizeResponse.Plan, order: Order) -> [ReservationLine]
     /// Units of `sku` available to promise now, at every node together.
     func available(sku: String) throws(FulcrumError) -> Int64
+    /// The fulfillment profile `name` names (nil: `default`).
+    func profile(_ name: String?) throws(FulcrumError) -> FulfillmentProfile
 }
 
 extension FulfillmentBackend {

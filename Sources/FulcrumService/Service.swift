@@ -352,6 +352,10 @@ extension Service: FulfillmentBackend {
         try availableToPromise(AvailabilityQuery(sku: sku)).available
     }
 
+    public func profile(_ name: String?) throws(FulcrumError) -> FulfillmentProfile {
+        try profiles.profile(name, path: "profile")
+    }
+
     public func place(_ address: Address) -> Placement? { Self.place(address) }
 
     /// Where the shipped gazetteer places an address without coordinates

@@ -16,6 +16,7 @@ import Testing
                     strategy: greedy-nearest
                     time_limit_ms: 200
                     ship_complete: true
+                    on_shortage: backorder
                     rates: {per_shipment: 8}
                     rules:
                       max_distance_km: 1200
@@ -30,7 +31,9 @@ import Testing
         #expect(express.rules.given == [.maxDistanceKilometers, .exclude])
         #expect(express.rules.exclude == [Exclusion(node: "DC-EAST"), Exclusion(kind: .store)])
         #expect(express.strategy == .greedyNearest && express.timeLimitMilliseconds == 200 && express.shipComplete)
-        #expect(express.json.rendered == #"{"name":"express","rates":{"per_shipment":8},"rules":{"exclude":[{"node":"DC-EAST"},{"kind":"store"}],"max_distance_km":1200},"strategy":"greedy-nearest","time_limit_ms":200,"ship_complete":true}"#)
+        #expect(express.onShortage == .backorder)
+        #expect(try profiles.profile(nil, path: "profile").onShortage == nil)
+        #expect(express.json.rendered == #"{"name":"express","rates":{"per_shipment":8},"rules":{"exclude":[{"node":"DC-EAST"},{"kind":"store"}],"max_distance_km":1200},"strategy":"greedy-nearest","time_limit_ms":200,"ship_complete":true,"on_shortage":"backorder"}"#)
         #expect(try profiles.profile(nil, path: "profile").rules.maxShipmentsPerOrder == 2)
         // `standard` is built in when the file leaves it out: the contract's defaults.
         #expect(try profiles.profile("standard", path: "profile") == FulfillmentProfile(name: "standard"))

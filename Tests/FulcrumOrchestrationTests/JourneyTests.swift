@@ -299,6 +299,21 @@ import Testing
         #expect(try harness.service.verify().isConsistent)
     }
 
+    /// A profile may backorder where the step does not say; a step's own choice wins over its profile's.
+    @Test func aProfileBackordersUnlessItsStepSaysOtherwise() async throws {
+        let profiles = FulfillmentProfiles([FulfillmentProfile(name: "standard", onShortage: .backorder)], source: nil)
+        var options = Orchestrator.Options()
+        options.backorderSweepIntervalMilliseconds = nil
+        let harness = try await Harness.make(profiles: profiles, options: options)
+        try await harness.submit(Harness.intake("BP-1", [("CAP-RED", 1_000_000)]))
+        #expect(try harness.order("BP-1").state == OrderStates.backordered)
+        let failing = JourneyBook.standardYAML.replacingOccurrences(
+            of: "        profile: standard\n", with: "        profile: standard\n        on_shortage: fail\n")
+        let strict = try await Harness.make(journeys: failing, profiles: profiles, options: options)
+        try await strict.submit(Harness.intake("BP-2", [("CAP-RED", 1_000_000)]))
+        #expect(try strict.order("BP-2").failure?.code == "insufficient_stock")
+    }
+
     /// A step that fails applies nothing, and its timeline shows no transition it did not make.
     @Test func aFailedStepRecordsNoTransition() async throws {
         let harness = try await Harness.make()

@@ -10,10 +10,13 @@ public struct FulfillmentProfile: Sendable, Hashable {
     public var timeLimitMilliseconds: Int?
     /// Every order of a solve under this profile ships complete.
     public var shipComplete: Bool
+    /// What a journey's sourcing step does with an order short of stock,
+    /// unless the step says (nil: fail).
+    public var onShortage: ShortagePolicy?
 
     public init(
         name: String, rates: Rates = Rates(), rules: Rules = Rules(), strategy: Strategy? = nil,
-        timeLimitMilliseconds: Int? = nil, shipComplete: Bool = false
+        timeLimitMilliseconds: Int? = nil, shipComplete: Bool = false, onShortage: ShortagePolicy? = nil
     ) {
         self.name = name
         self.rates = rates
@@ -21,7 +24,18 @@ public struct FulfillmentProfile: Sendable, Hashable {
         self.strategy = strategy
         self.timeLimitMilliseconds = timeLimitMilliseconds
         self.shipComplete = shipComplete
+        self.onShortage = onShortage
     }
+}
+
+/// What an order short of stock does at a journey's sourcing step.
+public enum ShortagePolicy: String, Sendable, Hashable {
+    /// The step fails (`insufficient_stock`).
+    case fail
+    /// The order waits whole, nothing reserved, in the backorder queue; it
+    /// is sourced again when the stock it lacks is available, first come
+    /// first served within priority (`order.backordered`, then `order.reserved`).
+    case backorder
 }
 
 /// The profiles a server (or the offline CLI) solves under. `default` applies
@@ -98,6 +112,7 @@ extension FulfillmentProfile {
         if let strategy { fields.append(("strategy", .string(strategy.rawValue))) }
         if let timeLimitMilliseconds { fields.append(("time_limit_ms", .integer(Int64(timeLimitMilliseconds)))) }
         if shipComplete { fields.append(("ship_complete", .bool(true))) }
+        if let onShortage { fields.append(("on_shortage", .string(onShortage.rawValue))) }
         return .orderedObject(fields)
     }
 }
