@@ -31,6 +31,8 @@ extension Orchestrator {
     public func releaseBackorders() async throws(FulcrumError) -> Int {
         var released = 0
         for backorder in try reads.backorders(limit: Limits.backordersScannedMax) where released < Limits.backordersReleasedMax {
+            // A step the journeys no longer have cannot source it: it waits until the step is back, or is cancelled.
+            guard book.step(backorder.step) != nil else { continue }
             // Enough new units of every short SKU, across the network (the solve then places them).
             var enough = true
             for (sku, short) in backorder.shortages where try backend.available(sku: sku) - (backorder.availableWhenTried[sku] ?? 0) < short {
