@@ -470,6 +470,16 @@ extension FulcrumClient {
         try await call(.transfer, request)
     }
 
+    public func allocate(_ request: Fulcrum_V1_AllocateRequest) async throws(FulcrumError) -> Fulcrum_V1_AllocationResponse {
+        try await call(.allocate, request)
+    }
+
+    public func allocations(_ request: Fulcrum_V1_AllocationsRequest) async throws(FulcrumError)
+        -> Fulcrum_V1_AllocationsResponse
+    {
+        try await call(.allocations, request)
+    }
+
     public func reconcile(_ request: Fulcrum_V1_ReconcileRequest) async throws(FulcrumError)
         -> Fulcrum_V1_ReconcileResponse
     {

@@ -23,11 +23,11 @@ public enum Scope: String, CaseIterable, Sendable, Comparable {
             .read: [
                 "stats", "metrics", "atp", "atp_batch", "positions", "get_reservation", "reservations", "optimize",
                 "decisions", "decision", "orders", "order", "get_order", "profiles", "skus", "nodes", "node",
-                "replication", "reconcile", "receipt", "receipts", "backorders",
+                "replication", "reconcile", "receipt", "receipts", "backorders", "allocations",
             ],
             .reserve: ["reserve", "confirm", "ship", "release", "optimize_and_reserve"],
             .inventory: [
-                "adjust", "adjust_batch", "schedule", "receive", "set_safety_stock", "transfer", "upsert_skus",
+                "adjust", "adjust_batch", "schedule", "receive", "set_safety_stock", "transfer", "upsert_skus", "allocate",
             ],
             .orchestrate: ["submit_event", "reprocess", "pull_outbox", "acknowledge", "dead_letters"],
             .admin: ["replay_dead_letter", "audit", "reload_profiles", "update_node", "snapshot"],

@@ -28,6 +28,11 @@ public enum Limits {
     public static let jsonDepthMax = 512
     /// The most lines in one reservation.
     public static let reservationLinesMax = 256
+    /// The most channels with an allocation at one position (and at every
+    /// node): a reservation line reads them all.
+    public static let allocationsPerPositionMax = 32
+    /// The largest allocation share: all of the on hand.
+    public static let allocationShareBasisPointsMax: Int64 = 10_000
     /// The largest quantity in any field (units), far below `Int64.max` so
     /// that sums of a reservation's lines cannot overflow.
     public static let quantityMax: Int64 = 1_000_000_000_000

@@ -176,6 +176,32 @@ enum GatewayJSON {
         }
     }
 
+    /// `POST /v1/allocations`: a channel's allocation, set or (amount 0) removed.
+    struct AllocateBody: Decodable {
+        var allocation: Allocation
+        var idempotencyKey: String?
+        enum CodingKeys: String, CodingKey, CaseIterable {
+            case sku, node, channel, quantity, shareBasisPoints = "share_basis_points", overflow, expiresMs = "expires_ms"
+            case idempotencyKey = "idempotency_key"
+        }
+        init(from decoder: any Decoder) throws {
+            try decoder.refuseUnknownFields(CodingKeys.self)
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            let amount: Allocation.Amount
+            switch (try c.decodeIntegerIfPresent(forKey: .quantity), try c.decodeIntegerIfPresent(forKey: .shareBasisPoints)) {
+            case (let units?, nil): amount = .quantity(units)
+            case (nil, let points?): amount = .shareBasisPoints(points)
+            default: throw FulcrumError(.invalidArgument, "exactly one of quantity and share_basis_points is required", path: "quantity")
+            }
+            allocation = Allocation(
+                sku: try c.decode(String.self, forKey: .sku), node: try c.decode(String.self, forKey: .node),
+                channel: try c.decode(String.self, forKey: .channel), amount: amount,
+                overflow: try c.decodeIfPresent(Bool.self, forKey: .overflow) ?? true,
+                expiresAt: try c.decodeIntegerIfPresent(forKey: .expiresMs).map(Timestamp.init(millisecondsSinceEpoch:)))
+            idempotencyKey = try c.decodeIfPresent(String.self, forKey: .idempotencyKey)
+        }
+    }
+
     /// `POST /v1/reconcile`: a stock count against the ledger.
     struct ReconcileBody: Decodable {
         struct Count: Decodable {
@@ -206,9 +232,10 @@ enum GatewayJSON {
         var order: String
         var lines: [LineBody]
         var ttlSeconds: Int64?
+        var channel: String?
         var idempotencyKey: String?
         enum CodingKeys: String, CodingKey, CaseIterable {
-            case order, lines, ttlSeconds = "ttl_seconds", idempotencyKey = "idempotency_key"
+            case order, lines, ttlSeconds = "ttl_seconds", channel, idempotencyKey = "idempotency_key"
         }
         init(from decoder: any Decoder) throws {
             try decoder.refuseUnknownFields(CodingKeys.self)
@@ -216,13 +243,14 @@ enum GatewayJSON {
             order = try c.decode(String.self, forKey: .order)
             lines = try c.decode([LineBody].self, forKey: .lines)
             ttlSeconds = try c.decodeIntegerIfPresent(forKey: .ttlSeconds)
+            channel = try c.decodeIfPresent(String.self, forKey: .channel)
             idempotencyKey = try c.decodeIfPresent(String.self, forKey: .idempotencyKey)
         }
 
         var request: ReserveRequest {
             ReserveRequest(
                 order: order, lines: lines.map { ReservationLine(node: $0.node, sku: $0.sku, quantity: $0.quantity) },
-                ttlSeconds: ttlSeconds ?? ReserveRequest.defaultTTLSeconds)
+                ttlSeconds: ttlSeconds ?? ReserveRequest.defaultTTLSeconds, channel: channel ?? "")
         }
     }
 

@@ -79,6 +79,17 @@ struct GatewayRoutes: Sendable {
             return try await execute(.transfer(body.request), key: body.idempotencyKey, caller: context.caller, status: .created)
         }
         router.post("/v1/reconcile") { request, _ in try await reconcile(request) }
+        router.post("/v1/allocations") { request, context in
+            let body = try await decode(GatewayJSON.AllocateBody.self, request)
+            return try await execute(.allocate(body.allocation), key: body.idempotencyKey, caller: context.caller)
+        }
+        router.get("/v1/allocations") { request, _ in
+            let parameters = request.uri.queryParameters
+            let allocations = try service.allocations(
+                sku: parameters["sku"].map(String.init), channel: parameters["channel"].map(String.init),
+                limit: try Self.limit(request, default: Limits.pageItemsDefault, maximum: Limits.pageItemsMax))
+            return Self.json(.object(["allocations": .array(allocations.map(\.json))]))
+        }
         router.post("/v1/reservations") { request, _ in try await reserve(request) }
         router.get("/v1/reservations/:order") { request, context in
             let order = try Self.pathParameter(context, "order")
@@ -216,7 +227,8 @@ struct GatewayRoutes: Sendable {
         guard let sku = parameters["sku"].map(String.init) else {
             throw FulcrumError(.invalidArgument, "the query needs sku", path: "sku")
         }
-        var query = AvailabilityQuery(sku: sku, node: parameters["node"].map(String.init))
+        var query = AvailabilityQuery(
+            sku: sku, node: parameters["node"].map(String.init), channel: parameters["channel"].map(String.init) ?? "")
         if let on = parameters["on_ms"] {
             guard let milliseconds = Int64(on) else { throw FulcrumError(.invalidArgument, "'\(on)' is not epoch milliseconds", path: "on_ms") }
             query.on = Timestamp(millisecondsSinceEpoch: milliseconds)
@@ -346,6 +358,7 @@ struct GatewayRoutes: Sendable {
         case .position(let key, let position): return Self.json(position.json(key), status: status)
         case .reservation(let reservation): return Self.json(reservation.json, status: status)
         case .receipt(let receipt): return Self.json(receipt.json, status: status)
+        case .allocation(let allocation): return Self.json(allocation.json, status: status)
         case .expired, .positions, .recorded: preconditionFailure("the gateway sends no expiry, return or record commands")
         }
     }
@@ -447,7 +460,7 @@ struct GatewayMiddleware: RouterMiddleware {
         "/v1/adjust": ["POST": "adjust"], "/v1/positions": ["GET": "positions"],
         "/v1/receipts": ["POST": "schedule", "GET": "receipts"], "/v1/receipts/{receipt}": ["GET": "receipt"],
         "/v1/receipts/{receipt}/receive": ["POST": "receive"], "/v1/transfers": ["POST": "transfer"],
-        "/v1/reconcile": ["POST": "reconcile"], "/v1/backorders": ["GET": "backorders"],
+        "/v1/reconcile": ["POST": "reconcile"], "/v1/allocations": ["POST": "allocate", "GET": "allocations"], "/v1/backorders": ["GET": "backorders"],
         "/v1/reservations": ["POST": "reserve", "GET": "reservations"],
         "/v1/reservations/{order}": ["GET": "get_reservation"], "/v1/reservations/{order}/confirm": ["POST": "confirm"],
         "/v1/reservations/{order}/ship": ["POST": "ship"], "/v1/reservations/{order}/release": ["POST": "release"],

@@ -22,6 +22,16 @@ struct Entry: Hashable, Sendable {
         case adjust = 1, schedule, receive, setSafetyStock, reserve, confirm, ship, release, expire, transfer
         /// A return received: restocked units on hand (refurbished ones are `schedule` entries beside it).
         case returnToStock
+        /// A channel's allocation set or removed (no postings: balances do not move).
+        case allocate
+    }
+
+    /// What an `allocate` entry set: the position by ids (node 0 for every
+    /// node) and the stored allocation record (its amount zero: removed).
+    struct AllocationChange: Hashable, Sendable {
+        var sku: UInt32
+        var node: UInt32
+        var record: [UInt8]
     }
 
     var kind: Kind
@@ -35,9 +45,12 @@ struct Entry: Hashable, Sendable {
     /// counted adjustment's count was taken.
     var deadline: Timestamp
     var postings: [Posting]
-    /// The system an adjustment came from; empty otherwise. Encoded after
-    /// the postings only when present, so older entries read unchanged.
+    /// The system an adjustment came from, or a reservation's channel;
+    /// empty otherwise. Encoded after the postings only when present (or
+    /// followed by an allocation), so older entries read unchanged.
     var source: String = ""
+    /// An `allocate` entry's allocation (the channel is the reference).
+    var allocation: AllocationChange? = nil
 
     func encoded() -> [UInt8] {
         var writer = ByteWriter(capacity: 48 + postings.count * 48)
@@ -56,7 +69,12 @@ struct Entry: Hashable, Sendable {
             writer.write(posting.safetyStock)
             writer.write(posting.scheduled)
         }
-        if !source.isEmpty { writer.write(source) }
+        if !source.isEmpty || allocation != nil { writer.write(source) }
+        if let allocation {
+            writer.write(allocation.sku)
+            writer.write(allocation.node)
+            writer.write(bytes: allocation.record)
+        }
         return writer.bytes
     }
 
@@ -79,9 +97,12 @@ struct Entry: Hashable, Sendable {
                         safetyStock: try reader.read(), scheduled: try reader.read()))
             }
             let source = reader.isAtEnd ? "" : try reader.readString()
+            let allocation =
+                reader.isAtEnd
+                ? nil : AllocationChange(sku: try reader.read(), node: try reader.read(), record: try reader.readBytes())
             return Entry(
                 kind: kind, at: at, reference: reference, note: note, deadline: deadline, postings: postings,
-                source: source)
+                source: source, allocation: allocation)
         }
     }
 }
@@ -176,8 +197,16 @@ enum CommandCodec {
             writer.write(request.node)
             writer.write(request.sku)
             writer.write(request.quantity)
+        case .allocate(let allocation):
+            writer.write(UInt8(14))
+            writer.write(allocation.sku)
+            writer.write(allocation.node)
+            writer.write(allocation.channel)
+            writer.write(bytes: Records.encode(allocation))
         case .reserve(let request):
-            writer.write(UInt8(5))
+            // Kind 13 carries a channel; without one, kind 5 as before.
+            writer.write(UInt8(request.channel.isEmpty ? 5 : 13))
+            if !request.channel.isEmpty { writer.write(request.channel) }
             writer.write(request.order)
             writer.write(request.ttlSeconds)
             writer.write(UInt16(request.lines.count))
@@ -246,7 +275,13 @@ enum CommandCodec {
         case 4:
             return .setSafetyStock(
                 SetSafetyStockRequest(node: try reader.readString(), sku: try reader.readString(), quantity: try reader.read()))
-        case 5:
+        case 14:
+            let sku = try reader.readString()
+            let node = try reader.readString()
+            let channel = try reader.readString()
+            return .allocate(try Records.decodeAllocation(try reader.readBytes(), sku: sku, node: node, channel: channel))
+        case let kind where kind == 5 || kind == 13:
+            let channel = kind == 13 ? try reader.readString() : ""
             let order = try reader.readString()
             let ttlSeconds: Int64 = try reader.read()
             let count = Int(try reader.read(UInt16.self))
@@ -255,7 +290,7 @@ enum CommandCodec {
             for _ in 0..<count {
                 lines.append(ReservationLine(node: try reader.readString(), sku: try reader.readString(), quantity: try reader.read()))
             }
-            return .reserve(ReserveRequest(order: order, lines: lines, ttlSeconds: ttlSeconds))
+            return .reserve(ReserveRequest(order: order, lines: lines, ttlSeconds: ttlSeconds, channel: channel))
         case 6: return .confirm(order: try reader.readString())
         case 7: return .ship(order: try reader.readString())
         case 8: return .release(order: try reader.readString())
@@ -304,8 +339,16 @@ enum IdempotencyCodec {
             Records.encode(receipt, into: &writer)
             if !receipt.fromNode.isEmpty { writer.write(receipt.fromNode) }
         case .reservation(let reservation):
-            writer.write(UInt8(3))
+            // Kind 7: a reservation with its channel.
+            writer.write(UInt8(reservation.channel.isEmpty ? 3 : 7))
             Records.encode(reservation, into: &writer)
+            if !reservation.channel.isEmpty { writer.write(reservation.channel) }
+        case .allocation(let allocation):
+            writer.write(UInt8(8))
+            writer.write(allocation.sku)
+            writer.write(allocation.node)
+            writer.write(allocation.channel)
+            writer.write(bytes: Records.encode(allocation))
         case .expired(let orders):
             writer.write(UInt8(4))
             writer.write(UInt32(orders.count))
@@ -347,6 +390,15 @@ enum IdempotencyCodec {
             return .positions(positions)
         case 3:
             return .reservation(try Records.decodeReservation(&reader))
+        case 7:
+            var reservation = try Records.decodeReservation(&reader)
+            reservation.channel = try reader.readString()
+            return .reservation(reservation)
+        case 8:
+            let sku = try reader.readString()
+            let node = try reader.readString()
+            let channel = try reader.readString()
+            return .allocation(try Records.decodeAllocation(try reader.readBytes(), sku: sku, node: node, channel: channel))
         case 4:
             let count = Int(try reader.read(UInt32.self))
             var orders: [String] = []

@@ -63,9 +63,7 @@ enum LedgerFiles {
         } catch LMDBError.versionMismatch {
             throw notALedger(directory, "data.mdb was written by an incompatible LMDB")
         } catch let error as LMDBError where Integrity.isStructuralDamage(error) {
-            throw FulcrumError(
-                .corrupt, "data.mdb's page structure is damaged (\(error)); restore the ledger from a backup",
-                path: directory)
+            throw structuralDamage(error, directory: directory)
         } catch {
             throw FulcrumError(.storage, "\(error)", path: directory)
         }
@@ -119,9 +117,16 @@ enum LedgerFiles {
             throw error
         } catch LMDBError.checksumMismatch {
             throw notALedger(directory, "its format record fails its checksum")
+        } catch let error as LMDBError where Integrity.isStructuralDamage(error) {
+            throw structuralDamage(error, directory: directory)
         } catch {
             throw FulcrumError(.storage, "\(error)", path: directory)
         }
+    }
+
+    private static func structuralDamage(_ error: LMDBError, directory: String) -> FulcrumError {
+        FulcrumError(
+            .corrupt, "data.mdb's page structure is damaged (\(error)); restore the ledger from a backup", path: directory)
     }
 
     /// Rewrites every value of a format-1 ledger with its checksum, and the

@@ -85,25 +85,34 @@ public final class LedgerReader {
         }
     }
 
-    /// Available-to-promise of `sku` at `node`: available now, plus scheduled
-    /// receipts due on or before `date` when one is given.
-    public func availableToPromise(node: String, sku: String, on date: Timestamp? = nil) throws(FulcrumError) -> Int64 {
+    /// Available-to-promise of `sku` at `node` to a reservation of
+    /// `channel` (empty: none): available now under the channels'
+    /// allocations, plus scheduled receipts due on or before `date` when one is given.
+    public func availableToPromise(node: String, sku: String, on date: Timestamp? = nil, channel: String = "")
+        throws(FulcrumError) -> Int64
+    {
         try snapshot { transaction in
-            let now = try position(node: node, sku: sku, in: transaction).available
-            guard let date, let nodeID = try id(.node, node, in: transaction),
-                let skuID = try id(.sku, sku, in: transaction)
-            else { return now }
-            return now + (try scheduled(sku: skuID, node: nodeID, by: date, in: transaction))
+            let position = try position(node: node, sku: sku, in: transaction)
+            guard let nodeID = try id(.node, node, in: transaction), let skuID = try id(.sku, sku, in: transaction)
+            else { return position.available }
+            var available = position.available
+            if let allocations = try allocationsInForce(sku: skuID, in: transaction) {
+                available = try allocations.availability(node: nodeID, position, reader: self, in: transaction)
+                    .available(to: channel)
+            }
+            guard let date else { return available }
+            return available + (try scheduled(sku: skuID, node: nodeID, by: date, in: transaction))
         }
     }
 
     /// Available-to-promise of `sku` at every node that has stocked it (or
     /// has receipts due by `date`), in node id order.
-    public func availableToPromise(sku: String, on date: Timestamp? = nil) throws(FulcrumError)
+    public func availableToPromise(sku: String, on date: Timestamp? = nil, channel: String = "") throws(FulcrumError)
         -> [(node: String, available: Int64)]
     {
         try snapshot { transaction in
             guard let skuID = try id(.sku, sku, in: transaction) else { return [] }
+            let allocations = try allocationsInForce(sku: skuID, in: transaction)
             var result: [UInt32: Int64] = [:]
             let prefix = Keys.position(sku: skuID, node: 0)
             let cursor = try transaction.cursor(ledger.schema.positions)
@@ -115,7 +124,9 @@ public final class LedgerReader {
                     }
                     return position
                 }
-                result[node] = position.available
+                result[node] =
+                    try allocations?.availability(node: node, position, reader: self, in: transaction).available(to: channel)
+                    ?? position.available
                 record = try cursor.next()
             }
             if let date {
@@ -133,9 +144,7 @@ public final class LedgerReader {
             guard let bytes = try transaction.value(ledger.schema.reservations, key: Names.keyBytes(order)) else {
                 return nil
             }
-            return try bytes.decode("reservation") { (reader) throws(FulcrumError) in
-                Self.asOf(ledger.clock.now(), try Records.decodeReservation(&reader))
-            }
+            return Self.asOf(ledger.clock.now(), try Records.decodeReservationRecord(bytes))
         }
     }
 
@@ -241,6 +250,38 @@ public final class LedgerReader {
         return listed
     }
 
+    /// Channels' allocations in `sku` order then node (every node first),
+    /// those of `sku` and of `channel` when given, at most `limit`; expired
+    /// ones too (they protect nothing: `isActive`).
+    public func allocations(sku: String? = nil, channel: String? = nil, limit: Int) throws(FulcrumError) -> [Allocation] {
+        precondition(limit >= 0)
+        if let sku { try Names.validate(sku, path: "sku") }
+        if let channel { try Names.validate(channel, path: "channel") }
+        return try snapshot { transaction in
+            guard let database = ledger.schema.allocations else { return [] }
+            var prefix: [UInt8] = []
+            if let sku {
+                guard let skuID = try id(.sku, sku, in: transaction) else { return [] }
+                prefix = Array(Keys.position(sku: skuID, node: 0).prefix(4))
+            }
+            var listed: [Allocation] = []
+            let cursor = try transaction.cursor(database)
+            var record = try prefix.isEmpty ? cursor.first() : cursor.seek(atLeast: prefix)
+            while let (key, value) = record, key.starts(with: prefix), listed.count < limit {
+                record = try cursor.next()
+                guard let (skuID, nodeID, recordChannel) = Keys.decodeChannel(key) else {
+                    throw FulcrumError(.corrupt, "malformed allocation key")
+                }
+                if let channel, channel != recordChannel { continue }
+                let node = nodeID == 0 ? Allocation.everyNode : try name(.node, nodeID, in: transaction)
+                listed.append(
+                    try Records.decodeAllocation(
+                        value, sku: try name(.sku, skuID, in: transaction), node: node, channel: recordChannel))
+            }
+            return listed
+        }
+    }
+
     /// Receipts not yet received (purchase orders, transfers in transit) in
     /// id order after `after`, those due at `node` when given, at most `limit`.
     public func receipts(node: String? = nil, after: String? = nil, limit: Int) throws(FulcrumError) -> [ScheduledReceipt] {
@@ -310,9 +351,7 @@ public final class LedgerReader {
             while let (key, value) = record {
                 record = try cursor.next()
                 if key == start { continue }
-                let reservation = try value.decode("reservation") { (reader) throws(FulcrumError) in
-                    Self.asOf(now, try Records.decodeReservation(&reader))
-                }
+                let reservation = Self.asOf(now, try Records.decodeReservationRecord(value))
                 if !body(reservation) { return }
             }
         }
@@ -374,6 +413,45 @@ public final class LedgerReader {
         case .sku: skuNames[id] = name
         }
         return name
+    }
+
+    /// The allocations of a SKU in force now, by node id (0: every node), or
+    /// nil when it has none (the common case: one cursor seek).
+    private func allocationsInForce(sku: UInt32, in transaction: borrowing ReadTransaction) throws -> AllocationsInForce? {
+        guard let database = ledger.schema.allocations else { return nil }
+        let prefix = Array(Keys.position(sku: sku, node: 0).prefix(4))
+        let now = ledger.clock.now()
+        var byNode: [UInt32: [String: Allocation]] = [:]
+        let cursor = try transaction.cursor(database)
+        var record = try cursor.seek(atLeast: prefix)
+        while let (key, value) = record, key.starts(with: prefix) {
+            record = try cursor.next()
+            guard let (_, node, channel) = Keys.decodeChannel(key) else { throw FulcrumError(.corrupt, "malformed allocation key") }
+            let allocation = try Records.decodeAllocation(value, sku: "", node: "", channel: channel)
+            if allocation.isActive(at: now) { byNode[node, default: [:]][channel] = allocation }
+        }
+        return byNode.isEmpty ? nil : AllocationsInForce(sku: sku, byNode: byNode)
+    }
+
+    /// A SKU's active allocations, read once for a whole ATP answer.
+    private struct AllocationsInForce {
+        let sku: UInt32
+        let byNode: [UInt32: [String: Allocation]]
+
+        func availability(node: UInt32, _ position: Position, reader: LedgerReader, in transaction: borrowing ReadTransaction)
+            throws -> ChannelAvailability
+        {
+            let inForce = (byNode[0] ?? [:]).merging(byNode[node] ?? [:]) { _, own in own }
+            var held: [String: Int64] = [:]
+            if let holds = reader.ledger.schema.channelHolds {
+                for channel in inForce.keys {
+                    held[channel] =
+                        try transaction.value(holds, key: Keys.channel(sku: sku, node: node, channel: channel))
+                        .map { try Records.decodeHeld($0) } ?? 0
+                }
+            }
+            return ChannelAvailability(position: position, allocations: inForce, held: held)
+        }
     }
 
     private func scheduled(sku: UInt32, node: UInt32, by date: Timestamp, in transaction: borrowing ReadTransaction)

@@ -132,6 +132,10 @@ private struct Fold {
     var positions: [UInt64: Position] = [:]
     var reservations: [String: Reservation] = [:]
     var receipts: [String: ScheduledReceipt] = [:]
+    /// Allocation records by key (`Keys.channel`).
+    var allocations: [[UInt8]: [UInt8]] = [:]
+    /// Units each channel's reservations hold per position, by key (`Keys.channel`).
+    var held: [[UInt8]: Int64] = [:]
     var report = VerificationReport()
 
     init(names: NameTable) {
@@ -162,6 +166,10 @@ private struct Fold {
             position.committed += posting.committed
             position.safetyStock += posting.safetyStock
             positions[word] = position
+            let holds = posting.reserved + posting.committed
+            if Self.reservationKinds.contains(entry.kind), !entry.source.isEmpty, holds != 0 {
+                held[Keys.channel(sku: posting.sku, node: posting.node, channel: entry.source), default: 0] += holds
+            }
             if !position.isValid {
                 let key = names.key(sku: posting.sku, node: posting.node)
                 report.mismatches.append("entry \(sequence) leaves \(key) invalid: \(position)")
@@ -179,7 +187,7 @@ private struct Fold {
             }
             reservations[entry.reference] = Reservation(
                 order: entry.reference, state: .reserved, lines: lines, createdAt: entry.at,
-                expiresAt: entry.deadline, updatedAt: entry.at)
+                expiresAt: entry.deadline, updatedAt: entry.at, channel: entry.source)
         case .confirm, .ship, .release, .expire:
             guard var reservation = reservations[entry.reference] else {
                 report.mismatches.append("entry \(sequence) moves unknown reservation \(entry.reference)")
@@ -197,15 +205,61 @@ private struct Fold {
                 quantity: posting.scheduled, due: entry.deadline, fromNode: from ?? "")
         case .receive:
             receipts[entry.reference] = nil
+        case .allocate:
+            guard let change = entry.allocation else {
+                report.mismatches.append("entry \(sequence) allocates nothing")
+                return
+            }
+            let key = Keys.channel(sku: change.sku, node: change.node, channel: entry.reference)
+            // The record's first byte is the amount's kind, then the amount: zero removes.
+            let removed = (try? Records.decodeAllocation(change.record, sku: "", node: "", channel: ""))?.removes ?? false
+            allocations[key] = removed ? nil : change.record
         case .adjust, .setSafetyStock, .returnToStock:
             break
         }
     }
 
+    private static let reservationKinds: Set<Entry.Kind> = [.reserve, .confirm, .ship, .release, .expire]
+
     mutating func compare(schema: Schema, transaction: borrowing ReadTransaction) throws {
         try comparePositions(schema: schema, transaction: transaction)
         try compareReservations(schema: schema, transaction: transaction)
         try compareReceipts(schema: schema, transaction: transaction)
+        try compareChannels(schema: schema, transaction: transaction)
+    }
+
+    private mutating func compareChannels(schema: Schema, transaction: borrowing ReadTransaction) throws {
+        func readable(_ key: [UInt8]) -> String {
+            guard let (sku, node, channel) = Keys.decodeChannel(key) else { return "?" }
+            return "\(node == 0 ? Allocation.everyNode : names.name(.node, node))/\(names.name(.sku, sku))/\(channel)"
+        }
+        var unseen = allocations
+        if let database = schema.allocations {
+            let cursor = try transaction.cursor(database)
+            var record = try cursor.first()
+            while let (key, value) = record {
+                record = try cursor.next()
+                report.allocations += 1
+                if unseen.removeValue(forKey: key) != value {
+                    report.mismatches.append("allocation \(readable(key)): stored, but its entries differ or are missing")
+                }
+            }
+        }
+        for key in unseen.keys { report.mismatches.append("allocation \(readable(key)): missing") }
+        var holds = held.filter { $0.value != 0 }
+        if let database = schema.channelHolds {
+            let cursor = try transaction.cursor(database)
+            var record = try cursor.first()
+            while let (key, value) = record {
+                record = try cursor.next()
+                let stored = try Records.decodeHeld(value)
+                let folded = holds.removeValue(forKey: key) ?? 0
+                if stored != folded {
+                    report.mismatches.append("channel hold \(readable(key)): stored \(stored), entries sum to \(folded)")
+                }
+            }
+        }
+        for (key, folded) in holds { report.mismatches.append("channel hold \(readable(key)): missing, entries sum to \(folded)") }
     }
 
     private mutating func comparePositions(schema: Schema, transaction: borrowing ReadTransaction) throws {
@@ -242,9 +296,7 @@ private struct Fold {
             record = try cursor.next()
             report.reservations += 1
             let order = String(decoding: key, as: UTF8.self)
-            let stored = try value.decode("reservation") { (reader) throws(FulcrumError) in
-                try Records.decodeReservation(&reader)
-            }
+            let stored = try Records.decodeReservationRecord(value)
             let folded = unseen.removeValue(forKey: order)
             if stored != folded {
                 report.mismatches.append(

@@ -44,7 +44,12 @@ struct Schema: Sendable {
     /// Records of the modules above the ledger (`RecordBatch`), keyed by them.
     /// Created on first open for writing, so ledgers made before it gain it.
     let records: Database?
-
+    /// sku id + node id (0: every node) + channel → allocation record.
+    /// Created on first open for writing, like `records`.
+    let allocations: Database?
+    /// sku id + node id + channel → Int64: units the channel's reservations
+    /// hold (reserved or committed) at the position, against its allocation.
+    let channelHolds: Database?
 
     init(environment: Environment, create: Bool, writable: Bool) throws(LMDBError) {
         func open(_ name: String) throws(LMDBError) -> Database {
@@ -60,17 +65,22 @@ struct Schema: Sendable {
         receiptsByPosition = try open("receipts_by_position")
         entries = try open("entries")
         idempotency = try open("idempotency")
-        do {
-            records = try environment.openDatabase("records", create: writable)
-        } catch LMDBError.notFound {
-            records = nil
+        func openAdded(_ name: String) throws(LMDBError) -> Database? {
+            do {
+                return try environment.openDatabase(name, create: writable)
+            } catch LMDBError.notFound {
+                return nil
+            }
         }
+        records = try openAdded("records")
+        allocations = try openAdded("allocations")
+        channelHolds = try openAdded("channel_holds")
     }
 
     /// Every database, for whole-file passes (upgrade, checksum scans).
     var all: [Database] {
         [meta, names, ids, positions, reservations, expiries, receipts, receiptsByPosition, entries, idempotency]
-            + (records.map { [$0] } ?? [])
+            + [records, allocations, channelHolds].compactMap { $0 }
     }
 
     static func formatRecord(version: UInt32 = formatVersion) -> [UInt8] {
@@ -140,6 +150,17 @@ enum Keys {
         return Timestamp(millisecondsSinceEpoch: Int64(bitPattern: readBigEndian(UInt64.self, key, at: 8) ^ (1 << 63)))
     }
 
+    /// An allocation's or a channel hold's key: the position (node 0 for
+    /// every node), then the channel.
+    static func channel(sku: UInt32, node: UInt32, channel: String) -> [UInt8] {
+        position(sku: sku, node: node) + Names.keyBytes(channel)
+    }
+
+    static func decodeChannel(_ key: [UInt8]) -> (sku: UInt32, node: UInt32, channel: String)? {
+        guard key.count > 8, let (sku, node) = decodePosition(Array(key[0..<8])) else { return nil }
+        return (sku, node, String(decoding: key[8...], as: UTF8.self))
+    }
+
     static func entry(_ sequence: UInt64) -> [UInt8] {
         var key: [UInt8] = []
         appendBigEndian(sequence, to: &key)
@@ -167,6 +188,8 @@ extension Keys {
         switch database {
         case "positions":
             if let (sku, node) = decodePosition(key) { return "node #\(node)/sku #\(sku)" }
+        case "allocations", "channel_holds":
+            if let (sku, node, channel) = decodeChannel(key) { return "node #\(node)/sku #\(sku)/\(channel)" }
         case "entries" where key.count == 8:
             return "\(readBigEndian(UInt64.self, key, at: 0))"
         case "reservations", "receipts", "idempotency", "records", "meta":
@@ -215,10 +238,60 @@ enum Records {
         }
     }
 
+    /// The stored record: a channel follows the fields every reservation
+    /// has (absent without one, so older records read unchanged).
     static func encode(_ reservation: Reservation) -> [UInt8] {
         var writer = ByteWriter()
         encode(reservation, into: &writer)
+        if !reservation.channel.isEmpty { writer.write(reservation.channel) }
         return writer.bytes
+    }
+
+    /// Reads a stored record (what `encode(_:)` wrote).
+    static func decodeReservationRecord(_ bytes: [UInt8]) throws(FulcrumError) -> Reservation {
+        try bytes.decode("reservation") { (reader) throws(FulcrumError) in
+            var reservation = try decodeReservation(&reader)
+            if !reader.isAtEnd { reservation.channel = try reader.readString() }
+            return reservation
+        }
+    }
+
+    static func encodeHeld(_ units: Int64) -> [UInt8] {
+        var writer = ByteWriter(capacity: 8)
+        writer.write(units)
+        return writer.bytes
+    }
+
+    static func decodeHeld(_ bytes: [UInt8]) throws(FulcrumError) -> Int64 {
+        try bytes.decode("channel hold") { (reader) throws(FulcrumError) in try reader.read(Int64.self) }
+    }
+
+    static func encode(_ allocation: Allocation) -> [UInt8] {
+        var writer = ByteWriter(capacity: 32)
+        switch allocation.amount {
+        case .quantity(let units): writer.write(UInt8(1)); writer.write(units)
+        case .shareBasisPoints(let points): writer.write(UInt8(2)); writer.write(points)
+        }
+        writer.write(UInt8(allocation.overflow ? 1 : 0))
+        writer.write(UInt8(allocation.expiresAt == nil ? 0 : 1))
+        writer.write(allocation.expiresAt?.millisecondsSinceEpoch ?? 0)
+        return writer.bytes
+    }
+
+    /// Reads an allocation record; its key gives the names.
+    static func decodeAllocation(_ bytes: [UInt8], sku: String, node: String, channel: String) throws(FulcrumError) -> Allocation {
+        try bytes.decode("allocation") { (reader) throws(FulcrumError) in
+            let amount: Allocation.Amount
+            switch try reader.read(UInt8.self) {
+            case 1: amount = .quantity(try reader.read())
+            case 2: amount = .shareBasisPoints(try reader.read())
+            default: throw FulcrumError(.corrupt, "unknown allocation amount", path: "\(node)/\(sku)/\(channel)")
+            }
+            let overflow = try reader.read(UInt8.self) == 1
+            let expires = try reader.read(UInt8.self) == 1
+            let at = Timestamp(millisecondsSinceEpoch: try reader.read())
+            return Allocation(sku: sku, node: node, channel: channel, amount: amount, overflow: overflow, expiresAt: expires ? at : nil)
+        }
     }
 
     static func decodeReservation(_ reader: inout ByteReader) throws(FulcrumError) -> Reservation {

@@ -22,6 +22,8 @@ struct Effect {
     var expiryRemoved: Timestamp?
     var receiptAdded: ScheduledReceipt?
     var receiptRemoved: ScheduledReceipt?
+    /// An allocation set (or, with an amount of zero, removed).
+    var allocation: Allocation?
     var result: LedgerResult
 }
 
@@ -188,6 +190,7 @@ struct LedgerStateMachine {
         case .setSafetyStock(let request): try planSafetyStock(request, in: transaction)
         case .transfer(let request): try planTransfer(request, in: transaction)
         case .returnToStock: preconditionFailure("a return plans one effect per entry")
+        case .allocate(let allocation): try planAllocate(allocation, in: transaction)
         case .reserve(let request): try planReserve(request, now: now, in: transaction)
         case .confirm(let order): try planTransition(order, to: .confirmed, now: now, in: transaction)
         case .ship(let order): try planTransition(order, to: .shipped, now: now, in: transaction)
@@ -435,11 +438,77 @@ struct LedgerStateMachine {
         return [stock] + refurbished
     }
 
+    private func planAllocate(_ allocation: Allocation, in transaction: borrowing WriteTransaction) throws -> Effect {
+        try Names.validate(allocation.sku, path: "sku")
+        if allocation.node != Allocation.everyNode { try Names.validate(allocation.node, path: "node") }
+        try Names.validate(allocation.channel, path: "channel")
+        switch allocation.amount {
+        case .quantity(let units): try Names.validateQuantity(units, path: "quantity", allowZero: true)
+        case .shareBasisPoints(let points):
+            guard (0...Limits.allocationShareBasisPointsMax).contains(points) else {
+                throw FulcrumError(
+                    .invalidArgument, "share \(points) is outside 0...\(Limits.allocationShareBasisPointsMax) basis points",
+                    path: "share_basis_points")
+            }
+        }
+        if !allocation.removes {
+            let others = try allocations(sku: allocation.sku, node: allocation.node, in: transaction)
+            guard others[allocation.channel] != nil || others.count < Limits.allocationsPerPositionMax else {
+                throw FulcrumError(
+                    .invalidArgument,
+                    "\(allocation.node)/\(allocation.sku) already has \(Limits.allocationsPerPositionMax) channels' allocations",
+                    path: "channel")
+            }
+        }
+        return Effect(
+            kind: .allocate, reference: allocation.channel, deadline: allocation.expiresAt ?? Timestamp(millisecondsSinceEpoch: 0),
+            allocation: allocation, result: .allocation(allocation))
+    }
+
+    /// The allocations stored at exactly `node` (or `*`) for `sku`, by channel, expired or not.
+    private func allocations(sku: String, node: String, in transaction: borrowing WriteTransaction) throws -> [String: Allocation] {
+        guard let database = schema.allocations else { preconditionFailure("a writable ledger has its allocations database") }
+        guard let skuID = interner.lookup(.sku, sku) else { return [:] }
+        let nodeID: UInt32
+        if node == Allocation.everyNode {
+            nodeID = 0
+        } else {
+            guard let id = interner.lookup(.node, node) else { return [:] }
+            nodeID = id
+        }
+        let prefix = Keys.position(sku: skuID, node: nodeID)
+        var found: [String: Allocation] = [:]
+        let cursor = try transaction.cursor(database)
+        var record = try cursor.seek(atLeast: prefix)
+        while let (key, value) = record, key.starts(with: prefix), let (_, _, channel) = Keys.decodeChannel(key) {
+            found[channel] = try Records.decodeAllocation(value, sku: sku, node: node, channel: channel)
+            record = try cursor.next()
+        }
+        return found
+    }
+
+    /// What each channel may take at `key` now, or nil when no allocation is
+    /// in force there (every unit is then open to every reservation).
+    private func channelAvailability(
+        _ key: PositionKey, _ position: Position, now: Timestamp, in transaction: borrowing WriteTransaction
+    ) throws -> ChannelAvailability? {
+        var inForce = try allocations(sku: key.sku, node: Allocation.everyNode, in: transaction)
+        inForce.merge(try allocations(sku: key.sku, node: key.node, in: transaction)) { _, own in own }
+        inForce = inForce.filter { $0.value.isActive(at: now) }
+        guard !inForce.isEmpty, let holds = schema.channelHolds else { return nil }
+        var held: [String: Int64] = [:]
+        if let sku = interner.lookup(.sku, key.sku), let node = interner.lookup(.node, key.node) {
+            for channel in inForce.keys {
+                held[channel] = try transaction.value(holds, key: Keys.channel(sku: sku, node: node, channel: channel))
+                    .map { try Records.decodeHeld($0) } ?? 0
+            }
+        }
+        return ChannelAvailability(position: position, allocations: inForce, held: held)
+    }
+
     private func storedReservation(_ order: String, in transaction: borrowing WriteTransaction) throws -> Reservation? {
         guard let bytes = try transaction.value(schema.reservations, key: Names.keyBytes(order)) else { return nil }
-        return try bytes.decode("reservation") { (reader) throws(FulcrumError) in
-            try Records.decodeReservation(&reader)
-        }
+        return try Records.decodeReservationRecord(bytes)
     }
 
     private func validate(_ request: ReserveRequest) throws {
@@ -477,13 +546,18 @@ struct LedgerStateMachine {
                 .reservationExists, "order \(request.order) already holds a \(existing.state) reservation",
                 path: "order")
         }
+        if !request.channel.isEmpty { try Names.validate(request.channel, path: "channel") }
         var changes: [Effect.Change] = []
         for (index, line) in request.lines.enumerated() {
             let before = try position(line.key, in: transaction)
-            guard before.available >= line.quantity else {
+            let available =
+                try channelAvailability(line.key, before, now: now, in: transaction)?.available(to: request.channel)
+                ?? before.available
+            guard available >= line.quantity else {
+                let whose = request.channel.isEmpty ? "" : " to \(request.channel)"
                 throw FulcrumError(
                     .insufficientStock,
-                    "\(line.key): requested \(line.quantity), available \(before.available)",
+                    "\(line.key): requested \(line.quantity), available\(whose) \(available)",
                     path: "lines[\(index)].quantity")
             }
             var after = before
@@ -493,9 +567,9 @@ struct LedgerStateMachine {
         let expiresAt = now.adding(seconds: request.ttlSeconds)
         let reservation = Reservation(
             order: request.order, state: .reserved, lines: request.lines, createdAt: now, expiresAt: expiresAt,
-            updatedAt: now)
+            updatedAt: now, channel: request.channel)
         return Effect(
-            kind: .reserve, reference: request.order, deadline: expiresAt, changes: changes,
+            kind: .reserve, reference: request.order, source: request.channel, deadline: expiresAt, changes: changes,
             reservation: reservation, expiryAdded: expiresAt, result: .reservation(reservation))
     }
 
@@ -542,7 +616,7 @@ struct LedgerStateMachine {
         updated.state = target
         updated.updatedAt = now
         return Effect(
-            kind: kind, reference: reservation.order, changes: changes, reservation: updated,
+            kind: kind, reference: reservation.order, source: reservation.channel, changes: changes, reservation: updated,
             expiryRemoved: from == .reserved ? reservation.expiresAt : nil, result: .reservation(updated))
     }
 
@@ -598,6 +672,10 @@ struct LedgerStateMachine {
                     countChanges[asOf]![Keys.positionWord(sku: sku, node: node), default: 0] += change.after.onHand - change.before.onHand
                 }
             }
+            let held = (change.after.reserved + change.after.committed) - (change.before.reserved + change.before.committed)
+            if let channel = effect.reservation?.channel, !channel.isEmpty, held != 0 {
+                try addHeld(held, sku: sku, node: node, channel: channel, in: transaction)
+            }
             postings.append(
                 Posting(
                     sku: sku, node: node, onHand: change.after.onHand - change.before.onHand,
@@ -605,14 +683,50 @@ struct LedgerStateMachine {
                     committed: change.after.committed - change.before.committed,
                     safetyStock: change.after.safetyStock - change.before.safetyStock, scheduled: change.scheduled))
         }
-        if !postings.isEmpty {
+        var allocationChange: Entry.AllocationChange?
+        if let allocation = effect.allocation {
+            allocationChange = try write(allocation, in: transaction)
+        }
+        if !postings.isEmpty || allocationChange != nil {
             let entry = Entry(
                 kind: effect.kind, at: now, reference: effect.reference, note: effect.note,
-                deadline: effect.deadline, postings: postings, source: effect.source)
+                deadline: effect.deadline, postings: postings, source: effect.source, allocation: allocationChange)
             try transaction.append(schema.entries, key: Keys.entry(nextSequence), value: entry.encoded())
             nextSequence += 1
         }
         try writeRecords(effect, postings: postings, in: transaction)
+    }
+
+    /// Stores (or removes) an allocation; returns what its entry records.
+    private mutating func write(_ allocation: Allocation, in transaction: borrowing WriteTransaction) throws
+        -> Entry.AllocationChange
+    {
+        let sku = try interner.intern(.sku, allocation.sku, in: transaction, schema: schema)
+        let node =
+            allocation.node == Allocation.everyNode
+            ? 0 : try interner.intern(.node, allocation.node, in: transaction, schema: schema)
+        let key = Keys.channel(sku: sku, node: node, channel: allocation.channel)
+        let record = Records.encode(allocation)
+        if allocation.removes {
+            _ = try transaction.delete(schema.allocations!, key: key)
+        } else {
+            try transaction.put(schema.allocations!, key: key, value: record)
+        }
+        return Entry.AllocationChange(sku: sku, node: node, record: record)
+    }
+
+    /// Moves a channel's held units at a position (a record only while non-zero).
+    private func addHeld(_ units: Int64, sku: UInt32, node: UInt32, channel: String, in transaction: borrowing WriteTransaction)
+        throws
+    {
+        let key = Keys.channel(sku: sku, node: node, channel: channel)
+        let held = try (transaction.value(schema.channelHolds!, key: key).map { try Records.decodeHeld($0) } ?? 0) + units
+        precondition(held >= 0, "channel \(channel) would hold \(held) units")
+        if held == 0 {
+            _ = try transaction.delete(schema.channelHolds!, key: key)
+        } else {
+            try transaction.put(schema.channelHolds!, key: key, value: Records.encodeHeld(held))
+        }
     }
 
     private func writeRecords(_ effect: Effect, postings: [Posting], in transaction: borrowing WriteTransaction) throws {

@@ -22,15 +22,19 @@ extension Orchestrator {
                 .action, "order:\(id)",
                 "ship-to placed by \(placement.precision.rawValue) (\(placement.matched)): \(placement.latitude), \(placement.longitude)")
             let plan: OptimizeResponse.Plan
+            let channel = outcome.order.channel
             if let window = step.batch, attempt == 1 {
-                // Orders under different profiles are solved in separate windows.
-                plan = try await batcher.plan(order, nodes: nodes, step: step.id + "\u{1}" + (profile ?? ""), window: window) { orders, nodes throws(FulcrumError) in
+                // Orders under different profiles or channels (stock seen differently) are solved in separate windows.
+                let batch = step.id + "\u{1}" + (profile ?? "") + "\u{1}" + (channel ?? "")
+                plan = try await batcher.plan(order, nodes: nodes, step: batch, window: window) { orders, nodes throws(FulcrumError) in
                     try self.backend.optimize(
-                        OptimizeRequest(orders: orders, nodes: nodes, profile: profile), options: .init(strategy: strategy))
+                        OptimizeRequest(orders: orders, nodes: nodes, profile: profile, channel: channel),
+                        options: .init(strategy: strategy))
                 }
             } else {
                 let response = try backend.optimize(
-                    OptimizeRequest(orders: [order], nodes: nodes, profile: profile), options: .init(strategy: strategy))
+                    OptimizeRequest(orders: [order], nodes: nodes, profile: profile, channel: channel),
+                    options: .init(strategy: strategy))
                 plan = response.plans[0]
             }
             let backordered = plan.backorders.filter { $0.quantity > 0 }
@@ -148,7 +152,8 @@ extension Orchestrator {
             precondition(needed == 0, "a reservation covers every unit of the order")
             outcome.order.lines[index] = line
         }
-        outcome.command = .reserve(ReserveRequest(order: id, lines: lines, ttlSeconds: options.reservationTTLSeconds))
+        outcome.command = .reserve(
+            ReserveRequest(order: id, lines: lines, ttlSeconds: options.reservationTTLSeconds, channel: outcome.order.channel ?? ""))
         log.add(.action, "order:\(id)", "reserved " + lines.map { "\($0.quantity) \($0.sku) at \($0.node)" }.joined(separator: ", "))
     }
 

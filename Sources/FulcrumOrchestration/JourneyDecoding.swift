@@ -150,7 +150,7 @@ extension JourneyBook {
                 throw reader.error(field, "'\(kind)' is not a node kind (warehouse, store, 3pl, vendor)")
             }
             return .string(kind)
-        case "source_node", "profile": return .string(try reader.name(field)!)
+        case "source_node", "profile", "channel": return .string(try reader.name(field)!)
         default: return .string(try reader.string(field)!)
         }
     }

@@ -6,14 +6,14 @@ public enum OrderFields {
         "id", "source", "state", "shipping_method", "ship_to.region", "ship_to.country", "ship_to.postal_code",
         "ship_to.city", "ship_to.latitude", "ship_to.longitude", "total_quantity", "line_count", "max_line_quantity",
         "skus", "source_node", "source_kind", "profile", "ship_complete", "max_shipments", "priority", "event",
-        "fulfillment_order_count",
+        "fulfillment_order_count", "channel",
     ]
     /// Prefixes of open-ended fields: `attributes.NAME`, `event.NAME`.
     static let prefixes = ["attributes.", "event."]
 
     /// The fields an execution policy may set.
     public static let settable: Set<String> = [
-        "source_node", "source_kind", "profile", "ship_complete", "max_shipments", "priority",
+        "source_node", "source_kind", "profile", "ship_complete", "max_shipments", "priority", "channel",
     ]
 
     public static func isKnown(_ name: String) -> Bool {
@@ -44,6 +44,7 @@ public enum OrderFields {
         case "max_line_quantity": return .number(Double(order.lines.map(\.quantity).max() ?? 0))
         case "skus": return .list(order.lines.map { .string($0.sku) })
         case "source_node": return text(order.sourceNode)
+        case "channel": return text(order.channel)
         case "source_kind": return text(order.sourceKind)
         case "profile": return text(order.profile)
         case "ship_complete": return order.shipComplete.map(ConditionValue.bool) ?? .null

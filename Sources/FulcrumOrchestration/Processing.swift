@@ -248,6 +248,7 @@ extension Orchestrator {
         case ("source_node", .string(let node)): order.sourceNode = node
         case ("source_kind", .string(let kind)): order.sourceKind = kind
         case ("profile", .string(let profile)): order.profile = profile
+        case ("channel", .string(let channel)): order.channel = channel
         case ("ship_complete", .bool(let flag)): order.shipComplete = flag
         case ("max_shipments", .number(let count)): order.maxShipments = Int(count)
         case ("priority", .number(let priority)): order.priority = priority

@@ -50,6 +50,24 @@ struct Router: Sendable {
                     request.counts.map { StockCount(node: $0.node, sku: $0.sku, quantity: $0.quantity) },
                     asOf: request.asOfMs == 0 ? nil : Timestamp(millisecondsSinceEpoch: request.asOfMs), nodes: request.nodes)
                 responder.succeed(Fulcrum_V1_ReconcileResponse(reconciliation))
+            case .allocate:
+                let request = try Fulcrum_V1_AllocateRequest(payload: frame.payload)
+                let allocation = try Fulcrum_V1_Allocation.with {
+                    $0.sku = request.sku
+                    $0.node = request.node
+                    $0.channel = request.channel
+                    if request.hasQuantity { $0.quantity = request.quantity }
+                    if request.hasShareBasisPoints { $0.shareBasisPoints = request.shareBasisPoints }
+                    $0.overflow = request.hasOverflow ? request.overflow : true
+                    $0.expiresMs = request.expiresMs
+                }.domain()
+                submit(.allocate(allocation), key: request.idempotencyKey, caller, responder)
+            case .allocations:
+                let request = try Fulcrum_V1_AllocationsRequest(payload: frame.payload)
+                let allocations = try service.allocations(
+                    sku: request.sku.isEmpty ? nil : request.sku, channel: request.channel.isEmpty ? nil : request.channel,
+                    limit: try Self.pageLimit(request.limit))
+                responder.succeed(Fulcrum_V1_AllocationsResponse.with { $0.allocations = allocations.map(Fulcrum_V1_Allocation.init) })
             case .setSafetyStock:
                 let request = try Fulcrum_V1_SetSafetyStockRequest(payload: frame.payload)
                 let command = LedgerCommand.setSafetyStock(
@@ -238,6 +256,14 @@ struct Router: Sendable {
         }
     }
 
+    /// A list's `limit` (0: the default page), within `Limits.pageItemsMax`.
+    private static func pageLimit(_ limit: UInt32) throws(FulcrumError) -> Int {
+        guard limit <= Limits.pageItemsMax else {
+            throw FulcrumError(.invalidArgument, "limit \(limit) is above \(Limits.pageItemsMax)", path: "limit")
+        }
+        return limit == 0 ? Limits.pageItemsDefault : Int(limit)
+    }
+
     private static func checkBatch(_ count: Int, path: String) throws(FulcrumError) {
         guard count >= 1, count <= Limits.batchItemsMax else {
             throw FulcrumError(.invalidArgument, "\(count) items; a batch holds 1 to \(Limits.batchItemsMax)", path: path)
@@ -272,6 +298,11 @@ struct Router: Sendable {
                 $0.quantity = receipt.quantity
                 $0.dueMs = receipt.due.millisecondsSinceEpoch
                 $0.fromNode = receipt.fromNode
+                $0.logPosition = logPosition
+            }.payload()
+        case .allocation(let allocation):
+            Fulcrum_V1_AllocationResponse.with {
+                $0.allocation = .init(allocation)
                 $0.logPosition = logPosition
             }.payload()
         case .expired, .positions, .recorded:

@@ -27,7 +27,8 @@ extension AvailabilityQuery {
             sku: request.sku, node: request.node.isEmpty ? nil : request.node,
             on: request.onMs == 0 ? nil : Timestamp(millisecondsSinceEpoch: request.onMs),
             near: request.hasNear_p
-                ? .init(latitude: request.nearLatitude, longitude: request.nearLongitude) : nil)
+                ? .init(latitude: request.nearLatitude, longitude: request.nearLongitude) : nil,
+            channel: request.channel)
     }
 }
 
@@ -60,7 +61,8 @@ extension LedgerCommand {
         self = .reserve(ReserveRequest(
             order: request.order,
             lines: request.lines.map { ReservationLine(node: $0.node, sku: $0.sku, quantity: $0.quantity) },
-            ttlSeconds: request.ttlSeconds == 0 ? ReserveRequest.defaultTTLSeconds : request.ttlSeconds))
+            ttlSeconds: request.ttlSeconds == 0 ? ReserveRequest.defaultTTLSeconds : request.ttlSeconds,
+            channel: request.channel))
     }
 }
 
@@ -103,7 +105,8 @@ extension OrderIntake {
             id: intake.id, source: intake.source.isEmpty ? "rpc" : intake.source, shipTo: intake.shipTo.address,
             shippingMethod: text(intake.shippingMethod),
             lines: intake.lines.map { .init(id: $0.id, sku: $0.sku, quantity: $0.quantity) }, attributes: intake.attributes,
-            pickupNode: intake.hasPickupNode ? intake.pickupNode : nil, curbside: intake.curbside)
+            pickupNode: intake.hasPickupNode ? intake.pickupNode : nil, curbside: intake.curbside,
+            channel: intake.hasChannel ? intake.channel : nil)
     }
 }
 

@@ -132,6 +132,11 @@ public final class Service: Sendable {
         try readers.withReader { reader throws(FulcrumError) in try reader.receipts(node: node, after: after, limit: limit) }
     }
 
+    /// Channels' allocations, of `sku` and `channel` when given, at most `limit`.
+    public func allocations(sku: String?, channel: String?, limit: Int) throws(FulcrumError) -> [Allocation] {
+        try readers.withReader { reader throws(FulcrumError) in try reader.allocations(sku: sku, channel: channel, limit: limit) }
+    }
+
     public func counts() throws(FulcrumError) -> (positions: Int, reservations: Int, entries: Int, receipts: Int) {
         try readers.withReader { reader throws(FulcrumError) in try reader.counts() }
     }
@@ -164,6 +169,7 @@ public final class Service: Sendable {
     public func availableToPromise(_ query: AvailabilityQuery) throws(FulcrumError) -> Availability {
         try Names.validate(query.sku, path: "sku")
         if let node = query.node { try Names.validate(node, path: "node") }
+        if !query.channel.isEmpty { try Names.validate(query.channel, path: "channel") }
         if let near = query.near {
             guard (-90...90).contains(near.latitude), (-180...180).contains(near.longitude) else {
                 throw FulcrumError(.invalidArgument, "latitude must be in [-90, 90] and longitude in [-180, 180]", path: "near")
@@ -177,12 +183,14 @@ public final class Service: Sendable {
         var nodes: [Availability.NodeAvailability]
         if let node = query.node {
             let available = try readers.withReader { reader throws(FulcrumError) in
-                try reader.availableToPromise(node: node, sku: query.sku, on: query.on)
+                try reader.availableToPromise(node: node, sku: query.sku, on: query.on, channel: query.channel)
             }
             nodes = [.init(node: node, available: available)]
         } else {
             nodes = try readers.withReader { reader throws(FulcrumError) in
-                try reader.availableToPromise(sku: query.sku, on: query.on).map { .init(node: $0.node, available: $0.available) }
+                try reader.availableToPromise(sku: query.sku, on: query.on, channel: query.channel).map {
+                    .init(node: $0.node, available: $0.available)
+                }
             }
         }
         if let near = query.near {
@@ -292,7 +300,8 @@ public final class Service: Sendable {
                 return OptimizedReservation(response: response, reservation: nil, attempts: attempt)
             }
             do {
-                let reservation = try await reserve(ReserveRequest(order: plan.order, lines: lines, ttlSeconds: ttlSeconds))
+                let reservation = try await reserve(
+                    ReserveRequest(order: plan.order, lines: lines, ttlSeconds: ttlSeconds, channel: request.channel ?? ""))
                 return OptimizedReservation(response: response, reservation: reservation, attempts: attempt)
             } catch FulcrumError.Code.insufficientStock {
                 optimizeRetryCount.add(1, ordering: .relaxed)
@@ -312,7 +321,8 @@ public final class Service: Sendable {
         return try readers.withReader { reader throws(FulcrumError) in
             var stock: [Stock] = []
             for sku in skus.sorted() {
-                for (node, available) in try reader.availableToPromise(sku: sku) where nodeIDs.contains(node) {
+                for (node, available) in try reader.availableToPromise(sku: sku, channel: request.channel ?? "")
+                where nodeIDs.contains(node) {
                     stock.append(Stock(node: node, sku: sku, available: Int(clamping: max(0, available))))
                 }
             }
@@ -426,11 +436,15 @@ public struct AvailabilityQuery: Sendable, Hashable {
     public var on: Timestamp?
     /// List the network's nodes by distance from this point.
     public var near: Location?
-    public init(sku: String, node: String? = nil, on: Timestamp? = nil, near: Location? = nil) {
+    /// Answer for this sales channel's reservations (its allocations and,
+    /// when it overflows, unallocated stock); empty: a reservation without one.
+    public var channel: String
+    public init(sku: String, node: String? = nil, on: Timestamp? = nil, near: Location? = nil, channel: String = "") {
         self.sku = sku
         self.node = node
         self.on = on
         self.near = near
+        self.channel = channel
     }
 }
 

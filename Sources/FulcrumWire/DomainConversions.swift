@@ -39,6 +39,7 @@ extension Fulcrum_V1_Reservation {
         createdMs = reservation.createdAt.millisecondsSinceEpoch
         expiresMs = reservation.expiresAt.millisecondsSinceEpoch
         updatedMs = reservation.updatedAt.millisecondsSinceEpoch
+        channel = reservation.channel
     }
 
     /// The reservation the message carries; an unknown state is `corrupt`.
@@ -49,7 +50,39 @@ extension Fulcrum_V1_Reservation {
         return Reservation(
             order: order, state: parsed, lines: lines.map { ReservationLine(node: $0.node, sku: $0.sku, quantity: $0.quantity) },
             createdAt: Timestamp(millisecondsSinceEpoch: createdMs), expiresAt: Timestamp(millisecondsSinceEpoch: expiresMs),
-            updatedAt: Timestamp(millisecondsSinceEpoch: updatedMs))
+            updatedAt: Timestamp(millisecondsSinceEpoch: updatedMs), channel: channel)
+    }
+}
+
+extension Fulcrum_V1_Allocation {
+    public init(_ allocation: Allocation) {
+        self.init()
+        sku = allocation.sku
+        node = allocation.node
+        channel = allocation.channel
+        switch allocation.amount {
+        case .quantity(let units): quantity = units
+        case .shareBasisPoints(let points): shareBasisPoints = points
+        }
+        overflow = allocation.overflow
+        expiresMs = allocation.expiresAt?.millisecondsSinceEpoch ?? 0
+    }
+
+    /// The allocation the message carries: exactly one of quantity and share.
+    /// (Requests set `overflow` from AllocateRequest's, true when absent.)
+    public func domain(path: String = "") throws(FulcrumError) -> Allocation {
+        let amount: Allocation.Amount
+        switch (hasQuantity, hasShareBasisPoints) {
+        case (true, false): amount = .quantity(quantity)
+        case (false, true): amount = .shareBasisPoints(shareBasisPoints)
+        default:
+            throw FulcrumError(
+                .invalidArgument, "exactly one of quantity and share_basis_points is required",
+                path: path.isEmpty ? "quantity" : "\(path).quantity")
+        }
+        return Allocation(
+            sku: sku, node: node, channel: channel, amount: amount, overflow: overflow,
+            expiresAt: expiresMs == 0 ? nil : Timestamp(millisecondsSinceEpoch: expiresMs))
     }
 }
 

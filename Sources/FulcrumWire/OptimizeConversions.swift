@@ -107,6 +107,7 @@ extension Fulcrum_V1_OptimizeProblem {
         if !request.rates.given.isEmpty { rates = Fulcrum_V1_Rates(request.rates) }
         if !request.rules.given.isEmpty { rules = Fulcrum_V1_Rules(request.rules) }
         if let profile = request.profile { self.profile = profile }
+        if let channel = request.channel { self.channel = channel }
     }
 
     /// The request the message carries, not yet validated. Without nodes it
@@ -141,6 +142,7 @@ extension Fulcrum_V1_OptimizeProblem {
         if hasRates { request.rates = rates.domain() }
         if hasRules { request.rules = try rules.domain() }
         if hasProfile { request.profile = profile }
+        if hasChannel { request.channel = channel }
         return request
     }
 }

@@ -27,6 +27,7 @@ extension Fulcrum_V1_Order {
         if let profile = order.profile { self.profile = profile }
         if let node = order.pickupNode { pickupNode = node }
         curbside = order.curbside ?? false
+        if let channel = order.channel { self.channel = channel }
         if let shipComplete = order.shipComplete { self.shipComplete = shipComplete }
         if let maxShipments = order.maxShipments { self.maxShipments = Int64(maxShipments) }
         if let priority = order.priority { self.priority = priority }
@@ -99,6 +100,7 @@ extension Fulcrum_V1_Order {
         order.profile = hasProfile ? profile : nil
         order.pickupNode = hasPickupNode ? pickupNode : nil
         order.curbside = curbside ? true : nil
+        order.channel = hasChannel ? channel : nil
         order.shipComplete = hasShipComplete ? shipComplete : nil
         order.maxShipments = hasMaxShipments ? Int(maxShipments) : nil
         order.priority = hasPriority ? priority : nil

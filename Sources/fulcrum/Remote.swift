@@ -135,6 +135,7 @@ struct Reserve: AsyncParsableCommand {
     @Option(name: .customLong("line"), help: "NODE:SKU:QUANTITY (repeat for more lines).") var lines: [String] = []
     @Option(help: "An idempotency key: a retry with the same key is applied once.") var key = ""
     @Option(help: "Seconds the reservation holds unless confirmed (default 900).") var ttlSeconds: Int64 = 0
+    @Option(help: "The sales channel: its allocations are taken first.") var channel = ""
 
     func run() async throws {
         let parsed: [Fulcrum_V1_ReservationLine]
@@ -148,6 +149,7 @@ struct Reserve: AsyncParsableCommand {
             $0.lines = parsed
             $0.idempotencyKey = key
             $0.ttlSeconds = ttlSeconds
+            $0.channel = channel
         }
         try await server.run { client throws(FulcrumError) in
             let reservation = try await client.reserve(request).domain()
@@ -216,7 +218,7 @@ struct Release: AsyncParsableCommand {
     func run() async throws { try await command.run(.release) }
 }
 
-/// `fulcrum atp --server H:P --sku S [--node N] [--on DATE] [--near LATITUDE,LONGITUDE]`.
+/// `fulcrum atp --server H:P --sku S [--node N] [--on DATE] [--near LATITUDE,LONGITUDE] [--channel C]`.
 struct ATP: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "atp", abstract: "Available to promise of a SKU: at a node, everywhere, or nearest a point first.")
@@ -227,12 +229,15 @@ struct ATP: AsyncParsableCommand {
     @Option(help: "LATITUDE,LONGITUDE: list the network's nodes nearest first, with distances.") var near: String?
     @Option(help: "A replica answers once it applied the cluster's log this far (a write's log position), else `stale`.")
     var minPosition: UInt64 = 0
+    @Option(help: "ATP to this sales channel's reservations (its allocations); without it, unallocated stock.")
+    var channel = ""
 
     func run() async throws {
         var request = Fulcrum_V1_AtpRequest.with {
             $0.sku = sku
             $0.node = node ?? ""
             $0.minPosition = minPosition
+            $0.channel = channel
         }
         do throws(FulcrumError) {
             if let on { request.onMs = try Self.parseDate(on) }

@@ -42,6 +42,62 @@ struct TransferCommand: AsyncParsableCommand {
     }
 }
 
+/// `fulcrum allocate --server H:P --sku S --node N|'*' --channel C (--quantity Q | --share PERCENT)
+/// [--no-overflow] [--expires DATE]`, and `fulcrum allocate --list [--sku S] [--channel C]`.
+struct AllocateCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "allocate",
+        abstract: "Set aside stock of a SKU for a sales channel at a node or every node ('*'); --list shows allocations.")
+    @OptionGroup var server: ServerOptions
+    @Flag(help: "List allocations (of --sku and --channel when given) instead of setting one.") var list = false
+    @Option var sku: String?
+    @Option(help: "A node, or '*' for every node without an allocation of its own.") var node: String?
+    @Option var channel: String?
+    @Option(help: "Units set aside (0 removes the allocation).") var quantity: Int64?
+    @Option(help: "A share of the node's on hand, in basis points (10000 = all; 0 removes it).") var shareBasisPoints: Int64?
+    @Flag(help: "The channel may not take unallocated units once its own are held.") var noOverflow = false
+    @Option(help: "When it stops protecting stock: YYYY-MM-DD (end of that day, UTC) or an ISO 8601 time.") var expires: String?
+    @Option(help: "An idempotency key: a retry with the same key is applied once.") var key = ""
+
+    func run() async throws {
+        if list {
+            let request = Fulcrum_V1_AllocationsRequest.with {
+                $0.sku = sku ?? ""
+                $0.channel = channel ?? ""
+            }
+            try await server.run { client throws(FulcrumError) in
+                var allocations: [Allocation] = []
+                for allocation in try await client.allocations(request).allocations { allocations.append(try allocation.domain()) }
+                return (
+                    JSON.object(["allocations": .array(allocations.map(\.json))]),
+                    allocations.map(\.text).joined(separator: "\n")
+                )
+            }
+            return
+        }
+        var request = Fulcrum_V1_AllocateRequest()
+        do throws(FulcrumError) {
+            guard let sku, let node, let channel else {
+                throw FulcrumError(.invalidArgument, "an allocation needs --sku, --node and --channel", path: "sku")
+            }
+            request.sku = sku
+            request.node = node
+            request.channel = channel
+            if let quantity { request.quantity = quantity }
+            if let shareBasisPoints { request.shareBasisPoints = shareBasisPoints }
+            request.overflow = !noOverflow
+            if let expires { request.expiresMs = try ATP.parseDate(expires, path: "expires_ms") }
+            request.idempotencyKey = key
+        } catch {
+            throw fail(error, json: server.json)
+        }
+        try await server.run { client throws(FulcrumError) in
+            let allocation = try await client.allocate(request).allocation.domain()
+            return (allocation.json, allocation.text)
+        }
+    }
+}
+
 /// `fulcrum receive --server H:P --receipt ID [--quantity Q]`.
 struct Receive: AsyncParsableCommand {
     static let configuration = CommandConfiguration(

@@ -58,7 +58,8 @@ struct Stress: AsyncParsableCommand {
     }
 
     /// One submitter's deterministic stream: restocks, counts, returns,
-    /// transfers and their receipts, reservations of 1 to 3 lines, and confirm/ship/release
+    /// transfers and their receipts, channels' allocations, reservations of 1 to 3 lines
+    /// (by channel), and confirm/ship/release
     /// of its own open orders.
     private func drive(_ ledger: Service, submitter: Int, commands: Int) async -> (acked: Int, refused: Int) {
         var random = SplitMix64(seed: seed &* 1_000_003 &+ UInt64(submitter))
@@ -112,6 +113,17 @@ struct Stress: AsyncParsableCommand {
             return .transfer(.init(transfer: order, fromNode: from, toNode: to, sku: sku, quantity: quantity, due: due))
         case 18..<20 where !inTransit.isEmpty:
             return .receive(.init(receipt: inTransit.removeFirst()))
+        case 18..<20:
+            // A channel's allocation set, changed or removed, at a node or every node.
+            let (node, sku) = key()
+            let amount: Allocation.Amount =
+                Bool.random(using: &random)
+                ? .quantity(Int64.random(in: 0...10, using: &random)) : .shareBasisPoints(Int64.random(in: 0...5_000, using: &random))
+            return .allocate(
+                .init(
+                    sku: sku, node: Bool.random(using: &random) ? node : Allocation.everyNode,
+                    channel: Self.channels[Int.random(in: 1..<Self.channels.count, using: &random)], amount: amount,
+                    overflow: Bool.random(using: &random)))
         case 20..<60 where !open.isEmpty:
             let order = open.remove(at: Int.random(in: 0..<open.count, using: &random))
             switch Int.random(in: 0..<3, using: &random) {
@@ -130,7 +142,11 @@ struct Stress: AsyncParsableCommand {
                     lines.append(ReservationLine(node: node, sku: sku, quantity: Int64.random(in: 1...3, using: &random)))
                 }
             }
-            return .reserve(.init(order: order, lines: lines, ttlSeconds: 600))
+            let channel = Self.channels[Int.random(in: 0..<Self.channels.count, using: &random)]
+            return .reserve(.init(order: order, lines: lines, ttlSeconds: 600, channel: channel))
         }
     }
+
+    /// Sales channels of the stream's reservations ("" for none) and allocations.
+    private static let channels = ["", "web", "marketplace", "stores"]
 }

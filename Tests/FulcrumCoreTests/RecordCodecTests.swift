@@ -115,24 +115,29 @@ struct RecordCodecTests {
     }
 
     /// Orders stored in format 1, before `profile` and `pickup_node` were
-    /// added, end without them and read as having none; format 2 reads them,
-    /// and ends before `curbside`.
+    /// added, end without them and read as having none; format 2 reads them
+    /// and ends before `curbside`, 3 and 4 end before `channel`.
     @Test func ordersStoredBeforeTheirProfileFieldStillRead() throws {
         var maker = Maker(random: SplitMix64(seed: 78))
         var order = maker.order()
         order.profile = nil
         order.pickupNode = nil
+        order.channel = nil
         order.returns = []  // their format changed in 4: `returnsStoredBeforeDispositionsStillRead`
         let stored = RecordCoding.encode(order)
-        #expect(stored.first == 4 && stored.suffix(3) == [0, 0, 0], "format 4; an absent optional is one zero byte, three end the record")
-        let formatOne = [1] + stored.dropFirst().dropLast(3)
+        #expect(stored.first == 5 && stored.suffix(4) == [0, 0, 0, 0], "format 5; an absent optional is one zero byte, four end the record")
+        let formatOne = [1] + stored.dropFirst().dropLast(4)
         #expect(try RecordCoding.decode(OrderRecord.self, formatOne, what: "order") == order)
-        let formatTwo = [2] + stored.dropFirst().dropLast(1)
+        let formatTwo = [2] + stored.dropFirst().dropLast(2)
         #expect(try RecordCoding.decode(OrderRecord.self, formatTwo, what: "order") == order)
-        #expect(try RecordCoding.decode(OrderRecord.self, [3] + stored.dropFirst(), what: "order") == order)
-        #expect(throws: FulcrumError.self) { try RecordCoding.decode(OrderRecord.self, Array(stored.dropLast(3)), what: "order") }
+        for format: UInt8 in [3, 4] {
+            #expect(try RecordCoding.decode(OrderRecord.self, [format] + stored.dropFirst().dropLast(1), what: "order") == order)
+        }
+        #expect(throws: FulcrumError.self) { try RecordCoding.decode(OrderRecord.self, Array(stored.dropLast(4)), what: "order") }
         order.profile = "express"
-        #expect(try RecordCoding.decode(OrderRecord.self, RecordCoding.encode(order), what: "order").profile == "express")
+        order.channel = "marketplace"
+        let read = try RecordCoding.decode(OrderRecord.self, RecordCoding.encode(order), what: "order")
+        #expect(read.profile == "express" && read.channel == "marketplace")
     }
 
     /// Returns stored in format 3, before dispositions and received lines, read as having none.

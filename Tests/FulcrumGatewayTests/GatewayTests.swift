@@ -172,6 +172,39 @@ private func error(_ json: [String: Any]) -> (code: String?, path: String?) {
         }
     }
 
+    /// A channel's allocation over HTTP: set, listed, seen by ATP per
+    /// channel, protecting its units from another channel's reservation; bad
+    /// amounts refused at their field.
+    @Test func allocationsRingFenceStockOverHTTP() async throws {
+        try await TestGateway.with { gateway in
+            _ = try await gateway.call("POST", "/v1/adjust", #"{"node": "DC-EAST", "sku": "TEE", "set": 10}"#)
+            let set = try await gateway.call(
+                "POST", "/v1/allocations", #"{"sku": "TEE", "node": "DC-EAST", "channel": "marketplace", "quantity": 6, "overflow": false}"#)
+            #expect(set.status == 200 && set.json["quantity"] as? Int == 6 && set.json["overflow"] as? Bool == false, "\(set.json)")
+            let listed = try await gateway.call("GET", "/v1/allocations?channel=marketplace").json["allocations"] as? [[String: Any]] ?? []
+            #expect(listed.map { "\($0["node"]!)/\($0["sku"]!)" } == ["DC-EAST/TEE"])
+            #expect(try await gateway.call("GET", "/v1/atp?sku=TEE&node=DC-EAST").json["available"] as? Int == 4)
+            #expect(try await gateway.call("GET", "/v1/atp?sku=TEE&node=DC-EAST&channel=marketplace").json["available"] as? Int == 6)
+            let taken = try await gateway.call(
+                "POST", "/v1/reservations", #"{"order": "W-1", "channel": "web", "lines": [{"node": "DC-EAST", "sku": "TEE", "quantity": 5}]}"#)
+            #expect(taken.status == 409 && error(taken.json) == ("insufficient_stock", "lines[0].quantity"), "\(taken.json)")
+            let sold = try await gateway.call(
+                "POST", "/v1/reservations", #"{"order": "M-1", "channel": "marketplace", "lines": [{"node": "DC-EAST", "sku": "TEE", "quantity": 6}]}"#)
+            #expect(sold.status == 201 && sold.json["channel"] as? String == "marketplace", "\(sold.json)")
+            #expect(try await gateway.call("GET", "/v1/atp?sku=TEE&node=DC-EAST").json["available"] as? Int == 4)
+            for (body, path) in [
+                (#"{"sku": "TEE", "node": "*", "channel": "web", "quantity": 1, "share_basis_points": 10}"#, "quantity"),
+                (#"{"sku": "TEE", "node": "*", "channel": "web", "share_basis_points": 10001}"#, "share_basis_points"),
+                (#"{"sku": "TEE", "node": "*", "channel": "", "quantity": 1}"#, "channel"),
+                (#"{"sku": "TEE", "node": "*", "channel": "web", "qty": 1}"#, "qty"),
+            ] {
+                let refused = try await gateway.call("POST", "/v1/allocations", body)
+                #expect(refused.status == 400 && error(refused.json).path == path, "\(body): \(refused.json)")
+            }
+            #expect(try gateway.service.verify().isConsistent)
+        }
+    }
+
     /// Each bad request: its status, its code and its path; nothing changes.
     /// Ids with a space, `/`, `%` and an emoji: created over HTTP, read and moved
     /// again over HTTP by their percent-encoded path, and the same id the service holds.

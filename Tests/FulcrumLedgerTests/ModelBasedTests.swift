@@ -22,6 +22,8 @@ struct ModelLedger {
     var positions: [PositionKey: Position] = [:]
     var reservations: [String: Reservation] = [:]
     var receipts: [String: ScheduledReceipt] = [:]
+    /// Allocations by "node/sku/channel" (node `*` for every node).
+    var allocations: [String: Allocation] = [:]
     var keys: [String: (LedgerCommand, LedgerResult)] = [:]
     /// Every on-hand change, when it was made: a count's `asOf` keeps the later ones.
     var onHandChanges: [(at: Timestamp, key: PositionKey, quantity: Int64)] = []
@@ -122,6 +124,16 @@ struct ModelLedger {
             return .success(.position(key, positions[key]!))
         case .reserve(let request):
             return reserve(request, now: now)
+        case .allocate(let allocation):
+            switch allocation.amount {
+            case .quantity(let units) where units < 0: return .failure(.invalidArgument)
+            case .shareBasisPoints(let points) where points < 0 || points > 10_000: return .failure(.invalidArgument)
+            default: break
+            }
+            let id = "\(allocation.node)/\(allocation.sku)/\(allocation.channel)"
+            let zero = allocation.amount == .quantity(0) || allocation.amount == .shareBasisPoints(0)
+            allocations[id] = zero ? nil : allocation
+            return .success(.allocation(allocation))
         case .confirm(let order): return transition(order, to: .confirmed, now: now)
         case .ship(let order): return transition(order, to: .shipped, now: now)
         case .release(let order): return transition(order, to: .released, now: now)
@@ -145,17 +157,44 @@ struct ModelLedger {
         {
             return .failure(.reservationExists)
         }
-        for line in request.lines {
-            let position = positions[line.key] ?? .zero
-            let free = position.onHand - position.reserved - position.committed - position.safetyStock
-            if free < line.quantity { return .failure(.insufficientStock) }
+        for line in request.lines where available(line.key, to: request.channel, now: now) < line.quantity {
+            return .failure(.insufficientStock)
         }
         for line in request.lines { positions[line.key, default: .zero].reserved += line.quantity }
         let reservation = Reservation(
             order: request.order, state: .reserved, lines: request.lines, createdAt: now,
-            expiresAt: now.adding(seconds: request.ttlSeconds), updatedAt: now)
+            expiresAt: now.adding(seconds: request.ttlSeconds), updatedAt: now, channel: request.channel)
         reservations[request.order] = reservation
         return .success(.reservation(reservation))
+    }
+
+    /// What a reservation of `channel` may take at `key`: every allocation in
+    /// force sets aside its units less what its channel's live reservations
+    /// hold there; the channel gets its own remainder and, unless it may not
+    /// overflow, what no allocation sets aside.
+    func available(_ key: PositionKey, to channel: String, now: Timestamp) -> Int64 {
+        let position = positions[key] ?? .zero
+        let free = max(0, position.onHand - position.reserved - position.committed - position.safetyStock)
+        var inForce: [String: Allocation] = [:]
+        for allocation in allocations.values where allocation.sku == key.sku && (allocation.expiresAt.map { now < $0 } ?? true) {
+            if allocation.node == key.node || (allocation.node == "*" && inForce[allocation.channel] == nil) {
+                inForce[allocation.channel] = allocation
+            }
+        }
+        var setAside: [String: Int64] = [:]
+        for (name, allocation) in inForce {
+            let units: Int64
+            switch allocation.amount {
+            case .quantity(let quantity): units = quantity
+            case .shareBasisPoints(let points): units = position.onHand * points / 10_000
+            }
+            let held = reservations.values.filter { $0.channel == name && ($0.state == .reserved || $0.state == .confirmed) }
+                .flatMap(\.lines).filter { $0.key == key }.reduce(0) { $0 + $1.quantity }
+            setAside[name] = max(0, units - held)
+        }
+        let open = max(0, free - setAside.values.reduce(0, +))
+        guard let own = inForce[channel] else { return open }
+        return min(free, setAside[channel]! + (own.overflow ? open : 0))
     }
 
     private mutating func transition(_ order: String, to target: ReservationState, now: Timestamp)
@@ -235,13 +274,26 @@ struct CommandGenerator {
         case 27..<32:
             let received: Int64? = Bool.random(using: &random) ? nil : quantity(-1...25)
             return (.receive(.init(receipt: pick(["R0", "R1", "R2"]), quantity: received)), key)
-        case 32..<62:
+        case 32..<37:
+            let amount: Allocation.Amount =
+                Bool.random(using: &random) ? .quantity(quantity(-1...10)) : .shareBasisPoints(quantity(-1...4) * 2_500)
+            let expiresAt: Timestamp? = Bool.random(using: &random) ? nil : clock.now().adding(seconds: quantity(0...200))
+            return (
+                .allocate(
+                    Allocation(
+                        sku: sku, node: pick(["N0", "N1", "*"]), channel: pick(["web", "market"]), amount: amount,
+                        overflow: Bool.random(using: &random), expiresAt: expiresAt)), key
+            )
+        case 37..<62:
             var lines: [ReservationLine] = []
             for _ in 0..<Int.random(in: 0...3, using: &random) {
                 lines.append(line(pick(["N0", "N1", "N2"]), pick(["S0", "S1", "S2", "S3"]), quantity(0...8)))
             }
             let order = pick(["O0", "O1", "O2", "O3", "O4", "O5"])
-            return (.reserve(.init(order: order, lines: lines, ttlSeconds: quantity(0...120))), key)
+            return (
+                .reserve(.init(order: order, lines: lines, ttlSeconds: quantity(0...120), channel: pick(["", "web", "market"]))),
+                key
+            )
         case 62..<72: return (.confirm(order: pick(["O0", "O1", "O2", "O3", "O4", "O5", "O9"])), key)
         case 72..<80: return (.ship(order: pick(["O0", "O1", "O2", "O3", "O4", "O5"])), key)
         case 80..<90: return (.release(order: pick(["O0", "O1", "O2", "O3", "O4", "O5"])), key)
@@ -295,8 +347,15 @@ struct CommandGenerator {
         let horizon = clock.now().adding(seconds: 86_400)
         for key in keys.prefix(4) {
             let incoming = model.receipts.values.filter { $0.node == key.node && $0.sku == key.sku && $0.due <= horizon }
-            let expected = (model.positions[key] ?? .zero).available + incoming.reduce(0) { $0 + $1.quantity }
+            let expected = model.available(key, to: "", now: clock.now()) + incoming.reduce(0) { $0 + $1.quantity }
             try #require(try reader.availableToPromise(node: key.node, sku: key.sku, on: horizon) == expected, "\(context): ATP \(key)")
+        }
+        for key in keys {
+            for channel in ["", "web", "market"] {
+                let expected = model.available(key, to: channel, now: clock.now())
+                let actual = try reader.availableToPromise(node: key.node, sku: key.sku, channel: channel)
+                try #require(actual == expected, "\(context): ATP \(key) to '\(channel)'")
+            }
         }
         for receipt in ["R0", "R1", "R2", "R/S0", "R/S1", "RR/S2", "RR/S3"] {
             try #require(try reader.receipt(receipt) == model.receipts[receipt], "\(context): receipt \(receipt)")

@@ -299,6 +299,40 @@ import Testing
         #expect(try harness.service.verify().isConsistent)
     }
 
+    /// A channel's allocation protects its stock: another channel's order
+    /// cannot take it, the channel's own order is sourced from it, and once
+    /// the allocation is removed the stock is open to every channel again.
+    @Test func aChannelAllocationProtectsStockFromAnotherChannel() async throws {
+        let harness = try await Harness.make()
+        let sku = "HOODIE-GRY-M"
+        let open = try harness.service.availableToPromise(.init(sku: sku)).available
+        #expect(open > 2)
+        // All of the on hand at every node set aside for the marketplace.
+        _ = try await harness.service.execute(
+            .allocate(Allocation(sku: sku, node: Allocation.everyNode, channel: "marketplace", amount: .shareBasisPoints(10_000))))
+        #expect(try harness.service.availableToPromise(.init(sku: sku, channel: "web")).available == 0)
+        #expect(try harness.service.availableToPromise(.init(sku: sku, channel: "marketplace")).available == open)
+
+        try await harness.submit(Harness.intake("WEB-1", [(sku, 2)], channel: "web"))
+        #expect(try harness.order("WEB-1").failure?.code == "insufficient_stock")
+        #expect(try harness.service.reservation(order: "WEB-1") == nil)
+
+        try await harness.submit(Harness.intake("MKT-1", [(sku, 2)], channel: "marketplace"))
+        let sourced = try harness.order("MKT-1")
+        #expect(sourced.state == OrderStates.released && sourced.channel == "marketplace", "\(sourced)")
+        #expect(try harness.service.reservation(order: "MKT-1")?.channel == "marketplace")
+        #expect(try harness.service.availableToPromise(.init(sku: sku, channel: "marketplace")).available == open - 2)
+
+        _ = try await harness.service.execute(
+            .allocate(Allocation(sku: sku, node: Allocation.everyNode, channel: "marketplace", amount: .shareBasisPoints(0))))
+        _ = try await harness.orchestrator.reprocess(order: "WEB-1", source: "test")
+        try await harness.idle()
+        let web = try harness.order("WEB-1")
+        #expect(web.state == OrderStates.released, "\(web)")
+        #expect(try harness.service.availableToPromise(.init(sku: sku, channel: "web")).available == open - 4)
+        #expect(try harness.service.verify().isConsistent)
+    }
+
     /// A profile may backorder where the step does not say; a step's own choice wins over its profile's.
     @Test func aProfileBackordersUnlessItsStepSaysOtherwise() async throws {
         let profiles = FulfillmentProfiles([FulfillmentProfile(name: "standard", onShortage: .backorder)], source: nil)

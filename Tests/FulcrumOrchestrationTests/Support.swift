@@ -26,10 +26,11 @@ struct Harness {
     }
 
     /// An order to New York of `lines` (SKU, units).
-    static func intake(_ id: String, _ lines: [(String, Int64)], region: String = "NY") -> BusinessEvent {
+    static func intake(_ id: String, _ lines: [(String, Int64)], region: String = "NY", channel: String? = nil) -> BusinessEvent {
         let intake = OrderIntake(
             id: id, source: "test", shipTo: Address(latitude: 40.71, longitude: -74.0, region: region),
-            lines: lines.enumerated().map { .init(id: "L\($0.offset + 1)", sku: $0.element.0, quantity: $0.element.1) })
+            lines: lines.enumerated().map { .init(id: "L\($0.offset + 1)", sku: $0.element.0, quantity: $0.element.1) },
+            channel: channel)
         return BusinessEvent(name: BusinessEvent.orderCreated, order: id, intake: intake, source: "test")
     }
 

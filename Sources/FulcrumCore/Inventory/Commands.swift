@@ -148,12 +148,16 @@ public struct ReserveRequest: Hashable, Sendable {
     public var order: String
     public var lines: [ReservationLine]
     public var ttlSeconds: Int64
+    /// The sales channel the order comes from: its allocations are taken
+    /// first. Empty for none (unallocated stock only).
+    public var channel: String
     /// How long an unconfirmed reservation holds its stock when the request does not say.
     public static let defaultTTLSeconds: Int64 = 900
-    public init(order: String, lines: [ReservationLine], ttlSeconds: Int64 = defaultTTLSeconds) {
+    public init(order: String, lines: [ReservationLine], ttlSeconds: Int64 = defaultTTLSeconds, channel: String = "") {
         self.order = order
         self.lines = lines
         self.ttlSeconds = ttlSeconds
+        self.channel = channel
     }
 }
 
@@ -168,6 +172,8 @@ public enum LedgerCommand: Hashable, Sendable {
     case transfer(TransferRequest)
     /// A return received and inspected: restocked, refurbished or disposed of.
     case returnToStock(ReturnToStockRequest)
+    /// Sets (replaces) or, with an amount of zero, removes a channel's allocation.
+    case allocate(Allocation)
     case reserve(ReserveRequest)
     /// reserved → confirmed: the reserved units become committed.
     case confirm(order: String)
@@ -192,6 +198,8 @@ public enum LedgerResult: Hashable, Sendable {
     case expired([String])
     /// returnToStock: the positions of the return's SKUs at its node after it.
     case positions([PositionKey: Position])
+    /// allocate: the allocation as set (its amount zero when removed).
+    case allocation(Allocation)
     /// A `RecordBatch` alone was written.
     case recorded
 }

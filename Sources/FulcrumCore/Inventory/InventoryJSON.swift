@@ -54,6 +54,7 @@ extension Reservation {
     public var json: JSON {
         .orderedObject([
             ("order", .string(order)), ("state", .string(state.description)),
+        ] + (channel.isEmpty ? [] : [("channel", .string(channel))]) + [
             (
                 "lines",
                 .array(lines.map { .orderedObject([("node", .string($0.node)), ("sku", .string($0.sku)), ("quantity", .integer($0.quantity))]) })
@@ -75,5 +76,29 @@ extension ReservationState {
     public init?(name: String) {
         guard let state = Self.allCases.first(where: { $0.description == name }) else { return nil }
         self = state
+    }
+}
+
+extension Allocation {
+    /// One line for people: `marketplace at */HOODIE-GRY-M: 2500 basis points of on hand`.
+    public var text: String {
+        let amount: String =
+            switch amount {
+            case .quantity(let units): "\(units) units"
+            case .shareBasisPoints(let points): "\(points) basis points of on hand"
+            }
+        let expiry = expiresAt.map { ", until \($0.millisecondsSinceEpoch)" } ?? ""
+        return "\(channel) at \(node)/\(sku): " + (removes ? "removed" : amount + (overflow ? "" : ", no overflow") + expiry)
+    }
+
+    public var json: JSON {
+        var fields: [(String, JSON)] = [("sku", .string(sku)), ("node", .string(node)), ("channel", .string(channel))]
+        switch amount {
+        case .quantity(let units): fields.append(("quantity", .integer(units)))
+        case .shareBasisPoints(let points): fields.append(("share_basis_points", .integer(points)))
+        }
+        fields.append(("overflow", .bool(overflow)))
+        if let expiresAt { fields.append(("expires_ms", .integer(expiresAt.millisecondsSinceEpoch))) }
+        return .orderedObject(fields)
     }
 }

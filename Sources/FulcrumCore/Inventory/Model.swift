@@ -87,11 +87,14 @@ public struct Reservation: Hashable, Sendable {
     public var expiresAt: Timestamp
     /// When the state last changed.
     public var updatedAt: Timestamp
+    /// The sales channel whose allocations it draws on first (empty: none).
+    public var channel: String
 
     public init(
         order: String, state: ReservationState, lines: [ReservationLine],
-        createdAt: Timestamp, expiresAt: Timestamp, updatedAt: Timestamp
+        createdAt: Timestamp, expiresAt: Timestamp, updatedAt: Timestamp, channel: String = ""
     ) {
+        self.channel = channel
         self.order = order
         self.state = state
         self.lines = lines
@@ -119,5 +122,97 @@ public struct ScheduledReceipt: Hashable, Sendable {
         self.quantity = quantity
         self.due = due
         self.fromNode = fromNode
+    }
+}
+
+/// Stock of a SKU set aside for a sales channel (ring-fenced) at one node or,
+/// with `node` `*`, at every node without an allocation of its own for that
+/// channel. Other channels' reservations cannot take the units the channel
+/// does not yet hold; the channel's own reservations count against its
+/// allocation first and, with `overflow`, take unallocated units after it.
+public struct Allocation: Hashable, Sendable {
+    /// How much is set aside.
+    public enum Amount: Hashable, Sendable {
+        /// A number of units (a standing ring-fence, not used up by shipments).
+        case quantity(Int64)
+        /// A share of the node's on hand, in basis points (10,000 = all of it).
+        case shareBasisPoints(Int64)
+
+        var isZero: Bool {
+            switch self {
+            case .quantity(let units): units == 0
+            case .shareBasisPoints(let points): points == 0
+            }
+        }
+    }
+
+    /// The `node` of an allocation at every node.
+    public static let everyNode = "*"
+
+    public var sku: String
+    public var node: String
+    public var channel: String
+    public var amount: Amount
+    /// Whether the channel may take unallocated units once its own are held.
+    public var overflow: Bool
+    /// When the allocation stops protecting anything (nil: until changed).
+    public var expiresAt: Timestamp?
+
+    public init(sku: String, node: String, channel: String, amount: Amount, overflow: Bool = true, expiresAt: Timestamp? = nil) {
+        self.sku = sku
+        self.node = node
+        self.channel = channel
+        self.amount = amount
+        self.overflow = overflow
+        self.expiresAt = expiresAt
+    }
+
+    /// Whether setting it removes the allocation instead (an amount of zero).
+    public var removes: Bool { amount.isZero }
+
+    /// Whether it still sets stock aside at `now`.
+    public func isActive(at now: Timestamp) -> Bool { expiresAt.map { now < $0 } ?? true }
+
+    /// The units it sets aside at a position with `onHand` units.
+    public func units(onHand: Int64) -> Int64 {
+        switch amount {
+        case .quantity(let units): units
+        case .shareBasisPoints(let points): onHand * points / 10_000
+        }
+    }
+}
+
+/// What each channel may promise at one position under its allocations: the
+/// one rule the ledger's reservations and its ATP reads share.
+public struct ChannelAvailability: Sendable {
+    /// The allocations in force at the position, one per channel (a node's
+    /// own before the every-node one), active at the time of the read.
+    public let allocations: [String: Allocation]
+    /// Units held (reserved or committed) by each channel's reservations at the position.
+    public let held: [String: Int64]
+    public let position: Position
+
+    public init(position: Position, allocations: [String: Allocation], held: [String: Int64]) {
+        self.position = position
+        self.allocations = allocations
+        self.held = held
+    }
+
+    /// The units still set aside for `channel`: its allocation less what it holds.
+    public func ringFenced(_ channel: String) -> Int64 {
+        guard let allocation = allocations[channel] else { return 0 }
+        return max(0, allocation.units(onHand: position.onHand) - (held[channel] ?? 0))
+    }
+
+    /// Units no channel has set aside.
+    public var unallocated: Int64 {
+        max(0, position.available - allocations.keys.reduce(0) { $0 + ringFenced($1) })
+    }
+
+    /// Units a reservation of `channel` (empty: none) may take: its ring-fence
+    /// and, when it overflows or has no allocation, the unallocated units.
+    public func available(to channel: String) -> Int64 {
+        guard let allocation = allocations[channel] else { return unallocated }
+        return min(position.available, ringFenced(channel) + (allocation.overflow ? unallocated : 0))
     }
 }

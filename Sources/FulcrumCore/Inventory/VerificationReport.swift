@@ -4,6 +4,7 @@ public struct VerificationReport: Sendable, Hashable {
     public var positions = 0
     public var reservations = 0
     public var receipts = 0
+    public var allocations = 0
     /// Stored records whose checksums were checked (`verify --checksums`); 0 when not asked.
     public var checkedRecords = 0
     /// One line per disagreement, naming the node, SKU, order or receipt.

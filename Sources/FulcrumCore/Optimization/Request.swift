@@ -11,11 +11,16 @@ public struct OptimizeRequest: Sendable, Hashable {
     public var rules: Rules
     /// A fulfillment profile configured on the server (none can be configured yet).
     public var profile: String?
+    /// The sales channel the orders come from: the ledger's stock is read as
+    /// that channel's ATP (its allocations), and optimize-and-reserve
+    /// reserves under it. Absent: no channel (unallocated stock).
+    public var channel: String?
 
     public init(
         orders: [Order], nodes: [Node], skus: [SKU] = [], inventory: [Stock]? = nil, rates: Rates = Rates(),
-        rules: Rules = Rules(), profile: String? = nil
+        rules: Rules = Rules(), profile: String? = nil, channel: String? = nil
     ) {
+        self.channel = channel
         self.orders = orders
         self.nodes = nodes
         self.skus = skus

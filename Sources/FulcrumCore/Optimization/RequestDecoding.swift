@@ -76,7 +76,7 @@ extension KeyedDecodingContainer {
 
 // The fields of each object of the contract: decoding refuses any other key,
 // encoding writes these names.
-enum RequestKeys: String, CodingKey, CaseIterable { case orders, nodes, skus, inventory, rates, rules, profile }
+enum RequestKeys: String, CodingKey, CaseIterable { case orders, nodes, skus, inventory, rates, rules, profile, channel }
 enum OrderKeys: String, CodingKey, CaseIterable {
     case id, priority, shipTo = "ship_to", shipComplete = "ship_complete", maxShipments = "max_shipments"
     case pickupNode = "pickup_node", lines
@@ -121,6 +121,7 @@ extension OptimizeRequest: Decodable {
         rates = try c.decodeIfPresent(Rates.self, forKey: .rates) ?? Rates()
         rules = try c.decodeIfPresent(Rules.self, forKey: .rules) ?? Rules()
         profile = try c.decodeIfPresent(String.self, forKey: .profile)
+        channel = try c.decodeIfPresent(String.self, forKey: .channel)
     }
 }
 

@@ -13,6 +13,7 @@ extension OptimizeRequest: Encodable {
         if !rates.given.isEmpty { try c.encode(rates, forKey: .rates) }
         if !rules.given.isEmpty { try c.encode(rules, forKey: .rules) }
         try c.encodeIfPresent(profile, forKey: .profile)
+        try c.encodeIfPresent(channel, forKey: .channel)
     }
 
     /// One line of JSON, keys sorted.

@@ -49,6 +49,7 @@ private enum RequestReading {
             case .rates: if !r.readNull() { request.rates = try rates(&r) }
             case .rules: if !r.readNull() { request.rules = try rules(&r) }
             case .profile: request.profile = try optionalString(&r)
+            case .channel: request.channel = try optionalString(&r)
             }
         }
         guard let orders, let nodes = nodes ?? defaultNodes else { throw Failure() }

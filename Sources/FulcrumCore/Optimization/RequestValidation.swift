@@ -24,6 +24,7 @@ extension OptimizeRequest {
         try rates.validate()
         try rules.validate(nodeIDs: nodeIDs)
         if let profile { try Names.validate(profile, path: "profile") }
+        if let channel { try Names.validate(channel, path: "channel") }
     }
 
     /// Checks a list of nodes (count, unique ids, each node's fields) and

@@ -113,8 +113,8 @@ public enum RecordCoding {
     /// its format's version. 2 added an order's `profile` and an order's and
     /// an intake's `pickup_node`, 3 a SKU's `flags` and an order's and an
     /// intake's `curbside`, 4 a return line's `disposition` and a return's
-    /// `received` lines; 1 to 3 still read.
-    static let binaryFormat: UInt8 = 0x04
+    /// `received` lines, 5 an order's and an intake's `channel`; 1 to 4 still read.
+    static let binaryFormat: UInt8 = 0x05
     static let binaryFormats: ClosedRange<UInt8> = 0x01...binaryFormat
 
     public static func encode(_ record: some StoredRecord) -> [UInt8] {

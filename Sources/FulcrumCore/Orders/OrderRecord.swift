@@ -68,11 +68,15 @@ public struct OrderIntake: Codable, Sendable, Hashable {
     public var pickupNode: String?
     /// A pickup brought out to the customer's car at `pickup_node`.
     public var curbside = false
+    /// The sales channel it was sold in (`web`, `marketplace`, `stores`):
+    /// its reservation takes that channel's allocations first.
+    public var channel: String?
 
     public init(
         id: String, source: String, shipTo: Address, shippingMethod: String? = nil, lines: [Line],
-        attributes: [String: String] = [:], pickupNode: String? = nil, curbside: Bool = false
+        attributes: [String: String] = [:], pickupNode: String? = nil, curbside: Bool = false, channel: String? = nil
     ) {
+        self.channel = channel
         self.id = id
         self.source = source
         self.shipTo = shipTo
@@ -83,7 +87,9 @@ public struct OrderIntake: Codable, Sendable, Hashable {
         self.curbside = curbside
     }
 
-    enum CodingKeys: String, CodingKey, CaseIterable { case id, source, shipTo, shippingMethod, lines, attributes, pickupNode, curbside }
+    enum CodingKeys: String, CodingKey, CaseIterable {
+        case id, source, shipTo, shippingMethod, lines, attributes, pickupNode, curbside, channel
+    }
 
     /// `source` (default `api`) and `attributes` may be left out.
     public init(from decoder: any Decoder) throws {
@@ -97,6 +103,7 @@ public struct OrderIntake: Codable, Sendable, Hashable {
         attributes = try container.decodeIfPresent([String: String].self, forKey: .attributes) ?? [:]
         pickupNode = try container.decodeIfPresent(String.self, forKey: .pickupNode)
         curbside = try container.decodeIfPresent(Bool.self, forKey: .curbside) ?? false
+        channel = try container.decodeIfPresent(String.self, forKey: .channel)
     }
 
     /// Checks ids, quantities and bounds; errors name the field.
@@ -104,6 +111,7 @@ public struct OrderIntake: Codable, Sendable, Hashable {
         try Names.validate(id, path: "order.id")
         try Names.validate(source, path: "order.source")
         if let pickupNode { try Names.validate(pickupNode, path: "order.pickup_node") }
+        if let channel { try Names.validate(channel, path: "order.channel") }
         if curbside && pickupNode == nil {
             throw FulcrumError(.invalidArgument, "a curbside order is a pickup: give its pickup_node", path: "order.curbside")
         }
@@ -283,6 +291,8 @@ public struct OrderRecord: Codable, Sendable, Hashable {
     public var pickupNode: String?
     /// True for a curbside pickup (brought out to the car); nil otherwise.
     public var curbside: Bool?
+    /// The sales channel it was sold in (from intake, or set by a policy).
+    public var channel: String?
     public var shipComplete: Bool?
     public var maxShipments: Int?
     public var priority: Double?
@@ -304,6 +314,7 @@ public struct OrderRecord: Codable, Sendable, Hashable {
         attributes = intake.attributes
         pickupNode = intake.pickupNode
         curbside = intake.curbside ? true : nil
+        channel = intake.channel
         createdMs = now.millisecondsSinceEpoch
         updatedMs = now.millisecondsSinceEpoch
     }

@@ -188,6 +188,7 @@ extension OrderIntake: StoredRecord {
         writer.write(attributes)
         writer.write(optional: pickupNode)
         writer.write(curbside)
+        writer.write(optional: channel)
     }
 
     public init(from reader: inout ByteReader) throws(FulcrumError) {
@@ -195,7 +196,8 @@ extension OrderIntake: StoredRecord {
             id: try reader.readText(), source: try reader.readText(), shipTo: try Address(from: &reader),
             shippingMethod: try reader.readOptionalText(), lines: try reader.readRecords(), attributes: try reader.readTextMap(),
             pickupNode: reader.format >= 2 ? try reader.readOptionalText() : nil,
-            curbside: reader.format >= 3 ? try reader.readBool() : false)
+            curbside: reader.format >= 3 ? try reader.readBool() : false,
+            channel: reader.format >= 5 ? try reader.readOptionalText() : nil)
     }
 }
 
@@ -324,6 +326,7 @@ extension OrderRecord: StoredRecord {
         writer.write(optional: profile)
         writer.write(optional: pickupNode)
         writer.write(optional: curbside)
+        writer.write(optional: channel)
     }
 
     public init(from reader: inout ByteReader) throws(FulcrumError) {
@@ -348,6 +351,7 @@ extension OrderRecord: StoredRecord {
         profile = reader.format >= 2 ? try reader.readOptionalText() : nil
         pickupNode = reader.format >= 2 ? try reader.readOptionalText() : nil
         curbside = reader.format >= 3 ? try reader.readOptionalBool() : nil
+        channel = reader.format >= 5 ? try reader.readOptionalText() : nil
     }
 }
 

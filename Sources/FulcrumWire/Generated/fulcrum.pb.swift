@@ -476,6 +476,160 @@ public nonisolated struct Fulcrum_V1_TransferRequest: Sendable {
   public init() {}
 }
 
+/// Opcode 17 (answers AllocationResponse). Sets aside stock of a SKU for a
+/// sales channel at one node or, with node "*", at every node without its
+/// own: other channels' reservations cannot take the units the channel does
+/// not hold. Replaces the channel's allocation there; an amount of zero
+/// removes it. Exactly one of quantity and share_basis_points is set.
+public nonisolated struct Fulcrum_V1_AllocateRequest: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var sku: String = String()
+
+  public var node: String = String()
+
+  public var channel: String = String()
+
+  public var quantity: Int64 {
+    get {_quantity ?? 0}
+    set {_quantity = newValue}
+  }
+  /// Returns true if `quantity` has been explicitly set.
+  public var hasQuantity: Bool {self._quantity != nil}
+  /// Clears the value of `quantity`. Subsequent reads from it will return its default value.
+  public mutating func clearQuantity() {self._quantity = nil}
+
+  /// of the node's on hand; 10000 = all
+  public var shareBasisPoints: Int64 {
+    get {_shareBasisPoints ?? 0}
+    set {_shareBasisPoints = newValue}
+  }
+  /// Returns true if `shareBasisPoints` has been explicitly set.
+  public var hasShareBasisPoints: Bool {self._shareBasisPoints != nil}
+  /// Clears the value of `shareBasisPoints`. Subsequent reads from it will return its default value.
+  public mutating func clearShareBasisPoints() {self._shareBasisPoints = nil}
+
+  /// may the channel take unallocated units after its own (absent: yes)
+  public var overflow: Bool {
+    get {_overflow ?? false}
+    set {_overflow = newValue}
+  }
+  /// Returns true if `overflow` has been explicitly set.
+  public var hasOverflow: Bool {self._overflow != nil}
+  /// Clears the value of `overflow`. Subsequent reads from it will return its default value.
+  public mutating func clearOverflow() {self._overflow = nil}
+
+  /// 0: until changed
+  public var expiresMs: Int64 = 0
+
+  public var idempotencyKey: String = String()
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+
+  fileprivate var _quantity: Int64? = nil
+  fileprivate var _shareBasisPoints: Int64? = nil
+  fileprivate var _overflow: Bool? = nil
+}
+
+public nonisolated struct Fulcrum_V1_Allocation: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var sku: String = String()
+
+  public var node: String = String()
+
+  public var channel: String = String()
+
+  public var quantity: Int64 {
+    get {_quantity ?? 0}
+    set {_quantity = newValue}
+  }
+  /// Returns true if `quantity` has been explicitly set.
+  public var hasQuantity: Bool {self._quantity != nil}
+  /// Clears the value of `quantity`. Subsequent reads from it will return its default value.
+  public mutating func clearQuantity() {self._quantity = nil}
+
+  public var shareBasisPoints: Int64 {
+    get {_shareBasisPoints ?? 0}
+    set {_shareBasisPoints = newValue}
+  }
+  /// Returns true if `shareBasisPoints` has been explicitly set.
+  public var hasShareBasisPoints: Bool {self._shareBasisPoints != nil}
+  /// Clears the value of `shareBasisPoints`. Subsequent reads from it will return its default value.
+  public mutating func clearShareBasisPoints() {self._shareBasisPoints = nil}
+
+  public var overflow: Bool = false
+
+  public var expiresMs: Int64 = 0
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+
+  fileprivate var _quantity: Int64? = nil
+  fileprivate var _shareBasisPoints: Int64? = nil
+}
+
+public nonisolated struct Fulcrum_V1_AllocationResponse: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var allocation: Fulcrum_V1_Allocation {
+    get {_allocation ?? Fulcrum_V1_Allocation()}
+    set {_allocation = newValue}
+  }
+  /// Returns true if `allocation` has been explicitly set.
+  public var hasAllocation: Bool {self._allocation != nil}
+  /// Clears the value of `allocation`. Subsequent reads from it will return its default value.
+  public mutating func clearAllocation() {self._allocation = nil}
+
+  /// see PositionResponse
+  public var logPosition: UInt64 = 0
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+
+  fileprivate var _allocation: Fulcrum_V1_Allocation? = nil
+}
+
+/// Opcode 18. Allocations, of one SKU and one channel when given.
+public nonisolated struct Fulcrum_V1_AllocationsRequest: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var sku: String = String()
+
+  public var channel: String = String()
+
+  /// 0: Limits.listItemsDefault
+  public var limit: UInt32 = 0
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+public nonisolated struct Fulcrum_V1_AllocationsResponse: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var allocations: [Fulcrum_V1_Allocation] = []
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
 /// Opcode 16. A stock count (a WMS or POS snapshot) against the ledger's on
 /// hand as it stood at as_of_ms (0: now), without changing anything. With
 /// `nodes`, the count covers those nodes whole: a position there that the
@@ -641,6 +795,9 @@ public nonisolated struct Fulcrum_V1_AtpRequest: Sendable {
   /// then answers `stale`. 0: at once.
   public var minPosition: UInt64 = 0
 
+  /// ATP to this sales channel's reservations; empty: none
+  public var channel: String = String()
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -738,6 +895,9 @@ public nonisolated struct Fulcrum_V1_ReserveRequest: Sendable {
 
   public var idempotencyKey: String = String()
 
+  /// the sales channel: its allocations are taken first
+  public var channel: String = String()
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -779,6 +939,8 @@ public nonisolated struct Fulcrum_V1_Reservation: Sendable {
   public var expiresMs: Int64 = 0
 
   public var updatedMs: Int64 = 0
+
+  public var channel: String = String()
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -1344,6 +1506,16 @@ public nonisolated struct Fulcrum_V1_OptimizeProblem: Sendable {
   /// Clears the value of `profile`. Subsequent reads from it will return its default value.
   public mutating func clearProfile() {self._profile = nil}
 
+  /// the orders' sales channel: its ATP and allocations
+  public var channel: String {
+    get {_channel ?? String()}
+    set {_channel = newValue}
+  }
+  /// Returns true if `channel` has been explicitly set.
+  public var hasChannel: Bool {self._channel != nil}
+  /// Clears the value of `channel`. Subsequent reads from it will return its default value.
+  public mutating func clearChannel() {self._channel = nil}
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -1352,6 +1524,7 @@ public nonisolated struct Fulcrum_V1_OptimizeProblem: Sendable {
   fileprivate var _rates: Fulcrum_V1_Rates? = nil
   fileprivate var _rules: Fulcrum_V1_Rules? = nil
   fileprivate var _profile: String? = nil
+  fileprivate var _channel: String? = nil
 }
 
 /// An optimize response: one plan per order, in request order.
@@ -1767,12 +1940,23 @@ public nonisolated struct Fulcrum_V1_OrderIntake: Sendable {
   /// a pickup brought out to the car (needs pickup_node)
   public var curbside: Bool = false
 
+  /// the sales channel: its allocations are reserved first
+  public var channel: String {
+    get {_channel ?? String()}
+    set {_channel = newValue}
+  }
+  /// Returns true if `channel` has been explicitly set.
+  public var hasChannel: Bool {self._channel != nil}
+  /// Clears the value of `channel`. Subsequent reads from it will return its default value.
+  public mutating func clearChannel() {self._channel = nil}
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
 
   fileprivate var _shipTo: Fulcrum_V1_Address? = nil
   fileprivate var _pickupNode: String? = nil
+  fileprivate var _channel: String? = nil
 }
 
 public nonisolated struct Fulcrum_V1_ReturnLine: Sendable {
@@ -2157,6 +2341,15 @@ public nonisolated struct Fulcrum_V1_Order: @unchecked Sendable {
     get {_storage._curbside}
     set {_uniqueStorage()._curbside = newValue}
   }
+
+  public var channel: String {
+    get {_storage._channel ?? String()}
+    set {_uniqueStorage()._channel = newValue}
+  }
+  /// Returns true if `channel` has been explicitly set.
+  public var hasChannel: Bool {_storage._channel != nil}
+  /// Clears the value of `channel`. Subsequent reads from it will return its default value.
+  public mutating func clearChannel() {_uniqueStorage()._channel = nil}
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -3826,6 +4019,248 @@ nonisolated extension Fulcrum_V1_TransferRequest: SwiftProtobuf.Message, SwiftPr
   }
 }
 
+nonisolated extension Fulcrum_V1_AllocateRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".AllocateRequest"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}sku\0\u{1}node\0\u{1}channel\0\u{1}quantity\0\u{3}share_basis_points\0\u{1}overflow\0\u{3}expires_ms\0\u{3}idempotency_key\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.sku) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.node) }()
+      case 3: try { try decoder.decodeSingularStringField(value: &self.channel) }()
+      case 4: try { try decoder.decodeSingularInt64Field(value: &self._quantity) }()
+      case 5: try { try decoder.decodeSingularInt64Field(value: &self._shareBasisPoints) }()
+      case 6: try { try decoder.decodeSingularBoolField(value: &self._overflow) }()
+      case 7: try { try decoder.decodeSingularInt64Field(value: &self.expiresMs) }()
+      case 8: try { try decoder.decodeSingularStringField(value: &self.idempotencyKey) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    if !self.sku.isEmpty {
+      try visitor.visitSingularStringField(value: self.sku, fieldNumber: 1)
+    }
+    if !self.node.isEmpty {
+      try visitor.visitSingularStringField(value: self.node, fieldNumber: 2)
+    }
+    if !self.channel.isEmpty {
+      try visitor.visitSingularStringField(value: self.channel, fieldNumber: 3)
+    }
+    try { if let v = self._quantity {
+      try visitor.visitSingularInt64Field(value: v, fieldNumber: 4)
+    } }()
+    try { if let v = self._shareBasisPoints {
+      try visitor.visitSingularInt64Field(value: v, fieldNumber: 5)
+    } }()
+    try { if let v = self._overflow {
+      try visitor.visitSingularBoolField(value: v, fieldNumber: 6)
+    } }()
+    if self.expiresMs != 0 {
+      try visitor.visitSingularInt64Field(value: self.expiresMs, fieldNumber: 7)
+    }
+    if !self.idempotencyKey.isEmpty {
+      try visitor.visitSingularStringField(value: self.idempotencyKey, fieldNumber: 8)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Fulcrum_V1_AllocateRequest, rhs: Fulcrum_V1_AllocateRequest) -> Bool {
+    if lhs.sku != rhs.sku {return false}
+    if lhs.node != rhs.node {return false}
+    if lhs.channel != rhs.channel {return false}
+    if lhs._quantity != rhs._quantity {return false}
+    if lhs._shareBasisPoints != rhs._shareBasisPoints {return false}
+    if lhs._overflow != rhs._overflow {return false}
+    if lhs.expiresMs != rhs.expiresMs {return false}
+    if lhs.idempotencyKey != rhs.idempotencyKey {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Fulcrum_V1_Allocation: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".Allocation"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}sku\0\u{1}node\0\u{1}channel\0\u{1}quantity\0\u{3}share_basis_points\0\u{1}overflow\0\u{3}expires_ms\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.sku) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.node) }()
+      case 3: try { try decoder.decodeSingularStringField(value: &self.channel) }()
+      case 4: try { try decoder.decodeSingularInt64Field(value: &self._quantity) }()
+      case 5: try { try decoder.decodeSingularInt64Field(value: &self._shareBasisPoints) }()
+      case 6: try { try decoder.decodeSingularBoolField(value: &self.overflow) }()
+      case 7: try { try decoder.decodeSingularInt64Field(value: &self.expiresMs) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    if !self.sku.isEmpty {
+      try visitor.visitSingularStringField(value: self.sku, fieldNumber: 1)
+    }
+    if !self.node.isEmpty {
+      try visitor.visitSingularStringField(value: self.node, fieldNumber: 2)
+    }
+    if !self.channel.isEmpty {
+      try visitor.visitSingularStringField(value: self.channel, fieldNumber: 3)
+    }
+    try { if let v = self._quantity {
+      try visitor.visitSingularInt64Field(value: v, fieldNumber: 4)
+    } }()
+    try { if let v = self._shareBasisPoints {
+      try visitor.visitSingularInt64Field(value: v, fieldNumber: 5)
+    } }()
+    if self.overflow != false {
+      try visitor.visitSingularBoolField(value: self.overflow, fieldNumber: 6)
+    }
+    if self.expiresMs != 0 {
+      try visitor.visitSingularInt64Field(value: self.expiresMs, fieldNumber: 7)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Fulcrum_V1_Allocation, rhs: Fulcrum_V1_Allocation) -> Bool {
+    if lhs.sku != rhs.sku {return false}
+    if lhs.node != rhs.node {return false}
+    if lhs.channel != rhs.channel {return false}
+    if lhs._quantity != rhs._quantity {return false}
+    if lhs._shareBasisPoints != rhs._shareBasisPoints {return false}
+    if lhs.overflow != rhs.overflow {return false}
+    if lhs.expiresMs != rhs.expiresMs {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Fulcrum_V1_AllocationResponse: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".AllocationResponse"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}allocation\0\u{3}log_position\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularMessageField(value: &self._allocation) }()
+      case 2: try { try decoder.decodeSingularUInt64Field(value: &self.logPosition) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    try { if let v = self._allocation {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 1)
+    } }()
+    if self.logPosition != 0 {
+      try visitor.visitSingularUInt64Field(value: self.logPosition, fieldNumber: 2)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Fulcrum_V1_AllocationResponse, rhs: Fulcrum_V1_AllocationResponse) -> Bool {
+    if lhs._allocation != rhs._allocation {return false}
+    if lhs.logPosition != rhs.logPosition {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Fulcrum_V1_AllocationsRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".AllocationsRequest"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}sku\0\u{1}channel\0\u{1}limit\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.sku) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.channel) }()
+      case 3: try { try decoder.decodeSingularUInt32Field(value: &self.limit) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.sku.isEmpty {
+      try visitor.visitSingularStringField(value: self.sku, fieldNumber: 1)
+    }
+    if !self.channel.isEmpty {
+      try visitor.visitSingularStringField(value: self.channel, fieldNumber: 2)
+    }
+    if self.limit != 0 {
+      try visitor.visitSingularUInt32Field(value: self.limit, fieldNumber: 3)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Fulcrum_V1_AllocationsRequest, rhs: Fulcrum_V1_AllocationsRequest) -> Bool {
+    if lhs.sku != rhs.sku {return false}
+    if lhs.channel != rhs.channel {return false}
+    if lhs.limit != rhs.limit {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Fulcrum_V1_AllocationsResponse: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".AllocationsResponse"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}allocations\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeRepeatedMessageField(value: &self.allocations) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.allocations.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.allocations, fieldNumber: 1)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Fulcrum_V1_AllocationsResponse, rhs: Fulcrum_V1_AllocationsResponse) -> Bool {
+    if lhs.allocations != rhs.allocations {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
 nonisolated extension Fulcrum_V1_ReconcileRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".ReconcileRequest"
   public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}counts\0\u{3}as_of_ms\0\u{1}nodes\0")
@@ -4117,7 +4552,7 @@ nonisolated extension Fulcrum_V1_PositionResponse: SwiftProtobuf.Message, SwiftP
 
 nonisolated extension Fulcrum_V1_AtpRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".AtpRequest"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}sku\0\u{1}node\0\u{3}on_ms\0\u{3}has_near\0\u{3}near_latitude\0\u{3}near_longitude\0\u{3}min_position\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}sku\0\u{1}node\0\u{3}on_ms\0\u{3}has_near\0\u{3}near_latitude\0\u{3}near_longitude\0\u{3}min_position\0\u{1}channel\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -4132,6 +4567,7 @@ nonisolated extension Fulcrum_V1_AtpRequest: SwiftProtobuf.Message, SwiftProtobu
       case 5: try { try decoder.decodeSingularDoubleField(value: &self.nearLatitude) }()
       case 6: try { try decoder.decodeSingularDoubleField(value: &self.nearLongitude) }()
       case 7: try { try decoder.decodeSingularUInt64Field(value: &self.minPosition) }()
+      case 8: try { try decoder.decodeSingularStringField(value: &self.channel) }()
       default: break
       }
     }
@@ -4159,6 +4595,9 @@ nonisolated extension Fulcrum_V1_AtpRequest: SwiftProtobuf.Message, SwiftProtobu
     if self.minPosition != 0 {
       try visitor.visitSingularUInt64Field(value: self.minPosition, fieldNumber: 7)
     }
+    if !self.channel.isEmpty {
+      try visitor.visitSingularStringField(value: self.channel, fieldNumber: 8)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -4170,6 +4609,7 @@ nonisolated extension Fulcrum_V1_AtpRequest: SwiftProtobuf.Message, SwiftProtobu
     if lhs.nearLatitude != rhs.nearLatitude {return false}
     if lhs.nearLongitude != rhs.nearLongitude {return false}
     if lhs.minPosition != rhs.minPosition {return false}
+    if lhs.channel != rhs.channel {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -4362,7 +4802,7 @@ nonisolated extension Fulcrum_V1_ReservationLine: SwiftProtobuf.Message, SwiftPr
 
 nonisolated extension Fulcrum_V1_ReserveRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".ReserveRequest"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}order\0\u{1}lines\0\u{3}ttl_seconds\0\u{3}idempotency_key\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}order\0\u{1}lines\0\u{3}ttl_seconds\0\u{3}idempotency_key\0\u{1}channel\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -4374,6 +4814,7 @@ nonisolated extension Fulcrum_V1_ReserveRequest: SwiftProtobuf.Message, SwiftPro
       case 2: try { try decoder.decodeRepeatedMessageField(value: &self.lines) }()
       case 3: try { try decoder.decodeSingularInt64Field(value: &self.ttlSeconds) }()
       case 4: try { try decoder.decodeSingularStringField(value: &self.idempotencyKey) }()
+      case 5: try { try decoder.decodeSingularStringField(value: &self.channel) }()
       default: break
       }
     }
@@ -4392,6 +4833,9 @@ nonisolated extension Fulcrum_V1_ReserveRequest: SwiftProtobuf.Message, SwiftPro
     if !self.idempotencyKey.isEmpty {
       try visitor.visitSingularStringField(value: self.idempotencyKey, fieldNumber: 4)
     }
+    if !self.channel.isEmpty {
+      try visitor.visitSingularStringField(value: self.channel, fieldNumber: 5)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -4400,6 +4844,7 @@ nonisolated extension Fulcrum_V1_ReserveRequest: SwiftProtobuf.Message, SwiftPro
     if lhs.lines != rhs.lines {return false}
     if lhs.ttlSeconds != rhs.ttlSeconds {return false}
     if lhs.idempotencyKey != rhs.idempotencyKey {return false}
+    if lhs.channel != rhs.channel {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -4447,7 +4892,7 @@ nonisolated extension Fulcrum_V1_OrderRequest: SwiftProtobuf.Message, SwiftProto
 
 nonisolated extension Fulcrum_V1_Reservation: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".Reservation"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}order\0\u{1}state\0\u{1}lines\0\u{3}created_ms\0\u{3}expires_ms\0\u{3}updated_ms\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}order\0\u{1}state\0\u{1}lines\0\u{3}created_ms\0\u{3}expires_ms\0\u{3}updated_ms\0\u{1}channel\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -4461,6 +4906,7 @@ nonisolated extension Fulcrum_V1_Reservation: SwiftProtobuf.Message, SwiftProtob
       case 4: try { try decoder.decodeSingularInt64Field(value: &self.createdMs) }()
       case 5: try { try decoder.decodeSingularInt64Field(value: &self.expiresMs) }()
       case 6: try { try decoder.decodeSingularInt64Field(value: &self.updatedMs) }()
+      case 7: try { try decoder.decodeSingularStringField(value: &self.channel) }()
       default: break
       }
     }
@@ -4485,6 +4931,9 @@ nonisolated extension Fulcrum_V1_Reservation: SwiftProtobuf.Message, SwiftProtob
     if self.updatedMs != 0 {
       try visitor.visitSingularInt64Field(value: self.updatedMs, fieldNumber: 6)
     }
+    if !self.channel.isEmpty {
+      try visitor.visitSingularStringField(value: self.channel, fieldNumber: 7)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -4495,6 +4944,7 @@ nonisolated extension Fulcrum_V1_Reservation: SwiftProtobuf.Message, SwiftProtob
     if lhs.createdMs != rhs.createdMs {return false}
     if lhs.expiresMs != rhs.expiresMs {return false}
     if lhs.updatedMs != rhs.updatedMs {return false}
+    if lhs.channel != rhs.channel {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -5069,7 +5519,7 @@ nonisolated extension Fulcrum_V1_Rules: SwiftProtobuf.Message, SwiftProtobuf._Me
 
 nonisolated extension Fulcrum_V1_OptimizeProblem: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".OptimizeProblem"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}orders\0\u{1}nodes\0\u{1}skus\0\u{1}inventory\0\u{1}rates\0\u{1}rules\0\u{1}profile\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}orders\0\u{1}nodes\0\u{1}skus\0\u{1}inventory\0\u{1}rates\0\u{1}rules\0\u{1}profile\0\u{1}channel\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -5084,6 +5534,7 @@ nonisolated extension Fulcrum_V1_OptimizeProblem: SwiftProtobuf.Message, SwiftPr
       case 5: try { try decoder.decodeSingularMessageField(value: &self._rates) }()
       case 6: try { try decoder.decodeSingularMessageField(value: &self._rules) }()
       case 7: try { try decoder.decodeSingularStringField(value: &self._profile) }()
+      case 8: try { try decoder.decodeSingularStringField(value: &self._channel) }()
       default: break
       }
     }
@@ -5115,6 +5566,9 @@ nonisolated extension Fulcrum_V1_OptimizeProblem: SwiftProtobuf.Message, SwiftPr
     try { if let v = self._profile {
       try visitor.visitSingularStringField(value: v, fieldNumber: 7)
     } }()
+    try { if let v = self._channel {
+      try visitor.visitSingularStringField(value: v, fieldNumber: 8)
+    } }()
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -5126,6 +5580,7 @@ nonisolated extension Fulcrum_V1_OptimizeProblem: SwiftProtobuf.Message, SwiftPr
     if lhs._rates != rhs._rates {return false}
     if lhs._rules != rhs._rules {return false}
     if lhs._profile != rhs._profile {return false}
+    if lhs._channel != rhs._channel {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -5825,7 +6280,7 @@ nonisolated extension Fulcrum_V1_IntakeLine: SwiftProtobuf.Message, SwiftProtobu
 
 nonisolated extension Fulcrum_V1_OrderIntake: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".OrderIntake"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}id\0\u{1}source\0\u{3}ship_to\0\u{3}shipping_method\0\u{1}lines\0\u{1}attributes\0\u{3}pickup_node\0\u{1}curbside\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}id\0\u{1}source\0\u{3}ship_to\0\u{3}shipping_method\0\u{1}lines\0\u{1}attributes\0\u{3}pickup_node\0\u{1}curbside\0\u{1}channel\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -5841,6 +6296,7 @@ nonisolated extension Fulcrum_V1_OrderIntake: SwiftProtobuf.Message, SwiftProtob
       case 6: try { try decoder.decodeMapField(fieldType: SwiftProtobuf._ProtobufMap<SwiftProtobuf.ProtobufString,SwiftProtobuf.ProtobufString>.self, value: &self.attributes) }()
       case 7: try { try decoder.decodeSingularStringField(value: &self._pickupNode) }()
       case 8: try { try decoder.decodeSingularBoolField(value: &self.curbside) }()
+      case 9: try { try decoder.decodeSingularStringField(value: &self._channel) }()
       default: break
       }
     }
@@ -5875,6 +6331,9 @@ nonisolated extension Fulcrum_V1_OrderIntake: SwiftProtobuf.Message, SwiftProtob
     if self.curbside != false {
       try visitor.visitSingularBoolField(value: self.curbside, fieldNumber: 8)
     }
+    try { if let v = self._channel {
+      try visitor.visitSingularStringField(value: v, fieldNumber: 9)
+    } }()
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -5887,6 +6346,7 @@ nonisolated extension Fulcrum_V1_OrderIntake: SwiftProtobuf.Message, SwiftProtob
     if lhs.attributes != rhs.attributes {return false}
     if lhs._pickupNode != rhs._pickupNode {return false}
     if lhs.curbside != rhs.curbside {return false}
+    if lhs._channel != rhs._channel {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -6373,7 +6833,7 @@ nonisolated extension Fulcrum_V1_WaitingStep: SwiftProtobuf.Message, SwiftProtob
 
 nonisolated extension Fulcrum_V1_Order: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".Order"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}id\0\u{1}source\0\u{1}state\0\u{3}ship_to\0\u{3}shipping_method\0\u{1}lines\0\u{1}attributes\0\u{3}source_node\0\u{3}source_kind\0\u{3}ship_complete\0\u{3}max_shipments\0\u{1}priority\0\u{3}fulfillment_orders\0\u{1}returns\0\u{1}failure\0\u{1}waiting\0\u{3}created_ms\0\u{3}updated_ms\0\u{1}profile\0\u{3}pickup_node\0\u{1}curbside\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}id\0\u{1}source\0\u{1}state\0\u{3}ship_to\0\u{3}shipping_method\0\u{1}lines\0\u{1}attributes\0\u{3}source_node\0\u{3}source_kind\0\u{3}ship_complete\0\u{3}max_shipments\0\u{1}priority\0\u{3}fulfillment_orders\0\u{1}returns\0\u{1}failure\0\u{1}waiting\0\u{3}created_ms\0\u{3}updated_ms\0\u{1}profile\0\u{3}pickup_node\0\u{1}curbside\0\u{1}channel\0")
 
   fileprivate class _StorageClass {
     var _id: String = String()
@@ -6397,6 +6857,7 @@ nonisolated extension Fulcrum_V1_Order: SwiftProtobuf.Message, SwiftProtobuf._Me
     var _profile: String? = nil
     var _pickupNode: String? = nil
     var _curbside: Bool = false
+    var _channel: String? = nil
 
       // This property is used as the initial default value for new instances of the type.
       // The type itself is protecting the reference to its storage via CoW semantics.
@@ -6428,6 +6889,7 @@ nonisolated extension Fulcrum_V1_Order: SwiftProtobuf.Message, SwiftProtobuf._Me
       _profile = source._profile
       _pickupNode = source._pickupNode
       _curbside = source._curbside
+      _channel = source._channel
     }
   }
 
@@ -6467,6 +6929,7 @@ nonisolated extension Fulcrum_V1_Order: SwiftProtobuf.Message, SwiftProtobuf._Me
         case 19: try { try decoder.decodeSingularStringField(value: &_storage._profile) }()
         case 20: try { try decoder.decodeSingularStringField(value: &_storage._pickupNode) }()
         case 21: try { try decoder.decodeSingularBoolField(value: &_storage._curbside) }()
+        case 22: try { try decoder.decodeSingularStringField(value: &_storage._channel) }()
         default: break
         }
       }
@@ -6542,6 +7005,9 @@ nonisolated extension Fulcrum_V1_Order: SwiftProtobuf.Message, SwiftProtobuf._Me
       if _storage._curbside != false {
         try visitor.visitSingularBoolField(value: _storage._curbside, fieldNumber: 21)
       }
+      try { if let v = _storage._channel {
+        try visitor.visitSingularStringField(value: v, fieldNumber: 22)
+      } }()
     }
     try unknownFields.traverse(visitor: &visitor)
   }
@@ -6572,6 +7038,7 @@ nonisolated extension Fulcrum_V1_Order: SwiftProtobuf.Message, SwiftProtobuf._Me
         if _storage._profile != rhs_storage._profile {return false}
         if _storage._pickupNode != rhs_storage._pickupNode {return false}
         if _storage._curbside != rhs_storage._curbside {return false}
+        if _storage._channel != rhs_storage._channel {return false}
         return true
       }
       if !storagesAreEqual {return false}
