@@ -101,16 +101,7 @@ extension LedgerCommand {
                 "at \(request.node): " + request.lines.map { "\($0.disposition) \($0.quantity) \($0.sku)" }.joined(separator: ", ")
             )
         case .allocate(let allocation):
-            let amount: String =
-                switch allocation.amount {
-                case .quantity(let units): "\(units) units"
-                case .shareBasisPoints(let points): "\(points) basis points of on hand"
-                }
-            let expiry = allocation.expiresAt.map { " until \($0.millisecondsSinceEpoch)" } ?? ""
-            return (
-                "allocate", "\(allocation.node)/\(allocation.sku)/\(allocation.channel)",
-                allocation.removes ? "removed" : amount + (allocation.overflow ? "" : ", no overflow") + expiry
-            )
+            return ("allocate", "\(allocation.node)/\(allocation.sku)/\(allocation.channel)", allocation.terms)
         case .reserve, .confirm, .ship, .release, .expireDue:
             return nil
         }

@@ -56,6 +56,10 @@ enum OperationsPage {
         <section><h2>Receipts and transfers in transit</h2>
         <table id="receipts"><thead><tr><th>Receipt</th><th>Node</th><th>SKU</th><th>Units</th><th>Due</th><th>From</th></tr></thead>
         <tbody></tbody></table></section>
+        <section><h2>Allocations by channel</h2>
+        <table id="allocations"><thead><tr><th>Channel</th><th>Node</th><th>SKU</th><th>Set aside</th><th>Overflow</th><th>Until</th></tr></thead>
+        <tbody></tbody></table>
+        <p class="note">Stock other channels cannot take; set with fulcrum allocate or POST /v1/allocations.</p></section>
         <section><h2>Inventory positions</h2>
         <div class="bar"><label>Node <input id="node-filter" size="12"></label>
         <label>SKU contains <input id="sku-filter" size="12"></label></div>
@@ -135,6 +139,17 @@ enum OperationsPage {
             const tr = document.createElement("tr");
             tr.append(cell(r.receipt, "text"), cell(r.node, "text"), cell(r.sku, "text"), cell(r.quantity),
               cell(new Date(r.due_ms).toISOString().slice(0, 16).replace("T", " ")), cell(r.from_node || "—", "text"));
+            return tr;
+          });
+        }
+        async function allocations() {
+          const { allocations } = await get("/v1/allocations?limit=200");
+          fill("allocations", allocations, a => {
+            const tr = document.createElement("tr");
+            const amount = a.quantity !== undefined ? a.quantity + " units" : (a.share_basis_points / 100) + "% of on hand";
+            const until = a.expires_ms === undefined ? "—" : new Date(a.expires_ms).toISOString().slice(0, 16).replace("T", " ");
+            tr.append(cell(a.channel, "text"), cell(a.node === "*" ? "every node" : a.node, "text"), cell(a.sku, "text"),
+              cell(amount, "text"), cell(a.overflow ? "yes" : "no", "text"), cell(until));
             return tr;
           });
         }
@@ -244,7 +259,7 @@ enum OperationsPage {
         }
         async function refresh() {
           try {
-            await Promise.all([positions(), reservations(), decisions(), orders(), backorders(), receipts(), network(), replication(), audit()]);
+            await Promise.all([positions(), reservations(), decisions(), orders(), backorders(), receipts(), allocations(), network(), replication(), audit()]);
             document.getElementById("status").textContent = "updated " + new Date().toLocaleTimeString();
             document.getElementById("error").textContent = "";
           } catch (error) {

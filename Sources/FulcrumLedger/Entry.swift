@@ -199,10 +199,7 @@ enum CommandCodec {
             writer.write(request.quantity)
         case .allocate(let allocation):
             writer.write(UInt8(14))
-            writer.write(allocation.sku)
-            writer.write(allocation.node)
-            writer.write(allocation.channel)
-            writer.write(bytes: Records.encode(allocation))
+            Records.encodeNamed(allocation, into: &writer)
         case .reserve(let request):
             // Kind 13 carries a channel; without one, kind 5 as before.
             writer.write(UInt8(request.channel.isEmpty ? 5 : 13))
@@ -276,10 +273,7 @@ enum CommandCodec {
             return .setSafetyStock(
                 SetSafetyStockRequest(node: try reader.readString(), sku: try reader.readString(), quantity: try reader.read()))
         case 14:
-            let sku = try reader.readString()
-            let node = try reader.readString()
-            let channel = try reader.readString()
-            return .allocate(try Records.decodeAllocation(try reader.readBytes(), sku: sku, node: node, channel: channel))
+            return .allocate(try Records.decodeNamedAllocation(&reader))
         case let kind where kind == 5 || kind == 13:
             let channel = kind == 13 ? try reader.readString() : ""
             let order = try reader.readString()
@@ -345,10 +339,7 @@ enum IdempotencyCodec {
             if !reservation.channel.isEmpty { writer.write(reservation.channel) }
         case .allocation(let allocation):
             writer.write(UInt8(8))
-            writer.write(allocation.sku)
-            writer.write(allocation.node)
-            writer.write(allocation.channel)
-            writer.write(bytes: Records.encode(allocation))
+            Records.encodeNamed(allocation, into: &writer)
         case .expired(let orders):
             writer.write(UInt8(4))
             writer.write(UInt32(orders.count))
@@ -395,10 +386,7 @@ enum IdempotencyCodec {
             reservation.channel = try reader.readString()
             return .reservation(reservation)
         case 8:
-            let sku = try reader.readString()
-            let node = try reader.readString()
-            let channel = try reader.readString()
-            return .allocation(try Records.decodeAllocation(try reader.readBytes(), sku: sku, node: node, channel: channel))
+            return .allocation(try Records.decodeNamedAllocation(&reader))
         case 4:
             let count = Int(try reader.read(UInt32.self))
             var orders: [String] = []

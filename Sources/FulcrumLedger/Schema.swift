@@ -278,6 +278,21 @@ enum Records {
         return writer.bytes
     }
 
+    /// An allocation with its names (a logged command, an idempotent result).
+    static func encodeNamed(_ allocation: Allocation, into writer: inout ByteWriter) {
+        writer.write(allocation.sku)
+        writer.write(allocation.node)
+        writer.write(allocation.channel)
+        writer.write(bytes: encode(allocation))
+    }
+
+    static func decodeNamedAllocation(_ reader: inout ByteReader) throws(FulcrumError) -> Allocation {
+        let sku = try reader.readString()
+        let node = try reader.readString()
+        let channel = try reader.readString()
+        return try decodeAllocation(try reader.readBytes(), sku: sku, node: node, channel: channel)
+    }
+
     /// Reads an allocation record; its key gives the names.
     static func decodeAllocation(_ bytes: [UInt8], sku: String, node: String, channel: String) throws(FulcrumError) -> Allocation {
         try bytes.decode("allocation") { (reader) throws(FulcrumError) in

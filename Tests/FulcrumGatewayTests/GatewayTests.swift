@@ -492,6 +492,8 @@ private func error(_ json: [String: Any]) -> (code: String?, path: String?) {
         close.httpMethod = "PATCH"
         close.httpBody = Data(#"{"enabled": false, "capacity_per_day": 50}"#.utf8)
         _ = try await URLSession.shared.data(for: close)
+        try await post(
+            "/v1/allocations", #"{"sku": "JEANS-32", "node": "*", "channel": "stores", "share_basis_points": 2500, "overflow": false}"#)
 
         let dom = try await Self.renderedPage(http)
         let positions = Self.rows(dom, table: "positions")
@@ -510,6 +512,7 @@ private func error(_ json: [String: Any]) -> (code: String?, path: String?) {
         let orders = Self.rows(dom, table: "orders")
         #expect(orders.map { Array($0.prefix(4)) } == [["WEB-1", "api", "released", "1"], ["WEB-2", "api", "backordered", "100000"]])
         #expect(!Self.rows(dom, table: "receipts").isEmpty, "the demo's purchase orders")
+        #expect(Self.rows(dom, table: "allocations") == [["stores", "every node", "JEANS-32", "25% of on hand", "no", "—"]])
         let backorders = Self.rows(dom, table: "backorders")
         #expect(backorders.count == 1 && backorders.first?[0] == "WEB-2" && backorders.first?[3].hasSuffix(" HOODIE-GRY-M") == true, "\(backorders)")
         #expect(orders.first?[5] == "waiting at send-to-warehouse")

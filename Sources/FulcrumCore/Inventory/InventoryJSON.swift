@@ -81,14 +81,17 @@ extension ReservationState {
 
 extension Allocation {
     /// One line for people: `marketplace at */HOODIE-GRY-M: 2500 basis points of on hand`.
-    public var text: String {
+    public var text: String { "\(channel) at \(node)/\(sku): \(terms)" }
+
+    /// What it sets aside, for how long: `30 units, no overflow, until 1796…`, or `removed`.
+    public var terms: String {
         let amount: String =
             switch amount {
             case .quantity(let units): "\(units) units"
             case .shareBasisPoints(let points): "\(points) basis points of on hand"
             }
         let expiry = expiresAt.map { ", until \($0.millisecondsSinceEpoch)" } ?? ""
-        return "\(channel) at \(node)/\(sku): " + (removes ? "removed" : amount + (overflow ? "" : ", no overflow") + expiry)
+        return removes ? "removed" : amount + (overflow ? "" : ", no overflow") + expiry
     }
 
     public var json: JSON {
