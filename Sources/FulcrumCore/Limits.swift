@@ -31,6 +31,9 @@ public enum Limits {
     /// The most channels with an allocation at one position (and at every
     /// node): a reservation line reads them all.
     public static let allocationsPerPositionMax = 32
+    /// The most preorders promised one scheduled receipt (receiving it
+    /// rewrites each of their reservations in one transaction).
+    public static let preordersPerReceiptMax = 1_000
     /// The largest allocation share: all of the on hand.
     public static let allocationShareBasisPointsMax: Int64 = 10_000
     /// The largest quantity in any field (units), far below `Int64.max` so

@@ -19,13 +19,15 @@ enum GatewayJSON {
         var node: String
         var sku: String
         var quantity: Int64
-        enum CodingKeys: String, CodingKey, CaseIterable { case node, sku, quantity }
+        var receipt: String?
+        enum CodingKeys: String, CodingKey, CaseIterable { case node, sku, quantity, receipt }
         init(from decoder: any Decoder) throws {
             try decoder.refuseUnknownFields(CodingKeys.self)
             let c = try decoder.container(keyedBy: CodingKeys.self)
             node = try c.decode(String.self, forKey: .node)
             sku = try c.decode(String.self, forKey: .sku)
             quantity = try c.decodeInteger(forKey: .quantity)
+            receipt = try c.decodeIfPresent(String.self, forKey: .receipt)
         }
     }
 
@@ -249,7 +251,7 @@ enum GatewayJSON {
 
         var request: ReserveRequest {
             ReserveRequest(
-                order: order, lines: lines.map { ReservationLine(node: $0.node, sku: $0.sku, quantity: $0.quantity) },
+                order: order, lines: lines.map { ReservationLine(node: $0.node, sku: $0.sku, quantity: $0.quantity, receipt: $0.receipt ?? "") },
                 ttlSeconds: ttlSeconds ?? ReserveRequest.defaultTTLSeconds, channel: channel ?? "")
         }
     }

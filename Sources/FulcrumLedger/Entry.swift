@@ -34,6 +34,14 @@ struct Entry: Hashable, Sendable {
         var record: [UInt8]
     }
 
+    /// A `reserve` entry's preorder line: its posting (by index, zero
+    /// deltas: nothing on hand moves) is promised units of a receipt.
+    struct Promise: Hashable, Sendable {
+        var posting: UInt16
+        var receipt: String
+        var quantity: Int64
+    }
+
     var kind: Kind
     var at: Timestamp
     /// The order id (reservations), the receipt or transfer id (receipts),
@@ -51,6 +59,13 @@ struct Entry: Hashable, Sendable {
     var source: String = ""
     /// An `allocate` entry's allocation (the channel is the reference).
     var allocation: AllocationChange? = nil
+    /// A `reserve` entry's preorder lines.
+    var promises: [Promise] = []
+
+    /// Tags of the optional sections after `source`.
+    private enum Section: UInt8 {
+        case allocation = 1, promises
+    }
 
     func encoded() -> [UInt8] {
         var writer = ByteWriter(capacity: 48 + postings.count * 48)
@@ -69,11 +84,21 @@ struct Entry: Hashable, Sendable {
             writer.write(posting.safetyStock)
             writer.write(posting.scheduled)
         }
-        if !source.isEmpty || allocation != nil { writer.write(source) }
+        if !source.isEmpty || allocation != nil || !promises.isEmpty { writer.write(source) }
         if let allocation {
+            writer.write(Section.allocation.rawValue)
             writer.write(allocation.sku)
             writer.write(allocation.node)
             writer.write(bytes: allocation.record)
+        }
+        if !promises.isEmpty {
+            writer.write(Section.promises.rawValue)
+            writer.write(UInt16(promises.count))
+            for promise in promises {
+                writer.write(promise.posting)
+                writer.write(promise.receipt)
+                writer.write(promise.quantity)
+            }
         }
         return writer.bytes
     }
@@ -96,13 +121,25 @@ struct Entry: Hashable, Sendable {
                         reserved: try reader.read(), committed: try reader.read(),
                         safetyStock: try reader.read(), scheduled: try reader.read()))
             }
-            let source = reader.isAtEnd ? "" : try reader.readString()
-            let allocation =
-                reader.isAtEnd
-                ? nil : AllocationChange(sku: try reader.read(), node: try reader.read(), record: try reader.readBytes())
-            return Entry(
+            var entry = Entry(
                 kind: kind, at: at, reference: reference, note: note, deadline: deadline, postings: postings,
-                source: source, allocation: allocation)
+                source: reader.isAtEnd ? "" : try reader.readString())
+            while !reader.isAtEnd {
+                switch Section(rawValue: try reader.read(UInt8.self)) {
+                case .allocation:
+                    entry.allocation = AllocationChange(sku: try reader.read(), node: try reader.read(), record: try reader.readBytes())
+                case .promises:
+                    for _ in 0..<Int(try reader.read(UInt16.self)) {
+                        let promise = Promise(posting: try reader.read(), receipt: try reader.readString(), quantity: try reader.read())
+                        guard Int(promise.posting) < postings.count else {
+                            throw FulcrumError(.corrupt, "a promise names posting \(promise.posting) of \(postings.count)")
+                        }
+                        entry.promises.append(promise)
+                    }
+                case nil: throw FulcrumError(.corrupt, "unknown entry section")
+                }
+            }
+            return entry
         }
     }
 }
@@ -201,9 +238,10 @@ enum CommandCodec {
             writer.write(UInt8(14))
             Records.encodeNamed(allocation, into: &writer)
         case .reserve(let request):
-            // Kind 13 carries a channel; without one, kind 5 as before.
-            writer.write(UInt8(request.channel.isEmpty ? 5 : 13))
-            if !request.channel.isEmpty { writer.write(request.channel) }
+            // Kind 13 carries a channel and each line's receipt; without them, kind 5 as before.
+            let extras = !request.channel.isEmpty || request.lines.contains { !$0.receipt.isEmpty }
+            writer.write(UInt8(extras ? 13 : 5))
+            if extras { writer.write(request.channel) }
             writer.write(request.order)
             writer.write(request.ttlSeconds)
             writer.write(UInt16(request.lines.count))
@@ -211,6 +249,7 @@ enum CommandCodec {
                 writer.write(line.node)
                 writer.write(line.sku)
                 writer.write(line.quantity)
+                if extras { writer.write(line.receipt) }
             }
         case .confirm(let order): writer.write(UInt8(6)); writer.write(order)
         case .ship(let order): writer.write(UInt8(7)); writer.write(order)
@@ -282,7 +321,9 @@ enum CommandCodec {
             var lines: [ReservationLine] = []
             lines.reserveCapacity(count)
             for _ in 0..<count {
-                lines.append(ReservationLine(node: try reader.readString(), sku: try reader.readString(), quantity: try reader.read()))
+                var line = ReservationLine(node: try reader.readString(), sku: try reader.readString(), quantity: try reader.read())
+                if kind == 13 { line.receipt = try reader.readString() }
+                lines.append(line)
             }
             return .reserve(ReserveRequest(order: order, lines: lines, ttlSeconds: ttlSeconds, channel: channel))
         case 6: return .confirm(order: try reader.readString())
@@ -328,15 +369,17 @@ enum IdempotencyCodec {
             writer.write(position.committed)
             writer.write(position.safetyStock)
         case .receipt(let receipt):
-            // Kind 5: a transfer's receipt, with its shipping node.
-            writer.write(UInt8(receipt.fromNode.isEmpty ? 2 : 5))
+            // Kind 5: a transfer's receipt, with its shipping node (and any promises).
+            let trailing = !receipt.fromNode.isEmpty || !receipt.promises.isEmpty
+            writer.write(UInt8(trailing ? 5 : 2))
             Records.encode(receipt, into: &writer)
-            if !receipt.fromNode.isEmpty { writer.write(receipt.fromNode) }
+            Records.encodeTrailing(receipt, into: &writer)
         case .reservation(let reservation):
-            // Kind 7: a reservation with its channel.
-            writer.write(UInt8(reservation.channel.isEmpty ? 3 : 7))
+            // Kind 7: a reservation with its channel or preorder lines.
+            let extras = Records.hasExtras(reservation)
+            writer.write(UInt8(extras ? 7 : 3))
             Records.encode(reservation, into: &writer)
-            if !reservation.channel.isEmpty { writer.write(reservation.channel) }
+            if extras { Records.encodeExtras(reservation, into: &writer) }
         case .allocation(let allocation):
             writer.write(UInt8(8))
             Records.encodeNamed(allocation, into: &writer)
@@ -367,7 +410,7 @@ enum IdempotencyCodec {
             return .receipt(try Records.decodeReceipt(&reader))
         case 5:
             var receipt = try Records.decodeReceipt(&reader)
-            receipt.fromNode = try reader.readString()
+            try Records.decodeTrailing(&receipt, &reader)
             return .receipt(receipt)
         case 6:
             let count = Int(try reader.read(UInt32.self))
@@ -383,7 +426,7 @@ enum IdempotencyCodec {
             return .reservation(try Records.decodeReservation(&reader))
         case 7:
             var reservation = try Records.decodeReservation(&reader)
-            reservation.channel = try reader.readString()
+            try Records.decodeExtras(&reservation, &reader)
             return .reservation(reservation)
         case 8:
             return .allocation(try Records.decodeNamedAllocation(&reader))

@@ -134,8 +134,6 @@ private struct Fold {
     var receipts: [String: ScheduledReceipt] = [:]
     /// Allocation records by key (`Keys.channel`).
     var allocations: [[UInt8]: [UInt8]] = [:]
-    /// Units each channel's reservations hold per position, by key (`Keys.channel`).
-    var held: [[UInt8]: Int64] = [:]
     var report = VerificationReport()
 
     init(names: NameTable) {
@@ -166,10 +164,6 @@ private struct Fold {
             position.committed += posting.committed
             position.safetyStock += posting.safetyStock
             positions[word] = position
-            let holds = posting.reserved + posting.committed
-            if Self.reservationKinds.contains(entry.kind), !entry.source.isEmpty, holds != 0 {
-                held[Keys.channel(sku: posting.sku, node: posting.node, channel: entry.source), default: 0] += holds
-            }
             if !position.isValid {
                 let key = names.key(sku: posting.sku, node: posting.node)
                 report.mismatches.append("entry \(sequence) leaves \(key) invalid: \(position)")
@@ -180,10 +174,18 @@ private struct Fold {
         ]
         switch entry.kind {
         case .reserve:
-            let lines = entry.postings.map { posting in
+            var lines = entry.postings.map { posting in
                 ReservationLine(
                     node: names.name(.node, posting.node), sku: names.name(.sku, posting.sku),
                     quantity: posting.reserved)
+            }
+            for promise in entry.promises {
+                lines[Int(promise.posting)].quantity = promise.quantity
+                lines[Int(promise.posting)].receipt = promise.receipt
+                if receipts[promise.receipt] == nil {
+                    report.mismatches.append("entry \(sequence) promises missing receipt \(promise.receipt)")
+                }
+                receipts[promise.receipt]?.promises[entry.reference] = promise.quantity
             }
             reservations[entry.reference] = Reservation(
                 order: entry.reference, state: .reserved, lines: lines, createdAt: entry.at,
@@ -195,6 +197,11 @@ private struct Fold {
             }
             reservation.state = states[entry.kind]!
             reservation.updatedAt = entry.at
+            if entry.kind == .release || entry.kind == .expire {
+                for line in reservation.lines where !line.receipt.isEmpty {
+                    receipts[line.receipt]?.promises[entry.reference] = nil
+                }
+            }
             reservations[entry.reference] = reservation
         case .schedule, .transfer:
             // A transfer's units leave its first posting's node and are due at the one scheduling them.
@@ -204,6 +211,14 @@ private struct Fold {
                 receipt: entry.reference, node: names.name(.node, posting.node), sku: names.name(.sku, posting.sku),
                 quantity: posting.scheduled, due: entry.deadline, fromNode: from ?? "")
         case .receive:
+            // Its preorders' lines become ordinary held units.
+            for order in receipts[entry.reference]?.promises.keys ?? [:].keys {
+                guard var reservation = reservations[order] else { continue }
+                for index in reservation.lines.indices where reservation.lines[index].receipt == entry.reference {
+                    reservation.lines[index].receipt = ""
+                }
+                reservations[order] = reservation
+            }
             receipts[entry.reference] = nil
         case .allocate:
             guard let change = entry.allocation else {
@@ -219,7 +234,22 @@ private struct Fold {
         }
     }
 
-    private static let reservationKinds: Set<Entry.Kind> = [.reserve, .confirm, .ship, .release, .expire]
+    /// Units each channel's live reservations hold per position (lines on
+    /// hand, not preorders still waiting for their receipt).
+    private func channelHolds(names: NameTable, schema: Schema, transaction: borrowing ReadTransaction) throws -> [[UInt8]: Int64] {
+        var held: [[UInt8]: Int64] = [:]
+        var ids: [String: UInt32] = [:]
+        for (kind, table) in names.names { for (id, name) in table { ids["\(kind.rawValue)/\(name)"] = id } }
+        for reservation in reservations.values where !reservation.channel.isEmpty && !reservation.state.isTerminal {
+            for line in reservation.lines where line.receipt.isEmpty {
+                guard let sku = ids["\(NameKind.sku.rawValue)/\(line.sku)"], let node = ids["\(NameKind.node.rawValue)/\(line.node)"] else {
+                    continue
+                }
+                held[Keys.channel(sku: sku, node: node, channel: reservation.channel), default: 0] += line.quantity
+            }
+        }
+        return held
+    }
 
     mutating func compare(schema: Schema, transaction: borrowing ReadTransaction) throws {
         try comparePositions(schema: schema, transaction: transaction)
@@ -246,7 +276,7 @@ private struct Fold {
             }
         }
         for key in unseen.keys { report.mismatches.append("allocation \(readable(key)): missing") }
-        var holds = held.filter { $0.value != 0 }
+        var holds = try channelHolds(names: names, schema: schema, transaction: transaction)
         if let database = schema.channelHolds {
             let cursor = try transaction.cursor(database)
             var record = try cursor.first()
@@ -336,6 +366,18 @@ private struct Fold {
         for id in unseen.keys.sorted() { report.mismatches.append("receipt \(id): missing") }
         if try transaction.count(schema.receiptsByPosition) != report.receipts {
             report.mismatches.append("the receipt index and the receipts differ in size")
+        }
+        // The index holds each receipt's units not yet promised: what ATP by date counts.
+        let index = try transaction.cursor(schema.receiptsByPosition)
+        record = try index.first()
+        while let (key, value) = record {
+            record = try index.next()
+            guard key.count > 16 else { continue }
+            let id = String(decoding: key[16...], as: UTF8.self)
+            let indexed = try value.decode("receipt quantity") { (reader) throws(FulcrumError) in try reader.read(Int64.self) }
+            if let receipt = receipts[id], indexed != receipt.open {
+                report.mismatches.append("receipt index \(id): \(indexed) open units, entries give \(receipt.open)")
+            }
         }
     }
 }

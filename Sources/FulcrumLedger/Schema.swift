@@ -238,20 +238,43 @@ enum Records {
         }
     }
 
-    /// The stored record: a channel follows the fields every reservation
-    /// has (absent without one, so older records read unchanged).
+    /// The stored record: a channel and the lines' receipts (preorders)
+    /// follow the fields every reservation has, only when it has them, so
+    /// older records read unchanged.
     static func encode(_ reservation: Reservation) -> [UInt8] {
         var writer = ByteWriter()
         encode(reservation, into: &writer)
-        if !reservation.channel.isEmpty { writer.write(reservation.channel) }
+        if hasExtras(reservation) { encodeExtras(reservation, into: &writer) }
         return writer.bytes
+    }
+
+    static func hasExtras(_ reservation: Reservation) -> Bool {
+        !reservation.channel.isEmpty || reservation.lines.contains { !$0.receipt.isEmpty }
+    }
+
+    /// The channel, then each line's receipt when any line has one.
+    static func encodeExtras(_ reservation: Reservation, into writer: inout ByteWriter) {
+        writer.write(reservation.channel)
+        guard reservation.lines.contains(where: { !$0.receipt.isEmpty }) else { return }
+        writer.write(UInt16(reservation.lines.count))
+        for line in reservation.lines { writer.write(line.receipt) }
+    }
+
+    /// Reads what `encodeExtras` wrote, at the end of a record.
+    static func decodeExtras(_ reservation: inout Reservation, _ reader: inout ByteReader) throws(FulcrumError) {
+        reservation.channel = try reader.readString()
+        guard !reader.isAtEnd else { return }
+        guard Int(try reader.read(UInt16.self)) == reservation.lines.count else {
+            throw FulcrumError(.corrupt, "a reservation's receipts do not match its lines", path: reservation.order)
+        }
+        for index in reservation.lines.indices { reservation.lines[index].receipt = try reader.readString() }
     }
 
     /// Reads a stored record (what `encode(_:)` wrote).
     static func decodeReservationRecord(_ bytes: [UInt8]) throws(FulcrumError) -> Reservation {
         try bytes.decode("reservation") { (reader) throws(FulcrumError) in
             var reservation = try decodeReservation(&reader)
-            if !reader.isAtEnd { reservation.channel = try reader.readString() }
+            if !reader.isAtEnd { try decodeExtras(&reservation, &reader) }
             return reservation
         }
     }
@@ -337,12 +360,40 @@ enum Records {
         writer.write(receipt.due.millisecondsSinceEpoch)
     }
 
-    /// The stored record: a transfer's `fromNode` follows the fields every
-    /// receipt has (absent for others, so older records read unchanged).
+    /// The stored record: a transfer's `fromNode`, then the preorders'
+    /// promises, follow the fields every receipt has (only when present, so
+    /// older records read unchanged).
     static func encode(_ receipt: ScheduledReceipt) -> [UInt8] {
         var writer = ByteWriter()
         encode(receipt, into: &writer)
-        if !receipt.fromNode.isEmpty { writer.write(receipt.fromNode) }
+        encodeTrailing(receipt, into: &writer)
+        return writer.bytes
+    }
+
+    static func encodeTrailing(_ receipt: ScheduledReceipt, into writer: inout ByteWriter) {
+        guard !receipt.fromNode.isEmpty || !receipt.promises.isEmpty else { return }
+        writer.write(receipt.fromNode)
+        guard !receipt.promises.isEmpty else { return }
+        writer.write(UInt32(receipt.promises.count))
+        for (order, quantity) in receipt.promises.sorted(by: { $0.key < $1.key }) {
+            writer.write(order)
+            writer.write(quantity)
+        }
+    }
+
+    /// Reads what `encodeTrailing` wrote, at the end of a record.
+    static func decodeTrailing(_ receipt: inout ScheduledReceipt, _ reader: inout ByteReader) throws(FulcrumError) {
+        guard !reader.isAtEnd else { return }
+        receipt.fromNode = try reader.readString()
+        guard !reader.isAtEnd else { return }
+        let count = Int(try reader.read(UInt32.self))
+        for _ in 0..<count { receipt.promises[try reader.readString()] = try reader.read(Int64.self) }
+    }
+
+    /// The receipt index's value: the units not yet promised.
+    static func encodeOpen(_ receipt: ScheduledReceipt) -> [UInt8] {
+        var writer = ByteWriter(capacity: 8)
+        writer.write(receipt.open)
         return writer.bytes
     }
 
@@ -357,7 +408,7 @@ enum Records {
     static func decodeReceiptRecord(_ bytes: [UInt8]) throws(FulcrumError) -> ScheduledReceipt {
         try bytes.decode("receipt") { (reader) throws(FulcrumError) in
             var receipt = try decodeReceipt(&reader)
-            if !reader.isAtEnd { receipt.fromNode = try reader.readString() }
+            try decodeTrailing(&receipt, &reader)
             return receipt
         }
     }

@@ -24,6 +24,14 @@ struct Effect {
     var receiptRemoved: ScheduledReceipt?
     /// An allocation set (or, with an amount of zero, removed).
     var allocation: Allocation?
+    /// Receipts whose preorder promises changed (stored and re-indexed at their open units).
+    var receiptsPromised: [ScheduledReceipt] = []
+    /// The preorder lines of a reservation (the entry records them).
+    var promises: [Entry.Promise] = []
+    /// Reservations whose preorder lines a receipt filled.
+    var reservationsFilled: [Reservation] = []
+    /// Units channels' reservations newly hold at the first change's position (a receipt filling preorders).
+    var channelHolds: [String: Int64] = [:]
     var result: LedgerResult
 }
 
@@ -326,6 +334,14 @@ struct LedgerStateMachine {
         }
         let quantity = request.quantity ?? receipt.quantity
         try Names.validateQuantity(quantity, path: "quantity", allowZero: true)
+        guard quantity >= receipt.promised else {
+            let orders = receipt.promises.keys.sorted()
+            throw FulcrumError(
+                .insufficientStock,
+                "\(receipt.promised) units of \(receipt.receipt) are promised to preorders (orders "
+                    + orders.prefix(10).joined(separator: ", ") + (orders.count > 10 ? ", …" : "")
+                    + "); receive at least that many, or release them first", path: "quantity")
+        }
         let key = PositionKey(node: receipt.node, sku: receipt.sku)
         let before = try position(key, in: transaction)
         var after = before
@@ -333,10 +349,28 @@ struct LedgerStateMachine {
         guard after.onHand <= Limits.quantityMax else {
             throw FulcrumError(.invalidArgument, "on hand would exceed \(Limits.quantityMax)", path: "quantity")
         }
+        // Each preorder's promise becomes ordinary held units: reserved, or committed once confirmed.
+        var filled: [Reservation] = []
+        var channelHolds: [String: Int64] = [:]
+        for (order, units) in receipt.promises.sorted(by: { $0.key < $1.key }) {
+            guard var reservation = try storedReservation(order, in: transaction),
+                let index = reservation.lines.firstIndex(where: { $0.receipt == receipt.receipt })
+            else {
+                throw FulcrumError(.corrupt, "receipt \(receipt.receipt) promises order \(order), which has no such line", path: order)
+            }
+            switch reservation.state {
+            case .reserved: after.reserved += units
+            case .confirmed: after.committed += units
+            default: throw FulcrumError(.corrupt, "receipt \(receipt.receipt) promises \(reservation.state) order \(order)", path: order)
+            }
+            reservation.lines[index].receipt = ""
+            filled.append(reservation)
+            if !reservation.channel.isEmpty { channelHolds[reservation.channel, default: 0] += units }
+        }
         return Effect(
             kind: .receive, reference: receipt.receipt,
             changes: [.init(key: key, before: before, after: after, scheduled: -receipt.quantity)],
-            receiptRemoved: receipt, result: .position(key, after))
+            receiptRemoved: receipt, reservationsFilled: filled, channelHolds: channelHolds, result: .position(key, after))
     }
 
     private func planTransfer(_ request: TransferRequest, in transaction: borrowing WriteTransaction) throws -> Effect {
@@ -530,6 +564,7 @@ struct LedgerStateMachine {
         for (index, line) in request.lines.enumerated() {
             try validateKey(node: line.node, sku: line.sku, path: "lines[\(index)]")
             try Names.validateQuantity(line.quantity, path: "lines[\(index)].quantity")
+            if !line.receipt.isEmpty { try Names.validate(line.receipt, path: "lines[\(index)].receipt") }
             guard seen.insert(line.key).inserted else {
                 throw FulcrumError(
                     .invalidArgument, "duplicate line for \(line.key); merge the quantities", path: "lines[\(index)]")
@@ -548,8 +583,17 @@ struct LedgerStateMachine {
         }
         if !request.channel.isEmpty { try Names.validate(request.channel, path: "channel") }
         var changes: [Effect.Change] = []
+        var promised: [ScheduledReceipt] = []
+        var promises: [Entry.Promise] = []
         for (index, line) in request.lines.enumerated() {
             let before = try position(line.key, in: transaction)
+            if !line.receipt.isEmpty {
+                // A preorder: promised units of the receipt; nothing on hand moves.
+                promised.append(try promise(line, index: index, order: request.order, in: transaction))
+                promises.append(Entry.Promise(posting: UInt16(index), receipt: line.receipt, quantity: line.quantity))
+                changes.append(.init(key: line.key, before: before, after: before))
+                continue
+            }
             let available =
                 try channelAvailability(line.key, before, now: now, in: transaction)?.available(to: request.channel)
                 ?? before.available
@@ -570,7 +614,35 @@ struct LedgerStateMachine {
             updatedAt: now, channel: request.channel)
         return Effect(
             kind: .reserve, reference: request.order, source: request.channel, deadline: expiresAt, changes: changes,
-            reservation: reservation, expiryAdded: expiresAt, result: .reservation(reservation))
+            reservation: reservation, expiryAdded: expiresAt, receiptsPromised: promised, promises: promises,
+            result: .reservation(reservation))
+    }
+
+    /// The receipt a preorder line is promised, with its promise added.
+    private func promise(_ line: ReservationLine, index: Int, order: String, in transaction: borrowing WriteTransaction) throws
+        -> ScheduledReceipt
+    {
+        let path = "lines[\(index)]"
+        guard var receipt = try storedReceipt(line.receipt, in: transaction) else {
+            throw FulcrumError(.receiptNotFound, "no scheduled receipt \(line.receipt)", path: path + ".receipt")
+        }
+        guard receipt.node == line.node, receipt.sku == line.sku else {
+            throw FulcrumError(
+                .invalidArgument, "receipt \(receipt.receipt) brings \(receipt.sku) to \(receipt.node), not \(line.key)",
+                path: path + ".receipt")
+        }
+        guard receipt.open >= line.quantity else {
+            throw FulcrumError(
+                .insufficientStock, "\(receipt.receipt): requested \(line.quantity), \(receipt.open) not yet promised",
+                path: path + ".quantity")
+        }
+        guard receipt.promises.count < Limits.preordersPerReceiptMax else {
+            throw FulcrumError(
+                .insufficientStock, "\(receipt.receipt) already has \(Limits.preordersPerReceiptMax) preorders",
+                path: path + ".receipt")
+        }
+        receipt.promises[order] = line.quantity
+        return receipt
     }
 
     private func planTransition(
@@ -604,11 +676,26 @@ struct LedgerStateMachine {
             throw FulcrumError(
                 .illegalTransition, "cannot move order \(reservation.order) to \(target): \(why)", path: "order")
         }
+        if target == .shipped, let waiting = reservation.lines.first(where: { !$0.receipt.isEmpty }) {
+            throw FulcrumError(
+                .illegalTransition,
+                "cannot ship order \(reservation.order): its line \(waiting.key) awaits receipt \(waiting.receipt)", path: "order")
+        }
         var changes: [Effect.Change] = []
+        var promised: [ScheduledReceipt] = []
         for line in reservation.lines {
             let before = try position(line.key, in: transaction)
             var after = before
-            move(&after, line.quantity)
+            if line.receipt.isEmpty {
+                move(&after, line.quantity)
+            } else if target == .released || target == .expired {
+                // A preorder's promise is withdrawn; confirming keeps it.
+                guard var receipt = try storedReceipt(line.receipt, in: transaction) else {
+                    throw FulcrumError(.corrupt, "order \(reservation.order) is promised missing receipt \(line.receipt)", path: reservation.order)
+                }
+                receipt.promises[reservation.order] = nil
+                promised.append(receipt)
+            }
             precondition(after.isValid, "transition \(from)→\(target) broke \(line.key): \(after)")
             changes.append(.init(key: line.key, before: before, after: after))
         }
@@ -617,7 +704,8 @@ struct LedgerStateMachine {
         updated.updatedAt = now
         return Effect(
             kind: kind, reference: reservation.order, source: reservation.channel, changes: changes, reservation: updated,
-            expiryRemoved: from == .reserved ? reservation.expiresAt : nil, result: .reservation(updated))
+            expiryRemoved: from == .reserved ? reservation.expiresAt : nil, receiptsPromised: promised,
+            result: .reservation(updated))
     }
 
     /// Whether a reservation's time to live has passed at `now`.
@@ -676,6 +764,9 @@ struct LedgerStateMachine {
             if let channel = effect.reservation?.channel, !channel.isEmpty, held != 0 {
                 try addHeld(held, sku: sku, node: node, channel: channel, in: transaction)
             }
+            if postings.isEmpty {
+                for (channel, units) in effect.channelHolds { try addHeld(units, sku: sku, node: node, channel: channel, in: transaction) }
+            }
             postings.append(
                 Posting(
                     sku: sku, node: node, onHand: change.after.onHand - change.before.onHand,
@@ -690,7 +781,8 @@ struct LedgerStateMachine {
         if !postings.isEmpty || allocationChange != nil {
             let entry = Entry(
                 kind: effect.kind, at: now, reference: effect.reference, note: effect.note,
-                deadline: effect.deadline, postings: postings, source: effect.source, allocation: allocationChange)
+                deadline: effect.deadline, postings: postings, source: effect.source, allocation: allocationChange,
+                promises: effect.promises)
             try transaction.append(schema.entries, key: Keys.entry(nextSequence), value: entry.encoded())
             nextSequence += 1
         }
@@ -730,9 +822,19 @@ struct LedgerStateMachine {
     }
 
     private func writeRecords(_ effect: Effect, postings: [Posting], in transaction: borrowing WriteTransaction) throws {
-        if let reservation = effect.reservation {
+        for reservation in (effect.reservation.map { [$0] } ?? []) + effect.reservationsFilled {
             try transaction.put(
                 schema.reservations, key: Names.keyBytes(reservation.order), value: Records.encode(reservation))
+        }
+        for receipt in effect.receiptsPromised {
+            guard let sku = interner.lookup(.sku, receipt.sku), let node = interner.lookup(.node, receipt.node) else {
+                throw FulcrumError(.corrupt, "receipt \(receipt.receipt) names an unknown position", path: receipt.receipt)
+            }
+            try transaction.put(schema.receipts, key: Names.keyBytes(receipt.receipt), value: Records.encode(receipt))
+            try transaction.put(
+                schema.receiptsByPosition,
+                key: Keys.receiptByPosition(sku: sku, node: node, due: receipt.due, receipt: receipt.receipt),
+                value: Records.encodeOpen(receipt))
         }
         if let at = effect.expiryRemoved {
             try transaction.delete(schema.expiries, key: Keys.expiry(at, order: effect.reference))
@@ -747,9 +849,7 @@ struct LedgerStateMachine {
                 sku: posting.sku, node: posting.node, due: receipt.due, receipt: receipt.receipt)
             if effect.receiptAdded != nil {
                 try transaction.put(schema.receipts, key: Names.keyBytes(receipt.receipt), value: Records.encode(receipt))
-                var quantity = ByteWriter(capacity: 8)
-                quantity.write(receipt.quantity)
-                try transaction.put(schema.receiptsByPosition, key: indexKey, value: quantity.bytes)
+                try transaction.put(schema.receiptsByPosition, key: indexKey, value: Records.encodeOpen(receipt))
             } else {
                 try transaction.delete(schema.receipts, key: Names.keyBytes(receipt.receipt))
                 try transaction.delete(schema.receiptsByPosition, key: indexKey)

@@ -298,6 +298,7 @@ struct Router: Sendable {
                 $0.quantity = receipt.quantity
                 $0.dueMs = receipt.due.millisecondsSinceEpoch
                 $0.fromNode = receipt.fromNode
+                $0.promised = receipt.promised
                 $0.logPosition = logPosition
             }.payload()
         case .allocation(let allocation):

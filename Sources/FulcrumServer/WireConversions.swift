@@ -60,7 +60,7 @@ extension LedgerCommand {
     init(_ request: Fulcrum_V1_ReserveRequest) {
         self = .reserve(ReserveRequest(
             order: request.order,
-            lines: request.lines.map { ReservationLine(node: $0.node, sku: $0.sku, quantity: $0.quantity) },
+            lines: request.lines.map { ReservationLine(node: $0.node, sku: $0.sku, quantity: $0.quantity, receipt: $0.receipt) },
             ttlSeconds: request.ttlSeconds == 0 ? ReserveRequest.defaultTTLSeconds : request.ttlSeconds,
             channel: request.channel))
     }

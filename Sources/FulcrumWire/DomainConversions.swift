@@ -35,7 +35,9 @@ extension Fulcrum_V1_Reservation {
         self.init()
         order = reservation.order
         state = reservation.state.description
-        lines = reservation.lines.map { line in .with { $0.node = line.node; $0.sku = line.sku; $0.quantity = line.quantity } }
+        lines = reservation.lines.map { line in
+            .with { $0.node = line.node; $0.sku = line.sku; $0.quantity = line.quantity; $0.receipt = line.receipt }
+        }
         createdMs = reservation.createdAt.millisecondsSinceEpoch
         expiresMs = reservation.expiresAt.millisecondsSinceEpoch
         updatedMs = reservation.updatedAt.millisecondsSinceEpoch
@@ -48,7 +50,7 @@ extension Fulcrum_V1_Reservation {
             throw FulcrumError(.corrupt, "unknown reservation state '\(state)'", path: "state")
         }
         return Reservation(
-            order: order, state: parsed, lines: lines.map { ReservationLine(node: $0.node, sku: $0.sku, quantity: $0.quantity) },
+            order: order, state: parsed, lines: lines.map { ReservationLine(node: $0.node, sku: $0.sku, quantity: $0.quantity, receipt: $0.receipt) },
             createdAt: Timestamp(millisecondsSinceEpoch: createdMs), expiresAt: Timestamp(millisecondsSinceEpoch: expiresMs),
             updatedAt: Timestamp(millisecondsSinceEpoch: updatedMs), channel: channel)
     }

@@ -132,7 +132,10 @@ struct Reserve: AsyncParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Reserve stock for an order: every line or none.")
     @OptionGroup var server: ServerOptions
     @Option var order: String
-    @Option(name: .customLong("line"), help: "NODE:SKU:QUANTITY (repeat for more lines).") var lines: [String] = []
+    @Option(
+        name: .customLong("line"),
+        help: "NODE:SKU:QUANTITY, or NODE:SKU:QUANTITY:RECEIPT for a preorder of a scheduled receipt (repeat for more lines).")
+    var lines: [String] = []
     @Option(help: "An idempotency key: a retry with the same key is applied once.") var key = ""
     @Option(help: "Seconds the reservation holds unless confirmed (default 900).") var ttlSeconds: Int64 = 0
     @Option(help: "The sales channel: its allocations are taken first.") var channel = ""
@@ -159,13 +162,14 @@ struct Reserve: AsyncParsableCommand {
 
     static func parse(_ line: String, index: Int) throws(FulcrumError) -> Fulcrum_V1_ReservationLine {
         let parts = line.split(separator: ":", omittingEmptySubsequences: false)
-        guard parts.count == 3, let quantity = Int64(parts[2]) else {
-            throw FulcrumError(.invalidArgument, "expected NODE:SKU:QUANTITY, got \(line)", path: "lines[\(index)]")
+        guard parts.count == 3 || parts.count == 4, let quantity = Int64(parts[2]) else {
+            throw FulcrumError(.invalidArgument, "expected NODE:SKU:QUANTITY[:RECEIPT], got \(line)", path: "lines[\(index)]")
         }
         return .with {
             $0.node = String(parts[0])
             $0.sku = String(parts[1])
             $0.quantity = quantity
+            if parts.count == 4 { $0.receipt = String(parts[3]) }
         }
     }
 }

@@ -59,22 +59,22 @@ struct Stress: AsyncParsableCommand {
 
     /// One submitter's deterministic stream: restocks, counts, returns,
     /// transfers and their receipts, channels' allocations, reservations of 1 to 3 lines
-    /// (by channel), and confirm/ship/release
+    /// (by channel; some preorders of a transfer in transit), and confirm/ship/release
     /// of its own open orders.
     private func drive(_ ledger: Service, submitter: Int, commands: Int) async -> (acked: Int, refused: Int) {
         var random = SplitMix64(seed: seed &* 1_000_003 &+ UInt64(submitter))
         var open: [String] = []
-        var inTransit: [String] = []
+        var inTransit: [ScheduledReceipt] = []
         var acked = 0
         var refused = 0
         for index in 0..<commands {
             let key = "s\(seed)-\(submitter)-\(index)"
             let command = nextCommand(&random, order: key, open: &open, inTransit: &inTransit)
             do {
-                _ = try await ledger.execute(command, idempotencyKey: key)
+                let result = try await ledger.execute(command, idempotencyKey: key)
                 acked += 1
                 if case .reserve(let request) = command { open.append(request.order) }
-                if case .transfer(let request) = command { inTransit.append(request.transfer) }
+                if case .receipt(let receipt) = result { inTransit.append(receipt) }
                 if acks { printFlushed("ack \(key)") }
             } catch {
                 refused += 1
@@ -83,7 +83,9 @@ struct Stress: AsyncParsableCommand {
         return (acked, refused)
     }
 
-    private func nextCommand(_ random: inout SplitMix64, order: String, open: inout [String], inTransit: inout [String])
+    private func nextCommand(
+        _ random: inout SplitMix64, order: String, open: inout [String], inTransit: inout [ScheduledReceipt]
+    )
         -> LedgerCommand
     {
         func key() -> (node: String, sku: String) {
@@ -112,7 +114,7 @@ struct Stress: AsyncParsableCommand {
             let quantity = Int64.random(in: 1...5, using: &random)
             return .transfer(.init(transfer: order, fromNode: from, toNode: to, sku: sku, quantity: quantity, due: due))
         case 18..<20 where !inTransit.isEmpty:
-            return .receive(.init(receipt: inTransit.removeFirst()))
+            return .receive(.init(receipt: inTransit.removeFirst().receipt))
         case 18..<20:
             // A channel's allocation set, changed or removed, at a node or every node.
             let (node, sku) = key()
@@ -141,6 +143,9 @@ struct Stress: AsyncParsableCommand {
                 if used.insert("\(node)/\(sku)").inserted {
                     lines.append(ReservationLine(node: node, sku: sku, quantity: Int64.random(in: 1...3, using: &random)))
                 }
+            }
+            if let receipt = inTransit.last, Int.random(in: 0..<5, using: &random) == 0, used.insert("\(receipt.node)/\(receipt.sku)").inserted {
+                lines.append(ReservationLine(node: receipt.node, sku: receipt.sku, quantity: 1, receipt: receipt.receipt))
             }
             let channel = Self.channels[Int.random(in: 0..<Self.channels.count, using: &random)]
             return .reserve(.init(order: order, lines: lines, ttlSeconds: 600, channel: channel))

@@ -172,6 +172,44 @@ private func error(_ json: [String: Any]) -> (code: String?, path: String?) {
         }
     }
 
+    /// A preorder over HTTP: a line promised units of a purchase order, which
+    /// ATP by date counts taken; a short receipt is refused naming the
+    /// order; the full one makes the line ordinary reserved stock.
+    @Test func aPreorderIsFilledByItsReceipt() async throws {
+        try await TestGateway.with { gateway in
+            _ = try await gateway.call(
+                "POST", "/v1/receipts", #"{"receipt": "PO-9", "node": "DC-EAST", "sku": "TEE", "quantity": 5, "due_ms": 2000000000000}"#)
+            let preorder = try await gateway.call(
+                "POST", "/v1/reservations",
+                #"{"order": "P-1", "ttl_seconds": 86400, "lines": [{"node": "DC-EAST", "sku": "TEE", "quantity": 3, "receipt": "PO-9"}]}"#)
+            #expect(preorder.status == 201, "\(preorder.json)")
+            let lines = preorder.json["lines"] as? [[String: Any]] ?? []
+            #expect(lines.first?["receipt"] as? String == "PO-9")
+            #expect(try await gateway.call("GET", "/v1/receipts/PO-9").json["promised"] as? Int == 3)
+            #expect(try await gateway.call("GET", "/v1/atp?sku=TEE&node=DC-EAST&on_ms=2000000000000").json["available"] as? Int == 2)
+            let tooMany = try await gateway.call(
+                "POST", "/v1/reservations",
+                #"{"order": "P-2", "lines": [{"node": "DC-EAST", "sku": "TEE", "quantity": 3, "receipt": "PO-9"}]}"#)
+            #expect(tooMany.status == 409 && error(tooMany.json) == ("insufficient_stock", "lines[0].quantity"), "\(tooMany.json)")
+            let elsewhere = try await gateway.call(
+                "POST", "/v1/reservations",
+                #"{"order": "P-3", "lines": [{"node": "DC-WEST", "sku": "TEE", "quantity": 1, "receipt": "PO-9"}]}"#)
+            #expect(elsewhere.status == 400 && error(elsewhere.json).path == "lines[0].receipt", "\(elsewhere.json)")
+            #expect(try await gateway.call("POST", "/v1/reservations/P-1/ship").status == 409, "nothing to ship yet")
+
+            let short = try await gateway.call("POST", "/v1/receipts/PO-9/receive", #"{"quantity": 2}"#)
+            #expect(short.status == 409 && (short.json["error"] as? [String: Any])?["message"] as? String ?? "" != "", "\(short.json)")
+            #expect(((short.json["error"] as? [String: Any])?["message"] as? String ?? "").contains("P-1"))
+            let landed = try await gateway.call("POST", "/v1/receipts/PO-9/receive")
+            #expect(landed.status == 200 && landed.json["on_hand"] as? Int == 5 && landed.json["reserved"] as? Int == 3, "\(landed.json)")
+            let filled = try await gateway.call("GET", "/v1/reservations/P-1").json
+            #expect((filled["lines"] as? [[String: Any]])?.first?["receipt"] == nil, "\(filled)")
+            #expect(try await gateway.call("POST", "/v1/reservations/P-1/confirm").status == 200)
+            #expect(try await gateway.call("POST", "/v1/reservations/P-1/ship").status == 200)
+            #expect(try gateway.service.verify().isConsistent)
+        }
+    }
+
     /// A channel's allocation over HTTP: set, listed, seen by ATP per
     /// channel, protecting its units from another channel's reservation; bad
     /// amounts refused at their field.

@@ -118,9 +118,24 @@ struct ModelLedger {
             guard let receipt = receipts[request.receipt] else { return .failure(.receiptNotFound) }
             let quantity = request.quantity ?? receipt.quantity
             if quantity < 0 { return .failure(.invalidArgument) }
+            let promised = receipt.promises.values.reduce(0, +)
+            if quantity < promised { return .failure(.insufficientStock) }
             receipts[request.receipt] = nil
             let key = PositionKey(node: receipt.node, sku: receipt.sku)
             positions[key, default: .zero].onHand += quantity
+            // Every preorder promised this receipt now holds its units like any other line.
+            for (order, units) in receipt.promises {
+                var reservation = reservations[order]!
+                if reservation.state == .confirmed {
+                    positions[key]!.committed += units
+                } else {
+                    positions[key]!.reserved += units
+                }
+                for index in reservation.lines.indices where reservation.lines[index].receipt == receipt.receipt {
+                    reservation.lines[index].receipt = ""
+                }
+                reservations[order] = reservation
+            }
             return .success(.position(key, positions[key]!))
         case .reserve(let request):
             return reserve(request, now: now)
@@ -157,10 +172,23 @@ struct ModelLedger {
         {
             return .failure(.reservationExists)
         }
-        for line in request.lines where available(line.key, to: request.channel, now: now) < line.quantity {
-            return .failure(.insufficientStock)
+        for line in request.lines {
+            if line.receipt.isEmpty {
+                if available(line.key, to: request.channel, now: now) < line.quantity { return .failure(.insufficientStock) }
+                continue
+            }
+            // A preorder: units of a receipt at the line's node and SKU not yet promised.
+            guard let receipt = receipts[line.receipt] else { return .failure(.receiptNotFound) }
+            if receipt.node != line.node || receipt.sku != line.sku { return .failure(.invalidArgument) }
+            if receipt.quantity - receipt.promises.values.reduce(0, +) < line.quantity { return .failure(.insufficientStock) }
         }
-        for line in request.lines { positions[line.key, default: .zero].reserved += line.quantity }
+        for line in request.lines {
+            if line.receipt.isEmpty {
+                positions[line.key, default: .zero].reserved += line.quantity
+            } else {
+                receipts[line.receipt]!.promises[request.order] = line.quantity
+            }
+        }
         let reservation = Reservation(
             order: request.order, state: .reserved, lines: request.lines, createdAt: now,
             expiresAt: now.adding(seconds: request.ttlSeconds), updatedAt: now, channel: request.channel)
@@ -189,7 +217,7 @@ struct ModelLedger {
             case .shareBasisPoints(let points): units = position.onHand * points / 10_000
             }
             let held = reservations.values.filter { $0.channel == name && ($0.state == .reserved || $0.state == .confirmed) }
-                .flatMap(\.lines).filter { $0.key == key }.reduce(0) { $0 + $1.quantity }
+                .flatMap(\.lines).filter { $0.key == key && $0.receipt.isEmpty }.reduce(0) { $0 + $1.quantity }
             setAside[name] = max(0, units - held)
         }
         let open = max(0, free - setAside.values.reduce(0, +))
@@ -202,8 +230,20 @@ struct ModelLedger {
     {
         guard var reservation = reservations[order] else { return .failure(.reservationNotFound) }
         let lapsed = reservation.expiresAt <= now
-        for line in reservation.lines {
-            var position = positions[line.key]!
+        let legal: Bool =
+            switch (reservation.state, target) {
+            case (.reserved, .confirmed): !lapsed
+            case (.confirmed, .shipped): !reservation.lines.contains { !$0.receipt.isEmpty }
+            case (.reserved, .released), (.reserved, .expired), (.confirmed, .released): true
+            default: false
+            }
+        if !legal { return .failure(.illegalTransition) }
+        for line in reservation.lines where !line.receipt.isEmpty {
+            // A preorder keeps its promise when confirmed, and gives it back when released or expired.
+            if target == .released || target == .expired { receipts[line.receipt]!.promises[order] = nil }
+        }
+        for line in reservation.lines where line.receipt.isEmpty {
+            var position = positions[line.key] ?? .zero
             switch (reservation.state, target) {
             case (.reserved, .confirmed) where !lapsed:
                 position.reserved -= line.quantity
@@ -269,7 +309,12 @@ struct CommandGenerator {
             return (.setSafetyStock(.init(node: node, sku: sku, quantity: quantity(-1...4))), key)
         case 20..<27:
             let due = clock.now().adding(seconds: quantity(-86_400...3 * 86_400))
-            let receipt = ScheduledReceipt(receipt: pick(["R0", "R1", "R2"]), node: node, sku: sku, quantity: quantity(0...20), due: due)
+            // Mostly at the receipt's own position, so that preorders of it often fit.
+            let index = Int.random(in: 0..<3, using: &random)
+            let canonical = Int.random(in: 0..<10, using: &random) < 7
+            let receipt = ScheduledReceipt(
+                receipt: "R\(index)", node: canonical ? "N\(index)" : node, sku: canonical ? "S\(index)" : sku,
+                quantity: quantity(0...20), due: due)
             return (.schedule(.init(receipt)), key)
         case 27..<32:
             let received: Int64? = Bool.random(using: &random) ? nil : quantity(-1...25)
@@ -287,7 +332,18 @@ struct CommandGenerator {
         case 37..<62:
             var lines: [ReservationLine] = []
             for _ in 0..<Int.random(in: 0...3, using: &random) {
-                lines.append(line(pick(["N0", "N1", "N2"]), pick(["S0", "S1", "S2", "S3"]), quantity(0...8)))
+                if Int.random(in: 0..<3, using: &random) == 0 {
+                    // A preorder of a receipt, mostly at its position.
+                    let index = Int.random(in: 0..<3, using: &random)
+                    let canonical = Int.random(in: 0..<10, using: &random) < 8
+                    var preorder = line(
+                        canonical ? "N\(index)" : pick(["N0", "N1", "N2"]), canonical ? "S\(index)" : pick(["S0", "S1", "S2", "S3"]),
+                        quantity(0...6))
+                    preorder.receipt = "R\(index)"
+                    lines.append(preorder)
+                } else {
+                    lines.append(line(pick(["N0", "N1", "N2"]), pick(["S0", "S1", "S2", "S3"]), quantity(0...8)))
+                }
             }
             let order = pick(["O0", "O1", "O2", "O3", "O4", "O5"])
             return (
@@ -347,7 +403,8 @@ struct CommandGenerator {
         let horizon = clock.now().adding(seconds: 86_400)
         for key in keys.prefix(4) {
             let incoming = model.receipts.values.filter { $0.node == key.node && $0.sku == key.sku && $0.due <= horizon }
-            let expected = model.available(key, to: "", now: clock.now()) + incoming.reduce(0) { $0 + $1.quantity }
+            let open = incoming.reduce(0) { $0 + $1.quantity - $1.promises.values.reduce(0, +) }
+            let expected = model.available(key, to: "", now: clock.now()) + open
             try #require(try reader.availableToPromise(node: key.node, sku: key.sku, on: horizon) == expected, "\(context): ATP \(key)")
         }
         for key in keys {

@@ -22,6 +22,7 @@ extension ScheduledReceipt {
             ("due_ms", .integer(due.millisecondsSinceEpoch)),
         ]
         if !fromNode.isEmpty { fields.append(("from_node", .string(fromNode))) }
+        if !promises.isEmpty { fields.append(("promised", .integer(promised))) }
         return .orderedObject(fields)
     }
 
@@ -29,6 +30,7 @@ extension ScheduledReceipt {
     public var text: String {
         "\(receipt): \(quantity) of \(sku) due at \(node) at \(due.millisecondsSinceEpoch)"
             + (fromNode.isEmpty ? "" : " (in transit from \(fromNode))")
+            + (promises.isEmpty ? "" : ", \(promised) promised to \(promises.count) preorders")
     }
 }
 
@@ -57,7 +59,11 @@ extension Reservation {
         ] + (channel.isEmpty ? [] : [("channel", .string(channel))]) + [
             (
                 "lines",
-                .array(lines.map { .orderedObject([("node", .string($0.node)), ("sku", .string($0.sku)), ("quantity", .integer($0.quantity))]) })
+                .array(lines.map { line in
+                    .orderedObject(
+                        [("node", .string(line.node)), ("sku", .string(line.sku)), ("quantity", .integer(line.quantity))]
+                            + (line.receipt.isEmpty ? [] : [("receipt", .string(line.receipt))]))
+                })
             ),
             ("created_ms", .integer(createdAt.millisecondsSinceEpoch)),
             ("expires_ms", .integer(expiresAt.millisecondsSinceEpoch)),
@@ -67,7 +73,9 @@ extension Reservation {
 
     /// One line for people: `order A1: reserved; DC-EAST:TEE-BLK-M:2`.
     public var text: String {
-        "order \(order): \(state); " + lines.map { "\($0.node):\($0.sku):\($0.quantity)" }.joined(separator: " ")
+        "order \(order): \(state); "
+            + lines.map { "\($0.node):\($0.sku):\($0.quantity)" + ($0.receipt.isEmpty ? "" : " (preorder of \($0.receipt))") }
+                .joined(separator: " ")
     }
 }
 

@@ -45,10 +45,17 @@ public struct ReservationLine: Hashable, Sendable {
     public var node: String
     public var sku: String
     public var quantity: Int64
-    public init(node: String, sku: String, quantity: Int64) {
+    /// A preorder: the scheduled receipt (at this node and SKU) whose units
+    /// the line is promised; empty for units on hand. Until the receipt is
+    /// received the units are held from it (ATP by date counts them taken);
+    /// receiving it makes them ordinary reserved (or committed) units, and
+    /// the line's `receipt` empty.
+    public var receipt: String
+    public init(node: String, sku: String, quantity: Int64, receipt: String = "") {
         self.node = node
         self.sku = sku
         self.quantity = quantity
+        self.receipt = receipt
     }
     public var key: PositionKey { PositionKey(node: node, sku: sku) }
 }
@@ -115,14 +122,26 @@ public struct ScheduledReceipt: Hashable, Sendable {
     /// A transfer's shipping node (its units are in transit); empty for a
     /// purchase order or any other receipt from outside the network.
     public var fromNode: String
-    public init(receipt: String, node: String, sku: String, quantity: Int64, due: Timestamp, fromNode: String = "") {
+    /// Units promised to preorders, by order (reservation lines naming this
+    /// receipt), at most `Limits.preordersPerReceiptMax` orders.
+    public var promises: [String: Int64]
+    public init(
+        receipt: String, node: String, sku: String, quantity: Int64, due: Timestamp, fromNode: String = "",
+        promises: [String: Int64] = [:]
+    ) {
         self.receipt = receipt
         self.node = node
         self.sku = sku
         self.quantity = quantity
         self.due = due
         self.fromNode = fromNode
+        self.promises = promises
     }
+
+    /// Units promised to preorders.
+    public var promised: Int64 { promises.values.reduce(0, +) }
+    /// Units not yet promised: what ATP by date counts from `due`.
+    public var open: Int64 { quantity - promised }
 }
 
 /// Stock of a SKU set aside for a sales channel (ring-fenced) at one node or,

@@ -443,6 +443,9 @@ public nonisolated struct Fulcrum_V1_ScheduleResponse: Sendable {
   /// a transfer's shipping node; empty for others
   public var fromNode: String = String()
 
+  /// units promised to preorders
+  public var promised: Int64 = 0
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -874,6 +877,9 @@ public nonisolated struct Fulcrum_V1_ReservationLine: Sendable {
   public var sku: String = String()
 
   public var quantity: Int64 = 0
+
+  /// a preorder: promised units of this scheduled receipt (empty: on hand)
+  public var receipt: String = String()
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -3901,7 +3907,7 @@ nonisolated extension Fulcrum_V1_ScheduleRequest: SwiftProtobuf.Message, SwiftPr
 
 nonisolated extension Fulcrum_V1_ScheduleResponse: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".ScheduleResponse"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}receipt\0\u{1}node\0\u{1}sku\0\u{1}quantity\0\u{3}due_ms\0\u{3}log_position\0\u{3}from_node\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}receipt\0\u{1}node\0\u{1}sku\0\u{1}quantity\0\u{3}due_ms\0\u{3}log_position\0\u{3}from_node\0\u{1}promised\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -3916,6 +3922,7 @@ nonisolated extension Fulcrum_V1_ScheduleResponse: SwiftProtobuf.Message, SwiftP
       case 5: try { try decoder.decodeSingularInt64Field(value: &self.dueMs) }()
       case 6: try { try decoder.decodeSingularUInt64Field(value: &self.logPosition) }()
       case 7: try { try decoder.decodeSingularStringField(value: &self.fromNode) }()
+      case 8: try { try decoder.decodeSingularInt64Field(value: &self.promised) }()
       default: break
       }
     }
@@ -3943,6 +3950,9 @@ nonisolated extension Fulcrum_V1_ScheduleResponse: SwiftProtobuf.Message, SwiftP
     if !self.fromNode.isEmpty {
       try visitor.visitSingularStringField(value: self.fromNode, fieldNumber: 7)
     }
+    if self.promised != 0 {
+      try visitor.visitSingularInt64Field(value: self.promised, fieldNumber: 8)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -3954,6 +3964,7 @@ nonisolated extension Fulcrum_V1_ScheduleResponse: SwiftProtobuf.Message, SwiftP
     if lhs.dueMs != rhs.dueMs {return false}
     if lhs.logPosition != rhs.logPosition {return false}
     if lhs.fromNode != rhs.fromNode {return false}
+    if lhs.promised != rhs.promised {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -4762,7 +4773,7 @@ nonisolated extension Fulcrum_V1_AtpBatchResponse: SwiftProtobuf.Message, SwiftP
 
 nonisolated extension Fulcrum_V1_ReservationLine: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".ReservationLine"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}node\0\u{1}sku\0\u{1}quantity\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}node\0\u{1}sku\0\u{1}quantity\0\u{1}receipt\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -4773,6 +4784,7 @@ nonisolated extension Fulcrum_V1_ReservationLine: SwiftProtobuf.Message, SwiftPr
       case 1: try { try decoder.decodeSingularStringField(value: &self.node) }()
       case 2: try { try decoder.decodeSingularStringField(value: &self.sku) }()
       case 3: try { try decoder.decodeSingularInt64Field(value: &self.quantity) }()
+      case 4: try { try decoder.decodeSingularStringField(value: &self.receipt) }()
       default: break
       }
     }
@@ -4788,6 +4800,9 @@ nonisolated extension Fulcrum_V1_ReservationLine: SwiftProtobuf.Message, SwiftPr
     if self.quantity != 0 {
       try visitor.visitSingularInt64Field(value: self.quantity, fieldNumber: 3)
     }
+    if !self.receipt.isEmpty {
+      try visitor.visitSingularStringField(value: self.receipt, fieldNumber: 4)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -4795,6 +4810,7 @@ nonisolated extension Fulcrum_V1_ReservationLine: SwiftProtobuf.Message, SwiftPr
     if lhs.node != rhs.node {return false}
     if lhs.sku != rhs.sku {return false}
     if lhs.quantity != rhs.quantity {return false}
+    if lhs.receipt != rhs.receipt {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
