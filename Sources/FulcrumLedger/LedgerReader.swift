@@ -302,6 +302,27 @@ public final class LedgerReader {
         }
     }
 
+    /// Receipts of `sku` not yet received, at most `limit`, by node then due date.
+    public func receipts(sku: String, limit: Int) throws(FulcrumError) -> [ScheduledReceipt] {
+        precondition(limit >= 0)
+        try Names.validate(sku, path: "sku")
+        return try snapshot { transaction in
+            guard let skuID = try id(.sku, sku, in: transaction) else { return [] }
+            let prefix = Array(Keys.position(sku: skuID, node: 0).prefix(4))
+            var listed: [ScheduledReceipt] = []
+            let cursor = try transaction.cursor(ledger.schema.receiptsByPosition)
+            var record = try cursor.seek(atLeast: prefix)
+            while let (key, _) = record, key.starts(with: prefix), key.count > 16, listed.count < limit {
+                record = try cursor.next()
+                guard let bytes = try transaction.value(ledger.schema.receipts, key: Array(key[16...])) else {
+                    throw FulcrumError(.corrupt, "the receipt index names a missing receipt", path: sku)
+                }
+                listed.append(try Records.decodeReceiptRecord(bytes))
+            }
+            return listed
+        }
+    }
+
     /// Positions in storage order (by SKU, then node), those at `node` and
     /// of SKUs containing `skuContaining` when given, at most `limit`.
     public func positions(node: String? = nil, skuContaining: String? = nil, limit: Int) throws(FulcrumError)

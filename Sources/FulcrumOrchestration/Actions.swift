@@ -14,6 +14,7 @@ extension Orchestrator {
         case .optimizeAndReserve(let strategy, let stepProfile):
             // A policy's choice for this order wins over the step's.
             let profile = outcome.order.profile ?? stepProfile
+            if outcome.order.state == OrderStates.preordered, try fillPreorder(outcome: &outcome, log: &log) { return false }
             let stateBefore = outcome.order.state
             let transitionEntry = log.entries.count
             try move(.order, id, &outcome.order.state, to: OrderStates.reserved, log: &log)
@@ -38,14 +39,22 @@ extension Orchestrator {
                 plan = response.plans[0]
             }
             let backordered = plan.backorders.filter { $0.quantity > 0 }
-            if !backordered.isEmpty, try shortagePolicy(step, profile: profile) == .backorder {
-                // Not reserved after all: the order waits instead.
+            let policy = backordered.isEmpty ? ShortagePolicy.fail : try shortagePolicy(step, profile: profile)
+            if policy != .fail {
+                // Not reserved after all: the order waits instead, promised incoming units or whole.
                 if stateBefore != outcome.order.state { log.entries.remove(at: transitionEntry) }
                 outcome.order.state = stateBefore
-                try backorder(backordered, step: step, outcome: &outcome, log: &log)
+                let onHand = backend.reservationLines(plan, order: order)
+                if policy == .preorder, let promised = try promises(for: backordered, beside: onHand, nodes: nodes, outcome.order) {
+                    try preorder(onHand + promised, step: step, outcome: &outcome, log: &log)
+                } else {
+                    try backorder(backordered, step: step, outcome: &outcome, log: &log)
+                }
                 return false
             }
-            if stateBefore == OrderStates.backordered { outcome.backorder = .remove(order: id) }
+            if stateBefore == OrderStates.backordered || stateBefore == OrderStates.preordered {
+                outcome.backorder = .remove(order: id)
+            }
             guard backordered.isEmpty else {
                 throw FulcrumError(
                     .insufficientStock,
@@ -74,8 +83,9 @@ extension Orchestrator {
         case .recordPickup:
             try recordPickup(queued.event, outcome: &outcome, log: &log)
         case .cancelAndRelease:
-            let holdsStock = [OrderStates.reserved, OrderStates.released, OrderStates.readyForPickup].contains(outcome.order.state)
-            if outcome.order.state == OrderStates.backordered { outcome.backorder = .remove(order: id) }
+            let holdsStock = [OrderStates.reserved, OrderStates.preordered, OrderStates.released, OrderStates.readyForPickup]
+                .contains(outcome.order.state)
+            if [OrderStates.backordered, OrderStates.preordered].contains(outcome.order.state) { outcome.backorder = .remove(order: id) }
             try move(.order, id, &outcome.order.state, to: OrderStates.cancelled, log: &log)
             for index in outcome.order.lines.indices {
                 try move(.orderLine, "\(id)/\(outcome.order.lines[index].id)", &outcome.order.lines[index].state, to: LineStates.cancelled, log: &log)
@@ -132,29 +142,106 @@ extension Orchestrator {
         return (order, nodes, placement)
     }
 
-    /// Holds the lines in the ledger (the step's command) and marks the order lines reserved.
-    private func reserve(_ lines: [ReservationLine], outcome: inout StepOutcome, log: inout TimelineLog) throws(FulcrumError) {
+    /// Holds the lines in the ledger (the step's command) and marks the order
+    /// lines reserved (`preordered` where units come from a receipt).
+    private func reserve(
+        _ lines: [ReservationLine], ttlSeconds: Int64? = nil, outcome: inout StepOutcome, log: inout TimelineLog
+    ) throws(FulcrumError) {
         let id = outcome.order.id
         var bySKU: [String: [ReservationLine]] = Dictionary(grouping: lines, by: \.sku)
         for index in outcome.order.lines.indices {
             var line = outcome.order.lines[index]
-            try move(.orderLine, "\(id)/\(line.id)", &line.state, to: LineStates.reserved, log: &log)
             // Lines of one SKU take the SKU's reserved units in turn.
             var needed = line.quantity
+            var promised = false
             line.allocations = [:]
             while needed > 0, var first = bySKU[line.sku]?.first {
                 let taken = min(needed, first.quantity)
                 line.allocations[first.node, default: 0] += taken
+                promised = promised || !first.receipt.isEmpty
                 needed -= taken
                 first.quantity -= taken
                 if first.quantity == 0 { bySKU[line.sku]!.removeFirst() } else { bySKU[line.sku]![0] = first }
             }
             precondition(needed == 0, "a reservation covers every unit of the order")
+            try move(.orderLine, "\(id)/\(line.id)", &line.state, to: promised ? LineStates.preordered : LineStates.reserved, log: &log)
             outcome.order.lines[index] = line
         }
         outcome.command = .reserve(
-            ReserveRequest(order: id, lines: lines, ttlSeconds: options.reservationTTLSeconds, channel: outcome.order.channel ?? ""))
-        log.add(.action, "order:\(id)", "reserved " + lines.map { "\($0.quantity) \($0.sku) at \($0.node)" }.joined(separator: ", "))
+            ReserveRequest(
+                order: id, lines: lines, ttlSeconds: ttlSeconds ?? options.reservationTTLSeconds, channel: outcome.order.channel ?? ""))
+        log.add(
+            .action, "order:\(id)",
+            "reserved " + lines.map { "\($0.quantity) \($0.sku) at \($0.node)" + ($0.receipt.isEmpty ? "" : " (preorder of \($0.receipt))") }
+                .joined(separator: ", "))
+    }
+
+    /// Reservation lines promising what `short` lacks from scheduled
+    /// receipts at `nodes` with units left, earliest due first (one receipt
+    /// a position, none where `onHand` already reserves); nil when they cannot cover it.
+    private func promises(
+        for short: [OptimizeResponse.LineQuantity], beside onHand: [ReservationLine], nodes: [Node], _ order: OrderRecord
+    ) throws(FulcrumError) -> [ReservationLine]? {
+        var lacking: [String: Int64] = [:]
+        for item in short {
+            guard let line = order.lines.first(where: { $0.id == item.line }) else { continue }
+            lacking[line.sku, default: 0] += Int64(item.quantity)
+        }
+        let allowed = Set(nodes.map(\.id))
+        var used = Set(onHand.map(\.key))
+        var promised: [ReservationLine] = []
+        for (sku, units) in lacking.sorted(by: { $0.key < $1.key }) {
+            var needed = units
+            for receipt in try backend.openReceipts(sku: sku) where needed > 0 && allowed.contains(receipt.node) {
+                guard used.insert(PositionKey(node: receipt.node, sku: sku)).inserted else { continue }
+                let taken = min(needed, receipt.open)
+                promised.append(ReservationLine(node: receipt.node, sku: sku, quantity: taken, receipt: receipt.receipt))
+                needed -= taken
+            }
+            if needed > 0 { return nil }
+        }
+        return promised
+    }
+
+    /// The order waits, `preordered`, its on-hand units reserved and the
+    /// rest promised from receipts, in the queue the sweep watches: once
+    /// every receipt arrived its step runs again (`fillPreorder`).
+    private func preorder(_ lines: [ReservationLine], step: Step, outcome: inout StepOutcome, log: inout TimelineLog) throws(FulcrumError) {
+        let id = outcome.order.id
+        try move(.order, id, &outcome.order.state, to: OrderStates.preordered, log: &log)
+        // The promise holds until the receipts arrive, not for a checkout's few minutes.
+        try reserve(lines, ttlSeconds: Limits.reservationTTLSecondsMax, outcome: &outcome, log: &log)
+        var waiting: [String: Int64] = [:]
+        for line in lines where !line.receipt.isEmpty { waiting[line.sku, default: 0] += line.quantity }
+        let previous = try backend.record(RecordKeys.backorder(id)).map { bytes throws(FulcrumError) in
+            try RecordCoding.decodeBinary(Backorder.self, bytes, what: "backorder")
+        }
+        outcome.backorder = .queue(
+            Backorder(
+                order: id, step: step.id, priority: outcome.order.priority ?? 1, sinceMs: previous?.sinceMs ?? log.atMs,
+                shortages: waiting, availableWhenTried: [:]))
+        outcome.events = ["order.preordered"]
+    }
+
+    /// A preordered order whose receipts all arrived: its promised units are
+    /// ordinary reserved units now, so it goes on reserved. False when its
+    /// reservation lapsed or was released (the step sources it again).
+    private func fillPreorder(outcome: inout StepOutcome, log: inout TimelineLog) throws(FulcrumError) -> Bool {
+        let id = outcome.order.id
+        guard let reservation = try backend.reservation(order: id), !reservation.state.isTerminal else {
+            log.add(.action, "order:\(id)", "the preorder's reservation ended: sourcing it again")
+            return false
+        }
+        guard reservation.lines.allSatisfy(\.receipt.isEmpty) else {
+            throw FulcrumError(.insufficientStock, "the preorder's receipts have not all arrived", path: "order:\(id)")
+        }
+        try move(.order, id, &outcome.order.state, to: OrderStates.reserved, log: &log)
+        for index in outcome.order.lines.indices where outcome.order.lines[index].state == LineStates.preordered {
+            try move(.orderLine, "\(id)/\(outcome.order.lines[index].id)", &outcome.order.lines[index].state, to: LineStates.reserved, log: &log)
+        }
+        outcome.backorder = .remove(order: id)
+        log.add(.action, "order:\(id)", "preorder filled: its receipts arrived")
+        return true
     }
 
     /// What a shortage does at `step`: the step's choice, else its profile's, else fail.

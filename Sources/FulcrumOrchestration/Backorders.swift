@@ -33,14 +33,24 @@ extension Orchestrator {
         for backorder in try reads.backorders(limit: Limits.backordersScannedMax) where released < Limits.backordersReleasedMax {
             // A step the journeys no longer have cannot source it: it waits until the step is back, or is cancelled.
             guard book.step(backorder.step) != nil else { continue }
-            // Enough new units of every short SKU, across the network (the solve then places them).
-            var enough = true
-            for (sku, short) in backorder.shortages where try backend.available(sku: sku) - (backorder.availableWhenTried[sku] ?? 0) < short {
-                enough = false
+            guard let (order, stored) = try loadStored(backorder.order) else { continue }
+            if order.state == OrderStates.preordered {
+                // Every receipt it was promised arrived (or its reservation ended and it is sourced again).
+                if let reservation = try backend.reservation(order: order.id), !reservation.state.isTerminal,
+                    reservation.lines.contains(where: { !$0.receipt.isEmpty })
+                {
+                    continue
+                }
+            } else {
+                // Enough new units of every short SKU, across the network (the solve then places them).
+                var enough = true
+                for (sku, short) in backorder.shortages
+                where try backend.available(sku: sku) - (backorder.availableWhenTried[sku] ?? 0) < short {
+                    enough = false
+                }
+                guard enough else { continue }
             }
-            guard enough else { continue }
             var batch = RecordBatch()
-            guard let (_, stored) = try loadStored(backorder.order) else { continue }
             batch.expect(RecordKeys.order(backorder.order), equals: stored)
             let event = BusinessEvent(
                 name: BusinessEvent.stockArrived, order: backorder.order, fields: ["step": backorder.step], source: "backorders",

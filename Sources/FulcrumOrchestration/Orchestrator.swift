@@ -27,6 +27,10 @@ public protocol FulfillmentBackend: Sendable {
     func reservationLines(_ plan: OptimizeResponse.Plan, order: Order) -> [ReservationLine]
     /// Units of `sku` available to promise now, at every node together.
     func available(sku: String) throws(FulcrumError) -> Int64
+    /// Scheduled receipts of `sku` with units not yet promised, earliest due first.
+    func openReceipts(sku: String) throws(FulcrumError) -> [ScheduledReceipt]
+    /// The ledger's reservation for `order`, in any state, or nil.
+    func reservation(order: String) throws(FulcrumError) -> Reservation?
     /// The fulfillment profile `name` names (nil: `default`).
     func profile(_ name: String?) throws(FulcrumError) -> FulfillmentProfile
 }

@@ -34,9 +34,9 @@ public struct StateFramework: Sendable, Hashable {
         return StateFramework(
             states: [
                 .order: [
-                    O.created, O.backordered, O.reserved, O.released, O.partiallyShipped, O.shipped, O.cancelled, O.readyForPickup, O.pickedUp,
+                    O.created, O.backordered, O.preordered, O.reserved, O.released, O.partiallyShipped, O.shipped, O.cancelled, O.readyForPickup, O.pickedUp,
                 ],
-                .orderLine: [L.open, L.backordered, L.reserved, L.released, L.shipped, L.cancelled, L.pickedUp],
+                .orderLine: [L.open, L.backordered, L.preordered, L.reserved, L.released, L.shipped, L.cancelled, L.pickedUp],
                 .fulfillmentOrder: [F.created, F.sent, F.shipped, F.cancelled, F.readyForPickup, F.pickedUp],
                 .returnOrder: [R.requested, R.located, R.received, R.inspected, R.restocked, R.disposed, R.refunded],
             ],
@@ -44,12 +44,16 @@ public struct StateFramework: Sendable, Hashable {
                 .order: pairs([
                     (O.created, O.reserved), (O.created, O.cancelled), (O.reserved, O.released),
                     (O.created, O.backordered), (O.backordered, O.reserved), (O.backordered, O.cancelled),
+                    (O.created, O.preordered), (O.backordered, O.preordered), (O.preordered, O.reserved),
+                    (O.preordered, O.backordered), (O.preordered, O.cancelled),
                     (O.reserved, O.cancelled), (O.released, O.partiallyShipped), (O.released, O.shipped),
                     (O.partiallyShipped, O.shipped), (O.released, O.cancelled),
                     (O.released, O.readyForPickup), (O.readyForPickup, O.pickedUp), (O.readyForPickup, O.cancelled),
                 ]),
                 .orderLine: pairs([
                     (L.open, L.backordered), (L.backordered, L.reserved), (L.backordered, L.cancelled),
+                    (L.open, L.preordered), (L.backordered, L.preordered), (L.preordered, L.reserved),
+                    (L.preordered, L.backordered), (L.preordered, L.cancelled),
                     (L.open, L.reserved), (L.reserved, L.released), (L.released, L.shipped), (L.open, L.cancelled),
                     (L.reserved, L.cancelled), (L.released, L.cancelled), (L.released, L.pickedUp),
                 ]),

@@ -362,6 +362,11 @@ extension Service: FulfillmentBackend {
         try availableToPromise(AvailabilityQuery(sku: sku)).available
     }
 
+    public func openReceipts(sku: String) throws(FulcrumError) -> [ScheduledReceipt] {
+        try readers.withReader { reader throws(FulcrumError) in try reader.receipts(sku: sku, limit: Limits.pageItemsMax) }
+            .filter { $0.open > 0 }.sorted { ($0.due, $0.receipt) < ($1.due, $1.receipt) }
+    }
+
     public func profile(_ name: String?) throws(FulcrumError) -> FulfillmentProfile {
         try profiles.profile(name, path: "profile")
     }

@@ -1,3 +1,4 @@
+import Foundation
 import FulcrumCore
 import FulcrumLedger
 import FulcrumOrchestration
@@ -296,6 +297,46 @@ import Testing
         try await harness.submit(BusinessEvent(name: "order.cancel_requested", order: "BO-2", source: "test"))
         #expect(try harness.order("BO-2").state == OrderStates.cancelled)
         #expect(try reads.backorders(limit: 10).isEmpty)
+        #expect(try harness.service.verify().isConsistent)
+    }
+
+    /// A preorder: an order for a SKU not yet in stock is promised units of
+    /// a purchase order and waits `preordered`; when the receipt lands it goes
+    /// on its journey with the units it was promised. One the receipt cannot
+    /// cover waits as a backorder.
+    @Test func aPreorderIsFilledByItsReceipt() async throws {
+        let journeys = JourneyBook.standardYAML.replacingOccurrences(
+            of: "        profile: standard\n", with: "        profile: standard\n        on_shortage: preorder\n")
+        var options = Orchestrator.Options()
+        options.backorderSweepIntervalMilliseconds = nil
+        let harness = try await Harness.make(journeys: journeys, options: options)
+        let due = Timestamp(millisecondsSinceEpoch: Int64(Date().timeIntervalSince1970 * 1000) + 86_400_000)
+        _ = try await harness.service.execute(
+            .schedule(ScheduleRequest(ScheduledReceipt(receipt: "PO-NL", node: "DC-EAST", sku: "NEW-LAUNCH", quantity: 10, due: due))))
+
+        try await harness.submit(Harness.intake("PRE-1", [("NEW-LAUNCH", 4)]))
+        let waiting = try harness.order("PRE-1")
+        #expect(waiting.state == OrderStates.preordered && waiting.lines.map(\.state) == [LineStates.preordered], "\(waiting)")
+        let promised = try #require(try harness.service.reservation(order: "PRE-1"))
+        #expect(promised.lines == [ReservationLine(node: "DC-EAST", sku: "NEW-LAUNCH", quantity: 4, receipt: "PO-NL")])
+        #expect(try harness.service.receipt("PO-NL")?.promises == ["PRE-1": 4])
+        let reads = JourneyReads(backend: harness.service)
+        #expect(try reads.backorders(limit: 10).map(\.order) == ["PRE-1"])
+        #expect(try await harness.orchestrator.releaseBackorders() == 0, "the receipt has not arrived")
+
+        try await harness.submit(Harness.intake("PRE-2", [("NEW-LAUNCH", 20)]))
+        #expect(try harness.order("PRE-2").state == OrderStates.backordered, "6 units left to promise, 20 wanted")
+
+        _ = try await harness.service.execute(.receive(ReceiveRequest(receipt: "PO-NL")))
+        #expect(try harness.service.reservation(order: "PRE-1")?.lines.first?.receipt == "")
+        #expect(try await harness.orchestrator.releaseBackorders() == 1)
+        try await harness.idle()
+        let filled = try harness.order("PRE-1")
+        #expect(filled.state == OrderStates.released && filled.lines.allSatisfy { $0.state == LineStates.released }, "\(filled)")
+        #expect(filled.fulfillmentOrders.map(\.node) == ["DC-EAST"])
+        #expect(try harness.service.reservation(order: "PRE-1")?.state == .confirmed)
+        #expect(try harness.orchestrator.timeline("PRE-1").contains { $0.text == "preorder filled: its receipts arrived" })
+        #expect(try reads.backorders(limit: 10).map(\.order) == ["PRE-2"])
         #expect(try harness.service.verify().isConsistent)
     }
 

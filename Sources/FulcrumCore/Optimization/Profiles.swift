@@ -36,6 +36,12 @@ public enum ShortagePolicy: String, Sendable, Hashable {
     /// is sourced again when the stock it lacks is available, first come
     /// first served within priority (`order.backordered`, then `order.reserved`).
     case backorder
+    /// What the order lacks is promised units of scheduled receipts
+    /// (purchase orders, transfers in transit) with units left, earliest due
+    /// first: it waits `preordered`, its stock held, until they arrive, then
+    /// goes on reserved (`order.preordered`, then `order.reserved`). When the
+    /// receipts cannot cover it, it waits as a backorder.
+    case preorder
 }
 
 /// The profiles a server (or the offline CLI) solves under. `default` applies

@@ -3,6 +3,8 @@ public enum OrderStates {
     public static let created = "created"
     /// Waits, nothing reserved, for stock to fill it whole (a step's `on_shortage: backorder`).
     public static let backordered = "backordered"
+    /// Promised units of scheduled receipts (a step's `on_shortage: preorder`): waits, its stock held, for them to arrive.
+    public static let preordered = "preordered"
     public static let reserved = "reserved"
     /// Fulfillment orders made and the stock committed.
     public static let released = "released"
@@ -18,6 +20,8 @@ public enum LineStates {
     public static let open = "open"
     /// Short of stock: waits with its order.
     public static let backordered = "backordered"
+    /// Some of its units are promised from a scheduled receipt not yet arrived.
+    public static let preordered = "preordered"
     public static let reserved = "reserved"
     public static let released = "released"
     public static let shipped = "shipped"
