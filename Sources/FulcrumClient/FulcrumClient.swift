@@ -466,6 +466,10 @@ extension FulcrumClient {
         try await call(.receive, request)
     }
 
+    public func reschedule(_ request: Fulcrum_V1_RescheduleRequest) async throws(FulcrumError) -> Fulcrum_V1_ScheduleResponse {
+        try await call(.reschedule, request)
+    }
+
     public func transfer(_ request: Fulcrum_V1_TransferRequest) async throws(FulcrumError) -> Fulcrum_V1_ScheduleResponse {
         try await call(.transfer, request)
     }

@@ -27,7 +27,7 @@ public enum Scope: String, CaseIterable, Sendable, Comparable {
             ],
             .reserve: ["reserve", "confirm", "ship", "release", "optimize_and_reserve"],
             .inventory: [
-                "adjust", "adjust_batch", "schedule", "receive", "set_safety_stock", "transfer", "upsert_skus", "allocate",
+                "adjust", "adjust_batch", "schedule", "receive", "set_safety_stock", "transfer", "upsert_skus", "allocate", "reschedule",
             ],
             .orchestrate: ["submit_event", "reprocess", "pull_outbox", "acknowledge", "dead_letters"],
             .admin: ["replay_dead_letter", "audit", "reload_profiles", "update_node", "snapshot"],

@@ -91,6 +91,8 @@ extension LedgerCommand {
                 "schedule", receipt.receipt,
                 "\(receipt.quantity) of \(receipt.node)/\(receipt.sku) due \(receipt.due.millisecondsSinceEpoch)"
             )
+        case .reschedule(let request):
+            return ("reschedule", request.receipt, "due \(request.due.millisecondsSinceEpoch)")
         case .receive(let request):
             return ("receive", request.receipt, request.quantity.map { "\($0) units" } ?? "in full")
         case .setSafetyStock(let request):

@@ -158,6 +158,19 @@ enum GatewayJSON {
         }
     }
 
+    /// `POST /v1/receipts/{receipt}/reschedule`.
+    struct RescheduleBody: Decodable {
+        var due: Timestamp
+        var idempotencyKey: String?
+        enum CodingKeys: String, CodingKey, CaseIterable { case dueMs = "due_ms", idempotencyKey = "idempotency_key" }
+        init(from decoder: any Decoder) throws {
+            try decoder.refuseUnknownFields(CodingKeys.self)
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            due = Timestamp(millisecondsSinceEpoch: try c.decodeInteger(forKey: .dueMs))
+            idempotencyKey = try c.decodeIfPresent(String.self, forKey: .idempotencyKey)
+        }
+    }
+
     /// `POST /v1/transfers`.
     struct TransferBody: Decodable {
         var request: TransferRequest

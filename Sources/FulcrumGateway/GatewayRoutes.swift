@@ -74,6 +74,12 @@ struct GatewayRoutes: Sendable {
                 ReceiveRequest(receipt: try context.parameters.require("receipt"), quantity: body?.quantity))
             return try await execute(command, key: body?.idempotencyKey, caller: context.caller)
         }
+        router.post("/v1/receipts/:receipt/reschedule") { request, context in
+            let body = try await decode(GatewayJSON.RescheduleBody.self, request)
+            let command = LedgerCommand.reschedule(
+                RescheduleRequest(receipt: try Self.pathParameter(context, "receipt"), due: body.due))
+            return try await execute(command, key: body.idempotencyKey, caller: context.caller)
+        }
         router.post("/v1/transfers") { request, context in
             let body = try await decode(GatewayJSON.TransferBody.self, request)
             return try await execute(.transfer(body.request), key: body.idempotencyKey, caller: context.caller, status: .created)
@@ -459,7 +465,7 @@ struct GatewayMiddleware: RouterMiddleware {
         "/metrics": ["GET": "metrics"], "/v1/atp": ["GET": "atp"], "/v1/atp/batch": ["POST": "atp_batch"],
         "/v1/adjust": ["POST": "adjust"], "/v1/positions": ["GET": "positions"],
         "/v1/receipts": ["POST": "schedule", "GET": "receipts"], "/v1/receipts/{receipt}": ["GET": "receipt"],
-        "/v1/receipts/{receipt}/receive": ["POST": "receive"], "/v1/transfers": ["POST": "transfer"],
+        "/v1/receipts/{receipt}/receive": ["POST": "receive"], "/v1/receipts/{receipt}/reschedule": ["POST": "reschedule"], "/v1/transfers": ["POST": "transfer"],
         "/v1/reconcile": ["POST": "reconcile"], "/v1/allocations": ["POST": "allocate", "GET": "allocations"], "/v1/backorders": ["GET": "backorders"],
         "/v1/reservations": ["POST": "reserve", "GET": "reservations"],
         "/v1/reservations/{order}": ["GET": "get_reservation"], "/v1/reservations/{order}/confirm": ["POST": "confirm"],

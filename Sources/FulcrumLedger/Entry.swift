@@ -24,6 +24,8 @@ struct Entry: Hashable, Sendable {
         case returnToStock
         /// A channel's allocation set or removed (no postings: balances do not move).
         case allocate
+        /// A receipt's due date moved (the deadline); one zero posting at its position.
+        case reschedule
     }
 
     /// What an `allocate` entry set: the position by ids (node 0 for every
@@ -224,6 +226,10 @@ enum CommandCodec {
         case .schedule(let request):
             writer.write(UInt8(2))
             Records.encode(request.receipt, into: &writer)
+        case .reschedule(let request):
+            writer.write(UInt8(15))
+            writer.write(request.receipt)
+            writer.write(request.due.millisecondsSinceEpoch)
         case .receive(let request):
             writer.write(UInt8(3))
             writer.write(request.receipt)
@@ -311,6 +317,9 @@ enum CommandCodec {
         case 4:
             return .setSafetyStock(
                 SetSafetyStockRequest(node: try reader.readString(), sku: try reader.readString(), quantity: try reader.read()))
+        case 15:
+            return .reschedule(
+                RescheduleRequest(receipt: try reader.readString(), due: Timestamp(millisecondsSinceEpoch: try reader.read())))
         case 14:
             return .allocate(try Records.decodeNamedAllocation(&reader))
         case let kind where kind == 5 || kind == 13:

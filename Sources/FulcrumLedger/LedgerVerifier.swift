@@ -229,6 +229,9 @@ private struct Fold {
             // The record's first byte is the amount's kind, then the amount: zero removes.
             let removed = (try? Records.decodeAllocation(change.record, sku: "", node: "", channel: ""))?.removes ?? false
             allocations[key] = removed ? nil : change.record
+        case .reschedule:
+            if receipts[entry.reference] == nil { report.mismatches.append("entry \(sequence) reschedules unknown receipt \(entry.reference)") }
+            receipts[entry.reference]?.due = entry.deadline
         case .adjust, .setSafetyStock, .returnToStock:
             break
         }

@@ -28,6 +28,8 @@ struct Effect {
     var receiptsPromised: [ScheduledReceipt] = []
     /// The preorder lines of a reservation (the entry records them).
     var promises: [Entry.Promise] = []
+    /// A rescheduled receipt's due date before (its index key moves).
+    var receiptDueBefore: Timestamp?
     /// Reservations whose preorder lines a receipt filled.
     var reservationsFilled: [Reservation] = []
     /// Units channels' reservations newly hold at the first change's position (a receipt filling preorders).
@@ -195,6 +197,7 @@ struct LedgerStateMachine {
         case .adjust(let request): try planAdjust(request, in: transaction)
         case .schedule(let request): try planSchedule(request, in: transaction)
         case .receive(let request): try planReceive(request, in: transaction)
+        case .reschedule(let request): try planReschedule(request, in: transaction)
         case .setSafetyStock(let request): try planSafetyStock(request, in: transaction)
         case .transfer(let request): try planTransfer(request, in: transaction)
         case .returnToStock: preconditionFailure("a return plans one effect per entry")
@@ -371,6 +374,21 @@ struct LedgerStateMachine {
             kind: .receive, reference: receipt.receipt,
             changes: [.init(key: key, before: before, after: after, scheduled: -receipt.quantity)],
             receiptRemoved: receipt, reservationsFilled: filled, channelHolds: channelHolds, result: .position(key, after))
+    }
+
+    private func planReschedule(_ request: RescheduleRequest, in transaction: borrowing WriteTransaction) throws -> Effect {
+        try Names.validate(request.receipt, path: "receipt")
+        guard var receipt = try storedReceipt(request.receipt, in: transaction) else {
+            throw FulcrumError(.receiptNotFound, "no scheduled receipt \(request.receipt)", path: "receipt")
+        }
+        let key = PositionKey(node: receipt.node, sku: receipt.sku)
+        let current = try position(key, in: transaction)
+        let before = receipt.due
+        receipt.due = request.due
+        return Effect(
+            kind: .reschedule, reference: receipt.receipt, deadline: request.due,
+            changes: [.init(key: key, before: current, after: current)], receiptsPromised: [receipt],
+            receiptDueBefore: before, result: .receipt(receipt))
     }
 
     private func planTransfer(_ request: TransferRequest, in transaction: borrowing WriteTransaction) throws -> Effect {
@@ -829,6 +847,10 @@ struct LedgerStateMachine {
         for receipt in effect.receiptsPromised {
             guard let sku = interner.lookup(.sku, receipt.sku), let node = interner.lookup(.node, receipt.node) else {
                 throw FulcrumError(.corrupt, "receipt \(receipt.receipt) names an unknown position", path: receipt.receipt)
+            }
+            if let before = effect.receiptDueBefore {
+                try transaction.delete(
+                    schema.receiptsByPosition, key: Keys.receiptByPosition(sku: sku, node: node, due: before, receipt: receipt.receipt))
             }
             try transaction.put(schema.receipts, key: Names.keyBytes(receipt.receipt), value: Records.encode(receipt))
             try transaction.put(

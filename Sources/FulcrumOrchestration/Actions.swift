@@ -212,14 +212,18 @@ extension Orchestrator {
         // The promise holds until the receipts arrive, not for a checkout's few minutes.
         try reserve(lines, ttlSeconds: Limits.reservationTTLSecondsMax, outcome: &outcome, log: &log)
         var waiting: [String: Int64] = [:]
-        for line in lines where !line.receipt.isEmpty { waiting[line.sku, default: 0] += line.quantity }
+        var receipts: [String: Int64] = [:]
+        for line in lines where !line.receipt.isEmpty {
+            waiting[line.sku, default: 0] += line.quantity
+            receipts[line.receipt] = try backend.receipt(line.receipt)?.due.millisecondsSinceEpoch
+        }
         let previous = try backend.record(RecordKeys.backorder(id)).map { bytes throws(FulcrumError) in
             try RecordCoding.decodeBinary(Backorder.self, bytes, what: "backorder")
         }
         outcome.backorder = .queue(
             Backorder(
                 order: id, step: step.id, priority: outcome.order.priority ?? 1, sinceMs: previous?.sinceMs ?? log.atMs,
-                shortages: waiting, availableWhenTried: [:]))
+                shortages: waiting, availableWhenTried: [:], receipts: receipts))
         outcome.events = ["order.preordered"]
     }
 

@@ -39,6 +39,7 @@ extension Orchestrator {
                 if let reservation = try backend.reservation(order: order.id), !reservation.state.isTerminal,
                     reservation.lines.contains(where: { !$0.receipt.isEmpty })
                 {
+                    try await tellOfRescheduledReceipts(backorder, order: stored)
                     continue
                 }
             } else {
@@ -65,6 +66,34 @@ extension Orchestrator {
             released += 1
         }
         return released
+    }
+
+    /// Raises `order.preorder_rescheduled` (fields `receipt`, `due_ms`,
+    /// `previous_due_ms`) for each of a preorder's receipts whose due date
+    /// moved since the order last heard, so its timeline and journey know.
+    private func tellOfRescheduledReceipts(_ backorder: Backorder, order stored: [UInt8]) async throws(FulcrumError) {
+        var updated = backorder
+        var events: [BusinessEvent] = []
+        for (receipt, dueMs) in backorder.receipts.sorted(by: { $0.key < $1.key }) {
+            guard let current = try backend.receipt(receipt)?.due.millisecondsSinceEpoch, current != dueMs else { continue }
+            updated.receipts[receipt] = current
+            events.append(
+                BusinessEvent(
+                    name: BusinessEvent.preorderRescheduled, order: backorder.order,
+                    fields: ["receipt": receipt, "due_ms": "\(current)", "previous_due_ms": "\(dueMs)"], source: "backorders",
+                    atMs: options.clock.now().millisecondsSinceEpoch))
+        }
+        guard !events.isEmpty else { return }
+        var batch = RecordBatch()
+        batch.expect(RecordKeys.order(backorder.order), equals: stored)
+        batch.put(RecordKeys.backorder(backorder.order), RecordCoding.encode(updated))
+        let raised = raise(events, into: &batch)
+        do {
+            try await backend.write(batch)
+        } catch FulcrumError.Code.recordConflict {
+            return  // the order moved meanwhile: the next pass looks again
+        }
+        for queued in raised { enqueue(queued) }
     }
 
     /// Runs `releaseBackorders` every `intervalMilliseconds` while the orchestrator lives.

@@ -29,6 +29,8 @@ public protocol FulfillmentBackend: Sendable {
     func available(sku: String) throws(FulcrumError) -> Int64
     /// Scheduled receipts of `sku` with units not yet promised, earliest due first.
     func openReceipts(sku: String) throws(FulcrumError) -> [ScheduledReceipt]
+    /// The scheduled receipt `receipt`, or nil once received.
+    func receipt(_ receipt: String) throws(FulcrumError) -> ScheduledReceipt?
     /// The ledger's reservation for `order`, in any state, or nil.
     func reservation(order: String) throws(FulcrumError) -> Reservation?
     /// The fulfillment profile `name` names (nil: `default`).
@@ -183,7 +185,9 @@ public final class Orchestrator: Sendable {
         guard JourneyBook.isEventName(event.name) else {
             throw FulcrumError(.invalidArgument, "'\(event.name)' is not an event name (such as order.created)", path: "event")
         }
-        guard !event.name.hasPrefix("provider."), event.name != BusinessEvent.reprocess, event.name != BusinessEvent.stockArrived else {
+        guard !event.name.hasPrefix("provider."),
+            ![BusinessEvent.reprocess, BusinessEvent.stockArrived, BusinessEvent.preorderRescheduled].contains(event.name)
+        else {
             throw FulcrumError(.invalidArgument, "\(event.name) is raised by fulcrumd itself", path: "event")
         }
         try Names.validate(event.order, path: "order")

@@ -41,6 +41,11 @@ struct Router: Sendable {
                 let command = LedgerCommand.receive(
                     ReceiveRequest(receipt: request.receipt, quantity: request.quantity == 0 ? nil : request.quantity))
                 submit(command, key: request.idempotencyKey, caller, responder)
+            case .reschedule:
+                let request = try Fulcrum_V1_RescheduleRequest(payload: frame.payload)
+                let command = LedgerCommand.reschedule(
+                    RescheduleRequest(receipt: request.receipt, due: Timestamp(millisecondsSinceEpoch: request.dueMs)))
+                submit(command, key: request.idempotencyKey, caller, responder)
             case .transfer:
                 let request = try Fulcrum_V1_TransferRequest(payload: frame.payload)
                 submit(LedgerCommand(request), key: request.idempotencyKey, caller, responder)

@@ -20,6 +20,7 @@ public struct Opcode: RawRepresentable, Hashable, Sendable, CustomStringConverti
     public static let reconcile = Opcode(rawValue: 16)
     public static let allocate = Opcode(rawValue: 17)
     public static let allocations = Opcode(rawValue: 18)
+    public static let reschedule = Opcode(rawValue: 19)
     public static let atp = Opcode(rawValue: 20)
     public static let atpBatch = Opcode(rawValue: 21)
     public static let reserve = Opcode(rawValue: 30)
@@ -49,7 +50,7 @@ public struct Opcode: RawRepresentable, Hashable, Sendable, CustomStringConverti
     /// Every operation's name, as metrics label it.
     public static let names: [UInt8: String] = [
         1: "hello", 2: "health", 3: "stats", 10: "adjust", 11: "adjust_batch", 12: "schedule", 13: "receive",
-        14: "set_safety_stock", 15: "transfer", 16: "reconcile", 17: "allocate", 18: "allocations", 20: "atp", 21: "atp_batch", 30: "reserve", 31: "get_reservation", 32: "confirm",
+        14: "set_safety_stock", 15: "transfer", 16: "reconcile", 17: "allocate", 18: "allocations", 19: "reschedule", 20: "atp", 21: "atp_batch", 30: "reserve", 31: "get_reservation", 32: "confirm",
         33: "ship", 34: "release", 40: "optimize", 41: "optimize_and_reserve", 50: "submit_event", 51: "get_order",
         52: "reprocess", 53: "pull_outbox", 54: "acknowledge", 55: "dead_letters", 56: "replay_dead_letter", 57: "backorders",
         60: "audit", 61: "profiles", 62: "reload_profiles", 63: "skus", 64: "upsert_skus",

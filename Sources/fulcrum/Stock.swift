@@ -98,6 +98,34 @@ struct AllocateCommand: AsyncParsableCommand {
     }
 }
 
+/// `fulcrum reschedule --server H:P --receipt ID --due DATE`.
+struct Reschedule: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "A scheduled receipt runs late (or early): ATP by date counts it from its new date; its preorders hear of it.")
+    @OptionGroup var server: ServerOptions
+    @Option(help: "The receipt's or the transfer's id.") var receipt: String
+    @Option(help: "The new due date: YYYY-MM-DD (end of that day, UTC) or an ISO 8601 time.") var due: String
+    @Option(help: "An idempotency key: a retry with the same key is applied once.") var key = ""
+
+    func run() async throws {
+        let dueMs: Int64
+        do {
+            dueMs = try ATP.parseDate(due, path: "due_ms")
+        } catch {
+            throw fail(error, json: server.json)
+        }
+        let request = Fulcrum_V1_RescheduleRequest.with {
+            $0.receipt = receipt
+            $0.dueMs = dueMs
+            $0.idempotencyKey = key
+        }
+        try await server.run { client throws(FulcrumError) in
+            let receipt = try await client.reschedule(request).domain
+            return (receipt.json, receipt.text)
+        }
+    }
+}
+
 /// `fulcrum receive --server H:P --receipt ID [--quantity Q]`.
 struct Receive: AsyncParsableCommand {
     static let configuration = CommandConfiguration(

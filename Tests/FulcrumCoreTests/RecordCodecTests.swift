@@ -125,7 +125,7 @@ struct RecordCodecTests {
         order.channel = nil
         order.returns = []  // their format changed in 4: `returnsStoredBeforeDispositionsStillRead`
         let stored = RecordCoding.encode(order)
-        #expect(stored.first == 5 && stored.suffix(4) == [0, 0, 0, 0], "format 5; an absent optional is one zero byte, four end the record")
+        #expect(stored.first == 6 && stored.suffix(4) == [0, 0, 0, 0], "format 6; an absent optional is one zero byte, four end the record")
         let formatOne = [1] + stored.dropFirst().dropLast(4)
         #expect(try RecordCoding.decode(OrderRecord.self, formatOne, what: "order") == order)
         let formatTwo = [2] + stored.dropFirst().dropLast(2)
@@ -133,6 +133,7 @@ struct RecordCodecTests {
         for format: UInt8 in [3, 4] {
             #expect(try RecordCoding.decode(OrderRecord.self, [format] + stored.dropFirst().dropLast(1), what: "order") == order)
         }
+        #expect(try RecordCoding.decode(OrderRecord.self, [5] + stored.dropFirst(), what: "order") == order, "6 changed backorders only")
         #expect(throws: FulcrumError.self) { try RecordCoding.decode(OrderRecord.self, Array(stored.dropLast(4)), what: "order") }
         order.profile = "express"
         order.channel = "marketplace"

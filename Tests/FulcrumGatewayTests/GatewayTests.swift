@@ -196,6 +196,10 @@ private func error(_ json: [String: Any]) -> (code: String?, path: String?) {
                 #"{"order": "P-3", "lines": [{"node": "DC-WEST", "sku": "TEE", "quantity": 1, "receipt": "PO-9"}]}"#)
             #expect(elsewhere.status == 400 && error(elsewhere.json).path == "lines[0].receipt", "\(elsewhere.json)")
             #expect(try await gateway.call("POST", "/v1/reservations/P-1/ship").status == 409, "nothing to ship yet")
+            let late = try await gateway.call("POST", "/v1/receipts/PO-9/reschedule", #"{"due_ms": 2100000000000}"#)
+            #expect(late.status == 200 && late.json["due_ms"] as? Int == 2_100_000_000_000, "\(late.json)")
+            #expect(try await gateway.call("GET", "/v1/atp?sku=TEE&node=DC-EAST&on_ms=2000000000000").json["available"] as? Int == 0)
+            #expect(try await gateway.call("POST", "/v1/receipts/PO-0/reschedule", #"{"due_ms": 1}"#).status == 404)
 
             let short = try await gateway.call("POST", "/v1/receipts/PO-9/receive", #"{"quantity": 2}"#)
             #expect(short.status == 409 && (short.json["error"] as? [String: Any])?["message"] as? String ?? "" != "", "\(short.json)")

@@ -114,6 +114,10 @@ struct ModelLedger {
             if receipts[request.receipt.receipt] != nil { return .failure(.receiptExists) }
             receipts[request.receipt.receipt] = request.receipt
             return .success(.receipt(request.receipt))
+        case .reschedule(let request):
+            guard receipts[request.receipt] != nil else { return .failure(.receiptNotFound) }
+            receipts[request.receipt]!.due = request.due
+            return .success(.receipt(receipts[request.receipt]!))
         case .receive(let request):
             guard let receipt = receipts[request.receipt] else { return .failure(.receiptNotFound) }
             let quantity = request.quantity ?? receipt.quantity
@@ -316,7 +320,11 @@ struct CommandGenerator {
                 receipt: "R\(index)", node: canonical ? "N\(index)" : node, sku: canonical ? "S\(index)" : sku,
                 quantity: quantity(0...20), due: due)
             return (.schedule(.init(receipt)), key)
-        case 27..<32:
+        case 27..<29:
+            // Late (or early): ATP by date counts it from its new date.
+            let due = clock.now().adding(seconds: quantity(-86_400...3 * 86_400))
+            return (.reschedule(.init(receipt: pick(["R0", "R1", "R2"]), due: due)), key)
+        case 29..<32:
             let received: Int64? = Bool.random(using: &random) ? nil : quantity(-1...25)
             return (.receive(.init(receipt: pick(["R0", "R1", "R2"]), quantity: received)), key)
         case 32..<37:

@@ -323,6 +323,17 @@ import Testing
         let reads = JourneyReads(backend: harness.service)
         #expect(try reads.backorders(limit: 10).map(\.order) == ["PRE-1"])
         #expect(try await harness.orchestrator.releaseBackorders() == 0, "the receipt has not arrived")
+        // The purchase order runs two days late: the preorder hears of it.
+        let late = due.adding(seconds: 2 * 86_400)
+        let moved = try await harness.service.execute(.reschedule(RescheduleRequest(receipt: "PO-NL", due: late)))
+        #expect(moved == .receipt(ScheduledReceipt(receipt: "PO-NL", node: "DC-EAST", sku: "NEW-LAUNCH", quantity: 10, due: late, promises: ["PRE-1": 4])))
+        #expect(try await harness.orchestrator.releaseBackorders() == 0)
+        try await harness.idle()
+        let heard = try harness.orchestrator.timeline("PRE-1").filter { $0.text.hasPrefix("order.preorder_rescheduled from") }
+        #expect(heard.count == 1 && heard[0].text.contains("due_ms=\(late.millisecondsSinceEpoch)"), "\(heard.map(\.text))")
+        #expect(try await harness.orchestrator.releaseBackorders() == 0)
+        try await harness.idle()
+        #expect(try harness.orchestrator.timeline("PRE-1").filter { $0.text.hasPrefix("order.preorder_rescheduled from") }.count == 1, "told once")
 
         try await harness.submit(Harness.intake("PRE-2", [("NEW-LAUNCH", 20)]))
         #expect(try harness.order("PRE-2").state == OrderStates.backordered, "6 units left to promise, 20 wanted")

@@ -77,6 +77,18 @@ public struct ReceiveRequest: Hashable, Sendable {
     }
 }
 
+/// A scheduled receipt (a purchase order running late, a transfer held
+/// up) is now due at `due`: ATP by date counts it from then. Its result
+/// names the preorders it was promised to (`promises`).
+public struct RescheduleRequest: Hashable, Sendable {
+    public var receipt: String
+    public var due: Timestamp
+    public init(receipt: String, due: Timestamp) {
+        self.receipt = receipt
+        self.due = due
+    }
+}
+
 /// Sets the units of a (node, SKU) held back from promising.
 public struct SetSafetyStockRequest: Hashable, Sendable {
     public var node: String
@@ -167,6 +179,8 @@ public enum LedgerCommand: Hashable, Sendable {
     case adjust(AdjustRequest)
     case schedule(ScheduleRequest)
     case receive(ReceiveRequest)
+    /// A receipt's due date moves.
+    case reschedule(RescheduleRequest)
     case setSafetyStock(SetSafetyStockRequest)
     /// Ships units from one node toward another (in transit until received).
     case transfer(TransferRequest)
@@ -190,7 +204,7 @@ public enum LedgerCommand: Hashable, Sendable {
 public enum LedgerResult: Hashable, Sendable {
     /// adjust, receive, setSafetyStock: the position after the change.
     case position(PositionKey, Position)
-    /// schedule, transfer: the receipt as stored (a transfer's names `fromNode`).
+    /// schedule, transfer, reschedule: the receipt as stored (a transfer's names `fromNode`).
     case receipt(ScheduledReceipt)
     /// reserve, confirm, ship, release: the reservation after the change.
     case reservation(Reservation)

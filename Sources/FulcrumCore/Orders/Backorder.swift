@@ -13,10 +13,15 @@ public struct Backorder: Sendable, Hashable {
     /// Units available per SKU (every node) when it was last tried: it is
     /// tried again only once availability moved past that.
     public var availableWhenTried: [String: Int64]
+    /// A preorder's receipts and their due dates (ms) as its order last
+    /// heard: a receipt that moves is news for the order.
+    public var receipts: [String: Int64]
 
     public init(
-        order: String, step: String, priority: Double, sinceMs: Int64, shortages: [String: Int64], availableWhenTried: [String: Int64]
+        order: String, step: String, priority: Double, sinceMs: Int64, shortages: [String: Int64], availableWhenTried: [String: Int64],
+        receipts: [String: Int64] = [:]
     ) {
+        self.receipts = receipts
         self.order = order
         self.step = step
         self.priority = priority
@@ -34,12 +39,14 @@ extension Backorder: StoredRecord {
         writer.write(sinceMs)
         writer.write(shortages)
         writer.write(availableWhenTried)
+        writer.write(receipts)
     }
 
     public init(from reader: inout ByteReader) throws(FulcrumError) {
         self.init(
             order: try reader.readText(), step: try reader.readText(), priority: try reader.readDouble(), sinceMs: try reader.read(),
-            shortages: try reader.readQuantityMap(), availableWhenTried: try reader.readQuantityMap())
+            shortages: try reader.readQuantityMap(), availableWhenTried: try reader.readQuantityMap(),
+            receipts: reader.format >= 6 ? try reader.readQuantityMap() : [:])
     }
 
     /// As the gateway, the CLI and the operations page show it.

@@ -38,6 +38,8 @@ public struct BusinessEvent: Codable, Sendable, Hashable {
     package static let reprocess = "order.reprocess"
     /// Stock a backordered order waits for is available: its step runs again (field `step`).
     package static let stockArrived = "order.stock_arrived"
+    /// A preorder's receipt was rescheduled (raised by fulcrumd's backorder sweep).
+    package static let preorderRescheduled = "order.preorder_rescheduled"
 }
 
 /// One line of an order's timeline.
@@ -113,8 +115,9 @@ public enum RecordCoding {
     /// its format's version. 2 added an order's `profile` and an order's and
     /// an intake's `pickup_node`, 3 a SKU's `flags` and an order's and an
     /// intake's `curbside`, 4 a return line's `disposition` and a return's
-    /// `received` lines, 5 an order's and an intake's `channel`; 1 to 4 still read.
-    static let binaryFormat: UInt8 = 0x05
+    /// `received` lines, 5 an order's and an intake's `channel`, 6 a
+    /// backorder's `receipts`; 1 to 5 still read.
+    static let binaryFormat: UInt8 = 0x06
     static let binaryFormats: ClosedRange<UInt8> = 0x01...binaryFormat
 
     public static func encode(_ record: some StoredRecord) -> [UInt8] {

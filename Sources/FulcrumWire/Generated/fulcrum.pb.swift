@@ -725,6 +725,25 @@ public nonisolated struct Fulcrum_V1_ReceiveRequest: Sendable {
   public init() {}
 }
 
+/// Opcode 19 (answers ScheduleResponse). A receipt running late (or early)
+/// is due at due_ms: ATP by date counts it from then, and each preorder it
+/// was promised to hears of it on its journey (order.preorder_rescheduled).
+public nonisolated struct Fulcrum_V1_RescheduleRequest: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var receipt: String = String()
+
+  public var dueMs: Int64 = 0
+
+  public var idempotencyKey: String = String()
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
 /// Opcode 14. Units held back from promising.
 public nonisolated struct Fulcrum_V1_SetSafetyStockRequest: Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
@@ -4471,6 +4490,46 @@ nonisolated extension Fulcrum_V1_ReceiveRequest: SwiftProtobuf.Message, SwiftPro
   public static func ==(lhs: Fulcrum_V1_ReceiveRequest, rhs: Fulcrum_V1_ReceiveRequest) -> Bool {
     if lhs.receipt != rhs.receipt {return false}
     if lhs.quantity != rhs.quantity {return false}
+    if lhs.idempotencyKey != rhs.idempotencyKey {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Fulcrum_V1_RescheduleRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".RescheduleRequest"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}receipt\0\u{3}due_ms\0\u{3}idempotency_key\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.receipt) }()
+      case 2: try { try decoder.decodeSingularInt64Field(value: &self.dueMs) }()
+      case 3: try { try decoder.decodeSingularStringField(value: &self.idempotencyKey) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.receipt.isEmpty {
+      try visitor.visitSingularStringField(value: self.receipt, fieldNumber: 1)
+    }
+    if self.dueMs != 0 {
+      try visitor.visitSingularInt64Field(value: self.dueMs, fieldNumber: 2)
+    }
+    if !self.idempotencyKey.isEmpty {
+      try visitor.visitSingularStringField(value: self.idempotencyKey, fieldNumber: 3)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Fulcrum_V1_RescheduleRequest, rhs: Fulcrum_V1_RescheduleRequest) -> Bool {
+    if lhs.receipt != rhs.receipt {return false}
+    if lhs.dueMs != rhs.dueMs {return false}
     if lhs.idempotencyKey != rhs.idempotencyKey {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
