@@ -88,7 +88,8 @@ public struct ShopifyTranslator: Sendable {
                 intake.shippingMethod = try mapping.shippingMethod(code, path: "shipping_lines[0].code")
             }
         }
-        if let source = order.sourceName { intake.attributes["channel"] = source }
+        // The sales channel it was sold in: its allocations are reserved first.
+        if let source = order.sourceName { intake.channel = source }
         if let name = order.name { intake.attributes["name"] = name }
         if let tags = order.tags, !tags.isEmpty { intake.attributes["tags"] = tags }
         return intake

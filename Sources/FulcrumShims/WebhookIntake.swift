@@ -197,7 +197,7 @@ public struct BigCommerceIntake: WebhookIntake {
         if let method = address.shippingMethod {
             intake.shippingMethod = try mapping.shippingMethod(method, path: "data.order.shipping_addresses[0].shipping_method")
         }
-        if let source = order.orderSource { intake.attributes["channel"] = source }
+        if let source = order.orderSource { intake.channel = source }
         return intake
     }
 }

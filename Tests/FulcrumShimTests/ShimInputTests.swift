@@ -164,6 +164,7 @@ import Testing
         #expect(request.intake.shipTo.latitude == 45.41634 && request.intake.shipTo.longitude == -75.6868)
         #expect(request.intake.shipTo.hasLatitude && request.intake.shipTo.postalCode == "K2P0V6")
         #expect(request.intake.lines.map(\.sku) == ["TEE-BLK-M"] && request.intake.shippingMethod == "ground")
+        #expect(request.intake.channel == "web" && request.intake.attributes["channel"] == nil, "source_name is the sales channel")
         let numbers = try translator.event(topic: "orders/create", body: Data(shopifyOrderAsSent(latitude: "45.41634", longitude: "-75.6868").utf8))
         #expect(numbers.intake.shipTo == request.intake.shipTo)
         let unplaced = try translator.event(topic: "orders/create", body: Data(shopifyOrderAsSent(latitude: "null", longitude: "null").utf8))
