@@ -439,7 +439,7 @@ public final class LedgerReader {
     /// The allocations of a SKU in force now, by node id (0: every node), or
     /// nil when it has none (the common case: one cursor seek).
     private func allocationsInForce(sku: UInt32, in transaction: borrowing ReadTransaction) throws -> AllocationsInForce? {
-        guard let database = ledger.schema.allocations else { return nil }
+        guard let database = ledger.schema.allocations, try transaction.count(database) > 0 else { return nil }
         let prefix = Array(Keys.position(sku: sku, node: 0).prefix(4))
         let now = ledger.clock.now()
         var byNode: [UInt32: [String: Allocation]] = [:]

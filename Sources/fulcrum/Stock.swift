@@ -5,6 +5,18 @@ import FulcrumCore
 import FulcrumShims
 import FulcrumWire
 
+extension ServerOptions {
+    /// A date option (`--due`, `--expires`) as epoch milliseconds; a bad one
+    /// is the command's typed error at `path`, printed as the command prints errors.
+    func date(_ text: String, path: String) throws -> Int64 {
+        do {
+            return try ATP.parseDate(text, path: path)
+        } catch {
+            throw fail(error, json: json)
+        }
+    }
+}
+
 /// `fulcrum transfer --server H:P --transfer ID --from-node A --to-node B --sku S --quantity Q --due DATE`.
 struct TransferCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -20,12 +32,7 @@ struct TransferCommand: AsyncParsableCommand {
     @Option(help: "An idempotency key: a retry with the same key is applied once.") var key = ""
 
     func run() async throws {
-        let dueMs: Int64
-        do {
-            dueMs = try ATP.parseDate(due, path: "due_ms")
-        } catch {
-            throw fail(error, json: server.json)
-        }
+        let dueMs = try server.date(due, path: "due_ms")
         let request = Fulcrum_V1_TransferRequest.with {
             $0.transfer = transfer
             $0.fromNode = fromNode
@@ -108,12 +115,7 @@ struct Reschedule: AsyncParsableCommand {
     @Option(help: "An idempotency key: a retry with the same key is applied once.") var key = ""
 
     func run() async throws {
-        let dueMs: Int64
-        do {
-            dueMs = try ATP.parseDate(due, path: "due_ms")
-        } catch {
-            throw fail(error, json: server.json)
-        }
+        let dueMs = try server.date(due, path: "due_ms")
         let request = Fulcrum_V1_RescheduleRequest.with {
             $0.receipt = receipt
             $0.dueMs = dueMs
