@@ -13,7 +13,7 @@ import FulcrumCore
 ///     strategy: optimal          # optimal | greedy-priority | greedy-nearest
 ///     time_limit_ms: 200
 ///     ship_complete: true
-///     on_shortage: backorder     # journeys: fail (default) | backorder | preorder
+///     on_shortage: backorder     # journeys: fail (default) | backorder | preorder | ship_available
 ///     rates: {per_shipment: 8, per_km: 0.01}
 ///     rules:
 ///       max_shipments_per_order: 1

@@ -40,7 +40,7 @@ enum OperationsPage {
         <th>Journey</th></tr></thead><tbody></tbody></table>
         <p class="note">Click an order to see its timeline.</p></section>
         <section><h2>Backorders</h2>
-        <table id="backorders"><thead><tr><th>Order</th><th>Waiting since</th><th>Priority</th><th>Short</th></tr></thead>
+        <table id="backorders"><thead><tr><th>Order</th><th>Waits</th><th>Waiting since</th><th>Priority</th><th>Short</th></tr></thead>
         <tbody></tbody></table><p class="note">Orders waiting whole for stock, first come first served within priority.</p></section>
         <section><h2>Timeline: order <span id="timeline-id">—</span></h2>
         <table id="timeline"><thead><tr><th>At</th><th>Kind</th><th>Entity</th><th>Step</th><th>What</th></tr></thead>
@@ -159,7 +159,7 @@ enum OperationsPage {
             const tr = document.createElement("tr");
             tr.className = "pick";
             const short = Object.entries(b.shortages).map(([sku, quantity]) => quantity + " " + sku).join(", ");
-            tr.append(cell(b.order, "text"), cell(time(b.since_ms)), cell(b.priority), cell(short, "text"));
+            tr.append(cell(b.order, "text"), cell(b.on_shortage, "text"), cell(time(b.since_ms)), cell(b.priority), cell(short, "text"));
             tr.addEventListener("click", () => timeline(b.order));
             return tr;
           });

@@ -40,19 +40,28 @@ extension Orchestrator {
             }
             let backordered = plan.backorders.filter { $0.quantity > 0 }
             let policy = backordered.isEmpty ? ShortagePolicy.fail : try shortagePolicy(step, profile: profile)
+            let onHand = backend.reservationLines(plan, order: order)
+            if policy == .shipAvailable, !onHand.isEmpty, !order.shipComplete {
+                // What is on hand goes on now as the next shipment group; the rest waits.
+                try reserve(onHand, outcome: &outcome, log: &log)
+                try backorder(backordered, step: step, policy: policy, outcome: &outcome, log: &log)
+                outcome.events = step.successEvents + [BusinessEvent.orderPartiallyBackordered]
+                return false
+            }
             if policy != .fail {
                 // Not reserved after all: the order waits instead, promised incoming units or whole.
                 if stateBefore != outcome.order.state { log.entries.remove(at: transitionEntry) }
                 outcome.order.state = stateBefore
-                let onHand = backend.reservationLines(plan, order: order)
                 if policy == .preorder, let promised = try promises(for: backordered, beside: onHand, nodes: nodes, outcome.order) {
                     try preorder(onHand + promised, step: step, outcome: &outcome, log: &log)
                 } else {
-                    try backorder(backordered, step: step, outcome: &outcome, log: &log)
+                    // A ship-complete order waits whole even where the rest could ship.
+                    let waiting = policy == .shipAvailable && !order.shipComplete ? policy : .backorder
+                    try backorder(backordered, step: step, policy: waiting, outcome: &outcome, log: &log)
                 }
                 return false
             }
-            if stateBefore == OrderStates.backordered || stateBefore == OrderStates.preordered {
+            if stateBefore == OrderStates.backordered || stateBefore == OrderStates.preordered || outcome.order.fill != nil {
                 outcome.backorder = .remove(order: id)
             }
             guard backordered.isEmpty else {
@@ -61,7 +70,7 @@ extension Orchestrator {
                     "not enough stock: " + backordered.map { "line \($0.line) short \($0.quantity)" }.joined(separator: ", "),
                     path: "order:\(id)")
             }
-            try reserve(backend.reservationLines(plan, order: order), outcome: &outcome, log: &log)
+            try reserve(onHand, outcome: &outcome, log: &log)
             log.add(.action, "order:\(id)", "plan (profile \(profile ?? FulfillmentProfiles.defaultName)\(strategy.map { ", \($0.rawValue)" } ?? "")): \(plan.shipments.count) shipments from \(plan.shipments.map(\.node).joined(separator: ", ")), cost \((plan.cost * 100).rounded() / 100)\(outcome.order.pickupNode == nil ? "" : outcome.order.curbside == true ? ", curbside pickup" : ", pickup")")
         case .assignSource:
             try move(.order, id, &outcome.order.state, to: OrderStates.reserved, log: &log)
@@ -75,7 +84,7 @@ extension Orchestrator {
         case .createFulfillmentOrders:
             try move(.order, id, &outcome.order.state, to: OrderStates.released, log: &log)
             try createFulfillmentOrders(&outcome, log: &log)
-            outcome.command = .confirm(order: id)
+            outcome.command = .confirm(order: outcome.order.reservation)
         case .sendToProvider(let provider, let kind):
             return try send(to: provider, kind: kind, step: step, slot: slot, queued: queued, outcome: &outcome, log: &log)
         case .confirmShipment:
@@ -85,15 +94,18 @@ extension Orchestrator {
         case .cancelAndRelease:
             let holdsStock = [OrderStates.reserved, OrderStates.preordered, OrderStates.released, OrderStates.readyForPickup]
                 .contains(outcome.order.state)
-            if [OrderStates.backordered, OrderStates.preordered].contains(outcome.order.state) { outcome.backorder = .remove(order: id) }
+            if [OrderStates.backordered, OrderStates.preordered].contains(outcome.order.state) || outcome.order.fill != nil {
+                outcome.backorder = .remove(order: id)
+            }
             try move(.order, id, &outcome.order.state, to: OrderStates.cancelled, log: &log)
-            for index in outcome.order.lines.indices {
+            // What earlier shipment groups shipped stays shipped: the rest is cancelled.
+            for index in outcome.order.lines.indices where outcome.order.lines[index].state != LineStates.shipped {
                 try move(.orderLine, "\(id)/\(outcome.order.lines[index].id)", &outcome.order.lines[index].state, to: LineStates.cancelled, log: &log)
             }
-            for index in outcome.order.fulfillmentOrders.indices {
+            for index in outcome.order.fulfillmentOrders.indices where outcome.order.fulfillmentOrders[index].state != FulfillmentOrderStates.shipped {
                 try move(.fulfillmentOrder, outcome.order.fulfillmentOrders[index].id, &outcome.order.fulfillmentOrders[index].state, to: FulfillmentOrderStates.cancelled, log: &log)
             }
-            if holdsStock { outcome.command = .release(order: id) }
+            if holdsStock { outcome.command = .release(order: outcome.order.reservation) }
         case .optimizeReturnLocation:
             try locateReturn(queued.event, outcome: &outcome, log: &log)
         case .restockReturn:
@@ -138,23 +150,33 @@ extension Orchestrator {
             id: record.id, priority: record.priority ?? 1,
             shipTo: Location(latitude: placement.latitude, longitude: placement.longitude, region: record.shipTo.region),
             shipComplete: record.shipComplete ?? false, maxShipments: record.maxShipments, pickupNode: record.pickupNode,
-            lines: record.lines.map { Line(id: $0.id, sku: $0.sku, quantity: Int(clamping: $0.quantity)) })
+            // A later shipment group sources only what no earlier one reserved.
+            lines: record.lines.compactMap { line in
+                let units = record.fill == nil ? line.quantity : line.unreserved
+                return units > 0 ? Line(id: line.id, sku: line.sku, quantity: Int(clamping: units)) : nil
+            })
         return (order, nodes, placement)
     }
 
     /// Holds the lines in the ledger (the step's command) and marks the order
-    /// lines reserved (`preordered` where units come from a receipt).
+    /// lines reserved (`preordered` where units come from a receipt). For an
+    /// order shipped in groups (`fill`) the lines are its next group's: the
+    /// order's lines take them beside what earlier groups reserved, and a line
+    /// they leave short stays `backordered`.
     private func reserve(
         _ lines: [ReservationLine], ttlSeconds: Int64? = nil, outcome: inout StepOutcome, log: inout TimelineLog
     ) throws(FulcrumError) {
         let id = outcome.order.id
+        let group = outcome.order.fill != nil || lines.reduce(0, { $0 + $1.quantity }) < outcome.order.totalQuantity
+        if group { outcome.order.fill = (outcome.order.fill ?? 0) + 1 }
         var bySKU: [String: [ReservationLine]] = Dictionary(grouping: lines, by: \.sku)
         for index in outcome.order.lines.indices {
             var line = outcome.order.lines[index]
+            if !group { line.allocations = [:] }
             // Lines of one SKU take the SKU's reserved units in turn.
-            var needed = line.quantity
+            var needed = line.unreserved
+            guard needed > 0 else { continue }
             var promised = false
-            line.allocations = [:]
             while needed > 0, var first = bySKU[line.sku]?.first {
                 let taken = min(needed, first.quantity)
                 line.allocations[first.node, default: 0] += taken
@@ -163,16 +185,20 @@ extension Orchestrator {
                 first.quantity -= taken
                 if first.quantity == 0 { bySKU[line.sku]!.removeFirst() } else { bySKU[line.sku]![0] = first }
             }
-            precondition(needed == 0, "a reservation covers every unit of the order")
-            try move(.orderLine, "\(id)/\(line.id)", &line.state, to: promised ? LineStates.preordered : LineStates.reserved, log: &log)
+            precondition(group || needed == 0, "a reservation covers every unit of an order reserved whole")
+            if needed == 0 {
+                try move(.orderLine, "\(id)/\(line.id)", &line.state, to: promised ? LineStates.preordered : LineStates.reserved, log: &log)
+            }
             outcome.order.lines[index] = line
         }
+        assert(bySKU.values.allSatisfy(\.isEmpty), "the order's lines take every reserved unit")
         outcome.command = .reserve(
             ReserveRequest(
-                order: id, lines: lines, ttlSeconds: ttlSeconds ?? options.reservationTTLSeconds, channel: outcome.order.channel ?? ""))
+                order: outcome.order.reservation, lines: lines, ttlSeconds: ttlSeconds ?? options.reservationTTLSeconds,
+                channel: outcome.order.channel ?? ""))
         log.add(
             .action, "order:\(id)",
-            "reserved " + lines.map { "\($0.quantity) \($0.sku) at \($0.node)" + ($0.receipt.isEmpty ? "" : " (preorder of \($0.receipt))") }
+            (outcome.order.fill.map { "shipment group \($0): " } ?? "") + "reserved " + lines.map { "\($0.quantity) \($0.sku) at \($0.node)" + ($0.receipt.isEmpty ? "" : " (preorder of \($0.receipt))") }
                 .joined(separator: ", "))
     }
 
@@ -223,8 +249,8 @@ extension Orchestrator {
         outcome.backorder = .queue(
             Backorder(
                 order: id, step: step.id, priority: outcome.order.priority ?? 1, sinceMs: previous?.sinceMs ?? log.atMs,
-                shortages: waiting, availableWhenTried: [:], receipts: receipts))
-        outcome.events = ["order.preordered"]
+                shortages: waiting, availableWhenTried: [:], receipts: receipts, onShortage: .preorder))
+        outcome.events = [BusinessEvent.orderPreordered]
     }
 
     /// A preordered order whose receipts all arrived: its promised units are
@@ -254,15 +280,24 @@ extension Orchestrator {
         return try backend.profile(profile).onShortage ?? .fail
     }
 
-    /// The order is short: it waits whole, nothing reserved, its short lines
-    /// `backordered`, in the backorder queue with what it lacks and what was
-    /// available (so it is tried again only once more is).
+    /// The order is short: its short lines `backordered`, in the backorder
+    /// queue with what it lacks and what was available (so it is tried again
+    /// only once more is). An order not shipped in groups waits whole,
+    /// nothing reserved, `backordered`; one shipped in groups keeps its state
+    /// (its groups so far go on).
     private func backorder(
-        _ short: [OptimizeResponse.LineQuantity], step: Step, outcome: inout StepOutcome, log: inout TimelineLog
+        _ short: [OptimizeResponse.LineQuantity], step: Step, policy: ShortagePolicy, outcome: inout StepOutcome,
+        log: inout TimelineLog
     ) throws(FulcrumError) {
         let id = outcome.order.id
-        let firstTime = outcome.order.state != OrderStates.backordered
-        try move(.order, id, &outcome.order.state, to: OrderStates.backordered, log: &log)
+        let previous = try backend.record(RecordKeys.backorder(id)).map { bytes throws(FulcrumError) in
+            try RecordCoding.decodeBinary(Backorder.self, bytes, what: "backorder")
+        }
+        let firstTime = outcome.order.fill == nil ? outcome.order.state != OrderStates.backordered : previous == nil
+        if outcome.order.fill == nil {
+            try move(.order, id, &outcome.order.state, to: OrderStates.backordered, log: &log)
+            outcome.command = nil
+        }
         var shortages: [String: Int64] = [:]
         for item in short {
             guard let index = outcome.order.lines.firstIndex(where: { $0.id == item.line }) else { continue }
@@ -270,16 +305,19 @@ extension Orchestrator {
             try move(.orderLine, "\(id)/\(item.line)", &outcome.order.lines[index].state, to: LineStates.backordered, log: &log)
         }
         var available: [String: Int64] = [:]
-        for sku in shortages.keys { available[sku] = try backend.available(sku: sku) }
-        let previous = try backend.record(RecordKeys.backorder(id)).map { bytes throws(FulcrumError) in
-            try RecordCoding.decodeBinary(Backorder.self, bytes, what: "backorder")
+        for sku in shortages.keys {
+            // What this step reserves is not available any more once it commits.
+            var reserving: Int64 = 0
+            if case .reserve(let request)? = outcome.command {
+                reserving = request.lines.filter { $0.sku == sku }.reduce(0) { $0 + $1.quantity }
+            }
+            available[sku] = try backend.available(sku: sku) - reserving
         }
         outcome.backorder = .queue(
             Backorder(
                 order: id, step: step.id, priority: outcome.order.priority ?? 1, sinceMs: previous?.sinceMs ?? log.atMs,
-                shortages: shortages, availableWhenTried: available))
-        outcome.command = nil
-        outcome.events = ["order.backordered"]
+                shortages: shortages, availableWhenTried: available, onShortage: policy))
+        outcome.events = outcome.order.fill == nil ? [BusinessEvent.orderBackordered] : []
         log.add(
             .action, "order:\(id)",
             "backordered: " + shortages.sorted { $0.key < $1.key }.map { "\($0.value) \($0.key) short" }.joined(separator: ", ")
@@ -289,12 +327,21 @@ extension Orchestrator {
     private func createFulfillmentOrders(_ outcome: inout StepOutcome, log: inout TimelineLog) throws(FulcrumError) {
         let id = outcome.order.id
         var byNode: [String: [OrderRecord.FulfillmentOrder.Line]] = [:]
+        // Units an earlier shipment group's fulfillment orders carry are not sent twice.
+        var sent: [String: Int64] = [:]
+        for fulfillmentOrder in outcome.order.fulfillmentOrders where fulfillmentOrder.state != FulfillmentOrderStates.cancelled {
+            for line in fulfillmentOrder.lines { sent[line.line + "\u{1}" + fulfillmentOrder.node, default: 0] += line.quantity }
+        }
         for index in outcome.order.lines.indices {
             let line = outcome.order.lines[index]
             for (node, quantity) in line.allocations {
-                byNode[node, default: []].append(.init(line: line.id, sku: line.sku, quantity: quantity))
+                let left = quantity - (sent[line.id + "\u{1}" + node] ?? 0)
+                if left > 0 { byNode[node, default: []].append(.init(line: line.id, sku: line.sku, quantity: left)) }
             }
-            try move(.orderLine, "\(id)/\(line.id)", &outcome.order.lines[index].state, to: LineStates.released, log: &log)
+            // A line with units still waiting for stock stays backordered.
+            if line.state == LineStates.reserved {
+                try move(.orderLine, "\(id)/\(line.id)", &outcome.order.lines[index].state, to: LineStates.released, log: &log)
+            }
         }
         let first = outcome.order.fulfillmentOrders.count + 1
         for (offset, node) in byNode.keys.sorted().enumerated() {
@@ -415,8 +462,16 @@ extension Orchestrator {
                 return error
             }
         case .cancelAndRelease:
-            do {
+            do throws(FulcrumError) {
                 try book.states.check(.order, order.id, from: order.state, to: OrderStates.cancelled)
+                if order.state == OrderStates.partiallyShipped,
+                    order.fulfillmentOrders.contains(where: { $0.state != FulfillmentOrderStates.shipped && $0.state != FulfillmentOrderStates.cancelled })
+                {
+                    // Its stock is out at the nodes: only what still waits for stock can be cancelled.
+                    throw FulcrumError(
+                        .transitionNotAllowed, "order \(order.id) has fulfillment orders out: cancel the rest once they ship",
+                        path: "order:\(order.id)")
+                }
                 return nil
             } catch {
                 return error
@@ -478,9 +533,10 @@ extension Orchestrator {
         return parsed
     }
 
-    /// Units of `sku` the order shipped, and those already coming back.
+    /// Units of `sku` the order shipped (its shipped fulfillment orders'), and those already coming back.
     static func returnable(_ sku: String, in order: OrderRecord) -> (shipped: Int64, returned: Int64) {
-        let shipped = order.lines.filter { $0.sku == sku && $0.state == LineStates.shipped }.reduce(0) { $0 + $1.quantity }
+        let shipped = order.fulfillmentOrders.filter { $0.state == FulfillmentOrderStates.shipped }
+            .flatMap(\.lines).filter { $0.sku == sku }.reduce(0) { $0 + $1.quantity }
         let returned = order.returns.flatMap(\.lines).filter { $0.sku == sku }.reduce(0) { $0 + $1.quantity }
         return (shipped, returned)
     }
@@ -548,11 +604,25 @@ extension Orchestrator {
             try move(.order, id, &outcome.order.state, to: OrderStates.partiallyShipped, log: &log)
             return
         }
-        try move(.order, id, &outcome.order.state, to: OrderStates.shipped, log: &log)
-        for index in outcome.order.lines.indices {
-            try move(.orderLine, "\(id)/\(outcome.order.lines[index].id)", &outcome.order.lines[index].state, to: LineStates.shipped, log: &log)
+        // Every fulfillment order so far shipped: the reservation ships. Lines
+        // all of whose units left are shipped; a line with units still waiting
+        // for stock (shipped in groups) keeps the order partially shipped.
+        var shipped: [String: Int64] = [:]
+        for fulfillmentOrder in outcome.order.fulfillmentOrders where fulfillmentOrder.state == FulfillmentOrderStates.shipped {
+            for line in fulfillmentOrder.lines { shipped[line.line, default: 0] += line.quantity }
         }
-        outcome.command = .ship(order: id)
+        var complete = true
+        for index in outcome.order.lines.indices {
+            let line = outcome.order.lines[index]
+            guard line.state != LineStates.cancelled else { continue }
+            guard shipped[line.id, default: 0] >= line.quantity else {
+                complete = false
+                continue
+            }
+            try move(.orderLine, "\(id)/\(line.id)", &outcome.order.lines[index].state, to: LineStates.shipped, log: &log)
+        }
+        try move(.order, id, &outcome.order.state, to: complete ? OrderStates.shipped : OrderStates.partiallyShipped, log: &log)
+        outcome.command = .ship(order: outcome.order.reservation)
     }
 
     /// A pickup order at its store: each fulfillment order ready, then
@@ -582,7 +652,7 @@ extension Orchestrator {
         for index in outcome.order.lines.indices {
             try move(.orderLine, "\(id)/\(outcome.order.lines[index].id)", &outcome.order.lines[index].state, to: LineStates.pickedUp, log: &log)
         }
-        outcome.command = .ship(order: id)
+        outcome.command = .ship(order: outcome.order.reservation)
     }
 
     private func locateReturn(_ event: BusinessEvent, outcome: inout StepOutcome, log: inout TimelineLog) throws(FulcrumError) {

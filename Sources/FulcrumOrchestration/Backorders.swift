@@ -42,6 +42,17 @@ extension Orchestrator {
                     try await tellOfRescheduledReceipts(backorder, order: stored)
                     continue
                 }
+            } else if backorder.onShortage == .shipAvailable {
+                // The next shipment group waits for the one out to ship (one reservation open at a time),
+                // then goes as soon as any short SKU gained units.
+                guard order.state == OrderStates.backordered || order.state == OrderStates.partiallyShipped,
+                    order.fulfillmentOrders.allSatisfy({ [FulfillmentOrderStates.shipped, FulfillmentOrderStates.cancelled].contains($0.state) })
+                else { continue }
+                var gained = false
+                for sku in backorder.shortages.keys where try backend.available(sku: sku) > max(0, backorder.availableWhenTried[sku] ?? 0) {
+                    gained = true
+                }
+                guard gained else { continue }
             } else {
                 // Enough new units of every short SKU, across the network (the solve then places them).
                 var enough = true

@@ -9,7 +9,7 @@ struct StepOutcome {
     var entries: [TimelineEntry] = []
     var outbox: [OutboxMessage] = []
     var outputs: [BusinessEvent] = []
-    /// Raised instead of the step's success events (an order backordered).
+    /// Raised instead of the step's success events (an order backordered or preordered; with them for a shipment group).
     var events: [String]?
     var backorder: BackorderChange?
 }

@@ -48,6 +48,8 @@ public struct StateFramework: Sendable, Hashable {
                     (O.preordered, O.backordered), (O.preordered, O.cancelled),
                     (O.reserved, O.cancelled), (O.released, O.partiallyShipped), (O.released, O.shipped),
                     (O.partiallyShipped, O.shipped), (O.released, O.cancelled),
+                    // ship_available: the next shipment group, or the rest cancelled.
+                    (O.partiallyShipped, O.reserved), (O.partiallyShipped, O.cancelled),
                     (O.released, O.readyForPickup), (O.readyForPickup, O.pickedUp), (O.readyForPickup, O.cancelled),
                 ]),
                 .orderLine: pairs([

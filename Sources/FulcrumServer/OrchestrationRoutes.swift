@@ -80,6 +80,7 @@ struct OrchestrationRoutes: Sendable {
                         $0.priority = backorder.priority
                         $0.sinceMs = backorder.sinceMs
                         $0.shortages = backorder.shortages
+                        $0.onShortage = backorder.onShortage.rawValue
                     }
                 }
             })

@@ -28,6 +28,7 @@ extension Fulcrum_V1_Order {
         if let node = order.pickupNode { pickupNode = node }
         curbside = order.curbside ?? false
         if let channel = order.channel { self.channel = channel }
+        if let fill = order.fill { self.fill = Int64(fill) }
         if let shipComplete = order.shipComplete { self.shipComplete = shipComplete }
         if let maxShipments = order.maxShipments { self.maxShipments = Int64(maxShipments) }
         if let priority = order.priority { self.priority = priority }
@@ -101,6 +102,7 @@ extension Fulcrum_V1_Order {
         order.pickupNode = hasPickupNode ? pickupNode : nil
         order.curbside = curbside ? true : nil
         order.channel = hasChannel ? channel : nil
+        order.fill = hasFill ? Int(fill) : nil
         order.shipComplete = hasShipComplete ? shipComplete : nil
         order.maxShipments = hasMaxShipments ? Int(maxShipments) : nil
         order.priority = hasPriority ? priority : nil

@@ -164,7 +164,7 @@ struct DeadLetters: AsyncParsableCommand {
 /// `fulcrum backorders --server H:P [--limit N]`: the backorder queue.
 struct Backorders: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "List the orders waiting whole for stock, first come first served within priority.")
+        abstract: "List the orders waiting for stock (whole, for receipts, or the rest of them), first come first served within priority.")
     @OptionGroup var server: ServerOptions
     @Option(help: "At most this many.") var limit: UInt32 = 100
 
@@ -175,13 +175,14 @@ struct Backorders: AsyncParsableCommand {
             let rows = answer.backorders.map { backorder in
                 Backorder(
                     order: backorder.order, step: backorder.step, priority: backorder.priority, sinceMs: backorder.sinceMs,
-                    shortages: backorder.shortages, availableWhenTried: [:])
+                    shortages: backorder.shortages, availableWhenTried: [:],
+                    onShortage: ShortagePolicy(rawValue: backorder.onShortage) ?? .backorder)
             }
             let json = JSON.array(rows.map(\.json))
             let text = rows.isEmpty
                 ? "no backorders"
                 : rows.map { row in
-                    "\(row.order)  since \(row.sinceMs)  priority \(row.priority)  short "
+                    "\(row.order)  \(row.onShortage.rawValue)  since \(row.sinceMs)  priority \(row.priority)  short "
                         + row.shortages.sorted { $0.key < $1.key }.map { "\($0.value) \($0.key)" }.joined(separator: ", ")
                 }.joined(separator: "\n")
             return (json, text)

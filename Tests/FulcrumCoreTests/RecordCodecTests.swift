@@ -47,6 +47,7 @@ struct RecordCodecTests {
             order.shipComplete = chance() ? chance() : nil
             order.maxShipments = chance() ? Int(number()) : nil
             order.priority = chance() ? Double(number()) / 7 : nil
+            order.fill = chance() ? count(9) + 1 : nil
             order.fulfillmentOrders = (0..<count()).map { _ in
                 .init(
                     id: text(), node: text(), lines: (0..<count()).map { _ in .init(line: text(), sku: text(), quantity: number()) },
@@ -116,29 +117,54 @@ struct RecordCodecTests {
 
     /// Orders stored in format 1, before `profile` and `pickup_node` were
     /// added, end without them and read as having none; format 2 reads them
-    /// and ends before `curbside`, 3 and 4 end before `channel`.
+    /// and ends before `curbside`, 3 and 4 end before `channel`, 5 and 6 before `fill`.
     @Test func ordersStoredBeforeTheirProfileFieldStillRead() throws {
         var maker = Maker(random: SplitMix64(seed: 78))
         var order = maker.order()
         order.profile = nil
         order.pickupNode = nil
         order.channel = nil
+        order.fill = nil
         order.returns = []  // their format changed in 4: `returnsStoredBeforeDispositionsStillRead`
         let stored = RecordCoding.encode(order)
-        #expect(stored.first == 6 && stored.suffix(4) == [0, 0, 0, 0], "format 6; an absent optional is one zero byte, four end the record")
-        let formatOne = [1] + stored.dropFirst().dropLast(4)
+        #expect(stored.first == 7 && stored.suffix(5) == [0, 0, 0, 0, 0], "format 7; an absent optional is one zero byte, five end the record")
+        let formatOne = [1] + stored.dropFirst().dropLast(5)
         #expect(try RecordCoding.decode(OrderRecord.self, formatOne, what: "order") == order)
-        let formatTwo = [2] + stored.dropFirst().dropLast(2)
+        let formatTwo = [2] + stored.dropFirst().dropLast(3)
         #expect(try RecordCoding.decode(OrderRecord.self, formatTwo, what: "order") == order)
         for format: UInt8 in [3, 4] {
+            #expect(try RecordCoding.decode(OrderRecord.self, [format] + stored.dropFirst().dropLast(2), what: "order") == order)
+        }
+        for format: UInt8 in [5, 6] {
             #expect(try RecordCoding.decode(OrderRecord.self, [format] + stored.dropFirst().dropLast(1), what: "order") == order)
         }
-        #expect(try RecordCoding.decode(OrderRecord.self, [5] + stored.dropFirst(), what: "order") == order, "6 changed backorders only")
-        #expect(throws: FulcrumError.self) { try RecordCoding.decode(OrderRecord.self, Array(stored.dropLast(4)), what: "order") }
+        #expect(throws: FulcrumError.self) { try RecordCoding.decode(OrderRecord.self, Array(stored.dropLast(5)), what: "order") }
         order.profile = "express"
         order.channel = "marketplace"
+        order.fill = 3
         let read = try RecordCoding.decode(OrderRecord.self, RecordCoding.encode(order), what: "order")
-        #expect(read.profile == "express" && read.channel == "marketplace")
+        #expect(read.profile == "express" && read.channel == "marketplace" && read.reservation == "\(order.id)/fill-3")
+    }
+
+    /// Backorders stored before `on_shortage` (format 6) read as waiting
+    /// whole, or as preorders when they have receipts; a stored policy
+    /// Fulcrum does not know is `corrupt`, never a silent default.
+    @Test func backordersStoredBeforeTheirPolicyStillRead() throws {
+        let backorder = Backorder(
+            order: "B-1", step: "source", priority: 2, sinceMs: 5, shortages: ["S": 3], availableWhenTried: ["S": 1],
+            onShortage: .shipAvailable)
+        let stored = RecordCoding.encode(backorder)
+        #expect(try RecordCoding.decodeBinary(Backorder.self, stored, what: "backorder") == backorder)
+        let policyBytes = 4 + "ship_available".utf8.count
+        let formatSix = [6] + stored.dropFirst().dropLast(policyBytes)
+        #expect(try RecordCoding.decodeBinary(Backorder.self, Array(formatSix), what: "backorder").onShortage == .backorder)
+        var promised = backorder
+        promised.receipts = ["PO-1": 9]
+        promised.onShortage = .preorder
+        let promisedSix = [6] + RecordCoding.encode(promised).dropFirst().dropLast(4 + "preorder".utf8.count)
+        #expect(try RecordCoding.decodeBinary(Backorder.self, Array(promisedSix), what: "backorder") == promised)
+        let unknown = Array(stored.dropLast(policyBytes)) + [4, 0, 0, 0] + Array("wait".utf8)
+        #expect(throws: FulcrumError.self) { try RecordCoding.decodeBinary(Backorder.self, unknown, what: "backorder") }
     }
 
     /// Returns stored in format 3, before dispositions and received lines, read as having none.

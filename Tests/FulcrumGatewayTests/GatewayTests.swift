@@ -556,7 +556,7 @@ private func error(_ json: [String: Any]) -> (code: String?, path: String?) {
         #expect(!Self.rows(dom, table: "receipts").isEmpty, "the demo's purchase orders")
         #expect(Self.rows(dom, table: "allocations") == [["stores", "every node", "JEANS-32", "25% of on hand", "no", "—"]])
         let backorders = Self.rows(dom, table: "backorders")
-        #expect(backorders.count == 1 && backorders.first?[0] == "WEB-2" && backorders.first?[3].hasSuffix(" HOODIE-GRY-M") == true, "\(backorders)")
+        #expect(backorders.count == 1 && backorders.first?[0] == "WEB-2" && backorders.first?[1] == "backorder" && backorders.first?[4].hasSuffix(" HOODIE-GRY-M") == true, "\(backorders)")
         #expect(orders.first?[5] == "waiting at send-to-warehouse")
         let timeline = Self.rows(dom, table: "timeline")
         #expect(timeline.contains { $0[1] == "transition" && $0[4] == "created → reserved" })

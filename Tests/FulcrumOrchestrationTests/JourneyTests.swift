@@ -300,6 +300,81 @@ import Testing
         #expect(try harness.service.verify().isConsistent)
     }
 
+    /// `on_shortage: ship_available`: what is on hand ships now, the rest
+    /// waits in the queue and goes as the next shipment group once stock
+    /// arrives and the group out has shipped (each group its own reservation),
+    /// until the order is shipped whole; the rest of an order can be cancelled.
+    @Test func shipAvailableShipsWhatIsOnHandAndTheRestAsStockArrives() async throws {
+        let journeys = JourneyBook.standardYAML.replacingOccurrences(
+            of: "        profile: standard\n", with: "        profile: standard\n        on_shortage: ship_available\n")
+        var options = Orchestrator.Options()
+        options.backorderSweepIntervalMilliseconds = nil
+        let harness = try await Harness.make(journeys: journeys, options: options)
+        let reads = JourneyReads(backend: harness.service)
+        func shipOut(_ order: String) async throws {
+            _ = try await harness.deliverAll()
+            for fulfillmentOrder in try harness.order(order).fulfillmentOrders where fulfillmentOrder.state == FulfillmentOrderStates.sent {
+                try await harness.submit(BusinessEvent(
+                    name: "fulfillment_order.shipped", order: order, fields: ["fulfillment_order": fulfillmentOrder.id], source: "wms"))
+            }
+        }
+        let available = try harness.service.availableToPromise(AvailabilityQuery(sku: "CAP-RED")).available
+        try await harness.submit(Harness.intake("SA-1", [("CAP-RED", available + 4), ("TEE-BLK-M", 1)]))
+        var order = try harness.order("SA-1")
+        #expect(order.state == OrderStates.released && order.failure == nil && order.fill == 1, "\(order)")
+        #expect(order.lines.map(\.state) == [LineStates.backordered, LineStates.released])
+        #expect(order.lines.map(\.unreserved) == [4, 0])
+        #expect(try harness.service.reservation(order: "SA-1")?.state == .confirmed)
+        let capsOut: Int64 = order.fulfillmentOrders.flatMap(\.lines).filter { $0.sku == "CAP-RED" }.map(\.quantity).reduce(0, +)
+        #expect(capsOut == available)
+        #expect(try harness.orchestrator.timeline("SA-1").contains { $0.text.hasPrefix("order.partially_backordered from step:source") })
+        let queue = try reads.backorders(limit: 10)
+        #expect(queue.map(\.order) == ["SA-1"] && queue[0].onShortage == .shipAvailable && queue[0].shortages == ["CAP-RED": 4])
+
+        // Stock arrives while the first group is out: the next waits for it to ship.
+        _ = try await harness.service.adjust(.init(node: "DC-EAST", sku: "CAP-RED", change: .delta(2)))
+        #expect(try await harness.orchestrator.releaseBackorders() == 0)
+        try await shipOut("SA-1")
+        order = try harness.order("SA-1")
+        #expect(order.state == OrderStates.partiallyShipped, "\(order)")
+        #expect(order.lines.map(\.state) == [LineStates.backordered, LineStates.shipped])
+        #expect(try harness.service.reservation(order: "SA-1")?.state == .shipped)
+
+        // The second group: the 2 units that arrived, under a reservation of its own.
+        #expect(try await harness.orchestrator.releaseBackorders() == 1)
+        try await harness.idle()
+        order = try harness.order("SA-1")
+        #expect(order.state == OrderStates.released && order.fill == 2 && order.lines[0].unreserved == 2, "\(order)")
+        let second = try #require(try harness.service.reservation(order: "SA-1/fill-2"))
+        #expect(second.state == .confirmed && second.lines.map(\.quantity) == [2])
+        #expect(order.fulfillmentOrders.filter { $0.state == FulfillmentOrderStates.created }.flatMap(\.lines).map(\.quantity) == [2])
+        #expect(try reads.backorders(limit: 10).first?.shortages == ["CAP-RED": 2])
+        try await shipOut("SA-1")
+        #expect(try harness.order("SA-1").state == OrderStates.partiallyShipped)
+
+        // The last group ships the order whole.
+        _ = try await harness.service.adjust(.init(node: "DC-EAST", sku: "CAP-RED", change: .delta(5)))
+        #expect(try await harness.orchestrator.releaseBackorders() == 1)
+        try await harness.idle()
+        try await shipOut("SA-1")
+        order = try harness.order("SA-1")
+        #expect(order.state == OrderStates.shipped && order.fill == 3 && order.lines.allSatisfy { $0.state == LineStates.shipped }, "\(order)")
+        #expect(try harness.service.reservation(order: "SA-1/fill-3")?.state == .shipped)
+        #expect(try reads.backorders(limit: 10).isEmpty)
+
+        // An order whose first group shipped and whose rest waits: the rest is cancelled, what shipped stays shipped.
+        let left = try harness.service.availableToPromise(AvailabilityQuery(sku: "CAP-RED")).available
+        try await harness.submit(Harness.intake("SA-2", [("CAP-RED", left + 3)]))
+        try await shipOut("SA-2")
+        #expect(try harness.order("SA-2").state == OrderStates.partiallyShipped)
+        try await harness.submit(BusinessEvent(name: "order.cancel_requested", order: "SA-2", source: "storefront"))
+        order = try harness.order("SA-2")
+        #expect(order.state == OrderStates.cancelled && order.lines.map(\.state) == [LineStates.cancelled], "\(order)")
+        #expect(order.fulfillmentOrders.allSatisfy { $0.state == FulfillmentOrderStates.shipped })
+        #expect(try reads.backorders(limit: 10).isEmpty)
+        #expect(try harness.service.verify().isConsistent)
+    }
+
     /// A preorder: an order for a SKU not yet in stock is promised units of
     /// a purchase order and waits `preordered`; when the receipt lands it goes
     /// on its journey with the units it was promised. One the receipt cannot

@@ -42,6 +42,11 @@ public enum ShortagePolicy: String, Sendable, Hashable {
     /// goes on reserved (`order.preordered`, then `order.reserved`). When the
     /// receipts cannot cover it, it waits as a backorder.
     case preorder
+    /// What stock on hand covers is reserved and goes on at once (`order.reserved`
+    /// with `order.partially_backordered`); the rest waits in the backorder
+    /// queue and is reserved, a shipment group at a time, as stock arrives.
+    /// Ship-complete orders, and orders nothing can be reserved for, wait whole.
+    case shipAvailable = "ship_available"
 }
 
 /// The profiles a server (or the offline CLI) solves under. `default` applies

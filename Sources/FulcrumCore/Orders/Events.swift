@@ -40,6 +40,12 @@ public struct BusinessEvent: Codable, Sendable, Hashable {
     package static let stockArrived = "order.stock_arrived"
     /// A preorder's receipt was rescheduled (raised by fulcrumd's backorder sweep).
     package static let preorderRescheduled = "order.preorder_rescheduled"
+    /// A sourcing step promised the order units of scheduled receipts.
+    package static let orderPreordered = "order.preordered"
+    /// A sourcing step could not fill the order and it waits whole.
+    package static let orderBackordered = "order.backordered"
+    /// A shipment group of an order went on (with `order.reserved`) and the rest of it waits.
+    package static let orderPartiallyBackordered = "order.partially_backordered"
 }
 
 /// One line of an order's timeline.
@@ -116,8 +122,9 @@ public enum RecordCoding {
     /// an intake's `pickup_node`, 3 a SKU's `flags` and an order's and an
     /// intake's `curbside`, 4 a return line's `disposition` and a return's
     /// `received` lines, 5 an order's and an intake's `channel`, 6 a
-    /// backorder's `receipts`; 1 to 5 still read.
-    static let binaryFormat: UInt8 = 0x06
+    /// backorder's `receipts`, 7 an order's `fill` and a backorder's
+    /// `on_shortage`; 1 to 6 still read.
+    static let binaryFormat: UInt8 = 0x07
     static let binaryFormats: ClosedRange<UInt8> = 0x01...binaryFormat
 
     public static func encode(_ record: some StoredRecord) -> [UInt8] {

@@ -153,8 +153,12 @@ public struct OrderRecord: Codable, Sendable, Hashable {
         public var sku: String
         public var quantity: Int64
         public var state: String
-        /// Units per node once reserved.
+        /// Units per node once reserved (every shipment group's).
         public var allocations: [String: Int64] = [:]
+
+        /// Units no reservation of the order holds yet (those a shipment
+        /// group of `on_shortage: ship_available` left waiting).
+        public var unreserved: Int64 { quantity - allocations.values.reduce(0, +) }
 
         package init(id: String, sku: String, quantity: Int64, state: String, allocations: [String: Int64] = [:]) {
             self.id = id
@@ -296,6 +300,9 @@ public struct OrderRecord: Codable, Sendable, Hashable {
     public var shipComplete: Bool?
     public var maxShipments: Int?
     public var priority: Double?
+    /// Shipped in groups as stock arrives (`on_shortage: ship_available`):
+    /// the group now or last reserved, 1 first; nil for an order reserved whole.
+    public var fill: Int?
     public var fulfillmentOrders: [FulfillmentOrder] = []
     public var returns: [Return] = []
     public var failure: Failure?
@@ -320,4 +327,13 @@ public struct OrderRecord: Codable, Sendable, Hashable {
     }
 
     public var totalQuantity: Int64 { lines.reduce(0) { $0 + $1.quantity } }
+
+    /// The ledger reservation that holds the order's stock: its own id, or
+    /// for a shipment group after the first `ID/fill-N` (one open at a time).
+    public var reservation: String { Self.reservation(order: id, fill: fill) }
+
+    public static func reservation(order: String, fill: Int?) -> String {
+        guard let fill, fill > 1 else { return order }
+        return "\(order)/fill-\(fill)"
+    }
 }

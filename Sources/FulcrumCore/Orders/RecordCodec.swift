@@ -327,6 +327,7 @@ extension OrderRecord: StoredRecord {
         writer.write(optional: pickupNode)
         writer.write(optional: curbside)
         writer.write(optional: channel)
+        writer.write(optional: fill.map(Int64.init))
     }
 
     public init(from reader: inout ByteReader) throws(FulcrumError) {
@@ -352,6 +353,7 @@ extension OrderRecord: StoredRecord {
         pickupNode = reader.format >= 2 ? try reader.readOptionalText() : nil
         curbside = reader.format >= 3 ? try reader.readOptionalBool() : nil
         channel = reader.format >= 5 ? try reader.readOptionalText() : nil
+        fill = reader.format >= 7 ? try reader.readOptionalInt64().map { Int($0) } : nil
     }
 }
 

@@ -2376,6 +2376,16 @@ public nonisolated struct Fulcrum_V1_Order: @unchecked Sendable {
   /// Clears the value of `channel`. Subsequent reads from it will return its default value.
   public mutating func clearChannel() {_uniqueStorage()._channel = nil}
 
+  /// on_shortage ship_available: the shipment group now or last reserved (1 first)
+  public var fill: Int64 {
+    get {_storage._fill ?? 0}
+    set {_uniqueStorage()._fill = newValue}
+  }
+  /// Returns true if `fill` has been explicitly set.
+  public var hasFill: Bool {_storage._fill != nil}
+  /// Clears the value of `fill`. Subsequent reads from it will return its default value.
+  public mutating func clearFill() {_uniqueStorage()._fill = nil}
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -2681,6 +2691,9 @@ public nonisolated struct Fulcrum_V1_Backorder: Sendable {
 
   /// units short per SKU when last tried
   public var shortages: Dictionary<String,Int64> = [:]
+
+  /// how it waits: backorder, preorder or ship_available
+  public var onShortage: String = String()
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -6908,7 +6921,7 @@ nonisolated extension Fulcrum_V1_WaitingStep: SwiftProtobuf.Message, SwiftProtob
 
 nonisolated extension Fulcrum_V1_Order: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".Order"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}id\0\u{1}source\0\u{1}state\0\u{3}ship_to\0\u{3}shipping_method\0\u{1}lines\0\u{1}attributes\0\u{3}source_node\0\u{3}source_kind\0\u{3}ship_complete\0\u{3}max_shipments\0\u{1}priority\0\u{3}fulfillment_orders\0\u{1}returns\0\u{1}failure\0\u{1}waiting\0\u{3}created_ms\0\u{3}updated_ms\0\u{1}profile\0\u{3}pickup_node\0\u{1}curbside\0\u{1}channel\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}id\0\u{1}source\0\u{1}state\0\u{3}ship_to\0\u{3}shipping_method\0\u{1}lines\0\u{1}attributes\0\u{3}source_node\0\u{3}source_kind\0\u{3}ship_complete\0\u{3}max_shipments\0\u{1}priority\0\u{3}fulfillment_orders\0\u{1}returns\0\u{1}failure\0\u{1}waiting\0\u{3}created_ms\0\u{3}updated_ms\0\u{1}profile\0\u{3}pickup_node\0\u{1}curbside\0\u{1}channel\0\u{1}fill\0")
 
   fileprivate class _StorageClass {
     var _id: String = String()
@@ -6933,6 +6946,7 @@ nonisolated extension Fulcrum_V1_Order: SwiftProtobuf.Message, SwiftProtobuf._Me
     var _pickupNode: String? = nil
     var _curbside: Bool = false
     var _channel: String? = nil
+    var _fill: Int64? = nil
 
       // This property is used as the initial default value for new instances of the type.
       // The type itself is protecting the reference to its storage via CoW semantics.
@@ -6965,6 +6979,7 @@ nonisolated extension Fulcrum_V1_Order: SwiftProtobuf.Message, SwiftProtobuf._Me
       _pickupNode = source._pickupNode
       _curbside = source._curbside
       _channel = source._channel
+      _fill = source._fill
     }
   }
 
@@ -7005,6 +7020,7 @@ nonisolated extension Fulcrum_V1_Order: SwiftProtobuf.Message, SwiftProtobuf._Me
         case 20: try { try decoder.decodeSingularStringField(value: &_storage._pickupNode) }()
         case 21: try { try decoder.decodeSingularBoolField(value: &_storage._curbside) }()
         case 22: try { try decoder.decodeSingularStringField(value: &_storage._channel) }()
+        case 23: try { try decoder.decodeSingularInt64Field(value: &_storage._fill) }()
         default: break
         }
       }
@@ -7083,6 +7099,9 @@ nonisolated extension Fulcrum_V1_Order: SwiftProtobuf.Message, SwiftProtobuf._Me
       try { if let v = _storage._channel {
         try visitor.visitSingularStringField(value: v, fieldNumber: 22)
       } }()
+      try { if let v = _storage._fill {
+        try visitor.visitSingularInt64Field(value: v, fieldNumber: 23)
+      } }()
     }
     try unknownFields.traverse(visitor: &visitor)
   }
@@ -7114,6 +7133,7 @@ nonisolated extension Fulcrum_V1_Order: SwiftProtobuf.Message, SwiftProtobuf._Me
         if _storage._pickupNode != rhs_storage._pickupNode {return false}
         if _storage._curbside != rhs_storage._curbside {return false}
         if _storage._channel != rhs_storage._channel {return false}
+        if _storage._fill != rhs_storage._fill {return false}
         return true
       }
       if !storagesAreEqual {return false}
@@ -7712,7 +7732,7 @@ nonisolated extension Fulcrum_V1_BackordersRequest: SwiftProtobuf.Message, Swift
 
 nonisolated extension Fulcrum_V1_Backorder: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".Backorder"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}order\0\u{1}step\0\u{1}priority\0\u{3}since_ms\0\u{1}shortages\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}order\0\u{1}step\0\u{1}priority\0\u{3}since_ms\0\u{1}shortages\0\u{3}on_shortage\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -7725,6 +7745,7 @@ nonisolated extension Fulcrum_V1_Backorder: SwiftProtobuf.Message, SwiftProtobuf
       case 3: try { try decoder.decodeSingularDoubleField(value: &self.priority) }()
       case 4: try { try decoder.decodeSingularInt64Field(value: &self.sinceMs) }()
       case 5: try { try decoder.decodeMapField(fieldType: SwiftProtobuf._ProtobufMap<SwiftProtobuf.ProtobufString,SwiftProtobuf.ProtobufInt64>.self, value: &self.shortages) }()
+      case 6: try { try decoder.decodeSingularStringField(value: &self.onShortage) }()
       default: break
       }
     }
@@ -7746,6 +7767,9 @@ nonisolated extension Fulcrum_V1_Backorder: SwiftProtobuf.Message, SwiftProtobuf
     if !self.shortages.isEmpty {
       try visitor.visitMapField(fieldType: SwiftProtobuf._ProtobufMap<SwiftProtobuf.ProtobufString,SwiftProtobuf.ProtobufInt64>.self, value: self.shortages, fieldNumber: 5)
     }
+    if !self.onShortage.isEmpty {
+      try visitor.visitSingularStringField(value: self.onShortage, fieldNumber: 6)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -7755,6 +7779,7 @@ nonisolated extension Fulcrum_V1_Backorder: SwiftProtobuf.Message, SwiftProtobuf
     if lhs.priority != rhs.priority {return false}
     if lhs.sinceMs != rhs.sinceMs {return false}
     if lhs.shortages != rhs.shortages {return false}
+    if lhs.onShortage != rhs.onShortage {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
