@@ -78,23 +78,45 @@ public enum LedgerDigest {
         return try digest(environment: environment, schema: schema, integrity: Integrity(directory: directory))
     }
 
+    /// Each database's digest by name (one the ledger has not created yet is
+    /// absent): where two replicas' digests differ, which store diverged.
+    public static func databaseDigests(directory: String) throws(FulcrumError) -> [String: String] {
+        let (environment, schema, _) = try LedgerFiles.open(directory: directory, mode: .readOnly)
+        return try Dictionary(
+            uniqueKeysWithValues: databases(environment: environment, schema: schema, integrity: Integrity(directory: directory))
+                .map { ($0.name, SHA256.hex($0.digest)) })
+    }
+
     static func digest(environment: Environment, schema: Schema, integrity: Integrity) throws(FulcrumError) -> String {
+        var hash = SHA256()
+        // An empty database and one not created yet are the same content.
+        for database in try databases(environment: environment, schema: schema, integrity: integrity) where !database.isEmpty {
+            hash.update(Array(database.name.utf8))
+            hash.update(database.digest)
+        }
+        return SHA256.hex(hash.finish())
+    }
+
+    private static func databases(environment: Environment, schema: Schema, integrity: Integrity) throws(FulcrumError)
+        -> [(name: String, digest: [UInt8], isEmpty: Bool)]
+    {
         do {
             let transaction = try ReadTransaction(environment)
-            var hash = SHA256()
-            for database in schema.all {
-                hash.update(Array(database.name.utf8))
+            return try schema.all.map { database throws(LMDBError) in
+                var hash = SHA256()
+                var isEmpty = true
                 let cursor = try transaction.cursor(database, verifying: false)
                 var record = try cursor.first()
                 while let (key, value) = record {
                     if !(database == schema.meta && key == Schema.appliedSequenceKey) {
                         hash.update(ByteWriter.lengthPrefixed(key))
                         hash.update(ByteWriter.lengthPrefixed(value))
+                        isEmpty = false
                     }
                     record = try cursor.next()
                 }
+                return (database.name, hash.finish(), isEmpty)
             }
-            return SHA256.hex(hash.finish())
         } catch {
             throw integrity.error(error)
         }

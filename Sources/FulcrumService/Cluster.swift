@@ -98,6 +98,11 @@ extension Service {
         try LedgerDigest.digest(directory: directory)
     }
 
+    /// Each database's digest by name, to name the store where two replicas differ.
+    public static func databaseDigests(directory: String) throws(FulcrumError) -> [String: String] {
+        try LedgerDigest.databaseDigests(directory: directory)
+    }
+
     /// The last log entry this replica applied (0 on a single node): what a
     /// write's answer carries, read after the write, so at or after its entry.
     public var logPosition: UInt64 { ledger.appliedSequence }

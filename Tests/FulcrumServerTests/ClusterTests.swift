@@ -130,6 +130,8 @@ import Testing
     /// What one replica holds, read from its data directory once it stopped.
     struct Holding {
         var digest: String
+        /// Each database's digest, naming where a digest differs.
+        var databases: [String: String]
         var consistent: Bool
         var reservations: [String: [ReservationLine]]
         var positions: [PositionKey: Position]
@@ -137,6 +139,7 @@ import Testing
 
     static func holding(_ directory: String) throws -> Holding {
         let digest = try Service.digest(directory: directory)
+        let databases = try Service.databaseDigests(directory: directory)
         let consistent = try Service.verify(directory: directory).isConsistent
         var options = LedgerOptions()
         options.replica = true
@@ -152,7 +155,7 @@ import Testing
         }
         var positions: [PositionKey: Position] = [:]
         for (node, sku, _) in stock { positions[PositionKey(node: node, sku: sku)] = try service.position(node: node, sku: sku) }
-        return Holding(digest: digest, consistent: consistent, reservations: reservations, positions: positions)
+        return Holding(digest: digest, databases: databases, consistent: consistent, reservations: reservations, positions: positions)
     }
 
     /// The checker: every acknowledged reservation on every replica, nothing
@@ -178,7 +181,11 @@ import Testing
                     violations.append("replica \(index): \(key.node)/\(key.sku) reserves \(position.reserved), acknowledged \(expected[key, default: 0])")
                 }
             }
-            if holding.digest != holdings[0].digest { violations.append("replica \(index): digest differs from replica 0's") }
+            if holding.digest != holdings[0].digest {
+                let differing = Set(holding.databases.keys).union(holdings[0].databases.keys).sorted()
+                    .filter { holding.databases[$0] != holdings[0].databases[$0] }
+                violations.append("replica \(index): digest differs from replica 0's in \(differing.joined(separator: ", "))")
+            }
         }
         return violations
     }
@@ -514,16 +521,18 @@ import Testing
     @Test func theCheckerCatchesWhatFencingAndIdempotencyPrevent() {
         let line = ReservationLine(node: "N1", sku: "HOT-1", quantity: 2)
         let position = Position(onHand: 10, reserved: 2, committed: 0, safetyStock: 0)
-        let good = Holding(digest: "d", consistent: true, reservations: ["a": [line]], positions: [line.key: position])
+        let good = Holding(
+            digest: "d", databases: ["entries": "1"], consistent: true, reservations: ["a": [line]], positions: [line.key: position])
         #expect(Self.violations(acknowledged: ["a": [line]], holdings: [good, good]) == [])
         var doubled = good
         doubled.positions[line.key]!.reserved = 4
         doubled.reservations["a-retry"] = [line]
         doubled.digest = "e"
+        doubled.databases["entries"] = "2"
         #expect(Self.violations(acknowledged: ["a": [line]], holdings: [good, doubled]) == [
             "replica 1: a-retry is reserved but was never acknowledged",
             "replica 1: N1/HOT-1 reserves 4, acknowledged 2",
-            "replica 1: digest differs from replica 0's",
+            "replica 1: digest differs from replica 0's in entries",
         ])
         var lost = good
         lost.reservations = [:]
