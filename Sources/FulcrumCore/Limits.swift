@@ -92,6 +92,8 @@ public enum Limits {
     public static let pageItemsMax = 10_000
     /// The most orders in one optimize request (a batch).
     public static let optimizeOrdersMax = 10_000
+    /// Column generation's pricing rounds on one coupled batch (each prices every order once).
+    public static let columnGenerationRoundsMax = 200
     /// The most lines in one order.
     public static let orderLinesMax = 1_000
     /// The most nodes in one optimize request.

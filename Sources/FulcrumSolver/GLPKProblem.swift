@@ -28,7 +28,7 @@ struct GLPKProblem: ~Copyable {
         init(incumbent: [Double]?) { self.incumbent = incumbent }
     }
 
-    init(_ model: MIPModel) throws(FulcrumError) {
+    init(_ model: some LinearModel) throws(FulcrumError) {
         // Terminal output is off for this thread's environment, whatever the parameters say.
         glp_term_out(GLP_OFF)
         handle = glp_create_prob()
@@ -44,8 +44,8 @@ struct GLPKProblem: ~Copyable {
         return handle
     }
 
-    private mutating func load(_ model: MIPModel) throws(FulcrumError) {
-        let columnCount = model.columns.count
+    private mutating func load(_ model: some LinearModel) throws(FulcrumError) {
+        let columnCount = model.costs.count
         glp_set_obj_dir(problem, GLP_MIN)
         if columnCount > 0 { glp_add_cols(problem, Int32(columnCount)) }
         for index in 0..<columnCount {
@@ -55,6 +55,8 @@ struct GLPKProblem: ~Copyable {
                 glp_set_col_kind(problem, column, GLP_BV)
             case .integer:
                 glp_set_col_kind(problem, column, GLP_IV)
+                glp_set_col_bnds(problem, column, GLP_DB, 0, model.upperBounds[index])
+            case .continuous:
                 glp_set_col_bnds(problem, column, GLP_DB, 0, model.upperBounds[index])
             }
             glp_set_obj_coef(problem, column, model.costs[index])
@@ -80,6 +82,26 @@ struct GLPKProblem: ~Copyable {
         let status = fulcrum_glpk_load_matrix(
             UnsafeMutableRawPointer(problem), Int32(values.count - 1), rowIndices, columnIndices, values)
         try check(status, "glp_load_matrix")
+    }
+
+    /// The LP relaxation's optimum and each row's dual value (GLPK's sign:
+    /// the objective's rate of change as the row's bound grows), or nil when
+    /// the time limit passed first.
+    mutating func relaxation(timeLimitMilliseconds: Int) throws(FulcrumError) -> (objective: Double, rowDuals: [Double])? {
+        var simplex = glp_smcp()
+        glp_init_smcp(&simplex)
+        simplex.msg_lev = GLP_MSG_OFF
+        simplex.presolve = GLP_OFF
+        simplex.meth = GLP_DUALP
+        simplex.tm_lim = Int32(clamping: max(1, timeLimitMilliseconds))
+        let lp = withUnsafePointer(to: &simplex) { fulcrum_glpk_simplex(UnsafeMutableRawPointer(problem), $0) }
+        try check(lp, "glp_simplex")
+        if lp == GLP_ETMLIM { return nil }
+        guard lp == 0, glp_get_status(problem) == GLP_OPT else {
+            throw FulcrumError(.solverFailure, "the LP ended with code \(lp), status \(glp_get_status(problem))")
+        }
+        let duals = (0..<Int(glp_get_num_rows(problem))).map { glp_get_row_dual(problem, Int32($0 + 1)) }
+        return (glp_get_obj_val(problem), duals)
     }
 
     /// Solves the LP relaxation, then branches and bounds from `incumbent`

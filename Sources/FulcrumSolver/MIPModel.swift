@@ -1,5 +1,23 @@
 import FulcrumCore
 
+/// A linear model as `GLPKProblem` loads it: columns with their kinds,
+/// upper bounds and costs (minimised), rows over them.
+protocol LinearModel: Sendable {
+    var kinds: [LinearColumnKind] { get }
+    var upperBounds: [Double] { get }
+    var costs: [Double] { get }
+    var rows: [LinearRow] { get }
+}
+
+enum LinearColumnKind: Sendable { case integer, binary, continuous }
+
+struct LinearRow: Sendable {
+    enum Bound: Sendable { case equal(Double), atMost(Double), atLeast(Double) }
+    var bound: Bound
+    /// (column index, coefficient)
+    var entries: [(Int, Double)]
+}
+
 /// The optimize v2 MIP over candidate pairs only, as plain arrays: built and
 /// checked in Swift, loaded into GLPK by `GLPKProblem`.
 ///
@@ -10,7 +28,7 @@ import FulcrumCore
 /// units per line (for a ship-complete order one binary "waits" instead).
 /// Rows: demand per line, shipment links per candidate, and stock, capacity
 /// and split rows only where they can bind.
-struct MIPModel: Sendable {
+struct MIPModel: LinearModel {
     enum Column: Sendable, Hashable {
         case units(candidate: Int)
         case whole(candidate: Int)
@@ -19,20 +37,11 @@ struct MIPModel: Sendable {
         case waits(order: Int)
     }
 
-    enum ColumnKind: Sendable { case integer, binary }
-
-    struct Row: Sendable {
-        enum Bound: Sendable { case equal(Double), atMost(Double), atLeast(Double) }
-        var bound: Bound
-        /// (column index, coefficient)
-        var entries: [(Int, Double)]
-    }
-
     private(set) var columns: [Column] = []
-    private(set) var kinds: [ColumnKind] = []
+    private(set) var kinds: [LinearColumnKind] = []
     private(set) var upperBounds: [Double] = []
     private(set) var costs: [Double] = []
-    private(set) var rows: [Row] = []
+    private(set) var rows: [LinearRow] = []
     private var columnOfCandidate: [Int] = []
     private var shipmentColumn: [Int: Int] = [:]
     private var backorderColumn: [Int: Int] = [:]
@@ -46,7 +55,7 @@ struct MIPModel: Sendable {
         addSplitRows(problem)
     }
 
-    private mutating func add(_ column: Column, _ kind: ColumnKind, upper: Double, cost: Double) -> Int {
+    private mutating func add(_ column: Column, _ kind: LinearColumnKind, upper: Double, cost: Double) -> Int {
         columns.append(column)
         kinds.append(kind)
         upperBounds.append(upper)
@@ -115,7 +124,7 @@ struct MIPModel: Sendable {
                 .map { (columnOfCandidate[$0], unitsPerValue($0, problem)) }
         }
         precondition(!entries.isEmpty, "a node with a shipment column has a candidate")
-        forced.rows.append(Row(bound: .atLeast(1), entries: entries))
+        forced.rows.append(LinearRow(bound: .atLeast(1), entries: entries))
         return forced
     }
 
@@ -127,12 +136,12 @@ struct MIPModel: Sendable {
             } else {
                 entries.append((backorderColumn[lineIndex]!, 1))
             }
-            rows.append(Row(bound: .equal(Double(line.quantity)), entries: entries))
+            rows.append(LinearRow(bound: .equal(Double(line.quantity)), entries: entries))
             for candidate in problem.candidatesOfLine[lineIndex] {
                 let column = columnOfCandidate[candidate]
                 let node = problem.candidates[candidate].node
                 rows.append(
-                    Row(bound: .atMost(0), entries: [(column, 1), (shipment(parcel: problem.parcelOfLine[lineIndex], node: node, problem), -upperBounds[column])]))
+                    LinearRow(bound: .atMost(0), entries: [(column, 1), (shipment(parcel: problem.parcelOfLine[lineIndex], node: node, problem), -upperBounds[column])]))
             }
         }
     }
@@ -160,7 +169,7 @@ struct MIPModel: Sendable {
         let most = candidates.reduce(0) { $0 + problem.candidates[$1].upperBound }
         guard most > limit else { return }
         rows.append(
-            Row(bound: .atMost(Double(limit)), entries: candidates.map { (columnOfCandidate[$0], unitsPerValue($0, problem)) }))
+            LinearRow(bound: .atMost(Double(limit)), entries: candidates.map { (columnOfCandidate[$0], unitsPerValue($0, problem)) }))
     }
 
     private mutating func addSplitRows(_ problem: PreparedProblem) {
@@ -170,7 +179,7 @@ struct MIPModel: Sendable {
                 problem.request.nodes.indices.compactMap { shipmentColumn[parcel * problem.request.nodes.count + $0] }
             }
             if columns.count > limit {
-                rows.append(Row(bound: .atMost(Double(limit)), entries: columns.map { ($0, 1) }))
+                rows.append(LinearRow(bound: .atMost(Double(limit)), entries: columns.map { ($0, 1) }))
             }
         }
     }

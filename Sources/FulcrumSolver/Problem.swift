@@ -248,6 +248,14 @@ struct PreparedProblem: Sendable {
 
     static func stockKey(node: Int, sku: Int, skuCount: Int) -> Int { node * skuCount + sku }
 
+    /// The same problem with `extra(candidate)` added to each candidate's unit
+    /// cost (column generation's pricing: the duals of the rows it uses).
+    func repriced(_ extra: (Candidate) -> Double) -> PreparedProblem {
+        var copy = self
+        for index in copy.candidates.indices { copy.candidates[index].unitCost += extra(copy.candidates[index]) }
+        return copy
+    }
+
     func usableUnits(node: Int, sku: Int) -> Int {
         usable[Self.stockKey(node: node, sku: sku, skuCount: skuIDs.count)]
     }
