@@ -56,6 +56,15 @@ import Testing
             return statuses
         }
 
+        /// Stops every replica, the leader last: a follower stopped after the
+        /// leader could be elected and append (a new leader's journeys take a
+        /// block of event numbers), leaving the replicas at different positions.
+        func stopAllLeaderLast() async {
+            let leader = await statuses().first(where: { $0.value.role == "leader" })?.key
+            for index in 0..<3 where index != leader { stop(index) }
+            if let leader { stop(leader) }
+        }
+
         /// The replica that leads now (waits for an election, bounded).
         func leader() async throws -> Int {
             for _ in 0..<100 {
@@ -252,7 +261,7 @@ import Testing
         outcomes.stopped.store(true, ordering: .relaxed)
         for client in clients { await client.value }
         let head = try await replicas.converge()
-        for index in 0..<3 { replicas.stop(index) }
+        await replicas.stopAllLeaderLast()
 
         let holdings = try replicas.directories.map(Self.holding)
         let acknowledged = outcomes.acknowledged.withLock { $0 }
@@ -385,7 +394,15 @@ import Testing
                 try await Task.sleep(for: .milliseconds(100))
             }
         }
+        // The leader last: a follower outliving it would be elected and append.
+        var leader: Int?
         for index in 0..<3 {
+            guard let client = try? await FulcrumClient.connect("127.0.0.1:\(ports[index])", requestTimeoutMilliseconds: 1_000) else { continue }
+            if let stats = try? await client.stats(), stats.replication.role == "leader" { leader = index }
+            await client.close()
+        }
+        let followersFirst: [Int] = (0..<3).filter { $0 != leader } + (leader.map { [$0] } ?? [])
+        for index in followersFirst {
             replicas[index]?.stop()
             replicas[index] = nil
         }
