@@ -7,6 +7,17 @@ import FulcrumTestSupport
 import Testing
 
 @Suite struct JourneyTests {
+    /// The standard journeys with `on_shortage` on the sourcing step, the
+    /// backorder sweep left to the test (`releaseBackorders`).
+    static func harness(onShortage: String) async throws -> Harness {
+        let journeys = JourneyBook.standardYAML.replacingOccurrences(
+            of: "        profile: standard\n", with: "        profile: standard\n        on_shortage: \(onShortage)\n")
+        #expect(journeys != JourneyBook.standardYAML)
+        var options = Orchestrator.Options()
+        options.backorderSweepIntervalMilliseconds = nil
+        return try await Harness.make(journeys: journeys, options: options)
+    }
+
     @Test func theStandardJourneyTakesAnOrderFromCreatedToShipped() async throws {
         let harness = try await Harness.make()
         try await harness.submit(Harness.intake("ORD-1", [("TEE-BLK-M", 2), ("CAP-RED", 1)]))
@@ -261,12 +272,7 @@ import Testing
     /// arrives the first in the queue is sourced again and goes on its
     /// journey, a later one waits for more, and a cancelled one leaves the queue.
     @Test func backorderedOrdersAreSourcedWhenStockArrivesFirstComeFirstServed() async throws {
-        let journeys = JourneyBook.standardYAML.replacingOccurrences(
-            of: "        profile: standard\n", with: "        profile: standard\n        on_shortage: backorder\n")
-        #expect(journeys != JourneyBook.standardYAML)
-        var options = Orchestrator.Options()
-        options.backorderSweepIntervalMilliseconds = nil
-        let harness = try await Harness.make(journeys: journeys, options: options)
+        let harness = try await Self.harness(onShortage: "backorder")
         let available = try harness.service.availableToPromise(AvailabilityQuery(sku: "CAP-RED")).available
         try await harness.submit(Harness.intake("BO-1", [("CAP-RED", available + 5), ("TEE-BLK-M", 1)]))
         try await harness.submit(Harness.intake("BO-2", [("CAP-RED", available + 50)]))
@@ -305,11 +311,7 @@ import Testing
     /// arrives and the group out has shipped (each group its own reservation),
     /// until the order is shipped whole; the rest of an order can be cancelled.
     @Test func shipAvailableShipsWhatIsOnHandAndTheRestAsStockArrives() async throws {
-        let journeys = JourneyBook.standardYAML.replacingOccurrences(
-            of: "        profile: standard\n", with: "        profile: standard\n        on_shortage: ship_available\n")
-        var options = Orchestrator.Options()
-        options.backorderSweepIntervalMilliseconds = nil
-        let harness = try await Harness.make(journeys: journeys, options: options)
+        let harness = try await Self.harness(onShortage: "ship_available")
         let reads = JourneyReads(backend: harness.service)
         func shipOut(_ order: String) async throws {
             _ = try await harness.deliverAll()
@@ -380,11 +382,7 @@ import Testing
     /// on its journey with the units it was promised. One the receipt cannot
     /// cover waits as a backorder.
     @Test func aPreorderIsFilledByItsReceipt() async throws {
-        let journeys = JourneyBook.standardYAML.replacingOccurrences(
-            of: "        profile: standard\n", with: "        profile: standard\n        on_shortage: preorder\n")
-        var options = Orchestrator.Options()
-        options.backorderSweepIntervalMilliseconds = nil
-        let harness = try await Harness.make(journeys: journeys, options: options)
+        let harness = try await Self.harness(onShortage: "preorder")
         let due = Timestamp(millisecondsSinceEpoch: Int64(Date().timeIntervalSince1970 * 1000) + 86_400_000)
         _ = try await harness.service.execute(
             .schedule(ScheduleRequest(ScheduledReceipt(receipt: "PO-NL", node: "DC-EAST", sku: "NEW-LAUNCH", quantity: 10, due: due))))

@@ -129,6 +129,33 @@ import Testing
         #expect(competing.explanations![1].nodes.first { $0.node == "A" }?.reasons == [.moreExpensive(extraCost: 3)])
     }
 
+    /// Alternatives priced by the bound argument (the order's forced plan
+    /// alone, fitting beside the others' solo optima) equal those priced by
+    /// solving the whole group with the row added, on every seeded batch.
+    @Test func soloPricingAgreesWithGroupSolves() throws {
+        var compared = 0
+        for seed in 0..<80 {
+            var generator = InstanceGenerator(seed: UInt64(seed))
+            let request = try OptimizeRequest.decode(json: InstanceGenerator.json(generator.request()))
+            guard request.orders.count > 1 else { continue }
+            let fast = try Optimizer.solve(request, options: .init(explain: true))
+            let reference = try Optimizer.solveExplainingByGroupSolves(request)
+            guard fast.explanationsIncomplete != true, reference.explanationsIncomplete != true else { continue }
+            for (a, b) in zip(fast.explanations!, reference.explanations!) {
+                #expect(a.nodes.map(\.node) == b.nodes.map(\.node), "seed \(seed) \(a.order)")
+                for (x, y) in zip(a.nodes, b.nodes) {
+                    if case .moreExpensive(let p) = x.reasons.first, case .moreExpensive(let q) = y.reasons.first {
+                        #expect(abs(p - q) <= 1e-6 * max(1, abs(q)), "seed \(seed) \(a.order)@\(x.node): \(p) vs \(q)")
+                        compared += 1
+                    } else {
+                        #expect(x.reasons == y.reasons, "seed \(seed) \(a.order)@\(x.node)")
+                    }
+                }
+            }
+        }
+        #expect(compared > 50, "\(compared) alternatives priced")
+    }
+
     /// A no-split line moves whole: 5 + 3 × 2 = 11 from C against 5 + 3 × 1 = 8 from A.
     @Test func aNoSplitLineIsPricedWhole() throws {
         let request = Self.priced(
