@@ -187,7 +187,9 @@ extension Orchestrator {
             }
             precondition(group || needed == 0, "a reservation covers every unit of an order reserved whole")
             if needed == 0 {
+                let waited = line.state == LineStates.backordered
                 try move(.orderLine, "\(id)/\(line.id)", &line.state, to: promised ? LineStates.preordered : LineStates.reserved, log: &log)
+                if waited && !promised { outcome.lineEvents.append(Self.lineEvent(BusinessEvent.orderLineReserved, line, units: line.quantity)) }
             }
             outcome.order.lines[index] = line
         }
@@ -268,6 +270,8 @@ extension Orchestrator {
         try move(.order, id, &outcome.order.state, to: OrderStates.reserved, log: &log)
         for index in outcome.order.lines.indices where outcome.order.lines[index].state == LineStates.preordered {
             try move(.orderLine, "\(id)/\(outcome.order.lines[index].id)", &outcome.order.lines[index].state, to: LineStates.reserved, log: &log)
+            let line = outcome.order.lines[index]
+            outcome.lineEvents.append(Self.lineEvent(BusinessEvent.orderLineReserved, line, units: line.quantity))
         }
         outcome.backorder = .remove(order: id)
         log.add(.action, "order:\(id)", "preorder filled: its receipts arrived")
@@ -302,7 +306,12 @@ extension Orchestrator {
         for item in short {
             guard let index = outcome.order.lines.firstIndex(where: { $0.id == item.line }) else { continue }
             shortages[outcome.order.lines[index].sku, default: 0] += Int64(item.quantity)
+            let waiting = outcome.order.lines[index].state == LineStates.backordered
             try move(.orderLine, "\(id)/\(item.line)", &outcome.order.lines[index].state, to: LineStates.backordered, log: &log)
+            if !waiting {
+                outcome.lineEvents.append(
+                    Self.lineEvent(BusinessEvent.orderLineBackordered, outcome.order.lines[index], units: Int64(item.quantity)))
+            }
         }
         var available: [String: Int64] = [:]
         for sku in shortages.keys {
@@ -322,6 +331,11 @@ extension Orchestrator {
             .action, "order:\(id)",
             "backordered: " + shortages.sorted { $0.key < $1.key }.map { "\($0.value) \($0.key) short" }.joined(separator: ", ")
                 + (firstTime ? "" : " (still)"))
+    }
+
+    /// A line's event: which line, its SKU, and the units it concerns.
+    private static func lineEvent(_ name: String, _ line: OrderRecord.LineRecord, units: Int64) -> (name: String, fields: [String: String]) {
+        (name, ["line": line.id, "sku": line.sku, "quantity": "\(units)"])
     }
 
     private func createFulfillmentOrders(_ outcome: inout StepOutcome, log: inout TimelineLog) throws(FulcrumError) {

@@ -11,6 +11,8 @@ struct StepOutcome {
     var outputs: [BusinessEvent] = []
     /// Raised instead of the step's success events (an order backordered or preordered; with them for a shipment group).
     var events: [String]?
+    /// Raised beside them, each with its own fields: lines that began or ended waiting for stock.
+    var lineEvents: [(name: String, fields: [String: String])] = []
     var backorder: BackorderChange?
 }
 
@@ -203,6 +205,8 @@ extension Orchestrator {
             if !waiting {
                 outcome.outputs = (outcome.events ?? step.successEvents).map {
                     BusinessEvent(name: $0, order: order.id, fields: event.fields, source: "step:\(step.id)", atMs: now)
+                } + outcome.lineEvents.map {
+                    BusinessEvent(name: $0.name, order: order.id, fields: $0.fields, source: "step:\(step.id)", atMs: now)
                 }
             }
             outcome.order.updatedMs = now

@@ -46,6 +46,10 @@ public struct BusinessEvent: Codable, Sendable, Hashable {
     package static let orderBackordered = "order.backordered"
     /// A shipment group of an order went on (with `order.reserved`) and the rest of it waits.
     package static let orderPartiallyBackordered = "order.partially_backordered"
+    /// An order line began waiting for stock (fields `line`, `sku`, `quantity`: the units short).
+    package static let orderLineBackordered = "order_line.backordered"
+    /// A line that waited for stock or receipts has its units reserved (fields `line`, `sku`, `quantity`).
+    package static let orderLineReserved = "order_line.reserved"
 }
 
 /// One line of an order's timeline.
