@@ -26,8 +26,6 @@ struct ColumnGeneration {
     private(set) var lowerBound: Double?
     /// The best plan of the batch found, as an allocation of `problem`, and its objective.
     private(set) var best: (allocation: Allocation, objective: Double)?
-    private(set) var rounds = 0
-    private(set) var columns = 0
 
     /// Runs column generation on `problem` (every candidate, unpruned),
     /// starting from `start` (a plan of the batch, e.g. the orders in turn),
@@ -114,6 +112,7 @@ struct ColumnGeneration {
 
         var bestBound = -Double.infinity
         var proven = true
+        var rounds = 0
         while deadline() > 0 && rounds < Limits.columnGenerationRoundsMax {
             rounds += 1
             guard let master = try Self.solveMaster(plans, orderCount: orderCount, limits: limitsOfRows, deadline: deadline) else { break }
@@ -153,7 +152,6 @@ struct ColumnGeneration {
             // No plan prices out: the master's LP is the Dantzig–Wolfe bound.
             if added == 0 || bestBound >= master.objective - 1e-9 * max(1, master.objective) { break }
         }
-        columns = plans.count
         lowerBound = proven && bestBound.isFinite ? bestBound : nil
 
         // Price and branch: the master with binary columns over the plans generated.
