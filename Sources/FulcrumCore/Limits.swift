@@ -26,6 +26,25 @@ public enum Limits {
     /// the outermost: Foundation's `JSONDecoder` limit, which the fast
     /// reader (`JSONReader`) keeps so that both accept the same inputs.
     public static let jsonDepthMax = 512
+    /// Insight counters: minutes are kept two days, hours 90 days, days
+    /// three years, each only once summed into the coarser level.
+    public static let insightMinutesKeptMilliseconds: Int64 = 2 * 86_400_000
+    public static let insightHoursKeptMilliseconds: Int64 = 90 * 86_400_000
+    public static let insightDaysKeptMilliseconds: Int64 = 1_096 * 86_400_000
+    /// How often the leader rolls insight counters up and drops expired ones.
+    public static let insightRollUpIntervalMilliseconds = 60_000
+    /// Buckets one roll-up pass sums into each coarser level, and finer records it deletes.
+    public static let insightBucketsRolledPerPassMax = 48
+    public static let insightRecordsDeletedPerPassMax = 10_000
+    /// Orders one insights report reads looking for stuck ones, and positions it sums per node.
+    public static let insightOrdersScannedMax = 20_000
+    public static let insightPositionsScannedMax = 50_000
+    /// An order unchanged this long (and not waiting for stock) is stuck, unless a report says otherwise.
+    public static let insightStuckAfterSecondsDefault: Int64 = 3_600
+    /// Live solves waiting to be priced by nearest-first; past it they are skipped (and counted).
+    public static let baselineQueueDepthMax = 1_024
+    /// How often priced baselines are written to the counters.
+    public static let baselineFlushIntervalMilliseconds = 1_000
     /// The most lines in one reservation.
     public static let reservationLinesMax = 256
     /// The most channels with an allocation at one position (and at every

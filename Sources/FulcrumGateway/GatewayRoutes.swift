@@ -139,6 +139,7 @@ struct GatewayRoutes: Sendable {
                 limit: try Self.limit(request, default: Limits.pageItemsDefault, maximum: Limits.pageItemsMax))
             return Self.json(.object(["backorders": .array(backorders.map(\.json))]))
         }
+        router.get("/v1/insights") { request, _ in try insights(request) }
         router.get("/v1/decisions") { request, _ in
             let limit = try Self.limit(request, default: Limits.pageItemsDefault, maximum: Limits.pageItemsMax)
             return Self.raw(GatewayJSON.encode(["decisions": service.recentDecisions.suffix(limit).reversed().map(GatewayJSON.DecisionBody.init)]))
@@ -212,9 +213,32 @@ struct GatewayRoutes: Sendable {
         for state in ReservationState.allCases {
             Gauge(label: "fulcrum_reservations", dimensions: [("state", state.description)]).record(counts[state] ?? 0)
         }
+        recordInsightGauges(try service.insights(window: .hour))
         return Response(
             status: .ok, headers: [.contentType: "text/plain; version=0.0.4"],
             body: .init(byteBuffer: ByteBuffer(bytes: registry.emitToBuffer())))
+    }
+
+    /// The last hour's KPIs as gauges (NaN where a ratio has no orders to divide by).
+    private func recordInsightGauges(_ report: InsightsReport) {
+        let hour = [("window", InsightWindow.hour.rawValue)]
+        let totals = report.totals
+        Gauge(label: "fulcrum_kpi_orders_created", dimensions: hour).record(totals[.ordersCreated])
+        Gauge(label: "fulcrum_kpi_orders_shipped", dimensions: hour).record(totals[.ordersShipped])
+        for (label, value) in [
+            ("fulcrum_kpi_fill_ratio", totals.fillRate), ("fulcrum_kpi_split_ratio", totals.splitRate),
+            ("fulcrum_kpi_cost_per_order", totals.costPerOrder), ("fulcrum_kpi_savings", totals.savings),
+            ("fulcrum_kpi_savings_ratio", totals.savingsRate),
+            ("fulcrum_kpi_created_to_shipped_seconds", totals.createdToShippedSeconds),
+        ] {
+            Gauge(label: label, dimensions: hour).record(value ?? .nan)
+        }
+        Gauge(label: "fulcrum_orders_stuck").record(report.stuckOrdersCount)
+        Gauge(label: "fulcrum_dead_letters").record(report.deadLetters)
+        Gauge(label: "fulcrum_backorders_waiting").record(report.backordersWaiting)
+        for node in report.nodes {
+            Gauge(label: "fulcrum_node_utilization_ratio", dimensions: [("node", node.node)]).record(node.utilization ?? .nan)
+        }
     }
 
     /// A read's `min_position` (a write's `Fulcrum-Log-Position`): waits,
@@ -247,6 +271,25 @@ struct GatewayRoutes: Sendable {
             query.near = Location(latitude: latitude, longitude: longitude)
         }
         return Self.json(GatewayJSON.availability(try service.availableToPromise(query)))
+    }
+
+    /// KPIs over `window` (hour, day, week or month; day by default), stuck after `stuck_after_s`.
+    private func insights(_ request: Request) throws -> Response {
+        let parameters = request.uri.queryParameters
+        let text = parameters["window"].map(String.init) ?? InsightWindow.day.rawValue
+        guard let window = InsightWindow(rawValue: text) else {
+            throw FulcrumError(
+                .invalidArgument, "'\(text)' is not a window (\(InsightWindow.allCases.map(\.rawValue).joined(separator: ", ")))",
+                path: "window")
+        }
+        var stuckAfterSeconds = Limits.insightStuckAfterSecondsDefault
+        if let stuck = parameters["stuck_after_s"] {
+            guard let seconds = Int64(stuck) else {
+                throw FulcrumError(.invalidArgument, "'\(stuck)' is not a number of seconds", path: "stuck_after_s")
+            }
+            stuckAfterSeconds = seconds
+        }
+        return Self.json(try service.insights(window: window, stuckAfterSeconds: stuckAfterSeconds).json)
     }
 
     /// `limit` from the query: 1...maximum, `default` when absent.
@@ -466,7 +509,7 @@ struct GatewayMiddleware: RouterMiddleware {
         "/v1/adjust": ["POST": "adjust"], "/v1/positions": ["GET": "positions"],
         "/v1/receipts": ["POST": "schedule", "GET": "receipts"], "/v1/receipts/{receipt}": ["GET": "receipt"],
         "/v1/receipts/{receipt}/receive": ["POST": "receive"], "/v1/receipts/{receipt}/reschedule": ["POST": "reschedule"], "/v1/transfers": ["POST": "transfer"],
-        "/v1/reconcile": ["POST": "reconcile"], "/v1/allocations": ["POST": "allocate", "GET": "allocations"], "/v1/backorders": ["GET": "backorders"],
+        "/v1/reconcile": ["POST": "reconcile"], "/v1/allocations": ["POST": "allocate", "GET": "allocations"], "/v1/backorders": ["GET": "backorders"], "/v1/insights": ["GET": "insights"],
         "/v1/reservations": ["POST": "reserve", "GET": "reservations"],
         "/v1/reservations/{order}": ["GET": "get_reservation"], "/v1/reservations/{order}/confirm": ["POST": "confirm"],
         "/v1/reservations/{order}/ship": ["POST": "ship"], "/v1/reservations/{order}/release": ["POST": "release"],

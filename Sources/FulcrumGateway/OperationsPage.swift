@@ -20,10 +20,38 @@ enum OperationsPage {
         .grid { display: grid; grid-template-columns: repeat(auto-fit, minmax(min(100%, 760px), 1fr)); gap: 0 28px; align-items: start; }
         section { min-width: 0; overflow-x: auto; }
         #error { color: #b00; } .note { color: #666; }
+        .tiles { display: grid; grid-template-columns: repeat(auto-fill, minmax(170px, 1fr)); gap: 10px; margin: 8px 0 14px; }
+        .tile { border: 1px solid #d8dde6; border-radius: 8px; padding: 8px 10px 4px; background: #fafbfd; }
+        .tile .label { color: #555; font-size: 12px; text-transform: uppercase; letter-spacing: .04em; }
+        .tile .value { font-size: 26px; font-weight: 600; margin: 2px 0; font-variant-numeric: tabular-nums; }
+        .tile .detail { color: #666; font-size: 12px; min-height: 16px; }
+        .tile.alarm { border-color: #c8283c; background: #fff4f5; } .tile.alarm .value { color: #c8283c; }
+        .spark { width: 100%; height: 30px; display: block; }
+        .charts { display: grid; grid-template-columns: repeat(auto-fit, minmax(min(100%, 520px), 1fr)); gap: 14px; }
+        figure { margin: 0; border: 1px solid #d8dde6; border-radius: 8px; padding: 8px; }
+        figcaption { color: #555; font-size: 13px; margin-bottom: 4px; } figure svg { width: 100%; display: block; }
         </style></head><body>
         <h1>Fulcrum operations</h1>
         <div class="bar"><span id="status">loading…</span><span id="error"></span>
         <label>Token <input id="token" type="password" size="14"></label></div>
+        <section id="dashboard"><div class="bar"><h2>At a glance</h2>
+        <label>Window <select id="window"><option>hour</option><option selected>day</option><option>week</option><option>month</option></select></label>
+        <span id="insights-range" class="note"></span></div>
+        <div id="tiles" class="tiles"></div>
+        <div class="charts">
+        <figure><figcaption>Orders in (bars) and shipped (line) per <span id="bucket-name">hour</span></figcaption>
+        <svg id="flow-chart" viewBox="0 0 600 180" role="img" aria-label="orders in and shipped"></svg></figure>
+        <figure><figcaption>The network: circles sized by units available, coloured by today's load against capacity
+        (green to red; blue without a capacity); lines to where recent orders ship</figcaption>
+        <svg id="map" viewBox="0 0 600 330" role="img" aria-label="network map"></svg></figure>
+        </div>
+        <h2>Needs attention</h2>
+        <table id="stuck"><thead><tr><th>Order</th><th>State</th><th>Channel</th><th>Unchanged since</th><th>Failed step</th></tr></thead>
+        <tbody></tbody></table><p class="note" id="stuck-note"></p>
+        <h2>By channel</h2>
+        <table id="channels"><thead><tr><th>Channel</th><th>Orders in</th><th>Units</th><th>Fill rate</th><th>Split rate</th>
+        <th>Cost/order</th><th>Savings</th><th>Shipped</th></tr></thead><tbody></tbody></table>
+        </section>
         <div class="grid">
         <section><h2>Recent solver decisions</h2>
         <table id="decisions"><thead><tr><th>#</th><th>At</th><th>Strategy</th><th>Orders</th><th>Shipments</th>
@@ -92,6 +120,147 @@ enum OperationsPage {
         }
         function time(ms) { return new Date(ms).toISOString().slice(11, 19); }
 
+        let lastInsights = null;
+        let lastOrders = [];
+        const svgNS = "http://www.w3.org/2000/svg";
+        function svg(tag, attributes, text) {
+          const element = document.createElementNS(svgNS, tag);
+          for (const [key, value] of Object.entries(attributes)) element.setAttribute(key, value);
+          if (text !== undefined) element.textContent = text;
+          return element;
+        }
+        const percent = v => v === null ? "—" : (100 * v).toFixed(1) + "%";
+        const money = v => v === null ? "—" : v.toLocaleString(undefined, { minimumFractionDigits: 2, maximumFractionDigits: 2 });
+        function duration(seconds) {
+          if (seconds === null) return "—";
+          if (seconds < 120) return seconds.toFixed(0) + " s";
+          if (seconds < 7200) return (seconds / 60).toFixed(0) + " min";
+          return (seconds / 3600).toFixed(1) + " h";
+        }
+        // Each tile: its value from the window's totals, its sparkline from the series, red past a threshold.
+        const tiles = [
+          { kpi: "orders_created", label: "Orders in", show: t => String(t.orders_created), detail: t => t.units_ordered + " units" },
+          { kpi: "fill_rate", label: "Fill rate", show: t => percent(t.fill_rate), detail: t => t.units_filled + " of " + t.units_sourced + " units", alarm: t => t.fill_rate !== null && t.fill_rate < 0.95 },
+          { kpi: "split_rate", label: "Split rate", show: t => percent(t.split_rate), detail: t => (t.shipments_per_reservation ?? 0).toFixed(2) + " shipments per order" },
+          { kpi: "cost_per_order", label: "Cost per order", show: t => money(t.cost_per_order), detail: t => t.reservations_costed + " orders planned" },
+          { kpi: "savings", label: "Saved vs nearest-first", show: t => money(t.savings), detail: t => percent(t.savings_rate) + " of " + t.baseline_orders + " orders' cost" },
+          { kpi: "orders_shipped", label: "Shipped", show: t => String(t.orders_shipped), detail: t => "created → shipped " + duration(t.created_to_shipped_s) },
+          { kpi: "orders_backordered", label: "Backordered", show: t => String(t.orders_backordered), detail: (t, r) => r.backorders_waiting + " waiting now", alarm: (t, r) => r.backorders_waiting > 0 },
+          { kpi: "created_to_released_s", label: "Created → released", show: t => duration(t.created_to_released_s), detail: t => t.orders_released + " released" },
+          { kpi: "stuck", label: "Stuck orders", show: (t, r) => String(r.stuck_orders_count), detail: (t, r) => "no change for " + duration(r.stuck_after_s), alarm: (t, r) => r.stuck_orders_count > 0, series: false },
+          { kpi: "dead_letters", label: "Dead letters", show: (t, r) => String(r.dead_letters), detail: (t, r) => r.events_queued + " events queued", alarm: (t, r) => r.dead_letters > 0, series: false },
+        ];
+        function sparkline(values) {
+          const box = svg("svg", { class: "spark", viewBox: "0 0 120 30", preserveAspectRatio: "none" });
+          const points = values.map((v, i) => [i, v]).filter(([, v]) => v !== null && v !== undefined);
+          if (points.length === 0) return box;
+          const top = Math.max(...points.map(([, v]) => v)), bottom = Math.min(0, ...points.map(([, v]) => v));
+          const x = i => values.length < 2 ? 60 : 2 + 116 * i / (values.length - 1);
+          const y = v => top === bottom ? 28 : 28 - 26 * (v - bottom) / (top - bottom);
+          box.append(svg("polyline", { points: points.map(([i, v]) => x(i).toFixed(1) + "," + y(v).toFixed(1)).join(" "),
+            fill: "none", stroke: "#1f6fd1", "stroke-width": "2", "vector-effect": "non-scaling-stroke" }));
+          return box;
+        }
+        function drawTiles(report) {
+          const box = document.getElementById("tiles");
+          box.replaceChildren(...tiles.map(tile => {
+            const div = document.createElement("div");
+            div.className = "tile" + (tile.alarm && tile.alarm(report.totals, report) ? " alarm" : "");
+            div.dataset.kpi = tile.kpi;
+            const label = document.createElement("div"); label.className = "label"; label.textContent = tile.label;
+            const value = document.createElement("div"); value.className = "value"; value.textContent = tile.show(report.totals, report);
+            const detail = document.createElement("div"); detail.className = "detail"; detail.textContent = tile.detail(report.totals, report);
+            div.append(label, value, detail);
+            if (tile.series !== false) div.append(sparkline(report.series.map(point => point.totals[tile.kpi])));
+            return div;
+          }));
+        }
+        function drawFlow(report) {
+          const chart = document.getElementById("flow-chart");
+          chart.replaceChildren();
+          const width = 600, height = 180, left = 34, bottom = 20, n = report.series.length;
+          const top = Math.max(1, ...report.series.map(p => Math.max(p.totals.orders_created, p.totals.orders_shipped)));
+          const step = (width - left - 4) / n;
+          const y = v => height - bottom - (height - bottom - 8) * v / top;
+          chart.append(svg("line", { x1: left, y1: y(0), x2: width, y2: y(0), stroke: "#999" }),
+            svg("text", { x: left - 4, y: y(top) + 4, "text-anchor": "end", "font-size": "11", fill: "#555" }, String(top)),
+            svg("text", { x: left - 4, y: y(0), "text-anchor": "end", "font-size": "11", fill: "#555" }, "0"));
+          report.series.forEach((point, i) => {
+            const h = y(0) - y(point.totals.orders_created);
+            if (h > 0) chart.append(svg("rect", { class: "bar", x: (left + i * step + step * 0.1).toFixed(1), y: y(point.totals.orders_created).toFixed(1),
+              width: Math.max(1, step * 0.8).toFixed(1), height: h.toFixed(1), fill: "#1f6fd1" }));
+          });
+          const line = report.series.map((p, i) => (left + (i + 0.5) * step).toFixed(1) + "," + y(p.totals.orders_shipped).toFixed(1)).join(" ");
+          chart.append(svg("polyline", { class: "shipped", points: line, fill: "none", stroke: "#2a9d3a", "stroke-width": "2.5" }));
+          for (const i of [0, Math.floor(n / 2), n - 1]) {
+            const at = new Date(report.series[i].start_ms).toISOString();
+            chart.append(svg("text", { x: (left + (i + 0.5) * step).toFixed(1), y: height - 4, "text-anchor": "middle", "font-size": "11", fill: "#555" },
+              report.bucket_ms >= 86400000 ? at.slice(5, 10) : at.slice(11, 16)));
+          }
+        }
+        function drawMap(report, orders) {
+          const map = document.getElementById("map");
+          map.replaceChildren();
+          const nodes = report.nodes;
+          if (nodes.length === 0) { map.append(svg("text", { x: 300, y: 165, "text-anchor": "middle", fill: "#666" }, "No network (start fulcrumd with --network or --demo)")); return; }
+          const byID = Object.fromEntries(nodes.map(n => [n.node, n]));
+          const routes = [];
+          for (const order of orders) {
+            const to = order.ship_to;
+            if (!to || to.latitude === undefined || to.longitude === undefined) continue;
+            for (const f of order.fulfillment_orders) if (byID[f.node]) routes.push([byID[f.node], to]);
+          }
+          const places = nodes.map(n => [n.latitude, n.longitude]).concat(routes.map(([, to]) => [to.latitude, to.longitude]));
+          const lats = places.map(p => p[0]), lons = places.map(p => p[1]);
+          const [south, north, west, east] = [Math.min(...lats), Math.max(...lats), Math.min(...lons), Math.max(...lons)];
+          const squeeze = Math.cos((south + north) / 2 * Math.PI / 180);
+          const spanX = Math.max(1e-6, (east - west) * squeeze), spanY = Math.max(1e-6, north - south);
+          const scale = Math.min(540 / spanX, 270 / spanY);
+          const x = lon => 300 + ((lon - (west + east) / 2) * squeeze) * scale;
+          const y = lat => 165 - (lat - (south + north) / 2) * scale;
+          for (const [node, to] of routes.slice(0, 400)) {
+            map.append(svg("line", { class: "route", x1: x(node.longitude).toFixed(1), y1: y(node.latitude).toFixed(1),
+              x2: x(to.longitude).toFixed(1), y2: y(to.latitude).toFixed(1), stroke: "#9aa5b5", "stroke-width": "1", opacity: "0.7" }));
+            map.append(svg("circle", { cx: x(to.longitude).toFixed(1), cy: y(to.latitude).toFixed(1), r: "2", fill: "#9aa5b5" }));
+          }
+          const most = Math.max(1, ...nodes.map(n => n.units_available));
+          for (const node of nodes) {
+            const load = node.utilization;
+            const colour = !node.enabled ? "#888" : load === null ? "#1f6fd1" : "hsl(" + Math.round(120 * (1 - Math.min(1, load))) + ", 70%, 42%)";
+            const circle = svg("circle", { class: "node", cx: x(node.longitude).toFixed(1), cy: y(node.latitude).toFixed(1),
+              r: (5 + 15 * Math.sqrt(node.units_available / most)).toFixed(1), fill: colour, "fill-opacity": "0.85", stroke: "#fff", "stroke-width": "1.5" });
+            circle.append(svg("title", {}, node.node + ": " + node.units_available + " units available, " + node.shipments + " shipments in the window" +
+              (load === null ? "" : ", " + percent(load) + " of today's capacity")));
+            map.append(circle, svg("text", { x: (x(node.longitude) + 8).toFixed(1), y: (y(node.latitude) - 8).toFixed(1), "font-size": "11", fill: "#333" }, node.node));
+          }
+        }
+        async function insights() {
+          const window = document.getElementById("window").value;
+          const report = await get("/v1/insights?window=" + window);
+          lastInsights = report;
+          document.getElementById("bucket-name").textContent = { 60000: "minute", 3600000: "hour", 86400000: "day" }[report.bucket_ms];
+          document.getElementById("insights-range").textContent =
+            new Date(report.from_ms).toISOString().slice(0, 16).replace("T", " ") + " to " + new Date(report.to_ms).toISOString().slice(0, 16).replace("T", " ") + " UTC";
+          drawTiles(report);
+          drawFlow(report);
+          fill("stuck", report.stuck_orders, o => {
+            const tr = document.createElement("tr");
+            tr.className = "pick zero";
+            tr.append(cell(o.order, "text"), cell(o.state, "text"), cell(o.channel ?? "—", "text"), cell(time(o.since_ms)), cell(o.failed_step ?? "—", "text"));
+            tr.addEventListener("click", () => timeline(o.order));
+            return tr;
+          });
+          document.getElementById("stuck-note").textContent = report.stuck_orders_count === 0
+            ? "Nothing stuck: every order moved within " + duration(report.stuck_after_s) + " or waits for stock."
+            : report.stuck_orders_count + " orders unchanged for " + duration(report.stuck_after_s) + " or failed (oldest first).";
+          fill("channels", report.channels, c => {
+            const tr = document.createElement("tr");
+            const t = c.totals;
+            tr.append(cell(c.channel || "(none)", "text"), cell(t.orders_created), cell(t.units_ordered), cell(percent(t.fill_rate)),
+              cell(percent(t.split_rate)), cell(money(t.cost_per_order)), cell(money(t.savings)), cell(t.orders_shipped));
+            return tr;
+          });
+        }
         async function positions() {
           const query = new URLSearchParams({ limit: "500" });
           const node = document.getElementById("node-filter").value.trim();
@@ -120,6 +289,7 @@ enum OperationsPage {
         }
         async function orders() {
           const { orders } = await get("/v1/orders?limit=200");
+          lastOrders = orders;
           fill("orders", orders, o => {
             const tr = document.createElement("tr");
             tr.className = "pick" + (o.failure ? " zero" : "");
@@ -259,14 +429,15 @@ enum OperationsPage {
         }
         async function refresh() {
           try {
-            await Promise.all([positions(), reservations(), decisions(), orders(), backorders(), receipts(), allocations(), network(), replication(), audit()]);
+            await Promise.all([insights(), positions(), reservations(), decisions(), orders(), backorders(), receipts(), allocations(), network(), replication(), audit()]);
+            drawMap(lastInsights, lastOrders);
             document.getElementById("status").textContent = "updated " + new Date().toLocaleTimeString();
             document.getElementById("error").textContent = "";
           } catch (error) {
             document.getElementById("error").textContent = String(error.message || error);
           }
         }
-        for (const id of ["node-filter", "sku-filter", "state-filter"]) document.getElementById(id).addEventListener("change", refresh);
+        for (const id of ["node-filter", "sku-filter", "state-filter", "window"]) document.getElementById(id).addEventListener("change", refresh);
         refresh();
         setInterval(refresh, 5000);
         </script></body></html>

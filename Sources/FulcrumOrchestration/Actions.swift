@@ -28,16 +28,17 @@ extension Orchestrator {
                 // Orders under different profiles or channels (stock seen differently) are solved in separate windows.
                 let batch = step.id + "\u{1}" + (profile ?? "") + "\u{1}" + (channel ?? "")
                 plan = try await batcher.plan(order, nodes: nodes, step: batch, window: window) { orders, nodes throws(FulcrumError) in
-                    try self.backend.optimize(
+                    try self.backend.source(
                         OptimizeRequest(orders: orders, nodes: nodes, profile: profile, channel: channel),
                         options: .init(strategy: strategy))
                 }
             } else {
-                let response = try backend.optimize(
+                let response = try backend.source(
                     OptimizeRequest(orders: [order], nodes: nodes, profile: profile, channel: channel),
                     options: .init(strategy: strategy))
                 plan = response.plans[0]
             }
+            outcome.plannedCost = plan.cost
             let backordered = plan.backorders.filter { $0.quantity > 0 }
             let policy = backordered.isEmpty ? ShortagePolicy.fail : try shortagePolicy(step, profile: profile)
             let onHand = backend.reservationLines(plan, order: order)
@@ -194,6 +195,7 @@ extension Orchestrator {
             outcome.order.lines[index] = line
         }
         assert(bySKU.values.allSatisfy(\.isEmpty), "the order's lines take every reserved unit")
+        outcome.reserved = lines
         outcome.command = .reserve(
             ReserveRequest(
                 order: outcome.order.reservation, lines: lines, ttlSeconds: ttlSeconds ?? options.reservationTTLSeconds,

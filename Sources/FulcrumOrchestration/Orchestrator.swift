@@ -22,7 +22,9 @@ public protocol FulfillmentBackend: Sendable {
     func networkNodes() throws(FulcrumError) -> [Node]
     /// Where an address without coordinates is (the gazetteer), or nil.
     func place(_ address: Address) -> Placement?
-    func optimize(_ request: OptimizeRequest, options: OptimizeOptions) throws(FulcrumError) -> OptimizeResponse
+    /// Solves a live order (or a window of them) against the ledger's stock;
+    /// the service may also price the solve against a baseline for its insights.
+    func source(_ request: OptimizeRequest, options: OptimizeOptions) throws(FulcrumError) -> OptimizeResponse
     /// A plan's shipped units as reservation lines.
     func reservationLines(_ plan: OptimizeResponse.Plan, order: Order) -> [ReservationLine]
     /// Units of `sku` available to promise now, at every node together.
@@ -140,6 +142,7 @@ public final class Orchestrator: Sendable {
             let order = OrderRecord(event.intake!, at: now)
             batch.expectAbsent(RecordKeys.order(order.id))
             batch.put(RecordKeys.order(order.id), RecordCoding.encode(order))
+            batch.add(insights: InsightCounting.created(order), atMs: order.createdMs)
         } else if try load(event.order) == nil {
             throw FulcrumError(.notFound, "no order \(event.order)", path: "order")
         }
@@ -388,6 +391,16 @@ public struct JourneyReads {
         return try backend.records(prefix: RecordKeys.timelinePrefix(order), limit: limit).map {
             (record) throws(FulcrumError) in try RecordCoding.decode(TimelineEntry.self, record.value, what: "timeline")
         }
+    }
+
+    /// Dead letters of every provider, counted up to `max`.
+    public func deadLetterCount(max: Int) throws(FulcrumError) -> Int {
+        try backend.records(prefix: [RecordKeys.deadLetter], limit: max).count
+    }
+
+    /// Orders in the backorder queue, counted up to `max`.
+    public func backorderCount(max: Int) throws(FulcrumError) -> Int {
+        try backend.records(prefix: [RecordKeys.backorder], limit: max).count
     }
 
     /// Orders in id order after `after`, at most `limit`.

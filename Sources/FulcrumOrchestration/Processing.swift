@@ -14,6 +14,9 @@ struct StepOutcome {
     /// Raised beside them, each with its own fields: lines that began or ended waiting for stock.
     var lineEvents: [(name: String, fields: [String: String])] = []
     var backorder: BackorderChange?
+    /// The reservation the step made, and the solver's cost of its plan: what the insights count.
+    var reserved: [ReservationLine] = []
+    var plannedCost: Double?
 }
 
 /// The timeline entries a step writes, stamped with one time.
@@ -69,7 +72,7 @@ extension Orchestrator {
             while true {
                 let outcome = await run(step, slot: slot, order: order, queued: progress, attempt: attempt)
                 do {
-                    try await commit(outcome, queued: &progress, step: step, slot: slot, last: last)
+                    try await commit(outcome, from: order, queued: &progress, step: step, slot: slot, last: last)
                     order = outcome.order
                     break
                 } catch where error.code == .insufficientStock && attempt < options.sourcingAttemptsMax {
@@ -84,7 +87,7 @@ extension Orchestrator {
                     }
                     var log = TimelineLog(atMs: options.clock.now().millisecondsSinceEpoch, step: step.id)
                     let failed = failed(step, order: Self.clearingReprocess(order, event: progress.event), error: failure, log: &log, event: progress.event)
-                    try await commit(failed, queued: &progress, step: step, slot: slot, last: last)
+                    try await commit(failed, from: order, queued: &progress, step: step, slot: slot, last: last)
                     order = failed.order
                     break
                 }
@@ -98,14 +101,20 @@ extension Orchestrator {
         ![.overloaded, .unavailable, .storage, .corrupt].contains(error.code)
     }
 
-    /// Writes a step's outcome, its output events and the event's progress in
-    /// one transaction (with the step's ledger command when it has one).
-    private func commit(_ outcome: StepOutcome, queued: inout QueuedEvent, step: Step, slot: UInt16, last: Bool)
-        async throws(FulcrumError)
-    {
+    /// Writes a step's outcome, its output events, the insight counters of
+    /// the change from `before`, and the event's progress in one transaction
+    /// (with the step's ledger command when it has one).
+    private func commit(
+        _ outcome: StepOutcome, from before: OrderRecord, queued: inout QueuedEvent, step: Step, slot: UInt16, last: Bool
+    ) async throws(FulcrumError) {
         var batch = RecordBatch()
         let order = outcome.order.id
         batch.put(RecordKeys.order(order), RecordCoding.encode(outcome.order))
+        batch.add(
+            insights: InsightCounting.changed(
+                from: before, to: outcome.order, reserved: outcome.reserved, plannedCost: outcome.plannedCost,
+                atMs: outcome.order.updatedMs),
+            atMs: outcome.order.updatedMs)
         for (index, entry) in outcome.entries.enumerated() {
             batch.put(
                 RecordKeys.timeline(order, sequence: queued.sequence, slot: slot, item: UInt16(clamping: index)),

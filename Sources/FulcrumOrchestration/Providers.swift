@@ -151,6 +151,7 @@ extension Orchestrator {
         updated.updatedMs = log.atMs
         var batch = RecordBatch()
         batch.put(RecordKeys.order(order.id), RecordCoding.encode(updated))
+        batch.add(insights: InsightCounting.changed(from: order, to: updated, reserved: [], plannedCost: nil, atMs: log.atMs), atMs: log.atMs)
         for (index, entry) in log.entries.enumerated() {
             batch.put(RecordKeys.timeline(order.id, sequence: queued.sequence, slot: 1, item: UInt16(clamping: index)), RecordCoding.encode(entry))
         }

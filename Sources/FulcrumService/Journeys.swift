@@ -37,8 +37,22 @@ extension Service {
     func runJourneys() async throws(FulcrumError) {
         guard let book = journeyBook.withLock({ $0 }) else { return }
         let orchestrator = try await Orchestrator(backend: self, book: book)
-        orchestration.withLock { running in
-            if running == nil { running = orchestrator }
+        let first = orchestration.withLock { running in
+            defer { if running == nil { running = orchestrator } }
+            return running == nil
+        }
+        if first { rollUpInsightsPeriodically() }
+    }
+
+    /// Rolls the insight counters up every `insightRollUpIntervalMilliseconds`
+    /// while this service lives (a pass that finds a watermark moved by another changes nothing).
+    private func rollUpInsightsPeriodically() {
+        Task.detached { [weak self] in
+            while true {
+                try? await self?.rollUpInsights()
+                guard self != nil else { return }
+                try? await Task.sleep(for: .milliseconds(Limits.insightRollUpIntervalMilliseconds))
+            }
         }
     }
 

@@ -54,6 +54,8 @@ public final class Service: Sendable {
     let replication = Mutex<Replica?>(nil)
     /// The journeys `startJourneys` was given: a replica runs them while it leads.
     let journeyBook = Mutex<JourneyBook?>(nil)
+    /// Prices live solves against nearest-first for the insights.
+    let baselines: BaselinePricer
 
     /// Opens (or creates) the ledger in `directory` and serves it: the way
     /// front ends and offline tools get a service of their own.
@@ -100,6 +102,7 @@ public final class Service: Sendable {
         auditKeys = AuditKeys(clock: options.clock)
         profileTable = Mutex(options.profiles)
         snapshots = SnapshotStore(root: ledger.directory + "/snapshots")
+        baselines = BaselinePricer(ledger: ledger, clock: options.clock)
     }
 
     /// The most recent solves, newest last.
@@ -236,7 +239,10 @@ public final class Service: Sendable {
     }
 
     /// Stops accepting ledger commands and commits those queued. Idempotent.
-    public func close() { ledger.close() }
+    public func close() {
+        baselines.finish()
+        ledger.close()
+    }
 
     // MARK: Solving
 
@@ -261,6 +267,14 @@ public final class Service: Sendable {
     public func optimize(_ request: OptimizeRequest, options: OptimizeOptions) throws(FulcrumError)
         -> OptimizeResponse
     {
+        try solve(request, options: options).response
+    }
+
+    /// A solve, with the request as solved (catalogue, profile and places
+    /// applied) and the stock it saw.
+    func solve(_ request: OptimizeRequest, options: OptimizeOptions) throws(FulcrumError)
+        -> (request: OptimizeRequest, options: OptimizeOptions, stock: [Stock], response: OptimizeResponse)
+    {
         let started = DispatchTime.now().uptimeNanoseconds
         var request = try withCatalogue(request)
         var options = options
@@ -274,7 +288,7 @@ public final class Service: Sendable {
             at: self.options.clock.now(), strategy: options.strategy, request: request, stock: stock, response: response)
         solveMetrics.record(
             options.strategy, response.status, nanoseconds: DispatchTime.now().uptimeNanoseconds - started)
-        return response
+        return (request, options, stock, response)
     }
 
     /// Solves one order against the ledger and reserves its plan's shipments
@@ -403,6 +417,19 @@ extension Service: FulfillmentBackend {
 
     public func reservationLines(_ plan: OptimizeResponse.Plan, order: Order) -> [ReservationLine] {
         Self.reservationLines(plan, order: order)
+    }
+
+    /// Solves a live order; an optimal solve is then priced by nearest-first
+    /// on the same stock, off this thread (`BaselinePricer`).
+    public func source(_ request: OptimizeRequest, options: OptimizeOptions) throws(FulcrumError) -> OptimizeResponse {
+        let solved = try solve(request, options: options)
+        if solved.options.strategy == .optimal {
+            baselines.price(
+                BaselinePricer.Solve(
+                    request: solved.request, stock: solved.stock, response: solved.response,
+                    atMs: self.options.clock.now().millisecondsSinceEpoch))
+        }
+        return solved.response
     }
 }
 

@@ -567,6 +567,15 @@ private func error(_ json: [String: Any]) -> (code: String?, path: String?) {
         #expect(network.first.map { Array($0.prefix(6)) + [$0[8]] }
             == ["DC-EAST", "warehouse", "open", "yes", network.first?[4] ?? "", "1", "America/New_York"], "WEB-1's unit was released there")
         #expect(network.first { $0.first == "STORE-SF" }.map { [$0[2], $0[6], $0[7]] } == ["closed", "50", "50"])
+
+        // The dashboard: the journeys' two orders in the KPIs (sold without a
+        // channel), then tiles, sparklines, the orders chart and the map with
+        // data, checked on a screenshot.
+        #expect(Self.rows(dom, table: "channels").map { Array($0.prefix(4)) } == [["(none)", "2", "100001", "0.0%"]])
+        #expect(Self.rows(dom, table: "stuck").isEmpty)
+        let (status, summary) = try await runDetached(
+            "/usr/bin/env", ["python3", Self.repository + "/scripts/check-dashboard.py", http], timeoutSeconds: 300)
+        #expect(status == 0, "\(summary)")
     }
 
     /// On a replica of a cluster the page has a Replication panel: this

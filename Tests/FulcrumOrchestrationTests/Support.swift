@@ -10,25 +10,33 @@ struct Harness {
     let service: Service
     let orchestrator: Orchestrator
 
+    /// Without `network`, the demo network and its stock; with one, no stock.
+    /// `serviceClock` is the ledger's and the service's (the system's when nil).
     static func make(
         journeys: String? = nil, directory: String = temporaryDirectory(), profiles: FulfillmentProfiles = .builtIn,
-        options: Orchestrator.Options = Orchestrator.Options()
+        options: Orchestrator.Options = Orchestrator.Options(), network: Network? = nil, serviceClock: (any Clock)? = nil
     ) async throws -> Harness {
         var ledgerOptions = Ledger.Options()
         ledgerOptions.durable = false
-        let ledger = try Ledger(directory: directory, options: ledgerOptions)
         var serviceOptions = Service.Options()
+        if let serviceClock {
+            ledgerOptions.clock = serviceClock
+            serviceOptions.clock = serviceClock
+        }
+        let ledger = try Ledger(directory: directory, options: ledgerOptions)
         serviceOptions.profiles = profiles
-        let service = Service(ledger: ledger, network: DemoData.network, options: serviceOptions)
-        if try service.counts().positions == 0 { try await DemoData.load(into: ledger) }
+        let service = Service(ledger: ledger, network: network ?? DemoData.network, options: serviceOptions)
+        if network == nil, try service.counts().positions == 0 { try await DemoData.load(into: ledger) }
         let book = try journeys.map { try JourneyBook.decode(yaml: $0, file: "test.yaml") } ?? JourneyBook.standard()
         return Harness(service: service, orchestrator: try await Orchestrator(backend: service, book: book, options: options))
     }
 
     /// An order to New York of `lines` (SKU, units).
-    static func intake(_ id: String, _ lines: [(String, Int64)], region: String = "NY", channel: String? = nil) -> BusinessEvent {
+    static func intake(
+        _ id: String, _ lines: [(String, Int64)], region: String = "NY", channel: String? = nil, shipTo: Address? = nil
+    ) -> BusinessEvent {
         let intake = OrderIntake(
-            id: id, source: "test", shipTo: Address(latitude: 40.71, longitude: -74.0, region: region),
+            id: id, source: "test", shipTo: shipTo ?? Address(latitude: 40.71, longitude: -74.0, region: region),
             lines: lines.enumerated().map { .init(id: "L\($0.offset + 1)", sku: $0.element.0, quantity: $0.element.1) },
             channel: channel)
         return BusinessEvent(name: BusinessEvent.orderCreated, order: id, intake: intake, source: "test")
