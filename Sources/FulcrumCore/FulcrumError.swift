@@ -82,6 +82,8 @@ public struct FulcrumError: Error, Hashable, Sendable, CustomStringConvertible {
         public static let invalidCatalogue = Code(rawValue: "invalid_catalogue")
         /// A fulfillment profiles file is not valid (its path says file:line:column and field).
         public static let invalidProfiles = Code(rawValue: "invalid_profiles")
+        /// An alerts file is not valid (its path says file:line:column and field).
+        public static let invalidAlerts = Code(rawValue: "invalid_alerts")
         /// A policy condition does not parse (its path says where, with the column).
         public static let invalidPolicy = Code(rawValue: "invalid_policy")
         /// A business event asks for a state transition the state framework does not allow.

@@ -31,6 +31,8 @@ public enum Limits {
     public static let insightMinutesKeptMilliseconds: Int64 = 2 * 86_400_000
     public static let insightHoursKeptMilliseconds: Int64 = 90 * 86_400_000
     public static let insightDaysKeptMilliseconds: Int64 = 1_096 * 86_400_000
+    /// How often the leader evaluates the alert rules.
+    public static let alertEvaluationIntervalMilliseconds = 15_000
     /// How often the leader rolls insight counters up and drops expired ones.
     public static let insightRollUpIntervalMilliseconds = 60_000
     /// Buckets one roll-up pass sums into each coarser level, and finer records it deletes.

@@ -27,6 +27,7 @@ enum OperationsPage {
         .tile .detail { color: #666; font-size: 12px; min-height: 16px; }
         .tile.alarm { border-color: #c8283c; background: #fff4f5; } .tile.alarm .value { color: #c8283c; }
         .spark { width: 100%; height: 30px; display: block; }
+        .alert { border-left: 5px solid #c8283c; background: #fff4f5; padding: 6px 10px; margin: 6px 0; }
         .charts { display: grid; grid-template-columns: repeat(auto-fit, minmax(min(100%, 520px), 1fr)); gap: 14px; }
         figure { margin: 0; border: 1px solid #d8dde6; border-radius: 8px; padding: 8px; }
         figcaption { color: #555; font-size: 13px; margin-bottom: 4px; } figure svg { width: 100%; display: block; }
@@ -37,6 +38,7 @@ enum OperationsPage {
         <section id="dashboard"><div class="bar"><h2>At a glance</h2>
         <label>Window <select id="window"><option>hour</option><option selected>day</option><option>week</option><option>month</option></select></label>
         <span id="insights-range" class="note"></span></div>
+        <div id="open-alerts"></div>
         <div id="tiles" class="tiles"></div>
         <div class="charts">
         <figure><figcaption>Orders in (bars) and shipped (line) per <span id="bucket-name">hour</span></figcaption>
@@ -48,6 +50,9 @@ enum OperationsPage {
         <h2>Needs attention</h2>
         <table id="stuck"><thead><tr><th>Order</th><th>State</th><th>Channel</th><th>Unchanged since</th><th>Failed step</th></tr></thead>
         <tbody></tbody></table><p class="note" id="stuck-note"></p>
+        <h2>Alerts</h2>
+        <table id="alerts"><thead><tr><th>Alert</th><th>State</th><th>Condition</th><th>Value</th><th>Opened</th><th>Resolved</th></tr></thead>
+        <tbody></tbody></table><p class="note">Rules of fulcrumd's --alerts file, delivered through their provider's outbox.</p>
         <h2>By channel</h2>
         <table id="channels"><thead><tr><th>Channel</th><th>Orders in</th><th>Units</th><th>Fill rate</th><th>Split rate</th>
         <th>Cost/order</th><th>Savings</th><th>Shipped</th></tr></thead><tbody></tbody></table>
@@ -253,6 +258,22 @@ enum OperationsPage {
           document.getElementById("stuck-note").textContent = report.stuck_orders_count === 0
             ? "Nothing stuck: every order moved within " + duration(report.stuck_after_s) + " or waits for stock."
             : report.stuck_orders_count + " orders unchanged for " + duration(report.stuck_after_s) + " or failed (oldest first).";
+          const { alerts } = await get("/v1/alerts?limit=50");
+          const open = alerts.filter(a => a.state === "open");
+          document.getElementById("open-alerts").replaceChildren(...open.map(a => {
+            const div = document.createElement("div");
+            div.className = "alert";
+            div.textContent = "Alert " + a.id + ": " + a.condition + " — " + a.opened_value.toFixed(3) + (a.subject ? " at " + a.subject : "") + " since " + time(a.opened_ms);
+            return div;
+          }));
+          fill("alerts", alerts, a => {
+            const tr = document.createElement("tr");
+            if (a.state === "open") tr.className = "zero";
+            tr.append(cell(a.id, "text"), cell(a.state, "text"), cell(a.condition, "text"),
+              cell(a.opened_value.toFixed(3) + (a.resolved_value === null ? "" : " → " + a.resolved_value.toFixed(3))),
+              cell(time(a.opened_ms)), cell(a.resolved_ms === null ? "—" : time(a.resolved_ms)));
+            return tr;
+          });
           fill("channels", report.channels, c => {
             const tr = document.createElement("tr");
             const t = c.totals;

@@ -11,3 +11,12 @@ extension RecordBatch {
         }
     }
 }
+
+extension RecordBatch {
+    /// Puts a message in its provider's outbox that belongs to no order (an
+    /// alert): delivered like an order's, and acknowledging it raises no event.
+    public mutating func put(outbox message: OutboxMessage) {
+        precondition(message.order.isEmpty, "an order's messages are sent by its journey's steps")
+        put(RecordKeys.outbox(message.provider, message.id), RecordCoding.encode(message))
+    }
+}

@@ -48,7 +48,8 @@ extension Orchestrator {
         let event = BusinessEvent(
             name: delivered ? BusinessEvent.providerAcknowledged : BusinessEvent.providerDeadLettered, order: stored.order,
             fields: fields, source: provider, atMs: now)
-        let raised = raise([event], into: &batch)
+        // A message of no order (an alert) has no journey to tell.
+        let raised = stored.order.isEmpty ? [] : raise([event], into: &batch)
         do {
             try await backend.write(batch)
         } catch FulcrumError.Code.recordConflict {

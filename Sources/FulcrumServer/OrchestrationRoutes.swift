@@ -84,6 +84,16 @@ struct OrchestrationRoutes: Sendable {
                     }
                 }
             })
+        case .insights:
+            let request = try Fulcrum_V1_InsightsRequest(payload: frame.payload)
+            let text = request.window.isEmpty ? InsightWindow.day.rawValue : request.window
+            guard let window = InsightWindow(rawValue: text) else {
+                throw FulcrumError(.invalidArgument, "'\(text)' is not a window (hour, day, week or month)", path: "window")
+            }
+            let report = try service.insights(
+                window: window,
+                stuckAfterSeconds: request.stuckAfterS == 0 ? Limits.insightStuckAfterSecondsDefault : request.stuckAfterS)
+            responder.succeed(Fulcrum_V1_InsightsResponse(report))
         case .replayDeadLetter:
             let request = try Fulcrum_V1_ReplayDeadLetterRequest(payload: frame.payload)
             let source = request.source.isEmpty ? "rpc" : request.source

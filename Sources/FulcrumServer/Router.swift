@@ -100,7 +100,7 @@ struct Router: Sendable {
             case .optimize: optimize(try Fulcrum_V1_OptimizeRequest(payload: frame.payload), responder)
             case .optimizeAndReserve:
                 optimizeAndReserve(try Fulcrum_V1_OptimizeAndReserveRequest(payload: frame.payload), responder)
-            case .submitEvent, .getOrder, .reprocess, .pullOutbox, .acknowledge, .deadLetters, .replayDeadLetter, .backorders:
+            case .submitEvent, .getOrder, .reprocess, .pullOutbox, .acknowledge, .deadLetters, .replayDeadLetter, .backorders, .insights:
                 try OrchestrationRoutes(service: service).route(frame, responder, caller: caller)
             case .audit: responder.succeed(try audit(try Fulcrum_V1_AuditRequest(payload: frame.payload)))
             case .profiles:

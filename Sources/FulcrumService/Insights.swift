@@ -161,7 +161,7 @@ extension Service {
 
     /// Orders not moving: failed, or in a state other than a final one or
     /// waiting for stock for `stuckAfterSeconds`; oldest first.
-    private func stuckOrders(_ reads: JourneyReads, nowMs: Int64, stuckAfterSeconds: Int64) throws(FulcrumError)
+    func stuckOrders(_ reads: JourneyReads, nowMs: Int64, stuckAfterSeconds: Int64) throws(FulcrumError)
         -> (listed: [StuckOrder], scanned: Int)
     {
         let settled: Set<String> = [

@@ -41,17 +41,23 @@ extension Service {
             defer { if running == nil { running = orchestrator } }
             return running == nil
         }
-        if first { rollUpInsightsPeriodically() }
+        if first { keepInsights() }
     }
 
-    /// Rolls the insight counters up every `insightRollUpIntervalMilliseconds`
-    /// while this service lives (a pass that finds a watermark moved by another changes nothing).
-    private func rollUpInsightsPeriodically() {
+    /// While this service lives: evaluates the alert rules every
+    /// `alertEvaluationIntervalMilliseconds` and rolls the insight counters up
+    /// every `insightRollUpIntervalMilliseconds` (a pass that finds a
+    /// watermark or an alert moved by another changes nothing).
+    private func keepInsights() {
         Task.detached { [weak self] in
-            while true {
-                try? await self?.rollUpInsights()
-                guard self != nil else { return }
-                try? await Task.sleep(for: .milliseconds(Limits.insightRollUpIntervalMilliseconds))
+            var lastRollUp = ContinuousClock.now - .milliseconds(Limits.insightRollUpIntervalMilliseconds)
+            while self != nil {
+                if ContinuousClock.now - lastRollUp >= .milliseconds(Limits.insightRollUpIntervalMilliseconds) {
+                    lastRollUp = ContinuousClock.now
+                    try? await self?.rollUpInsights()
+                }
+                _ = try? await self?.evaluateAlerts()
+                try? await Task.sleep(for: .milliseconds(Limits.alertEvaluationIntervalMilliseconds))
             }
         }
     }

@@ -56,6 +56,8 @@ public final class Service: Sendable {
     let journeyBook = Mutex<JourneyBook?>(nil)
     /// Prices live solves against nearest-first for the insights.
     let baselines: BaselinePricer
+    /// The alert rules in force (`setAlertRules`).
+    let alertRules = Mutex<[AlertRule]>([])
 
     /// Opens (or creates) the ledger in `directory` and serves it: the way
     /// front ends and offline tools get a service of their own.

@@ -38,6 +38,7 @@ public struct Opcode: RawRepresentable, Hashable, Sendable, CustomStringConverti
     public static let deadLetters = Opcode(rawValue: 55)
     public static let replayDeadLetter = Opcode(rawValue: 56)
     public static let backorders = Opcode(rawValue: 57)
+    public static let insights = Opcode(rawValue: 58)
     public static let audit = Opcode(rawValue: 60)
     public static let profiles = Opcode(rawValue: 61)
     public static let reloadProfiles = Opcode(rawValue: 62)
@@ -52,7 +53,7 @@ public struct Opcode: RawRepresentable, Hashable, Sendable, CustomStringConverti
         1: "hello", 2: "health", 3: "stats", 10: "adjust", 11: "adjust_batch", 12: "schedule", 13: "receive",
         14: "set_safety_stock", 15: "transfer", 16: "reconcile", 17: "allocate", 18: "allocations", 19: "reschedule", 20: "atp", 21: "atp_batch", 30: "reserve", 31: "get_reservation", 32: "confirm",
         33: "ship", 34: "release", 40: "optimize", 41: "optimize_and_reserve", 50: "submit_event", 51: "get_order",
-        52: "reprocess", 53: "pull_outbox", 54: "acknowledge", 55: "dead_letters", 56: "replay_dead_letter", 57: "backorders",
+        52: "reprocess", 53: "pull_outbox", 54: "acknowledge", 55: "dead_letters", 56: "replay_dead_letter", 57: "backorders", 58: "insights",
         60: "audit", 61: "profiles", 62: "reload_profiles", 63: "skus", 64: "upsert_skus",
         65: "nodes", 66: "update_node", 70: "snapshot",
     ]

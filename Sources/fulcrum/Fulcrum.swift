@@ -10,7 +10,7 @@ struct Fulcrum: AsyncParsableCommand {
         subcommands: [
             Demo.self, Optimize.self, Return.self, Generate.self, Verify.self, Backup.self, SnapshotCommand.self, Stress.self,
             Adjust.self, AllocateCommand.self, TransferCommand.self, Receive.self, Reschedule.self, Reconcile.self, Reserve.self, ReservationCommand.self, Confirm.self, Ship.self, Release.self, ATP.self,
-            Stats.self, Bench.self, Replay.self, OrderState.self, Records.self, EventCommand.self, Reprocess.self, DeadLetters.self, Backorders.self,
+            Stats.self, Bench.self, Replay.self, OrderState.self, Records.self, EventCommand.self, Reprocess.self, DeadLetters.self, Backorders.self, Insights.self,
             Shim.self, Audit.self, Profiles.self, Skus.self, NodeCommand.self, Place.self, Token.self,
             Version.self,
         ]

@@ -217,3 +217,57 @@ struct Records: ParsableCommand {
         }
     }
 }
+
+/// `fulcrum insights --server H:P [--window day] [--stuck-after-s S]`: live business KPIs.
+struct Insights: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Show live business KPIs over a window ending now: orders, fill and split rates, cost, savings against nearest-first, cycle times, stuck orders (docs/insights.md).")
+    @OptionGroup var server: ServerOptions
+    @Option(help: "hour, day, week or month.") var window = "day"
+    @Option(name: .customLong("stuck-after-s"), help: "An order unchanged this long (not waiting for stock) is stuck.")
+    var stuckAfterSeconds: Int64 = Limits.insightStuckAfterSecondsDefault
+
+    func run() async throws {
+        try await server.run { client throws(FulcrumError) in
+            let answer = try await client.call(
+                .insights, Fulcrum_V1_InsightsRequest.with {
+                    $0.window = window
+                    $0.stuckAfterS = stuckAfterSeconds
+                }, as: Fulcrum_V1_InsightsResponse.self)
+            guard let report = answer.domain else {
+                throw FulcrumError(.invalidArgument, "the server answered window '\(answer.window)'", path: "window")
+            }
+            return (report.json, Self.text(report))
+        }
+    }
+
+    static func text(_ report: InsightsReport) -> String {
+        func time(_ ms: Int64) -> String { Date(timeIntervalSince1970: Double(ms) / 1000).ISO8601Format() }
+        func percent(_ value: Double?) -> String { value.map { String(format: "%.1f%%", $0 * 100) } ?? "—" }
+        func money(_ value: Double?) -> String { value.map { String(format: "%.2f", $0) } ?? "—" }
+        func seconds(_ value: Double?) -> String { value.map { String(format: "%.1f s", $0) } ?? "—" }
+        func line(_ totals: InsightTotals) -> String {
+            "orders in \(totals[.ordersCreated]) (\(totals[.unitsOrdered]) units) · fill rate \(percent(totals.fillRate))"
+                + " · split rate \(percent(totals.splitRate)) · cost/order \(money(totals.costPerOrder))"
+                + " · saved vs nearest-first \(money(totals.savings)) (\(percent(totals.savingsRate)) of \(totals[.baselineOrders]) orders)"
+        }
+        let totals = report.totals
+        var lines = [
+            "window \(report.window.rawValue): \(time(report.fromMs)) to \(time(report.toMs))",
+            line(totals),
+            "shipped \(totals[.ordersShipped]) · backordered \(totals[.ordersBackordered]) (\(report.backordersWaiting) waiting now)"
+                + " · cancelled \(totals[.ordersCancelled]) · failed steps \(totals[.stepsFailed])",
+            "created → reserved \(seconds(totals.createdToReservedSeconds)) · → released \(seconds(totals.createdToReleasedSeconds))"
+                + " · → shipped \(seconds(totals.createdToShippedSeconds))",
+            "stuck orders \(report.stuckOrdersCount) (unchanged \(report.stuckAfterSeconds) s or failed) · dead letters \(report.deadLetters)"
+                + " · events queued \(report.eventsQueued)",
+        ]
+        lines += report.stuckOrders.map { "  stuck \($0.order): \($0.state) since \(time($0.sinceMs))" + ($0.failedStep.map { ", failed at \($0)" } ?? "") }
+        lines += report.channels.map { "channel \($0.channel.isEmpty ? "(none)" : $0.channel): " + line($0.totals) }
+        lines += report.nodes.map { node in
+            "node \(node.node): \(node.shipments) shipments, \(node.unitsReserved) units reserved, released today \(node.releasedToday)"
+                + (node.capacityPerDay.map { " of \($0) (\(percent(node.utilization)))" } ?? "") + ", \(node.unitsAvailable) available"
+        }
+        return lines.joined(separator: "\n")
+    }
+}

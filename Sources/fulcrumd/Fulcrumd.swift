@@ -64,6 +64,9 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "A fulfillment profiles file (YAML; README: fulfillment profiles). Reread on SIGHUP and `fulcrum profiles reload`.")
     var profiles: String?
 
+    @Option(help: "An alerts file (YAML; docs/insights.md): rules over the live KPIs, delivered through provider outboxes. Reread on SIGHUP.")
+    var alerts: String?
+
     @Option(help: "A SKU catalogue (YAML, or CSV: sku,weight_kg,category) upserted into the ledger at start; live solves use it.")
     var catalogue: String?
 
@@ -184,6 +187,7 @@ struct Serve: AsyncParsableCommand {
             serviceOptions.profiles = try ProfilesFile.load(path: profiles, nodeIDs: networkNodes.nodeIDs)
             serviceOptions.profilesFile = profiles
         }
+        let alertRules = try alerts.map { (file) throws(FulcrumError) in try AlertsFile.load(path: file) }
         let catalogueSKUs = try catalogue.map { (file) throws(FulcrumError) in try CatalogueFile.load(path: file) }
         var ledgerOptions = LedgerOptions()
         ledgerOptions.replica = cluster != nil
@@ -209,6 +213,7 @@ struct Serve: AsyncParsableCommand {
             let commands = try await DemoData.load(into: service)
             logger.info("loaded the demo network and stock (\(commands) commands)")
         }
+        if let alertRules { service.setAlertRules(alertRules) }
         // Resumes the events accepted but not finished before the last stop.
         try await service.startJourneys(book)
         var configuration = RPCServer.Configuration()
@@ -269,8 +274,9 @@ struct Serve: AsyncParsableCommand {
             }),
         ]
         if let gateway { parts.append(.init(service: Part(description: "http") { await gateway.shutdown() })) }
-        if tokens != nil || tls != nil || profiles != nil {
-            parts.append(.init(service: Reloader(tokensFile: tokens, access: access, tls: tls, service: service, logger: logger)))
+        if tokens != nil || tls != nil || profiles != nil || alerts != nil {
+            parts.append(.init(service: Reloader(
+                tokensFile: tokens, alertsFile: alerts, access: access, tls: tls, service: service, logger: logger)))
         }
         var group = ServiceGroupConfiguration(services: parts, logger: logger)
         group.gracefulShutdownSignals = [.sigterm, .sigint]

@@ -10,12 +10,13 @@ import ServiceLifecycle
 import Glibc
 #endif
 
-/// SIGHUP: reads the tokens file, the TLS files and the profiles file again.
+/// SIGHUP: reads the tokens file, the TLS files, the profiles file and the alerts file again.
 /// A file that does not load leaves the old settings in place (logged); what
 /// loads takes effect for the next request (tokens, profiles) or the next
 /// connection (TLS), and goes into the audit trail.
 struct Reloader: ServiceLifecycle.Service, CustomStringConvertible {
     let tokensFile: String?
+    let alertsFile: String?
     let access: AccessControl
     let tls: ServerTLS?
     let service: FulcrumService.Service
@@ -55,6 +56,18 @@ struct Reloader: ServiceLifecycle.Service, CustomStringConvertible {
                 logger.info("reloaded \(loaded.source ?? "the profiles"): \(loaded.names.joined(separator: ", "))")
             } catch {
                 logger.error("kept the previous profiles: \(error)")
+            }
+        }
+        if let alertsFile {
+            do {
+                let rules = try AlertsFile.load(path: alertsFile)
+                service.setAlertRules(rules)
+                logger.info("reloaded \(alertsFile): \(rules.map(\.id).joined(separator: ", "))")
+                try await service.recordAudit(
+                    operation: "reload_alerts", subject: alertsFile, detail: "rules: \(rules.map(\.id).joined(separator: ", "))",
+                    caller: caller)
+            } catch {
+                logger.error("kept the previous alert rules: \(error)")
             }
         }
         if let tls {

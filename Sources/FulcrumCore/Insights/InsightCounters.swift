@@ -42,6 +42,14 @@ public enum InsightMetric: UInt8, CaseIterable, Sendable {
     /// Solves not priced because the baseline queue was full.
     case baselineSkipped = 25
 
+    /// The metric `name` names, or nil.
+    public init?(name: String) {
+        guard let metric = Self.byName[name] else { return nil }
+        self = metric
+    }
+
+    private static let byName = Dictionary(uniqueKeysWithValues: allCases.map { ($0.name, $0) })
+
     /// The name the API and the page use.
     public var name: String {
         switch self {

@@ -2712,6 +2712,213 @@ public nonisolated struct Fulcrum_V1_BackordersResponse: Sendable {
   public init() {}
 }
 
+/// Opcode 58. Live business KPIs over a window ending now (docs/insights.md):
+/// counters summed over the window, a point a bucket, by channel and node,
+/// and what needs attention. Ratios (fill rate, savings, ...) follow from the counters.
+public nonisolated struct Fulcrum_V1_InsightsRequest: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  /// hour, day, week or month; empty: day
+  public var window: String = String()
+
+  /// 0: 3600
+  public var stuckAfterS: Int64 = 0
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+public nonisolated struct Fulcrum_V1_InsightTotals: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  /// by counter name (orders_created, units_filled, cost_micros, ...)
+  public var counts: Dictionary<String,Int64> = [:]
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+public nonisolated struct Fulcrum_V1_InsightBucket: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var startMs: Int64 = 0
+
+  public var totals: Fulcrum_V1_InsightTotals {
+    get {_totals ?? Fulcrum_V1_InsightTotals()}
+    set {_totals = newValue}
+  }
+  /// Returns true if `totals` has been explicitly set.
+  public var hasTotals: Bool {self._totals != nil}
+  /// Clears the value of `totals`. Subsequent reads from it will return its default value.
+  public mutating func clearTotals() {self._totals = nil}
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+
+  fileprivate var _totals: Fulcrum_V1_InsightTotals? = nil
+}
+
+public nonisolated struct Fulcrum_V1_ChannelInsight: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  /// empty: orders sold without one
+  public var channel: String = String()
+
+  public var totals: Fulcrum_V1_InsightTotals {
+    get {_totals ?? Fulcrum_V1_InsightTotals()}
+    set {_totals = newValue}
+  }
+  /// Returns true if `totals` has been explicitly set.
+  public var hasTotals: Bool {self._totals != nil}
+  /// Clears the value of `totals`. Subsequent reads from it will return its default value.
+  public mutating func clearTotals() {self._totals = nil}
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+
+  fileprivate var _totals: Fulcrum_V1_InsightTotals? = nil
+}
+
+public nonisolated struct Fulcrum_V1_NodeInsight: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var node: String = String()
+
+  public var kind: String = String()
+
+  public var latitude: Double = 0
+
+  public var longitude: Double = 0
+
+  public var enabled: Bool = false
+
+  public var shipments: Int64 = 0
+
+  public var unitsReserved: Int64 = 0
+
+  public var releasedToday: Int64 = 0
+
+  /// absent: unlimited
+  public var capacityPerDay: Int64 {
+    get {_capacityPerDay ?? 0}
+    set {_capacityPerDay = newValue}
+  }
+  /// Returns true if `capacityPerDay` has been explicitly set.
+  public var hasCapacityPerDay: Bool {self._capacityPerDay != nil}
+  /// Clears the value of `capacityPerDay`. Subsequent reads from it will return its default value.
+  public mutating func clearCapacityPerDay() {self._capacityPerDay = nil}
+
+  public var unitsAvailable: Int64 = 0
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+
+  fileprivate var _capacityPerDay: Int64? = nil
+}
+
+public nonisolated struct Fulcrum_V1_StuckOrder: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var order: String = String()
+
+  public var state: String = String()
+
+  public var channel: String {
+    get {_channel ?? String()}
+    set {_channel = newValue}
+  }
+  /// Returns true if `channel` has been explicitly set.
+  public var hasChannel: Bool {self._channel != nil}
+  /// Clears the value of `channel`. Subsequent reads from it will return its default value.
+  public mutating func clearChannel() {self._channel = nil}
+
+  public var sinceMs: Int64 = 0
+
+  public var failedStep: String {
+    get {_failedStep ?? String()}
+    set {_failedStep = newValue}
+  }
+  /// Returns true if `failedStep` has been explicitly set.
+  public var hasFailedStep: Bool {self._failedStep != nil}
+  /// Clears the value of `failedStep`. Subsequent reads from it will return its default value.
+  public mutating func clearFailedStep() {self._failedStep = nil}
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+
+  fileprivate var _channel: String? = nil
+  fileprivate var _failedStep: String? = nil
+}
+
+public nonisolated struct Fulcrum_V1_InsightsResponse: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var window: String = String()
+
+  public var atMs: Int64 = 0
+
+  public var fromMs: Int64 = 0
+
+  public var toMs: Int64 = 0
+
+  public var bucketMs: Int64 = 0
+
+  public var totals: Fulcrum_V1_InsightTotals {
+    get {_totals ?? Fulcrum_V1_InsightTotals()}
+    set {_totals = newValue}
+  }
+  /// Returns true if `totals` has been explicitly set.
+  public var hasTotals: Bool {self._totals != nil}
+  /// Clears the value of `totals`. Subsequent reads from it will return its default value.
+  public mutating func clearTotals() {self._totals = nil}
+
+  public var series: [Fulcrum_V1_InsightBucket] = []
+
+  public var channels: [Fulcrum_V1_ChannelInsight] = []
+
+  public var nodes: [Fulcrum_V1_NodeInsight] = []
+
+  public var stuckOrders: [Fulcrum_V1_StuckOrder] = []
+
+  public var stuckOrdersCount: UInt32 = 0
+
+  public var stuckAfterS: Int64 = 0
+
+  public var ordersScanned: UInt32 = 0
+
+  public var backordersWaiting: UInt32 = 0
+
+  public var deadLetters: UInt32 = 0
+
+  public var eventsQueued: UInt32 = 0
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+
+  fileprivate var _totals: Fulcrum_V1_InsightTotals? = nil
+}
+
 /// Opcode 60. The audit trail, newest first: every inventory change and
 /// admin action with the name of the token that asked for it (needs the
 /// admin scope).
@@ -7810,6 +8017,391 @@ nonisolated extension Fulcrum_V1_BackordersResponse: SwiftProtobuf.Message, Swif
 
   public static func ==(lhs: Fulcrum_V1_BackordersResponse, rhs: Fulcrum_V1_BackordersResponse) -> Bool {
     if lhs.backorders != rhs.backorders {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Fulcrum_V1_InsightsRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".InsightsRequest"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}window\0\u{3}stuck_after_s\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.window) }()
+      case 2: try { try decoder.decodeSingularInt64Field(value: &self.stuckAfterS) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.window.isEmpty {
+      try visitor.visitSingularStringField(value: self.window, fieldNumber: 1)
+    }
+    if self.stuckAfterS != 0 {
+      try visitor.visitSingularInt64Field(value: self.stuckAfterS, fieldNumber: 2)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Fulcrum_V1_InsightsRequest, rhs: Fulcrum_V1_InsightsRequest) -> Bool {
+    if lhs.window != rhs.window {return false}
+    if lhs.stuckAfterS != rhs.stuckAfterS {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Fulcrum_V1_InsightTotals: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".InsightTotals"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}counts\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeMapField(fieldType: SwiftProtobuf._ProtobufMap<SwiftProtobuf.ProtobufString,SwiftProtobuf.ProtobufInt64>.self, value: &self.counts) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.counts.isEmpty {
+      try visitor.visitMapField(fieldType: SwiftProtobuf._ProtobufMap<SwiftProtobuf.ProtobufString,SwiftProtobuf.ProtobufInt64>.self, value: self.counts, fieldNumber: 1)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Fulcrum_V1_InsightTotals, rhs: Fulcrum_V1_InsightTotals) -> Bool {
+    if lhs.counts != rhs.counts {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Fulcrum_V1_InsightBucket: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".InsightBucket"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}start_ms\0\u{1}totals\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularInt64Field(value: &self.startMs) }()
+      case 2: try { try decoder.decodeSingularMessageField(value: &self._totals) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    if self.startMs != 0 {
+      try visitor.visitSingularInt64Field(value: self.startMs, fieldNumber: 1)
+    }
+    try { if let v = self._totals {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 2)
+    } }()
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Fulcrum_V1_InsightBucket, rhs: Fulcrum_V1_InsightBucket) -> Bool {
+    if lhs.startMs != rhs.startMs {return false}
+    if lhs._totals != rhs._totals {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Fulcrum_V1_ChannelInsight: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".ChannelInsight"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}channel\0\u{1}totals\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.channel) }()
+      case 2: try { try decoder.decodeSingularMessageField(value: &self._totals) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    if !self.channel.isEmpty {
+      try visitor.visitSingularStringField(value: self.channel, fieldNumber: 1)
+    }
+    try { if let v = self._totals {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 2)
+    } }()
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Fulcrum_V1_ChannelInsight, rhs: Fulcrum_V1_ChannelInsight) -> Bool {
+    if lhs.channel != rhs.channel {return false}
+    if lhs._totals != rhs._totals {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Fulcrum_V1_NodeInsight: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".NodeInsight"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}node\0\u{1}kind\0\u{1}latitude\0\u{1}longitude\0\u{1}enabled\0\u{1}shipments\0\u{3}units_reserved\0\u{3}released_today\0\u{3}capacity_per_day\0\u{3}units_available\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.node) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.kind) }()
+      case 3: try { try decoder.decodeSingularDoubleField(value: &self.latitude) }()
+      case 4: try { try decoder.decodeSingularDoubleField(value: &self.longitude) }()
+      case 5: try { try decoder.decodeSingularBoolField(value: &self.enabled) }()
+      case 6: try { try decoder.decodeSingularInt64Field(value: &self.shipments) }()
+      case 7: try { try decoder.decodeSingularInt64Field(value: &self.unitsReserved) }()
+      case 8: try { try decoder.decodeSingularInt64Field(value: &self.releasedToday) }()
+      case 9: try { try decoder.decodeSingularInt64Field(value: &self._capacityPerDay) }()
+      case 10: try { try decoder.decodeSingularInt64Field(value: &self.unitsAvailable) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    if !self.node.isEmpty {
+      try visitor.visitSingularStringField(value: self.node, fieldNumber: 1)
+    }
+    if !self.kind.isEmpty {
+      try visitor.visitSingularStringField(value: self.kind, fieldNumber: 2)
+    }
+    if self.latitude.bitPattern != 0 {
+      try visitor.visitSingularDoubleField(value: self.latitude, fieldNumber: 3)
+    }
+    if self.longitude.bitPattern != 0 {
+      try visitor.visitSingularDoubleField(value: self.longitude, fieldNumber: 4)
+    }
+    if self.enabled != false {
+      try visitor.visitSingularBoolField(value: self.enabled, fieldNumber: 5)
+    }
+    if self.shipments != 0 {
+      try visitor.visitSingularInt64Field(value: self.shipments, fieldNumber: 6)
+    }
+    if self.unitsReserved != 0 {
+      try visitor.visitSingularInt64Field(value: self.unitsReserved, fieldNumber: 7)
+    }
+    if self.releasedToday != 0 {
+      try visitor.visitSingularInt64Field(value: self.releasedToday, fieldNumber: 8)
+    }
+    try { if let v = self._capacityPerDay {
+      try visitor.visitSingularInt64Field(value: v, fieldNumber: 9)
+    } }()
+    if self.unitsAvailable != 0 {
+      try visitor.visitSingularInt64Field(value: self.unitsAvailable, fieldNumber: 10)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Fulcrum_V1_NodeInsight, rhs: Fulcrum_V1_NodeInsight) -> Bool {
+    if lhs.node != rhs.node {return false}
+    if lhs.kind != rhs.kind {return false}
+    if lhs.latitude != rhs.latitude {return false}
+    if lhs.longitude != rhs.longitude {return false}
+    if lhs.enabled != rhs.enabled {return false}
+    if lhs.shipments != rhs.shipments {return false}
+    if lhs.unitsReserved != rhs.unitsReserved {return false}
+    if lhs.releasedToday != rhs.releasedToday {return false}
+    if lhs._capacityPerDay != rhs._capacityPerDay {return false}
+    if lhs.unitsAvailable != rhs.unitsAvailable {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Fulcrum_V1_StuckOrder: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".StuckOrder"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}order\0\u{1}state\0\u{1}channel\0\u{3}since_ms\0\u{3}failed_step\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.order) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.state) }()
+      case 3: try { try decoder.decodeSingularStringField(value: &self._channel) }()
+      case 4: try { try decoder.decodeSingularInt64Field(value: &self.sinceMs) }()
+      case 5: try { try decoder.decodeSingularStringField(value: &self._failedStep) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    if !self.order.isEmpty {
+      try visitor.visitSingularStringField(value: self.order, fieldNumber: 1)
+    }
+    if !self.state.isEmpty {
+      try visitor.visitSingularStringField(value: self.state, fieldNumber: 2)
+    }
+    try { if let v = self._channel {
+      try visitor.visitSingularStringField(value: v, fieldNumber: 3)
+    } }()
+    if self.sinceMs != 0 {
+      try visitor.visitSingularInt64Field(value: self.sinceMs, fieldNumber: 4)
+    }
+    try { if let v = self._failedStep {
+      try visitor.visitSingularStringField(value: v, fieldNumber: 5)
+    } }()
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Fulcrum_V1_StuckOrder, rhs: Fulcrum_V1_StuckOrder) -> Bool {
+    if lhs.order != rhs.order {return false}
+    if lhs.state != rhs.state {return false}
+    if lhs._channel != rhs._channel {return false}
+    if lhs.sinceMs != rhs.sinceMs {return false}
+    if lhs._failedStep != rhs._failedStep {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Fulcrum_V1_InsightsResponse: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".InsightsResponse"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}window\0\u{3}at_ms\0\u{3}from_ms\0\u{3}to_ms\0\u{3}bucket_ms\0\u{1}totals\0\u{1}series\0\u{1}channels\0\u{1}nodes\0\u{3}stuck_orders\0\u{3}stuck_orders_count\0\u{3}stuck_after_s\0\u{3}orders_scanned\0\u{3}backorders_waiting\0\u{3}dead_letters\0\u{3}events_queued\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.window) }()
+      case 2: try { try decoder.decodeSingularInt64Field(value: &self.atMs) }()
+      case 3: try { try decoder.decodeSingularInt64Field(value: &self.fromMs) }()
+      case 4: try { try decoder.decodeSingularInt64Field(value: &self.toMs) }()
+      case 5: try { try decoder.decodeSingularInt64Field(value: &self.bucketMs) }()
+      case 6: try { try decoder.decodeSingularMessageField(value: &self._totals) }()
+      case 7: try { try decoder.decodeRepeatedMessageField(value: &self.series) }()
+      case 8: try { try decoder.decodeRepeatedMessageField(value: &self.channels) }()
+      case 9: try { try decoder.decodeRepeatedMessageField(value: &self.nodes) }()
+      case 10: try { try decoder.decodeRepeatedMessageField(value: &self.stuckOrders) }()
+      case 11: try { try decoder.decodeSingularUInt32Field(value: &self.stuckOrdersCount) }()
+      case 12: try { try decoder.decodeSingularInt64Field(value: &self.stuckAfterS) }()
+      case 13: try { try decoder.decodeSingularUInt32Field(value: &self.ordersScanned) }()
+      case 14: try { try decoder.decodeSingularUInt32Field(value: &self.backordersWaiting) }()
+      case 15: try { try decoder.decodeSingularUInt32Field(value: &self.deadLetters) }()
+      case 16: try { try decoder.decodeSingularUInt32Field(value: &self.eventsQueued) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    if !self.window.isEmpty {
+      try visitor.visitSingularStringField(value: self.window, fieldNumber: 1)
+    }
+    if self.atMs != 0 {
+      try visitor.visitSingularInt64Field(value: self.atMs, fieldNumber: 2)
+    }
+    if self.fromMs != 0 {
+      try visitor.visitSingularInt64Field(value: self.fromMs, fieldNumber: 3)
+    }
+    if self.toMs != 0 {
+      try visitor.visitSingularInt64Field(value: self.toMs, fieldNumber: 4)
+    }
+    if self.bucketMs != 0 {
+      try visitor.visitSingularInt64Field(value: self.bucketMs, fieldNumber: 5)
+    }
+    try { if let v = self._totals {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 6)
+    } }()
+    if !self.series.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.series, fieldNumber: 7)
+    }
+    if !self.channels.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.channels, fieldNumber: 8)
+    }
+    if !self.nodes.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.nodes, fieldNumber: 9)
+    }
+    if !self.stuckOrders.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.stuckOrders, fieldNumber: 10)
+    }
+    if self.stuckOrdersCount != 0 {
+      try visitor.visitSingularUInt32Field(value: self.stuckOrdersCount, fieldNumber: 11)
+    }
+    if self.stuckAfterS != 0 {
+      try visitor.visitSingularInt64Field(value: self.stuckAfterS, fieldNumber: 12)
+    }
+    if self.ordersScanned != 0 {
+      try visitor.visitSingularUInt32Field(value: self.ordersScanned, fieldNumber: 13)
+    }
+    if self.backordersWaiting != 0 {
+      try visitor.visitSingularUInt32Field(value: self.backordersWaiting, fieldNumber: 14)
+    }
+    if self.deadLetters != 0 {
+      try visitor.visitSingularUInt32Field(value: self.deadLetters, fieldNumber: 15)
+    }
+    if self.eventsQueued != 0 {
+      try visitor.visitSingularUInt32Field(value: self.eventsQueued, fieldNumber: 16)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Fulcrum_V1_InsightsResponse, rhs: Fulcrum_V1_InsightsResponse) -> Bool {
+    if lhs.window != rhs.window {return false}
+    if lhs.atMs != rhs.atMs {return false}
+    if lhs.fromMs != rhs.fromMs {return false}
+    if lhs.toMs != rhs.toMs {return false}
+    if lhs.bucketMs != rhs.bucketMs {return false}
+    if lhs._totals != rhs._totals {return false}
+    if lhs.series != rhs.series {return false}
+    if lhs.channels != rhs.channels {return false}
+    if lhs.nodes != rhs.nodes {return false}
+    if lhs.stuckOrders != rhs.stuckOrders {return false}
+    if lhs.stuckOrdersCount != rhs.stuckOrdersCount {return false}
+    if lhs.stuckAfterS != rhs.stuckAfterS {return false}
+    if lhs.ordersScanned != rhs.ordersScanned {return false}
+    if lhs.backordersWaiting != rhs.backordersWaiting {return false}
+    if lhs.deadLetters != rhs.deadLetters {return false}
+    if lhs.eventsQueued != rhs.eventsQueued {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
