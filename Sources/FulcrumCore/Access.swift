@@ -23,7 +23,7 @@ public enum Scope: String, CaseIterable, Sendable, Comparable {
             .read: [
                 "stats", "metrics", "atp", "atp_batch", "positions", "get_reservation", "reservations", "optimize",
                 "decisions", "decision", "orders", "order", "get_order", "profiles", "skus", "nodes", "node",
-                "replication", "reconcile", "receipt", "receipts", "backorders", "allocations", "insights", "alerts",
+                "replication", "reconcile", "receipt", "receipts", "backorders", "allocations", "insights", "alerts", "anomalies",
             ],
             .reserve: ["reserve", "confirm", "ship", "release", "optimize_and_reserve"],
             .inventory: [

@@ -140,6 +140,10 @@ struct GatewayRoutes: Sendable {
             return Self.json(.object(["backorders": .array(backorders.map(\.json))]))
         }
         router.get("/v1/insights") { request, _ in try insights(request) }
+        router.get("/v1/anomalies") { request, _ in
+            let anomalies = try service.anomalies(limit: try Self.limit(request, default: Limits.pageItemsDefault, maximum: Limits.pageItemsMax))
+            return Self.json(.object(["anomalies": .array(anomalies.map(\.json))]))
+        }
         router.get("/v1/alerts") { request, _ in
             let alerts = try service.alerts(limit: try Self.limit(request, default: Limits.pageItemsDefault, maximum: Limits.pageItemsMax))
             return Self.json(.object(["alerts": .array(alerts.map(\.json))]))
@@ -513,7 +517,7 @@ struct GatewayMiddleware: RouterMiddleware {
         "/v1/adjust": ["POST": "adjust"], "/v1/positions": ["GET": "positions"],
         "/v1/receipts": ["POST": "schedule", "GET": "receipts"], "/v1/receipts/{receipt}": ["GET": "receipt"],
         "/v1/receipts/{receipt}/receive": ["POST": "receive"], "/v1/receipts/{receipt}/reschedule": ["POST": "reschedule"], "/v1/transfers": ["POST": "transfer"],
-        "/v1/reconcile": ["POST": "reconcile"], "/v1/allocations": ["POST": "allocate", "GET": "allocations"], "/v1/backorders": ["GET": "backorders"], "/v1/insights": ["GET": "insights"], "/v1/alerts": ["GET": "alerts"],
+        "/v1/reconcile": ["POST": "reconcile"], "/v1/allocations": ["POST": "allocate", "GET": "allocations"], "/v1/backorders": ["GET": "backorders"], "/v1/insights": ["GET": "insights"], "/v1/alerts": ["GET": "alerts"], "/v1/anomalies": ["GET": "anomalies"],
         "/v1/reservations": ["POST": "reserve", "GET": "reservations"],
         "/v1/reservations/{order}": ["GET": "get_reservation"], "/v1/reservations/{order}/confirm": ["POST": "confirm"],
         "/v1/reservations/{order}/ship": ["POST": "ship"], "/v1/reservations/{order}/release": ["POST": "release"],

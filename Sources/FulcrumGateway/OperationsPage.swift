@@ -50,6 +50,9 @@ enum OperationsPage {
         <h2>Needs attention</h2>
         <table id="stuck"><thead><tr><th>Order</th><th>State</th><th>Channel</th><th>Unchanged since</th><th>Failed step</th></tr></thead>
         <tbody></tbody></table><p class="note" id="stuck-note"></p>
+        <h2>Anomalies</h2>
+        <table id="anomalies"><thead><tr><th>Hour</th><th>Stream</th><th>Of</th><th>Observed</th><th>Expected</th><th>Score</th><th>Baseline</th></tr></thead>
+        <tbody></tbody></table><p class="note">Hours whose orders (per channel), demand (per SKU), shrinkage (per node) or provider failures stood out from the same hour's usual count.</p>
         <h2>Alerts</h2>
         <table id="alerts"><thead><tr><th>Alert</th><th>State</th><th>Condition</th><th>Value</th><th>Opened</th><th>Resolved</th></tr></thead>
         <tbody></tbody></table><p class="note">Rules of fulcrumd's --alerts file, delivered through their provider's outbox.</p>
@@ -151,6 +154,7 @@ enum OperationsPage {
           { kpi: "savings", label: "Saved vs nearest-first", show: t => money(t.savings), detail: t => percent(t.savings_rate) + " of " + t.baseline_orders + " orders' cost" },
           { kpi: "orders_shipped", label: "Shipped", show: t => String(t.orders_shipped), detail: t => "created → shipped " + duration(t.created_to_shipped_s) },
           { kpi: "orders_backordered", label: "Backordered", show: t => String(t.orders_backordered), detail: (t, r) => r.backorders_waiting + " waiting now", alarm: (t, r) => r.backorders_waiting > 0 },
+          { kpi: "reservations_expired", label: "Expired", show: t => String(t.reservations_expired), detail: t => "reservations never paid" },
           { kpi: "created_to_released_s", label: "Created → released", show: t => duration(t.created_to_released_s), detail: t => t.orders_released + " released" },
           { kpi: "stuck", label: "Stuck orders", show: (t, r) => String(r.stuck_orders_count), detail: (t, r) => "no change for " + duration(r.stuck_after_s), alarm: (t, r) => r.stuck_orders_count > 0, series: false },
           { kpi: "dead_letters", label: "Dead letters", show: (t, r) => String(r.dead_letters), detail: (t, r) => r.events_queued + " events queued", alarm: (t, r) => r.dead_letters > 0, series: false },
@@ -258,6 +262,15 @@ enum OperationsPage {
           document.getElementById("stuck-note").textContent = report.stuck_orders_count === 0
             ? "Nothing stuck: every order moved within " + duration(report.stuck_after_s) + " or waits for stock."
             : report.stuck_orders_count + " orders unchanged for " + duration(report.stuck_after_s) + " or failed (oldest first).";
+          const { anomalies } = await get("/v1/anomalies?limit=50");
+          fill("anomalies", anomalies, a => {
+            const tr = document.createElement("tr");
+            tr.className = "zero";
+            tr.append(cell(new Date(a.hour_start_ms).toISOString().slice(0, 16).replace("T", " ")), cell(a.stream, "text"),
+              cell(a.subject || "(no channel)", "text"), cell(a.observed), cell(a.expected.toFixed(1) + " ± " + a.deviation.toFixed(1)),
+              cell(a.score.toFixed(1)), cell(a.baseline, "text"));
+            return tr;
+          });
           const { alerts } = await get("/v1/alerts?limit=50");
           const open = alerts.filter(a => a.state === "open");
           document.getElementById("open-alerts").replaceChildren(...open.map(a => {

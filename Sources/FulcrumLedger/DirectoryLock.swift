@@ -18,6 +18,8 @@ import Darwin
 /// process dies, kill -9 included, so a crash never leaves a stale lock.
 final class DirectoryLock: Sendable {
     static let pidFileName = "fulcrum.pid"
+    /// Tries (20 ms apart) before a held lock is called another process's.
+    static let lockAttemptsMax = 25
 
     /// The descriptor holding the lock, until released (one owner, closed once).
     private let descriptor: Mutex<Int32?>
@@ -31,6 +33,14 @@ final class DirectoryLock: Sendable {
         let fd = open(directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
         guard fd >= 0 else {
             throw FulcrumError(.storage, "cannot open \(directory): \(String(cString: strerror(errno)))", path: directory)
+        }
+        // A child this process is spawning holds a copy of the descriptor
+        // until its exec closes it (O_CLOEXEC): a lock just released may look
+        // held for that instant, so a few short retries come first.
+        var attempts = 0
+        while flock(fd, LOCK_EX | LOCK_NB) != 0, errno == EWOULDBLOCK, attempts < lockAttemptsMax {
+            attempts += 1
+            usleep(20_000)
         }
         guard flock(fd, LOCK_EX | LOCK_NB) == 0 else {
             let reason = errno

@@ -113,7 +113,16 @@ struct LedgerStateMachine {
             let result: LedgerResult
             if command == .expireDue {
                 writing = true
-                result = .expired(try expireDue(now: now, in: transaction))
+                let expired = try expireDue(now: now, in: transaction)
+                if !expired.isEmpty {
+                    // Counted for the insights (docs/insights.md) in the transaction that expires them.
+                    var counters = RecordBatch()
+                    counters.add(
+                        InsightKeys.counter(.minute, InsightLevel.minute.bucket(now.millisecondsSinceEpoch), .all, .reservationsExpired),
+                        Int64(expired.count))
+                    try write(counters, in: transaction)
+                }
+                result = .expired(expired)
             } else if case .returnToStock(let request) = command {
                 // One entry for the stock, one `schedule` entry per refurbished SKU: all planned before any is written.
                 let effects = try planReturn(request, in: transaction)

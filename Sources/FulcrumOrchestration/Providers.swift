@@ -48,6 +48,7 @@ extension Orchestrator {
         let event = BusinessEvent(
             name: delivered ? BusinessEvent.providerAcknowledged : BusinessEvent.providerDeadLettered, order: stored.order,
             fields: fields, source: provider, atMs: now)
+        batch.add(insights: InsightCounting.answered(provider: provider, delivered: delivered), atMs: now)
         // A message of no order (an alert) has no journey to tell.
         let raised = stored.order.isEmpty ? [] : raise([event], into: &batch)
         do {

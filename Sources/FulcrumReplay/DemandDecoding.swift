@@ -24,7 +24,7 @@ extension Scenario {
             demand = .orders(orders)
         } else {
             guard let model = try reader.mapping("generate") else { preconditionFailure("checked above") }
-            demand = .generated(try decodeModel(model, days: scenario.days))
+            demand = .generated(try decodeModel(model, days: scenario.days, skuIDs: skuIDs))
             try model.finish()
         }
         try reader.finish()
@@ -60,7 +60,7 @@ extension Scenario {
             arrival: scenario.time(day: day, minutes: minutes), order: order, abandoned: try reader.bool("abandoned") ?? false)
     }
 
-    private static func decodeModel(_ reader: FieldReader, days: Int) throws(FulcrumError) -> DemandModel {
+    private static func decodeModel(_ reader: FieldReader, days: Int, skuIDs: Set<String>) throws(FulcrumError) -> DemandModel {
         let centres = try reader.records("ship_to") { (centre: FieldReader) throws(FulcrumError) in
             DemandModel.Centre(
                 name: try centre.requiredString("name"),
@@ -73,7 +73,7 @@ extension Scenario {
         guard !centres.isEmpty else { throw reader.error("ship_to", "must list at least one population centre") }
         let dayMultipliers = try reader.doubles("day_multipliers", count: days, in: 0...1000) ?? Array(repeating: 1, count: days)
         let weights: ClosedRange<Double> = 0...Limits.shareMax
-        let model = DemandModel(
+        var model = DemandModel(
             ordersPerDay: try reader.requiredDouble("orders_per_day", in: 0...10_000_000),
             multiplier: try reader.double("multiplier", in: 0...1000) ?? 1,
             dayMultipliers: dayMultipliers,
@@ -91,6 +91,12 @@ extension Scenario {
             ("lines_per_order", model.linesPerOrder), ("units_per_line", model.unitsPerLine),
         ] where shape.reduce(0, +) <= 0 {
             throw reader.error(key, "needs a weight above zero")
+        }
+        model.spikes = try reader.records("spikes") { (spike: FieldReader) throws(FulcrumError) in
+            DemandModel.Spike(
+                day: try spike.requiredInt("day", in: 0...(days - 1)), hour: try spike.requiredInt("hour", in: 0...23),
+                sku: try reference(spike, "sku", in: skuIDs), orders: try spike.requiredInt("orders", in: 1...1_000_000),
+                units: try spike.int("units", in: 1...Int(Limits.quantityMax)) ?? 1)
         }
         return model
     }

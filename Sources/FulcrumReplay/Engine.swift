@@ -15,6 +15,8 @@ public protocol ReplayEngine: AnyObject, Sendable {
     /// Ships units between nodes: in transit, due at the destination, as the ledger's `transfer`.
     func transfer(_ request: TransferRequest) async throws(FulcrumError)
     func schedule(_ receipt: ScheduledReceipt) async throws(FulcrumError)
+    /// Moves on hand by a number of units (a stock adjustment).
+    func adjust(_ request: AdjustRequest) async throws(FulcrumError)
     func receive(receipt: String) async throws(FulcrumError)
     /// Solves against the ledger's available-to-promise (the request has no
     /// inventory); one plan per order, in request order.
@@ -111,6 +113,10 @@ public final class EmbeddedEngine: ReplayEngine {
 
     public func receive(receipt: String) async throws(FulcrumError) {
         _ = try await service.receive(ReceiveRequest(receipt: receipt))
+    }
+
+    public func adjust(_ request: AdjustRequest) async throws(FulcrumError) {
+        _ = try await service.adjust(request)
     }
 
     public func optimize(_ request: OptimizeRequest, options: OptimizeOptions) async throws(FulcrumError)

@@ -27,7 +27,7 @@ public struct ExpandedScenario: Sendable {
 
     /// Independent streams, so that changing the demand does not change the stock.
     private enum Stream: UInt64 {
-        case catalogue = 0x0C47_A10C, stock = 0x0570_C4, demand = 0xDE3A_4D
+        case catalogue = 0x0C47_A10C, stock = 0x0570_C4, demand = 0xDE3A_4D, spikes = 0x5B1C_E5
     }
 
     private static func draws(_ scenario: Scenario, _ stream: Stream) -> Draws {
@@ -76,6 +76,7 @@ public struct ExpandedScenario: Sendable {
                 switch event.kind {
                 case .receipt(let node, let sku, _): [(node, sku)]
                 case .transfer(let from, let to, let sku, _, _): [(from, sku), (to, sku)]
+                case .adjustment(let node, let sku, _): [(node, sku)]
                 case .nodeEnabled: []
                 }
             for (node, sku) in touched where positions[PositionKey(node: node, sku: sku)] == nil {
@@ -127,6 +128,19 @@ public struct ExpandedScenario: Sendable {
                     ScenarioOrder(
                         arrival: scenario.time(day: day, minutes: minutes),
                         order: Order(id: "", shipTo: shipTo, pickupNode: pickup, lines: lines), abandoned: abandoned))
+            }
+        }
+        // Spikes draw from their own stream: the ordinary orders stay the same with or without them.
+        var spikeDraws = Self.draws(scenario, .spikes)
+        for spike in model.spikes {
+            for _ in 0..<spike.orders {
+                let centre = model.centres[centres.pick(spikeDraws.unit())]
+                let shipTo = offset(centre.location, kilometers: centre.radiusKilometers * spikeDraws.unit().squareRoot(), bearing: spikeDraws.unit())
+                generated.append(
+                    ScenarioOrder(
+                        arrival: scenario.time(day: spike.day, minutes: (Double(spike.hour) + spikeDraws.unit()) * 60),
+                        order: Order(id: "", shipTo: shipTo, lines: [Line(id: "L1", sku: spike.sku, quantity: spike.units)]),
+                        abandoned: false))
             }
         }
         generated.sort { $0.arrival < $1.arrival }

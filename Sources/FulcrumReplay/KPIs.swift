@@ -78,6 +78,9 @@ public struct SupplyKPIs: Codable, Sendable, Hashable {
     /// A transfer moves what is available at its source, up to what it asks.
     public var unitsTransferred = 0
     public var nodeStatusChanges = 0
+    public var adjustments = 0
+    /// Units adjustments took off on hand.
+    public var unitsShrunk = 0
 }
 
 /// Wall-clock measurements: the only part of a result that differs between
@@ -135,6 +138,10 @@ public struct StrategyResult: Codable, Sendable, Hashable {
     public var supply: SupplyKPIs
     /// The replay's ledger refolded and compared with its balances (embedded runs).
     public var ledgerVerified: Bool?
+    /// Hours whose order intake, demand per SKU or shrinkage per node stood
+    /// out from the same hours of earlier days, as fulcrumd finds them live
+    /// (docs/insights.md), the baselines scaled by the demand's day multipliers.
+    public var anomalies: [Anomaly] = []
     public var timing: ReplayTiming
 
     public static let stockoutsListedMax = 25

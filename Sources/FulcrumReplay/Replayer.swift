@@ -40,6 +40,7 @@ private struct Run {
         case nodeEnabled(node: Int, enabled: Bool)
         case receive(receipt: String, quantity: Int)
         case transfer(from: String, to: String, sku: String, quantity: Int, transitMinutes: Double)
+        case adjust(node: String, sku: String, quantity: Int)
         case expire(order: Int)
         case ship(order: Int)
         case arrival(order: Int)
@@ -51,7 +52,7 @@ private struct Run {
             case .midnight: 0
             case .nodeEnabled: 1
             case .receive: 2
-            case .transfer: 3
+            case .transfer, .adjust: 3
             case .expire: 4
             case .ship: 5
             case .arrival: 6
@@ -81,6 +82,8 @@ private struct Run {
     var supply = SupplyKPIs()
     var latenciesMicroseconds: [Double] = []
     var ordersDone = 0
+    /// Insight counters per simulated hour, as fulcrumd counts them live (for anomalies).
+    var insightHours: [Int64: [InsightDimension: InsightTotals]] = [:]
 
     init(_ expanded: ExpandedScenario, options: Replayer.Options) {
         self.expanded = expanded
@@ -110,6 +113,8 @@ private struct Run {
                 queue.push(time, .transfer(from: from, to: to, sku: sku, quantity: quantity, transitMinutes: transitMinutes))
             case .nodeEnabled(let node, let enabled):
                 queue.push(time, .nodeEnabled(node: nodeIndex[node]!, enabled: enabled))
+            case .adjustment(let node, let sku, let quantity):
+                queue.push(time, .adjust(node: node, sku: sku, quantity: quantity))
             }
         }
         for index in expanded.orders.indices { queue.push(expanded.orders[index].arrival, .arrival(order: index)) }
@@ -141,6 +146,13 @@ private struct Run {
                         TransferRequest(transfer: transfer, fromNode: from, toNode: to, sku: sku, quantity: Int64(moved), due: due))
                     queue.push(due, .receive(receipt: transfer, quantity: moved))
                 }
+            case .adjust(let node, let sku, let quantity):
+                try await engine.adjust(AdjustRequest(node: node, sku: sku, change: .delta(Int64(quantity)), reason: "scenario adjustment"))
+                supply.adjustments += 1
+                if quantity < 0 {
+                    supply.unitsShrunk -= quantity
+                    count([InsightAddition(.unitsShrunk, .all, Int64(-quantity)), InsightAddition(.unitsShrunk, .node(node), Int64(-quantity))], at: time)
+                }
             case .expire(let order):
                 var orders = [order]
                 // Expiries at one instant end together: the ledger expires them in one sweep.
@@ -152,6 +164,8 @@ private struct Run {
             case .ship(let order):
                 try await engine.ship(order: orderID(order))
             case .arrival(let order):
+                let lines = expanded.orders[order].order.lines
+                count(InsightCounting.ordered(channel: nil, lines: lines.map { ($0.sku, Int64($0.quantity)) }), at: time)
                 if scenario.replay.batchMinutes == 0 {
                     try await solve([order], at: time, engine)
                 } else {
@@ -174,6 +188,32 @@ private struct Run {
         precondition(pending.isEmpty, "every batch window is flushed")
         let wallSeconds = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
         return result(wallSeconds: wallSeconds)
+    }
+
+    private mutating func count(_ additions: [InsightAddition], at time: Timestamp) {
+        let hour = InsightLevel.hour.bucket(time.millisecondsSinceEpoch)
+        for addition in additions { insightHours[hour, default: [:]][addition.dimension, default: InsightTotals()].add(addition.metric, addition.amount) }
+    }
+
+    /// Every hour with three earlier days to compare with, scored as fulcrumd
+    /// scores its hours; a generated demand's baselines are scaled by how much
+    /// busier the scenario plans this day to be than theirs.
+    private func anomalies() -> [Anomaly] {
+        let first = InsightLevel.hour.bucket(scenario.start.millisecondsSinceEpoch)
+        let model: DemandModel? = if case .generated(let model) = scenario.demand { model } else { nil }
+        func day(_ hour: Int64) -> Int { Int((hour - first) / 24) }
+        var found: [Anomaly] = []
+        for hour in first..<(first + Int64(scenario.days) * 24) {
+            guard let (hours, description) = AnomalyDetector.baselineHours(for: hour, historyStartHour: first, seasonalOnly: true)
+            else { continue }
+            let factors = model.map { model in
+                hours.map { model.dayFactor(day(hour), start: scenario.start) / max(1e-9, model.dayFactor(day($0), start: scenario.start)) }
+            }
+            found += AnomalyDetector.detect(
+                hour: hour, observed: insightHours[hour] ?? [:], baselines: hours.map { insightHours[$0] ?? [:] }, factors: factors,
+                description: description)
+        }
+        return found
     }
 
     private mutating func schedule(_ engine: some ReplayEngine, node: String, sku: String, quantity: Int, due: Timestamp)
@@ -303,7 +343,7 @@ private struct Run {
         return StrategyResult(
             strategy: options.strategy.rawValue, totals: totals, days: dayResults, nodes: loads,
             stockouts: Array(ranked.prefix(StrategyResult.stockoutsListedMax)), skusStockedOut: ranked.count, supply: supply,
-            ledgerVerified: nil,
+            ledgerVerified: nil, anomalies: anomalies(),
             timing: ReplayTiming(latenciesMicroseconds: latenciesMicroseconds, wallSeconds: wallSeconds, orders: expanded.orders.count))
     }
 }

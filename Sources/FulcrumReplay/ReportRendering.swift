@@ -77,6 +77,27 @@ extension ReplayReport {
             })
     }
 
+    /// The anomalies the replay's hours raise (they come from demand and
+    /// supply, so every strategy finds the same: the first's are shown).
+    var anomalyTable: ReportTable? {
+        guard let anomalies = strategies.first?.anomalies, !anomalies.isEmpty else { return nil }
+        return ReportTable(
+            header: ["Hour (UTC)", "Stream", "Of", "Observed", "Expected", "Score", "Baseline"],
+            rows: anomalies.map {
+                let day = CivilDate.string(daysSinceEpoch: $0.hourStartMs / Scenario.dayMilliseconds)
+                let hour = ($0.hourStartMs % Scenario.dayMilliseconds) / 3_600_000
+                return [
+                    "\(day) \(hour < 10 ? "0" : "")\(hour):00", $0.stream.rawValue, $0.subject.isEmpty ? "(no channel)" : $0.subject,
+                    Format.grouped(Int($0.observed)), "\(($0.expected * 10).rounded() / 10) ± \(($0.deviation * 10).rounded() / 10)",
+                    "\(($0.score * 10).rounded() / 10)", $0.baseline,
+                ]
+            })
+    }
+
+    private static let anomalyNote =
+        "Hours whose order intake, demand per SKU or shrinkage per node stood out from the same hour of earlier days "
+        + "(scaled by the demand's planned day multipliers), scored as fulcrumd scores its live hours (docs/insights.md)."
+
     private var heading: String {
         "\(scenario.start), \(scenario.days) days, seed \(scenario.seed) · \(Format.grouped(scenario.orders)) orders · "
             + "\(scenario.nodes) nodes · \(Format.grouped(scenario.skus)) SKUs"
@@ -89,6 +110,8 @@ extension ReplayReport {
         parts.append(heading)
         parts.append(summaryTable.markdown())
         if !comparisons.isEmpty { parts.append(comparisons.map { "- \($0.summary)" }.joined(separator: "\n")) }
+        parts.append("## Anomalies")
+        parts.append(anomalyTable.map { Self.anomalyNote + "\n\n" + $0.markdown() } ?? "None: no hour stood out.")
         for result in strategies {
             parts.append("## \(result.strategy): per day")
             parts.append(dayTable(result).markdown())
@@ -109,6 +132,8 @@ extension ReplayReport {
         body += "<p class=\"meta\">\(HTML.escape(heading))</p>"
         body += summaryTable.html()
         if !comparisons.isEmpty { body += "<ul>" + comparisons.map { "<li>\(HTML.escape($0.summary))</li>" }.joined() + "</ul>" }
+        body += "<h2>Anomalies</h2>"
+        body += anomalyTable.map { "<p class=\"meta\">\(HTML.escape(Self.anomalyNote))</p>" + $0.html() } ?? "<p class=\"meta\">None: no hour stood out.</p>"
         let dates = strategies[0].days.map { String($0.date.suffix(5)) }
         let series = strategies.enumerated().map { index, result in
             Chart.Series(name: result.strategy, color: palette[index % palette.count], values: [])

@@ -86,6 +86,8 @@ public struct SupplyEvent: Sendable, Hashable {
         case transfer(from: String, to: String, sku: String, quantity: Int, transitMinutes: Double)
         /// The node stops (false) or starts again (true) shipping.
         case nodeEnabled(node: String, enabled: Bool)
+        /// On hand moves by `quantity` units (below zero: shrinkage, damage, loss).
+        case adjustment(node: String, sku: String, quantity: Int)
     }
     public var day: Int
     public var minutes: Double
@@ -136,6 +138,24 @@ public struct DemandModel: Sendable, Hashable {
     public var pickupShare: Double
     public var pickupRadiusKilometers: Double
     public var abandonShare: Double
+    /// Extra orders of one SKU within one hour (a promotion gone viral, a bot): injected anomalies.
+    public var spikes: [Spike] = []
+
+    /// `orders` single-line orders of `units` of `sku`, arriving through the hour starting at `hour` of `day`.
+    public struct Spike: Sendable, Hashable {
+        public var day: Int
+        public var hour: Int
+        public var sku: String
+        public var orders: Int
+        public var units: Int
+    }
+
+    /// How much busier day `day` is planned to be than the mean day: its
+    /// multiplier times its weekday's share (what the generator draws from).
+    func dayFactor(_ day: Int, start: Timestamp) -> Double {
+        let weekday = CivilDate.weekday(daysSinceEpoch: start.millisecondsSinceEpoch / Scenario.dayMilliseconds + Int64(day))
+        return multiplier * dayMultipliers[day] * weeklyShape[weekday] / (weeklyShape.reduce(0, +) / 7)
+    }
 
     static let hourlyShapeDefault: [Double] = [
         2, 1.5, 1, 1, 1, 1.5, 2.5, 4, 5, 5.5, 6, 6, 6, 5.5, 5.5, 5.5, 5.5, 6, 6.5, 7, 7, 6, 4.5, 3,

@@ -202,8 +202,12 @@ extension Scenario {
                 transitMinutes: (try reader.double("transit_hours", in: 0...24 * 366) ?? 24) * 60)
         case "offline", "online":
             kind = .nodeEnabled(node: try reference(reader, "node", in: nodeIDs), enabled: type == "online")
+        case "adjustment":
+            let quantity = try reader.requiredInt("quantity", in: -Int(Limits.quantityMax)...Int(Limits.quantityMax))
+            guard quantity != 0 else { throw reader.error("quantity", "an adjustment moves on hand by a number of units other than 0") }
+            kind = .adjustment(node: try reference(reader, "node", in: nodeIDs), sku: try reference(reader, "sku", in: skuIDs), quantity: quantity)
         default:
-            throw reader.error("type", "'\(type)' is not receipt, transfer, offline or online")
+            throw reader.error("type", "'\(type)' is not receipt, transfer, adjustment, offline or online")
         }
         return SupplyEvent(day: day, minutes: minutes, kind: kind)
     }

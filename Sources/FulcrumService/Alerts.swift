@@ -109,6 +109,10 @@ extension Service {
             return (Double(try reads.backorderCount(max: Limits.insightOrdersScannedMax)), nil)
         case .eventsQueued:
             return (Double(eventsQueued), nil)
+        case .anomalies:
+            let since = nowMs - Int64(rule.overMinutes) * 60_000
+            let recent = try anomalies(limit: Limits.pageItemsMax).filter { $0.hourStartMs + InsightLevel.hour.milliseconds > since }
+            return (Double(recent.count), recent.first.map { "\($0.stream.rawValue) of \($0.subject)" })
         case .nodeUtilization:
             let loads = try nodeStatuses().compactMap { status -> (Double, String)? in
                 guard rule.node == nil || rule.node == status.node.id, let capacity = status.settings.capacityPerDay else { return nil }

@@ -86,9 +86,9 @@ extension Service {
         }
     }
 
-    /// The command's audit entry and release counters, when it has either.
+    /// The command's audit entry and counters, when it has either.
     private func attachedRecords(_ command: LedgerCommand, caller: Caller) -> RecordBatch? {
-        withReleaseCounts(
+        withCommandCounters(
             command,
             command.auditLine.map { auditBatch(operation: $0.operation, subject: $0.subject, detail: $0.detail, caller: caller) })
     }

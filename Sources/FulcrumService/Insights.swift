@@ -35,6 +35,7 @@ extension Service {
                     totals.add(counts)
                 case .channel(let channel): channels[channel, default: InsightTotals()].add(counts)
                 case .node(let node): byNode[node, default: InsightTotals()].add(counts)
+                case .sku, .provider: break  // the anomaly streams' (`anomalies`)
                 }
             }
             series.append(InsightBucket(startMs: bucket * level.milliseconds, totals: point))

@@ -45,8 +45,9 @@ extension Service {
     }
 
     /// While this service lives: evaluates the alert rules every
-    /// `alertEvaluationIntervalMilliseconds` and rolls the insight counters up
-    /// every `insightRollUpIntervalMilliseconds` (a pass that finds a
+    /// `alertEvaluationIntervalMilliseconds`, and every
+    /// `insightRollUpIntervalMilliseconds` rolls the insight counters up and
+    /// scores the hours that ended for anomalies (a pass that finds a
     /// watermark or an alert moved by another changes nothing).
     private func keepInsights() {
         Task.detached { [weak self] in
@@ -55,6 +56,7 @@ extension Service {
                 if ContinuousClock.now - lastRollUp >= .milliseconds(Limits.insightRollUpIntervalMilliseconds) {
                     lastRollUp = ContinuousClock.now
                     try? await self?.rollUpInsights()
+                    try? await self?.detectAnomalies()
                 }
                 _ = try? await self?.evaluateAlerts()
                 try? await Task.sleep(for: .milliseconds(Limits.alertEvaluationIntervalMilliseconds))

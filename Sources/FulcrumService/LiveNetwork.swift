@@ -1,5 +1,6 @@
 import FulcrumCore
 import FulcrumLedger
+import FulcrumOrchestration
 import FulcrumSolver
 import Synchronization
 
@@ -158,12 +159,20 @@ extension Service {
             path: "node")
     }
 
-    /// For a confirmation (units released to their nodes), the counters of
-    /// the units each node released on its local day, to commit with it; nil
-    /// for any other command. A confirmation the ledger refuses adds nothing.
-    func releaseCounts(_ command: LedgerCommand) -> RecordBatch? {
-        guard case .confirm(let order) = command, let reservation = try? reservation(order: order),
-            reservation.state == .reserved, let table = try? nodeTable()
+    /// The counters a command adds in its own transaction: for a
+    /// confirmation, the units each node released on its local day; for an
+    /// adjustment that takes units off on hand, the shrinkage at its node
+    /// (insights). Nil for other commands; a command the ledger refuses adds nothing.
+    func commandCounters(_ command: LedgerCommand) -> RecordBatch? {
+        switch command {
+        case .confirm(let order): releaseCounts(order: order)
+        case .adjust(let request): shrinkCounts(request)
+        default: nil
+        }
+    }
+
+    private func releaseCounts(order: String) -> RecordBatch? {
+        guard let reservation = try? reservation(order: order), reservation.state == .reserved, let table = try? nodeTable()
         else { return nil }
         var units: [String: Int64] = [:]
         for line in reservation.lines { units[line.node, default: 0] += line.quantity }
@@ -177,9 +186,28 @@ extension Service {
         return batch
     }
 
-    /// `records` with the command's release counters added (see `releaseCounts`).
-    func withReleaseCounts(_ command: LedgerCommand, _ records: RecordBatch?) -> RecordBatch? {
-        guard let counts = releaseCounts(command) else { return records }
+    /// A count (`set`) is judged against on hand read just before it: a
+    /// change to the same position committing in between moves the figure
+    /// by that change (the books themselves stay exact).
+    private func shrinkCounts(_ request: AdjustRequest) -> RecordBatch? {
+        let units: Int64
+        switch request.change {
+        case .delta(let delta): units = -delta
+        case .set(let count):
+            guard let position = try? position(node: request.node, sku: request.sku) else { return nil }
+            units = position.onHand - count
+        }
+        guard units > 0 else { return nil }
+        var batch = RecordBatch()
+        batch.add(
+            insights: [InsightAddition(.unitsShrunk, .all, units), InsightAddition(.unitsShrunk, .node(request.node), units)],
+            atMs: options.clock.now().millisecondsSinceEpoch)
+        return batch
+    }
+
+    /// `records` with the command's counters added (see `commandCounters`).
+    func withCommandCounters(_ command: LedgerCommand, _ records: RecordBatch?) -> RecordBatch? {
+        guard let counts = commandCounters(command) else { return records }
         var batch = records ?? RecordBatch()
         batch.append(counts)
         return batch

@@ -367,7 +367,7 @@ extension Service: LedgerCommandExecutor {
     public func execute(_ command: LedgerCommand, idempotencyKey: String? = nil) async throws(FulcrumError)
         -> LedgerResult
     {
-        guard let counts = releaseCounts(command) else { return try await ledger.execute(command, idempotencyKey: idempotencyKey) }
+        guard let counts = commandCounters(command) else { return try await ledger.execute(command, idempotencyKey: idempotencyKey) }
         return try await ledger.execute(command, idempotencyKey: idempotencyKey, attaching: counts)
     }
 }
@@ -402,7 +402,7 @@ extension Service: FulfillmentBackend {
     public func execute(_ command: LedgerCommand, attaching records: RecordBatch) async throws(FulcrumError)
         -> LedgerResult
     {
-        try await ledger.execute(command, attaching: withReleaseCounts(command, records)!)
+        try await ledger.execute(command, attaching: withCommandCounters(command, records)!)
     }
 
     public func record(_ key: [UInt8]) throws(FulcrumError) -> [UInt8]? {

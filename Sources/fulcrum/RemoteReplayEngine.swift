@@ -62,6 +62,16 @@ final class RemoteReplayEngine: ReplayEngine {
         }
     }
 
+    func adjust(_ request: AdjustRequest) async throws(FulcrumError) {
+        var item = Fulcrum_V1_AdjustRequest()
+        item.node = request.node
+        item.sku = name(request.sku)
+        if case .delta(let delta) = request.change { item.delta = delta }
+        if case .set(let count) = request.change { item.set = count }
+        item.reason = request.reason
+        _ = try await client.adjust(item)
+    }
+
     func available(node: String, sku: String) async throws(FulcrumError) -> Int64 {
         var request = Fulcrum_V1_AtpRequest()
         request.sku = name(sku)

@@ -61,12 +61,15 @@ import Testing
 
         // Delivered: acknowledged messages leave the outbox and tell no journey; a second acknowledgement changes nothing.
         let queued = service.eventsQueued
+        let deliveredBefore = try service.insights(window: .day).totals[.messagesDelivered]
         for message in try orchestrator.outbox(provider: "alerts", limit: 10) {
             #expect(try await orchestrator.acknowledge(provider: "alerts", message: message.id, delivered: true))
             #expect(try await !orchestrator.acknowledge(provider: "alerts", message: message.id, delivered: true))
         }
         #expect(try orchestrator.outbox(provider: "alerts", limit: 10).isEmpty)
         #expect(service.eventsQueued == queued)
+        let answered = try service.insights(window: .day).totals
+        #expect(deliveredBefore > 0 && answered[.messagesDelivered] == deliveredBefore + 2 && answered[.messagesDeadLettered] == 0)
     }
 
     @Test func aBadRulesFileIsRefusedAtItsLineAndColumn() {

@@ -115,6 +115,24 @@ import Testing
         // The comparison names the baseline's saving over the other strategy.
         #expect(first.comparisons.count == 1 && first.comparisons[0].summary.hasPrefix("optimal saves"))
         #expect(first.strategies[0].totals.cost < first.strategies[1].totals.cost)
+        // The unmodified demo week (with its planned Black Friday peak) raises no anomaly.
+        let anomalies = first.strategies.flatMap(\.anomalies)
+        #expect(anomalies.isEmpty, "\(anomalies.map(\.explanation))")
+    }
+
+    /// The demo week with a demand spike on one SKU and a shrinkage at one
+    /// node: the replay finds both in the hour they happen (and the intake
+    /// spike the extra orders make), as fulcrumd's live detector would after that hour.
+    @Test func anInjectedSpikeAndShrinkageAreFoundInTheirHours() async throws {
+        let scenario = try Scenario.load(path: Self.scenariosDirectory + "/demo/anomaly-drill.yaml")
+        let report = try await Replayer.embedded(ExpandedScenario(scenario), strategies: [.greedyNearest])
+        let found = report.strategies[0].anomalies.map { anomaly in
+            "\(CivilDate.string(daysSinceEpoch: anomaly.hourStartMs / 86_400_000)) \(anomaly.hourStartMs % 86_400_000 / 3_600_000)h "
+                + "\(anomaly.stream.rawValue) \(anomaly.subject)"
+        }
+        #expect(found == ["2026-11-28 15h order_intake ", "2026-11-28 15h sku_demand SKU-12", "2026-11-29 10h shrinkage DC-WEST"])
+        #expect(report.strategies[0].supply.unitsShrunk == 60)
+        #expect(report.markdown().contains("| 2026-11-29 10:00 | shrinkage | DC-WEST | 60 |"))
     }
 
     static let scenariosDirectory = URL(fileURLWithPath: #filePath).deletingLastPathComponent()

@@ -52,10 +52,12 @@ public enum AlertKPI: Hashable, Sendable {
     case eventsQueued
     /// A node's units released today ÷ its daily capacity (the highest, without `node`).
     case nodeUtilization
+    /// Anomalies found in the hours that ended within the rule's span.
+    case anomalies
 
     static let gauges: [String: AlertKPI] = [
         "stuck_orders": .stuckOrders, "dead_letters": .deadLetters, "backorders_waiting": .backordersWaiting,
-        "events_queued": .eventsQueued, "node_utilization": .nodeUtilization,
+        "events_queued": .eventsQueued, "node_utilization": .nodeUtilization, "anomalies": .anomalies,
     ]
 
     public init?(name: String) {
@@ -129,7 +131,10 @@ public struct AlertRule: Hashable, Sendable {
     /// "fill_rate over 60 min below 0.95 (channel web)".
     public var condition: String {
         var text = kpi.name
-        if case .counter = kpi { text += " over \(overMinutes) min" } else if case .ratio = kpi { text += " over \(overMinutes) min" }
+        switch kpi {
+        case .counter, .ratio, .anomalies: text += " over \(overMinutes) min"
+        default: break
+        }
         text += " \(comparison.rawValue) \(threshold)"
         if let channel { text += " (channel \(channel))" }
         if let node { text += " (node \(node))" }

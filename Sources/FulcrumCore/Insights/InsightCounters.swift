@@ -41,6 +41,13 @@ public enum InsightMetric: UInt8, CaseIterable, Sendable {
     case nearestFirstCostMicros = 24
     /// Solves not priced because the baseline queue was full.
     case baselineSkipped = 25
+    /// Units adjustments took off on hand (per node): shrinkage, damage, counts below the books.
+    case unitsShrunk = 26
+    /// Provider messages delivered, and given up on (dead letters), per provider.
+    case messagesDelivered = 27
+    case messagesDeadLettered = 28
+    /// Reservations that reached their time to live unconfirmed (counted by the ledger as it expires them).
+    case reservationsExpired = 29
 
     /// The metric `name` names, or nil.
     public init?(name: String) {
@@ -78,22 +85,30 @@ public enum InsightMetric: UInt8, CaseIterable, Sendable {
         case .baselineCostMicros: "baseline_cost_micros"
         case .nearestFirstCostMicros: "nearest_first_cost_micros"
         case .baselineSkipped: "baseline_skipped"
+        case .unitsShrunk: "units_shrunk"
+        case .messagesDelivered: "messages_delivered"
+        case .messagesDeadLettered: "messages_dead_lettered"
+        case .reservationsExpired: "reservations_expired"
         }
     }
 }
 
-/// What a counter is counted for: everything, one sales channel, or one node.
+/// What a counter is counted for: everything, one sales channel, node, SKU or provider.
 public enum InsightDimension: Hashable, Sendable, Comparable {
     case all
     /// An order's channel; "" for orders sold without one.
     case channel(String)
     case node(String)
+    case sku(String)
+    case provider(String)
 
     var bytes: [UInt8] {
         switch self {
         case .all: [0x2A]  // "*"
         case .channel(let channel): [0x63] + Names.keyBytes(channel)  // "c"
         case .node(let node): [0x6E] + Names.keyBytes(node)  // "n"
+        case .sku(let sku): [0x73] + Names.keyBytes(sku)  // "s"
+        case .provider(let provider): [0x70] + Names.keyBytes(provider)  // "p"
         }
     }
 
@@ -104,6 +119,8 @@ public enum InsightDimension: Hashable, Sendable, Comparable {
         case 0x2A where bytes.count == 1: self = .all
         case 0x63: self = .channel(rest)
         case 0x6E: self = .node(rest)
+        case 0x73: self = .sku(rest)
+        case 0x70: self = .provider(rest)
         default: return nil
         }
     }
@@ -186,9 +203,24 @@ public enum InsightCounting {
         OrderStates.partiallyShipped, OrderStates.shipped, OrderStates.readyForPickup, OrderStates.pickedUp,
     ]
 
-    /// A new order.
+    /// A new order: its units also count as demand for each SKU.
     public static func created(_ order: OrderRecord) -> [InsightAddition] {
-        spread([(.ordersCreated, 1), (.unitsOrdered, order.totalQuantity)], order)
+        ordered(channel: order.channel, lines: order.lines.map { ($0.sku, $0.quantity) })
+    }
+
+    /// An order of `lines` (SKU, units) sold in `channel`.
+    public static func ordered(channel: String?, lines: [(sku: String, quantity: Int64)]) -> [InsightAddition] {
+        let demand = Dictionary(lines.map { ($0.sku, $0.quantity) }, uniquingKeysWith: +)
+        let units = lines.reduce(0) { $0 + $1.quantity }
+        return [(InsightMetric.ordersCreated, Int64(1)), (.unitsOrdered, units)].flatMap { metric, amount in
+            [InsightAddition(metric, .all, amount), InsightAddition(metric, .channel(channel ?? ""), amount)]
+        } + demand.sorted { $0.key < $1.key }.map { InsightAddition(.unitsOrdered, .sku($0.key), $0.value) }
+    }
+
+    /// A provider's answer to a message: delivered, or a dead letter.
+    public static func answered(provider: String, delivered: Bool) -> [InsightAddition] {
+        let metric: InsightMetric = delivered ? .messagesDelivered : .messagesDeadLettered
+        return [InsightAddition(metric, .all, 1), InsightAddition(metric, .provider(provider), 1)]
     }
 
     /// What one step did to `before`, giving `after`. `reserved` is the
