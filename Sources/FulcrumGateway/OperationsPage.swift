@@ -156,7 +156,7 @@ enum OperationsPage {
           { kpi: "orders_backordered", label: "Backordered", show: t => String(t.orders_backordered), detail: (t, r) => r.backorders_waiting + " waiting now", alarm: (t, r) => r.backorders_waiting > 0 },
           { kpi: "reservations_expired", label: "Expired", show: t => String(t.reservations_expired), detail: t => "reservations never paid" },
           { kpi: "created_to_released_s", label: "Created → released", show: t => duration(t.created_to_released_s), detail: t => t.orders_released + " released" },
-          { kpi: "stuck", label: "Stuck orders", show: (t, r) => String(r.stuck_orders_count), detail: (t, r) => "no change for " + duration(r.stuck_after_s), alarm: (t, r) => r.stuck_orders_count > 0, series: false },
+          { kpi: "stuck", label: "Stuck orders", show: (t, r) => String(r.stuck_orders_count), detail: (t, r) => "failed, or no change for " + duration(r.stuck_after_s), alarm: (t, r) => r.stuck_orders_count > 0, series: false },
           { kpi: "dead_letters", label: "Dead letters", show: (t, r) => String(r.dead_letters), detail: (t, r) => r.events_queued + " events queued", alarm: (t, r) => r.dead_letters > 0, series: false },
         ];
         function sparkline(values) {
