@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Open a replay's report.html in headless Chromium, take a screenshot, and
 check that the charts are drawn: each strategy's colour (lines, bars, legend)
-and the utilisation heat map's reds must cover enough pixels.
+and the utilization heat map's reds must cover enough pixels.
 
     python3 scripts/check-report.py REPORT_DIR [--screenshot OUT.png]
 

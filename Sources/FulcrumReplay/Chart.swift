@@ -85,7 +85,7 @@ enum Chart {
         return frame(id: id, labels: labels, maximum: maximum, series: series, body: body)
     }
 
-    /// Nodes × days, coloured by utilisation of capacity (or, without a
+    /// Nodes × days, coloured by utilization of capacity (or, without a
     /// capacity, by units against the busiest node-day), white to dark red.
     static func heatMap(id: String, columns: [String], rows: [NodeLoad]) -> String {
         let cellWidth = min(90, (width - 150) / Double(max(1, columns.count)))
@@ -100,8 +100,8 @@ enum Chart {
             let y = 20 + cellHeight * Double(rowIndex)
             svg += "<text x=\"144\" y=\"\(number(y + 12))\" text-anchor=\"end\">\(HTML.escape(row.node))</text>"
             for (day, units) in row.unitsPerDay.enumerated() {
-                let level = min(1, row.utilisationPerDay?[day] ?? Double(units) / busiest)
-                let label = row.utilisationPerDay.map { "\(Format.percent($0[day])) of capacity" } ?? "\(Format.grouped(units)) units"
+                let level = min(1, row.utilizationPerDay?[day] ?? Double(units) / busiest)
+                let label = row.utilizationPerDay.map { "\(Format.percent($0[day])) of capacity" } ?? "\(Format.grouped(units)) units"
                 svg += "<rect class=\"cell\" x=\"\(number(150 + cellWidth * Double(day)))\" y=\"\(number(y))\" width=\"\(number(cellWidth - 1))\" height=\"\(number(cellHeight - 1))\" fill=\"\(heat(level))\"><title>\(HTML.escape(row.node)) \(HTML.escape(columns[day])): \(label)</title></rect>"
             }
         }

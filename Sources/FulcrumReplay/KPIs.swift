@@ -56,7 +56,7 @@ public struct NodeLoad: Codable, Sendable, Hashable {
     public var capacityPerDay: Int?
     public var unitsPerDay: [Int]
     /// Units / capacity per day; nil without a capacity.
-    public var utilisationPerDay: [Double]?
+    public var utilizationPerDay: [Double]?
     public var units: Int
 }
 

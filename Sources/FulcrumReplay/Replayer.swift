@@ -334,7 +334,7 @@ private struct Run {
             NodeLoad(
                 node: node.node.id, kind: node.node.kind.rawValue, capacityPerDay: node.capacityPerDayUnits,
                 unitsPerDay: nodeUnits[index],
-                utilisationPerDay: node.capacityPerDayUnits.map { capacity in
+                utilizationPerDay: node.capacityPerDayUnits.map { capacity in
                     nodeUnits[index].map { capacity == 0 ? 0 : Double($0) / Double(capacity) }
                 },
                 units: nodeUnits[index].reduce(0, +))

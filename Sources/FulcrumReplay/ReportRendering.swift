@@ -63,7 +63,7 @@ extension ReplayReport {
             header: ["Node", "Capacity/day"] + result.days.map(\.date) + ["Units"],
             rows: result.nodes.map { node in
                 let perDay = node.unitsPerDay.enumerated().map { day, units in
-                    node.utilisationPerDay.map { "\(Format.grouped(units)) (\(Format.percent($0[day])))" } ?? Format.grouped(units)
+                    node.utilizationPerDay.map { "\(Format.grouped(units)) (\(Format.percent($0[day])))" } ?? Format.grouped(units)
                 }
                 return [node.node, node.capacityPerDay.map(Format.grouped) ?? "—"] + perDay + [Format.grouped(node.units)]
             })
@@ -146,8 +146,8 @@ extension ReplayReport {
         body += "<h2>Shipments per order, per day</h2>"
         body += Chart.bars(id: "split-rate", labels: dates, series: withValues { $0.days.map(\.kpis.shipmentsPerOrder) })
         for (index, result) in strategies.enumerated() {
-            body += "<h2>Node utilisation: \(HTML.escape(result.strategy))</h2>"
-            body += Chart.heatMap(id: "utilisation-\(index)", columns: dates, rows: result.nodes)
+            body += "<h2>Node utilization: \(HTML.escape(result.strategy))</h2>"
+            body += Chart.heatMap(id: "utilization-\(index)", columns: dates, rows: result.nodes)
             body += "<p class=\"meta\">Units sent per day against the node's daily capacity: white idle, dark red full "
                 + "(a node without a capacity: against the busiest node-day). Hover a cell for its value.</p>"
         }

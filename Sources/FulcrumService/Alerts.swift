@@ -23,8 +23,6 @@ extension Service {
         alertRules.withLock { $0 = rules }
     }
 
-    public var alertRuleList: [AlertRule] { alertRules.withLock { $0 } }
-
     /// Evaluates every rule now: opens and resolves alerts. Returns those it
     /// opened or resolved.
     @discardableResult

@@ -37,7 +37,6 @@ extension Service {
             return []
         }
         var hour = stored
-        var expected: Int64? = stored
         var found: [Anomaly] = []
         var hourSums: [Int64: [InsightDimension: InsightTotals]] = [:]
         func sums(_ hour: Int64) throws(FulcrumError) -> [InsightDimension: InsightTotals] {
@@ -49,11 +48,7 @@ extension Service {
         var passes = 0
         while hour < current, passes < Limits.insightBucketsRolledPerPassMax {
             var batch = RecordBatch()
-            if let expected {
-                batch.expect(Self.anomalyWatermarkKey, equals: RecordBatch.counter(expected))
-            } else {
-                batch.expectAbsent(Self.anomalyWatermarkKey)
-            }
+            batch.expect(Self.anomalyWatermarkKey, equals: RecordBatch.counter(hour))
             var anomalies: [Anomaly] = []
             if let (hours, description) = AnomalyDetector.baselineHours(for: hour, historyStartHour: historyStart) {
                 var baselines: [[InsightDimension: InsightTotals]] = []
@@ -69,7 +64,6 @@ extension Service {
             }
             found += anomalies
             hour += 1
-            expected = hour
             passes += 1
         }
         return found

@@ -423,6 +423,15 @@ private func error(_ json: [String: Any]) -> (code: String?, path: String?) {
         }
         #expect(lines.contains { $0.hasPrefix("fulcrum_ledger_commit_seconds_count ") && !$0.hasSuffix(" 0") })
         #expect(lines.contains { $0.hasPrefix("fulcrum_ledger_group_commands_bucket{le=\"1.0\"}") })
+        // The last hour's business KPIs: no journeys ran, so nothing counted and the ratios undefined.
+        for gauge in [
+            #"fulcrum_kpi_orders_created{window="hour"} 0.0"#, #"fulcrum_orders_stuck 0.0"#, #"fulcrum_dead_letters 0.0"#,
+            #"fulcrum_backorders_waiting 0.0"#,
+        ] {
+            #expect(lines.contains(gauge), "\(gauge)")
+        }
+        #expect(lines.contains { $0.hasPrefix(#"fulcrum_kpi_fill_ratio{window="hour"} "#) && $0.lowercased().hasSuffix("nan") })
+        #expect(lines.contains { $0.hasPrefix(#"fulcrum_node_utilization_ratio{node="DC-EAST"} "#) })
     }
 
     static let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()

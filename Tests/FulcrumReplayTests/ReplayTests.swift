@@ -39,7 +39,7 @@ import Testing
         #expect(abs(totals.fillRate - 15.0 / 27.0) < 1e-12)
         #expect(abs(totals.distancePerUnitKilometers - 10 * Scenarios.kilometersAB / 14) < 1e-6)
         #expect(result.nodes[0].unitsPerDay == [3, 2] && result.nodes[1].unitsPerDay == [2, 8])
-        #expect(result.nodes[0].utilisationPerDay == [1, 2.0 / 3.0] && result.nodes[1].utilisationPerDay == nil)
+        #expect(result.nodes[0].utilizationPerDay == [1, 2.0 / 3.0] && result.nodes[1].utilizationPerDay == nil)
         #expect(result.stockouts == [SKUStockout(sku: "X", unitsBackordered: 12, linesBackordered: 1, firstDay: 1)])
         #expect(result.ledgerVerified == true)
     }

@@ -190,16 +190,11 @@ public struct InsightsReport: Sendable, Hashable {
 extension InsightTotals {
     /// Every counter by name (zeros included, so a client sees them all), then the ratios (null when undefined).
     public var json: JSON {
-        func optional(_ value: Double?) -> JSON { value.map { .number(($0 * 1e6).rounded() / 1e6) } ?? .null }
-        return .orderedObject(
-            InsightMetric.allCases.map { ($0.name, JSON.integer(self[$0])) } + [
-                ("fill_rate", optional(fillRate)), ("split_rate", optional(splitRate)),
-                ("shipments_per_reservation", optional(shipmentsPerReservation)), ("cost_per_order", optional(costPerOrder)),
-                ("savings", optional(savings)), ("savings_rate", optional(savingsRate)),
-                ("created_to_reserved_s", optional(createdToReservedSeconds)),
-                ("created_to_released_s", optional(createdToReleasedSeconds)),
-                ("created_to_shipped_s", optional(createdToShippedSeconds)),
-            ])
+        .orderedObject(
+            InsightMetric.allCases.map { ($0.name, JSON.integer(self[$0])) }
+                + InsightRatio.allCases.map { ratio in
+                    (ratio.rawValue, ratio.value(self).map { .number(($0 * 1e6).rounded() / 1e6) } ?? .null)
+                })
     }
 }
 
