@@ -115,6 +115,8 @@ public enum Limits {
     public static let optimizeOrdersMax = 10_000
     /// Column generation's pricing rounds on one coupled batch (each prices every order once).
     public static let columnGenerationRoundsMax = 200
+    /// Node sets a single order's exact search evaluates before the MIP decides instead.
+    public static let nodeSetEvaluationsMax = 20_000
     /// The most lines in one order.
     public static let orderLinesMax = 1_000
     /// The most nodes in one optimize request.

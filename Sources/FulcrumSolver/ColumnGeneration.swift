@@ -5,7 +5,7 @@ import Synchronization
 /// Dantzig–Wolfe column generation for a coupled batch: a column is one
 /// order's whole plan; the master LP picks a convex combination of plans per
 /// order under the shared stock and capacity rows; pricing is the order's
-/// own MIP with the rows' duals added to its unit costs. Every pricing round
+/// own single-order solve with the rows' duals added to its unit costs. Every pricing round
 /// gives a Lagrangian lower bound on the batch (valid for any duals, because
 /// each pricing solve is proven optimal); the master over the generated
 /// columns, solved with binary columns (price and branch), gives a plan.
@@ -176,14 +176,9 @@ struct ColumnGeneration {
     ) throws(FulcrumError) -> (allocation: Allocation, cost: Double, reduced: Double)? {
         // A ≤ row's dual is ≤ 0 in a minimisation: using the row costs -dual per unit.
         let repriced = own.repriced { candidate in rows(candidate).reduce(0.0) { $0 - min(0, duals[$1]) } }
-        let model = MIPModel(repriced)
-        var program = try GLPKProblem(model)
-        let greedy = GreedyStrategy.nearest.allocate(repriced)
-        guard let outcome = try program.solve(incumbent: model.columnValues(for: greedy, repriced), timeLimitMilliseconds: max(1, deadline())),
-            outcome.status == .optimal
-        else { return nil }
-        let allocation = model.allocation(from: outcome.columnValues, repriced)
-        return (allocation, own.objective(of: allocation), repriced.objective(of: allocation))
+        let solution = try repriced.solveSingleOrder(timeLimitMilliseconds: max(1, deadline()))
+        guard solution.status == .optimal else { return nil }
+        return (solution.allocation, own.objective(of: solution.allocation), repriced.objective(of: solution.allocation))
     }
 
     private static func solveMaster(_ plans: [Plan], orderCount: Int, limits: [Double], deadline: () -> Int) throws(FulcrumError)

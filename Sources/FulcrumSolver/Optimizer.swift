@@ -32,8 +32,10 @@ public enum Optimizer {
         return response
     }
 
-    private static func plan(_ request: OptimizeRequest, stock: [Stock], options: Options) throws(FulcrumError)
-        -> OptimizeResponse
+    /// `searching: false` leaves single orders to the model (for tests
+    /// comparing it with `NodeSetSearch`).
+    private static func plan(_ request: OptimizeRequest, stock: [Stock], options: Options, searching: Bool = true)
+        throws(FulcrumError) -> OptimizeResponse
     {
         let started = DispatchTime.now().uptimeNanoseconds
         // The greedy baselines see every eligible node, as a greedy shop does.
@@ -49,27 +51,11 @@ public enum Optimizer {
         case .optimal where request.orders.count > 1:
             return try planBatch(request, stock: stock, options: options)
         case .optimal:
-            let greedy = GreedyStrategy.nearest.allocate(problem)
-            // Fast path: a plan that meets the lower bound is optimal without branch and bound.
-            let bound = problem.singleOrderLowerBound()
-            let easy = ([greedy] + problem.wholeOrderPlans()).map { ($0, problem.objective(of: $0)) }.min { $0.1 < $1.1 }!
-            if easy.1 <= bound + 1e-9 * max(1, bound) {
-                let statistics = OptimizeResponse.Statistics(
-                    solveMilliseconds: elapsedMilliseconds(), candidates: problem.candidates.count, variables: 0,
-                    constraints: 0, gap: 0)
-                return problem.response(for: easy.0, status: .optimal, statistics: statistics)
-            }
-            let model = MIPModel(problem)
-            var program = try GLPKProblem(model)
-            let outcome = try program.solve(
-                incumbent: model.columnValues(for: greedy, problem), timeLimitMilliseconds: options.timeLimitMilliseconds)
-            // Out of time before any integer solution: the greedy plan, with its gap to a simple bound.
-            let allocation = outcome.map { model.allocation(from: $0.columnValues, problem) } ?? greedy
-            let gap = outcome?.gap ?? problem.gapToSimpleBound(of: greedy)
+            let solution = try problem.solveSingleOrder(timeLimitMilliseconds: options.timeLimitMilliseconds, searching: searching)
             let statistics = OptimizeResponse.Statistics(
                 solveMilliseconds: elapsedMilliseconds(), candidates: problem.candidates.count,
-                variables: model.columns.count, constraints: model.rows.count, gap: gap)
-            return problem.response(for: allocation, status: outcome?.status ?? .feasible, statistics: statistics)
+                variables: solution.variables, constraints: solution.constraints, gap: solution.gap)
+            return problem.response(for: solution.allocation, status: solution.status, statistics: statistics)
         }
     }
 
@@ -197,6 +183,24 @@ public enum Optimizer {
 }
 
 extension Optimizer {
+    /// For tests: a single order solved by the model, the node-set search left out.
+    package static func solveByModel(_ request: OptimizeRequest) throws(FulcrumError) -> OptimizeResponse {
+        try plan(request, stock: request.inventory ?? [], options: Options(), searching: false)
+    }
+
+    /// For tests: a single order's node-set search run alone from the usual
+    /// start; nil when the order is not of its kind. The objective, and
+    /// whether it finished (proved it optimal), with its evaluations.
+    package static func searchNodeSets(_ request: OptimizeRequest) -> (objective: Double, finished: Bool, evaluations: Int)? {
+        let problem = PreparedProblem(request, availability: request.inventory ?? [])
+        let (start, objective) = problem.singleOrderStart()
+        guard var search = NodeSetSearch(problem, incumbent: start, objective: objective) else { return nil }
+        switch search.run() {
+        case .optimal(let allocation, let evaluations): return (problem.objective(of: allocation), true, evaluations)
+        case .unfinished(let allocation): return (problem.objective(of: allocation), false, Limits.nodeSetEvaluationsMax)
+        }
+    }
+
     /// For tests: a batch's column generation run alone (its stock from the
     /// request's inventory, the orders in turn as its start): the lower bound
     /// it proves, the orders' solo optima summed (the bound without duals),

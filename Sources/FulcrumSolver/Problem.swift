@@ -103,8 +103,22 @@ struct PreparedProblem: Sendable {
         self.parcelsOfOrder = parcelsOfOrder
         nodeIndex = Dictionary(uniqueKeysWithValues: request.nodes.enumerated().map { ($1.id, $0) })
         var usable = Array(repeating: 0, count: request.nodes.count * skuIDs.count)
+        // Stock usually comes grouped by node in the network's order: the last
+        // row's node, or the next, before a hashed look-up.
+        var lastNode = 0
         for row in availability {
-            guard let node = nodeIndex[row.node], let sku = skuIndex[row.sku] else { continue }
+            guard let sku = skuIndex[row.sku] else { continue }
+            let node: Int
+            if lastNode < request.nodes.count && request.nodes[lastNode].id == row.node {
+                node = lastNode
+            } else if lastNode + 1 < request.nodes.count && request.nodes[lastNode + 1].id == row.node {
+                node = lastNode + 1
+            } else if let found = nodeIndex[row.node] {
+                node = found
+            } else {
+                continue
+            }
+            lastNode = node
             let rules = request.rules
             let units = row.available < rules.minAvailable ? 0 : max(0, row.available - rules.safetyStock)
             usable[Self.stockKey(node: node, sku: sku, skuCount: skuIDs.count)] = units
@@ -136,29 +150,31 @@ struct PreparedProblem: Sendable {
     /// Moving n's units to m then never costs more and breaks no rule, so an
     /// optimum without n exists. Ties go to the lower node index.
     private func dropDominatedNodes(_ eligible: inout [[Candidate]]) {
-        var demandOfSKU: [Int: Int] = [:]
-        for line in lines { demandOfSKU[line.sku, default: 0] += line.quantity }
+        var demandOfSKU = Array(repeating: 0, count: skuIDs.count)
+        for line in lines { demandOfSKU[line.sku] += line.quantity }
         let demand = lines.reduce(0) { $0 + $1.quantity }
         let roomy = request.nodes.map { ($0.capacityUnits ?? Int.max) >= demand }
+        // Each node's place among the order's nodes (-1: none), reset after each order.
+        var slot = Array(repeating: -1, count: request.nodes.count)
         for (order, range) in linesOfOrder.enumerated() where !isPickup(order: order) {
             // The order's nodes, cheapest shipment first; per node and line its
             // unit cost (infinity: not a candidate) and whether it covers the demand.
             let width = range.count
-            var slot: [Int: Int] = [:]
             var nodes: [Int] = []
-            for line in range { for candidate in eligible[line] where slot[candidate.node] == nil {
+            for line in range { for candidate in eligible[line] where slot[candidate.node] < 0 {
                 slot[candidate.node] = nodes.count
                 nodes.append(candidate.node)
             } }
+            defer { for node in nodes { slot[node] = -1 } }
             var unitCosts = Array(repeating: Double.infinity, count: nodes.count * width)
             var covers = Array(repeating: false, count: nodes.count * width)
             for line in range {
                 let offset = line - range.lowerBound
                 let sku = lines[line].sku
                 for candidate in eligible[line] {
-                    let index = slot[candidate.node]! * width + offset
+                    let index = slot[candidate.node] * width + offset
                     unitCosts[index] = candidate.unitCost
-                    covers[index] = usableUnits(node: candidate.node, sku: sku) >= demandOfSKU[sku]!
+                    covers[index] = usableUnits(node: candidate.node, sku: sku) >= demandOfSKU[sku]
                 }
             }
             let shipping = nodes.map { shipmentCost(order: order, node: $0) }
@@ -178,7 +194,7 @@ struct PreparedProblem: Sendable {
             }
             let byShipping = nodes.indices.sorted { shipping[$0] != shipping[$1] ? shipping[$0] < shipping[$1] : nodes[$0] < nodes[$1] }
             var isDominated = Array(repeating: false, count: nodes.count)
-            var dominated = Set<Int>()
+            var anyDominated = false
             for n in byShipping {
                 for m in byShipping {
                     if shipping[m] > shipping[n] { break }
@@ -197,13 +213,13 @@ struct PreparedProblem: Sendable {
                     }
                     if dominates && (strictlyBetter || nodes[m] < nodes[n]) {
                         isDominated[n] = true
-                        dominated.insert(nodes[n])
+                        anyDominated = true
                         break
                     }
                 }
             }
-            if !dominated.isEmpty {
-                for line in range { eligible[line].removeAll { dominated.contains($0.node) } }
+            if anyDominated {
+                for line in range { eligible[line].removeAll { isDominated[slot[$0.node]] } }
             }
         }
     }
@@ -286,16 +302,18 @@ struct PreparedProblem: Sendable {
     /// Whether `node` may fill `line`, and with how many units at most.
     func eligibility(line lineIndex: Int, node nodeIndex: Int) -> Result<Candidate, IneligibilityError> {
         let line = lines[lineIndex]
-        let node = request.nodes[nodeIndex]
-        guard node.enabled else { return .failure(.init(.disabled)) }
-        for (rule, exclusion) in request.rules.exclude.enumerated()
-        where exclusion.matches(node: node.id, kind: node.kind, region: node.location.region, goods: [traits[line.sku]]) {
-            return .failure(.init(.excluded(rule: rule)))
+        guard request.nodes[nodeIndex].enabled else { return .failure(.init(.disabled)) }
+        if !request.rules.exclude.isEmpty {
+            let node = request.nodes[nodeIndex]
+            for (rule, exclusion) in request.rules.exclude.enumerated()
+            where exclusion.matches(node: node.id, kind: node.kind, region: node.location.region, goods: [traits[line.sku]]) {
+                return .failure(.init(.excluded(rule: rule)))
+            }
         }
         if let pickup = request.orders[line.order].pickupNode {
-            guard pickup == node.id else { return .failure(.init(.notThePickupNode)) }
+            guard pickup == request.nodes[nodeIndex].id else { return .failure(.init(.notThePickupNode)) }
         } else {
-            guard node.canShip else { return .failure(.init(.cannotShip)) }
+            guard request.nodes[nodeIndex].canShip else { return .failure(.init(.cannotShip)) }
             let distance = distances[line.order][nodeIndex]
             if let limit = request.rules.maxDistanceKilometers, distance > limit {
                 return .failure(.init(.tooFar(distanceKilometers: distance, limitKilometers: limit)))
@@ -303,7 +321,7 @@ struct PreparedProblem: Sendable {
         }
         let stock = usableUnits(node: nodeIndex, sku: line.sku)
         guard stock > 0 else { return .failure(.init(.noUsableStock)) }
-        let capacity = node.capacityUnits ?? Int.max
+        let capacity = request.nodes[nodeIndex].capacityUnits ?? Int.max
         guard capacity > 0 else { return .failure(.init(.noCapacity)) }
         let bound = min(line.quantity, stock, capacity)
         if line.noSplit && bound < line.quantity { return .failure(.init(.tooLittleForNoSplit(usable: bound))) }
