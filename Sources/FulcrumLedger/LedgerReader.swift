@@ -111,31 +111,58 @@ public final class LedgerReader {
         -> [(node: String, available: Int64)]
     {
         try snapshot { transaction in
-            guard let skuID = try id(.sku, sku, in: transaction) else { return [] }
-            let allocations = try allocationsInForce(sku: skuID, in: transaction)
-            var result: [UInt32: Int64] = [:]
-            let prefix = Keys.position(sku: skuID, node: 0)
-            let cursor = try transaction.cursor(ledger.schema.positions)
-            var record = try cursor.seek(atLeast: prefix)
-            while let (key, value) = record, let (recordSKU, node) = Keys.decodePosition(key), recordSKU == skuID {
-                let position = try value.withUnsafeBytes { raw in
-                    guard let position = Records.decodePosition(raw) else {
-                        throw FulcrumError(.corrupt, "position record has the wrong size", path: sku)
-                    }
-                    return position
-                }
-                result[node] =
-                    try allocations?.availability(node: node, position, reader: self, in: transaction).available(to: channel)
-                    ?? position.available
-                record = try cursor.next()
+            try availableToPromise(sku: sku, on: date, channel: channel, in: transaction).map { row in
+                (try name(ofNode: row.node, in: transaction), row.available)
             }
-            if let date {
-                for node in try nodesWithReceipts(sku: skuID, in: transaction) {
-                    result[node, default: 0] += try scheduled(sku: skuID, node: node, by: date, in: transaction)
-                }
-            }
-            return try result.keys.sorted().map { node in (try name(ofNode: node, in: transaction), result[node]!) }
         }
+    }
+
+    /// Available-to-promise now of each of `skus` at every node that has
+    /// stocked it, all from one snapshot: in the order of `skus`, each in
+    /// node id order.
+    public func availableToPromise(skus: [String], channel: String = "") throws(FulcrumError)
+        -> [(sku: String, node: String, available: Int64)]
+    {
+        try snapshot { transaction in
+            var rows: [(sku: String, node: String, available: Int64)] = []
+            for sku in skus {
+                for row in try availableToPromise(sku: sku, on: nil, channel: channel, in: transaction) {
+                    rows.append((sku, try name(ofNode: row.node, in: transaction), row.available))
+                }
+            }
+            return rows
+        }
+    }
+
+    private func availableToPromise(sku: String, on date: Timestamp?, channel: String, in transaction: borrowing ReadTransaction)
+        throws -> [(node: UInt32, available: Int64)]
+    {
+        guard let skuID = try id(.sku, sku, in: transaction) else { return [] }
+        let allocations = try allocationsInForce(sku: skuID, in: transaction)
+        var rows: [(node: UInt32, available: Int64)] = []
+        // The SKU's positions in key order (node ids ascending), read in place.
+        func visit(_ key: UnsafeRawBufferPointer, _ value: UnsafeRawBufferPointer) -> (node: UInt32, position: Position?)? {
+            guard key.count == 8 else { return nil }
+            let word = UInt64(bigEndian: key.loadUnaligned(as: UInt64.self))
+            guard UInt32(word >> 32) == skuID else { return nil }
+            return (UInt32(truncatingIfNeeded: word), Records.decodePosition(value))
+        }
+        let cursor = try transaction.cursor(ledger.schema.positions)
+        var record = try cursor.withRecord(atLeast: Keys.position(sku: skuID, node: 0), visit)
+        while let visited = record, let (node, position) = visited {
+            guard let position else { throw FulcrumError(.corrupt, "position record has the wrong size", path: sku) }
+            let available =
+                try allocations?.availability(node: node, position, reader: self, in: transaction).available(to: channel)
+                ?? position.available
+            rows.append((node, available))
+            record = try cursor.withNext(visit)
+        }
+        guard let date else { return rows }
+        var byNode = Dictionary(uniqueKeysWithValues: rows.map { ($0.node, $0.available) })
+        for node in try nodesWithReceipts(sku: skuID, in: transaction) {
+            byNode[node, default: 0] += try scheduled(sku: skuID, node: node, by: date, in: transaction)
+        }
+        return byNode.keys.sorted().map { ($0, byNode[$0]!) }
     }
 
     /// The reservation held for `order`, in any state, or nil.
@@ -185,6 +212,14 @@ public final class LedgerReader {
         try snapshot { transaction in
             guard let records = ledger.schema.records else { return nil }
             return try transaction.value(records, key: key)
+        }
+    }
+
+    /// The records under `keys`, all from one snapshot (nil where none).
+    public func records(_ keys: [[UInt8]]) throws(FulcrumError) -> [[UInt8]?] {
+        try snapshot { transaction in
+            guard let records = ledger.schema.records else { return keys.map { _ in nil } }
+            return try keys.map { key in try transaction.value(records, key: key) }
         }
     }
 

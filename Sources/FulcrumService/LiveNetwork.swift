@@ -11,8 +11,16 @@ struct NodeTable: Sendable {
     private(set) var settings: [String: NodeSettings] = [:]
     /// The network's nodes, opened, closed and shipping as the settings say.
     private(set) var nodes: [Node]
-    /// Indices into `nodes` of those with a daily capacity.
-    private(set) var limited: [Int] = []
+    /// The nodes with a daily capacity.
+    private(set) var limited: [LimitedNode] = []
+
+    /// A node with a daily capacity: its place in `nodes`, its settings, and
+    /// the key of its released counters without the day.
+    struct LimitedNode: Sendable {
+        var index: Int
+        var settings: NodeSettings
+        var releasedKeyPrefix: [UInt8]
+    }
 
     init(network: Network) {
         nodes = network.nodes
@@ -27,7 +35,10 @@ struct NodeTable: Sendable {
         self.settings[id] = settings
         nodes[index].enabled = settings.enabled
         nodes[index].canShip = settings.canShip
-        limited = nodes.indices.filter { self.settings[nodes[$0].id]?.capacityPerDay != nil }
+        limited = nodes.indices.compactMap { index in
+            guard let settings = self.settings[nodes[index].id], settings.capacityPerDay != nil else { return nil }
+            return LimitedNode(index: index, settings: settings, releasedKeyPrefix: Service.releasedKey(node: nodes[index].id, day: ""))
+        }
     }
 }
 
@@ -73,15 +84,19 @@ extension Service {
         guard !table.limited.isEmpty else { return table.nodes }
         var nodes = table.nodes
         let now = options.clock.now().millisecondsSinceEpoch
-        try readers.withReader { reader throws(FulcrumError) in
-            for index in table.limited {
-                let settings = table.settings[nodes[index].id]!
-                let day = localDays.day(in: settings.timezone, at: now)
-                let released = try reader.record(Self.releasedKey(node: nodes[index].id, day: day.label))
-                    .flatMap(RecordBatch.counterValue) ?? 0
-                let left = Int(clamping: max(0, settings.capacityPerDay! - released))
-                nodes[index].capacityUnits = min(nodes[index].capacityUnits ?? left, left)
-            }
+        // Each time zone's day once; every counter from one snapshot.
+        var dayOfZone: [String: [UInt8]] = [:]
+        let keys = table.limited.map { limited in
+            let zone = limited.settings.timezone
+            let day = dayOfZone[zone] ?? Array(localDays.day(in: zone, at: now).label.utf8)
+            dayOfZone[zone] = day
+            return limited.releasedKeyPrefix + day
+        }
+        let counters = try readers.withReader { reader throws(FulcrumError) in try reader.records(keys) }
+        for (limited, counter) in zip(table.limited, counters) {
+            let released = counter.flatMap(RecordBatch.counterValue) ?? 0
+            let left = Int(clamping: max(0, limited.settings.capacityPerDay! - released))
+            nodes[limited.index].capacityUnits = min(nodes[limited.index].capacityUnits ?? left, left)
         }
         return nodes
     }

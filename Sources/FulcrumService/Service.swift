@@ -335,14 +335,9 @@ public final class Service: Sendable {
         var skus = Set<String>()
         for order in request.orders { for line in order.lines { skus.insert(line.sku) } }
         return try readers.withReader { reader throws(FulcrumError) in
-            var stock: [Stock] = []
-            for sku in skus.sorted() {
-                for (node, available) in try reader.availableToPromise(sku: sku, channel: request.channel ?? "")
-                where nodeIDs.contains(node) {
-                    stock.append(Stock(node: node, sku: sku, available: Int(clamping: max(0, available))))
-                }
+            try reader.availableToPromise(skus: skus.sorted(), channel: request.channel ?? "").compactMap { row in
+                nodeIDs.contains(row.node) ? Stock(node: row.node, sku: row.sku, available: Int(clamping: max(0, row.available))) : nil
             }
-            return stock
         }
     }
 

@@ -210,9 +210,9 @@ public struct WriteTransaction: ~Copyable, TransactionReading {
 /// Owns one `MDB_cursor`; closes it in `deinit`. Keys and values are returned as
 /// copies, so nothing points into the map after the call.
 public struct Cursor: ~Copyable {
-    let handle: OpaquePointer
+    @usableFromInline let handle: OpaquePointer
     /// The database whose checksums this cursor checks; nil for a raw cursor.
-    let verifying: Database?
+    @usableFromInline let verifying: Database?
 
     init(handle: OpaquePointer, database: Database?) {
         self.handle = handle
@@ -230,28 +230,56 @@ public struct Cursor: ~Copyable {
     /// The first record whose key is greater than or equal to `key`.
     public func seek(atLeast key: [UInt8]) throws(LMDBError) -> Record? { try move(MDB_SET_RANGE, to: key) }
 
+    /// Calls `body` with the next record's key and value (checksum checked
+    /// and stripped when verifying), or returns nil at the end. The buffers
+    /// point into the map: they must not escape `body`. Inlinable, so that
+    /// callers' bodies are specialized (no generic metadata per record).
+    @inlinable
+    public func withNext<R>(_ body: (_ key: UnsafeRawBufferPointer, _ value: UnsafeRawBufferPointer) -> R)
+        throws(LMDBError) -> R?
+    {
+        try visit(MDB_NEXT, to: nil, body)
+    }
+
+    /// As `withNext`, at the first record whose key is at least `key`.
+    @inlinable
+    public func withRecord<R>(
+        atLeast key: [UInt8], _ body: (_ key: UnsafeRawBufferPointer, _ value: UnsafeRawBufferPointer) -> R
+    ) throws(LMDBError) -> R? {
+        try visit(MDB_SET_RANGE, to: key, body)
+    }
+
     private func move(_ operation: MDB_cursor_op, to target: [UInt8]?) throws(LMDBError) -> Record? {
+        try visit(operation, to: target) { key, value in (Array(key), Array(value)) }
+    }
+
+    @inlinable
+    func visit<R>(
+        _ operation: MDB_cursor_op, to target: [UInt8]?, _ body: (UnsafeRawBufferPointer, UnsafeRawBufferPointer) -> R
+    ) throws(LMDBError) -> R? {
         var target = target ?? []
-        let (code, record) = target.withUnsafeMutableBytes { targetBytes in
+        var failedKey: [UInt8]?
+        let (code, result) = target.withUnsafeMutableBytes { targetBytes in
             var key = MDB_val(mv_size: targetBytes.count, mv_data: targetBytes.baseAddress)
             var value = MDB_val()
             let code = mdb_cursor_get(handle, &key, &value, operation)
-            guard code == MDB_SUCCESS else { return (code, Record?.none) }
+            guard code == MDB_SUCCESS else { return (code, R?.none) }
             let keyBytes = UnsafeRawBufferPointer(start: key.mv_data, count: key.mv_size)
             var stored = UnsafeRawBufferPointer(start: value.mv_data, count: value.mv_size)
             if verifying != nil {
                 guard let value = Checksum.verified(key: keyBytes, stored: stored) else {
-                    return (LMDBError.checksumMismatch.code, Record?.some((Array(keyBytes), [])))
+                    failedKey = Array(keyBytes)
+                    return (LMDBError.checksumMismatch.code, R?.none)
                 }
                 stored = value
             }
-            return (code, Record?.some((Array(keyBytes), Array(stored))))
+            return (code, R?.some(body(keyBytes, stored)))
         }
         if code == MDB_NOTFOUND { return nil }
         if code == LMDBError.checksumMismatch.code {
-            throw LMDBError(code: code, operation: "mdb_cursor_get", database: verifying?.name, key: record?.key)
+            throw LMDBError(code: code, operation: "mdb_cursor_get", database: verifying?.name, key: failedKey)
         }
         try check(code, "mdb_cursor_get")
-        return record
+        return result
     }
 }

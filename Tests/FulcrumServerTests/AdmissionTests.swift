@@ -49,8 +49,9 @@ import FoundationNetworking
         defer { try? FileManager.default.removeItem(atPath: data) }
         let server = try ServerProcess(
             // Deadlines long enough that the token's own Hello beats them on a
-            // loaded 2-core machine (1.5 s once closed it before it was read).
-            data: data, arguments: ["--token", Self.token, "--hello-timeout-ms", "5000", "--idle-timeout-ms", "5000"])
+            // loaded 2-core machine (1.5 s once closed it before it was read;
+            // 5 s once, in a suite run where this test took 96 s instead of 12).
+            data: data, arguments: ["--token", Self.token, "--hello-timeout-ms", "10000", "--idle-timeout-ms", "10000"])
         defer { server.stop() }
         let setup = try await FulcrumClient.connect(server.address, token: Self.token)
         _ = try await setup.adjust(.with { $0.node = "DC-1"; $0.sku = "SKU-1"; $0.set = 7 })
