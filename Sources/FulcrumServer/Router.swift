@@ -358,7 +358,8 @@ struct Router: Sendable {
     private static func problem(_ message: Fulcrum_V1_OptimizeProblem, _ service: Service) throws(FulcrumError)
         -> OptimizeRequest
     {
-        let request = try message.domain(defaultNodes: try service.defaultNodes())
+        // The network's nodes (read with today's capacity left) only when the request names none.
+        let request = try message.domain(defaultNodes: message.nodes.isEmpty ? try service.defaultNodes() : nil)
         try service.validate(request, usesNetwork: message.nodes.isEmpty)
         return request
     }

@@ -68,19 +68,26 @@ extension PreparedProblem {
     func wholeOrderPlans() -> [Allocation] {
         var plans = [Allocation(candidateCount: candidates.count)]
         let demand = lines.reduce(0) { $0 + $1.quantity }
-        var demandOfSKU: [Int: Int] = [:]
-        for line in lines { demandOfSKU[line.sku, default: 0] += line.quantity }
-        for node in request.nodes.indices where (request.nodes[node].capacityUnits ?? Int.max) >= demand {
-            var plan = Allocation(candidateCount: candidates.count)
-            let whole = lines.indices.allSatisfy { line in
-                guard let candidate = candidatesOfLine[line].first(where: { candidates[$0].node == node }),
-                    usableUnits(node: node, sku: lines[line].sku) >= demandOfSKU[lines[line].sku]!
-                else { return false }
-                plan.units[candidate] = lines[line].quantity
-                return true
+        var demandOfSKU = Array(repeating: 0, count: skuIDs.count)
+        for line in lines { demandOfSKU[line.sku] += line.quantity }
+        // Per node, the lines it can fill whole: a candidate, and stock for all of the SKU's demand.
+        var filled = Array(repeating: 0, count: request.nodes.count)
+        for (line, flat) in lines.enumerated() {
+            for candidate in candidatesOfLine[line] {
+                let node = candidates[candidate].node
+                if usableUnits(node: node, sku: flat.sku) >= demandOfSKU[flat.sku] { filled[node] += 1 }
             }
-            if whole { plans.append(plan) }
+        }
+        for node in request.nodes.indices
+        where filled[node] == lines.count && (request.nodes[node].capacityUnits ?? Int.max) >= demand {
+            var plan = Allocation(candidateCount: candidates.count)
+            for line in lines.indices {
+                let candidate = candidatesOfLine[line].first { candidates[$0].node == node }!
+                plan.units[candidate] = lines[line].quantity
+            }
+            plans.append(plan)
         }
         return plans
     }
+
 }
