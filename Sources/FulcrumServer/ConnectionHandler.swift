@@ -7,7 +7,8 @@ import NIOCore
 /// One client connection: checks the token and the in-flight limit, routes
 /// each frame, and writes the answers. Answers made while frames are being
 /// read are flushed once at the end of the read, so pipelined requests cost
-/// one write system call per batch.
+/// one write system call per batch; so are answers that other threads
+/// complete together (see `AnswerQueue`).
 final class ConnectionHandler: ChannelInboundHandler {
     typealias InboundIn = Frame
     typealias OutboundOut = Frame
@@ -25,8 +26,12 @@ final class ConnectionHandler: ChannelInboundHandler {
     private var requestsInFlight = 0 {
         didSet { ticket?.inFlight.store(requestsInFlight, ordering: .relaxed) }
     }
+    /// Writes wait for one flush while frames are read or a batch of answers is written.
     private var reading = false
+    private var holdingFlush = false
     private var flushPending = false
+    private let answerQueues: AnswerQueues
+    private var answers: AnswerQueue?
     /// This connection's place among the open ones; nil once closed.
     private var ticket: ConnectionTable.Ticket?
     /// The Hello deadline or the next idle check.
@@ -34,8 +39,11 @@ final class ConnectionHandler: ChannelInboundHandler {
     /// Set once the connection is being closed for cause: later frames are ignored.
     private var refused = false
 
-    init(router: Router, configuration: RPCServer.Configuration, state: ServerState, logger: Logger) {
+    init(
+        router: Router, configuration: RPCServer.Configuration, state: ServerState, answers: AnswerQueues, logger: Logger
+    ) {
         self.router = router
+        answerQueues = answers
         self.configuration = configuration
         self.state = state
         self.logger = logger
@@ -44,6 +52,7 @@ final class ConnectionHandler: ChannelInboundHandler {
 
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
+        answers = answerQueues.queue(of: context.eventLoop)
     }
 
     func handlerRemoved(context: ChannelHandlerContext) {
@@ -144,7 +153,7 @@ final class ConnectionHandler: ChannelInboundHandler {
             router.route(
                 frame,
                 Responder(
-                    connection: connection, requestID: frame.requestID, opcode: frame.opcode,
+                    connection: connection, answers: answers!, requestID: frame.requestID, opcode: frame.opcode,
                     arrivedNanoseconds: DispatchTime.now().uptimeNanoseconds),
                 caller: caller)
         }
@@ -152,11 +161,29 @@ final class ConnectionHandler: ChannelInboundHandler {
 
     func channelReadComplete(context: ChannelHandlerContext) {
         reading = false
-        if flushPending {
-            flushPending = false
-            context.flush()
-        }
+        flushIfPending()
         context.fireChannelReadComplete()
+    }
+
+    /// Holds this connection's flush while a batch of answers is written;
+    /// false when it is already held by this batch.
+    func holdFlush() -> Bool {
+        guard !holdingFlush else { return false }
+        holdingFlush = true
+        return true
+    }
+
+    /// Ends `holdFlush`: one flush for the batch's answers.
+    func releaseFlush() {
+        assert(holdingFlush && !reading, "a batch of answers is written outside a read")
+        holdingFlush = false
+        flushIfPending()
+    }
+
+    private func flushIfPending() {
+        guard flushPending else { return }
+        flushPending = false
+        context?.flush()
     }
 
     private func remote(_ context: ChannelHandlerContext) -> String {
@@ -203,7 +230,7 @@ final class ConnectionHandler: ChannelInboundHandler {
             frame = Frame(opcode: opcode, requestID: requestID, flags: [.response, .error], payload: error.wire.payload())
         }
         context.write(wrapOutboundOut(frame), promise: nil)
-        if reading {
+        if reading || holdingFlush {
             flushPending = true
         } else {
             context.flush()

@@ -44,6 +44,7 @@ public final class RPCServer: Sendable {
         let state = ServerState(configuration: configuration, logger: logger)
         let router = Router(service: service, state: state)
         let group = MultiThreadedEventLoopGroup(numberOfThreads: configuration.eventLoopThreads)
+        let answers = AnswerQueues(group)
         let bootstrap = ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 512)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
@@ -56,7 +57,8 @@ public final class RPCServer: Sendable {
                     try pipeline.addHandler(ByteToMessageHandler(FrameDecoder(payloadBytesMax: configuration.payloadBytesMax)))
                     try pipeline.addHandler(MessageToByteHandler(FrameEncoder()))
                     try pipeline.addHandler(
-                        ConnectionHandler(router: router, configuration: configuration, state: state, logger: logger))
+                        ConnectionHandler(
+                            router: router, configuration: configuration, state: state, answers: answers, logger: logger))
                 }
             }
         do {

@@ -7,14 +7,19 @@ import Logging
 import NIOCore
 import NIOEmbedded
 import SwiftProtobuf
+import Synchronization
 import Testing
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// The connection handler on a testing channel (no sockets): the token, the
 /// flags rule, draining, and the in-flight bound, frame in, frame out.
 @Suite struct ConnectionHandlerTests {
     /// A connected testing channel with a handler over a fresh service.
     static func channel(
-        token: String? = nil, requestsInFlightMax: Int = Limits.connectionRequestsInFlightMax, draining: Bool = false
+        token: String? = nil, requestsInFlightMax: Int = Limits.connectionRequestsInFlightMax, draining: Bool = false,
+        flushes: FlushCounter? = nil, answers: ((NIOAsyncTestingEventLoop) -> AnswerQueues)? = nil
     ) async throws -> (NIOAsyncTestingChannel, Service) {
         let service = try Service.open(directory: temporaryDirectory())
         var options = RPCServer.Configuration()
@@ -24,11 +29,13 @@ import Testing
         let state = ServerState(configuration: configuration, logger: Logger(label: "test"))
         state.draining.store(draining, ordering: .relaxed)
         let channel = NIOAsyncTestingChannel()
+        let queues = answers?(channel.testingEventLoop) ?? AnswerQueues(channel.testingEventLoop)
         try await channel.testingEventLoop.executeInContext {
+            if let flushes { try channel.pipeline.syncOperations.addHandler(flushes) }
             try channel.pipeline.syncOperations.addHandler(
                 ConnectionHandler(
                     router: Router(service: service, state: state), configuration: configuration, state: state,
-                    logger: Logger(label: "test")))
+                    answers: queues, logger: Logger(label: "test")))
         }
         try await channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 7400)).get()
         return (channel, service)
@@ -108,5 +115,44 @@ import Testing
         for id: UInt32 in 1...2 {
             #expect(try Fulcrum_V1_PositionResponse(payload: answers[id]!.payload).position.onHand == Int64(id))
         }
+    }
+
+    /// Answers the ledger's writer completes together are written by one
+    /// task on the connection's loop with one flush, not a flush each.
+    @Test func answersCompletedTogetherAreFlushedOnce() async throws {
+        let flushes = FlushCounter()
+        nonisolated(unsafe) var queues: AnswerQueues?
+        let (channel, service) = try await Self.channel(flushes: flushes) { loop in
+            queues = AnswerQueues(loop)
+            return queues!
+        }
+        defer { service.close() }
+        let answers = queues!.queue(of: channel.testingEventLoop)
+        let frames = (1...3).map { (id: UInt32) in
+            Self.frame(.adjust, id, Fulcrum_V1_AdjustRequest.with { $0.node = "N1"; $0.sku = "S\(id)"; $0.set = Int64(id) })
+        }
+        // The loop is held until the writer has completed all three: they wait in the queue together.
+        try await channel.testingEventLoop.executeInContext {
+            for frame in frames { channel.pipeline.fireChannelRead(NIOAny(frame)) }
+            channel.pipeline.fireChannelReadComplete()
+            let deadline = ContinuousClock.now + .seconds(30)
+            while answers.waitingCount < 3 && ContinuousClock.now < deadline { usleep(1_000) }
+        }
+        var ids: [UInt32] = []
+        while ids.count < 3 { ids.append(try await channel.waitForOutboundWrite(as: Frame.self).requestID) }
+        #expect(ids.sorted() == [1, 2, 3])
+        #expect(flushes.count.load(ordering: .relaxed) == 1)
+    }
+}
+
+/// Counts the flushes that reach the socket's end of the pipeline.
+final class FlushCounter: ChannelOutboundHandler, Sendable {
+    typealias OutboundIn = Frame
+    typealias OutboundOut = Frame
+    let count = Atomic<Int>(0)
+
+    func flush(context: ChannelHandlerContext) {
+        count.wrappingAdd(1, ordering: .relaxed)
+        context.flush()
     }
 }
