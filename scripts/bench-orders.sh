@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Orders per second through orchestration, in one run on one fulcrumd (--demo
 # network, the standard journeys): order.created events over the binary RPC
-# (fulcrum bench --op orders), then Shopify webhooks through the Shopify shim
+# (fulcrum bench --op orders, 16 clients, then 64), then Shopify webhooks through the Shopify shim
 # (HMAC-signed, from scripts/shopify-load.py). Each counts orders from intake
 # to reserved, released to fulfillment and their messages queued for the
 # warehouse, over the time until fulcrumd has processed every event.
@@ -25,6 +25,7 @@ for _ in $(seq 100); do grep -q listening "$WORK/fulcrumd.out" && break; sleep 0
 ADDRESS=$(python3 -c 'import json,sys; print(json.loads(open(sys.argv[1]).readline())["listening"])' "$WORK/fulcrumd.out")
 
 "$BIN/fulcrum" bench --server "$ADDRESS" --op orders --clients 16 --duration-seconds "$SECONDS_EACH" --json
+"$BIN/fulcrum" bench --server "$ADDRESS" --op orders --clients 64 --duration-seconds "$SECONDS_EACH" --json
 
 cat >"$WORK/mapping.yaml" <<'YAML'
 version: 1

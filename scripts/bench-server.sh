@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# fulcrumd under load on loopback, in one run: ATP pipelined, durable 2-line
-# reservations with 64 clients, and OptimizeAndReserve (5 lines × 100 nodes)
+# fulcrumd under load on loopback, in one run: Health (a no-op round trip,
+# the protocol's floor) with 64 clients, ATP pipelined, durable 2-line
+# reservations with 64 clients and with 8 × 8 pipelined, and OptimizeAndReserve (5 lines × 100 nodes)
 # with the network on the server and, beside it, spelled out in every request.
 # Prints one JSON line per run (fulcrum bench --json) with fulcrumd's CPU
 # (user + system, from /proc/PID/stat, over the whole run including the
@@ -41,8 +42,10 @@ run["fulcrumd_cpu_us_per_op"] = round(seconds * 1e6 / run["ok"], 2) if run["ok"]
 print(json.dumps(run))
 PY
 }
+bench --op health --clients 64
 bench --op atp --clients 4 --pipeline 128
 bench --op reserve --clients 64
+bench --op reserve --clients 8 --pipeline 8
 bench --op optimize-and-reserve --clients 16 --server-network --seed 7
 bench --op optimize-and-reserve --clients 16 --seed 7
 "$BIN/fulcrum" stats --server "$ADDRESS" --json

@@ -3,7 +3,7 @@
 # commit is built (release) in a worktree, then both servers take the same
 # loads from this tree's `fulcrum bench`, alternating old, new, old, new so
 # drift on the machine falls on both: ATP (4 connections × 128 pipelined),
-# durable 2-line reservations (64 clients), OptimizeAndReserve with the
+# durable 2-line reservations (64 clients, then 8 × 8 pipelined), OptimizeAndReserve with the
 # network on the server (16 clients), then orders through the standard
 # journeys on a --demo server (order.created over RPC, 16 clients, until
 # every journey is done). Prints one JSON line per run, then the
@@ -42,7 +42,7 @@ run() {
   local address
   address=$(python3 -c 'import json,sys; print(json.loads(open(sys.argv[1]).readline())["listening"])' "$WORK/fulcrumd.out")
   bench() { "$bin/fulcrum" bench --server "$address" --duration-seconds "$SECONDS_EACH" --json "$@" | tail -1; }
-  for load in "atp --clients 4 --pipeline 128" "reserve --clients 64" \
+  for load in "atp --clients 4 --pipeline 128" "reserve --clients 64" "reserve --clients 8 --pipeline 8" \
     "optimize-and-reserve --clients 16 --server-network --seed 7"; do
     # shellcheck disable=SC2086
     echo "{\"server\": \"$label\", \"bench\": $(bench --op $load)}" | tee -a "$WORK/runs.jsonl"
@@ -69,11 +69,12 @@ for run in runs:
     side = "new" if run["server"] == "new" else "old"
     bench = run["bench"]
     if "journeys_per_second" in bench:  # the orders load reports journeys done per second
-        bench = {"op": "orders", "per_second": bench["journeys_per_second"]}
-    medians.setdefault((side, bench["op"]), []).append(bench["per_second"])
+        bench = {"op": "orders", "clients": 16, "pipeline": 1, "per_second": bench["journeys_per_second"]}
+    load = f'{bench["op"]} {bench["clients"]}x{bench["pipeline"]}'
+    medians.setdefault(load, {}).setdefault(side, []).append(bench["per_second"])
 summary = {}
-for op in ("atp", "reserve", "optimize-and-reserve", "orders"):
-    old, new = statistics.median(medians[("old", op)]), statistics.median(medians[("new", op)])
-    summary[op] = {"old_per_second": round(old), "new_per_second": round(new), "new_over_old": round(new / old, 3)}
+for load, sides in medians.items():
+    old, new = statistics.median(sides["old"]), statistics.median(sides["new"])
+    summary[load] = {"old_per_second": round(old), "new_per_second": round(new), "new_over_old": round(new / old, 3)}
 print(json.dumps(summary))
 PY

@@ -7,7 +7,7 @@ import FulcrumWire
 import NIOCore
 import Synchronization
 
-/// `fulcrum bench --server H:P --op atp|reserve|optimize-and-reserve --clients N --duration-seconds S`:
+/// `fulcrum bench --server H:P --op health|atp|reserve|optimize-and-reserve --clients N --duration-seconds S`:
 /// a closed-loop load generator. Each client is one connection; with
 /// `--pipeline W` a client keeps W requests in flight (one flush per window).
 struct Bench: AsyncParsableCommand {
@@ -15,6 +15,8 @@ struct Bench: AsyncParsableCommand {
         abstract: "Load a running fulcrumd and print throughput and latency percentiles.")
 
     enum Operation: String, ExpressibleByArgument, CaseIterable {
+        /// A no-op round trip: what the protocol alone costs, the floor under the others.
+        case health
         case atp, reserve
         case optimizeAndReserve = "optimize-and-reserve"
         /// order.created events through the server's journeys (fulcrumd --demo).
@@ -23,7 +25,7 @@ struct Bench: AsyncParsableCommand {
 
     @OptionGroup var server: ServerOptions
     @Option(help: """
-        atp, reserve (2 lines, durable), optimize-and-reserve (5 lines × 100 nodes), or orders (order.created         events through the journeys of a fulcrumd started with --demo; reports intake and journeys completed per second).
+        health (a no-op round trip: the protocol's floor), atp, reserve (2 lines, durable), optimize-and-reserve (5 lines × 100 nodes), or orders (order.created         events through the journeys of a fulcrumd started with --demo; reports intake and journeys completed per second).
         """) var op: Operation
     @Option(help: "Concurrent connections.") var clients = 64
     @Option(help: "Seconds to run.") var durationSeconds = 10.0
@@ -87,6 +89,8 @@ struct Bench: AsyncParsableCommand {
     /// optimize-and-reserve, the generated network and one order's template.
     private func prepare(_ client: FulcrumClient) async throws(FulcrumError) -> Workload {
         switch op {
+        case .health:
+            return Workload(optimize: nil)
         case .atp, .reserve:
             let items = Self.benchNodes.flatMap { node in
                 Self.benchSKUs.map { sku in
@@ -178,6 +182,8 @@ struct Bench: AsyncParsableCommand {
         let node = Self.benchNodes[Int(random.next() % UInt64(Self.benchNodes.count))]
         let first = Int(random.next() % UInt64(Self.benchSKUs.count))
         switch op {
+        case .health:
+            return (.health, Fulcrum_V1_HealthRequest().payload())
         case .atp:
             return (.atp, Fulcrum_V1_AtpRequest.with { $0.sku = Self.benchSKUs[first]; $0.node = node }.payload())
         case .reserve:
