@@ -30,8 +30,8 @@ final class ConnectionHandler: ChannelInboundHandler {
     private var reading = false
     private var holdingFlush = false
     private var flushPending = false
-    private let answerQueues: AnswerQueues
-    private var answers: AnswerQueue?
+    /// This connection's event loop's answers from other threads.
+    private let answers: AnswerQueue
     /// This connection's place among the open ones; nil once closed.
     private var ticket: ConnectionTable.Ticket?
     /// The Hello deadline or the next idle check.
@@ -40,10 +40,10 @@ final class ConnectionHandler: ChannelInboundHandler {
     private var refused = false
 
     init(
-        router: Router, configuration: RPCServer.Configuration, state: ServerState, answers: AnswerQueues, logger: Logger
+        router: Router, configuration: RPCServer.Configuration, state: ServerState, answers: AnswerQueue, logger: Logger
     ) {
         self.router = router
-        answerQueues = answers
+        self.answers = answers
         self.configuration = configuration
         self.state = state
         self.logger = logger
@@ -51,8 +51,8 @@ final class ConnectionHandler: ChannelInboundHandler {
     }
 
     func handlerAdded(context: ChannelHandlerContext) {
+        assert(context.eventLoop === answers.eventLoop, "a connection's answers are queued for its own event loop")
         self.context = context
-        answers = answerQueues.queue(of: context.eventLoop)
     }
 
     func handlerRemoved(context: ChannelHandlerContext) {
@@ -153,7 +153,7 @@ final class ConnectionHandler: ChannelInboundHandler {
             router.route(
                 frame,
                 Responder(
-                    connection: connection, answers: answers!, requestID: frame.requestID, opcode: frame.opcode,
+                    connection: connection, answers: answers, requestID: frame.requestID, opcode: frame.opcode,
                     arrivedNanoseconds: DispatchTime.now().uptimeNanoseconds),
                 caller: caller)
         }

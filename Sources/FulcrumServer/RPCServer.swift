@@ -58,7 +58,8 @@ public final class RPCServer: Sendable {
                     try pipeline.addHandler(MessageToByteHandler(FrameEncoder()))
                     try pipeline.addHandler(
                         ConnectionHandler(
-                            router: router, configuration: configuration, state: state, answers: answers, logger: logger))
+                            router: router, configuration: configuration, state: state, answers: answers.queue(of: channel.eventLoop),
+                            logger: logger))
                 }
             }
         do {

@@ -19,7 +19,7 @@ import Glibc
     /// A connected testing channel with a handler over a fresh service.
     static func channel(
         token: String? = nil, requestsInFlightMax: Int = Limits.connectionRequestsInFlightMax, draining: Bool = false,
-        flushes: FlushCounter? = nil, answers: ((NIOAsyncTestingEventLoop) -> AnswerQueues)? = nil
+        flushes: FlushCounter? = nil, answers: ((NIOAsyncTestingEventLoop) -> AnswerQueue)? = nil
     ) async throws -> (NIOAsyncTestingChannel, Service) {
         let service = try Service.open(directory: temporaryDirectory())
         var options = RPCServer.Configuration()
@@ -29,13 +29,13 @@ import Glibc
         let state = ServerState(configuration: configuration, logger: Logger(label: "test"))
         state.draining.store(draining, ordering: .relaxed)
         let channel = NIOAsyncTestingChannel()
-        let queues = answers?(channel.testingEventLoop) ?? AnswerQueues(channel.testingEventLoop)
+        let queue = answers?(channel.testingEventLoop) ?? AnswerQueue(eventLoop: channel.testingEventLoop)
         try await channel.testingEventLoop.executeInContext {
             if let flushes { try channel.pipeline.syncOperations.addHandler(flushes) }
             try channel.pipeline.syncOperations.addHandler(
                 ConnectionHandler(
                     router: Router(service: service, state: state), configuration: configuration, state: state,
-                    answers: queues, logger: Logger(label: "test")))
+                    answers: queue, logger: Logger(label: "test")))
         }
         try await channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 7400)).get()
         return (channel, service)
@@ -121,13 +121,13 @@ import Glibc
     /// task on the connection's loop with one flush, not a flush each.
     @Test func answersCompletedTogetherAreFlushedOnce() async throws {
         let flushes = FlushCounter()
-        nonisolated(unsafe) var queues: AnswerQueues?
+        nonisolated(unsafe) var queue: AnswerQueue?
         let (channel, service) = try await Self.channel(flushes: flushes) { loop in
-            queues = AnswerQueues(loop)
-            return queues!
+            queue = AnswerQueue(eventLoop: loop)
+            return queue!
         }
         defer { service.close() }
-        let answers = queues!.queue(of: channel.testingEventLoop)
+        let answers = queue!
         let frames = (1...3).map { (id: UInt32) in
             Self.frame(.adjust, id, Fulcrum_V1_AdjustRequest.with { $0.node = "N1"; $0.sku = "S\(id)"; $0.set = Int64(id) })
         }
